@@ -1,0 +1,254 @@
+//! What every binary's thin `main` shares: argument parsing with pgkit's exit
+//! codes, the logging flags, and the runner that turns a tool's result into
+//! the final summary line and the process exit code — in one place.
+
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use crate::log::{self, Format, Level};
+use crate::{interrupt, out};
+use serde_json::{json, Map, Value};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// `--log-level` and `--log-format`, flattened into every tool's arguments.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct LogArgs {
+    /// Log level: debug, info, warn, error [default: info]
+    #[arg(long, env = "LOG_LEVEL", value_name = "LEVEL", global = true)]
+    pub log_level: Option<String>,
+    /// Log format on stderr: json or text [default: json]
+    #[arg(long, env = "LOG_FORMAT", value_name = "FORMAT", global = true)]
+    pub log_format: Option<String>,
+}
+
+impl LogArgs {
+    /// Applies the flags to the logger; an invalid value is a configuration
+    /// error (78), since it usually comes from the environment.
+    pub fn apply(&self) -> Result<()> {
+        if let Some(l) = &self.log_level {
+            let level: Level = l.parse().map_err(|e: String| {
+                Error::config("Invalid log level")
+                    .cause(e)
+                    .suggest("Set LOG_LEVEL or --log-level to debug, info, warn or error")
+            })?;
+            log::set_level(level);
+        }
+        if let Some(f) = &self.log_format {
+            let format: Format = f.parse().map_err(|e: String| {
+                Error::config("Invalid log format")
+                    .cause(e)
+                    .suggest("Set LOG_FORMAT or --log-format to json or text")
+            })?;
+            log::set_format(format);
+        }
+        Ok(())
+    }
+}
+
+/// Parses the command line. `--help` and `--version` print to stdout and end
+/// the run with 0; a usage error is exit 64 (never clap's 2, which pgkit
+/// reserves for "not ready").
+pub fn parse<T: clap::Parser>() -> Result<T> {
+    parse_from(std::env::args_os())
+}
+
+/// As `parse`, from given arguments.
+pub fn parse_from<T, I, A>(args: I) -> Result<T>
+where
+    T: clap::Parser,
+    I: IntoIterator<Item = A>,
+    A: Into<std::ffi::OsString> + Clone,
+{
+    use clap::error::ErrorKind;
+    T::try_parse_from(args).map_err(|e| match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            match out::print(&e.render().to_string()) {
+                Ok(()) => Error::new(Exit::Ok, "help").quiet(),
+                Err(e) => e,
+            }
+        }
+        _ => {
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid usage")
+                .trim_start_matches("error: ")
+                .to_string();
+            let mut err = Error::usage("Invalid usage").cause(first);
+            let usage: Vec<&str> = text
+                .lines()
+                .skip_while(|l| !l.starts_with("Usage:"))
+                .take(1)
+                .collect();
+            let bin = std::env::args()
+                .next()
+                .and_then(|a| {
+                    std::path::Path::new(&a)
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                })
+                .unwrap_or_else(|| "the tool".into());
+            if let Some(u) = usage.first() {
+                err = err.field("usage", u.trim_start_matches("Usage: ").to_string());
+            }
+            err.suggest(format!("Run '{bin} --help' for the options"))
+        }
+    })
+}
+
+/// What a successful run reports in its summary line.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// The exit code (a success may still exit non-zero, e.g. `status --exit-code`).
+    pub code: Exit,
+    /// The summary line's message.
+    pub message: String,
+    /// The summary line's level.
+    pub level: Level,
+    /// Extra fields, before `exitCode` and `durationMs`.
+    pub fields: Map<String, Value>,
+    /// When set, nothing is logged (HEALTHCHECK mode is silent on success).
+    pub quiet: bool,
+}
+
+impl Summary {
+    /// A success with a message.
+    pub fn ok(message: impl Into<String>) -> Self {
+        Summary {
+            code: Exit::Ok,
+            message: message.into(),
+            level: Level::Info,
+            fields: Map::new(),
+            quiet: false,
+        }
+    }
+
+    /// Sets the exit code.
+    pub fn code(mut self, code: Exit) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// Sets the level.
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = level;
+        self
+    }
+
+    /// Adds a field.
+    pub fn field(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.fields.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// Logs nothing.
+    pub fn quiet(mut self) -> Self {
+        self.quiet = true;
+        self
+    }
+}
+
+/// Runs a tool: names the logger, installs the signal handlers, runs `body`,
+/// logs the final line (with `exitCode` and `durationMs`) and returns the exit
+/// code. Each binary's `main` is one call to this.
+pub fn run(tool: &str, body: impl FnOnce() -> Result<Summary>) -> ExitCode {
+    let start = Instant::now();
+    log::init(tool);
+    if let Err(e) = interrupt::install() {
+        log::warn(
+            "Cannot install signal handlers",
+            json!({"error": e.to_string()}),
+        );
+    }
+    let result = body();
+    let duration_ms = start.elapsed().as_millis() as u64;
+    let code = match result {
+        Ok(s) => {
+            if !s.quiet {
+                let mut fields = s.fields;
+                fields.insert("exitCode".into(), json!(s.code.code()));
+                fields.insert("durationMs".into(), json!(duration_ms));
+                log::event(s.level, &s.message, Value::Object(fields));
+            }
+            s.code
+        }
+        Err(e) => {
+            report(&e, duration_ms);
+            e.code
+        }
+    };
+    code.into()
+}
+
+/// Logs an error as the run's final line.
+pub fn report(e: &Error, duration_ms: u64) {
+    if e.quiet {
+        if e.code != Exit::Ok || e.message != "help" {
+            log::debug(
+                &e.message,
+                json!({"exitCode": e.code.code(), "durationMs": duration_ms}),
+            );
+        }
+        return;
+    }
+    let mut fields = Map::new();
+    if let Some(err) = &e.error {
+        fields.insert("error".into(), json!(err));
+    }
+    for (k, v) in &e.fields {
+        fields.insert(k.clone(), v.clone());
+    }
+    if let Some(s) = &e.suggestion {
+        fields.insert("suggestion".into(), json!(s));
+    }
+    fields.insert("exitCode".into(), json!(e.code.code()));
+    fields.insert("durationMs".into(), json!(duration_ms));
+    let level = if e.code == Exit::Ok {
+        Level::Info
+    } else {
+        Level::Error
+    };
+    log::event(level, &e.message, Value::Object(fields));
+}
+
+/// Parses a boolean from the environment the DESIGN way: true/false/1/0/yes/no
+/// (and on/off), case-insensitive.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "y" | "on" => Some(true),
+        "false" | "0" | "no" | "n" | "off" | "" => Some(false),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(clap::Parser, Debug)]
+    #[command(name = "t", version)]
+    struct T {
+        #[arg(long)]
+        n: u32,
+    }
+
+    #[test]
+    fn usage_errors_are_64() {
+        let e = parse_from::<T, _, _>(["t", "--n", "x"]).err();
+        assert_eq!(e.map(|e| e.code), Some(Exit::Usage));
+        let e = parse_from::<T, _, _>(["t", "--bogus"]).err();
+        assert_eq!(e.map(|e| e.code), Some(Exit::Usage));
+    }
+
+    #[test]
+    fn booleans() {
+        for t in ["true", "1", "YES", "on"] {
+            assert_eq!(parse_bool(t), Some(true));
+        }
+        for f in ["false", "0", "no", "OFF"] {
+            assert_eq!(parse_bool(f), Some(false));
+        }
+        assert_eq!(parse_bool("maybe"), None);
+    }
+}

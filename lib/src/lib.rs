@@ -1,0 +1,19 @@
+//! pgkit: what the pgkit tools share, and only that — libpq-compatible
+//! connection settings, JSON-lines logging, the exit-code table, backoff,
+//! interruption, redaction, and a throwaway PostgreSQL server for tests and
+//! demos. Synchronous and lean.
+
+pub mod backoff;
+pub mod cli;
+pub mod conn;
+pub mod duration;
+pub mod error;
+pub mod exit;
+pub mod interrupt;
+pub mod log;
+pub mod out;
+pub mod redact;
+pub mod server;
+
+pub use error::{Error, Result};
+pub use exit::Exit;

@@ -1,0 +1,31 @@
+//! stdout carries the tool's answer only. A closed stdout (`| head`) is not an
+//! error: the write fails with EPIPE and the tool ends quietly with 0.
+
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use std::io::Write;
+
+/// Writes `text` to stdout as is and flushes.
+pub fn print(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(map_err)
+}
+
+/// Writes `text` and a newline to stdout.
+pub fn println(text: &str) -> Result<()> {
+    let mut s = String::with_capacity(text.len() + 1);
+    s.push_str(text);
+    s.push('\n');
+    print(&s)
+}
+
+/// Maps a stdout write error: a broken pipe ends the run quietly with 0.
+pub fn map_err(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::new(Exit::Ok, "stdout closed").quiet()
+    } else {
+        Error::new(Exit::Failure, "Cannot write to stdout").cause(e)
+    }
+}

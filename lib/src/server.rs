@@ -1,0 +1,764 @@
+//! A throwaway PostgreSQL server: `initdb` + `pg_ctl` into a temporary
+//! directory with a free port and its own socket directory. The project's
+//! tests, `pg-tmp` and the demo all stand on this one code path.
+//!
+//! - Server binaries come from `PG_BINDIR`, then `pg_config --bindir`, then
+//!   `/usr/lib/postgresql/*/bin` (newest first); none → exit 127.
+//! - Run as root, the server runs as the `postgres` user (PostgreSQL refuses
+//!   to run as root).
+//! - `initdb` is the slow part (seconds); its result is cached per binaries
+//!   and auth settings under the system temp directory and copied, which
+//!   takes milliseconds.
+//! - Dropping a `TempServer` stops it and deletes its directory; a watchdog
+//!   process does the same if the owning process dies without dropping it
+//!   (SIGKILL, or a `static` that is never dropped).
+
+use crate::conn::{Env, Settings};
+use crate::error::{Error, Result};
+use crate::exit::Exit;
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The superuser every throwaway server has.
+pub const SUPERUSER: &str = "postgres";
+
+/// How to build a throwaway server.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// SCRAM password for the superuser; `None` means trust authentication.
+    pub password: Option<String>,
+    /// Enable TLS with a certificate generated at start (CA in `ca_cert()`).
+    pub tls: bool,
+    /// Refuse non-TLS TCP connections (`hostssl` only in pg_hba.conf).
+    pub require_tls: bool,
+    /// A fixed port; `None` picks a free one.
+    pub port: Option<u16>,
+    /// Extra `postgresql.conf` settings.
+    pub config: Vec<(String, String)>,
+    /// The server binaries; `None` finds them (see `find_bindir`).
+    pub bindir: Option<PathBuf>,
+    /// A major version to pick among several installed.
+    pub version: Option<u32>,
+    /// Where to put the server; `None` makes a temporary directory.
+    pub dir: Option<PathBuf>,
+    /// Do not start a watchdog (pg-tmp's servers outlive their creator).
+    pub no_watchdog: bool,
+}
+
+/// A running (or stopped) throwaway server.
+#[derive(Debug)]
+pub struct TempServer {
+    base: PathBuf,
+    bindir: PathBuf,
+    port: u16,
+    password: Option<String>,
+    tls: bool,
+    owner: Option<(u32, u32)>,
+    keep: bool,
+    watchdog: Option<std::process::Child>,
+}
+
+/// Finds the directory holding `initdb`, `pg_ctl` and `postgres`.
+pub fn find_bindir(version: Option<u32>) -> Result<PathBuf> {
+    let has_server = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
+    if let Some(d) = std::env::var_os("PG_BINDIR").filter(|v| !v.is_empty()) {
+        let d = PathBuf::from(d);
+        if has_server(&d) {
+            return Ok(d);
+        }
+        return Err(
+            Error::new(Exit::MissingProgram, "PostgreSQL server binaries not found")
+                .cause(format!("PG_BINDIR={} has no initdb/pg_ctl", d.display()))
+                .suggest("Point PG_BINDIR at a PostgreSQL bin directory"),
+        );
+    }
+    let mut candidates: Vec<(u32, PathBuf)> = Vec::new();
+    let mut from_pg_config = None;
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        if out.status.success() {
+            let d = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+            if has_server(&d) {
+                from_pg_config = Some((major_of(&d).unwrap_or(0), d.clone()));
+                candidates.push((major_of(&d).unwrap_or(0), d));
+            }
+        }
+    }
+    if let Ok(rd) = fs::read_dir("/usr/lib/postgresql") {
+        for e in rd.flatten() {
+            let d = e.path().join("bin");
+            if let Some(v) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) {
+                if has_server(&d) {
+                    candidates.push((v, d));
+                }
+            }
+        }
+    }
+    if let Some(v) = version {
+        return candidates
+            .into_iter()
+            .find(|(m, d)| *m == v || major_of(d) == Some(v))
+            .map(|(_, d)| d)
+            .ok_or_else(|| {
+                Error::new(
+                    Exit::MissingProgram,
+                    format!("PostgreSQL {v} server binaries not found"),
+                )
+                .suggest(format!("Install them: apt-get install postgresql-{v}"))
+            });
+    }
+    // pg_config's answer first (it is what the user has on PATH), then the
+    // newest of /usr/lib/postgresql.
+    candidates.sort_by_key(|(v, _)| std::cmp::Reverse(*v));
+    if let Some((_, d)) = from_pg_config.or_else(|| candidates.into_iter().next()) {
+        return Ok(d);
+    }
+    Err(
+        Error::new(Exit::MissingProgram, "PostgreSQL server binaries not found")
+            .cause("no initdb/pg_ctl in PG_BINDIR, pg_config --bindir or /usr/lib/postgresql/*/bin")
+            .suggest("Install the server: apt-get install postgresql (or set PG_BINDIR)"),
+    )
+}
+
+/// The major version of the binaries in `bindir` (`postgres --version`).
+pub fn major_of(bindir: &Path) -> Option<u32> {
+    let out = Command::new(bindir.join("postgres"))
+        .arg("--version")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ver = text.split_whitespace().last()?;
+    ver.split(['.', ' ']).next()?.parse().ok()
+}
+
+/// The uid/gid of the `postgres` user when we are root (None otherwise).
+fn server_owner() -> Result<Option<(u32, u32)>> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(None);
+    }
+    let name = std::ffi::CString::new("postgres")
+        .map_err(|e| Error::new(Exit::Failure, "bad user name").cause(e))?;
+    // SAFETY: getpwnam returns null or a pointer to static storage, read at once.
+    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+    if pw.is_null() {
+        return Err(
+            Error::new(Exit::MissingProgram, "Cannot run PostgreSQL as root")
+                .cause("no 'postgres' user to run the server as")
+                .suggest("Create it (useradd -r postgres) or install the postgresql package"),
+        );
+    }
+    // SAFETY: pw is non-null and points to a valid passwd record.
+    Ok(Some(unsafe { ((*pw).pw_uid, (*pw).pw_gid) }))
+}
+
+fn chown(path: &Path, owner: Option<(u32, u32)>) -> Result<()> {
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid))
+            .map_err(|e| Error::io(Exit::Failure, "chown", path, &e))?;
+    }
+    Ok(())
+}
+
+fn chown_recursive(path: &Path, owner: Option<(u32, u32)>) -> Result<()> {
+    if owner.is_none() {
+        return Ok(());
+    }
+    chown(path, owner)?;
+    if path.is_dir() && !path.is_symlink() {
+        for e in fs::read_dir(path).map_err(|e| Error::io(Exit::Failure, "read", path, &e))? {
+            let e = e.map_err(|e| Error::io(Exit::Failure, "read", path, &e))?;
+            chown_recursive(&e.path(), owner)?;
+        }
+    }
+    Ok(())
+}
+
+fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| Error::new(Exit::Failure, "Cannot find a free port").cause(e))
+}
+
+fn fail(msg: &str, e: impl std::fmt::Display) -> Error {
+    Error::new(Exit::Failure, msg.to_string()).cause(e)
+}
+
+impl TempServer {
+    /// Creates and starts a server.
+    pub fn start(opts: Options) -> Result<TempServer> {
+        let s = TempServer::create(opts)?;
+        s.start_server()?;
+        Ok(s)
+    }
+
+    /// Creates a server (initdb, configuration) without starting it, so a test
+    /// can make it appear late.
+    pub fn create(opts: Options) -> Result<TempServer> {
+        let bindir = match &opts.bindir {
+            Some(b) => b.clone(),
+            None => find_bindir(opts.version)?,
+        };
+        let owner = server_owner()?;
+        let base = match &opts.dir {
+            Some(d) => {
+                fs::create_dir_all(d).map_err(|e| Error::io(Exit::Failure, "create", d, &e))?;
+                d.clone()
+            }
+            None => tempfile::Builder::new()
+                .prefix("pgkit-server-")
+                .tempdir()
+                .map_err(|e| fail("Cannot create a temporary directory", e))?
+                .keep(),
+        };
+        fs::set_permissions(&base, fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::io(Exit::Failure, "chmod", &base, &e))?;
+        chown(&base, owner)?;
+        let port = match opts.port {
+            Some(p) => p,
+            None => free_port()?,
+        };
+        let mut s = TempServer {
+            base,
+            bindir,
+            port,
+            password: opts.password.clone(),
+            tls: opts.tls,
+            owner,
+            keep: false,
+            watchdog: None,
+        };
+        if !opts.no_watchdog {
+            s.watchdog = s.spawn_watchdog().ok();
+        }
+        fs::create_dir_all(s.socket_dir())
+            .map_err(|e| Error::io(Exit::Failure, "create", &s.socket_dir(), &e))?;
+        chown(&s.socket_dir(), owner)?;
+        s.init_data(&opts)?;
+        Ok(s)
+    }
+
+    /// Copies a cached `initdb` result (or makes it) into the data directory.
+    fn init_data(&self, opts: &Options) -> Result<()> {
+        let key = format!(
+            "{}|{}|{:?}",
+            self.bindir.display(),
+            opts.password
+                .as_deref()
+                .map(|p| format!("{:x}", simple_hash(p)))
+                .unwrap_or_default(),
+            self.owner
+        );
+        let cache_root = std::env::temp_dir().join("pgkit-initdb-cache");
+        let cache = cache_root.join(format!("{:016x}", simple_hash(&key)));
+        fs::create_dir_all(&cache_root)
+            .map_err(|e| Error::io(Exit::Failure, "create", &cache_root, &e))?;
+        let _ = fs::set_permissions(&cache_root, fs::Permissions::from_mode(0o777));
+        let ready = cache.join("data").join("PG_VERSION");
+        if !ready.exists() {
+            // One process initialises the cache entry; others wait on the lock.
+            let lock_path = cache_root.join(format!("{:016x}.lock", simple_hash(&key)));
+            let lock = fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+                .map_err(|e| Error::io(Exit::Failure, "open", &lock_path, &e))?;
+            // SAFETY: flock on a valid open descriptor.
+            unsafe { libc::flock(std::os::unix::io::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) };
+            if !ready.exists() {
+                let staging = cache_root.join(format!(
+                    "{:016x}.tmp{}",
+                    simple_hash(&key),
+                    std::process::id()
+                ));
+                let _ = fs::remove_dir_all(&staging);
+                fs::create_dir_all(&staging)
+                    .map_err(|e| Error::io(Exit::Failure, "create", &staging, &e))?;
+                chown(&staging, self.owner)?;
+                self.initdb(&staging.join("data"), opts.password.as_deref())?;
+                let _ = fs::remove_dir_all(&cache);
+                fs::rename(&staging, &cache)
+                    .map_err(|e| Error::io(Exit::Failure, "rename", &cache, &e))?;
+            }
+            drop(lock);
+        }
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(cache.join("data"))
+            .arg(self.data_dir())
+            .status()
+            .map_err(|e| fail("Cannot run cp", e))?;
+        if !status.success() {
+            return Err(fail("Cannot copy the initdb template", status));
+        }
+        chown_recursive(&self.data_dir(), self.owner)?;
+        self.configure(opts)
+    }
+
+    fn initdb(&self, data: &Path, password: Option<&str>) -> Result<()> {
+        let mut cmd = self.pg_command("initdb");
+        cmd.arg("-D").arg(data).args([
+            "-U",
+            SUPERUSER,
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        ]);
+        let pwfile = self.base.join("pwfile");
+        match password {
+            Some(p) => {
+                fs::write(&pwfile, p)
+                    .map_err(|e| Error::io(Exit::Failure, "write", &pwfile, &e))?;
+                chown(&pwfile, self.owner)?;
+                cmd.arg("--auth=scram-sha-256")
+                    .arg(format!("--pwfile={}", pwfile.display()));
+            }
+            None => {
+                cmd.arg("--auth=trust");
+            }
+        }
+        let out = cmd.output().map_err(|e| fail("Cannot run initdb", e))?;
+        let _ = fs::remove_file(&pwfile);
+        if !out.status.success() {
+            return Err(Error::new(Exit::Failure, "initdb failed")
+                .cause(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+        }
+        Ok(())
+    }
+
+    fn configure(&self, opts: &Options) -> Result<()> {
+        let data = self.data_dir();
+        let mut conf = String::from("\n# pgkit throwaway server\n");
+        let mut settings: Vec<(String, String)> = vec![
+            ("port".into(), self.port.to_string()),
+            ("listen_addresses".into(), "'127.0.0.1,::1'".into()),
+            (
+                "unix_socket_directories".into(),
+                format!("'{}'", self.socket_dir().display()),
+            ),
+            ("fsync".into(), "off".into()),
+            ("synchronous_commit".into(), "off".into()),
+            ("full_page_writes".into(), "off".into()),
+            ("max_connections".into(), "200".into()),
+            ("shared_buffers".into(), "32MB".into()),
+            ("log_line_prefix".into(), "'%m [%p] %q%u@%d '".into()),
+            ("log_min_messages".into(), "warning".into()),
+        ];
+        if opts.tls {
+            self.write_certs()?;
+            settings.push(("ssl".into(), "on".into()));
+            settings.push(("ssl_cert_file".into(), "'server.crt'".into()));
+            settings.push(("ssl_key_file".into(), "'server.key'".into()));
+        }
+        settings.extend(opts.config.iter().cloned());
+        for (k, v) in settings {
+            conf.push_str(&format!("{k} = {v}\n"));
+        }
+        let path = data.join("postgresql.conf");
+        let mut f = fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| Error::io(Exit::Failure, "open", &path, &e))?;
+        f.write_all(conf.as_bytes())
+            .map_err(|e| Error::io(Exit::Failure, "write", &path, &e))?;
+        let method = if self.password.is_some() {
+            "scram-sha-256"
+        } else {
+            "trust"
+        };
+        let host_kind = if opts.require_tls { "hostssl" } else { "host" };
+        let hba = format!(
+            "local all all {method}\n{host_kind} all all 127.0.0.1/32 {method}\n{host_kind} all all ::1/128 {method}\n"
+        );
+        let hba_path = data.join("pg_hba.conf");
+        fs::write(&hba_path, hba).map_err(|e| Error::io(Exit::Failure, "write", &hba_path, &e))?;
+        chown(&hba_path, self.owner)?;
+        Ok(())
+    }
+
+    /// Generates a CA and a server certificate for localhost, 127.0.0.1, ::1.
+    fn write_certs(&self) -> Result<()> {
+        let (ca_pem, cert_pem, key_pem) =
+            tls_certs::generate().map_err(|e| fail("Cannot generate TLS certificates", e))?;
+        let data = self.data_dir();
+        for (name, content, mode) in [
+            (data.join("server.crt"), &cert_pem, 0o644),
+            (data.join("server.key"), &key_pem, 0o600),
+            (self.base.join("ca.crt"), &ca_pem, 0o644),
+        ] {
+            fs::write(&name, content).map_err(|e| Error::io(Exit::Failure, "write", &name, &e))?;
+            fs::set_permissions(&name, fs::Permissions::from_mode(mode))
+                .map_err(|e| Error::io(Exit::Failure, "chmod", &name, &e))?;
+            chown(&name, self.owner)?;
+        }
+        Ok(())
+    }
+
+    fn pg_command(&self, prog: &str) -> Command {
+        let mut cmd = Command::new(self.bindir.join(prog));
+        for v in [
+            "PGDATA",
+            "PGHOST",
+            "PGPORT",
+            "PGUSER",
+            "PGDATABASE",
+            "PGPASSWORD",
+            "PGOPTIONS",
+        ] {
+            cmd.env_remove(v);
+        }
+        cmd.env("LC_ALL", "C")
+            .current_dir(&self.base)
+            .stdin(Stdio::null());
+        if let Some((uid, gid)) = self.owner {
+            cmd.uid(uid).gid(gid);
+            cmd.env("HOME", &self.base);
+        }
+        cmd
+    }
+
+    fn spawn_watchdog(&self) -> Result<std::process::Child> {
+        // Plain sh, so it survives the parent; it ignores the terminal's
+        // signals and cleans up once the parent is gone.
+        let script = format!(
+            "trap '' INT TERM HUP; while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
+             f='{base}/data/postmaster.pid'; if [ -f \"$f\" ]; then kill -QUIT \"$(head -n 1 \"$f\")\" 2>/dev/null; sleep 1; fi; \
+             rm -rf '{base}'",
+            pid = std::process::id(),
+            base = self.base.display()
+        );
+        let mut cmd = Command::new("sh");
+        cmd.arg("-c")
+            .arg(script)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0);
+        cmd.spawn()
+            .map_err(|e| fail("Cannot start the watchdog", e))
+    }
+
+    /// Starts the server and waits until it accepts connections.
+    pub fn start_server(&self) -> Result<()> {
+        let out = self
+            .pg_command("pg_ctl")
+            .arg("-D")
+            .arg(self.data_dir())
+            .arg("-l")
+            .arg(self.log_path())
+            .args(["-w", "-t", "60", "start"])
+            .stdout(Stdio::null())
+            .output()
+            .map_err(|e| fail("Cannot run pg_ctl", e))?;
+        if !out.status.success() {
+            let mut why = self.log_tail(10);
+            if why.trim().is_empty() {
+                why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            }
+            return Err(
+                Error::new(Exit::NotReady, "The throwaway server did not start")
+                    .cause(why)
+                    .field("logFile", self.log_path().display().to_string()),
+            );
+        }
+        Ok(())
+    }
+
+    /// Stops the server (fast shutdown) and waits for it to exit.
+    pub fn stop_server(&self) -> Result<()> {
+        let out = self
+            .pg_command("pg_ctl")
+            .arg("-D")
+            .arg(self.data_dir())
+            .args(["-m", "fast", "-w", "-t", "60", "stop"])
+            .stdout(Stdio::null())
+            .output()
+            .map_err(|e| fail("Cannot run pg_ctl", e))?;
+        if !out.status.success() {
+            return Err(fail(
+                "pg_ctl stop failed",
+                String::from_utf8_lossy(&out.stderr).trim(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Stops and starts the server.
+    pub fn restart_server(&self) -> Result<()> {
+        self.stop_server()?;
+        self.start_server()
+    }
+
+    /// Whether the postmaster is running.
+    pub fn is_running(&self) -> bool {
+        self.pg_command("pg_ctl")
+            .arg("-D")
+            .arg(self.data_dir())
+            .arg("status")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+
+    /// Leaves the server running and its directory in place when dropped.
+    pub fn keep(mut self) -> PathBuf {
+        self.keep = true;
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+        self.base.clone()
+    }
+
+    /// The server's base directory (data, sockets, log, certificates).
+    pub fn base_dir(&self) -> &Path {
+        &self.base
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.base.join("data")
+    }
+
+    /// The unix-socket directory.
+    pub fn socket_dir(&self) -> PathBuf {
+        self.base.join("sock")
+    }
+
+    /// The server log.
+    pub fn log_path(&self) -> PathBuf {
+        self.base.join("server.log")
+    }
+
+    /// The server log's content.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The last `n` lines of the server log.
+    pub fn log_tail(&self, n: usize) -> String {
+        let log = self.log();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(n)..].join("\n")
+    }
+
+    /// The TCP port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The server binaries' directory.
+    pub fn bindir(&self) -> &Path {
+        &self.bindir
+    }
+
+    /// The superuser's password, if SCRAM is on.
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+
+    /// The CA certificate that signed the server certificate (TLS servers).
+    pub fn ca_cert(&self) -> Option<PathBuf> {
+        self.tls.then(|| self.base.join("ca.crt"))
+    }
+
+    /// A TCP URL for `dbname`, with the password when there is one.
+    pub fn url(&self, dbname: &str) -> String {
+        let auth = match &self.password {
+            Some(p) => format!("{SUPERUSER}:{}@", crate::redact::percent_encode(p)),
+            None => format!("{SUPERUSER}@"),
+        };
+        format!("postgresql://{auth}127.0.0.1:{}/{dbname}", self.port)
+    }
+
+    /// libpq variables that reach the server over its unix socket.
+    pub fn socket_env(&self, dbname: &str) -> Vec<(String, String)> {
+        let mut v = vec![
+            (
+                "PGHOST".to_string(),
+                self.socket_dir().display().to_string(),
+            ),
+            ("PGPORT".to_string(), self.port.to_string()),
+            ("PGUSER".to_string(), SUPERUSER.to_string()),
+            ("PGDATABASE".to_string(), dbname.to_string()),
+        ];
+        if let Some(p) = &self.password {
+            v.push(("PGPASSWORD".into(), p.clone()));
+        }
+        v
+    }
+
+    /// Connection settings for `dbname` over the unix socket.
+    pub fn settings(&self, dbname: &str) -> Result<Settings> {
+        let mut kv: HashMap<String, String> = HashMap::new();
+        kv.insert("host".into(), self.socket_dir().display().to_string());
+        kv.insert("port".into(), self.port.to_string());
+        kv.insert("user".into(), SUPERUSER.into());
+        kv.insert("dbname".into(), dbname.into());
+        if let Some(p) = &self.password {
+            kv.insert("password".into(), p.clone());
+        }
+        Settings::from_keywords(&kv, "pgkit-test", &Env::default())
+    }
+
+    /// A superuser client for `dbname` over the unix socket.
+    pub fn client(&self, dbname: &str) -> Result<postgres::Client> {
+        self.settings(dbname)?
+            .connect()
+            .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the throwaway server"))
+    }
+
+    /// Runs SQL as the superuser in `dbname`.
+    pub fn execute(&self, dbname: &str, sql: &str) -> Result<()> {
+        self.client(dbname)?
+            .batch_execute(sql)
+            .map_err(|e| fail("SQL failed on the throwaway server", e))
+    }
+
+    /// Creates a database with a name unique to this server.
+    pub fn create_database(&self, name: &str) -> Result<()> {
+        self.execute(
+            "postgres",
+            &format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\"")),
+        )
+    }
+
+    /// Waits until the server accepts a superuser login (or `timeout`).
+    pub fn wait_ready(&self, timeout: Duration) -> Result<()> {
+        let end = Instant::now() + timeout;
+        loop {
+            match self.client("postgres") {
+                Ok(_) => return Ok(()),
+                Err(e) if Instant::now() >= end => return Err(e),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        }
+    }
+
+    /// Stops the server at once and removes its directory.
+    pub fn destroy(&mut self) {
+        if self.keep {
+            return;
+        }
+        self.keep = true;
+        let _ = self
+            .pg_command("pg_ctl")
+            .arg("-D")
+            .arg(self.data_dir())
+            .args(["-m", "immediate", "-w", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        let _ = fs::remove_dir_all(&self.base);
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+    }
+}
+
+impl Drop for TempServer {
+    fn drop(&mut self) {
+        self.destroy();
+    }
+}
+
+/// FNV-1a, for cache keys (not security).
+fn simple_hash(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+mod tls_certs {
+    //! A throwaway CA and a server certificate for localhost.
+    use openssl::asn1::Asn1Time;
+    use openssl::bn::{BigNum, MsbOption};
+    use openssl::error::ErrorStack;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::{PKey, Private};
+    use openssl::rsa::Rsa;
+    use openssl::x509::extension::{BasicConstraints, KeyUsage, SubjectAlternativeName};
+    use openssl::x509::{X509NameBuilder, X509};
+
+    fn key() -> Result<PKey<Private>, ErrorStack> {
+        PKey::from_rsa(Rsa::generate(2048)?)
+    }
+
+    fn serial() -> Result<openssl::asn1::Asn1Integer, ErrorStack> {
+        let mut bn = BigNum::new()?;
+        bn.rand(128, MsbOption::MAYBE_ZERO, false)?;
+        bn.to_asn1_integer()
+    }
+
+    /// PEM files: the CA certificate, the server certificate, its key.
+    pub type Pems = (Vec<u8>, Vec<u8>, Vec<u8>);
+
+    /// Returns (CA cert PEM, server cert PEM, server key PEM).
+    pub fn generate() -> Result<Pems, ErrorStack> {
+        let ca_key = key()?;
+        let mut name = X509NameBuilder::new()?;
+        name.append_entry_by_text("CN", "pgkit throwaway CA")?;
+        let ca_name = name.build();
+        let mut b = X509::builder()?;
+        b.set_version(2)?;
+        let sn = serial()?;
+        b.set_serial_number(&sn)?;
+        b.set_subject_name(&ca_name)?;
+        b.set_issuer_name(&ca_name)?;
+        b.set_pubkey(&ca_key)?;
+        b.set_not_before(&*Asn1Time::days_from_now(0)?)?;
+        b.set_not_after(&*Asn1Time::days_from_now(30)?)?;
+        b.append_extension(BasicConstraints::new().critical().ca().build()?)?;
+        b.append_extension(
+            KeyUsage::new()
+                .critical()
+                .key_cert_sign()
+                .crl_sign()
+                .build()?,
+        )?;
+        b.sign(&ca_key, MessageDigest::sha256())?;
+        let ca = b.build();
+
+        let srv_key = key()?;
+        let mut name = X509NameBuilder::new()?;
+        name.append_entry_by_text("CN", "localhost")?;
+        let srv_name = name.build();
+        let mut b = X509::builder()?;
+        b.set_version(2)?;
+        let sn = serial()?;
+        b.set_serial_number(&sn)?;
+        b.set_subject_name(&srv_name)?;
+        b.set_issuer_name(ca.subject_name())?;
+        b.set_pubkey(&srv_key)?;
+        b.set_not_before(&*Asn1Time::days_from_now(0)?)?;
+        b.set_not_after(&*Asn1Time::days_from_now(30)?)?;
+        let san = SubjectAlternativeName::new()
+            .dns("localhost")
+            .ip("127.0.0.1")
+            .ip("::1")
+            .build(&b.x509v3_context(Some(&ca), None))?;
+        b.append_extension(san)?;
+        b.sign(&ca_key, MessageDigest::sha256())?;
+        let srv = b.build();
+        Ok((
+            ca.to_pem()?,
+            srv.to_pem()?,
+            srv_key.private_key_to_pem_pkcs8()?,
+        ))
+    }
+}

@@ -1,0 +1,120 @@
+//! The end-to-end test harness: a throwaway PostgreSQL server per test binary
+//! (pgkit's own `server` module, the same code path as pg-tmp), fresh
+//! databases, the built binaries with a clean environment, and JSON-line
+//! checks on stderr.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use pgkit::server::{Options, TempServer};
+use serde_json::Value;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+/// The server shared by the tests of one test binary (started on first use).
+pub fn server() -> &'static TempServer {
+    static S: OnceLock<TempServer> = OnceLock::new();
+    S.get_or_init(|| TempServer::start(Options::default()).expect("start the throwaway server"))
+}
+
+/// A fresh, empty database on the shared server; returns its name.
+pub fn fresh_db(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "{}_{}_{}",
+        prefix,
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    );
+    server().create_database(&name).expect("create database");
+    name
+}
+
+/// Variables that would leak the developer's setup into a test.
+pub const CLEARED_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGPASSFILE",
+    "PGDATABASE",
+    "PGSSLMODE",
+    "PGSSLROOTCERT",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGCONNECT_TIMEOUT",
+    "PGAPPNAME",
+    "PGOPTIONS",
+    "PGTARGETSESSIONATTRS",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGSYSCONFDIR",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+    "DB_TIMEOUT",
+    "SKIP_SEED",
+    "MIGRATIONS_DIR",
+    "MIGRATIONS_TABLE",
+    "SEEDS_DIR",
+    "DUMP_DIR",
+    "DOTENV_FILE",
+];
+
+/// The path of a built binary.
+pub fn bin_path(name: &str) -> std::path::PathBuf {
+    let var = format!("CARGO_BIN_EXE_{name}");
+    std::env::var_os(&var)
+        .map(Into::into)
+        .unwrap_or_else(|| panic!("{var} is not set"))
+}
+
+/// A command for a built binary with a clean environment (no PG* leaks) and
+/// HOME pointing at an empty temp dir (no stray ~/.pgpass).
+pub fn cmd(name: &str) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::new(bin_path(name));
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    c.env("HOME", empty_home());
+    c
+}
+
+/// An empty directory used as HOME.
+pub fn empty_home() -> &'static std::path::Path {
+    static H: OnceLock<tempfile::TempDir> = OnceLock::new();
+    H.get_or_init(|| tempfile::tempdir().expect("temp home"))
+        .path()
+}
+
+/// A URL for `db` on the shared server over TCP.
+pub fn url(db: &str) -> String {
+    server().url(db)
+}
+
+/// Parses stderr as JSON lines, asserting each has the fixed keys in order.
+pub fn json_lines(stderr: &[u8]) -> Vec<Value> {
+    let text = String::from_utf8_lossy(stderr);
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: Value = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("stderr line is not JSON ({e}): {l}"));
+            let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+            assert!(
+                keys.len() >= 4 && keys[..4] == ["timestamp", "level", "tool", "message"],
+                "fixed keys first: {l}"
+            );
+            v
+        })
+        .collect()
+}
+
+/// The last log line (the summary).
+pub fn last_line(stderr: &[u8]) -> Value {
+    json_lines(stderr).pop().expect("at least one log line")
+}
+
+/// Whether any line has this message.
+pub fn has_message(lines: &[Value], message: &str) -> bool {
+    lines.iter().any(|l| l["message"] == message)
+}
