@@ -52,6 +52,21 @@ pub fn parse<T: clap::Parser>() -> Result<T> {
     parse_from(std::env::args_os())
 }
 
+/// As `parse`, but `TOOL --generate-man` (hidden, first argument) prints the
+/// tool's man page, built from the clap definition and `extra` (hand-written
+/// roff sections: ENVIRONMENT, EXAMPLES...), and ends the run with 0.
+pub fn parse_or_man<T: clap::Parser>(extra: &str) -> Result<T> {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "--generate-man")
+    {
+        let page = crate::manpage::render(T::command(), extra)?;
+        out::print(&page)?;
+        return Err(Error::new(Exit::Ok, "help").quiet());
+    }
+    parse()
+}
+
 /// As `parse`, from given arguments.
 pub fn parse_from<T, I, A>(args: I) -> Result<T>
 where

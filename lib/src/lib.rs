@@ -11,6 +11,7 @@ pub mod error;
 pub mod exit;
 pub mod interrupt;
 pub mod log;
+pub mod manpage;
 pub mod out;
 pub mod redact;
 pub mod server;
