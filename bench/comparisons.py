@@ -1,0 +1,555 @@
+"""The comparisons: one function each, registered with @comparison.
+
+A comparison builds its inputs (untimed), makes one `Side` for pgkit's tool
+and one per peer, calls `measure(ctx, sides)` and returns `rows_from(...)`.
+Raise `Skip("why")` when it cannot run; a peer that is missing or fails
+only loses its own rows (see `peer`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from harness import (INFO, WORK, Goal, Row, Sample, Server, Side, Skip, check,
+                     measure, rows_from)
+
+MB = 1024  # rss samples are KiB
+
+
+@dataclass
+class Comparison:
+    name: str
+    title: str
+    goal: str
+    fn: Callable
+
+
+REGISTRY: list[Comparison] = []
+
+
+def comparison(name: str, title: str, goal: str):
+    def register(fn):
+        REGISTRY.append(Comparison(name, title, goal, fn))
+        return fn
+    return register
+
+
+def peer(name: str, argv: Callable[[], list[str]] | Callable[[], Callable], **kw) -> Side:
+    """A peer's side; when the peer cannot be installed the side carries the
+    reason and its rows are marked skipped."""
+    try:
+        return Side(name, argv(), **kw)
+    except Skip as e:
+        return Side(name, failure=str(e))
+
+
+def fresh_dir(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+def expect(cond: bool, what: str) -> None:
+    """An untimed sanity check after a run: a tool that is fast because it
+    did nothing must not win."""
+    if not cond:
+        raise Skip(f"wrong result: {what}")
+
+
+# ---------------------------------------------------------------------------
+# pg-wait
+
+
+@comparison("wait-healthcheck", "pg-wait --healthcheck (unix socket)",
+            "no slower, no more memory than pg_isready")
+def wait_healthcheck(ctx):
+    srv = ctx.server
+    env = ctx.env(srv.socket_env())
+    sides = [
+        Side("pgkit", [ctx.tool("pg-wait"), "--healthcheck"], env=env),
+        peer("pg_isready", lambda: [ctx.peers.system("pg_isready"), "-q"], env=env),
+    ]
+    measure(ctx, sides, rss=True)
+    rows = rows_from(sides, [
+        ("pg_isready", "wall", "pg-wait --healthcheck (login + SELECT 1, unix socket)",
+         Goal("no slower", ratio=1.0)),
+        ("pg_isready", "rss", "pg-wait --healthcheck peak RSS", Goal("no more", ratio=1.0)),
+    ])
+    # A healthy probe must leave no FATAL or ERROR line in the server log:
+    # run it alone a few times and count what the log gained.
+    before = srv.logfile.stat().st_size if srv.logfile.exists() else 0
+    for _ in range(3):
+        check([ctx.tool("pg-wait"), "--healthcheck"], env=env, what="pg-wait --healthcheck")
+    with open(srv.logfile, "rb") as f:
+        f.seek(before)
+        added = f.read().decode(errors="replace")
+    bad = sum(1 for ln in added.splitlines() if " FATAL: " in ln or " ERROR: " in ln)
+    rows.append(Row("log/count", "pg-wait --healthcheck: FATAL/ERROR lines in the server log"
+                    " (3 probes)", "count", Goal("0", below=0.5), pgkit=[bad]))
+    return rows
+
+
+@comparison("wait-latency", "pg-wait detection latency (--max-interval 100ms)",
+            "median < 150 ms")
+def wait_latency(ctx):
+    """From the server accepting connections to pg-wait exiting 0. The
+    server's ready instant is read from its own status line in
+    postmaster.pid, polled every 0.2 ms by the harness; pg-wait's exit
+    instant is when wait4 returns in a thread blocked on it."""
+    srv = Server(ctx.bindir, "latency")
+    env = ctx.env(srv.socket_env())
+    argv = [ctx.tool("pg-wait"), "--max-interval", "100ms", "--timeout", "30s"]
+
+    def sample(_i: int) -> Sample:
+        done: dict = {}
+        errf = open(WORK / "wait-latency.stderr", "w+b")
+        proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=errf)
+
+        def reap():
+            _, status, usage = os.wait4(proc.pid, 0)
+            done["t"] = time.perf_counter()
+            done["rc"] = os.waitstatus_to_exitcode(status)
+            done["rss"] = usage.ru_maxrss
+            proc.returncode = done["rc"]
+
+        waiter = threading.Thread(target=reap)
+        waiter.start()
+        try:
+            time.sleep(0.5)  # pg-wait is retrying against a server that is down
+            if "t" in done:  # it gave up already: report its error
+                errf.seek(0)
+                return Sample(0, done["rss"], done["rc"] or 1, b"", errf.read())
+            srv.start(wait=False)
+            deadline = time.perf_counter() + 60
+            while not srv.is_ready():
+                if time.perf_counter() > deadline:
+                    raise Skip("the latency server did not start in 60 s")
+                time.sleep(0.0002)
+            ready = time.perf_counter()
+            waiter.join(40)
+            if "t" not in done:
+                proc.kill()
+                waiter.join()
+                raise Skip("pg-wait did not exit 40 s after the server was ready")
+            errf.seek(0)
+            return Sample(done["t"] - ready, done["rss"], done["rc"], b"", errf.read())
+        finally:
+            if waiter.is_alive():
+                proc.kill()
+                waiter.join()
+            errf.close()
+            if srv.is_ready() or (srv.data / "postmaster.pid").exists():
+                srv.stop()
+
+    side = Side("pgkit", sampler=sample)
+    try:
+        measure(ctx, [side])
+    finally:
+        srv.destroy()
+    return rows_from([side], [(None, "wall", "pg-wait detection latency after a server"
+                               " start (--max-interval 100ms)",
+                               Goal("median < 150 ms", below=0.150))])
+
+
+# ---------------------------------------------------------------------------
+# pg-migrate
+
+
+def write_migrations(root: Path, n: int, sql: Callable[[int], str]) -> dict[str, Path]:
+    """The same n migrations in each tool's layout."""
+    dirs = {"pgkit": root / "pgkit", "dbmate": root / "dbmate", "sqlx": root / "sqlx"}
+    for d in dirs.values():
+        fresh_dir(d)
+    for i in range(1, n + 1):
+        name = f"{i:05d}_create_t_{i:05d}.sql"
+        body = sql(i)
+        (dirs["pgkit"] / name).write_text(body)
+        (dirs["sqlx"] / name).write_text(body)
+        (dirs["dbmate"] / name).write_text(f"-- migrate:up\n{body}\n-- migrate:down\n")
+    return dirs
+
+
+@comparison("migrate-up", "pg-migrate up: 1,000 migrations from empty",
+            "≥ 2× faster than dbmate and sqlx")
+def migrate_up(ctx):
+    srv = ctx.server
+    n = 20 if ctx.quick else 1000
+    dirs = write_migrations(WORK / "migrate-up", n, lambda i: f"CREATE TABLE t_{i:05d} (id int);\n")
+
+    def fresh(db):
+        return lambda _i: srv.recreate_db(db)
+
+    def applied(db):
+        def after(_s):
+            got = srv.psql("SELECT count(*) FROM pg_tables WHERE tablename LIKE 't\\_%'", db)
+            expect(got == str(n), f"{db} has {got} of {n} tables")
+        return after
+
+    sides = [
+        Side("pgkit", [ctx.tool("pg-migrate"), "up", "--dir", str(dirs["pgkit"])],
+             env=ctx.env({"DATABASE_URL": srv.url("mig_pgkit")}),
+             prepare=fresh("mig_pgkit"), after=applied("mig_pgkit")),
+        peer("dbmate", lambda: [ctx.peers.dbmate(), "--url", srv.url("mig_dbmate"),
+                                "--migrations-dir", str(dirs["dbmate"]),
+                                "--no-dump-schema", "up"],
+             env=ctx.env(), prepare=fresh("mig_dbmate"), after=applied("mig_dbmate")),
+        peer("sqlx", lambda: [ctx.peers.sqlx(), "migrate", "run", "--source", str(dirs["sqlx"]),
+                              "--database-url", srv.url("mig_sqlx")],
+             env=ctx.env(), prepare=fresh("mig_sqlx"), after=applied("mig_sqlx")),
+    ]
+    measure(ctx, sides)
+    title = f"pg-migrate up, {n:,} migrations from empty"
+    return rows_from(sides, [
+        ("dbmate", "wall", title, Goal("≥ 2× faster", ratio=2.0)),
+        ("sqlx", "wall", title, Goal("≥ 2× faster", ratio=2.0)),
+    ])
+
+
+@comparison("migrate-noop", "pg-migrate up with nothing to do, 10,000 applied",
+            "median < 50 ms")
+def migrate_noop(ctx):
+    srv = ctx.server
+    n = 500 if ctx.quick else 10000
+    d = fresh_dir(WORK / "migrate-noop")
+    for i in range(1, n + 1):
+        (d / f"{i:05d}_step_{i:05d}.sql").write_text(f"SELECT {i};\n")
+    srv.recreate_db("mig_noop")
+    env = ctx.env({"DATABASE_URL": srv.url("mig_noop")})
+    argv = [ctx.tool("pg-migrate"), "up", "--dir", str(d)]
+    check(argv, env=env, what=f"pg-migrate up ({n} migrations, setup)")
+    side = Side("pgkit", argv, env=env)
+    measure(ctx, [side])
+    return rows_from([side], [(None, "wall", f"pg-migrate up, nothing to do, {n:,} applied",
+                               Goal("median < 50 ms", below=0.050))])
+
+
+# ---------------------------------------------------------------------------
+# pg-seed
+
+SEED_DDL = ("CREATE TABLE t (id int, name text, email text, amount numeric(12,2),"
+            " created_at timestamptz)")
+
+
+def write_csv(path: Path, rows: int) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    base = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    with open(tmp, "w") as f:
+        f.write("id,name,email,amount,created_at\n")
+        for i in range(1, rows + 1):
+            ts = (base + timedelta(seconds=i * 37)).strftime("%Y-%m-%d %H:%M:%S+00")
+            f.write(f'{i},"User {i}, the {i % 97}th",user{i}@example.com,'
+                    f"{(i * 7919) % 100000 / 100:.2f},{ts}\n")
+    tmp.rename(path)
+
+
+@comparison("seed-csv", "pg-seed: 1,000,000-row CSV", "≥ 0.9× the throughput of psql \\copy")
+def seed_csv(ctx):
+    srv = ctx.server
+    rows = 10_000 if ctx.quick else 1_000_000
+    csv = WORK / f"seed-csv-{rows}" / "t.csv"  # pg-seed loads t.csv into table t
+    write_csv(csv, rows)
+    for db in ("seed_pgkit", "seed_psql"):
+        srv.recreate_db(db)
+        srv.psql(SEED_DDL, db)
+
+    def loaded(db):
+        def after(_s):
+            got = srv.psql("SELECT count(*) FROM t", db)
+            expect(got == str(rows), f"{db}.t has {got} of {rows} rows")
+        return after
+
+    sides = [
+        Side("pgkit", [ctx.tool("pg-seed"), "--file", str(csv)],
+             env=ctx.env({"DATABASE_URL": srv.url("seed_pgkit")}),
+             prepare=lambda _i: srv.psql("TRUNCATE t; DROP TABLE IF EXISTS schema_seeds",
+                                         "seed_pgkit"),
+             after=loaded("seed_pgkit")),
+        peer("psql \\copy", lambda: [ctx.peers.system("psql"), "-X", "-q", "-v",
+                                     "ON_ERROR_STOP=1", "-d", srv.url("seed_psql"), "-c",
+                                     f"\\copy t FROM '{csv}' CSV HEADER"],
+             env=ctx.env(), prepare=lambda _i: srv.psql("TRUNCATE t", "seed_psql"),
+             after=loaded("seed_psql")),
+    ]
+    measure(ctx, sides)
+    return rows_from(sides, [
+        ("psql \\copy", "wall", f"pg-seed --file t.csv, {rows:,} rows × 5 columns",
+         Goal("≥ 0.9× throughput", ratio=0.9)),
+    ])
+
+
+@comparison("seed-generate", "pg-seed generate: 1,000,000 pgbench_accounts rows",
+            "no slower than pgbench -i's generate step; peak RSS < 50 MB")
+def seed_generate(ctx):
+    """pgbench's side times only its client-side generate step: the tables
+    are created untimed (`-I dt`), then `pgbench -i -I g` is timed (it
+    truncates and fills pgbench_branches/tellers/accounts)."""
+    srv = ctx.server
+    scale = 1 if ctx.quick else 10
+    rows = scale * 100_000
+    pgbench = ctx.peers.system("pgbench")
+    tcp = {"PGHOST": "127.0.0.1", "PGPORT": str(srv.port), "PGUSER": "postgres"}
+    for db in ("gen_pgkit", "gen_pgbench"):
+        srv.recreate_db(db)
+        check([pgbench, "-i", "-I", "dt", "-s", str(scale)],
+              env=ctx.env({**tcp, "PGDATABASE": db}), what="pgbench -i -I dt")
+
+    def filled(db):
+        def after(_s):
+            got = srv.psql("SELECT count(*) FROM pgbench_accounts", db)
+            expect(got == str(rows), f"{db}.pgbench_accounts has {got} of {rows} rows")
+        return after
+
+    sides = [
+        Side("pgkit", [ctx.tool("pg-seed"), "generate", "--table", "pgbench_accounts",
+                       "--rows", str(rows), "--seed", "1"],
+             env=ctx.env({"DATABASE_URL": srv.url("gen_pgkit")}),
+             prepare=lambda _i: srv.psql("TRUNCATE pgbench_accounts", "gen_pgkit"),
+             after=filled("gen_pgkit")),
+        Side("pgbench", [pgbench, "-i", "-I", "g", "-s", str(scale)],
+             env=ctx.env({**tcp, "PGDATABASE": "gen_pgbench"}), after=filled("gen_pgbench")),
+    ]
+    measure(ctx, sides, rss=True)
+    title = f"pg-seed generate --rows {rows:,} (pgbench_accounts)"
+    return rows_from(sides, [
+        ("pgbench", "wall", title, Goal("no slower", ratio=1.0)),
+        ("pgbench", "rss", "pg-seed generate peak RSS", Goal("< 50 MB", below=50 * MB)),
+    ])
+
+
+# ---------------------------------------------------------------------------
+# pg-dotenv
+
+DOTENV_LINES = 10_000
+GET_KEY, SET_KEY = "KEY_09991", "KEY_05001"  # plain KEY=value lines
+
+
+def dotenv_text() -> str:
+    out = []
+    for i in range(DOTENV_LINES):
+        if i % 10 == 0:
+            out.append(f"# section {i // 10}")
+        elif i % 7 == 0:
+            out.append(f'KEY_{i:05d}="double quoted {i}"')
+        elif i % 13 == 0:
+            out.append(f"KEY_{i:05d}='single quoted {i}'")
+        else:
+            out.append(f"KEY_{i:05d}=value_{i}")
+    return "\n".join(out) + "\n"
+
+
+def dotenv_sides(ctx, cmd: str) -> list[Side]:
+    d = fresh_dir(WORK / f"dotenv-{cmd}")
+    text = dotenv_text()
+    files = {name: d / f"{name}.env" for name in ("pgkit", "python-dotenv", "dotenvx")}
+    for f in files.values():
+        f.write_text(text)
+        os.chmod(f, 0o600)
+    env = ctx.env()
+    if cmd == "get":
+        def got(s):
+            expect(s.stdout.strip() == f"value_{GET_KEY[-4:].lstrip('0')}".encode(),
+                   f"get printed {s.stdout[:60]!r}")
+        return [
+            Side("pgkit", [ctx.tool("pg-dotenv"), "-f", str(files["pgkit"]), "get", GET_KEY],
+                 env=env, cwd=d, after=got),
+            peer("python-dotenv", lambda: [ctx.peers.python_dotenv(), "-f",
+                                           str(files["python-dotenv"]), "get", GET_KEY],
+                 env=env, cwd=d, after=got),
+            peer("dotenvx", lambda: [ctx.peers.dotenvx(), "get", GET_KEY, "-f",
+                                     str(files["dotenvx"])], env=env, cwd=d, after=got),
+        ]
+
+    def setter(make: Callable[[str, str, str], list[str]], file: Path):
+        return lambda i: make(str(file), SET_KEY, f"v{i}")
+
+    return [
+        Side("pgkit", setter(lambda f, k, v: [ctx.tool("pg-dotenv"), "-f", f, "set", k, v],
+                             files["pgkit"]), env=env, cwd=d),
+        peer("python-dotenv", lambda: (lambda exe: setter(
+            lambda f, k, v: [exe, "-f", f, "set", k, v], files["python-dotenv"]))(
+                ctx.peers.python_dotenv()), env=env, cwd=d),
+        peer("dotenvx", lambda: (lambda exe: setter(
+            lambda f, k, v: [exe, "set", k, v, "-f", f, "--plain"], files["dotenvx"]))(
+                ctx.peers.dotenvx()), env=env, cwd=d),
+    ]
+
+
+@comparison("dotenv-get", "pg-dotenv get, 10,000-line file",
+            "median < 5 ms and ≥ 20× faster than python-dotenv")
+def dotenv_get(ctx):
+    sides = dotenv_sides(ctx, "get")
+    measure(ctx, sides)
+    title = f"pg-dotenv get, {DOTENV_LINES:,}-line file"
+    return rows_from(sides, [
+        ("python-dotenv", "wall", title, Goal("< 5 ms and ≥ 20×", ratio=20, below=0.005)),
+        ("dotenvx", "wall", title, INFO),
+    ])
+
+
+@comparison("dotenv-set", "pg-dotenv set, 10,000-line file", "median < 10 ms")
+def dotenv_set(ctx):
+    sides = dotenv_sides(ctx, "set")
+    measure(ctx, sides)
+    title = f"pg-dotenv set, {DOTENV_LINES:,}-line file (with fsync)"
+    return rows_from(sides, [
+        ("python-dotenv", "wall", title, Goal("< 10 ms", below=0.010)),
+        ("dotenvx", "wall", title, INFO),
+    ])
+
+
+# ---------------------------------------------------------------------------
+# pg-dump-rotate
+
+
+@comparison("dump", "pg-dump-rotate dump of a ~500 MB database",
+            "within 3 % of pg_dump -Fc > file")
+def dump(ctx):
+    srv = ctx.server
+    scale = 1 if ctx.quick else 35
+    pgbench = ctx.peers.system("pgbench")
+    pg_dump = ctx.peers.system("pg_dump")
+    if ctx.cache.get("dump_scale") != scale:
+        srv.recreate_db("dump_src")
+        check([pgbench, "-i", "-q", "-s", str(scale), srv.url("dump_src")],
+              env=ctx.env(), what="pgbench -i")
+        ctx.cache["dump_scale"] = scale
+    size = srv.psql("SELECT pg_size_pretty(pg_database_size('dump_src'))")
+    d = WORK / "dump"
+    out_dir = d / "pgkit"
+
+    def dumped(_s):
+        found = list(out_dir.glob("*/*.pgdump"))
+        expect(len(found) == 1, f"{len(found)} .pgdump files in {out_dir}")
+
+    sides = [
+        Side("pgkit", [ctx.tool("pg-dump-rotate"), "dump", "--dir", str(out_dir)],
+             env=ctx.env({"DATABASE_URL": srv.url("dump_src")}),
+             prepare=lambda _i: fresh_dir(out_dir) and None, after=dumped),
+        Side("pg_dump -Fc", [pg_dump, "-Fc", "-d", srv.url("dump_src")], env=ctx.env(),
+             stdout_path=d / "plain.pgdump"),
+    ]
+    measure(ctx, sides)
+    return rows_from(sides, [
+        ("pg_dump -Fc", "wall", f"pg-dump-rotate dump, {size} database (pgbench -s {scale})",
+         Goal("within 3 %", ratio=1 / 1.03)),
+    ])
+
+
+def dump_set(ctx) -> tuple[Path, int]:
+    """10,000 dumps in 100 sources (10×10 in quick mode), cloned from one
+    real dump (so the sidecar and manifest are the tool's own format), or
+    synthetic files when the tool cannot dump yet."""
+    sources, per = (10, 10) if ctx.quick else (100, 100)
+    key = ("dump_set", sources, per)
+    if key in ctx.cache:
+        return ctx.cache[key]
+    srv = ctx.server
+    tmpl_dir = fresh_dir(WORK / "dumps-template")
+    srv.recreate_db("tmpl")
+    stamp_re = None
+    try:
+        check([ctx.tool("pg-dump-rotate"), "dump", "--dir", str(tmpl_dir), "--source", "tmpl"],
+              env=ctx.env({"DATABASE_URL": srv.url("tmpl")}), what="pg-dump-rotate dump")
+        dump_file = next((tmpl_dir / "tmpl").glob("tmpl_*.pgdump"))
+        stamp_re = dump_file.name[len("tmpl_"):-len(".pgdump")]
+        body = dump_file.read_bytes()
+        sha = (dump_file.parent / (dump_file.name + ".sha256")).read_text()
+        manifest = (dump_file.parent / (dump_file.name + ".json")).read_text()
+    except (Skip, StopIteration, OSError):
+        body = b"PGDMP synthetic\n"
+        sha = f"{hashlib.sha256(body).hexdigest()}  tmpl_STAMP.pgdump\n"
+        manifest = ('{"source":"tmpl","database":"tmpl","file":"tmpl_STAMP.pgdump",'
+                    f'"size":{len(body)},"sha256":"{hashlib.sha256(body).hexdigest()}"}}\n')
+        stamp_re = "STAMP"
+    root = fresh_dir(WORK / f"dumps-{sources}x{per}")
+    newest = datetime(2026, 11, 1, tzinfo=timezone.utc)
+    for s in range(sources):
+        src = f"src{s:03d}"
+        sd = root / src
+        sd.mkdir()
+        for k in range(per):
+            stamp = (newest - timedelta(hours=7 * k + s)).strftime("%Y%m%dT%H%M%SZ")
+            name = f"{src}_{stamp}.pgdump"
+            (sd / name).write_bytes(body)
+            (sd / (name + ".sha256")).write_text(
+                sha.replace(stamp_re, stamp).replace("tmpl", src))
+            (sd / (name + ".json")).write_text(
+                manifest.replace(stamp_re, stamp).replace("tmpl", src))
+    ctx.cache[key] = (root, sources * per)
+    return root, sources * per
+
+
+def count_files(root: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(root))
+
+
+@comparison("dump-list", "pg-dump-rotate list over 10,000 dumps", "< 200 ms")
+def dump_list(ctx):
+    root, n = dump_set(ctx)
+
+    def listed(s):
+        expect(len(s.stdout.splitlines()) >= n, f"list printed {len(s.stdout.splitlines())}"
+               f" lines for {n} dumps")
+
+    side = Side("pgkit", [ctx.tool("pg-dump-rotate"), "list", "--dir", str(root)],
+                env=ctx.env(), after=listed)
+    measure(ctx, [side])
+    return rows_from([side], [(None, "wall", f"pg-dump-rotate list, {n:,} dumps",
+                               Goal("< 200 ms", below=0.200))])
+
+
+@comparison("dump-purge", "pg-dump-rotate purge --dry-run over 10,000 dumps", "< 200 ms")
+def dump_purge(ctx):
+    root, n = dump_set(ctx)
+    files = count_files(root)
+
+    def untouched(_s):
+        expect(count_files(root) == files, "purge --dry-run removed files")
+
+    side = Side("pgkit", [ctx.tool("pg-dump-rotate"), "purge", "--dir", str(root),
+                          "--keep-last", "3", "--dry-run"], env=ctx.env(), after=untouched)
+    measure(ctx, [side])
+    return rows_from([side], [(None, "wall", f"pg-dump-rotate purge --keep-last 3 --dry-run,"
+                               f" {n:,} dumps", Goal("< 200 ms", below=0.200))])
+
+
+# ---------------------------------------------------------------------------
+# pg-tmp
+
+
+@comparison("tmp-run", "pg-tmp run -- true", "median < 1.5 s")
+def tmp_run(ctx):
+    side = Side("pgkit", [ctx.tool("pg-tmp"), "run", "--", "true"], env=ctx.env())
+    measure(ctx, [side])
+    return rows_from([side], [(None, "wall", "pg-tmp run -- true (initdb, start, stop, delete)",
+                               Goal("< 1.5 s", below=1.5))])
+
+
+@comparison("tmp-db-create", "pg-tmp db create with a warm template", "median < 100 ms")
+def tmp_db_create(ctx):
+    srv = ctx.server
+    d = fresh_dir(WORK / "tmp-db-create")
+    for i in range(1, 21):
+        (d / f"{i:03d}_t{i}.sql").write_text(f"CREATE TABLE t{i} (id int primary key, v text);\n")
+
+    def url_printed(s):
+        expect(s.stdout.startswith(b"postgres"), f"db create printed {s.stdout[:60]!r}")
+
+    side = Side("pgkit", [ctx.tool("pg-tmp"), "db", "create", "--migrations", str(d)],
+                env=ctx.env({"DATABASE_URL": srv.url("postgres")}), after=url_printed)
+    measure(ctx, [side], warmup=1)  # the warm-up builds the template
+    return rows_from([side], [(None, "wall", "pg-tmp db create, template exists (20 migrations)",
+                               Goal("< 100 ms", below=0.100))])
