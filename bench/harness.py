@@ -179,7 +179,7 @@ def measure(ctx, sides: list[Side], warmup: Optional[int] = None, rss: bool = Fa
                 side.rss_failure = f"{GNU_TIME} is missing (apt-get install time)"
         else:
             rounds += [(warm + ctx.n + i, True) for i in range(ctx.n)]
-    for i, with_rss in rounds:
+    for k, (i, with_rss) in enumerate(rounds):
         for side in sides:
             if side.failure:
                 continue
@@ -200,7 +200,8 @@ def measure(ctx, sides: list[Side], warmup: Optional[int] = None, rss: bool = Fa
                 side.rss_samples.append(s)
             elif i >= warm:
                 side.samples.append(s)
-        ctx.progress(i + 1 - warm)
+        if k >= warm:
+            ctx.progress(k + 1 - warm, len(rounds) - warm)
 
 
 def stats(values: list[float]) -> dict:
@@ -371,12 +372,13 @@ def update_readme(results_json: Path, readme: Path) -> None:
     data = json.loads(results_json.read_text())
     meta = data["meta"]
     body = (
-        "\n`bench/run` measures every tool side by side with what users would"
-        " pick instead, on the same server in one run (A B A B …, median of"
-        f" {meta['n']}); method and how to add a comparison in"
-        " [bench/README.md](bench/README.md), all figures with min–max in"
-        f" [bench/RESULTS.md](bench/RESULTS.md) ({meta['date']}, {meta['machine']}).\n"
-        " Ratio = peer median / pgkit median: above 1 pgkit is faster.\n\n"
+        "\n`bench/run` measures every tool side by side with what users would\n"
+        "pick instead, on the same server in one run (A B A B …, median of\n"
+        f"{meta['n']}). Ratio = peer median / pgkit median: above 1 pgkit is\n"
+        "faster (or uses less memory). How it is measured and how to add a\n"
+        "comparison: [bench/README.md](bench/README.md); every figure with\n"
+        f"min–max: [bench/RESULTS.md](bench/RESULTS.md) ({meta['date']},\n"
+        f"{meta['machine']}, commit {meta['commit']}).\n\n"
         + table(data["rows"], detailed=False) + "\n"
     )
     text = readme.read_text()
