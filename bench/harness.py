@@ -488,10 +488,47 @@ class Server:
         self.psql(f'CREATE DATABASE "{db}"')
 
 
+class PgTmpServer(Server):
+    """The benchmark's server from `pg-tmp start`: the same layout as
+    `Server` (data/, sock/, server.log under one directory, trust auth), so
+    every comparison works on either."""
+
+    def __init__(self, bindir: Path, pg_tmp: str, env: dict):
+        self.bindir, self.pg_tmp, self.env = bindir, pg_tmp, env
+        p = subprocess.run([pg_tmp, "start", "-c", "shared_buffers=128MB"], env=env,
+                           stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        if p.returncode != 0:
+            raise Skip(f"pg-tmp start exited {p.returncode}: {last_line(p.stderr)}")
+        try:
+            summary = json.loads(p.stderr.decode().strip().splitlines()[-1])
+            self.base, self.port = Path(summary["dir"]), int(summary["port"])
+        except (ValueError, KeyError, IndexError) as e:
+            raise Skip(f"pg-tmp start: no dir/port in its summary line ({e})") from e
+        self.data, self.sock = self.base / "data", self.base / "sock"
+        self.logfile = self.base / "server.log"
+
+    def stop(self) -> None:
+        check([self.pg_tmp, "stop", "--dir", str(self.base)], env=self.env, what="pg-tmp stop")
+
+    def destroy(self) -> None:
+        try:
+            self.stop()
+        except Skip as e:
+            log(f"{e}")
+
+
+# True: the benchmark's server comes from the pg-tmp being measured, falling
+# back to initdb/pg_ctl when that fails; False: always initdb/pg_ctl.
+USE_PG_TMP = True
+
+
 def start_server(ctx) -> Server:
-    """The benchmark's server. It is started directly with initdb/pg_ctl so
-    that the harness knows its socket directory and data directory (the
-    detection-latency comparison starts and stops servers itself)."""
+    """The server every comparison uses (wait-latency starts its own)."""
+    if USE_PG_TMP:
+        try:
+            return PgTmpServer(ctx.bindir, ctx.tool("pg-tmp"), ctx.env())
+        except Skip as e:
+            log(f"{e}; starting the server with initdb/pg_ctl instead")
     srv = Server(ctx.bindir, "main")
     srv.start()
     return srv
