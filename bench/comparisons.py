@@ -332,13 +332,15 @@ def seed_generate(ctx):
 # ---------------------------------------------------------------------------
 # pg-dotenv
 
-DOTENV_LINES = 10_000
-GET_KEY, SET_KEY = "KEY_09991", "KEY_05001"  # plain KEY=value lines
+def dotenv_lines(ctx) -> int:
+    return 1_000 if ctx.quick else 10_000
 
 
-def dotenv_text() -> str:
+def dotenv_text(lines: int) -> str:
+    """Comments, bare, double- and single-quoted values (the keys that are
+    read and written are bare: see dotenv_keys)."""
     out = []
-    for i in range(DOTENV_LINES):
+    for i in range(lines):
         if i % 10 == 0:
             out.append(f"# section {i // 10}")
         elif i % 7 == 0:
@@ -350,9 +352,17 @@ def dotenv_text() -> str:
     return "\n".join(out) + "\n"
 
 
+def dotenv_keys(lines: int) -> tuple[str, str, str]:
+    """The key `get` reads (near the end), its value, and the key `set`
+    writes (in the middle): plain KEY=value lines for 1,000 and 10,000."""
+    g, s = lines - 9, lines // 2 + 1
+    return f"KEY_{g:05d}", f"value_{g}", f"KEY_{s:05d}"
+
+
 def dotenv_sides(ctx, cmd: str) -> list[Side]:
     d = fresh_dir(WORK / f"dotenv-{cmd}")
-    text = dotenv_text()
+    text = dotenv_text(dotenv_lines(ctx))
+    get_key, value, set_key = dotenv_keys(dotenv_lines(ctx))
     files = {name: d / f"{name}.env" for name in ("pgkit", "python-dotenv", "dotenvx")}
     for f in files.values():
         f.write_text(text)
@@ -360,20 +370,20 @@ def dotenv_sides(ctx, cmd: str) -> list[Side]:
     env = ctx.env()
     if cmd == "get":
         def got(s):
-            expect(s.stdout.strip() == f"value_{GET_KEY[-4:].lstrip('0')}".encode(),
+            expect(s.stdout.strip() == value.encode(),
                    f"get printed {s.stdout[:60]!r}")
         return [
-            Side("pgkit", [ctx.tool("pg-dotenv"), "-f", str(files["pgkit"]), "get", GET_KEY],
+            Side("pgkit", [ctx.tool("pg-dotenv"), "-f", str(files["pgkit"]), "get", get_key],
                  env=env, cwd=d, after=got),
             peer("python-dotenv", lambda: [ctx.peers.python_dotenv(), "-f",
-                                           str(files["python-dotenv"]), "get", GET_KEY],
+                                           str(files["python-dotenv"]), "get", get_key],
                  env=env, cwd=d, after=got),
-            peer("dotenvx", lambda: [ctx.peers.dotenvx(), "get", GET_KEY, "-f",
+            peer("dotenvx", lambda: [ctx.peers.dotenvx(), "get", get_key, "-f",
                                      str(files["dotenvx"])], env=env, cwd=d, after=got),
         ]
 
     def setter(make: Callable[[str, str, str], list[str]], file: Path):
-        return lambda i: make(str(file), SET_KEY, f"v{i}")
+        return lambda i: make(str(file), set_key, f"v{i}")
 
     return [
         Side("pgkit", setter(lambda f, k, v: [ctx.tool("pg-dotenv"), "-f", f, "set", k, v],
@@ -392,7 +402,7 @@ def dotenv_sides(ctx, cmd: str) -> list[Side]:
 def dotenv_get(ctx):
     sides = dotenv_sides(ctx, "get")
     measure(ctx, sides)
-    title = f"pg-dotenv get, {DOTENV_LINES:,}-line file"
+    title = f"pg-dotenv get, {dotenv_lines(ctx):,}-line file"
     return rows_from(sides, [
         ("python-dotenv", "wall", title, Goal("< 5 ms and ≥ 20×", ratio=20, below=0.005)),
         ("dotenvx", "wall", title, INFO),
@@ -403,7 +413,7 @@ def dotenv_get(ctx):
 def dotenv_set(ctx):
     sides = dotenv_sides(ctx, "set")
     measure(ctx, sides)
-    title = f"pg-dotenv set, {DOTENV_LINES:,}-line file (with fsync)"
+    title = f"pg-dotenv set, {dotenv_lines(ctx):,}-line file (with fsync)"
     return rows_from(sides, [
         ("python-dotenv", "wall", title, Goal("< 10 ms", below=0.010)),
         ("dotenvx", "wall", title, INFO),

@@ -483,6 +483,12 @@ class Server:
                      "-d", self.url(db), "-c", sql], what="psql")
         return out.decode().strip()
 
+    def alive(self) -> bool:
+        try:
+            return self.psql("SELECT 1") == "1"
+        except Skip:
+            return False
+
     def recreate_db(self, db: str) -> None:
         self.psql(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
         self.psql(f'CREATE DATABASE "{db}"')
@@ -518,8 +524,9 @@ class PgTmpServer(Server):
 
 
 # True: the benchmark's server comes from the pg-tmp being measured, falling
-# back to initdb/pg_ctl when that fails; False: always initdb/pg_ctl.
-USE_PG_TMP = True
+# back to initdb/pg_ctl when that fails; False: always initdb/pg_ctl. The
+# environment can choose too: BENCH_SERVER=pg-tmp or BENCH_SERVER=pg_ctl.
+USE_PG_TMP = os.environ.get("BENCH_SERVER", "pg-tmp") == "pg-tmp"
 
 
 def start_server(ctx) -> Server:
