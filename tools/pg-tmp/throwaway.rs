@@ -92,11 +92,35 @@ pub fn existing_server(dir: Option<&Path>) -> Result<Option<TempServer>> {
 
 /// Creates and starts a server, waiting until it accepts logins. A server
 /// that does not come up is deleted; the error (2) carries its log's tail.
-pub fn create_and_start(opts: Options) -> Result<TempServer> {
-    let s = TempServer::create(opts)?;
-    interrupt::check()?;
-    start_existing(&s)?;
-    Ok(s)
+pub fn create_and_start(mut opts: Options) -> Result<TempServer> {
+    // Only 127.0.0.1, as the URL says: with ::1 too, a taken IPv4 port
+    // would leave a server reachable on ::1 only, and no error.
+    if !opts.config.iter().any(|(k, _)| k == "listen_addresses") {
+        opts.config
+            .insert(0, ("listen_addresses".into(), "'127.0.0.1'".into()));
+    }
+    let auto_port = opts.port.is_none();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let s = TempServer::create(opts.clone())?;
+        interrupt::check()?;
+        match start_existing(&s) {
+            Ok(()) => return Ok(s),
+            // A free port picked by us was taken before the server bound
+            // it: pick another.
+            Err(e)
+                if auto_port
+                    && attempt < 3
+                    && e.error
+                        .as_deref()
+                        .is_some_and(|m| m.contains("already in use")) =>
+            {
+                log::debug("Port taken meanwhile, retrying", json!({"port": s.port()}));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn start_existing(s: &TempServer) -> Result<()> {
