@@ -2,6 +2,7 @@
 //! template, in one command.
 
 mod cli;
+mod manual;
 mod registry;
 mod run;
 mod template;
@@ -20,7 +21,7 @@ static COMMAND_CODE: AtomicI32 = AtomicI32::new(-1);
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let code = pgkit::cli::run("pg-tmp", || {
-        let cli: Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
+        let cli: Cli = pgkit::cli::parse_or_man(&manual::extra())?;
         cli.log.apply()?;
         match cli.cmd {
             Cmd::Start(a) => throwaway::start(a),
