@@ -713,3 +713,67 @@ fn stop_ends_the_ttl_watcher() {
         }
     );
 }
+
+#[test]
+fn a_killed_pg_tmp_run_still_deletes_its_server() {
+    // SIGKILL leaves pg-tmp no chance; the watchdog cleans up (it polls
+    // every second: generous wait).
+    let mut c = Command::new(bin_path("pg-tmp"));
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    let mut child = c
+        .args(["run", "--", "sleep", "5"])
+        .env("HOME", empty_home())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let started: Value = loop {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0);
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if v["message"] == "Server started" {
+            break v;
+        }
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let dir = PathBuf::from(started["dir"].as_str().unwrap());
+    let port = started["port"].as_u64().unwrap() as u16;
+    let t = Instant::now();
+    while (dir.exists() || port_open(port)) && t.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(!dir.exists(), "directory deleted by the watchdog");
+    assert!(!port_open(port), "server stopped by the watchdog");
+}
+
+#[test]
+fn library_passwords_with_any_character_are_set_without_initdb() {
+    // The password is set in single-user mode from a Unicode-escaped literal:
+    // quotes, backslashes, spaces and non-ASCII all survive.
+    let pw = "p'w\"\\ ü;--\u{1F418}";
+    let s = pgkit::server::TempServer::start(pgkit::server::Options {
+        password: Some(pw.to_string()),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut c = s.settings("postgres").unwrap().connect().unwrap();
+    let ok: bool = c
+        .query_one(
+            "SELECT rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = 'postgres'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(ok);
+    // The same server with a wrong password is refused.
+    let wrong = format!("postgresql://postgres:nope@127.0.0.1:{}/postgres", s.port());
+    assert!(settings(&wrong).connect().is_err());
+    // And the URL the library prints carries it, percent-encoded.
+    settings(&s.url("postgres")).connect().unwrap();
+}

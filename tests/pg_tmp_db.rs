@@ -550,3 +550,52 @@ fn run_migrates_and_seeds_before_the_command() {
         .assert()
         .code(66);
 }
+
+#[test]
+fn sigint_while_building_the_template_is_130_and_leaves_nothing_behind() {
+    let f = fixture("CREATE TABLE s(id int);");
+    // A pg-migrate that hangs: pg-tmp must forward the signal and clean up.
+    std::fs::write(
+        f.bin.join("pg-migrate"),
+        "#!/bin/sh\necho run >> \"$COUNTER\"\nexec sleep 30\n",
+    )
+    .unwrap();
+    let mut c = std::process::Command::new(bin_path("pg-tmp"));
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    let child = c
+        .env("PGKIT_BIN", &f.bin)
+        .env("COUNTER", &f.counter)
+        .env("HOME", empty_home())
+        .env("DATABASE_URL", url("postgres"))
+        .args(["db", "create", "--migrations"])
+        .arg(&f.migrations)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while f.runs() == 0 && t.elapsed() < std::time::Duration::from_secs(20) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(f.runs(), 1, "pg-migrate started");
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(out.stdout.is_empty());
+    let lines = json_lines(&out.stderr);
+    let building = lines
+        .iter()
+        .find(|l| l["message"] == "Building the template")
+        .unwrap();
+    let template = building["template"].as_str().unwrap();
+    assert_eq!(lines.last().unwrap()["exitCode"], 130);
+    assert!(databases(template).is_empty(), "no template, no _building");
+    // The lock was released: a working pg-migrate builds it now.
+    std::fs::write(f.bin.join("pg-migrate"), FAKE_MIGRATE).unwrap();
+    let (u, s) = f.create();
+    assert_eq!(s["templateBuilt"], true);
+    assert!(has_table(&dbname(&u), "s"));
+}
