@@ -20,6 +20,18 @@ struct Started {
     stderr: String,
 }
 
+/// A failed test must not leave its server running.
+impl Drop for Started {
+    fn drop(&mut self) {
+        if self.dir.exists() {
+            let _ = cmd("pg-tmp")
+                .args(["stop", "--dir"])
+                .arg(&self.dir)
+                .output();
+        }
+    }
+}
+
 fn start(args: &[&str]) -> Started {
     let out = cmd("pg-tmp")
         .arg("start")

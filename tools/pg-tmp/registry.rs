@@ -38,11 +38,9 @@ pub fn remove(port: u16, dir: &Path) {
     }
 }
 
+/// Whether two paths name the same directory (which may be gone already).
 fn same(a: &Path, b: &Path) -> bool {
-    match (fs::canonicalize(a), fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
-    }
+    a == b || matches!((fs::canonicalize(a), fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
 }
 
 /// The directory of the pg-tmp server a URL points at.

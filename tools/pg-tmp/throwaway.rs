@@ -47,6 +47,9 @@ pub fn options(args: &ServerArgs) -> Result<Options> {
         // Quoted, so any value (lists, spaces) is one postgresql.conf value.
         config.push((name.to_string(), format!("'{}'", value.replace('\'', "''"))));
     }
+    if let Some(d) = &args.dir {
+        reachable_by_server(d)?;
+    }
     let password = args.password.then(util::random_password);
     if let Some(p) = &password {
         pgkit::redact::register(p);
@@ -62,6 +65,29 @@ pub fn options(args: &ServerArgs) -> Result<Options> {
         dir: args.dir.clone(),
         no_watchdog: true,
     })
+}
+
+/// As root the server runs as `postgres`, which must be able to reach
+/// `--dir`: every existing parent searchable by others (or owned by it).
+fn reachable_by_server(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(());
+    }
+    let dir = util::absolute(dir);
+    for a in dir.ancestors().skip(1) {
+        let Ok(m) = std::fs::metadata(a) else {
+            continue;
+        };
+        if m.permissions().mode() & 0o001 == 0 {
+            return Err(Error::usage("The postgres user cannot reach --dir")
+                .field("dir", dir.display().to_string())
+                .field("path", a.display().to_string())
+                .suggest("Run as root, the server runs as postgres: use a directory under /tmp or /dev/shm, or chmod o+x its parents"));
+        }
+    }
+    Ok(())
 }
 
 /// The URL printed for a server: TCP, with the password, sslmode=require
@@ -128,7 +154,11 @@ fn start_existing(s: &TempServer) -> Result<()> {
         // The directory (and its log) goes away with the server; the log's
         // tail is in the error itself.
         e.fields.remove("logFile");
-        e.suggest("Check the settings given with -c, and that the port is free")
+        if e.code == Exit::NotReady {
+            e.suggest("Check the settings given with -c, and that the port is free")
+        } else {
+            e
+        }
     })?;
     interrupt::check()?;
     s.wait_ready(Duration::from_secs(30)).map_err(|e| {
@@ -200,13 +230,6 @@ pub fn stop(args: StopArgs) -> Result<Summary> {
         server.stop_and_remove()?;
     }
     registry::remove(port, &dir);
-    if !args.keep {
-        // The link may outlive the directory it pointed at.
-        let link = registry::root().join(port.to_string());
-        if std::fs::read_link(&link).is_ok_and(|t| t == dir) {
-            let _ = std::fs::remove_file(&link);
-        }
-    }
     Ok(Summary::ok(if args.keep {
         "Server stopped, directory kept"
     } else {

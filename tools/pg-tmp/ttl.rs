@@ -114,10 +114,6 @@ pub fn watch(args: TtlWatchArgs) -> Result<Summary> {
             let _ = std::fs::remove_file(dir.join(PID_FILE));
             server.stop_and_remove()?;
             registry::remove(port, &dir);
-            let link = registry::root().join(port.to_string());
-            if std::fs::read_link(&link).is_ok_and(|t| t == dir) {
-                let _ = std::fs::remove_file(&link);
-            }
             return Ok(Summary::ok("Server expired"));
         }
     }
