@@ -11,6 +11,8 @@
 //!   directory and copied, which takes milliseconds. A password is set
 //!   afterwards in single-user mode (read from stdin, never on argv), so a
 //!   random password per server costs no `initdb`.
+//! - New server directories go to `/dev/shm` when it is a tmpfs with room
+//!   (`PGKIT_TMPDIR` overrides; see `default_parent`).
 //! - Every server directory holds a state file (`pgkit-server.json`, mode
 //!   0600: port, socket, URL, binaries) so that another process can find and
 //!   stop it later (`TempServer::adopt`, used by `pg-tmp stop --dir`).
@@ -86,10 +88,14 @@ pub fn find_bindir(version: Option<u32>) -> Result<PathBuf> {
                 _ => return Ok(d),
             }
         } else if version.is_none() {
+            let why = format!("PG_BINDIR={} has no initdb/pg_ctl", d.display());
             return Err(
-            Error::new(Exit::MissingProgram, "PostgreSQL server binaries not found")
-                .cause(format!("PG_BINDIR={} has no initdb/pg_ctl", d.display()))
-                .suggest("Point PG_BINDIR at a PostgreSQL bin directory, or install the server: apt-get install postgresql"),
+                Error::new(Exit::MissingProgram, "PostgreSQL server binaries not found")
+                    .cause(why)
+                    .suggest(
+                        "Point PG_BINDIR at a PostgreSQL bin directory, \
+                         or install the server: apt-get install postgresql",
+                    ),
             );
         }
     }
@@ -98,8 +104,9 @@ pub fn find_bindir(version: Option<u32>) -> Result<PathBuf> {
         if out.status.success() {
             let d = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
             if has_server(&d) {
-                from_pg_config = Some((major_of(&d).unwrap_or(0), d.clone()));
-                candidates.push((major_of(&d).unwrap_or(0), d));
+                let major = major_of(&d).unwrap_or(0);
+                from_pg_config = Some((major, d.clone()));
+                candidates.push((major, d));
             }
         }
     }

@@ -41,14 +41,14 @@ pub fn run(mut args: RunArgs, started: Instant) -> Result<i32> {
     let server = throwaway::create_and_start(opts)?;
     let url = throwaway::server_url(&server, "postgres", tls);
     let settings = tcp_settings(&server, tls)?;
-    log::info(
-        "Server started",
-        json!({
-            "dir": server.base_dir().display().to_string(),
-            "port": server.port(),
-            "caCert": server.ca_cert().map(|p| p.display().to_string()),
-        }),
-    );
+    let mut fields = json!({
+        "dir": server.base_dir().display().to_string(),
+        "port": server.port(),
+    });
+    if let Some(ca) = server.ca_cert() {
+        fields["caCert"] = json!(ca.display().to_string());
+    }
+    log::info("Server started", fields);
     if let Some(d) = &args.migrations {
         step(
             &server,

@@ -203,7 +203,13 @@ pub fn start(mut args: StartArgs) -> Result<Summary> {
         summary = summary.field("caCert", ca.display().to_string());
     }
     let dir = server.keep();
-    registry::add(port, &dir)?;
+    if let Err(e) = registry::add(port, &dir) {
+        // Only `stop URL` needs the link; `stop --dir` still works.
+        log::warn(
+            "Cannot register the server for stop URL",
+            json!({"error": e.to_string(), "suggestion": "Stop it with pg-tmp stop --dir"}),
+        );
+    }
     if let Some(ttl) = ttl {
         ttl::spawn(&dir, ttl)?;
         summary = summary.field("ttlMs", ttl.as_millis() as u64);
