@@ -5,6 +5,7 @@
 mod common;
 use common::*;
 use pgkit::conn::{Env, Settings};
+use predicates::prelude::*;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -299,6 +300,18 @@ fn env_quotes_values_for_the_shell() {
     assert_eq!(String::from_utf8_lossy(&sh.stdout), "al ice|p'w$x|my db");
     // A malformed URL is a configuration error.
     cmd("pg-tmp").args(["env", "mysql://x"]).assert().code(78);
+    // Without an argument, DATABASE_URL is the URL.
+    cmd("pg-tmp")
+        .env("DATABASE_URL", "postgresql://bob@h:7/d")
+        .arg("env")
+        .assert()
+        .success()
+        .stdout(
+            predicates::str::contains("export PGUSER=bob\nexport PGPASSWORD")
+                .not()
+                .and(predicates::str::contains("export PGPORT=7\n")),
+        );
+    cmd("pg-tmp").arg("env").assert().code(64);
 }
 
 /// The `Server started` line of a `run`.

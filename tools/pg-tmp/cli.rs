@@ -98,8 +98,8 @@ pub struct RunArgs {
 
 #[derive(Args, Debug)]
 pub struct EnvArgs {
-    /// A postgres:// URL (or key=value conninfo)
-    #[arg(value_name = "URL")]
+    /// A postgres:// URL (or key=value conninfo) [env: DATABASE_URL]
+    #[arg(value_name = "URL", env = "DATABASE_URL", hide_env = true)]
     pub url: String,
 }
 
