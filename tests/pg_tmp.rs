@@ -590,9 +590,12 @@ fn settings_with_c_reach_the_server_and_bad_ones_are_refused() {
         "search_path=a, b",
         "-c",
         "application_name=it's",
+        "-c",
+        "cluster_name=x\\y'z",
     ]);
     assert_eq!(query_one(&s.url, "SHOW work_mem"), "7MB");
     assert_eq!(query_one(&s.url, "SHOW search_path"), "a, b");
+    assert_eq!(query_one(&s.url, "SHOW cluster_name"), "x\\y'z");
     stop_dir(&s.dir);
     for bad in ["novalue", "port=5", "bad name=1"] {
         let out = cmd("pg-tmp")

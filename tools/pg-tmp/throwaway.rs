@@ -44,8 +44,10 @@ pub fn options(args: &ServerArgs) -> Result<Options> {
                 .cause(format!("pg-tmp sets {name} itself"))
                 .suggest("Use --port, --dir or --tls instead"));
         }
-        // Quoted, so any value (lists, spaces) is one postgresql.conf value.
-        config.push((name.to_string(), format!("'{}'", value.replace('\'', "''"))));
+        // Quoted, so any value (lists, spaces) is one postgresql.conf value;
+        // postgresql.conf reads backslash escapes inside quotes.
+        let quoted = value.replace('\\', "\\\\").replace('\'', "''");
+        config.push((name.to_string(), format!("'{quoted}'")));
     }
     if let Some(d) = &args.dir {
         reachable_by_server(d)?;
@@ -68,7 +70,7 @@ pub fn options(args: &ServerArgs) -> Result<Options> {
 }
 
 /// As root the server runs as `postgres`, which must be able to reach
-/// `--dir`: every existing parent searchable by others (or owned by it).
+/// `--dir`: every existing parent must be searchable by others.
 fn reachable_by_server(dir: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     // SAFETY: geteuid has no preconditions.
