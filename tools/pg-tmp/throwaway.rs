@@ -1,0 +1,299 @@
+//! `start`, `stop` and `env`: the throwaway server's life cycle.
+
+use crate::cli::{EnvArgs, ServerArgs, StartArgs, StopArgs};
+use crate::{registry, ttl, util};
+use pgkit::cli::Summary;
+use pgkit::server::{Options, TempServer, STATE_FILE};
+use pgkit::{interrupt, log, out, Error, Exit, Result};
+use serde_json::json;
+use std::path::Path;
+use std::time::Duration;
+
+/// Settings pg-tmp sets itself; `-c` must not override them.
+const RESERVED: &[&str] = &["port", "unix_socket_directories", "ssl", "hba_file"];
+
+/// The library options for the flags.
+pub fn options(args: &ServerArgs) -> Result<Options> {
+    let port = match args.port.as_str() {
+        "auto" | "" => None,
+        p => Some(p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+            Error::usage("Invalid --port")
+                .cause(format!("{p:?} is not a port number"))
+                .suggest("Give a number from 1 to 65535, or auto")
+        })?),
+    };
+    let mut config = Vec::new();
+    for s in &args.settings {
+        let (name, value) = s.split_once('=').ok_or_else(|| {
+            Error::usage("Invalid -c setting")
+                .cause(format!("{s:?} is not name=value"))
+                .suggest("Write -c name=value, e.g. -c log_statement=all")
+        })?;
+        let name = name.trim();
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        {
+            return Err(
+                Error::usage("Invalid -c setting").cause(format!("{name:?} is not a setting name"))
+            );
+        }
+        if RESERVED.contains(&name.to_ascii_lowercase().as_str()) {
+            return Err(Error::usage("Invalid -c setting")
+                .cause(format!("pg-tmp sets {name} itself"))
+                .suggest("Use --port, --dir or --tls instead"));
+        }
+        // Quoted, so any value (lists, spaces) is one postgresql.conf value;
+        // postgresql.conf reads backslash escapes inside quotes.
+        let quoted = value.replace('\\', "\\\\").replace('\'', "''");
+        config.push((name.to_string(), format!("'{quoted}'")));
+    }
+    if let Some(d) = &args.dir {
+        reachable_by_server(d)?;
+    }
+    let password = args.password.then(util::random_password);
+    if let Some(p) = &password {
+        pgkit::redact::register(p);
+    }
+    Ok(Options {
+        password,
+        tls: args.tls,
+        require_tls: false,
+        port,
+        config,
+        bindir: None,
+        version: args.pg_version,
+        dir: args.dir.clone(),
+        no_watchdog: true,
+    })
+}
+
+/// As root the server runs as `postgres`, which must be able to reach
+/// `--dir`: every existing parent must be searchable by others.
+fn reachable_by_server(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(());
+    }
+    let dir = util::absolute(dir);
+    for a in dir.ancestors().skip(1) {
+        let Ok(m) = std::fs::metadata(a) else {
+            continue;
+        };
+        if m.permissions().mode() & 0o001 == 0 {
+            return Err(Error::usage("The postgres user cannot reach --dir")
+                .field("dir", dir.display().to_string())
+                .field("path", a.display().to_string())
+                .suggest("Run as root, the server runs as postgres: use a directory under /tmp or /dev/shm, or chmod o+x its parents"));
+        }
+    }
+    Ok(())
+}
+
+/// The URL printed for a server: TCP, with the password, sslmode=require
+/// with TLS.
+pub fn server_url(s: &TempServer, dbname: &str, tls: bool) -> String {
+    let mut url = s.url(dbname);
+    if tls {
+        url.push_str("?sslmode=require");
+    }
+    url
+}
+
+/// Checks `--dir`: new, empty, or a pg-tmp server directory (then `Some`).
+pub fn existing_server(dir: Option<&Path>) -> Result<Option<TempServer>> {
+    let Some(dir) = dir else { return Ok(None) };
+    if dir.join(STATE_FILE).is_file() {
+        return TempServer::adopt(dir).map(Some);
+    }
+    if let Ok(mut rd) = std::fs::read_dir(dir) {
+        if rd.next().is_some() {
+            return Err(Error::usage("The --dir directory is not empty")
+                .field("dir", dir.display().to_string())
+                .suggest("Give a new or empty directory, or one a previous pg-tmp start made"));
+        }
+    }
+    Ok(None)
+}
+
+/// Creates and starts a server, waiting until it accepts logins. A server
+/// that does not come up is deleted; the error (2) carries its log's tail.
+pub fn create_and_start(mut opts: Options) -> Result<TempServer> {
+    // Only 127.0.0.1, as the URL says: with ::1 too, a taken IPv4 port
+    // would leave a server reachable on ::1 only, and no error.
+    if !opts.config.iter().any(|(k, _)| k == "listen_addresses") {
+        opts.config
+            .insert(0, ("listen_addresses".into(), "'127.0.0.1'".into()));
+    }
+    let auto_port = opts.port.is_none();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let s = TempServer::create(opts.clone())?;
+        interrupt::check()?;
+        match start_existing(&s) {
+            Ok(()) => return Ok(s),
+            // A free port picked by us was taken before the server bound
+            // it: pick another.
+            Err(e)
+                if auto_port
+                    && attempt < 3
+                    && e.error
+                        .as_deref()
+                        .is_some_and(|m| m.contains("already in use")) =>
+            {
+                log::debug("Port taken meanwhile, retrying", json!({"port": s.port()}));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn start_existing(s: &TempServer) -> Result<()> {
+    s.start_server().map_err(|mut e| {
+        // The directory (and its log) goes away with the server; the log's
+        // tail is in the error itself.
+        e.fields.remove("logFile");
+        if e.code == Exit::NotReady {
+            e.suggest("Check the settings given with -c, and that the port is free")
+        } else {
+            e
+        }
+    })?;
+    interrupt::check()?;
+    s.wait_ready(Duration::from_secs(30)).map_err(|e| {
+        Error::new(
+            Exit::NotReady,
+            "The throwaway server does not accept logins",
+        )
+        .cause(e)
+        .field("serverLog", s.log_tail(10))
+    })
+}
+
+pub fn start(mut args: StartArgs) -> Result<Summary> {
+    args.server.dir = args.server.dir.map(|d| util::absolute(&d));
+    let ttl = args
+        .ttl
+        .as_deref()
+        .map(|t| util::duration_flag("--ttl", t))
+        .transpose()?;
+    let opts = options(&args.server)?;
+    let (server, restarted) = match existing_server(args.server.dir.as_deref())? {
+        Some(s) => {
+            if !s.is_running() {
+                start_existing(&s)?;
+            }
+            (s, true)
+        }
+        None => (create_and_start(opts)?, false),
+    };
+    let tls = server.ca_cert().is_some();
+    let url = server_url(&server, "postgres", tls);
+    let port = server.port();
+    let mut summary = Summary::ok(if restarted {
+        "Server running"
+    } else {
+        "Server started"
+    })
+    .field("dir", server.base_dir().display().to_string())
+    .field("port", port)
+    .field("socketDir", server.socket_dir().display().to_string());
+    if let Some(ca) = server.ca_cert() {
+        summary = summary.field("caCert", ca.display().to_string());
+    }
+    let dir = server.keep();
+    if let Err(e) = registry::add(port, &dir) {
+        // Only `stop URL` needs the link; `stop --dir` still works.
+        log::warn(
+            "Cannot register the server for stop URL",
+            json!({"error": e.to_string(), "suggestion": "Stop it with pg-tmp stop --dir"}),
+        );
+    }
+    if let Some(ttl) = ttl {
+        ttl::spawn(&dir, ttl)?;
+        summary = summary.field("ttlMs", ttl.as_millis() as u64);
+    }
+    out::println(&url)?;
+    Ok(summary)
+}
+
+pub fn stop(args: StopArgs) -> Result<Summary> {
+    let dir = match (&args.dir, &args.url) {
+        (Some(d), _) => util::absolute(d),
+        (None, Some(u)) => registry::find(u)?,
+        (None, None) => return Err(Error::usage("Give a URL or --dir")),
+    };
+    let server = TempServer::adopt(&dir)?;
+    let port = server.port();
+    ttl::stop_watcher(&dir);
+    let was_running = server.is_running();
+    if args.keep {
+        if was_running {
+            server.stop_server()?;
+        }
+    } else {
+        server.stop_and_remove()?;
+    }
+    registry::remove(port, &dir);
+    Ok(Summary::ok(if args.keep {
+        "Server stopped, directory kept"
+    } else {
+        "Server stopped and deleted"
+    })
+    .field("dir", dir.display().to_string())
+    .field("port", port)
+    .field("wasRunning", was_running))
+}
+
+/// The libpq variables `env` prints, and the URL keywords they come from.
+const ENV_VARS: &[(&str, &str)] = &[
+    ("PGHOST", "host"),
+    ("PGHOSTADDR", "hostaddr"),
+    ("PGPORT", "port"),
+    ("PGUSER", "user"),
+    ("PGPASSWORD", "password"),
+    ("PGDATABASE", "dbname"),
+    ("PGSSLMODE", "sslmode"),
+    ("PGSSLROOTCERT", "sslrootcert"),
+    ("PGSSLCERT", "sslcert"),
+    ("PGSSLKEY", "sslkey"),
+    ("PGOPTIONS", "options"),
+    ("PGAPPNAME", "application_name"),
+    ("PGCONNECT_TIMEOUT", "connect_timeout"),
+    ("PGTARGETSESSIONATTRS", "target_session_attrs"),
+];
+
+pub fn env(args: EnvArgs) -> Result<Summary> {
+    let kv = pgkit::conn::parse_dsn(&args.url)?;
+    let get = |k: &str| {
+        kv.iter()
+            .rev()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    if let Some(p) = get("password") {
+        pgkit::redact::register(&p);
+    }
+    let mut text = String::new();
+    let mut set = 0;
+    for (var, key) in ENV_VARS {
+        match get(key) {
+            Some(v) => {
+                text.push_str(&format!("export {var}={}\n", util::shell_quote(&v)));
+                set += 1;
+            }
+            // What the URL leaves out must not come from an earlier eval.
+            None => text.push_str(&format!("unset {var}\n")),
+        }
+    }
+    text.push_str(&format!(
+        "export DATABASE_URL={}\n",
+        util::shell_quote(&args.url)
+    ));
+    out::print(&text)?;
+    log::debug("Environment printed", json!({"variables": set}));
+    Ok(Summary::ok("Environment printed").quiet())
+}
