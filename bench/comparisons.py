@@ -151,7 +151,7 @@ def wait_latency(ctx):
             if srv.is_ready() or (srv.data / "postmaster.pid").exists():
                 srv.stop()
 
-    side = Side("pgkit", sampler=sample)
+    side = Side("pgkit", sampler=sample, label="pg-wait")
     try:
         measure(ctx, [side])
     finally:
@@ -228,9 +228,12 @@ def migrate_noop(ctx):
     argv = [ctx.tool("pg-migrate"), "up", "--dir", str(d)]
     check(argv, env=env, what=f"pg-migrate up ({n} migrations, setup)")
     side = Side("pgkit", argv, env=env)
-    measure(ctx, [side])
-    return rows_from([side], [(None, "wall", f"pg-migrate up, nothing to do, {n:,} applied",
-                               Goal("median < 50 ms", below=0.050))])
+    measure(ctx, [side], rss=True)
+    return rows_from([side], [
+        (None, "wall", f"pg-migrate up, nothing to do, {n:,} applied",
+         Goal("median < 50 ms", below=0.050)),
+        (None, "rss", f"pg-migrate up, nothing to do, {n:,} applied: peak RSS", INFO),
+    ])
 
 
 # ---------------------------------------------------------------------------
