@@ -2,14 +2,15 @@
 //! applied once and tracked, and synthetic rows with `pg-seed generate`.
 
 mod apply;
-
+mod checks;
 mod csv;
 mod discovery;
 mod generate;
 mod ident;
-
+mod introspect;
 mod sql;
 mod tracking;
+mod values;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
