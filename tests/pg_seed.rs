@@ -133,7 +133,7 @@ fn custom_tracking_table_and_file_flags() {
     let (_, lines) = run(
         cmd("pg-seed")
             .env("DATABASE_URL", url(&db))
-            .args(["--table", "meta.seeds", "--file"])
+            .args(["--wait", "--table", "meta.seeds", "--file"])
             .arg(d.path().join("users.csv")),
         0,
     );
@@ -286,6 +286,20 @@ fn skip_seed_never_connects() {
         lines.last().unwrap()["message"],
         "Cannot connect to the database"
     );
+    // --wait gives up after DB_TIMEOUT with 2.
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", closed)
+            .env("DB_TIMEOUT", "1s")
+            .arg("--wait")
+            .arg("--dir")
+            .arg(d.path()),
+        2,
+    );
+    assert!(lines.last().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .contains("timeout"));
     // An invalid value is a configuration error.
     let (_, lines) = run(
         cmd("pg-seed")
@@ -505,4 +519,59 @@ fn csv_bad_value_bad_name_missing_table() {
     write(d.path(), "users.csv", "");
     let (_, lines) = run(&mut seed(&db, d.path()), 65);
     assert_eq!(lines.last().unwrap()["message"], "Malformed CSV");
+}
+
+#[test]
+fn sigterm_cancels_and_rolls_back() {
+    let db = fresh_db("seed_signal");
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "01.sql",
+        "CREATE TABLE t (v int); INSERT INTO t VALUES (1);",
+    );
+    write(d.path(), "02.sql", "SELECT pg_sleep(60);");
+    let mut c = std::process::Command::new(bin_path("pg-seed"));
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    let child = c
+        .env("HOME", empty_home())
+        .env("DATABASE_URL", url(&db))
+        .arg("--dir")
+        .arg(d.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the sleep runs on the server, then SIGTERM the tool.
+    let mut waited = 0;
+    loop {
+        let n: i64 = server()
+            .client(&db)
+            .unwrap()
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n > 0 {
+            break;
+        }
+        waited += 1;
+        assert!(waited < 300, "the seed never reached pg_sleep");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143));
+    let last = last_line(&out.stderr);
+    assert_eq!(last["exitCode"], 143);
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'schema_seeds')"
+        ),
+        0
+    );
 }

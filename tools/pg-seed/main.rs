@@ -18,7 +18,12 @@ use std::path::PathBuf;
 /// Apply SQL and CSV seed files once (tracked by checksum), or generate
 /// synthetic rows with `pg-seed generate`.
 #[derive(Parser, Debug)]
-#[command(name = "pg-seed", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "pg-seed",
+    version,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -307,7 +307,10 @@ impl ValueGen {
         }
     }
 
-    fn text(&self, rng: &mut StdRng, i: u64, max: Option<usize>, out: &mut Vec<u8>) {
+    /// Words up to a target length drawn in `1..=min(max, cap)` (text and
+    /// varchar(n): 32), or for unique columns a word and the row index in
+    /// base 36.
+    fn text(&self, rng: &mut StdRng, i: u64, max: Option<usize>, cap: usize, out: &mut Vec<u8>) {
         let max = max.unwrap_or(48).max(1);
         if self.unique {
             let n = i + self.offset;
@@ -319,7 +322,7 @@ impl ValueGen {
             base36(n, out);
             return;
         }
-        let target = rng.gen_range(1..=max.min(40));
+        let target = rng.gen_range(1..=max.min(cap));
         let mut chars = 0usize;
         loop {
             let w = WORDS[rng.gen_range(0..WORDS.len())];
@@ -365,8 +368,16 @@ impl ValueGen {
                 self.number(rng, i, out)
             }
             Scalar::Float4 | Scalar::Float8 => self.number(rng, i, out),
-            Scalar::Text(max) => self.text(rng, i, *max, out),
-            Scalar::Char(len) => self.text(rng, i, Some(*len), out),
+            Scalar::Text(max) => self.text(rng, i, *max, 32, out),
+            Scalar::Char(len) if self.unique => self.text(rng, i, Some(*len), 12, out),
+            Scalar::Char(len) => {
+                // char(n) holds fixed-width codes: up to 3 characters, which
+                // the server blank-pads (cheap to send, like pgbench's filler).
+                const CODE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+                for _ in 0..(*len).clamp(1, 3) {
+                    out.push(CODE[rng.gen_range(0..CODE.len())]);
+                }
+            }
             Scalar::Bool => {
                 let b = if self.unique {
                     n % 2 == 1
