@@ -358,7 +358,7 @@ fn sql_syntax_error_reports_line_and_column() {
     write(
         d.path(),
         "01.sql",
-        "-- a comment\nSELECT 1;\n  CRATE TABLE x (id int);\n",
+        "\u{feff}-- a comment\nSELECT 1;\n  CRATE TABLE x (id int);\n",
     );
     let (_, lines) = run(&mut seed(&db, d.path()), 4);
     let last = lines.last().unwrap();

@@ -88,6 +88,12 @@ fn seed(cli: &Cli) -> Result<Summary> {
     } else {
         discovery::from_paths(&args.files)?
     };
+    if files.is_empty() {
+        log::info(
+            "No seed files found",
+            json!({"dir": args.dir.display().to_string()}),
+        );
+    }
     let settings = Settings::resolve(&cli.conn, "pg-seed")?;
     let mut client = connect(&settings, &cli.wait)?;
     let _cancel = pgkit::conn::cancel_on_signal(&settings, &client);

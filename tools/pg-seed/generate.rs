@@ -252,6 +252,12 @@ fn fill(
             .cols
             .iter()
             .all(|a| selected.iter().any(|c| c.attnum == *a && !c.not_null));
+        if keys.is_empty() && !nullable && rows > 0 && fk.parent == table.oid {
+            return Err(Error::new(Exit::Seed, "A NOT NULL self-reference needs existing rows")
+                .field("table", table.display.clone())
+                .field("foreignKey", fk.name.clone())
+                .suggest("Insert a first row (e.g. a root referencing itself) with a SQL seed, then generate"));
+        }
         if keys.is_empty() && !nullable && rows > 0 {
             return Err(Error::new(Exit::Seed, "Parent table is empty")
                 .field("table", table.display.clone())

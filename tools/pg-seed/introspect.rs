@@ -77,6 +77,7 @@ pub struct ForeignKey {
 /// A table's shape.
 #[derive(Debug, Clone)]
 pub struct Table {
+    pub oid: Oid,
     /// `"schema"."name"`.
     pub sql: String,
     /// `schema.name`.
@@ -95,11 +96,12 @@ fn db(e: postgres::Error) -> Error {
     )
 }
 
-/// The table's oid, by a name as written in SQL (search_path, case folding).
+/// The table's oid, by a name as written in SQL (search_path, case folding);
+/// a relation that is not a table (a view, a sequence) is an error.
 pub fn find(c: &mut impl GenericClient, name: &str) -> Result<Option<Oid>> {
     let row = c
         .query_opt(
-            "SELECT c.oid FROM pg_class c WHERE c.oid = to_regclass($1::text) AND c.relkind IN ('r', 'p')",
+            "SELECT c.oid, c.relkind::text FROM pg_class c WHERE c.oid = to_regclass($1::text)",
             &[&name],
         )
         .or_else(|e| match e.as_db_error().map(|d| d.code().code()) {
@@ -108,7 +110,17 @@ pub fn find(c: &mut impl GenericClient, name: &str) -> Result<Option<Oid>> {
             _ => Err(db(e)),
         })?;
     match row {
-        Some(r) => Ok(Some(r.get(0))),
+        Some(r) => {
+            let kind: String = r.get(1);
+            if kind == "r" || kind == "p" {
+                Ok(Some(r.get(0)))
+            } else {
+                Err(Error::new(Exit::Seed, "Not a table")
+                    .field("table", name.to_string())
+                    .field("relkind", kind)
+                    .suggest("Generate rows into a table (or a partitioned table), not a view, sequence or other relation"))
+            }
+        }
         None => Ok(None),
     }
 }
@@ -292,6 +304,7 @@ pub fn load(c: &mut impl GenericClient, oid: Oid) -> Result<Table> {
         }
     }
     Ok(Table {
+        oid,
         sql: format!(
             "{}.{}",
             crate::ident::quote(&schema),

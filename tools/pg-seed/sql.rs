@@ -54,13 +54,15 @@ pub fn apply(tx: &mut postgres::Transaction<'_>, file: &SeedFile) -> Result<()> 
             .field("filename", file.name.clone())
             .suggest("Save the SQL file as UTF-8")
     })?;
-    tx.batch_execute(&text).map_err(|e| {
+    // A UTF-8 byte-order mark is not SQL; the checksum still covers it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    tx.batch_execute(text).map_err(|e| {
         let mut err = with_db_error(
             Error::new(Exit::Seed, "Seed failed").field("filename", file.name.clone()),
             &e,
         );
         if let Some(ErrorPosition::Original(p)) = e.as_db_error().and_then(|d| d.position()) {
-            let (line, column) = line_col(&text, *p);
+            let (line, column) = line_col(text, *p);
             err = err.field("line", line).field("column", column);
         }
         if err.suggestion.is_none() {
