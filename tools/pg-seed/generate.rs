@@ -83,7 +83,13 @@ pub fn run(g: &GenerateArgs) -> Result<Summary> {
         parents.push(table.display);
     }
     let table = introspect::load(&mut tx, target)?;
-    let n = fill(&mut tx, &table, g.rows, seed, &g.columns)?;
+    let columns: Vec<String> = g
+        .columns
+        .iter()
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    let n = fill(&mut tx, &table, g.rows, seed, &columns)?;
     interrupt::check()?;
     tx.commit()
         .map_err(|e| db_err("Cannot commit the generated rows", &e))?;
