@@ -371,6 +371,36 @@ fn sql_syntax_error_reports_line_and_column() {
 }
 
 #[test]
+fn runtime_error_without_position_reports_the_statement_line() {
+    let db = fresh_db("seed_sqlrt");
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "01.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, note text);\n\
+         INSERT INTO t VALUES (1, 'a;b');\n\
+         DO $$ BEGIN PERFORM 1; END $$;\n\
+         -- the duplicate:\n\
+         \x20 INSERT INTO t\n    VALUES (1, 'again');\n\
+         INSERT INTO t VALUES (3, 'never');\n",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 4);
+    let last = lines.last().unwrap();
+    assert_eq!(last["sqlstate"], "23505");
+    assert_eq!(last["filename"], "01.sql");
+    assert_eq!(last["line"], 5);
+    assert_eq!(last["column"], 3, "two spaces before INSERT");
+    assert!(last["detail"].as_str().unwrap().contains("(id)=(1)"));
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'schema_seeds')"
+        ),
+        0
+    );
+}
+
+#[test]
 fn non_fatal_failure_is_a_warning_and_exit_0() {
     let db = fresh_db("seed_nonfatal");
     let d = tempfile::tempdir().unwrap();

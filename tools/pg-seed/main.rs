@@ -9,6 +9,7 @@ mod generate;
 mod ident;
 mod introspect;
 mod sql;
+mod statements;
 mod tracking;
 mod values;
 
