@@ -605,3 +605,47 @@ fn sigterm_cancels_and_rolls_back() {
         0
     );
 }
+
+#[test]
+fn concurrent_runs_apply_once() {
+    let db = fresh_db("seed_concurrent");
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "01.sql",
+        "CREATE TABLE t (v int); INSERT INTO t VALUES (1); SELECT pg_sleep(1);",
+    );
+    let spawn = || {
+        let mut c = std::process::Command::new(bin_path("pg-seed"));
+        for v in CLEARED_VARS {
+            c.env_remove(v);
+        }
+        c.env("HOME", empty_home())
+            .env("DATABASE_URL", url(&db))
+            .arg("--dir")
+            .arg(d.path())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let mut messages: Vec<String> = outs
+        .iter()
+        .map(|o| {
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            last_line(&o.stderr)["message"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    messages.sort();
+    assert_eq!(messages, ["Seeding completed", "Seeds up to date"]);
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM t"), 1);
+}
