@@ -185,8 +185,36 @@ pub(crate) fn classify(
     }
 }
 
-/// The error text with its causes, as one line.
+/// The error text with its causes, as one line, worded like libpq's where
+/// the postgres crate's wording adds nothing ("error connecting to server:",
+/// "(os error 111)", OpenSSL's error stack).
 fn error_text(e: &postgres::Error) -> String {
+    let text = raw_text(e);
+    if let Some(i) = text.find("certificate verify failed") {
+        // OpenSSL's stack ends with the verification result after "::".
+        let why = text[i..]
+            .rsplit_once(":: ")
+            .map(|(_, r)| r.trim())
+            .unwrap_or("");
+        return if why.is_empty() {
+            "SSL error: certificate verify failed".to_string()
+        } else {
+            format!("SSL error: certificate verify failed: {why}")
+        };
+    }
+    let mut t = text
+        .strip_prefix("error connecting to server: ")
+        .unwrap_or(&text)
+        .to_string();
+    if let Some(i) = t.find(" (os error ") {
+        if let Some(j) = t[i..].find(')') {
+            t.replace_range(i..i + j + 1, "");
+        }
+    }
+    t
+}
+
+fn raw_text(e: &postgres::Error) -> String {
     let mut text = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {

@@ -737,3 +737,361 @@ impl Settings {
         v
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::exit::Exit;
+
+    fn env(vars: &[(&str, &str)]) -> Env {
+        Env {
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            home: None,
+            os_user: "osuser".into(),
+        }
+    }
+
+    fn resolve(args: &ConnArgs, vars: &[(&str, &str)]) -> Settings {
+        Settings::resolve_with(args, "pg-test", &env(vars)).unwrap()
+    }
+
+    fn resolve_err(args: &ConnArgs, vars: &[(&str, &str)]) -> Error {
+        Settings::resolve_with(args, "pg-test", &env(vars)).unwrap_err()
+    }
+
+    fn dsn(d: &str) -> ConnArgs {
+        ConnArgs {
+            dsn: Some(d.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_libpqs() {
+        let s = resolve(&ConnArgs::default(), &[]);
+        assert_eq!(s.user, "osuser");
+        assert_eq!(s.dbname, "osuser");
+        assert_eq!(s.hosts.len(), 1);
+        assert_eq!(s.hosts[0].port, 5432);
+        assert!(s.default_host);
+        assert_eq!(s.sslmode, SslMode::Prefer);
+        assert_eq!(s.target_session_attrs, TargetSessionAttrs::Any);
+        assert_eq!(s.application_name.as_deref(), Some("pg-test"));
+        assert_eq!(s.connect_timeout, None);
+        assert!(!s.has_password());
+    }
+
+    #[test]
+    fn precedence_flag_dsn_service_env_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = dir.path().join("svc.conf");
+        std::fs::write(
+            &svc,
+            "[s]\nhost=svc-host\nport=7000\nuser=svc-user\ndbname=svc-db\napplication_name=svc-app\n",
+        )
+        .unwrap();
+        let svcfile = svc.display().to_string();
+        let vars = [
+            ("PGSERVICEFILE", svcfile.as_str()),
+            ("PGHOST", "env-host"),
+            ("PGPORT", "6000"),
+            ("PGUSER", "env-user"),
+            ("PGDATABASE", "env-db"),
+            ("PGOPTIONS", "-c work_mem=1MB"),
+            ("PGSSLMODE", "require"),
+        ];
+        // Env over defaults.
+        let s = resolve(&ConnArgs::default(), &vars);
+        assert_eq!(
+            (s.hosts[0].host.as_str(), s.hosts[0].port, s.user.as_str()),
+            ("env-host", 6000, "env-user")
+        );
+        assert_eq!(s.dbname, "env-db");
+        assert_eq!(s.options.as_deref(), Some("-c work_mem=1MB"));
+        // Service (PGSERVICE) over env.
+        let mut with_svc = vars.to_vec();
+        with_svc.push(("PGSERVICE", "s"));
+        let s = resolve(&ConnArgs::default(), &with_svc);
+        assert_eq!(s.hosts[0].host, "svc-host");
+        assert_eq!(s.hosts[0].port, 7000);
+        assert_eq!(s.dbname, "svc-db");
+        assert_eq!(s.application_name.as_deref(), Some("svc-app"));
+        assert_eq!(
+            s.sslmode,
+            SslMode::Require,
+            "env fills what the service leaves"
+        );
+        // DSN over service (named in the DSN) over env.
+        let s = resolve(&dsn("service=s dbname=dsn-db"), &vars);
+        assert_eq!(s.dbname, "dsn-db");
+        assert_eq!(s.user, "svc-user");
+        // DATABASE_URL is the DSN when --dsn is absent; --dsn wins over it.
+        let mut with_url = vars.to_vec();
+        with_url.push(("DATABASE_URL", "postgresql://url-user@url-host:5000/url-db"));
+        let s = resolve(&ConnArgs::default(), &with_url);
+        assert_eq!((s.user.as_str(), s.dbname.as_str()), ("url-user", "url-db"));
+        assert_eq!(
+            (s.hosts[0].host.as_str(), s.hosts[0].port),
+            ("url-host", 5000)
+        );
+        let s = resolve(&dsn("postgresql://x@dsn-host/"), &with_url);
+        assert_eq!(s.hosts[0].host, "dsn-host");
+        assert_eq!(
+            s.dbname, "env-db",
+            "an empty URL path leaves PGDATABASE in force"
+        );
+        // Flags over everything.
+        let args = ConnArgs {
+            dsn: Some("postgresql://x@dsn-host:1/dsn-db?sslmode=disable".into()),
+            host: Some("flag-host".into()),
+            port: Some("2".into()),
+            user: Some("flag-user".into()),
+            dbname: Some("flag-db".into()),
+            sslmode: Some("verify-ca".into()),
+        };
+        let s = resolve(&args, &with_url);
+        assert_eq!(
+            (
+                s.hosts[0].host.as_str(),
+                s.hosts[0].port,
+                s.user.as_str(),
+                s.dbname.as_str(),
+                s.sslmode
+            ),
+            ("flag-host", 2, "flag-user", "flag-db", SslMode::VerifyCa)
+        );
+    }
+
+    #[test]
+    fn empty_values_behave_as_in_libpq() {
+        // An empty DSN value is "set": the environment does not fill it.
+        let s = resolve(&dsn("host='' dbname=d"), &[("PGHOST", "env-host")]);
+        assert!(s.default_host);
+        // Empty environment variables: defaults for host/port/user...
+        let s = resolve(
+            &ConnArgs::default(),
+            &[("PGHOST", ""), ("PGPORT", ""), ("PGUSER", "")],
+        );
+        assert_eq!(s.hosts[0].port, 5432);
+        assert_eq!(s.user, "osuser");
+        // ...but an empty PGSSLMODE is invalid, as libpq says.
+        let e = resolve_err(&ConnArgs::default(), &[("PGSSLMODE", "")]);
+        assert_eq!(e.code, Exit::Config);
+        assert!(e.error.unwrap().contains("invalid sslmode value: \"\""));
+        // An empty DATABASE_URL is no DSN.
+        let s = resolve(&ConnArgs::default(), &[("DATABASE_URL", "")]);
+        assert_eq!(s.user, "osuser");
+    }
+
+    #[test]
+    fn host_and_port_lists() {
+        let s = resolve(&dsn("postgresql://a:1,[::1]:2,c/db"), &[]);
+        let hp: Vec<(&str, u16)> = s.hosts.iter().map(|h| (h.host.as_str(), h.port)).collect();
+        assert_eq!(hp, vec![("a", 1), ("::1", 2), ("c", 5432)]);
+        let s = resolve(&dsn("host=a,b,/tmp port=7"), &[]);
+        assert!(s.hosts.iter().all(|h| h.port == 7));
+        assert!(s.hosts[2].is_socket());
+        let s = resolve(&dsn("host=a,b hostaddr=127.0.0.1,::1"), &[]);
+        assert_eq!(s.hosts[1].hostaddr.as_deref(), Some("::1"));
+        let s = resolve(&dsn("hostaddr=127.0.0.1"), &[]);
+        assert_eq!(s.hosts[0].host, "");
+        assert!(!s.default_host);
+        for (d, why) in [
+            (
+                "host=a,b port=1,2,3",
+                "could not match 3 port numbers to 2 hosts",
+            ),
+            (
+                "host=a,b hostaddr=127.0.0.1",
+                "could not match 2 host names to 1 hostaddr values",
+            ),
+            (
+                "postgresql://h:5432,h2:5433,h3/db?port=1,2",
+                "could not match 2 port numbers to 3 hosts",
+            ),
+            (
+                "port=abc",
+                "invalid integer value \"abc\" for connection option \"port\"",
+            ),
+            ("port=70000", "invalid port number: \"70000\""),
+            ("port=0", "invalid port number: \"0\""),
+            (
+                "hostaddr=not-an-ip",
+                "could not parse network address \"not-an-ip\"",
+            ),
+            (
+                "connect_timeout=x",
+                "invalid integer value \"x\" for connection option \"connect_timeout\"",
+            ),
+            ("sslmode=bogus", "invalid sslmode value: \"bogus\""),
+            (
+                "target_session_attrs=foo",
+                "invalid target_session_attrs value: \"foo\"",
+            ),
+            (
+                "sslrootcert=system sslmode=require",
+                "weak sslmode \"require\"",
+            ),
+            ("tty=x", "invalid connection option \"tty\""),
+            (
+                "postgresql://h/db?foo=1",
+                "invalid URI query parameter: \"foo\"",
+            ),
+            ("postgresql://u:p%zz@h/db", "invalid percent-encoded token"),
+        ] {
+            let e = resolve_err(&dsn(d), &[]);
+            assert_eq!(e.code, Exit::Config, "{d}");
+            assert!(
+                e.error.as_deref().unwrap().contains(why),
+                "{d}: {:?}",
+                e.error
+            );
+            assert!(e.suggestion.is_some(), "{d}");
+        }
+        // Flags are checked the same way.
+        let e = resolve_err(
+            &ConnArgs {
+                port: Some("54x".into()),
+                ..Default::default()
+            },
+            &[],
+        );
+        assert_eq!(e.code, Exit::Config);
+        let e = resolve_err(
+            &ConnArgs::default(),
+            &[("PGSERVICE", "nowhere"), ("PGSYSCONFDIR", "/nonexistent")],
+        );
+        assert_eq!(e.code, Exit::Config);
+        assert!(e
+            .error
+            .unwrap()
+            .contains("definition of service \"nowhere\" not found"));
+    }
+
+    #[test]
+    fn connect_timeout_and_session_attrs() {
+        let t = |v: &str| resolve(&dsn(&format!("connect_timeout={v}")), &[]).connect_timeout;
+        assert_eq!(t("10"), Some(Duration::from_secs(10)));
+        assert_eq!(t("1"), Some(Duration::from_secs(2)), "libpq raises 1 to 2");
+        assert_eq!(t("0"), None);
+        assert_eq!(t("-5"), None);
+        assert_eq!(t("' 7 '"), Some(Duration::from_secs(7)));
+        for (v, want) in [
+            ("any", TargetSessionAttrs::Any),
+            ("read-write", TargetSessionAttrs::ReadWrite),
+            ("read-only", TargetSessionAttrs::ReadOnly),
+            ("primary", TargetSessionAttrs::Primary),
+            ("standby", TargetSessionAttrs::Standby),
+            ("prefer-standby", TargetSessionAttrs::PreferStandby),
+        ] {
+            let s = resolve(&ConnArgs::default(), &[("PGTARGETSESSIONATTRS", v)]);
+            assert_eq!(s.target_session_attrs, want);
+        }
+        let s = resolve(&dsn("sslrootcert=system"), &[]);
+        assert_eq!(
+            s.sslmode,
+            SslMode::VerifyFull,
+            "libpq 16's default with system roots"
+        );
+        let s = resolve(&ConnArgs::default(), &[("PGREQUIRESSL", "1")]);
+        assert_eq!(s.sslmode, SslMode::Require);
+        let s = resolve(&ConnArgs::default(), &[("PGAPPNAME", "mine")]);
+        assert_eq!(s.application_name.as_deref(), Some("mine"));
+    }
+
+    #[test]
+    fn passwords_never_print() {
+        let secret = "Sup3r:s@cr/t%";
+        let url = format!(
+            "postgresql://alice:{}@db.example.com:6543/app",
+            redact::percent_encode(secret)
+        );
+        let s = resolve(&dsn(&url), &[]);
+        assert!(s.has_password());
+        let shown = s.redacted();
+        assert_eq!(
+            shown,
+            "postgresql://alice:[REDACTED]@db.example.com:6543/app"
+        );
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains(secret) && !dbg.contains("Sup3r"), "{dbg}");
+        // Any error message that echoes the DSN is scrubbed by the logger.
+        assert!(!redact::scrub(&format!("bad {url}")).contains("Sup3r"));
+        // The password is still there for child processes, in the environment.
+        assert!(s
+            .libpq_env()
+            .iter()
+            .any(|(k, v)| k == "PGPASSWORD" && v == secret));
+        let s = resolve(
+            &dsn(&format!("password='{secret}' host=/tmp,h2 port=1,2")),
+            &[],
+        );
+        let shown = s.redacted();
+        assert_eq!(
+            shown,
+            "postgresql://osuser:[REDACTED]@/osuser?host=%2Ftmp,h2&port=1,2"
+        );
+        // The redacted form parses back to the same hosts.
+        let back = resolve(&dsn(&shown), &[]);
+        assert_eq!(back.hosts, s.hosts);
+    }
+
+    #[test]
+    fn libpq_env_round_trips() {
+        let s = resolve(
+            &dsn("host=a,b hostaddr=127.0.0.1,::1 port=1,2 user=u dbname=d sslmode=verify-full target_session_attrs=primary connect_timeout=5"),
+            &[],
+        );
+        let mut e = env(&[]);
+        e.vars = s.libpq_env().into_iter().collect();
+        let back = Settings::resolve_with(&ConnArgs::default(), "pg-test", &e).unwrap();
+        assert_eq!(back.hosts, s.hosts);
+        assert_eq!(back.user, "u");
+        assert_eq!(back.dbname, "d");
+        assert_eq!(back.sslmode, SslMode::VerifyFull);
+        assert_eq!(back.target_session_attrs, TargetSessionAttrs::Primary);
+        assert_eq!(back.connect_timeout, Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn pgpass_host_for_the_default_socket_is_localhost() {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = dir.path().join("pgpass");
+        std::fs::write(&pass, "localhost:5432:*:*:localpw\n/tmp:5432:*:*:tmppw\n").unwrap();
+        std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        let p = pass.display().to_string();
+        for (host, want) in [
+            ("/var/run/postgresql", "localpw"),
+            ("localhost", "localpw"),
+            ("/tmp", "tmppw"),
+        ] {
+            let s = resolve(
+                &ConnArgs::default(),
+                &[("PGHOST", host), ("PGPASSFILE", &p)],
+            );
+            let (pw, from_file) = s.password_for(&s.hosts[0]);
+            assert_eq!(pw.as_deref(), Some(want), "{host}");
+            assert!(from_file);
+        }
+        // libpq's default host matches localhost whichever directory it is.
+        let s = resolve(&ConnArgs::default(), &[("PGPASSFILE", &p)]);
+        assert_eq!(s.password_for(&s.hosts[0]).0.as_deref(), Some("localpw"));
+        // A given password wins; .pgpass is not read.
+        let s = resolve(
+            &ConnArgs::default(),
+            &[("PGPASSFILE", &p), ("PGPASSWORD", "given")],
+        );
+        assert_eq!(s.password_for(&s.hosts[0]), (Some("given".into()), false));
+        // An empty PGPASSWORD is no password: .pgpass is read.
+        let s = resolve(
+            &ConnArgs::default(),
+            &[("PGPASSFILE", &p), ("PGPASSWORD", "")],
+        );
+        assert_eq!(s.password_for(&s.hosts[0]).0.as_deref(), Some("localpw"));
+    }
+}
