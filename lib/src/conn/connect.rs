@@ -150,7 +150,12 @@ impl Settings {
         };
         let attempt = |pg: PgSslMode| -> Result<Client, (ConnectError, bool)> {
             let cfg = self.pg_config(t, pg, password.as_deref(), deadline);
-            let tls = match self.tls_connector(mode) {
+            let connector = if mode == SslMode::Disable {
+                super::tls::plain_connector()
+            } else {
+                self.tls_connector(mode)
+            };
+            let tls = match connector {
                 Ok(tls) => Tracked::new(tls),
                 Err(why) => return Err((self.fail(t, ErrorKind::Tls, None, &why), false)),
             };

@@ -42,6 +42,9 @@ pub fn lookup(file: &Path, host: &str, port: &str, dbname: &str, user: &str) -> 
         Ok(true) => {}
         Ok(false) => return None,
         Err(Skipped::NotPlainFile) => {
+            if !first_warning(file) {
+                return None;
+            }
             log::warn(
                 "Password file ignored: it is not a plain file",
                 json!({"filename": file.display().to_string()}),
@@ -49,6 +52,9 @@ pub fn lookup(file: &Path, host: &str, port: &str, dbname: &str, user: &str) -> 
             return None;
         }
         Err(Skipped::Insecure(mode)) => {
+            if !first_warning(file) {
+                return None;
+            }
             log::warn(
                 "Password file ignored: it has group or world access",
                 json!({
@@ -64,6 +70,20 @@ pub fn lookup(file: &Path, host: &str, port: &str, dbname: &str, user: &str) -> 
     let text = String::from_utf8_lossy(&bytes);
     let port = if port.is_empty() { "5432" } else { port };
     find(&text, match_host(host), port, dbname, user)
+}
+
+/// Whether this is the first warning about `file` in this process (a tool
+/// that retries, like pg-wait, warns once, not once per attempt).
+fn first_warning(file: &Path) -> bool {
+    static WARNED: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let Ok(mut w) = WARNED.lock() else {
+        return true;
+    };
+    if w.iter().any(|p| p == file) {
+        return false;
+    }
+    w.push(file.to_path_buf());
+    true
 }
 
 /// `Ok(true)` when the file should be read, `Ok(false)` when it does not exist.

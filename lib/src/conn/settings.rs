@@ -13,7 +13,8 @@ use std::time::Duration;
 pub struct Env {
     /// Environment variables.
     pub vars: HashMap<String, String>,
-    /// The home directory (for `~/.pgpass`, `~/.pg_service.conf`).
+    /// The home directory (for `~/.pgpass`, `~/.pg_service.conf`,
+    /// `~/.postgresql/`); `None` reads none of them.
     pub home: Option<PathBuf>,
     /// The OS user name (libpq's default user).
     pub os_user: String,
@@ -23,10 +24,12 @@ impl Env {
     /// The process environment.
     pub fn process() -> Env {
         let vars: HashMap<String, String> = std::env::vars().collect();
+        // libpq: $HOME, else the password database's home directory.
         let home = vars
             .get("HOME")
             .filter(|h| !h.is_empty())
-            .map(PathBuf::from);
+            .map(PathBuf::from)
+            .or_else(passwd_home);
         Env {
             home,
             os_user: os_user_name(),
@@ -537,7 +540,7 @@ impl Settings {
                 ));
             }
         }
-        let home = env.home.clone().or_else(passwd_home);
+        let home = env.home.clone();
         Ok(Settings {
             hosts,
             user,

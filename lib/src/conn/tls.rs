@@ -112,13 +112,13 @@ impl Settings {
             SslVerifyMode::NONE
         });
         if let Some((cert, key)) = self.client_cert() {
+            check_key_file(&key)?;
             b.set_certificate_chain_file(&cert).map_err(|e| {
                 format!(
                     "could not load certificate file \"{}\": {e}",
                     cert.display()
                 )
             })?;
-            check_key_file(&key)?;
             b.set_private_key_file(&key, SslFiletype::PEM)
                 .map_err(|e| {
                     format!("could not load private key file \"{}\": {e}", key.display())
@@ -138,6 +138,18 @@ impl Settings {
         });
         Ok(tls)
     }
+}
+
+/// A connector for plain connections (`sslmode=disable`, unix sockets): it
+/// is never used for a handshake, so it is built once.
+pub(crate) fn plain_connector() -> Result<MakeTlsConnector, String> {
+    static C: std::sync::OnceLock<Result<MakeTlsConnector, String>> = std::sync::OnceLock::new();
+    C.get_or_init(|| {
+        let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
+        b.set_verify(SslVerifyMode::NONE);
+        Ok(MakeTlsConnector::new(b.build()))
+    })
+    .clone()
 }
 
 /// libpq refuses a key file others may read (0600, or 0640 when root owns it).
@@ -223,5 +235,69 @@ impl TlsConnect<Socket> for TrackedConnect {
     fn connect(self, stream: Socket) -> Self::Future {
         self.used.store(true, Ordering::SeqCst);
         self.inner.connect(stream)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::conn::{ConnArgs, Env};
+
+    fn settings(home: &Path, dsn: &str) -> Settings {
+        let env = Env {
+            home: Some(home.to_path_buf()),
+            ..Default::default()
+        };
+        let args = ConnArgs {
+            dsn: Some(dsn.into()),
+            ..Default::default()
+        };
+        Settings::resolve_with(&args, "t", &env).unwrap()
+    }
+
+    fn err(s: &Settings, mode: SslMode) -> String {
+        match s.tls_connector(mode) {
+            Ok(_) => panic!("expected an error"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn root_cert_rules() {
+        let home = tempfile::tempdir().unwrap();
+        let s = settings(home.path(), "host=h");
+        let default = home.path().join(".postgresql/root.crt");
+        assert_eq!(s.root_cert(), RootCert::Missing(Some(default.clone())));
+        assert!(s.tls_connector(SslMode::Require).is_ok());
+        assert!(err(&s, SslMode::VerifyFull).contains("does not exist"));
+        assert!(err(&s, SslMode::VerifyCa).contains(&default.display().to_string()));
+        std::fs::create_dir_all(default.parent().unwrap()).unwrap();
+        std::fs::write(&default, "not a certificate").unwrap();
+        assert_eq!(s.root_cert(), RootCert::File(default.clone()));
+        // An existing root file is loaded (and verified against) in every mode.
+        assert!(err(&s, SslMode::Require).contains("could not read root certificate file"));
+        let s = settings(home.path(), "host=h sslrootcert=system");
+        assert_eq!(s.root_cert(), RootCert::System);
+        assert!(s.tls_connector(SslMode::VerifyFull).is_ok());
+    }
+
+    #[test]
+    fn client_key_checks() {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join(".postgresql");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("postgresql.crt"), "cert").unwrap();
+        let s = settings(home.path(), "host=h");
+        assert!(err(&s, SslMode::Require).contains("certificate present, but not private key file"));
+        let key = dir.join("postgresql.key");
+        std::fs::write(&key, "key").unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(err(&s, SslMode::Require).contains("has group or world access"));
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(err(&s, SslMode::Require).contains("could not load certificate file"));
+        // No certificate file: no client certificate, no error.
+        std::fs::remove_file(dir.join("postgresql.crt")).unwrap();
+        assert!(s.tls_connector(SslMode::Require).is_ok());
     }
 }
