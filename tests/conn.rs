@@ -787,3 +787,53 @@ fn dns_database_and_timeout_failures_are_classified() {
     assert!(psql_err.contains("timeout expired"), "{psql_err}");
     drop(hung);
 }
+
+#[test]
+fn tls_retries_as_libpq() {
+    // prefer: a server error over TLS makes libpq retry without TLS, so a
+    // wrong password fails twice; pgkit reports both, as psql does.
+    let s = pw_server();
+    let port = port_s(s);
+    let c = Case::new(&[
+        ("PGHOST", "127.0.0.1"),
+        ("PGPORT", &port),
+        ("PGUSER", "postgres"),
+        ("PGPASSWORD", "wrong"),
+        ("PGSSLMODE", "prefer"),
+    ]);
+    let psql_err = c.both_fail("prefer, wrong password");
+    let e = c.connect_err();
+    let needle = "password authentication failed";
+    assert_eq!(psql_err.matches(needle).count(), 2, "{psql_err}");
+    assert_eq!(e.message.matches(needle).count(), 2, "{}", e.message);
+    assert_eq!(e.kind, ErrorKind::Auth);
+    // allow: a plain attempt the server rejects is retried over TLS.
+    let t = tls_server();
+    let port = port_s(t);
+    let c = Case::new(&[
+        ("PGHOST", "127.0.0.1"),
+        ("PGPORT", &port),
+        ("PGUSER", "postgres"),
+        ("PGDATABASE", "no_such_db"),
+        ("PGSSLMODE", "allow"),
+    ]);
+    let psql_err = c.both_fail("allow, missing database");
+    assert!(psql_err.contains("no encryption") && psql_err.contains("does not exist"));
+    let e = c.connect_err();
+    assert_eq!(e.kind, ErrorKind::NoDatabase, "{}", e.message);
+    assert!(e.message.contains("no encryption"), "{}", e.message);
+    // Unix sockets never use TLS, even with require/verify-full.
+    let sock = sock(t);
+    for mode in ["require", "verify-full"] {
+        assert_eq!(
+            Case::new(&[
+                ("PGHOST", &sock),
+                ("PGPORT", &port),
+                ("PGUSER", "postgres"),
+                ("PGSSLMODE", mode),
+            ])
+            .both_ok(mode),
+            row("postgres", "postgres", t, "socket", "false")
+        );
+    }
+}
