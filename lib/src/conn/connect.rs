@@ -253,6 +253,22 @@ impl Settings {
         if let Some(o) = &self.options {
             cfg.options(o);
         }
+        let k = &self.knobs;
+        if let Some(on) = k.keepalives {
+            cfg.keepalives(on);
+        }
+        if let Some(d) = k.keepalives_idle {
+            cfg.keepalives_idle(d);
+        }
+        if let Some(d) = k.keepalives_interval {
+            cfg.keepalives_interval(d);
+        }
+        if let Some(n) = k.keepalives_count {
+            cfg.keepalives_retries(n);
+        }
+        if let Some(d) = k.tcp_user_timeout {
+            cfg.tcp_user_timeout(d);
+        }
         if let Some(d) = deadline {
             cfg.connect_timeout(
                 d.saturating_duration_since(Instant::now())

@@ -10,6 +10,17 @@
 //! - `pgpass.rs`: the password file; `tls.rs`: OpenSSL setup per sslmode;
 //! - `connect.rs`: hosts, addresses, retries, timeouts, session attributes;
 //! - `error.rs`: failures, classified for retry decisions and exit codes.
+//!
+//! Every libpq 15 keyword is accepted (others are errors, as in libpq).
+//! Applied: host, hostaddr, port, user, password, passfile, dbname, service,
+//! options, application_name, connect_timeout, sslmode, sslrootcert
+//! (incl. libpq 16's `system`), sslcert, sslkey, sslsni,
+//! ssl_min/max_protocol_version, channel_binding, keepalives*,
+//! tcp_user_timeout, target_session_attrs (libpq 14's full set).
+//! Accepted but without effect: client_encoding (always UTF8),
+//! fallback_application_name (the tool's name is the fallback),
+//! sslcompression, sslpassword, sslcrl, sslcrldir, requirepeer,
+//! gssencmode, krbsrvname, gsslib, replication.
 
 mod args;
 mod connect;

@@ -220,6 +220,46 @@ pub struct Settings {
     pub(crate) default_host: bool,
     /// `channel_binding`.
     pub(crate) channel_binding: postgres::config::ChannelBinding,
+    /// Socket and TLS knobs libpq accepts that the resolver applies too.
+    pub(crate) knobs: Knobs,
+}
+
+/// libpq's TCP keepalive, `tcp_user_timeout`, TLS protocol bounds and SNI.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Knobs {
+    /// `keepalives` (default on).
+    pub keepalives: Option<bool>,
+    /// `keepalives_idle`, seconds.
+    pub keepalives_idle: Option<Duration>,
+    /// `keepalives_interval`, seconds.
+    pub keepalives_interval: Option<Duration>,
+    /// `keepalives_count`.
+    pub keepalives_count: Option<u32>,
+    /// `tcp_user_timeout`, milliseconds.
+    pub tcp_user_timeout: Option<Duration>,
+    /// `ssl_min_protocol_version` (default TLSv1.2).
+    pub ssl_min: Option<openssl::ssl::SslVersion>,
+    /// `ssl_max_protocol_version`.
+    pub ssl_max: Option<openssl::ssl::SslVersion>,
+    /// `sslsni` (default on).
+    pub sslsni: bool,
+}
+
+/// libpq's TLS protocol names.
+fn tls_version(key: &str, v: &str) -> Result<Option<openssl::ssl::SslVersion>> {
+    use openssl::ssl::SslVersion;
+    Ok(Some(match v {
+        "TLSv1" => SslVersion::TLS1,
+        "TLSv1.1" => SslVersion::TLS1_1,
+        "TLSv1.2" => SslVersion::TLS1_2,
+        "TLSv1.3" => SslVersion::TLS1_3,
+        _ => {
+            return Err(invalid_setting(
+                format!("invalid {key} value: \"{v}\""),
+                "Use TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3",
+            ))
+        }
+    }))
 }
 
 impl std::fmt::Debug for Settings {
@@ -540,8 +580,31 @@ impl Settings {
                 ));
             }
         }
+        let int = |k: &str| -> Result<Option<i64>> { get(k).map(|v| parse_int(v, k)).transpose() };
+        let secs = |n: i64| Duration::from_secs(n.max(0) as u64);
+        let ssl_min = match get("ssl_min_protocol_version") {
+            None => Some(openssl::ssl::SslVersion::TLS1_2),
+            Some(v) => tls_version("ssl_min_protocol_version", v)?,
+        };
+        let ssl_max = match get("ssl_max_protocol_version") {
+            None => None,
+            Some(v) => tls_version("ssl_max_protocol_version", v)?,
+        };
+        let knobs = Knobs {
+            keepalives: int("keepalives")?.map(|n| n != 0),
+            keepalives_idle: int("keepalives_idle")?.map(secs),
+            keepalives_interval: int("keepalives_interval")?.map(secs),
+            keepalives_count: int("keepalives_count")?.map(|n| n.max(0) as u32),
+            tcp_user_timeout: int("tcp_user_timeout")?
+                .filter(|n| *n > 0)
+                .map(|n| Duration::from_millis(n as u64)),
+            ssl_min,
+            ssl_max,
+            sslsni: get("sslsni") != Some("0"),
+        };
         let home = env.home.clone();
         Ok(Settings {
+            knobs,
             hosts,
             user,
             password,
@@ -940,6 +1003,15 @@ mod tests {
                 "weak sslmode \"require\"",
             ),
             ("tty=x", "invalid connection option \"tty\""),
+            (
+                "ssl_min_protocol_version=SSLv3",
+                "invalid ssl_min_protocol_version value",
+            ),
+            (
+                "keepalives_idle=soon",
+                "invalid integer value \"soon\" for connection option \"keepalives_idle\"",
+            ),
+            ("channel_binding=maybe", "invalid channel_binding value"),
             (
                 "postgresql://h/db?foo=1",
                 "invalid URI query parameter: \"foo\"",

@@ -12,7 +12,7 @@
 //!   `~/.postgresql/postgresql.key`, which must not be group/world readable.
 
 use super::settings::{Settings, SslMode};
-use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode, SslVersion};
+use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
 use postgres::tls::{MakeTlsConnect, TlsConnect};
 use postgres::Socket;
 use postgres_openssl::MakeTlsConnector;
@@ -72,9 +72,8 @@ impl Settings {
     pub(crate) fn tls_connector(&self, mode: SslMode) -> Result<MakeTlsConnector, String> {
         let ossl = |e: openssl::error::ErrorStack| e.to_string();
         let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(ossl)?;
-        // libpq's ssl_min_protocol_version default.
-        b.set_min_proto_version(Some(SslVersion::TLS1_2))
-            .map_err(ossl)?;
+        b.set_min_proto_version(self.knobs.ssl_min).map_err(ossl)?;
+        b.set_max_proto_version(self.knobs.ssl_max).map_err(ossl)?;
         let verify_chain = match self.root_cert() {
             RootCert::System => {
                 b.set_default_verify_paths().map_err(ossl)?;
@@ -132,8 +131,10 @@ impl Settings {
         }
         let mut tls = MakeTlsConnector::new(b.build());
         let verify_host = mode == SslMode::VerifyFull;
+        let sni = self.knobs.sslsni;
         tls.set_callback(move |c, _domain| {
             c.set_verify_hostname(verify_host);
+            c.set_use_server_name_indication(sni);
             Ok(())
         });
         Ok(tls)
