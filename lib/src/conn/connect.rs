@@ -157,12 +157,23 @@ impl Settings {
             };
             let tls = match connector {
                 Ok(tls) => Tracked::new(tls),
-                Err(why) => return Err((self.fail(t, ErrorKind::Tls, None, &why), false)),
+                // Marked as a TLS attempt: prefer then goes on without TLS,
+                // as libpq does when its TLS setup fails.
+                Err(why) => return Err((self.fail(t, ErrorKind::Tls, None, &why), true)),
             };
             run(cfg, tls.clone(), deadline).map_err(|e| {
                 let used = tls.was_used();
                 let mut ce = match e {
                     Failure::Timeout => self.fail(t, ErrorKind::Timeout, None, "timeout expired"),
+                    Failure::Lost => self.fail(
+                        t,
+                        ErrorKind::Other,
+                        None,
+                        "the connection attempt ended without an answer",
+                    ),
+                    Failure::Interrupted => {
+                        self.fail(t, ErrorKind::Other, None, "interrupted by a signal")
+                    }
                     Failure::Pg(e) => {
                         let mut ce = classify(&e, self, mode);
                         ce.message = format!("{}: {}", t.describe(), ce.message);
@@ -376,25 +387,48 @@ fn dns_text(e: &std::io::Error) -> String {
 enum Failure {
     Pg(postgres::Error),
     Timeout,
+    Interrupted,
+    /// The helper thread could not start or ended without an answer.
+    Lost,
 }
 
-/// Connects, bounded by `deadline` as a whole (TCP, TLS, authentication):
-/// past it the attempt is abandoned on its thread, as libpq gives up.
+/// Connects on a helper thread, bounded by `deadline` as a whole (TCP, TLS,
+/// authentication) and by SIGINT/SIGTERM: past either the attempt is
+/// abandoned, as libpq gives up at its timeout.
 fn run(cfg: postgres::Config, tls: Tracked, deadline: Option<Instant>) -> Result<Client, Failure> {
-    let Some(deadline) = deadline else {
-        return cfg.connect(tls).map_err(Failure::Pg);
-    };
+    if interrupt::received().is_some() {
+        return Err(Failure::Interrupted);
+    }
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
+    let spawned = std::thread::Builder::new()
         .name("pgkit-connect".into())
         .spawn(move || {
             let _ = tx.send(cfg.connect(tls));
-        })
-        .map_err(|_| Failure::Timeout)?;
-    let left = deadline.saturating_duration_since(Instant::now());
-    match rx.recv_timeout(left) {
-        Ok(r) => r.map_err(Failure::Pg),
-        Err(_) => Err(Failure::Timeout),
+        });
+    if spawned.is_err() {
+        return Err(Failure::Lost);
+    }
+    loop {
+        let step = Duration::from_millis(50);
+        let wait = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(Failure::Timeout);
+                }
+                left.min(step)
+            }
+            None => step,
+        };
+        match rx.recv_timeout(wait) {
+            Ok(r) => return r.map_err(Failure::Pg),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Err(Failure::Lost),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if interrupt::received().is_some() {
+                    return Err(Failure::Interrupted);
+                }
+            }
+        }
     }
 }
 

@@ -84,7 +84,12 @@ impl ConnectError {
     }
 
     /// The pgkit error for this failure with the given exit code.
+    /// After SIGINT/SIGTERM it is the interruption error (130/143) instead:
+    /// a connection attempt is abandoned when a signal arrives.
     pub fn into_error(self, code: Exit, message: &str) -> Error {
+        if crate::interrupt::received().is_some() {
+            return crate::interrupt::error();
+        }
         let code = match self.kind {
             ErrorKind::TlsRequired | ErrorKind::TlsUnsupported => Exit::Config,
             _ => code,
