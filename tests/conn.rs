@@ -837,3 +837,42 @@ fn tls_retries_as_libpq() {
         );
     }
 }
+
+#[test]
+fn dsn_grammar_side_by_side() {
+    let s = server();
+    let db = fresh_db("gram");
+    let (sock, port) = (sock(s), port_s(s));
+    let enc_sock = sock.replace('/', "%2F");
+    let ok = [
+        format!("postgres://postgres@{enc_sock}:{port}/{db}"),
+        format!("postgresql://postgres@127.0.0.1:{port}/{db}?sslmode=disable&application_name=a%20b"),
+        format!("postgresql://nobody@example.invalid:1/nodb?host={enc_sock}&port={port}&user=postgres&dbname={db}"),
+        format!("postgresql:///{db}?host={sock}&port={port}&user=postgres"),
+        format!("postgresql://postgres@127.0.0.1:1,127.0.0.1:{port}/{db}"),
+        format!("postgresql://postgres@:{port}/{db}?host={enc_sock}"),
+        format!("  host = '{sock}'  port= {port} user='postgres' dbname = {db} "),
+        format!("host={sock} port={port} user=postgres dbname={db} requiressl=0"),
+        format!("host=localhost hostaddr=127.0.0.1 port={port} user=postgres dbname={db} connect_timeout=5"),
+        format!("host=/nonexistent-pgkit,{sock} port=1,{port} user=postgres dbname={db}"),
+    ];
+    for d in &ok {
+        let c = Case::new(&[]).dsn(d);
+        let got = c.both_ok(d);
+        assert!(got.starts_with(&format!("postgres|{db}|")), "{d}: {got}");
+    }
+    let fail = [
+        format!("postgresql://postgres@127.0.0.1:{port}/{db}?ssl=true"),
+        format!("postgresql://postgres@127.0.0.1:{port}/{db}?sslmode=require"),
+        format!("postgresql://postgres@127.0.0.1:{port}/{db}?target_session_attrs=standby"),
+        format!("host={sock} port={port} user=postgres dbname='{db}"),
+        format!("host={sock} port={port} user=postgres dbname={db} extra"),
+        format!("postgresql://postgres@[127.0.0.1:{port}/{db}"),
+        format!("postgresql://postgres@127.0.0.1:{port}/{db}?&&"),
+        format!("postgresql://postgres@127.0.0.1:{port}/{db}?port"),
+        format!("host=a,b,c port=1,2 dbname={db}"),
+    ];
+    for d in &fail {
+        Case::new(&[]).dsn(d).both_fail(d);
+    }
+}
