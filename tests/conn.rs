@@ -739,6 +739,18 @@ fn tls_root_cert_makes_require_verify() {
     let plain = case(&[("PGSSLMODE", "prefer"), ("PGSSLROOTCERT", &wrong_ca)])
         .both_ok("prefer with the wrong CA");
     assert!(plain.ends_with("|false"), "{plain}");
+    // An unreadable root certificate: prefer falls back to plain, allow
+    // never needs TLS here, require fails.
+    let garbage = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(garbage.path(), "not a certificate\n").unwrap();
+    let g = garbage.path().display().to_string();
+    for mode in ["prefer", "allow"] {
+        let got = case(&[("PGSSLMODE", mode), ("PGSSLROOTCERT", &g)])
+            .both_ok(&format!("{mode} with a garbage root cert"));
+        assert!(got.ends_with("|false"), "{mode}: {got}");
+    }
+    case(&[("PGSSLMODE", "require"), ("PGSSLROOTCERT", &g)])
+        .both_fail("require with a garbage root cert");
     // require with a root certificate path that does not exist: no verification.
     case(&[
         ("PGSSLMODE", "require"),

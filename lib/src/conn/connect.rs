@@ -150,7 +150,7 @@ impl Settings {
         };
         let attempt = |pg: PgSslMode| -> Result<Client, (ConnectError, bool)> {
             let cfg = self.pg_config(t, pg, password.as_deref(), deadline);
-            let connector = if mode == SslMode::Disable {
+            let connector = if matches!(pg, PgSslMode::Disable) {
                 super::tls::plain_connector()
             } else {
                 self.tls_connector(mode)
