@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// A snapshot of the environment the resolver reads (tests build their own).
-#[derive(Debug, Clone, Default)]
+/// Its `Debug` form lists variable names only: values may hold passwords.
+#[derive(Clone, Default)]
 pub struct Env {
     /// Environment variables.
     pub vars: HashMap<String, String>,
@@ -20,10 +21,25 @@ pub struct Env {
     pub os_user: String,
 }
 
+impl std::fmt::Debug for Env {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.vars.keys().collect();
+        names.sort();
+        f.debug_struct("Env")
+            .field("vars", &names)
+            .field("home", &self.home)
+            .field("os_user", &self.os_user)
+            .finish()
+    }
+}
+
 impl Env {
-    /// The process environment.
+    /// The process environment (variables that are not valid UTF-8 are
+    /// skipped rather than fatal).
     pub fn process() -> Env {
-        let vars: HashMap<String, String> = std::env::vars().collect();
+        let vars: HashMap<String, String> = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+            .collect();
         // libpq: $HOME, else the password database's home directory.
         let home = vars
             .get("HOME")
@@ -37,7 +53,9 @@ impl Env {
         }
     }
 
-    /// A variable, treating an empty value as unset (as libpq does).
+    /// A variable, treating an empty value as unset (pgkit's own variables
+    /// such as `DATABASE_URL`; the resolver reads libpq's `PG*` variables as
+    /// libpq does, where an empty value still counts as set).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.vars
             .get(key)
@@ -1091,6 +1109,12 @@ mod tests {
         assert_eq!(
             shown,
             "postgresql://alice:[REDACTED]@db.example.com:6543/app"
+        );
+        let e = env(&[("PGPASSWORD", secret), ("DATABASE_URL", &url)]);
+        let dbg = format!("{e:?}");
+        assert!(
+            !dbg.contains("Sup3r") && dbg.contains("PGPASSWORD"),
+            "{dbg}"
         );
         let dbg = format!("{s:?}");
         assert!(!dbg.contains(secret) && !dbg.contains("Sup3r"), "{dbg}");
