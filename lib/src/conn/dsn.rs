@@ -70,7 +70,8 @@ fn uri_prefix_len(s: &str) -> Option<usize> {
 /// Unknown keywords are errors, as in libpq.
 pub(crate) fn parse(dsn: &str) -> Result<Keywords, Error> {
     if uri_prefix_len(dsn).is_some() {
-        return parse_uri(dsn).map_err(invalid);
+        // libpq quotes the URI in its errors; ours never show its password.
+        return parse_uri(dsn).map_err(|why| invalid(why.replace(dsn, &redact_uri(dsn))));
     }
     // libpq would say `missing "=" after "mysql://..."`; name the real problem.
     if let Some((scheme, _)) = dsn.split_once("://") {
@@ -81,6 +82,29 @@ pub(crate) fn parse(dsn: &str) -> Result<Keywords, Error> {
         }
     }
     parse_conninfo(dsn).map_err(invalid)
+}
+
+/// The URI with the password of its user-info part replaced by `[REDACTED]`
+/// (by the same look-ahead libpq uses to find it).
+pub(crate) fn redact_uri(uri: &str) -> String {
+    let Some(prefix) = uri_prefix_len(uri) else {
+        return uri.to_string();
+    };
+    let rest = &uri[prefix..];
+    let end = rest.find(['@', '/']).unwrap_or(rest.len());
+    if !rest[end..].starts_with('@') {
+        return uri.to_string();
+    }
+    match rest[..end].find(':') {
+        Some(colon) => format!(
+            "{}{}:{}{}",
+            &uri[..prefix],
+            &rest[..colon],
+            crate::redact::REDACTED,
+            &rest[end..]
+        ),
+        None => uri.to_string(),
+    }
 }
 
 /// Stores a keyword, translating libpq's legacy `requiressl`.
@@ -131,7 +155,15 @@ pub(crate) fn parse_uri(uri: &str) -> Result<Keywords, String> {
             }
             let pw = &uri[pw_start..r];
             if !pw.is_empty() {
-                out.push(("password".into(), decode(pw)?));
+                let pw = decode(pw).map_err(|e| {
+                    if e.starts_with("forbidden") {
+                        "forbidden value %00 in the password".to_string()
+                    } else {
+                        "invalid percent-encoded token in the password (percent-encode '%' as %25)"
+                            .to_string()
+                    }
+                })?;
+                out.push(("password".into(), pw));
             }
             q = r;
         }
@@ -486,10 +518,24 @@ mod tests {
             .unwrap_err()
             .contains("extra key/value separator"));
         assert_eq!(
-            parse_uri("postgresql://u:p%zz@h").unwrap_err(),
-            "invalid percent-encoded token: \"p%zz\""
+            parse_uri("postgresql://u%zz:p@h").unwrap_err(),
+            "invalid percent-encoded token: \"u%zz\""
         );
-        assert!(parse_uri("postgresql://u:p%00@h")
+        // The password is never quoted back.
+        let e = parse_uri("postgresql://u:hunter%zz@h").unwrap_err();
+        assert!(!e.contains("hunter"), "{e}");
+        let e = parse("postgresql://u:hunter2@[::1/db").unwrap_err();
+        let why = e.error.unwrap();
+        assert!(
+            !why.contains("hunter2") && why.contains("u:[REDACTED]@[::1/db"),
+            "{why}"
+        );
+        assert_eq!(redact_uri("postgresql://u@h:1/d"), "postgresql://u@h:1/d");
+        assert_eq!(
+            redact_uri("postgres://u:p:q@h"),
+            "postgres://u:[REDACTED]@h"
+        );
+        assert!(parse_uri("postgresql://u%00@h")
             .unwrap_err()
             .contains("forbidden value %00"));
         assert!(parse("mysql://u@h/db").is_err());

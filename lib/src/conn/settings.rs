@@ -1034,7 +1034,10 @@ mod tests {
                 "postgresql://h/db?foo=1",
                 "invalid URI query parameter: \"foo\"",
             ),
-            ("postgresql://u:p%zz@h/db", "invalid percent-encoded token"),
+            (
+                "postgresql://u:p%zz@h/db",
+                "invalid percent-encoded token in the password",
+            ),
         ] {
             let e = resolve_err(&dsn(d), &[]);
             assert_eq!(e.code, Exit::Config, "{d}");
