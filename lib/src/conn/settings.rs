@@ -234,8 +234,9 @@ pub struct Settings {
     pub passfile: Option<PathBuf>,
     /// The home directory (`~/.postgresql/` certificates).
     pub(crate) home: Option<PathBuf>,
-    /// The host came from libpq's default (matches `localhost` in `.pgpass`).
-    pub(crate) default_host: bool,
+    /// Hosts that came from libpq's default (they match `localhost` in
+    /// `.pgpass`, whichever directory or name pgkit picked).
+    pub(crate) default_hosts: Vec<Host>,
     /// `channel_binding`.
     pub(crate) channel_binding: postgres::config::ChannelBinding,
     /// Socket and TLS knobs libpq accepts that the resolver applies too.
@@ -502,7 +503,7 @@ impl Settings {
                 }
             }
         };
-        let mut default_host_used = false;
+        let mut default_hosts = Vec::new();
         let mut hosts = Vec::with_capacity(n);
         for (i, port) in ports.iter().copied().enumerate().take(n) {
             let addr = hostaddrs
@@ -527,7 +528,11 @@ impl Settings {
                 (Some(h), _) => h.to_string(),
                 (None, Some(_)) => String::new(),
                 (None, None) => {
-                    default_host_used = true;
+                    default_hosts.push(Host {
+                        host: default_host(port),
+                        hostaddr: None,
+                        port,
+                    });
                     default_host(port)
                 }
             };
@@ -639,7 +644,7 @@ impl Settings {
                 .map(PathBuf::from)
                 .or_else(|| home.as_ref().map(|h| h.join(".pgpass"))),
             home,
-            default_host: default_host_used,
+            default_hosts,
             channel_binding,
         })
     }
@@ -673,7 +678,7 @@ impl Settings {
         let Some(file) = &self.passfile else {
             return (None, false);
         };
-        let name = if self.default_host {
+        let name = if self.default_hosts.contains(host) {
             "localhost"
         } else if host.host.is_empty() {
             host.hostaddr.as_deref().unwrap_or("")
@@ -861,7 +866,7 @@ mod tests {
         assert_eq!(s.dbname, "osuser");
         assert_eq!(s.hosts.len(), 1);
         assert_eq!(s.hosts[0].port, 5432);
-        assert!(s.default_host);
+        assert_eq!(s.default_hosts, s.hosts);
         assert_eq!(s.sslmode, SslMode::Prefer);
         assert_eq!(s.target_session_attrs, TargetSessionAttrs::Any);
         assert_eq!(s.application_name.as_deref(), Some("pg-test"));
@@ -954,7 +959,7 @@ mod tests {
     fn empty_values_behave_as_in_libpq() {
         // An empty DSN value is "set": the environment does not fill it.
         let s = resolve(&dsn("host='' dbname=d"), &[("PGHOST", "env-host")]);
-        assert!(s.default_host);
+        assert_eq!(s.default_hosts, s.hosts);
         // Empty environment variables: defaults for host/port/user...
         let s = resolve(
             &ConnArgs::default(),
@@ -983,7 +988,7 @@ mod tests {
         assert_eq!(s.hosts[1].hostaddr.as_deref(), Some("::1"));
         let s = resolve(&dsn("hostaddr=127.0.0.1"), &[]);
         assert_eq!(s.hosts[0].host, "");
-        assert!(!s.default_host);
+        assert!(s.default_hosts.is_empty());
         for (d, why) in [
             (
                 "host=a,b port=1,2,3",
@@ -1180,9 +1185,13 @@ mod tests {
             assert_eq!(pw.as_deref(), Some(want), "{host}");
             assert!(from_file);
         }
-        // libpq's default host matches localhost whichever directory it is.
+        // libpq's default host matches localhost whichever directory it is;
+        // the other hosts of a list match their own names.
         let s = resolve(&ConnArgs::default(), &[("PGPASSFILE", &p)]);
         assert_eq!(s.password_for(&s.hosts[0]).0.as_deref(), Some("localpw"));
+        let s = resolve(&dsn("host=,/tmp"), &[("PGPASSFILE", &p)]);
+        assert_eq!(s.password_for(&s.hosts[0]).0.as_deref(), Some("localpw"));
+        assert_eq!(s.password_for(&s.hosts[1]).0.as_deref(), Some("tmppw"));
         // A given password wins; .pgpass is not read.
         let s = resolve(
             &ConnArgs::default(),
