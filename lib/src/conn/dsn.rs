@@ -265,8 +265,7 @@ fn parse_params(params: &str, out: &mut Keywords) -> Result<(), String> {
                     "missing key/value separator \"=\" in URI query parameter: \"{pair}\""
                 ))
             }
-            Some((k, v)) if v.contains('=') => {
-                let _ = k;
+            Some((_, v)) if v.contains('=') => {
                 return Err(format!(
                     "extra key/value separator \"=\" in URI query parameter: \"{pair}\""
                 ));

@@ -5,7 +5,9 @@
 //! with libpq's `sslmode` meanings. The `postgres` crate does none of this
 //! itself, so every tool goes through here.
 //!
-//! - `args.rs`: the clap flags; `settings.rs`: resolution and display;
+//! - `args.rs`: the clap flags; `env.rs`: the environment snapshot;
+//! - `settings.rs`: the types and their resolution; `display.rs`: the
+//!   redacted URL and the libpq variables for child processes;
 //! - `dsn.rs`: URL and conninfo grammar; `service.rs`: `pg_service.conf`;
 //! - `pgpass.rs`: the password file; `tls.rs`: OpenSSL setup per sslmode;
 //! - `connect.rs`: hosts, addresses, retries, timeouts, session attributes;
@@ -24,7 +26,9 @@
 
 mod args;
 mod connect;
+mod display;
 mod dsn;
+mod env;
 mod error;
 pub mod pgpass;
 mod service;
@@ -34,5 +38,6 @@ mod tls;
 pub use args::ConnArgs;
 pub use connect::{cancel_on_signal, Client};
 pub use dsn::quote_conninfo;
+pub use env::{os_user_name, Env};
 pub use error::{ConnectError, ErrorKind};
-pub use settings::{os_user_name, Env, Host, Settings, SslMode, TargetSessionAttrs};
+pub use settings::{Host, Settings, SslMode, TargetSessionAttrs};

@@ -4,7 +4,7 @@
 //! that defines the service wins; a service defined nowhere is an error.
 
 use super::dsn::KEYWORDS;
-use super::settings::Env;
+use super::env::Env;
 use crate::error::Error;
 use std::path::{Path, PathBuf};
 

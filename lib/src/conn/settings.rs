@@ -1,83 +1,13 @@
 //! The resolved connection settings and how they are resolved.
 
 use super::args::ConnArgs;
+use super::env::{os_user_name, Env};
 use crate::error::{Error, Result};
 use crate::redact;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use std::time::Duration;
-
-/// A snapshot of the environment the resolver reads (tests build their own).
-/// Its `Debug` form lists variable names only: values may hold passwords.
-#[derive(Clone, Default)]
-pub struct Env {
-    /// Environment variables.
-    pub vars: HashMap<String, String>,
-    /// The home directory (for `~/.pgpass`, `~/.pg_service.conf`,
-    /// `~/.postgresql/`); `None` reads none of them.
-    pub home: Option<PathBuf>,
-    /// The OS user name (libpq's default user).
-    pub os_user: String,
-}
-
-impl std::fmt::Debug for Env {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut names: Vec<&String> = self.vars.keys().collect();
-        names.sort();
-        f.debug_struct("Env")
-            .field("vars", &names)
-            .field("home", &self.home)
-            .field("os_user", &self.os_user)
-            .finish()
-    }
-}
-
-impl Env {
-    /// The process environment (variables that are not valid UTF-8 are
-    /// skipped rather than fatal).
-    pub fn process() -> Env {
-        let vars: HashMap<String, String> = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .collect();
-        // libpq: $HOME, else the password database's home directory.
-        let home = vars
-            .get("HOME")
-            .filter(|h| !h.is_empty())
-            .map(PathBuf::from)
-            .or_else(passwd_home);
-        Env {
-            home,
-            os_user: os_user_name(),
-            vars,
-        }
-    }
-
-    /// A variable, treating an empty value as unset (pgkit's own variables
-    /// such as `DATABASE_URL`; the resolver reads libpq's `PG*` variables as
-    /// libpq does, where an empty value still counts as set).
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.vars
-            .get(key)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    }
-}
-
-/// The name of the effective OS user, as libpq's default user.
-pub fn os_user_name() -> String {
-    // SAFETY: getpwuid returns a pointer into static storage or null; we copy
-    // the name out at once and never keep the pointer.
-    unsafe {
-        let pw = libc::getpwuid(libc::geteuid());
-        if !pw.is_null() && !(*pw).pw_name.is_null() {
-            if let Ok(s) = std::ffi::CStr::from_ptr((*pw).pw_name).to_str() {
-                return s.to_string();
-            }
-        }
-    }
-    std::env::var("USER").unwrap_or_else(|_| "postgres".into())
-}
 
 /// libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -353,22 +283,6 @@ fn default_host(port: u16) -> String {
         }
     }
     "localhost".to_string()
-}
-
-/// The home directory of the effective user from the password database.
-fn passwd_home() -> Option<PathBuf> {
-    // SAFETY: getpwuid returns null or a pointer to static storage that we
-    // copy from at once.
-    unsafe {
-        let pw = libc::getpwuid(libc::geteuid());
-        if pw.is_null() || (*pw).pw_dir.is_null() {
-            return None;
-        }
-        std::ffi::CStr::from_ptr((*pw).pw_dir)
-            .to_str()
-            .ok()
-            .map(PathBuf::from)
-    }
 }
 
 impl Settings {
@@ -692,138 +606,6 @@ impl Settings {
         }
         let from_file = found.is_some();
         (found, from_file)
-    }
-
-    /// A display URL with the password replaced by `[REDACTED]`; libpq
-    /// parses it back to the same settings (less the password).
-    pub fn redacted(&self) -> String {
-        let enc = redact::percent_encode;
-        let auth = match &self.password {
-            Some(_) => format!("{}:{}@", enc(&self.user), redact::REDACTED),
-            None => format!("{}@", enc(&self.user)),
-        };
-        let in_query = self
-            .hosts
-            .iter()
-            .any(|h| h.is_socket() || h.hostaddr.is_some() || h.host.is_empty());
-        let mut params: Vec<(&str, String)> = Vec::new();
-        let netloc = if in_query {
-            params.push((
-                "host",
-                self.hosts
-                    .iter()
-                    .map(|h| h.host.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ));
-            if self.hosts.iter().any(|h| h.hostaddr.is_some()) {
-                params.push((
-                    "hostaddr",
-                    self.hosts
-                        .iter()
-                        .map(|h| h.hostaddr.as_deref().unwrap_or(""))
-                        .collect::<Vec<_>>()
-                        .join(","),
-                ));
-            }
-            params.push(("port", self.port_list()));
-            String::new()
-        } else {
-            self.hosts
-                .iter()
-                .map(|h| {
-                    if h.host.contains(':') {
-                        format!("[{}]:{}", h.host, h.port)
-                    } else {
-                        format!("{}:{}", enc(&h.host), h.port)
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(",")
-        };
-        if self.sslmode != SslMode::Prefer {
-            params.push(("sslmode", self.sslmode.as_str().to_string()));
-        }
-        if self.target_session_attrs != TargetSessionAttrs::Any {
-            params.push((
-                "target_session_attrs",
-                self.target_session_attrs.as_str().to_string(),
-            ));
-        }
-        let mut url = format!("postgresql://{auth}{netloc}/{}", enc(&self.dbname));
-        for (i, (k, v)) in params.iter().enumerate() {
-            url.push(if i == 0 { '?' } else { '&' });
-            url.push_str(k);
-            url.push('=');
-            url.push_str(&enc(v).replace("%2C", ","));
-        }
-        url
-    }
-
-    fn port_list(&self) -> String {
-        let ports: Vec<String> = self.hosts.iter().map(|h| h.port.to_string()).collect();
-        if ports.windows(2).all(|w| w[0] == w[1]) {
-            ports.first().cloned().unwrap_or_else(|| "5432".into())
-        } else {
-            ports.join(",")
-        }
-    }
-
-    /// libpq environment variables equivalent to these settings, for child
-    /// processes (pg_dump, psql): the password travels here, never on argv.
-    pub fn libpq_env(&self) -> Vec<(String, String)> {
-        let mut v = Vec::new();
-        if self.hosts.iter().any(|h| !h.host.is_empty()) {
-            v.push((
-                "PGHOST".to_string(),
-                self.hosts
-                    .iter()
-                    .map(|h| h.host.clone())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ));
-        }
-        if self.hosts.iter().any(|h| h.hostaddr.is_some()) {
-            v.push((
-                "PGHOSTADDR".to_string(),
-                self.hosts
-                    .iter()
-                    .map(|h| h.hostaddr.clone().unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ));
-        }
-        v.push(("PGPORT".to_string(), self.port_list()));
-        v.push(("PGUSER".to_string(), self.user.clone()));
-        v.push(("PGDATABASE".to_string(), self.dbname.clone()));
-        v.push(("PGSSLMODE".to_string(), self.sslmode.as_str().to_string()));
-        if let Some(p) = &self.password {
-            v.push(("PGPASSWORD".into(), p.clone()));
-        }
-        for (k, val) in [
-            ("PGSSLROOTCERT", &self.sslrootcert),
-            ("PGSSLCERT", &self.sslcert),
-            ("PGSSLKEY", &self.sslkey),
-            ("PGAPPNAME", &self.application_name),
-            ("PGOPTIONS", &self.options),
-        ] {
-            if let Some(x) = val {
-                v.push((k.to_string(), x.clone()));
-            }
-        }
-        if let Some(t) = self.connect_timeout {
-            v.push(("PGCONNECT_TIMEOUT".into(), t.as_secs().to_string()));
-        }
-        if let Some(p) = &self.passfile {
-            v.push(("PGPASSFILE".into(), p.display().to_string()));
-        }
-        if self.target_session_attrs != TargetSessionAttrs::Any {
-            v.push((
-                "PGTARGETSESSIONATTRS".into(),
-                self.target_session_attrs.as_str().to_string(),
-            ));
-        }
-        v
     }
 }
 
