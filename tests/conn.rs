@@ -690,6 +690,17 @@ fn tls_modes_against_a_tls_only_server() {
         "{}",
         e.message
     );
+    // sslrootcert=system (libpq 16: verify-full against the system's roots,
+    // which do not include the throwaway CA). Not side by side: psql 15
+    // looks for a file named "system" and, without it, does not verify.
+    let c = case("localhost", &[("PGSSLROOTCERT", "system")]);
+    let e = c.connect_err();
+    assert_eq!(e.kind, ErrorKind::Tls);
+    assert!(
+        e.message.contains("certificate verify failed"),
+        "{}",
+        e.message
+    );
     // sslmode=disable against a server that requires TLS.
     let c = case("127.0.0.1", &[("PGSSLMODE", "disable")]);
     c.both_fail("disable against hostssl");
