@@ -201,12 +201,15 @@ fn password_server_wrong_password_until_the_deadline() {
 
 #[test]
 fn tls_targets_and_tls_required_with_sslmode_disable_is_78() {
+    let pw = "tls-pa55";
     let srv = TempServer::start(Options {
         tls: true,
         require_tls: true,
+        password: Some(pw.into()),
         ..Options::default()
     })
     .unwrap();
+    srv.create_database("tlsping").unwrap();
     let base = srv.url("postgres");
     let ca = srv.ca_cert().unwrap();
     for q in [
@@ -220,6 +223,37 @@ fn tls_targets_and_tls_required_with_sslmode_disable_is_78() {
             .get_output()
             .clone();
         assert_eq!(last_line(&out.stderr)["message"], "Postgres is ready");
+    }
+    // ping negotiates TLS as libpq does (prefer by default): a hostssl-only
+    // server answers, and logs nothing for a role that exists.
+    let ping_base = srv.url("tlsping");
+    for q in [
+        "".to_string(),
+        "?sslmode=require".to_string(),
+        format!("?sslmode=verify-ca&sslrootcert={}", ca.display()),
+    ] {
+        pg_wait()
+            .args(["--check", "ping", &format!("{ping_base}{q}")])
+            .assert()
+            .code(0);
+    }
+    let log = srv.log();
+    let ours: Vec<&str> = log.lines().filter(|l| l.contains("tlsping")).collect();
+    assert!(ours.is_empty(), "{ours:#?}");
+    // A certificate that does not verify cannot change by waiting: 78.
+    // (The system's CAs did not sign the throwaway server's certificate.)
+    for check in ["ping", "login"] {
+        let out = pg_wait()
+            .args([
+                "--check",
+                check,
+                &format!("{ping_base}?sslmode=verify-ca&sslrootcert=system"),
+            ])
+            .assert()
+            .code(78)
+            .get_output()
+            .clone();
+        assert_eq!(json_lines(&out.stderr).len(), 1, "no retries ({check})");
     }
     // Unix socket: no TLS there, as libpq.
     pg_wait()

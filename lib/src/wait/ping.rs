@@ -12,12 +12,19 @@
 //!   not ready. Any other error (28000, 28P01, 3D000, 53300...) means the
 //!   server is up and answering, as PQping reports it.
 //!
-//! No TLS: like `pg_isready`, the ping needs no encryption to learn whether
-//! the server answers (a `hostssl`-only server answers with 28000, which
-//! counts as up). Use `--check login` to prove TLS and credentials.
+//! TLS as libpq negotiates it, over TCP only: with `sslmode` prefer (the
+//! default) and up, an SSLRequest first; the server's `S` starts a TLS
+//! handshake (verifying the certificate for verify-ca/verify-full), its `N`
+//! means plain text for prefer and a configuration error (78) for require and
+//! up. So a `hostssl`-only server (managed PostgreSQL) is pinged without a
+//! FATAL line in its log. With disable or allow the ping is plain text; a
+//! `hostssl`-only server then answers 28000, which still counts as up (and
+//! logs a FATAL line, as `pg_isready` would).
 
 use super::failure::Failure;
-use crate::conn::{Host, Settings};
+use crate::conn::{Host, Settings, SslMode};
+use crate::exit::Exit;
+use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
@@ -27,10 +34,14 @@ use std::time::{Duration, Instant};
 /// The protocol version 3.0.
 const PROTOCOL_V3: u32 = 196_608;
 
-/// A connected socket, TCP or unix.
+/// The SSLRequest code.
+const SSL_REQUEST: u32 = 80_877_103;
+
+/// A connected socket: TCP, unix, or TLS over TCP.
 pub(crate) enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    Tls(Box<SslStream<TcpStream>>),
 }
 
 impl Stream {
@@ -46,6 +57,18 @@ impl Stream {
                 s.set_read_timeout(t)?;
                 s.set_write_timeout(t)
             }
+            Stream::Tls(s) => {
+                s.get_ref().set_read_timeout(t)?;
+                s.get_ref().set_write_timeout(t)
+            }
+        }
+    }
+
+    /// Closes the stream; TLS sends its close_notify first, so the server
+    /// sees a clean end rather than an "unexpected EOF" worth a log line.
+    fn close(self) {
+        if let Stream::Tls(mut s) = self {
+            let _ = s.shutdown();
         }
     }
 }
@@ -55,6 +78,7 @@ impl Read for Stream {
         match self {
             Stream::Tcp(s) => s.read(buf),
             Stream::Unix(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
         }
     }
 }
@@ -64,12 +88,14 @@ impl Write for Stream {
         match self {
             Stream::Tcp(s) => s.write(buf),
             Stream::Unix(s) => s.write(buf),
+            Stream::Tls(s) => s.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Stream::Tcp(s) => s.flush(),
             Stream::Unix(s) => s.flush(),
+            Stream::Tls(s) => s.flush(),
         }
     }
 }
@@ -80,11 +106,11 @@ pub(crate) fn socket_path(dir: &str, port: u16) -> PathBuf {
 }
 
 /// Connects to the first host of `settings` that accepts, within `deadline`.
-pub(crate) fn connect(settings: &Settings, deadline: Instant) -> Result<Stream, Failure> {
+pub(crate) fn connect(settings: &Settings, deadline: Instant) -> Result<(Stream, &Host), Failure> {
     let mut last = Failure::refused("no host to connect to");
     for host in &settings.hosts {
         match connect_host(host, deadline) {
-            Ok(s) => return Ok(s),
+            Ok(s) => return Ok((s, host)),
             Err(f) => last = f,
         }
     }
@@ -169,15 +195,21 @@ fn connect_abstract(_name: &str, _port: u16) -> io::Result<UnixStream> {
 /// and accepts one). The connection is closed at once, before any byte is
 /// sent; PostgreSQL does not log an empty startup.
 pub(crate) fn tcp(settings: &Settings, deadline: Instant) -> Result<(), Failure> {
-    connect(settings, deadline).map(drop)
+    connect(settings, deadline).map(|(s, _)| s.close())
 }
 
 /// `--check ping`: the startup handshake, as `pg_isready`.
 pub(crate) fn ping(settings: &Settings, deadline: Instant) -> Result<(), Failure> {
-    let mut s = connect(settings, deadline)?;
+    let (mut s, host) = connect(settings, deadline)?;
     let left = deadline.saturating_duration_since(Instant::now());
     s.set_timeouts(left)
         .map_err(|e| Failure::io(format!("socket setup failed: {e}")))?;
+    if let Stream::Tcp(tcp) = s {
+        match negotiate_tls(tcp, host, settings)? {
+            Some(t) => s = t,
+            None => return Ok(()),
+        }
+    }
     let msg = startup_message(
         &settings.user,
         &settings.dbname,
@@ -196,11 +228,115 @@ pub(crate) fn ping(settings: &Settings, deadline: Instant) -> Result<(), Failure
                     // Terminate, then close: the backend exits without a log line.
                     let _ = s.write_all(&[b'X', 0, 0, 0, 4]);
                 }
+                s.close();
                 return Ok(());
             }
             Step::NotReady(f) => return Err(f),
         }
     }
+}
+
+/// libpq's TLS negotiation on a TCP connection, per `sslmode`.
+/// `None`: the server answered with an error, so it is up.
+fn negotiate_tls(
+    mut tcp: TcpStream,
+    host: &Host,
+    settings: &Settings,
+) -> Result<Option<Stream>, Failure> {
+    let mode = settings.sslmode;
+    if matches!(mode, SslMode::Disable | SslMode::Allow) {
+        return Ok(Some(Stream::Tcp(tcp)));
+    }
+    let mut req = 8u32.to_be_bytes().to_vec();
+    req.extend_from_slice(&SSL_REQUEST.to_be_bytes());
+    tcp.write_all(&req)
+        .map_err(|e| io_failure("sending the SSLRequest", &e))?;
+    let mut answer = [0u8; 1];
+    tcp.read_exact(&mut answer)
+        .map_err(|e| io_failure("reading the SSLRequest answer", &e))?;
+    match answer[0] {
+        b'S' => {}
+        b'N' if mode == SslMode::Prefer => return Ok(Some(Stream::Tcp(tcp))),
+        b'N' => {
+            return Err(Failure::fatal(
+                Exit::Config,
+                format!(
+                    "server does not support TLS, but sslmode={} requires it",
+                    mode.as_str()
+                ),
+                "The server does not offer TLS: enable ssl on the server or use sslmode=prefer",
+            ))
+        }
+        // A server that answers the SSLRequest with an error: it is up.
+        // An error instead (a server without TLS support): it is up.
+        b'E' => return Ok(None),
+        other => {
+            return Err(Failure::io(format!(
+                "unexpected answer {:?} to the SSLRequest: not a PostgreSQL server?",
+                other as char
+            )))
+        }
+    }
+    let connector = tls_connector(settings)
+        .map_err(|e| Failure::fatal(Exit::Config, e, "Check sslrootcert, sslcert and sslkey"))?;
+    let mut cfg = connector
+        .configure()
+        .map_err(|e| Failure::io(format!("TLS setup failed: {e}")))?;
+    cfg.set_verify_hostname(mode == SslMode::VerifyFull);
+    let name = host.hostaddr.as_deref().unwrap_or(&host.host).to_string();
+    match cfg.connect(&name, tcp) {
+        Ok(s) => Ok(Some(Stream::Tls(Box::new(s)))),
+        Err(e) => {
+            let text = e.to_string();
+            if text.contains("certificate") || text.contains("verify") {
+                Err(Failure::fatal(
+                    Exit::Config,
+                    format!("TLS: {text}"),
+                    "Check sslrootcert and the server certificate's host name (sslmode=verify-ca/verify-full)",
+                ))
+            } else {
+                Err(Failure::io(format!("TLS handshake failed: {text}")))
+            }
+        }
+    }
+}
+
+/// The client TLS settings for the ping: no verification for prefer and
+/// require (unless a root certificate file exists, as libpq), the chain for
+/// verify-ca, chain and host name for verify-full; a client certificate when
+/// one is set.
+fn tls_connector(settings: &Settings) -> Result<SslConnector, String> {
+    let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
+    let root = settings.sslrootcert.as_deref();
+    let verify = match settings.sslmode {
+        SslMode::VerifyCa | SslMode::VerifyFull => true,
+        SslMode::Require => root.is_some_and(|p| p != "system" && std::path::Path::new(p).exists()),
+        _ => false,
+    };
+    if verify {
+        match root {
+            Some("system") => b.set_default_verify_paths().map_err(|e| e.to_string())?,
+            Some(path) => b
+                .set_ca_file(path)
+                .map_err(|e| format!("cannot read root certificate file {path:?}: {e}"))?,
+            None => {
+                return Err(
+                    "sslmode verify-ca/verify-full needs a root certificate: set sslrootcert (a file, or system)"
+                        .into(),
+                )
+            }
+        }
+        b.set_verify(SslVerifyMode::PEER);
+    } else {
+        b.set_verify(SslVerifyMode::NONE);
+    }
+    if let (Some(cert), Some(key)) = (&settings.sslcert, &settings.sslkey) {
+        b.set_certificate_chain_file(cert)
+            .map_err(|e| format!("cannot read sslcert {cert:?}: {e}"))?;
+        b.set_private_key_file(key, SslFiletype::PEM)
+            .map_err(|e| format!("cannot read sslkey {key:?}: {e}"))?;
+    }
+    Ok(b.build())
 }
 
 fn io_failure(what: &str, e: &io::Error) -> Failure {
