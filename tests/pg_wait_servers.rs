@@ -179,6 +179,14 @@ fn password_server_wrong_password_until_the_deadline() {
         .unwrap()
         .contains("PGPASSWORD"));
 
+    // A healthy login leaves nothing in the log either.
+    let good = srv.url("pingdb");
+    pg_wait().arg(&good).assert().code(0);
+    cmd("pg-wait")
+        .args(["--healthcheck", &good])
+        .assert()
+        .code(0)
+        .stderr("");
     // ping needs no credentials, and leaves nothing in the log for a role
     // that exists: it closes at the SCRAM request.
     for t in [
@@ -307,5 +315,77 @@ fn primary_waits_for_a_standby_to_be_promoted() {
     let w = warns(&lines);
     assert!(!w.is_empty());
     assert!(w[0]["error"].as_str().unwrap().contains("in recovery"));
+    assert_eq!(lines.last().unwrap()["message"], "Postgres is ready");
+}
+
+/// Runs pg_ctl on a throwaway server's data directory, as the server's owner
+/// (the `postgres` user when we are root).
+fn pg_ctl(srv: &TempServer, args: &[&str]) {
+    use std::os::unix::process::CommandExt;
+    let mut c = Command::new(srv.bindir().join("pg_ctl"));
+    c.arg("-D")
+        .arg(srv.data_dir())
+        .arg("-l")
+        .arg(srv.log_path())
+        .args(args)
+        .current_dir(srv.base_dir())
+        .stdout(Stdio::null());
+    for v in ["PGDATA", "PGHOST", "PGPORT", "PGUSER", "PGDATABASE"] {
+        c.env_remove(v);
+    }
+    // SAFETY: geteuid has no preconditions; getpwnam's record is read at once.
+    if unsafe { libc::geteuid() } == 0 {
+        let name = std::ffi::CString::new("postgres").unwrap();
+        let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+        assert!(!pw.is_null());
+        let (uid, gid) = unsafe { ((*pw).pw_uid, (*pw).pw_gid) };
+        c.uid(uid).gid(gid);
+    }
+    assert!(c.status().unwrap().success(), "pg_ctl {args:?}");
+}
+
+#[test]
+fn starting_up_57p03_is_not_ready_for_ping_and_login() {
+    // A standby with hot_standby=off answers every connection with 57P03
+    // ("the database system is not accepting connections") until promoted:
+    // what pg_isready calls PQPING_REJECT.
+    let srv = TempServer::create(Options {
+        config: vec![("hot_standby".into(), "off".into())],
+        ..Options::default()
+    })
+    .unwrap();
+    std::fs::write(srv.data_dir().join("standby.signal"), "").unwrap();
+    pg_ctl(&srv, &["-W", "start"]);
+    let url = srv.url("postgres");
+    // The port accepts connections...
+    pg_wait()
+        .args(["--check", "tcp", "--timeout", "30s", &url])
+        .assert()
+        .code(0);
+    // ...but the server is not ready, for ping and for login.
+    for check in ["ping", "login"] {
+        let out = pg_wait()
+            .args(["--once", "--check", check, &url])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let last = last_line(&out.stderr);
+        assert_eq!(last["sqlstate"], "57P03", "{check}: {last}");
+        assert_eq!(last["message"], "Postgres is not ready");
+    }
+    cmd("pg-wait")
+        .args(["--healthcheck", "--check", "ping", &url])
+        .assert()
+        .code(1);
+    let child = spawn(&["--check", "ping", "--timeout", "60s", &url]);
+    std::thread::sleep(Duration::from_millis(1000));
+    pg_ctl(&srv, &["-w", "promote"]);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let lines = json_lines(&out.stderr);
+    let w = warns(&lines);
+    assert!(!w.is_empty());
+    assert_eq!(w[0]["sqlstate"], "57P03");
     assert_eq!(lines.last().unwrap()["message"], "Postgres is ready");
 }
