@@ -127,7 +127,12 @@ impl Failure {
     /// missing or unverifiable when the sslmode needs it) is 78.
     pub fn from_connect(e: ConnectError) -> Failure {
         let lower = e.message.to_ascii_lowercase();
+        // The postgres crate says "password missing", libpq "no password
+        // supplied": the server wants a password and none is set anywhere.
+        let no_password =
+            lower.contains("password missing") || lower.contains("no password supplied");
         let class = match e.kind {
+            _ if no_password => Class::Fatal(Exit::Config),
             ErrorKind::Refused
             | ErrorKind::Timeout
             | ErrorKind::Dns
@@ -152,12 +157,11 @@ impl Failure {
                 Some(code) if transient_sqlstate(code) => Class::Retry,
                 _ => Class::Fatal(Exit::NotReady),
             },
-            ErrorKind::Other if lower.contains("password missing") => Class::Fatal(Exit::Config),
             // Unknown failures of the connection itself: keep waiting, the
             // warning and the final error carry the text.
             ErrorKind::Other => Class::Retry,
         };
-        let suggestion = if lower.contains("password missing") {
+        let suggestion = if no_password {
             SUGGEST_PASSWORD
         } else if e.kind == ErrorKind::Server {
             SUGGEST_SERVER
@@ -165,7 +169,7 @@ impl Failure {
             e.suggestion()
         };
         let error = if lower.contains("password missing") {
-            "the server asks for a password and none is set".to_string()
+            "fe_sendauth: no password supplied".to_string()
         } else {
             e.message.clone()
         };
@@ -174,7 +178,7 @@ impl Failure {
             error: redact::scrub(&error),
             sqlstate: e.sqlstate.clone(),
             suggestion,
-            note: (e.kind == ErrorKind::Auth).then_some(AUTH_NOTE),
+            note: (e.kind == ErrorKind::Auth && !no_password).then_some(AUTH_NOTE),
         }
     }
 
@@ -302,6 +306,14 @@ mod tests {
             "invalid configuration: password missing",
         ));
         assert_eq!(f.class, Class::Fatal(Exit::Config));
+        // Worded by libpq, classified as authentication by the resolver.
+        let f = Failure::from_connect(ce(
+            ErrorKind::Auth,
+            None,
+            "fe_sendauth: no password supplied",
+        ));
+        assert_eq!(f.class, Class::Fatal(Exit::Config));
+        assert_eq!(f.note, None);
         let f = Failure::from_connect(ce(ErrorKind::Server, Some("42501"), "denied"));
         assert_eq!(f.class, Class::Fatal(Exit::NotReady));
         let e = f.into_error("t");

@@ -19,7 +19,7 @@ pub(crate) fn login(
 ) -> Result<(), Failure> {
     let mut client = settings.connect().map_err(|e| {
         // Say where, as libpq does, for failures below the protocol.
-        let network = e.sqlstate.is_none();
+        let network = e.sqlstate.is_none() && !e.message.starts_with("connection to ");
         let mut f = Failure::from_connect(e);
         if network {
             f.error = format!("connection to {} failed: {}", where_(settings), f.error);
