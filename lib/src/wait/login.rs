@@ -67,7 +67,7 @@ fn where_(settings: &Settings) -> String {
                 .display()
                 .to_string()
         ),
-        Some(h) => format!("server at {}:{}", h.host, h.port),
+        Some(h) => format!("server at {:?}, port {}", h.host, h.port),
         None => "server".to_string(),
     }
 }

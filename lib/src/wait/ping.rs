@@ -126,7 +126,11 @@ fn connect_host(host: &Host, deadline: Instant) -> Result<Stream, Failure> {
             UnixStream::connect(&path)
         };
         return res.map(Stream::Unix).map_err(|e| {
-            let what = format!("connection to socket {} failed: {e}", path.display());
+            let what = format!(
+                "connection to server on socket {:?} failed: {}",
+                path.display().to_string(),
+                os_text(&e)
+            );
             match e.kind() {
                 io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused => {
                     Failure::refused(what)
@@ -160,7 +164,22 @@ fn connect_host(host: &Host, deadline: Instant) -> Result<Stream, Failure> {
         match TcpStream::connect_timeout(&addr, left) {
             Ok(s) => return Ok(Stream::Tcp(s)),
             Err(e) => {
-                let what = format!("connection to {addr} failed: {e}");
+                let what = if addr.ip().to_string() == host.host {
+                    format!(
+                        "connection to server at {:?}, port {} failed: {}",
+                        host.host,
+                        host.port,
+                        os_text(&e)
+                    )
+                } else {
+                    format!(
+                        "connection to server at {:?} ({}), port {} failed: {}",
+                        host.host,
+                        addr.ip(),
+                        host.port,
+                        os_text(&e)
+                    )
+                };
                 last = match e.kind() {
                     io::ErrorKind::ConnectionRefused => Failure::refused(what),
                     io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Failure::retry(
@@ -339,6 +358,16 @@ fn tls_connector(settings: &Settings) -> Result<SslConnector, String> {
     Ok(b.build())
 }
 
+/// An I/O error as libpq words it: "Connection refused", without Rust's
+/// " (os error 111)".
+pub(crate) fn os_text(e: &io::Error) -> String {
+    let t = e.to_string();
+    match t.find(" (os error ") {
+        Some(i) => t[..i].to_string(),
+        None => t,
+    }
+}
+
 fn io_failure(what: &str, e: &io::Error) -> Failure {
     match e.kind() {
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Failure::retry(
@@ -348,7 +377,7 @@ fn io_failure(what: &str, e: &io::Error) -> Failure {
         io::ErrorKind::UnexpectedEof => Failure::io(format!(
             "the server closed the connection while {what}"
         )),
-        _ => Failure::io(format!("{what} failed: {e}")),
+        _ => Failure::io(format!("{what} failed: {}", os_text(e))),
     }
 }
 
@@ -589,6 +618,12 @@ mod tests {
         assert!(matches!(interpret(b'H', &[], false), Step::NotReady(_)));
         assert!(matches!(interpret(b'Z', b"I", false), Step::NotReady(_)));
         assert!(matches!(interpret(b'R', &[0], false), Step::NotReady(_)));
+    }
+
+    #[test]
+    fn os_errors_are_worded_as_libpq() {
+        let e = io::Error::from_raw_os_error(111);
+        assert_eq!(os_text(&e), "Connection refused");
     }
 
     #[test]
