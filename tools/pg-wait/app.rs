@@ -46,6 +46,69 @@ pub fn unhealthy(r: Result<Summary>) -> Result<Summary> {
 
 /// Runs pg-wait.
 pub fn run(cli: Cli) -> Result<Summary> {
+    let opts = wait_options(&cli)?;
+    let targets = targets::resolve(&cli)?;
+    let single = cli.once || cli.healthcheck;
+    let check = opts.effective_check().as_str();
+    log::debug(
+        "Waiting for Postgres",
+        json!({
+            "targets": targets.iter().map(Settings::redacted).collect::<Vec<_>>(),
+            "check": check,
+            "timeoutMs": opts.timeout.map(|t| t.as_millis() as u64),
+            "once": single,
+        }),
+    );
+    let (slots, fatal) = match probe_all(&targets, &opts, single) {
+        Ok(v) => (v.into_iter().map(Some).collect(), None),
+        Err((e, slots)) => (slots, Some(e)),
+    };
+    if cli.json {
+        report::json(&targets, &slots, check)?;
+    }
+    if let Some(e) = fatal {
+        return Err(e);
+    }
+    let outcomes: Vec<Outcome> = slots.into_iter().flatten().collect();
+    if let Some(e) = report::failure(&outcomes) {
+        return Err(e);
+    }
+    if cli.healthcheck {
+        return Ok(Summary::ok("Healthy").quiet());
+    }
+    let attempts: u32 = outcomes
+        .iter()
+        .filter_map(|o| o.result.as_ref().ok().map(|r| r.attempts))
+        .max()
+        .unwrap_or(0);
+    let mut summary = if let [one] = outcomes.as_slice() {
+        Summary::ok("Postgres is ready")
+            .field("target", one.target.clone())
+            .field("check", check)
+            .field("attempts", attempts)
+    } else {
+        for o in &outcomes {
+            if let Ok(r) = &o.result {
+                log::info(
+                    "Postgres is ready",
+                    json!({"target": o.target, "check": check, "attempts": r.attempts, "durationMs": r.duration.as_millis() as u64}),
+                );
+            }
+        }
+        Summary::ok("All targets are ready")
+            .field("targets", outcomes.len())
+            .field("check", check)
+            .field("attempts", attempts)
+    };
+    if !cli.command.is_empty() {
+        summary = summary.field("command", cli.command[0].clone());
+        return exec::exec(&cli.command, summary);
+    }
+    Ok(summary)
+}
+
+/// The wait options from the flags and the environment, validated.
+fn wait_options(cli: &Cli) -> Result<WaitOptions> {
     if cli.until_sql.is_some() || cli.primary {
         if let Some(c @ (CheckArg::Tcp | CheckArg::Ping)) = cli.check {
             return Err(Error::usage("Invalid usage")
@@ -70,7 +133,7 @@ pub fn run(cli: Cli) -> Result<Summary> {
             .cause("--interval must be more than 0")
             .suggest("Use e.g. --interval 100ms"));
     }
-    let timeout = resolve_timeout(&cli)?;
+    let timeout = resolve_timeout(cli)?;
     let connect_timeout = match &cli.connect_timeout {
         None => None,
         Some(v) => Some(parse_connect_timeout(v).map_err(|e| {
@@ -79,9 +142,7 @@ pub fn run(cli: Cli) -> Result<Summary> {
                 .suggest("Use seconds (10) or a duration (500ms, 10s)")
         })?),
     };
-    let targets = targets::resolve(&cli)?;
-    let single = cli.once || cli.healthcheck;
-    let opts = WaitOptions {
+    Ok(WaitOptions {
         check: cli.check.map(Into::into).unwrap_or_default(),
         until_sql: cli.until_sql.clone(),
         primary: cli.primary,
@@ -95,63 +156,7 @@ pub fn run(cli: Cli) -> Result<Summary> {
         seed: None,
         connect_timeout,
         quiet: false,
-    };
-    let check = opts.effective_check().as_str();
-    log::debug(
-        "Waiting for Postgres",
-        json!({
-            "targets": targets.iter().map(Settings::redacted).collect::<Vec<_>>(),
-            "check": check,
-            "timeoutMs": timeout.map(|t| t.as_millis() as u64),
-            "once": single,
-        }),
-    );
-    let (slots, fatal) = match probe_all(&targets, &opts, single) {
-        Ok(v) => (v.into_iter().map(Some).collect(), None),
-        Err((e, slots)) => (slots, Some(e)),
-    };
-    if cli.json {
-        report::json(&targets, &slots, check)?;
-    }
-    if let Some(e) = fatal {
-        return Err(e);
-    }
-    let outcomes: Vec<Outcome> = slots.into_iter().flatten().collect();
-    let total_attempts: u32 = outcomes
-        .iter()
-        .filter_map(|o| o.result.as_ref().ok().map(|r| r.attempts))
-        .max()
-        .unwrap_or(0);
-    if let Some(e) = report::failure(&outcomes) {
-        return Err(e);
-    }
-    if cli.healthcheck {
-        return Ok(Summary::ok("Healthy").quiet());
-    }
-    let mut summary = if let [one] = outcomes.as_slice() {
-        Summary::ok("Postgres is ready")
-            .field("target", one.target.clone())
-            .field("check", check)
-            .field("attempts", total_attempts)
-    } else {
-        for o in &outcomes {
-            if let Ok(r) = &o.result {
-                log::info(
-                    "Postgres is ready",
-                    json!({"target": o.target, "check": check, "attempts": r.attempts, "durationMs": r.duration.as_millis() as u64}),
-                );
-            }
-        }
-        Summary::ok("All targets are ready")
-            .field("targets", outcomes.len())
-            .field("check", check)
-            .field("attempts", total_attempts)
-    };
-    if !cli.command.is_empty() {
-        summary = summary.field("command", cli.command[0].clone());
-        return exec::exec(&cli.command, summary);
-    }
-    Ok(summary)
+    })
 }
 
 /// `--timeout`, else `DB_TIMEOUT`, else 300000 ms; 0 means no deadline. A bad
