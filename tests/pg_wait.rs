@@ -725,3 +725,32 @@ fn sigint_during_an_attempt_ends_it_at_once_and_cancels_the_query() {
     }
     assert_eq!(count(), 0, "the query was cancelled on the server");
 }
+
+#[test]
+fn a_fatal_target_ends_the_wait_for_all_at_once() {
+    let db = fresh_db("wait_fatal");
+    // verify-ca without a root certificate cannot change by waiting (78);
+    // the down target alone would keep pg-wait busy for 30 s.
+    let bad = format!("{}?sslmode=verify-ca", url(&db));
+    let down = down_url();
+    let t = Instant::now();
+    let out = pg_wait()
+        .args(["--timeout", "30s", "--json", &down, &bad])
+        .assert()
+        .code(78)
+        .get_output()
+        .clone();
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    let last = last_line(&out.stderr);
+    assert_eq!(last["exitCode"], 78);
+    assert!(last["error"].as_str().unwrap().contains("certificate"));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let results: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["ready"], false);
+    assert_eq!(results[0]["message"], "not finished: another target failed");
+    assert_eq!(results[1]["exitCode"], 78);
+}
