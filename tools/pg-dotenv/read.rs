@@ -1,0 +1,155 @@
+//! Reading: the files in order (later ones win), each parsed and its values
+//! resolved (escapes, then `$` expansion from earlier keys — of this file and
+//! the files before it — then the environment).
+
+use crate::interpolate;
+use crate::parse::{self, ParseError};
+use pgkit::{log, Error, Exit, Result};
+use serde_json::json;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The resolved values, in file order (a key keeps the position of its first
+/// occurrence and the value of its last).
+#[derive(Debug, Default)]
+pub struct Values {
+    /// Key and value pairs.
+    pub pairs: Vec<(String, String)>,
+    index: HashMap<String, usize>,
+}
+
+impl Values {
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.index.get(key).map(|&i| self.pairs[i].1.as_str())
+    }
+
+    fn insert(&mut self, key: &str, value: String) {
+        match self.index.get(key) {
+            Some(&i) => self.pairs[i].1 = value,
+            None => {
+                self.index.insert(key.to_string(), self.pairs.len());
+                self.pairs.push((key.to_string(), value));
+            }
+        }
+    }
+}
+
+/// Text from bytes, or 65 naming where the file is not UTF-8.
+pub fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let b = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let line = 1 + b[..at].iter().filter(|&&c| c == b'\n').count();
+        let ls = b[..at]
+            .iter()
+            .rposition(|&c| c == b'\n')
+            .map(|p| p + 1)
+            .unwrap_or(0);
+        let col = 1 + String::from_utf8_lossy(&b[ls..at]).chars().count();
+        malformed(
+            path,
+            &ParseError {
+                line,
+                col,
+                expected: "UTF-8 text".into(),
+            },
+        )
+    })
+}
+
+/// The 65 error for a line that fits no rule of the grammar.
+pub fn malformed(path: &Path, e: &ParseError) -> Error {
+    Error::new(Exit::DataErr, "Malformed .env file")
+        .cause(format!(
+            "{}:{}:{}: expected {}",
+            path.display(),
+            e.line,
+            e.col,
+            e.expected
+        ))
+        .field("filename", path.display().to_string())
+        .field("line", e.line)
+        .field("column", e.col)
+        .suggest("Fix that line (see GRAMMAR in man pg-dotenv); quote a value with '…' to take it literally")
+}
+
+/// Reads a file (66 when missing or unreadable, 65 when not UTF-8).
+pub fn read_file(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Error::io(Exit::NoInput, "read", path, &e)
+            .suggest("Check the path given with -f/--file or DOTENV_FILE")
+    })?;
+    utf8(path, bytes)
+}
+
+/// Loads and resolves the files, later files winning.
+pub fn load(files: &[PathBuf], interpolate: bool) -> Result<Values> {
+    let mut values = Values::default();
+    let mut warned: HashSet<String> = HashSet::new();
+    for path in files {
+        let src = read_file(path)?;
+        resolve_into(path, &src, interpolate, &mut values, &mut warned)?;
+    }
+    Ok(values)
+}
+
+/// Resolves one file's entries into `values`.
+pub fn resolve_into(
+    path: &Path,
+    src: &str,
+    interpolate: bool,
+    values: &mut Values,
+    warned: &mut HashSet<String>,
+) -> Result<()> {
+    let doc = parse::parse(src).map_err(|e| malformed(path, &e))?;
+    let mut lines: HashMap<&str, Vec<usize>> = HashMap::new();
+    for e in &doc.entries {
+        let key = e.key(src);
+        let value = {
+            let lookup = |name: &str| {
+                values
+                    .get(name)
+                    .map(String::from)
+                    .or_else(|| std::env::var(name).ok())
+            };
+            let mut missing = |name: &str| {
+                if warned.insert(name.to_string()) {
+                    log::warn(
+                        "Variable is not set; it expands to an empty string",
+                        json!({"variable": name, "filename": path.display().to_string(), "line": e.line}),
+                    );
+                }
+            };
+            interpolate::resolve(e.quote, e.inner(src), interpolate, &lookup, &mut missing)
+                .map_err(|m| {
+                    Error::new(Exit::DataErr, "Cannot expand a value")
+                        .cause(format!(
+                            "{}:{}:{}: {m}",
+                            path.display(),
+                            e.line,
+                            e.value_col
+                        ))
+                        .field("filename", path.display().to_string())
+                        .field("line", e.line)
+                        .field("column", e.value_col)
+                        .field("key", key)
+                        .suggest(
+                            "Fix the reference, write $$ for a literal $, or use --no-interpolate",
+                        )
+                })?
+        };
+        lines.entry(key).or_default().push(e.line);
+        values.insert(key, value);
+    }
+    let mut dups: Vec<(&str, Vec<usize>)> =
+        lines.into_iter().filter(|(_, l)| l.len() > 1).collect();
+    dups.sort_by_key(|(_, l)| l[0]);
+    for (key, l) in dups {
+        log::warn(
+            "Duplicate key; the last occurrence wins",
+            json!({"filename": path.display().to_string(), "key": key, "lines": l}),
+        );
+    }
+    Ok(())
+}
