@@ -926,3 +926,60 @@ fn pgenv_output_connects_psql() {
         .unwrap();
     assert!(!o.status.success());
 }
+
+#[test]
+fn the_man_page_is_current_and_the_help_short() {
+    let o = cmd("pg-dotenv").arg("--generate-man").output().unwrap();
+    assert_eq!(code(&o), 0);
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/man/pg-dotenv.1")).unwrap();
+    assert!(
+        stdout(&o) == committed,
+        "man/pg-dotenv.1 is stale: target/debug/pg-dotenv --generate-man > man/pg-dotenv.1"
+    );
+    for section in [
+        ".SH GRAMMAR",
+        ".SH WRITING",
+        ".SH ENVIRONMENT",
+        ".SH EXAMPLES",
+        ".SH \"EXIT STATUS\"",
+    ] {
+        assert!(committed.contains(section), "{section}");
+    }
+    let o = cmd("pg-dotenv").arg("--help").output().unwrap();
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("[default: 10s]"));
+    let o = cmd("pg-dotenv")
+        .env("DOTENV_LOCK_TIMEOUT", "soon")
+        .args(["get", "A"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 78);
+    let o = cmd("pg-dotenv")
+        .args(["--lock-timeout", "soon", "get", "A"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 64);
+}
+
+#[test]
+fn a_held_lock_times_out_with_75_and_writes_nothing() {
+    let (_d, p) = dir_with("A=1\n");
+    let f = std::fs::File::open(&p).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(
+        unsafe { libc::flock(std::os::unix::io::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) },
+        0
+    );
+    let o = dotenv(&p, &["--lock-timeout", "200ms", "set", "A", "2"]);
+    assert_eq!(code(&o), 75, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        last_line(&o.stderr)["message"],
+        format!("Cannot lock {}", p.display())
+    );
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=1\n");
+    // Readers take no lock.
+    assert_eq!(stdout(&dotenv(&p, &["get", "A"])), "1\n");
+    drop(f);
+    assert_eq!(code(&dotenv(&p, &["set", "A", "2"])), 0);
+}

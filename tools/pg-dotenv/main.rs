@@ -114,8 +114,15 @@ fn main() -> std::process::ExitCode {
         let cli: Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
         cli.log.apply()?;
         let lock_timeout = pgkit::duration::parse(&cli.lock_timeout).map_err(|e| {
-            pgkit::Error::usage("Invalid --lock-timeout")
-                .cause(e)
+            // From the command line a usage error, from DOTENV_LOCK_TIMEOUT a
+            // configuration error.
+            let flag = std::env::args().any(|a| a.starts_with("--lock-timeout"));
+            let err = if flag {
+                pgkit::Error::usage("Invalid --lock-timeout")
+            } else {
+                pgkit::Error::config("Invalid DOTENV_LOCK_TIMEOUT")
+            };
+            err.cause(e)
                 .suggest("Give a duration with a unit: 500ms, 10s, 1m")
         })?;
         let ctx = commands::Ctx {
