@@ -69,8 +69,9 @@ pub fn expand(
                 i += 2;
             }
             Some(b'{') => {
+                // Messages never quote the value: it may be a secret.
                 let close = matching_brace(b, i + 2)
-                    .ok_or_else(|| format!("unterminated ${{ in {:?}", &s[i..]))?;
+                    .ok_or_else(|| "unterminated ${ (no closing })".to_string())?;
                 let inner = &s[i + 2..close];
                 out.push_str(&braced(inner, lookup, missing)?);
                 i = close + 1;
@@ -134,9 +135,10 @@ fn braced(
         .unwrap_or(b.len());
     let name = &inner[..n];
     if name.is_empty() || b[0].is_ascii_digit() {
-        return Err(format!(
-            "invalid variable reference ${{{inner}}} (expected a name [A-Za-z_][A-Za-z0-9_]*)"
-        ));
+        return Err(
+            "invalid variable reference: expected a name [A-Za-z_][A-Za-z0-9_]* after ${"
+                .to_string(),
+        );
     }
     let rest = &inner[n..];
     let value = lookup(name);
@@ -156,7 +158,7 @@ fn braced(
         ("+", a)
     } else {
         return Err(format!(
-            "invalid variable reference ${{{inner}}} (expected }}, :-, -, :?, ?, :+ or + after the name)"
+            "invalid variable reference to {name}: expected }}, :-, -, :?, ?, :+ or + after the name"
         ));
     };
     let set = value.is_some();

@@ -98,7 +98,14 @@ pub fn lock(path: &Path, create: bool, timeout: Duration) -> Result<Option<Locke
                     Err(e) => return Err(write_error(path, &e)),
                 }
             }
-            Err(e) => return Err(Error::io(Exit::NoInput, "read", path, &e)),
+            Err(e) => return Err(write_error(path, &e)),
+        };
+        // A placeholder we created goes again if we give up before locking it.
+        let give_up = |e: Error| {
+            if created {
+                remove_if_empty(&real, &file);
+            }
+            e
         };
         let mut delay = Duration::from_millis(1);
         loop {
@@ -111,10 +118,10 @@ pub fn lock(path: &Path, create: bool, timeout: Duration) -> Result<Option<Locke
             if err.raw_os_error() != Some(libc::EWOULDBLOCK)
                 && err.raw_os_error() != Some(libc::EINTR)
             {
-                return Err(write_error(path, &err));
+                return Err(give_up(write_error(path, &err)));
             }
             if Instant::now() >= deadline {
-                return Err(
+                return Err(give_up(
                     Error::new(Exit::TempFail, format!("Cannot lock {}", path.display()))
                         .cause(format!(
                             "another writer held the lock for {}",
@@ -122,9 +129,9 @@ pub fn lock(path: &Path, create: bool, timeout: Duration) -> Result<Option<Locke
                         ))
                         .field("filename", path.display().to_string())
                         .suggest("Retry later, or raise --lock-timeout"),
-                );
+                ));
             }
-            interrupt::sleep(delay)?;
+            interrupt::sleep(delay).map_err(give_up)?;
             delay = (delay * 2).min(Duration::from_millis(20));
         }
         let meta = file.metadata().map_err(|e| write_error(path, &e))?;
@@ -138,7 +145,7 @@ pub fn lock(path: &Path, create: bool, timeout: Duration) -> Result<Option<Locke
         let mut bytes = Vec::with_capacity(meta.len() as usize);
         (&file)
             .read_to_end(&mut bytes)
-            .map_err(|e| Error::io(Exit::NoInput, "read", path, &e))?;
+            .map_err(|e| write_error(path, &e))?;
         let mut locked = Locked {
             shown: path.to_path_buf(),
             real: real.clone(),
@@ -230,19 +237,25 @@ impl Locked {
     }
 }
 
+/// Removes `path` when it is still the empty file open as `file` (a
+/// placeholder created to be locked).
+fn remove_if_empty(path: &Path, file: &File) {
+    let ours = match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.ino() == b.ino() && a.dev() == b.dev() && b.len() == 0,
+        _ => false,
+    };
+    if ours {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 impl Drop for Locked {
     fn drop(&mut self) {
-        // A file created only to be locked goes again if nothing was written.
+        // A file created only to be locked goes again if nothing was written;
+        // the lock goes with the descriptor, after this.
         if self.created && !self.committed {
-            let ours = std::fs::metadata(&self.real)
-                .map(|m| m.ino() == self.meta.ino() && m.dev() == self.meta.dev() && m.len() == 0)
-                .unwrap_or(false);
-            if ours {
-                let _ = std::fs::remove_file(&self.real);
-            }
+            remove_if_empty(&self.real, &self.file);
         }
-        // The lock goes with the descriptor.
-        let _ = &self.file;
     }
 }
 
