@@ -91,6 +91,19 @@ fn apply_to(src: &str, doc: &Doc, op: &Op) -> Result<Applied, EditError> {
             match all.last() {
                 Some(&i) => {
                     let e = &doc.entries[i];
+                    // A bare value must not run into what follows it: an
+                    // empty one before a comment (`A= # c` reads "# c") or
+                    // any before a `#` with no blank (`A=x#c` reads "x#c").
+                    let after = &src[e.value.end..];
+                    let rest = after.trim_start_matches([' ', '\t', '\u{b}', '\u{c}']);
+                    let comment_follows = rest.starts_with('#');
+                    let bare = !q.starts_with(['\'', '"']);
+                    let q = if bare && (after.starts_with('#') || (q.is_empty() && comment_follows))
+                    {
+                        std::borrow::Cow::Owned(format!("'{q}'"))
+                    } else {
+                        q
+                    };
                     if e.raw(src) == q {
                         return Ok(unchanged(duplicates));
                     }
@@ -184,6 +197,83 @@ mod tests {
         assert_eq!(set("A=1 # c\n", "A", "2"), "A=2 # c\n");
         assert_eq!(set("export A=\"x\"  # c\n", "A", "y"), "export A=y  # c\n");
         assert_eq!(set("A=\n", "A", "y"), "A=y\n");
+        assert_eq!(set("A=x # c\n", "A", ""), "A='' # c\n");
+        assert_eq!(set("A='x'#c\n", "A", "y"), "A='y'#c\n");
+        assert_eq!(set("A='x'#c\n", "A", ""), "A=''#c\n");
+        assert_eq!(set("A='x'\r\n", "A", ""), "A=\r\n");
+        assert_eq!(set("A=x   \n", "A", ""), "A=   \n");
+    }
+
+    /// Every value, set into every kind of existing line, reads back exactly
+    /// and leaves the other lines alone.
+    #[test]
+    fn set_then_read_back_in_every_context() {
+        let lines = [
+            "A=x",
+            "A=x # c",
+            "A=x\t#c",
+            "A='x'#c",
+            "A=\"x\"  # c",
+            "export A = x",
+            "A=",
+            "A= # c",
+            "A='multi\nline' # c",
+            "A=x\r",
+        ];
+        let values = [
+            "",
+            "y",
+            "#",
+            "# c",
+            "a b",
+            "'",
+            "\"",
+            "\\",
+            "a\\",
+            "$x",
+            "${x}",
+            "$$",
+            "`x`",
+            "it's $x `y` \\",
+            "line\nbreak",
+            " lead",
+            "trail ",
+            "+x",
+            "=",
+            "é",
+            "\t",
+        ];
+        for line in lines {
+            for eol in ["\n", "\r\n"] {
+                for last in [false, true] {
+                    let head = format!("# top{eol}B=1{eol}");
+                    let tail = if last {
+                        String::new()
+                    } else {
+                        format!("{eol}C=2")
+                    };
+                    let src = format!("{head}{line}{tail}");
+                    for v in values {
+                        let out = set(&src, "A", v);
+                        let doc = parse::parse(&out).unwrap_or_else(|e| panic!("{out:?}: {e:?}"));
+                        let keys: Vec<&str> = doc.entries.iter().map(|e| e.key(&out)).collect();
+                        let want: &[&str] = if last { &["B", "A"] } else { &["B", "A", "C"] };
+                        assert_eq!(keys, want, "{out:?}");
+                        let e = &doc.entries[1];
+                        let got = crate::interpolate::resolve(
+                            e.quote,
+                            e.inner(&out),
+                            true,
+                            &|_| None,
+                            &mut |_| {},
+                        );
+                        assert_eq!(got.as_deref(), Ok(v), "{src:?} set to {v:?}: {out:?}");
+                        assert!(out.starts_with(&head));
+                        assert!(out.ends_with(&tail));
+                    }
+                }
+            }
+        }
     }
 
     #[test]
