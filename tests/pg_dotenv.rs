@@ -393,6 +393,16 @@ fn mode_0640_is_kept() {
     assert_ne!(before.ino(), after.ino(), "replaced by rename");
     assert_eq!(after.permissions().mode() & 0o7777, 0o640);
     assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+    if is_root() {
+        // Root editing another user's file gives it back to that user.
+        std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
+        let o = dotenv(&p, &["set", "A", "3"]);
+        assert_eq!(code(&o), 0);
+        let m = std::fs::metadata(&p).unwrap();
+        assert_eq!((m.uid(), m.gid()), (65534, 65534));
+        assert_eq!(m.permissions().mode() & 0o7777, 0o640);
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=3\n");
+    }
 }
 
 #[test]
@@ -982,4 +992,30 @@ fn a_held_lock_times_out_with_75_and_writes_nothing() {
     assert_eq!(stdout(&dotenv(&p, &["get", "A"])), "1\n");
     drop(f);
     assert_eq!(code(&dotenv(&p, &["set", "A", "2"])), 0);
+}
+
+#[test]
+fn sigterm_while_waiting_for_the_lock_is_143_and_writes_nothing() {
+    let (d, p) = dir_with("A=1\n");
+    let f = std::fs::File::open(&p).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(
+        unsafe { libc::flock(std::os::unix::io::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) },
+        0
+    );
+    let child = std::process::Command::new(bin_path("pg-dotenv"))
+        .arg("-f")
+        .arg(&p)
+        .args(["--lock-timeout", "60s", "set", "A", "2"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 143, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(last_line(&o.stderr)["exitCode"], 143);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=1\n");
+    no_temp_files_left(d.path());
 }
