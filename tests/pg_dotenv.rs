@@ -1019,3 +1019,32 @@ fn sigterm_while_waiting_for_the_lock_is_143_and_writes_nothing() {
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=1\n");
     no_temp_files_left(d.path());
 }
+
+#[test]
+fn unrepresentable_input_is_65() {
+    use std::os::unix::ffi::OsStrExt;
+    let (_d, p) = dir_with("A=1\n");
+    // A value that is not UTF-8 (a NUL cannot travel in argv at all; the
+    // quoting refuses one too, see quote.rs's unit tests).
+    let o = cmd("pg-dotenv")
+        .arg("-f")
+        .arg(&p)
+        .args(["set", "B"])
+        .arg(std::ffi::OsStr::from_bytes(b"\xff\xfe"))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 65, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=1\n");
+    // A file that is not UTF-8 or has a NUL byte: 65 with the position.
+    std::fs::write(&p, b"A=1\nB=\xff\n").unwrap();
+    let o = dotenv(&p, &["get", "A"]);
+    assert_eq!(code(&o), 65);
+    assert!(last_line(&o.stderr)["error"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{}:2:3: expected UTF-8", p.display())));
+    std::fs::write(&p, b"A=1\nB=x\0y\n").unwrap();
+    let o = dotenv(&p, &["set", "A", "2"]);
+    assert_eq!(code(&o), 65);
+    assert_eq!(std::fs::read(&p).unwrap(), b"A=1\nB=x\0y\n");
+}
