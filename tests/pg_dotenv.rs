@@ -1048,3 +1048,34 @@ fn unrepresentable_input_is_65() {
     assert_eq!(code(&o), 65);
     assert_eq!(std::fs::read(&p).unwrap(), b"A=1\nB=x\0y\n");
 }
+
+#[test]
+fn the_environment_wins_in_expansion_as_in_compose_and_run() {
+    let (_d, p) = dir_with("DB_HOST=localhost\nURL=postgres://${DB_HOST}/app\n");
+    let get = |env: Option<&str>| {
+        let mut c = cmd("pg-dotenv");
+        if let Some(v) = env {
+            c.env("DB_HOST", v);
+        }
+        stdout(&c.arg("-f").arg(&p).args(["get", "URL"]).output().unwrap())
+    };
+    assert_eq!(get(None), "postgres://localhost/app\n");
+    assert_eq!(get(Some("prod")), "postgres://prod/app\n");
+    let run = |args: &[&str]| {
+        stdout(
+            &cmd("pg-dotenv")
+                .env("DB_HOST", "prod")
+                .arg("-f")
+                .arg(&p)
+                .args(args)
+                .args(["--", "sh", "-c", "printf '%s %s' \"$DB_HOST\" \"$URL\""])
+                .output()
+                .unwrap(),
+        )
+    };
+    assert_eq!(run(&["run"]), "prod postgres://prod/app");
+    assert_eq!(
+        run(&["run", "--override"]),
+        "localhost postgres://localhost/app"
+    );
+}

@@ -173,12 +173,20 @@ const CORPUS: &[(&str, &str, Option<&str>, Py)] = &[
     ("B=\nK=${B-def}", "K", Some(""), D),
     ("K=${DOTENV_TEST_ENV}", "K", Some("fromenv"), A),
     ("K=\"${DOTENV_TEST_ENV}\"", "K", Some("fromenv"), A),
+    // Compose's order: the environment first, then the keys above.
     (
         "DOTENV_TEST_ENV=file\nK=${DOTENV_TEST_ENV}",
         "K",
-        Some("file"),
-        A,
+        Some("fromenv"),
+        D,
     ),
+    (
+        "DOTENV_TEST_ENV=file\nK=$DOTENV_TEST_ENV",
+        "K",
+        Some("fromenv"),
+        D,
+    ),
+    ("DOTENV_TEST_ENV=file", "DOTENV_TEST_ENV", Some("file"), A),
     ("K=${B}\nB=x", "K", Some(""), A),
     ("K=$$HOME", "K", Some("$HOME"), D),
     ("K=a$", "K", Some("a$"), A),

@@ -3,7 +3,7 @@
 use crate::edit::{self, EditError, Op, Outcome};
 use crate::format::{self, Format};
 use crate::parse::valid_key;
-use crate::read::{self, malformed};
+use crate::read::{self, malformed, Order};
 use crate::{pgenv, write};
 use pgkit::cli::Summary;
 use pgkit::{log, out, Error, Exit, Result};
@@ -61,7 +61,7 @@ fn utf8_arg(a: &OsString, what: &str) -> Result<String> {
 /// `get KEY [--default V]`.
 pub fn get(ctx: &Ctx, key: &str, default: Option<&str>) -> Result<Summary> {
     check_key(key)?;
-    let values = read::load(&ctx.files, ctx.interpolate)?;
+    let values = read::load(&ctx.files, ctx.interpolate, Order::EnvFirst)?;
     match values.get(key).or(default) {
         Some(v) => {
             out::println(v)?;
@@ -83,7 +83,7 @@ pub fn get(ctx: &Ctx, key: &str, default: Option<&str>) -> Result<Summary> {
 
 /// `list [--format F]`.
 pub fn list(ctx: &Ctx, format: Format) -> Result<Summary> {
-    let values = read::load(&ctx.files, ctx.interpolate)?;
+    let values = read::load(&ctx.files, ctx.interpolate, Order::EnvFirst)?;
     out::print(&format::render(&values.pairs, format)?)?;
     Ok(Summary::ok("Keys listed")
         .field("filename", ctx.shown())
@@ -268,7 +268,7 @@ pub fn generate(
         if generated {
             out::println(&value)?;
         } else {
-            let values = read::load(&ctx.files, false)?;
+            let values = read::load(&ctx.files, ctx.interpolate, Order::EnvFirst)?;
             if let Some(v) = values.get(key) {
                 out::println(v)?;
             }
@@ -286,7 +286,7 @@ pub fn generate(
 
 /// `pgenv [--prefix P]`.
 pub fn pgenv(ctx: &Ctx, prefix: &str) -> Result<Summary> {
-    let values = read::load(&ctx.files, ctx.interpolate)?;
+    let values = read::load(&ctx.files, ctx.interpolate, Order::EnvFirst)?;
     let (text, source) = pgenv::render(&values, prefix)?;
     out::print(&text)?;
     Ok(Summary::ok("libpq variables printed")
@@ -303,7 +303,15 @@ pub fn pgenv(ctx: &Ctx, prefix: &str) -> Result<Summary> {
 /// `run [--override] -- CMD ARGS…`: replaces this process with CMD.
 pub fn run(ctx: &Ctx, override_env: bool, cmd: &[OsString]) -> Result<Summary> {
     use std::os::unix::process::CommandExt;
-    let values = read::load(&ctx.files, ctx.interpolate)?;
+    let values = read::load(
+        &ctx.files,
+        ctx.interpolate,
+        if override_env {
+            Order::FileFirst
+        } else {
+            Order::EnvFirst
+        },
+    )?;
     let Some((prog, args)) = cmd.split_first() else {
         return Err(Error::usage("No command given").suggest("pg-dotenv run -- CMD ARGS…"));
     };

@@ -1,6 +1,8 @@
 //! Reading: the files in order (later ones win), each parsed and its values
-//! resolved (escapes, then `$` expansion from earlier keys — of this file and
-//! the files before it — then the environment).
+//! resolved: escapes, then `$` expansion from the process environment, then
+//! the keys read so far (of this file and the files before it) — Compose's
+//! order, in which the caller's environment wins. `run --override` turns the
+//! order around, as it lets the file win over the environment.
 
 use crate::interpolate;
 use crate::parse::{self, ParseError};
@@ -83,13 +85,22 @@ pub fn read_file(path: &Path) -> Result<String> {
     utf8(path, bytes)
 }
 
+/// Where `$NAME` looks first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// The process environment, then the keys read so far (Compose).
+    EnvFirst,
+    /// The keys read so far, then the process environment.
+    FileFirst,
+}
+
 /// Loads and resolves the files, later files winning.
-pub fn load(files: &[PathBuf], interpolate: bool) -> Result<Values> {
+pub fn load(files: &[PathBuf], interpolate: bool, order: Order) -> Result<Values> {
     let mut values = Values::default();
     let mut warned: HashSet<String> = HashSet::new();
     for path in files {
         let src = read_file(path)?;
-        resolve_into(path, &src, interpolate, &mut values, &mut warned)?;
+        resolve_into(path, &src, interpolate, order, &mut values, &mut warned)?;
     }
     Ok(values)
 }
@@ -99,6 +110,7 @@ pub fn resolve_into(
     path: &Path,
     src: &str,
     interpolate: bool,
+    order: Order,
     values: &mut Values,
     warned: &mut HashSet<String>,
 ) -> Result<()> {
@@ -107,11 +119,11 @@ pub fn resolve_into(
     for e in &doc.entries {
         let key = e.key(src);
         let value = {
-            let lookup = |name: &str| {
-                values
-                    .get(name)
-                    .map(String::from)
-                    .or_else(|| std::env::var(name).ok())
+            let from_file = |name: &str| values.get(name).map(String::from);
+            let from_env = |name: &str| std::env::var(name).ok();
+            let lookup = |name: &str| match order {
+                Order::EnvFirst => from_env(name).or_else(|| from_file(name)),
+                Order::FileFirst => from_file(name).or_else(|| from_env(name)),
             };
             let mut missing = |name: &str| {
                 if warned.insert(name.to_string()) {
