@@ -84,10 +84,10 @@ pub fn get(ctx: &Ctx, key: &str, default: Option<&str>) -> Result<Summary> {
 /// `list [--format F]`.
 pub fn list(ctx: &Ctx, format: Format) -> Result<Summary> {
     let values = read::load(&ctx.files, ctx.interpolate, Order::EnvFirst)?;
-    out::print(&format::render(&values.pairs, format)?)?;
+    out::print(&format::render(&values.pairs(), format)?)?;
     Ok(Summary::ok("Keys listed")
         .field("filename", ctx.shown())
-        .field("keys", values.pairs.len()))
+        .field("keys", values.len()))
 }
 
 /// Turns `set`'s arguments into changes: `KEY VALUE`, `KEY=VALUE`, and a
@@ -318,7 +318,7 @@ pub fn run(ctx: &Ctx, override_env: bool, cmd: &[OsString]) -> Result<Summary> {
     let mut c = std::process::Command::new(prog);
     c.args(args);
     let mut added = 0usize;
-    for (k, v) in &values.pairs {
+    for (k, v) in values.pairs() {
         if override_env || std::env::var_os(k).is_none() {
             c.env(k, v);
             added += 1;

@@ -48,13 +48,13 @@ pub fn sh_name(key: &str) -> bool {
 }
 
 /// Renders the pairs in a format.
-pub fn render(pairs: &[(String, String)], format: Format) -> Result<String> {
+pub fn render(pairs: &[(&str, &str)], format: Format) -> Result<String> {
     let mut out = String::new();
     match format {
         Format::Json => {
             let mut m = Map::new();
             for (k, v) in pairs {
-                m.insert(k.clone(), Value::String(v.clone()));
+                m.insert(k.to_string(), Value::String(v.to_string()));
             }
             out.push_str(&Value::Object(m).to_string());
             out.push('\n');
@@ -64,7 +64,7 @@ pub fn render(pairs: &[(String, String)], format: Format) -> Result<String> {
                 let q = quote::quote(v).map_err(|why| {
                     Error::new(Exit::DataErr, "Cannot write a value")
                         .cause(why)
-                        .field("key", k.as_str())
+                        .field("key", *k)
                 })?;
                 out.push_str(k);
                 out.push('=');

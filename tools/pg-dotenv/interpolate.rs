@@ -5,6 +5,7 @@
 //! may nest).
 
 use crate::parse::Quote;
+use std::borrow::Cow;
 
 /// Decodes the escapes of a double-quoted value: `\n \r \t \\ \" \$` and
 /// `` \` `` (plus Compose's `\a \b \f \v`); any other backslash is kept. With
@@ -207,20 +208,23 @@ fn braced(
 
 /// The final string of a raw value (`inner` is the text between the quotes,
 /// or the bare value).
-pub fn resolve(
+pub fn resolve<'a>(
     quote: Quote,
-    inner: &str,
+    inner: &'a str,
     interpolate: bool,
     lookup: &dyn Fn(&str) -> Option<String>,
     missing: &mut dyn FnMut(&str),
-) -> Result<String, String> {
-    match (quote, interpolate) {
-        (Quote::Single, _) => Ok(inner.to_string()),
-        (Quote::Double, false) => Ok(unescape(inner, false)),
-        (Quote::Double, true) => expand(&unescape(inner, true), lookup, missing),
-        (Quote::None, false) => Ok(inner.to_string()),
-        (Quote::None, true) => expand(inner, lookup, missing),
-    }
+) -> Result<Cow<'a, str>, String> {
+    // Most values need no work: borrow them.
+    let plain = !inner.contains('$') || !interpolate;
+    Ok(match quote {
+        Quote::Single => Cow::Borrowed(inner),
+        Quote::Double if plain && !inner.contains('\\') => Cow::Borrowed(inner),
+        Quote::Double if !interpolate => Cow::Owned(unescape(inner, false)),
+        Quote::Double => Cow::Owned(expand(&unescape(inner, true), lookup, missing)?),
+        Quote::None if plain => Cow::Borrowed(inner),
+        Quote::None => Cow::Owned(expand(inner, lookup, missing)?),
+    })
 }
 
 #[cfg(test)]

@@ -223,7 +223,7 @@ pub fn parse(src: &str) -> Result<Doc, ParseError> {
         .iter()
         .position(|&x| x == b'\n')
         .is_some_and(|p| p > 0 && b[p - 1] == b'\r');
-    let mut entries = Vec::new();
+    let mut entries = Vec::with_capacity(b.iter().filter(|&&x| x == b'\n').count() + 1);
     while c.i < b.len() {
         let start = c.i;
         let line = c.line;
