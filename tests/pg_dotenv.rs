@@ -481,12 +481,15 @@ fn a_read_only_directory_fails_with_the_original_intact() {
     std::fs::write(&p, "A=1 # keep\n").unwrap();
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = if is_root() {
-        if std::process::Command::new("setpriv")
+        // Probe: setpriv exists, may switch users here, and `nobody` can run
+        // the binary (its directories must be searchable).
+        let probe = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(bin_path("pg-dotenv"))
             .arg("--version")
-            .output()
-            .is_err()
-        {
-            eprintln!("note: setpriv is missing; read-only directory test skipped as root");
+            .output();
+        if !probe.map(|o| o.status.success()).unwrap_or(false) {
+            eprintln!("note: cannot run pg-dotenv as nobody with setpriv; read-only directory test skipped as root");
             return;
         }
         std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
