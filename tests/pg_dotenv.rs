@@ -462,6 +462,37 @@ fn twenty_concurrent_sets_all_land() {
     assert_eq!(text.lines().count(), 22);
 }
 
+#[test]
+fn twenty_concurrent_sets_on_a_file_that_does_not_exist_yet() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("fresh.env");
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            std::process::Command::new(bin_path("pg-dotenv"))
+                .arg("-f")
+                .arg(&p)
+                .args(["set", &format!("K{i}=v{i}")])
+                .env("LOG_LEVEL", "error")
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    let o = dotenv(&p, &["list", "--format", "json"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v.as_object().unwrap().len(), 20, "{v}");
+    for i in 0..20 {
+        assert_eq!(v[format!("K{i}")], format!("v{i}"));
+    }
+    assert_eq!(
+        std::fs::metadata(&p).unwrap().permissions().mode() & 0o7777,
+        0o600
+    );
+    no_temp_files_left(d.path());
+}
+
 /// Whether this process runs as root (chmod does not stop root's writes).
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
