@@ -1113,3 +1113,41 @@ fn the_environment_wins_in_expansion_as_in_compose_and_run() {
         "localhost postgres://localhost/app"
     );
 }
+
+#[test]
+fn set_stdin_keeps_secrets_off_argv_and_refuses_nul() {
+    let (d, p) = dir_with("A=1\n");
+    let o = cmd("pg-dotenv")
+        .arg("-f")
+        .arg(&p)
+        .args(["set", "--stdin", "SECRET"])
+        .write_stdin("s3cr3t 'with' \"quotes\" $x\n")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("s3cr3t"));
+    assert_eq!(
+        stdout(&dotenv(&p, &["get", "SECRET"])),
+        "s3cr3t 'with' \"quotes\" $x\n",
+        "one trailing newline dropped"
+    );
+    // A NUL byte cannot be written by any reader: 65, nothing written.
+    let before = std::fs::read_to_string(&p).unwrap();
+    let o = cmd("pg-dotenv")
+        .arg("-f")
+        .arg(&p)
+        .args(["set", "--stdin", "B"])
+        .write_stdin(&b"a\0b"[..])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 65);
+    assert!(last_line(&o.stderr)["error"]
+        .as_str()
+        .unwrap()
+        .contains("NUL"));
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), before);
+    no_temp_files_left(d.path());
+    // One key only.
+    let o = dotenv(&p, &["set", "--stdin", "A", "B"]);
+    assert_eq!(code(&o), 64);
+}

@@ -120,16 +120,27 @@ pub fn parse_pairs(args: &[OsString]) -> Result<Vec<Op>> {
         };
         ops.push(op);
     }
-    for op in &ops {
-        if let Op::Set(_, v) | Op::SetIfAbsent(_, v) = op {
-            if v.contains('\0') {
-                return Err(Error::new(Exit::DataErr, "Cannot write the value")
-                    .cause("it contains a NUL byte, which no .env reader can represent")
-                    .field("key", op.key()));
-            }
+    Ok(ops)
+}
+
+/// The value piped to `set --stdin`: UTF-8 (else 65), one trailing newline
+/// (LF or CRLF) dropped, as `echo` adds one.
+fn read_stdin_value() -> Result<String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::new(Exit::Failure, "Cannot read stdin").cause(e))?;
+    let mut v = String::from_utf8(bytes).map_err(|_| {
+        Error::new(Exit::DataErr, "Cannot write the value").cause("stdin is not valid UTF-8")
+    })?;
+    if v.ends_with('\n') {
+        v.pop();
+        if v.ends_with('\r') {
+            v.pop();
         }
     }
-    Ok(ops)
+    Ok(v)
 }
 
 /// Keys changed, added, unchanged and removed.
@@ -184,8 +195,28 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
 }
 
 /// `set KEY VALUE | KEY=VALUE | KEY +DEFAULT …`.
-pub fn set(ctx: &Ctx, args: &[OsString]) -> Result<Summary> {
-    let ops = parse_pairs(args)?;
+pub fn set(ctx: &Ctx, stdin: bool, args: &[OsString]) -> Result<Summary> {
+    let ops = if stdin {
+        let [key] = args else {
+            return Err(Error::usage("--stdin sets one key")
+                .cause(format!("{} arguments given", args.len()))
+                .suggest("printf %s \"$SECRET\" | pg-dotenv set --stdin KEY"));
+        };
+        let key = utf8_arg(key, "key")?;
+        check_key(&key)?;
+        vec![Op::Set(key, read_stdin_value()?)]
+    } else {
+        parse_pairs(args)?
+    };
+    for op in &ops {
+        if let Op::Set(_, v) | Op::SetIfAbsent(_, v) = op {
+            if v.contains('\0') {
+                return Err(Error::new(Exit::DataErr, "Cannot write the value")
+                    .cause("it contains a NUL byte, which no .env reader can represent")
+                    .field("key", op.key()));
+            }
+        }
+    }
     let (changed, added, unchanged, _) = modify(ctx, &ops, true)?.unwrap_or_default();
     Ok(Summary::ok(if changed.is_empty() && added.is_empty() {
         "Nothing to change"

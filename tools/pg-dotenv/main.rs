@@ -57,6 +57,10 @@ enum Cmd {
     },
     /// Set keys: KEY VALUE, KEY=VALUE, or KEY +DEFAULT (only if absent; ++X is the literal +X)
     Set {
+        /// Read the value of the one KEY from stdin (keeps a secret off argv;
+        /// one trailing newline is dropped)
+        #[arg(long)]
+        stdin: bool,
         /// KEY VALUE | KEY=VALUE | KEY +DEFAULT, repeated; applied atomically
         #[arg(required = true, allow_hyphen_values = true, value_name = "PAIR")]
         pairs: Vec<OsString>,
@@ -136,7 +140,7 @@ fn main() -> std::process::ExitCode {
         };
         match cli.cmd {
             Cmd::Get { key, default } => commands::get(&ctx, &key, default.as_deref()),
-            Cmd::Set { pairs } => commands::set(&ctx, &pairs),
+            Cmd::Set { stdin, pairs } => commands::set(&ctx, stdin, &pairs),
             Cmd::Unset { keys } => commands::unset(&ctx, &keys),
             Cmd::List { format } => commands::list(&ctx, format),
             Cmd::Generate {
