@@ -11,7 +11,9 @@
 //!   other character are written as they are. These read back exactly in
 //!   pg-dotenv and sh; Compose and python-dotenv agree too unless the value
 //!   has a `` ` `` (neither knows `` \` ``) or, for python-dotenv, a `$` (it
-//!   has no `\$` escape). man/pg-dotenv.1 documents this.
+//!   has no `\$` escape). python-dotenv also cannot represent `${` (it expands
+//!   it even in single quotes), a carriage return (universal newlines) or a
+//!   trailing backslash. man/pg-dotenv.1 (WRITING) documents all of this.
 //! - A NUL byte cannot be in a file any of them reads: refused.
 
 use std::borrow::Cow;
