@@ -10,6 +10,8 @@ use super::tls::Tracked;
 use crate::interrupt::{self, HookGuard};
 use crate::redact;
 use postgres::config::SslMode as PgSslMode;
+use postgres::tls::{MakeTlsConnect, TlsConnect};
+use postgres::Socket;
 use std::net::{IpAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
@@ -150,19 +152,20 @@ impl Settings {
         };
         let attempt = |pg: PgSslMode| -> Result<Client, (ConnectError, bool)> {
             let cfg = self.pg_config(t, pg, password.as_deref(), deadline);
-            let connector = if matches!(pg, PgSslMode::Disable) {
-                super::tls::plain_connector()
+            // A plain connection never builds an OpenSSL context: that loads
+            // the CA bundle, which costs a HEALTHCHECK probe most of its time.
+            let (result, used) = if matches!(pg, PgSslMode::Disable) {
+                (run(cfg, postgres::NoTls, deadline), false)
             } else {
-                self.tls_connector(mode)
+                let tls = match self.tls_connector(mode) {
+                    Ok(tls) => Tracked::new(tls),
+                    // Marked as a TLS attempt: prefer then goes on without TLS,
+                    // as libpq does when its TLS setup fails.
+                    Err(why) => return Err((self.fail(t, ErrorKind::Tls, None, &why), true)),
+                };
+                (run(cfg, tls.clone(), deadline), tls.was_used())
             };
-            let tls = match connector {
-                Ok(tls) => Tracked::new(tls),
-                // Marked as a TLS attempt: prefer then goes on without TLS,
-                // as libpq does when its TLS setup fails.
-                Err(why) => return Err((self.fail(t, ErrorKind::Tls, None, &why), true)),
-            };
-            run(cfg, tls.clone(), deadline).map_err(|e| {
-                let used = tls.was_used();
+            result.map_err(|e| {
                 let mut ce = match e {
                     Failure::Timeout => self.fail(t, ErrorKind::Timeout, None, "timeout expired"),
                     Failure::Lost => self.fail(
@@ -395,7 +398,13 @@ enum Failure {
 /// Connects on a helper thread, bounded by `deadline` as a whole (TCP, TLS,
 /// authentication) and by SIGINT/SIGTERM: past either the attempt is
 /// abandoned, as libpq gives up at its timeout.
-fn run(cfg: postgres::Config, tls: Tracked, deadline: Option<Instant>) -> Result<Client, Failure> {
+fn run<T>(cfg: postgres::Config, tls: T, deadline: Option<Instant>) -> Result<Client, Failure>
+where
+    T: MakeTlsConnect<Socket> + Send + 'static,
+    T::TlsConnect: Send,
+    T::Stream: Send + Sync,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
     if interrupt::received().is_some() {
         return Err(Failure::Interrupted);
     }

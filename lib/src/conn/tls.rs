@@ -141,18 +141,6 @@ impl Settings {
     }
 }
 
-/// A connector for plain connections (`sslmode=disable`, unix sockets): it
-/// is never used for a handshake, so it is built once.
-pub(crate) fn plain_connector() -> Result<MakeTlsConnector, String> {
-    static C: std::sync::OnceLock<Result<MakeTlsConnector, String>> = std::sync::OnceLock::new();
-    C.get_or_init(|| {
-        let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
-        b.set_verify(SslVerifyMode::NONE);
-        Ok(MakeTlsConnector::new(b.build()))
-    })
-    .clone()
-}
-
 /// libpq refuses a key file others may read (0600, or 0640 when root owns it).
 fn check_key_file(key: &Path) -> Result<(), String> {
     let meta = std::fs::metadata(key).map_err(|_| {
