@@ -55,13 +55,20 @@ fn readme_exit_table_matches_the_library() {
 #[test]
 fn pgkit7_exit_table_matches_the_library() {
     let page = std::fs::read_to_string(root().join("man/pgkit.7")).unwrap();
-    let begin = page.find(".TS").expect("a table in pgkit.7");
-    let end = page.find(".TE").unwrap();
-    let rows: Vec<(i32, String)> = page[begin..end]
-        .lines()
-        .filter_map(|l| {
-            let (c, m) = l.split_once('|')?;
-            Some((c.trim().parse().ok()?, m.trim().to_string()))
+    let section = &page[page
+        .find(".SH \"EXIT STATUS\"")
+        .expect("EXIT STATUS in pgkit.7")..];
+    let section = &section[..section[4..]
+        .find(".SH")
+        .map(|i| i + 4)
+        .unwrap_or(section.len())];
+    // Entries are `.TP` / `.B CODE` / meaning.
+    let lines: Vec<&str> = section.lines().collect();
+    let rows: Vec<(i32, String)> = lines
+        .windows(2)
+        .filter_map(|w| {
+            let code = w[0].strip_prefix(".B ")?.trim().parse().ok()?;
+            Some((code, w[1].trim().to_string()))
         })
         .collect();
     assert_eq!(rows, library_table());
@@ -106,7 +113,7 @@ fn man_pages_render_without_warnings() {
     pages.push("man/pgkit.7".into());
     for p in pages {
         let out = Command::new("groff")
-            .args(["-man", "-t", "-Tutf8", "-ww", "-z"])
+            .args(["-k", "-man", "-t", "-Tutf8", "-ww", "-z"])
             .arg(root().join(&p))
             .output()
             .unwrap();

@@ -19,10 +19,12 @@ pub fn render(cmd: clap::Command, extra: &str) -> Result<String> {
     man.render_synopsis_section(&mut buf).map_err(io)?;
     man.render_description_section(&mut buf).map_err(io)?;
     man.render_options_section(&mut buf).map_err(io)?;
-    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
-        man.render_subcommands_section(&mut buf).map_err(io)?;
-    }
     let mut page = String::from_utf8_lossy(&buf).into_owned();
+    // clap_mangen would list subcommands as links to pages of their own
+    // (`pg-tmp-start(1)`) that we do not ship; describe each one here instead.
+    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+        page.push_str(&commands_section(cmd));
+    }
     page.push_str(extra.trim_end());
     page.push('\n');
     if !extra.contains(".SH \"EXIT STATUS\"") && !extra.contains(".SH EXIT STATUS") {
@@ -30,6 +32,83 @@ pub fn render(cmd: clap::Command, extra: &str) -> Result<String> {
     }
     page.push_str(".SH \"SEE ALSO\"\npgkit(7)\n");
     Ok(page)
+}
+
+/// A COMMANDS section: every (nested) subcommand with its usage, description
+/// and options, from the clap definition.
+pub fn commands_section(mut cmd: clap::Command) -> String {
+    cmd.build();
+    let mut s = String::from(".SH COMMANDS\n");
+    let name = cmd.get_name().to_string();
+    for sub in cmd.get_subcommands().filter(|c| !c.is_hide_set()) {
+        command(&mut s, &name, sub);
+    }
+    s
+}
+
+fn command(s: &mut String, parent: &str, c: &clap::Command) {
+    let name = format!("{parent} {}", c.get_name());
+    if c.has_subcommands() {
+        for sub in c.get_subcommands().filter(|c| !c.is_hide_set()) {
+            command(s, &name, sub);
+        }
+        return;
+    }
+    let mut usage = name.clone();
+    for a in c.get_arguments().filter(|a| a.is_positional()) {
+        let v = a
+            .get_value_names()
+            .and_then(|v| v.first().map(|s| s.to_string()))
+            .unwrap_or_else(|| a.get_id().to_string().to_uppercase());
+        if a.is_last_set() {
+            usage.push_str(&format!(" -- {v} [ARGS...]"));
+        } else if a.is_required_set() {
+            usage.push_str(&format!(" {v}"));
+        } else {
+            usage.push_str(&format!(" [{v}]"));
+        }
+    }
+    s.push_str(&format!(".SS \"{}\"\n", roff_escape(&usage)));
+    if let Some(about) = c.get_long_about().or(c.get_about()) {
+        s.push_str(&format!("{}\n", roff_escape(&about.to_string())));
+    }
+    for a in c
+        .get_arguments()
+        .filter(|a| !a.is_positional() && !a.is_hide_set() && !a.is_global_set())
+    {
+        if a.get_id().as_str() == "help" {
+            continue;
+        }
+        let mut flags = Vec::new();
+        if let Some(sh) = a.get_short() {
+            flags.push(format!("\\-{sh}"));
+        }
+        if let Some(l) = a.get_long() {
+            flags.push(format!("\\-\\-{}", roff_escape(l)));
+        }
+        let takes_value = a.get_num_args().is_some_and(|n| n.takes_values());
+        let value = if takes_value {
+            a.get_value_names()
+                .and_then(|v| v.first().map(|s| format!(" {}", roff_escape(s))))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
+        s.push_str(&format!(".TP\n\\fB{}\\fR{}\n", flags.join(", "), value));
+        let mut help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+        let defaults: Vec<String> = a
+            .get_default_values()
+            .iter()
+            .map(|d| d.to_string_lossy().into_owned())
+            .collect();
+        if takes_value && !defaults.is_empty() {
+            help.push_str(&format!(" [default: {}]", defaults.join(", ")));
+        }
+        if let Some(env) = a.get_env() {
+            help.push_str(&format!(" [env: {}]", env.to_string_lossy()));
+        }
+        s.push_str(&format!("{}\n", roff_escape(&help)));
+    }
 }
 
 /// The shared exit-code table as a roff EXIT STATUS section.

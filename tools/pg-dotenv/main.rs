@@ -1,22 +1,156 @@
-//! pg-dotenv (being built).
+//! pg-dotenv: read and edit .env files without ever damaging them.
 
-use clap::Parser;
+mod commands;
+mod edit;
+mod format;
+mod interpolate;
+mod parse;
+mod pgenv;
+mod quote;
+mod read;
+mod write;
 
-/// pg-dotenv
+use clap::{Parser, Subcommand};
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Read and edit .env files without ever damaging them
 #[derive(Parser, Debug)]
 #[command(name = "pg-dotenv", version)]
 struct Cli {
+    /// The .env file; repeat for reads (later files win) [default: .env]
+    #[arg(
+        short = 'f',
+        long = "file",
+        env = "DOTENV_FILE",
+        value_name = "FILE",
+        global = true
+    )]
+    file: Vec<PathBuf>,
+    /// Take values as written: no $VAR / ${VAR} expansion
+    #[arg(long, global = true)]
+    no_interpolate: bool,
+    /// How long a writer waits for another writer's lock
+    #[arg(
+        long,
+        env = "DOTENV_LOCK_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "10s",
+        global = true
+    )]
+    lock_timeout: String,
     #[command(flatten)]
     log: pgkit::cli::LogArgs,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+enum Cmd {
+    /// Print KEY's value; exit 1 when absent
+    Get {
+        /// The key
+        key: String,
+        /// Print this instead when KEY is absent (exit 0)
+        #[arg(long, value_name = "VALUE", allow_hyphen_values = true)]
+        default: Option<String>,
+    },
+    /// Set keys: KEY VALUE, KEY=VALUE, or KEY +DEFAULT (only if absent; ++X is the literal +X)
+    Set {
+        /// Read the value of the one KEY from stdin (keeps a secret off argv;
+        /// one trailing newline is dropped)
+        #[arg(long)]
+        stdin: bool,
+        /// KEY VALUE | KEY=VALUE | KEY +DEFAULT, repeated; applied atomically
+        #[arg(required = true, allow_hyphen_values = true, value_name = "PAIR")]
+        pairs: Vec<OsString>,
+    },
+    /// Remove keys (every occurrence)
+    Unset {
+        /// The keys
+        #[arg(required = true)]
+        keys: Vec<String>,
+    },
+    /// Print every key and value, in file order
+    List {
+        /// Output format (shell and export are safe to eval)
+        #[arg(long, value_enum, default_value = "dotenv")]
+        format: format::Format,
+    },
+    /// Set KEY to a new random secret, only if it is absent
+    Generate {
+        /// The key
+        key: String,
+        /// Number of characters
+        #[arg(long, default_value_t = 32)]
+        length: usize,
+        /// Characters to draw from
+        #[arg(long, value_enum, default_value = "alnum")]
+        charset: commands::Charset,
+        /// Print the value (the new one, or the one already set)
+        #[arg(long)]
+        print: bool,
+    },
+    /// Print `export PGHOST=… PGPASSWORD=…` from DATABASE_URL or POSTGRES_* keys
+    Pgenv {
+        /// Read {PREFIX}DATABASE_URL and {PREFIX}POSTGRES_* instead
+        #[arg(long, value_name = "PREFIX", default_value = "")]
+        prefix: String,
+    },
+    /// Run a command with the file's values in its environment
+    Run {
+        /// Let the file's values replace variables already set
+        #[arg(long = "override")]
+        override_env: bool,
+        /// The command and its arguments (after --)
+        #[arg(
+            required = true,
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            value_name = "CMD"
+        )]
+        cmd: Vec<OsString>,
+    },
 }
 
 fn main() -> std::process::ExitCode {
     pgkit::cli::run("pg-dotenv", || {
-        let cli: Cli = pgkit::cli::parse()?;
+        let cli: Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
         cli.log.apply()?;
-        Err(pgkit::Error::new(
-            pgkit::Exit::Failure,
-            "not implemented yet",
-        ))
+        let lock_timeout = pgkit::duration::parse(&cli.lock_timeout).map_err(|e| {
+            // From the command line a usage error, from DOTENV_LOCK_TIMEOUT a
+            // configuration error.
+            let flag = std::env::args().any(|a| a.starts_with("--lock-timeout"));
+            let err = if flag {
+                pgkit::Error::usage("Invalid --lock-timeout")
+            } else {
+                pgkit::Error::config("Invalid DOTENV_LOCK_TIMEOUT")
+            };
+            err.cause(e)
+                .suggest("Give a duration with a unit: 500ms, 10s, 1m")
+        })?;
+        let ctx = commands::Ctx {
+            files: if cli.file.is_empty() {
+                vec![PathBuf::from(".env")]
+            } else {
+                cli.file
+            },
+            interpolate: !cli.no_interpolate,
+            lock_timeout,
+        };
+        match cli.cmd {
+            Cmd::Get { key, default } => commands::get(&ctx, &key, default.as_deref()),
+            Cmd::Set { stdin, pairs } => commands::set(&ctx, stdin, &pairs),
+            Cmd::Unset { keys } => commands::unset(&ctx, &keys),
+            Cmd::List { format } => commands::list(&ctx, format),
+            Cmd::Generate {
+                key,
+                length,
+                charset,
+                print,
+            } => commands::generate(&ctx, &key, length, charset, print),
+            Cmd::Pgenv { prefix } => commands::pgenv(&ctx, &prefix),
+            Cmd::Run { override_env, cmd } => commands::run(&ctx, override_env, &cmd),
+        }
     })
 }

@@ -1,22 +1,140 @@
-//! pg-seed (being built).
+//! pg-seed: optional, idempotent development data — SQL and CSV seed files
+//! applied once and tracked, and synthetic rows with `pg-seed generate`.
 
-use clap::Parser;
+mod apply;
+mod checks;
+mod csv;
+mod discovery;
+mod generate;
+mod ident;
+mod introspect;
+mod sql;
+mod statements;
+mod tracking;
+mod values;
 
-/// pg-seed
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Apply SQL and CSV seed files once (tracked by checksum), or generate
+/// synthetic rows with `pg-seed generate`.
 #[derive(Parser, Debug)]
-#[command(name = "pg-seed", version)]
-struct Cli {
+#[command(
+    name = "pg-seed",
+    version,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     #[command(flatten)]
-    log: pgkit::cli::LogArgs,
+    pub seed: SeedArgs,
+    #[command(flatten)]
+    pub conn: pgkit::conn::ConnArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    #[command(flatten)]
+    pub log: pgkit::cli::LogArgs,
+}
+
+/// What to do with a seed file that changed since it was applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnChange {
+    /// Stop with exit 4, naming the file.
+    Fail,
+    /// Leave it as applied (logged at warn).
+    Skip,
+    /// Apply it again and record the new checksum.
+    Rerun,
+}
+
+/// The seeding flags.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SeedArgs {
+    /// Directory of *.sql and *.csv seed files, applied in lexical order
+    #[arg(long, env = "SEEDS_DIR", value_name = "DIR", default_value = "seeds")]
+    pub dir: PathBuf,
+    /// Apply this file instead of the directory (repeatable)
+    #[arg(long = "file", value_name = "PATH")]
+    pub files: Vec<PathBuf>,
+    /// Tracking table, optionally schema-qualified
+    #[arg(long, value_name = "TABLE", default_value = "schema_seeds")]
+    pub table: String,
+    /// What to do with an applied file whose content changed
+    #[arg(long, value_enum, value_name = "MODE", default_value = "fail")]
+    pub on_change: OnChange,
+    /// Skip all seeding when this table has rows (repeatable)
+    #[arg(long = "if-empty", value_name = "TABLE")]
+    pub if_empty: Vec<String>,
+    /// Skip seeding without connecting (true/false/1/0/yes/no)
+    #[arg(long, env = "SKIP_SEED", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub skip: Option<String>,
+    /// Log a failure at warn and exit 0
+    #[arg(long)]
+    pub non_fatal: bool,
+    /// List what would be applied and skipped, change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Waiting for the server first.
+#[derive(clap::Args, Debug, Clone)]
+pub struct WaitArgs {
+    /// Wait until the database accepts logins first
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits (ms or with a unit: 30s, 5m)
+    #[arg(
+        long,
+        env = "DB_TIMEOUT",
+        value_name = "DURATION",
+        default_value = "300000"
+    )]
+    pub timeout: String,
+}
+
+/// Subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Fill a table with synthetic rows of the right types
+    Generate(GenerateArgs),
+}
+
+/// `pg-seed generate` flags.
+#[derive(clap::Args, Debug, Clone)]
+pub struct GenerateArgs {
+    /// Table to fill (as in SQL: schema-qualified or on the search_path)
+    #[arg(long, value_name = "TABLE")]
+    pub table: String,
+    /// Number of rows
+    #[arg(long, value_name = "N")]
+    pub rows: u64,
+    /// Random seed: the same seed, schema and N give the same rows [default: random, logged]
+    #[arg(long, value_name = "SEED")]
+    pub seed: Option<u64>,
+    /// Generate exactly these columns (comma-separated; may name identity or defaulted ones)
+    #[arg(long, value_name = "COLS", value_delimiter = ',')]
+    pub columns: Vec<String>,
+    /// Generate rows in empty parent tables first, in dependency order
+    #[arg(long)]
+    pub with_parents: bool,
+    /// Rows per generated parent table [default: max(1, rows/10)]
+    #[arg(long, value_name = "N")]
+    pub parent_rows: Option<u64>,
+    #[command(flatten)]
+    pub conn: pgkit::conn::ConnArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 fn main() -> std::process::ExitCode {
     pgkit::cli::run("pg-seed", || {
-        let cli: Cli = pgkit::cli::parse()?;
+        let cli: Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
         cli.log.apply()?;
-        Err(pgkit::Error::new(
-            pgkit::Exit::Failure,
-            "not implemented yet",
-        ))
+        match &cli.command {
+            Some(Command::Generate(g)) => generate::run(g),
+            None => apply::run(&cli),
+        }
     })
 }

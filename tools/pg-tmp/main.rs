@@ -2,7 +2,6 @@
 //! template, in one command.
 
 mod cli;
-mod manual;
 mod registry;
 mod run;
 mod template;
@@ -21,7 +20,7 @@ static COMMAND_CODE: AtomicI32 = AtomicI32::new(-1);
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
     let code = pgkit::cli::run("pg-tmp", || {
-        let cli: Cli = pgkit::cli::parse_or_man(&manual::extra())?;
+        let cli: Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
         cli.log.apply()?;
         match cli.cmd {
             Cmd::Start(a) => throwaway::start(a),

@@ -1,22 +1,23 @@
-//! pg-wait (being built).
+//! pg-wait: wait until PostgreSQL is really ready (see `man pg-wait`).
 
-use clap::Parser;
-
-/// pg-wait
-#[derive(Parser, Debug)]
-#[command(name = "pg-wait", version)]
-struct Cli {
-    #[command(flatten)]
-    log: pgkit::cli::LogArgs,
-}
+mod app;
+mod cli;
+mod exec;
+mod report;
+mod targets;
 
 fn main() -> std::process::ExitCode {
+    let healthcheck = app::healthcheck_in_args(std::env::args_os());
     pgkit::cli::run("pg-wait", || {
-        let cli: Cli = pgkit::cli::parse()?;
-        cli.log.apply()?;
-        Err(pgkit::Error::new(
-            pgkit::Exit::Failure,
-            "not implemented yet",
-        ))
+        let result = (|| {
+            let cli: cli::Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
+            cli.log.apply()?;
+            app::run(cli)
+        })();
+        if healthcheck {
+            app::unhealthy(result)
+        } else {
+            result
+        }
     })
 }

@@ -1,48 +1,264 @@
-//! Opening a connection: one host at a time, in order, TLS per `sslmode`.
+//! Opening a connection as libpq's `PQconnectPoll` does: each host in order,
+//! each of its addresses in order, TLS per `sslmode` (with libpq's `allow`
+//! and `prefer` retries), the password from `.pgpass` per host,
+//! `connect_timeout` per address, and `target_session_attrs` checked on the
+//! session itself.
 
-use super::error::{ConnectError, ErrorKind};
+use super::error::{classify, ConnectError, ErrorKind};
 use super::settings::{Host, Settings, SslMode, TargetSessionAttrs};
+use super::tls::Tracked;
 use crate::interrupt::{self, HookGuard};
 use crate::redact;
-use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
 use postgres::config::SslMode as PgSslMode;
-use postgres_openssl::MakeTlsConnector;
+use postgres::tls::{MakeTlsConnect, TlsConnect};
+use postgres::Socket;
+use std::net::{IpAddr, ToSocketAddrs};
+use std::time::{Duration, Instant};
 
 /// The synchronous client every tool uses.
 pub type Client = postgres::Client;
 
-impl Settings {
-    /// Connects to the first host that accepts, as libpq does.
-    pub fn connect(&self) -> Result<Client, ConnectError> {
-        let mut last = None;
-        for host in &self.hosts {
-            match self.connect_host(host) {
-                Ok(c) => return Ok(c),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| ConnectError {
-            kind: ErrorKind::Other,
-            sqlstate: None,
-            message: "no host to connect to".into(),
-            target: self.redacted(),
-        }))
-    }
+/// Where one attempt goes.
+struct Target<'a> {
+    host: &'a Host,
+    /// The address to connect to (TCP), `None` for a unix socket.
+    ip: Option<IpAddr>,
+}
 
-    fn connect_host(&self, host: &Host) -> Result<Client, ConnectError> {
-        let mut cfg = postgres::Config::new();
-        if host.is_socket() {
-            cfg.host_path(&host.host);
-        } else {
-            cfg.host(&host.host);
-            if let Some(a) = &host.hostaddr {
-                if let Ok(ip) = a.parse() {
-                    cfg.hostaddr(ip);
+impl Target<'_> {
+    /// libpq's "connection to server ..." prefix.
+    fn describe(&self) -> String {
+        let h = self.host;
+        match self.ip {
+            None => format!(
+                "connection to server on socket \"{}/.s.PGSQL.{}\" failed",
+                h.host.trim_end_matches('/'),
+                h.port
+            ),
+            Some(ip) if h.host.is_empty() || h.host == ip.to_string() => {
+                format!("connection to server at \"{ip}\", port {} failed", h.port)
+            }
+            Some(ip) => format!(
+                "connection to server at \"{}\" ({ip}), port {} failed",
+                h.host, h.port
+            ),
+        }
+    }
+}
+
+impl Settings {
+    /// Connects to the first host (and address) that accepts and matches
+    /// `target_session_attrs`, as libpq does.
+    pub fn connect(&self) -> Result<Client, ConnectError> {
+        let passes: &[TargetSessionAttrs] = match self.target_session_attrs {
+            // libpq: look for a standby first, then take any server.
+            TargetSessionAttrs::PreferStandby => {
+                &[TargetSessionAttrs::Standby, TargetSessionAttrs::Any]
+            }
+            TargetSessionAttrs::Any => &[TargetSessionAttrs::Any],
+            TargetSessionAttrs::ReadWrite => &[TargetSessionAttrs::ReadWrite],
+            TargetSessionAttrs::ReadOnly => &[TargetSessionAttrs::ReadOnly],
+            TargetSessionAttrs::Primary => &[TargetSessionAttrs::Primary],
+            TargetSessionAttrs::Standby => &[TargetSessionAttrs::Standby],
+        };
+        let mut errors: Vec<ConnectError> = Vec::new();
+        for want in passes {
+            for host in &self.hosts {
+                match self.connect_host(host, *want) {
+                    Ok(c) => return Ok(c),
+                    Err(mut e) => errors.append(&mut e),
                 }
             }
         }
-        cfg.port(host.port).user(&self.user).dbname(&self.dbname);
-        if let Some(p) = &self.password {
+        Err(combine(errors, self))
+    }
+
+    /// Every address of one host; the errors of all attempts on failure.
+    fn connect_host(
+        &self,
+        host: &Host,
+        want: TargetSessionAttrs,
+    ) -> Result<Client, Vec<ConnectError>> {
+        if host.is_socket() {
+            return self
+                .connect_target(&Target { host, ip: None }, want)
+                .map_err(|e| vec![e]);
+        }
+        let ips: Vec<IpAddr> = match &host.hostaddr {
+            Some(a) => match a.parse() {
+                Ok(ip) => vec![ip],
+                Err(_) => {
+                    return Err(vec![self.error(
+                        ErrorKind::Other,
+                        format!("could not parse network address \"{a}\""),
+                    )])
+                }
+            },
+            None => match (host.host.as_str(), host.port).to_socket_addrs() {
+                Ok(addrs) => {
+                    let mut v: Vec<IpAddr> = Vec::new();
+                    for a in addrs {
+                        if !v.contains(&a.ip()) {
+                            v.push(a.ip());
+                        }
+                    }
+                    v
+                }
+                Err(e) => {
+                    return Err(vec![self.error(
+                        ErrorKind::Dns,
+                        format!(
+                            "could not translate host name \"{}\" to address: {}",
+                            host.host,
+                            dns_text(&e)
+                        ),
+                    )])
+                }
+            },
+        };
+        if ips.is_empty() {
+            return Err(vec![self.error(
+                ErrorKind::Dns,
+                format!(
+                    "could not translate host name \"{}\" to address: no addresses",
+                    host.host
+                ),
+            )]);
+        }
+        let mut errors = Vec::new();
+        for ip in ips {
+            match self.connect_target(&Target { host, ip: Some(ip) }, want) {
+                Ok(c) => return Ok(c),
+                Err(e) => errors.push(e),
+            }
+        }
+        Err(errors)
+    }
+
+    /// One address: the TLS attempts `sslmode` calls for, within one
+    /// `connect_timeout`, then the `target_session_attrs` check.
+    fn connect_target(
+        &self,
+        t: &Target<'_>,
+        want: TargetSessionAttrs,
+    ) -> Result<Client, ConnectError> {
+        let deadline = self.connect_timeout.map(|d| Instant::now() + d);
+        let (password, from_file) = self.password_for(t.host);
+        // libpq never uses TLS over a unix socket, whatever the sslmode.
+        let mode = if t.ip.is_none() {
+            SslMode::Disable
+        } else {
+            self.sslmode
+        };
+        let attempt = |pg: PgSslMode| -> Result<Client, (ConnectError, bool)> {
+            let cfg = self.pg_config(t, pg, password.as_deref(), deadline);
+            // A plain connection never builds an OpenSSL context: that loads
+            // the CA bundle, which costs a HEALTHCHECK probe most of its time.
+            let (result, used) = if matches!(pg, PgSslMode::Disable) {
+                (run(cfg, postgres::NoTls, deadline), false)
+            } else {
+                let tls = match self.tls_connector(mode) {
+                    Ok(tls) => Tracked::new(tls),
+                    // Marked as a TLS attempt: prefer then goes on without TLS,
+                    // as libpq does when its TLS setup fails.
+                    Err(why) => return Err((self.fail(t, ErrorKind::Tls, None, &why), true)),
+                };
+                (run(cfg, tls.clone(), deadline), tls.was_used())
+            };
+            result.map_err(|e| {
+                let mut ce = match e {
+                    Failure::Timeout => self.fail(t, ErrorKind::Timeout, None, "timeout expired"),
+                    Failure::Lost => self.fail(
+                        t,
+                        ErrorKind::Other,
+                        None,
+                        "the connection attempt ended without an answer",
+                    ),
+                    Failure::Interrupted => {
+                        self.fail(t, ErrorKind::Other, None, "interrupted by a signal")
+                    }
+                    Failure::Pg(e) => {
+                        let mut ce = classify(&e, self, mode);
+                        ce.message = format!("{}: {}", t.describe(), ce.message);
+                        ce
+                    }
+                };
+                if from_file && ce.sqlstate.as_deref() == Some("28P01") {
+                    if let Some(f) = &self.passfile {
+                        ce.message.push_str(&format!(
+                            " (password retrieved from file \"{}\")",
+                            f.display()
+                        ));
+                    }
+                }
+                (ce, used)
+            })
+        };
+        let client = match mode {
+            SslMode::Disable => attempt(PgSslMode::Disable).map_err(|(e, _)| e),
+            // allow: plain first; if the server rejects it, retry with TLS.
+            SslMode::Allow => match attempt(PgSslMode::Disable) {
+                Ok(c) => Ok(c),
+                Err((e, _)) if e.sqlstate.is_some() && !expired(deadline) => {
+                    attempt(PgSslMode::Require).map_err(|(e2, _)| join(e, e2))
+                }
+                Err((e, _)) => Err(e),
+            },
+            // prefer: TLS when the server offers it; if TLS or the server
+            // fails us over TLS, retry once without.
+            SslMode::Prefer => match attempt(PgSslMode::Prefer) {
+                Ok(c) => Ok(c),
+                Err((e, true))
+                    if !matches!(e.kind, ErrorKind::Timeout | ErrorKind::Refused)
+                        && !expired(deadline) =>
+                {
+                    attempt(PgSslMode::Disable).map_err(|(e2, _)| join(e, e2))
+                }
+                Err((e, _)) => Err(e),
+            },
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
+                if mode == SslMode::VerifyFull && t.host.host.is_empty() {
+                    return Err(self.fail(
+                        t,
+                        ErrorKind::Tls,
+                        None,
+                        "host name must be specified for a verified SSL connection",
+                    ));
+                }
+                attempt(PgSslMode::Require).map_err(|(e, _)| e)
+            }
+        }?;
+        self.check_session(client, t, want)
+    }
+
+    fn pg_config(
+        &self,
+        t: &Target<'_>,
+        pg: PgSslMode,
+        password: Option<&str>,
+        deadline: Option<Instant>,
+    ) -> postgres::Config {
+        let mut cfg = postgres::Config::new();
+        match t.ip {
+            None => {
+                cfg.host_path(&t.host.host);
+            }
+            Some(ip) => {
+                // The name is what TLS verifies; the address is where we go.
+                let name = if t.host.host.is_empty() {
+                    ip.to_string()
+                } else {
+                    t.host.host.clone()
+                };
+                cfg.host(&name).hostaddr(ip);
+            }
+        }
+        cfg.port(t.host.port)
+            .user(&self.user)
+            .dbname(&self.dbname)
+            .ssl_mode(pg)
+            .channel_binding(self.channel_binding);
+        if let Some(p) = password {
             cfg.password(p);
         }
         if let Some(a) = &self.application_name {
@@ -51,168 +267,178 @@ impl Settings {
         if let Some(o) = &self.options {
             cfg.options(o);
         }
-        if let Some(t) = self.connect_timeout {
-            cfg.connect_timeout(t);
+        let k = &self.knobs;
+        if let Some(on) = k.keepalives {
+            cfg.keepalives(on);
         }
-        if self.target_session_attrs == TargetSessionAttrs::ReadWrite {
-            cfg.target_session_attrs(postgres::config::TargetSessionAttrs::ReadWrite);
+        if let Some(d) = k.keepalives_idle {
+            cfg.keepalives_idle(d);
         }
-        // libpq never uses TLS over a unix socket, whatever the sslmode.
-        let mode = if host.is_socket() {
-            SslMode::Disable
-        } else {
-            self.sslmode
+        if let Some(d) = k.keepalives_interval {
+            cfg.keepalives_interval(d);
+        }
+        if let Some(n) = k.keepalives_count {
+            cfg.keepalives_retries(n);
+        }
+        if let Some(d) = k.tcp_user_timeout {
+            cfg.tcp_user_timeout(d);
+        }
+        if let Some(d) = deadline {
+            cfg.connect_timeout(
+                d.saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1)),
+            );
+        }
+        cfg
+    }
+
+    /// libpq's `target_session_attrs` check on the new session.
+    fn check_session(
+        &self,
+        mut client: Client,
+        t: &Target<'_>,
+        want: TargetSessionAttrs,
+    ) -> Result<Client, ConnectError> {
+        if want == TargetSessionAttrs::Any {
+            return Ok(client);
+        }
+        let rows = client
+            .simple_query(
+                "SELECT pg_catalog.current_setting('transaction_read_only'), \
+                 pg_catalog.pg_is_in_recovery()::text",
+            )
+            .map_err(|e| classify(&e, self, self.sslmode))?;
+        let row = rows.iter().find_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(r) => Some(r),
+            _ => None,
+        });
+        let read_only = row.and_then(|r| r.get(0)) == Some("on");
+        let recovery = row.and_then(|r| r.get(1)) == Some("true");
+        let wrong = match want {
+            TargetSessionAttrs::ReadWrite if read_only => Some("session is read-only"),
+            TargetSessionAttrs::ReadOnly if !read_only => Some("session is not read-only"),
+            TargetSessionAttrs::Primary if recovery => Some("server is in hot standby mode"),
+            TargetSessionAttrs::Standby if !recovery => Some("server is not in hot standby mode"),
+            _ => None,
         };
-        let attempt = |cfg: &mut postgres::Config, pg_mode: PgSslMode| {
-            cfg.ssl_mode(pg_mode);
-            let tls = self.tls_connector(mode).map_err(|e| ConnectError {
-                kind: ErrorKind::Tls,
-                sqlstate: None,
-                message: redact::scrub(&e),
-                target: self.redacted(),
-            })?;
-            cfg.connect(tls).map_err(|e| classify(&e, self, mode))
-        };
-        match mode {
-            SslMode::Disable => attempt(&mut cfg, PgSslMode::Disable),
-            SslMode::Allow => attempt(&mut cfg, PgSslMode::Disable)
-                .or_else(|_| attempt(&mut cfg, PgSslMode::Require)),
-            SslMode::Prefer => attempt(&mut cfg, PgSslMode::Prefer),
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
-                attempt(&mut cfg, PgSslMode::Require)
-            }
+        match wrong {
+            None => Ok(client),
+            Some(why) => Err(self.fail(t, ErrorKind::Server, None, why)),
         }
     }
 
-    /// The TLS connector for a mode: no verification for prefer/require (as
-    /// libpq, unless a root certificate file is given), the chain for
-    /// verify-ca, chain and host name for verify-full.
-    pub(crate) fn tls_connector(&self, mode: SslMode) -> Result<MakeTlsConnector, String> {
-        let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(|e| e.to_string())?;
-        let verify_chain = match mode {
-            SslMode::VerifyCa | SslMode::VerifyFull => true,
-            // libpq: with sslmode=require, an existing root cert file makes it verify-ca.
-            SslMode::Require => self
-                .sslrootcert
-                .as_deref()
-                .is_some_and(|p| p != "system" && std::path::Path::new(p).exists()),
-            _ => false,
+    fn fail(
+        &self,
+        t: &Target<'_>,
+        kind: ErrorKind,
+        sqlstate: Option<String>,
+        why: &str,
+    ) -> ConnectError {
+        ConnectError {
+            kind,
+            sqlstate,
+            message: redact::scrub(&format!("{}: {why}", t.describe())),
+            target: self.redacted(),
+        }
+    }
+
+    fn error(&self, kind: ErrorKind, message: String) -> ConnectError {
+        ConnectError {
+            kind,
+            sqlstate: None,
+            message: redact::scrub(&message),
+            target: self.redacted(),
+        }
+    }
+}
+
+fn expired(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() >= d)
+}
+
+/// Two failed attempts on one address: the second's class, both messages.
+fn join(first: ConnectError, mut second: ConnectError) -> ConnectError {
+    // A server without TLS answering a retry tells less than the first error.
+    if second.kind == ErrorKind::TlsUnsupported {
+        return first;
+    }
+    second.message = format!("{}; {}", first.message, second.message);
+    second
+}
+
+/// All failures: the last one's class, every message (as libpq lists them).
+fn combine(errors: Vec<ConnectError>, s: &Settings) -> ConnectError {
+    let mut iter = errors.into_iter();
+    let Some(mut last) = iter.next() else {
+        return s.error(ErrorKind::Other, "no host to connect to".into());
+    };
+    for e in iter {
+        let msg = format!("{}; {}", last.message, e.message);
+        last = e;
+        last.message = msg;
+    }
+    last
+}
+
+fn dns_text(e: &std::io::Error) -> String {
+    let t = e.to_string();
+    t.strip_prefix("failed to lookup address information: ")
+        .unwrap_or(&t)
+        .to_string()
+}
+
+enum Failure {
+    Pg(postgres::Error),
+    Timeout,
+    Interrupted,
+    /// The helper thread could not start or ended without an answer.
+    Lost,
+}
+
+/// Connects on a helper thread, bounded by `deadline` as a whole (TCP, TLS,
+/// authentication) and by SIGINT/SIGTERM: past either the attempt is
+/// abandoned, as libpq gives up at its timeout.
+fn run<T>(cfg: postgres::Config, tls: T, deadline: Option<Instant>) -> Result<Client, Failure>
+where
+    T: MakeTlsConnect<Socket> + Send + 'static,
+    T::TlsConnect: Send,
+    T::Stream: Send + Sync,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    if interrupt::received().is_some() {
+        return Err(Failure::Interrupted);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("pgkit-connect".into())
+        .spawn(move || {
+            let _ = tx.send(cfg.connect(tls));
+        });
+    if spawned.is_err() {
+        return Err(Failure::Lost);
+    }
+    loop {
+        let step = Duration::from_millis(50);
+        let wait = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(Failure::Timeout);
+                }
+                left.min(step)
+            }
+            None => step,
         };
-        if verify_chain {
-            match self.sslrootcert.as_deref() {
-                Some("system") => b.set_default_verify_paths().map_err(|e| e.to_string())?,
-                Some(path) => b
-                    .set_ca_file(path)
-                    .map_err(|e| format!("cannot read root certificate file {path:?}: {e}"))?,
-                None => {
-                    return Err(
-                        "sslmode verify-ca/verify-full needs a root certificate: set sslrootcert (a file, or system)"
-                            .into(),
-                    )
+        match rx.recv_timeout(wait) {
+            Ok(r) => return r.map_err(Failure::Pg),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return Err(Failure::Lost),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                if interrupt::received().is_some() {
+                    return Err(Failure::Interrupted);
                 }
             }
-            b.set_verify(SslVerifyMode::PEER);
-        } else {
-            b.set_verify(SslVerifyMode::NONE);
         }
-        if let (Some(cert), Some(key)) = (&self.sslcert, &self.sslkey) {
-            b.set_certificate_chain_file(cert)
-                .map_err(|e| e.to_string())?;
-            b.set_private_key_file(key, openssl::ssl::SslFiletype::PEM)
-                .map_err(|e| e.to_string())?;
-        }
-        let mut tls = MakeTlsConnector::new(b.build());
-        let verify_host = mode == SslMode::VerifyFull;
-        tls.set_callback(move |c, _domain| {
-            c.set_verify_hostname(verify_host);
-            Ok(())
-        });
-        Ok(tls)
     }
-}
-
-/// Classifies a connection error.
-pub(crate) fn classify(e: &postgres::Error, s: &Settings, mode: SslMode) -> ConnectError {
-    let message = redact::scrub(&error_text(e));
-    let target = s.redacted();
-    if let Some(db) = e.as_db_error() {
-        let code = db.code().code().to_string();
-        let kind = match code.as_str() {
-            "28P01" => ErrorKind::Auth,
-            "28000" if mode == SslMode::Disable && db.message().contains("no encryption") => {
-                ErrorKind::TlsRequired
-            }
-            "28000" => ErrorKind::Auth,
-            "3D000" => ErrorKind::NoDatabase,
-            "57P03" => ErrorKind::StartingUp,
-            "53300" => ErrorKind::TooManyConnections,
-            _ => ErrorKind::Server,
-        };
-        return ConnectError {
-            kind,
-            sqlstate: Some(code),
-            message,
-            target,
-        };
-    }
-    let lower = message.to_ascii_lowercase();
-    let io_kind = io_error_kind(e);
-    let kind = if lower.contains("server does not support tls")
-        || lower.contains("server does not support ssl")
-    {
-        ErrorKind::TlsUnsupported
-    } else if lower.contains("certificate") || lower.contains("ssl") || lower.contains("tls") {
-        ErrorKind::Tls
-    } else if lower.contains("timeout") || lower.contains("timed out") {
-        ErrorKind::Timeout
-    } else if lower.contains("lookup address") || lower.contains("name or service not known") {
-        ErrorKind::Dns
-    } else {
-        match io_kind {
-            Some(std::io::ErrorKind::ConnectionRefused) | Some(std::io::ErrorKind::NotFound) => {
-                ErrorKind::Refused
-            }
-            Some(std::io::ErrorKind::TimedOut) => ErrorKind::Timeout,
-            Some(_) => ErrorKind::Io,
-            None if lower.contains("closed") || lower.contains("unexpected eof") => ErrorKind::Io,
-            None => ErrorKind::Other,
-        }
-    };
-    ConnectError {
-        kind,
-        sqlstate: None,
-        message,
-        target,
-    }
-}
-
-/// The error text with its causes, as one line.
-fn error_text(e: &postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        return db.message().to_string();
-    }
-    let mut text = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !text.contains(&t) {
-            text.push_str(": ");
-            text.push_str(&t);
-        }
-        src = s.source();
-    }
-    text
-}
-
-fn io_error_kind(e: &postgres::Error) -> Option<std::io::ErrorKind> {
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return Some(io.kind());
-        }
-        src = s.source();
-    }
-    None
 }
 
 /// Cancels the client's running query on the server when SIGINT or SIGTERM

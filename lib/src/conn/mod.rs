@@ -1,15 +1,44 @@
 //! Connection settings resolved exactly as libpq resolves them (DESIGN.md,
-//! "Connecting"): flag, then `DATABASE_URL` (URL or conninfo), then
-//! `PGSERVICE`, then the `PG*` variables, then libpq's defaults; `.pgpass`;
-//! TLS with libpq's `sslmode` meanings. The `postgres` crate does none of
-//! this itself, so every tool goes through here.
+//! "Connecting"): flag, then the DSN (`--dsn` or `DATABASE_URL`, a URL or
+//! `key=value` conninfo), then the service file (`service=`/`PGSERVICE`),
+//! then the `PG*` variables, then libpq's defaults; `.pgpass` per host; TLS
+//! with libpq's `sslmode` meanings. The `postgres` crate does none of this
+//! itself, so every tool goes through here.
+//!
+//! - `args.rs`: the clap flags; `env.rs`: the environment snapshot;
+//! - `settings.rs`: the types and their resolution; `display.rs`: the
+//!   redacted URL and the libpq variables for child processes;
+//! - `dsn.rs`: URL and conninfo grammar; `service.rs`: `pg_service.conf`;
+//! - `pgpass.rs`: the password file; `tls.rs`: OpenSSL setup per sslmode;
+//! - `connect.rs`: hosts, addresses, retries, timeouts, session attributes;
+//! - `error.rs`: failures, classified for retry decisions and exit codes.
+//!
+//! Every libpq 15 keyword is accepted (others are errors, as in libpq).
+//! Applied: host, hostaddr, port, user, password, passfile, dbname, service,
+//! options, application_name, connect_timeout, sslmode, sslrootcert
+//! (incl. libpq 16's `system`), sslcert, sslkey, sslsni,
+//! ssl_min/max_protocol_version, channel_binding, keepalives*,
+//! tcp_user_timeout, target_session_attrs (libpq 14's full set).
+//! Accepted but without effect: client_encoding (always UTF8),
+//! fallback_application_name (the tool's name is the fallback),
+//! sslcompression, sslpassword, sslcrl, sslcrldir, requirepeer,
+//! gssencmode, krbsrvname, gsslib, replication.
 
 mod args;
 mod connect;
+mod display;
+mod dsn;
+mod env;
 mod error;
+pub mod pgpass;
+mod service;
 mod settings;
+mod tls;
 
 pub use args::ConnArgs;
 pub use connect::{cancel_on_signal, Client};
+pub use dsn::parse as parse_dsn;
+pub use dsn::quote_conninfo;
+pub use env::{os_user_name, Env};
 pub use error::{ConnectError, ErrorKind};
-pub use settings::{parse_dsn, Env, Host, Settings, SslMode, TargetSessionAttrs};
+pub use settings::{Host, Settings, SslMode, TargetSessionAttrs};

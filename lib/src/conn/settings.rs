@@ -1,58 +1,13 @@
 //! The resolved connection settings and how they are resolved.
 
 use super::args::ConnArgs;
+use super::env::{os_user_name, Env};
 use crate::error::{Error, Result};
 use crate::redact;
 use std::collections::HashMap;
 use std::path::PathBuf;
+
 use std::time::Duration;
-
-/// A snapshot of the environment the resolver reads (tests build their own).
-#[derive(Debug, Clone, Default)]
-pub struct Env {
-    /// Environment variables.
-    pub vars: HashMap<String, String>,
-    /// The home directory (for `~/.pgpass`, `~/.pg_service.conf`).
-    pub home: Option<PathBuf>,
-    /// The OS user name (libpq's default user).
-    pub os_user: String,
-}
-
-impl Env {
-    /// The process environment.
-    pub fn process() -> Env {
-        let vars: HashMap<String, String> = std::env::vars().collect();
-        let home = vars.get("HOME").map(PathBuf::from);
-        Env {
-            home,
-            os_user: os_user_name(),
-            vars,
-        }
-    }
-
-    /// A variable, treating an empty value as unset (as libpq does).
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.vars
-            .get(key)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
-    }
-}
-
-/// The name of the effective OS user, as libpq's default user.
-pub fn os_user_name() -> String {
-    // SAFETY: getpwuid returns a pointer into static storage or null; we copy
-    // the name out at once and never keep the pointer.
-    unsafe {
-        let pw = libc::getpwuid(libc::geteuid());
-        if !pw.is_null() && !(*pw).pw_name.is_null() {
-            if let Ok(s) = std::ffi::CStr::from_ptr((*pw).pw_name).to_str() {
-                return s.to_string();
-            }
-        }
-    }
-    std::env::var("USER").unwrap_or_else(|_| "postgres".into())
-}
 
 /// libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,9 +37,10 @@ impl SslMode {
             "require" => Ok(SslMode::Require),
             "verify-ca" => Ok(SslMode::VerifyCa),
             "verify-full" => Ok(SslMode::VerifyFull),
-            other => Err(Error::config("Invalid connection settings")
-                .cause(format!("invalid sslmode value: {other:?}"))
-                .suggest("Use one of disable, allow, prefer, require, verify-ca, verify-full")),
+            other => Err(invalid_setting(
+                format!("invalid sslmode value: \"{other}\""),
+                "Use one of disable, allow, prefer, require, verify-ca, verify-full (PGSSLMODE, --sslmode, sslmode=)",
+            )),
         }
     }
 
@@ -101,13 +57,53 @@ impl SslMode {
     }
 }
 
-/// libpq's `target_session_attrs` (the values the postgres crate supports).
+/// libpq's `target_session_attrs` (libpq 14+'s full set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetSessionAttrs {
     /// Any server.
     Any,
-    /// A server that accepts writes.
+    /// A server whose sessions accept writes (`transaction_read_only` off).
     ReadWrite,
+    /// A server whose sessions are read-only.
+    ReadOnly,
+    /// A server not in recovery (`pg_is_in_recovery()` false).
+    Primary,
+    /// A server in recovery (a hot standby).
+    Standby,
+    /// A standby if any host is one, else any server.
+    PreferStandby,
+}
+
+impl TargetSessionAttrs {
+    /// Parses a `target_session_attrs` value.
+    pub fn parse(s: &str) -> Result<TargetSessionAttrs> {
+        Ok(match s {
+            "any" => TargetSessionAttrs::Any,
+            "read-write" => TargetSessionAttrs::ReadWrite,
+            "read-only" => TargetSessionAttrs::ReadOnly,
+            "primary" => TargetSessionAttrs::Primary,
+            "standby" => TargetSessionAttrs::Standby,
+            "prefer-standby" => TargetSessionAttrs::PreferStandby,
+            other => {
+                return Err(invalid_setting(
+                    format!("invalid target_session_attrs value: \"{other}\""),
+                    "Use one of any, read-write, read-only, primary, standby, prefer-standby (PGTARGETSESSIONATTRS)",
+                ))
+            }
+        })
+    }
+
+    /// The libpq name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetSessionAttrs::Any => "any",
+            TargetSessionAttrs::ReadWrite => "read-write",
+            TargetSessionAttrs::ReadOnly => "read-only",
+            TargetSessionAttrs::Primary => "primary",
+            TargetSessionAttrs::Standby => "standby",
+            TargetSessionAttrs::PreferStandby => "prefer-standby",
+        }
+    }
 }
 
 /// One host to try: a TCP host (name or IP, with an optional `hostaddr`) or a
@@ -129,6 +125,13 @@ impl Host {
     }
 }
 
+/// A bad setting: exit 78 with what is wrong and what to do.
+pub(crate) fn invalid_setting(why: impl Into<String>, suggestion: &str) -> Error {
+    Error::config("Invalid connection settings")
+        .cause(why.into())
+        .suggest(suggestion)
+}
+
 /// Fully resolved connection settings. The password is private: no method
 /// returns a printable string that contains it.
 #[derive(Clone)]
@@ -142,11 +145,12 @@ pub struct Settings {
     pub dbname: String,
     /// The TLS mode.
     pub sslmode: SslMode,
-    /// Root certificate file, or `system`.
+    /// Root certificate file, or `system`; `None` means libpq's default
+    /// `~/.postgresql/root.crt` (used when it exists).
     pub sslrootcert: Option<String>,
-    /// Client certificate file.
+    /// Client certificate file (`None`: `~/.postgresql/postgresql.crt` when it exists).
     pub sslcert: Option<String>,
-    /// Client key file.
+    /// Client key file (`None`: `~/.postgresql/postgresql.key`).
     pub sslkey: Option<String>,
     /// Per-attempt connect timeout.
     pub connect_timeout: Option<Duration>,
@@ -158,12 +162,127 @@ pub struct Settings {
     pub target_session_attrs: TargetSessionAttrs,
     /// The password file consulted when no password is given.
     pub passfile: Option<PathBuf>,
+    /// The home directory (`~/.postgresql/` certificates).
+    pub(crate) home: Option<PathBuf>,
+    /// Hosts that came from libpq's default (they match `localhost` in
+    /// `.pgpass`, whichever directory or name pgkit picked).
+    pub(crate) default_hosts: Vec<Host>,
+    /// `channel_binding`.
+    pub(crate) channel_binding: postgres::config::ChannelBinding,
+    /// Socket and TLS knobs libpq accepts that the resolver applies too.
+    pub(crate) knobs: Knobs,
+}
+
+/// libpq's TCP keepalive, `tcp_user_timeout`, TLS protocol bounds and SNI.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Knobs {
+    /// `keepalives` (default on).
+    pub keepalives: Option<bool>,
+    /// `keepalives_idle`, seconds.
+    pub keepalives_idle: Option<Duration>,
+    /// `keepalives_interval`, seconds.
+    pub keepalives_interval: Option<Duration>,
+    /// `keepalives_count`.
+    pub keepalives_count: Option<u32>,
+    /// `tcp_user_timeout`, milliseconds.
+    pub tcp_user_timeout: Option<Duration>,
+    /// `ssl_min_protocol_version` (default TLSv1.2).
+    pub ssl_min: Option<openssl::ssl::SslVersion>,
+    /// `ssl_max_protocol_version`.
+    pub ssl_max: Option<openssl::ssl::SslVersion>,
+    /// `sslsni` (default on).
+    pub sslsni: bool,
+}
+
+/// libpq's TLS protocol names.
+fn tls_version(key: &str, v: &str) -> Result<Option<openssl::ssl::SslVersion>> {
+    use openssl::ssl::SslVersion;
+    Ok(Some(match v {
+        "TLSv1" => SslVersion::TLS1,
+        "TLSv1.1" => SslVersion::TLS1_1,
+        "TLSv1.2" => SslVersion::TLS1_2,
+        "TLSv1.3" => SslVersion::TLS1_3,
+        _ => {
+            return Err(invalid_setting(
+                format!("invalid {key} value: \"{v}\""),
+                "Use TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3",
+            ))
+        }
+    }))
 }
 
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.redacted())
     }
+}
+
+/// Environment variables and the libpq keywords they set (libpq 15's list).
+pub(crate) const ENV_KEYS: &[(&str, &str)] = &[
+    ("PGSERVICE", "service"),
+    ("PGUSER", "user"),
+    ("PGPASSWORD", "password"),
+    ("PGPASSFILE", "passfile"),
+    ("PGCHANNELBINDING", "channel_binding"),
+    ("PGCONNECT_TIMEOUT", "connect_timeout"),
+    ("PGDATABASE", "dbname"),
+    ("PGHOST", "host"),
+    ("PGHOSTADDR", "hostaddr"),
+    ("PGPORT", "port"),
+    ("PGCLIENTENCODING", "client_encoding"),
+    ("PGOPTIONS", "options"),
+    ("PGAPPNAME", "application_name"),
+    ("PGSSLMODE", "sslmode"),
+    ("PGSSLCOMPRESSION", "sslcompression"),
+    ("PGSSLCERT", "sslcert"),
+    ("PGSSLKEY", "sslkey"),
+    ("PGSSLROOTCERT", "sslrootcert"),
+    ("PGSSLCRL", "sslcrl"),
+    ("PGSSLCRLDIR", "sslcrldir"),
+    ("PGSSLSNI", "sslsni"),
+    ("PGREQUIREPEER", "requirepeer"),
+    ("PGSSLMINPROTOCOLVERSION", "ssl_min_protocol_version"),
+    ("PGSSLMAXPROTOCOLVERSION", "ssl_max_protocol_version"),
+    ("PGGSSENCMODE", "gssencmode"),
+    ("PGKRBSRVNAME", "krbsrvname"),
+    ("PGGSSLIB", "gsslib"),
+    ("PGTARGETSESSIONATTRS", "target_session_attrs"),
+];
+
+/// libpq's `parse_int_param`: optional surrounding whitespace, a decimal
+/// integer that fits an `int`.
+fn parse_int(value: &str, keyword: &str) -> Result<i64> {
+    let t = value.trim_matches(|c: char| c.is_ascii_whitespace());
+    t.parse::<i64>()
+        .ok()
+        .filter(|n| i32::try_from(*n).is_ok())
+        .ok_or_else(|| {
+            invalid_setting(
+                format!("invalid integer value \"{value}\" for connection option \"{keyword}\""),
+                match keyword {
+                    "port" => "Set the port (PGPORT, --port, the DSN) to a number from 1 to 65535",
+                    _ => "PGCONNECT_TIMEOUT / connect_timeout is a whole number of seconds",
+                },
+            )
+        })
+}
+
+/// Splits a libpq comma-separated list (no escaping, no trimming).
+fn split_list(s: &str) -> Vec<&str> {
+    s.split(',').collect()
+}
+
+/// libpq's default host: the Debian socket directory. pgkit also accepts
+/// `/tmp` (other builds' default) when only it has the server's socket, and
+/// falls back to `localhost` when neither directory has one.
+fn default_host(port: u16) -> String {
+    let sock = format!(".s.PGSQL.{port}");
+    for dir in [super::pgpass::DEFAULT_SOCKET_DIR, "/tmp"] {
+        if std::path::Path::new(dir).join(&sock).exists() {
+            return dir.to_string();
+        }
+    }
+    "localhost".to_string()
 }
 
 impl Settings {
@@ -173,21 +292,17 @@ impl Settings {
         Settings::resolve_with(args, tool, &Env::process())
     }
 
-    /// Resolves settings from the flags and a given environment.
+    /// Resolves settings from the flags and a given environment: flags, then
+    /// the DSN (`--dsn`, else `DATABASE_URL`), then the service file, then the
+    /// `PG*` variables, then libpq's defaults.
     pub fn resolve_with(args: &ConnArgs, tool: &str, env: &Env) -> Result<Settings> {
         let mut kv: HashMap<String, String> = HashMap::new();
-        // Lowest precedence first; each layer overwrites what it sets.
-        for (var, key) in ENV_KEYS {
-            if let Some(v) = env.get(var) {
-                kv.insert(key.to_string(), v.to_string());
-            }
-        }
         let dsn = args
             .dsn
             .clone()
             .or_else(|| env.get("DATABASE_URL").map(String::from));
         if let Some(dsn) = dsn {
-            for (k, v) in parse_dsn(&dsn)? {
+            for (k, v) in super::dsn::parse(&dsn)? {
                 kv.insert(k, v);
             }
         }
@@ -205,67 +320,234 @@ impl Settings {
         Settings::from_keywords(&kv, tool, env)
     }
 
-    /// Builds settings from libpq keywords, filling libpq's defaults.
+    /// Builds settings from explicit libpq keywords (as a connection string
+    /// sets them), filling what they leave unset from the service file, then
+    /// the `PG*` variables of `env`, then libpq's defaults.
     pub fn from_keywords(kv: &HashMap<String, String>, tool: &str, env: &Env) -> Result<Settings> {
-        let get = |k: &str| kv.get(k).map(String::as_str).filter(|v| !v.is_empty());
-        let port: u16 = match get("port") {
-            None => 5432,
-            Some(p) => p.parse().map_err(|_| {
-                Error::config("Invalid connection settings")
-                    .cause(format!("invalid port number: {p:?}"))
-                    .suggest("Set PGPORT or the DSN's port to a number from 1 to 65535")
-            })?,
+        for k in kv.keys() {
+            if !super::dsn::KEYWORDS.contains(&k.as_str()) {
+                return Err(super::dsn::invalid(format!(
+                    "invalid connection option \"{k}\""
+                )));
+            }
+        }
+        let mut opts = kv.clone();
+        // The service file fills what the connection string left unset.
+        let service = opts
+            .get("service")
+            .cloned()
+            .or_else(|| env.vars.get("PGSERVICE").cloned());
+        if let Some(name) = service {
+            for (k, v) in super::service::lookup(&name, env)? {
+                opts.entry(k).or_insert(v);
+            }
+        }
+        // Then the environment (an empty variable counts as set, as in libpq).
+        for (var, key) in ENV_KEYS {
+            if !opts.contains_key(*key) {
+                if let Some(v) = env.vars.get(*var) {
+                    opts.insert(key.to_string(), v.clone());
+                }
+            }
+        }
+        if !opts.contains_key("sslmode")
+            && env
+                .vars
+                .get("PGREQUIRESSL")
+                .is_some_and(|v| v.starts_with('1'))
+        {
+            opts.insert("sslmode".into(), "require".into());
+        }
+        Settings::from_options(&opts, tool, env)
+    }
+
+    /// libpq's `connectOptions2`: validates and fills defaults.
+    fn from_options(opts: &HashMap<String, String>, tool: &str, env: &Env) -> Result<Settings> {
+        let raw = |k: &str| opts.get(k).map(String::as_str);
+        let get = |k: &str| raw(k).filter(|v| !v.is_empty());
+
+        // Hosts: one slot per hostaddr element, else per host element, else one.
+        let hostaddrs: Option<Vec<&str>> = get("hostaddr").map(split_list);
+        let host_names: Option<Vec<&str>> = get("host").map(split_list);
+        let n = match (&hostaddrs, &host_names) {
+            (Some(a), _) => a.len(),
+            (None, Some(h)) => h.len(),
+            (None, None) => 1,
         };
-        let hosts = match get("host") {
-            Some(h) => h
-                .split(',')
-                .map(|h| Host {
-                    host: h.to_string(),
-                    hostaddr: None,
-                    port,
-                })
-                .collect(),
-            None => vec![Host {
-                host: default_host(),
-                hostaddr: None,
+        if let (Some(h), Some(_)) = (&host_names, &hostaddrs) {
+            if h.len() != n {
+                return Err(invalid_setting(
+                    format!(
+                        "could not match {} host names to {n} hostaddr values",
+                        h.len()
+                    ),
+                    "Give as many host names as hostaddr values (or leave host unset)",
+                ));
+            }
+        }
+        let ports: Vec<u16> = match get("port") {
+            None => vec![5432; n],
+            Some(p) => {
+                let items = split_list(p);
+                if items.len() != 1 && items.len() != n {
+                    return Err(invalid_setting(
+                        format!("could not match {} port numbers to {n} hosts", items.len()),
+                        "Give one port for all hosts, or one port per host",
+                    ));
+                }
+                let mut v = Vec::with_capacity(items.len());
+                for item in &items {
+                    if item.is_empty() {
+                        v.push(5432);
+                        continue;
+                    }
+                    let num = parse_int(item, "port")?;
+                    let port = u16::try_from(num).ok().filter(|p| *p >= 1).ok_or_else(|| {
+                        invalid_setting(
+                            format!("invalid port number: \"{item}\""),
+                            "Set the port (PGPORT, --port, the DSN) to a number from 1 to 65535",
+                        )
+                    })?;
+                    v.push(port);
+                }
+                if v.len() == 1 {
+                    vec![v[0]; n]
+                } else {
+                    v
+                }
+            }
+        };
+        let mut default_hosts = Vec::new();
+        let mut hosts = Vec::with_capacity(n);
+        for (i, port) in ports.iter().copied().enumerate().take(n) {
+            let addr = hostaddrs
+                .as_ref()
+                .and_then(|a| a.get(i))
+                .copied()
+                .filter(|a| !a.is_empty());
+            let name = host_names
+                .as_ref()
+                .and_then(|h| h.get(i))
+                .copied()
+                .filter(|h| !h.is_empty());
+            if let Some(a) = addr {
+                if a.parse::<std::net::IpAddr>().is_err() {
+                    return Err(invalid_setting(
+                        format!("could not parse network address \"{a}\""),
+                        "hostaddr takes numeric IP addresses only; put host names in host",
+                    ));
+                }
+            }
+            let host = match (name, addr) {
+                (Some(h), _) => h.to_string(),
+                (None, Some(_)) => String::new(),
+                (None, None) => {
+                    default_hosts.push(Host {
+                        host: default_host(port),
+                        hostaddr: None,
+                        port,
+                    });
+                    default_host(port)
+                }
+            };
+            hosts.push(Host {
+                host,
+                hostaddr: addr.map(String::from),
                 port,
-            }],
-        };
-        let user = get("user")
+            });
+        }
+        let user = get("user").map(String::from).unwrap_or_else(|| {
+            if env.os_user.is_empty() {
+                os_user_name()
+            } else {
+                env.os_user.clone()
+            }
+        });
+        let dbname = get("dbname")
             .map(String::from)
-            .unwrap_or_else(|| env.os_user.clone());
+            .unwrap_or_else(|| user.clone());
         let password = get("password").map(String::from);
         if let Some(p) = &password {
             redact::register(p);
         }
-        let connect_timeout = match get("connect_timeout") {
+        let sslrootcert = get("sslrootcert").map(String::from);
+        let sslmode = match raw("sslmode") {
+            Some(m) => SslMode::parse(m)?,
+            // libpq 16: sslrootcert=system defaults to verify-full.
+            None if sslrootcert.as_deref() == Some("system") => SslMode::VerifyFull,
+            None => SslMode::Prefer,
+        };
+        if sslrootcert.as_deref() == Some("system") && sslmode != SslMode::VerifyFull {
+            return Err(invalid_setting(
+                format!(
+                    "weak sslmode \"{}\" may not be used with sslrootcert=system (use \"verify-full\")",
+                    sslmode.as_str()
+                ),
+                "Use sslmode=verify-full with sslrootcert=system",
+            ));
+        }
+        let connect_timeout = match raw("connect_timeout") {
             None => None,
             Some(t) => {
-                let secs: i64 = t.parse().map_err(|_| {
-                    Error::config("Invalid connection settings")
-                        .cause(format!("invalid connect_timeout: {t:?}"))
-                        .suggest("PGCONNECT_TIMEOUT is a whole number of seconds")
-                })?;
-                // libpq: zero or negative means wait forever; 1 is raised to 2.
+                let secs = parse_int(t, "connect_timeout")?;
+                // libpq: zero or negative waits forever; 1 is raised to 2.
                 (secs > 0).then(|| Duration::from_secs(secs.max(2) as u64))
             }
         };
-        let target_session_attrs = match get("target_session_attrs") {
-            None | Some("any") => TargetSessionAttrs::Any,
-            Some("read-write") | Some("primary") => TargetSessionAttrs::ReadWrite,
+        let target_session_attrs = match raw("target_session_attrs") {
+            None => TargetSessionAttrs::Any,
+            Some(t) => TargetSessionAttrs::parse(t)?,
+        };
+        let channel_binding = match raw("channel_binding") {
+            None | Some("prefer") => postgres::config::ChannelBinding::Prefer,
+            Some("disable") => postgres::config::ChannelBinding::Disable,
+            Some("require") => postgres::config::ChannelBinding::Require,
             Some(other) => {
-                return Err(Error::config("Invalid connection settings")
-                    .cause(format!("invalid target_session_attrs value: {other:?}")))
+                return Err(invalid_setting(
+                    format!("invalid channel_binding value: \"{other}\""),
+                    "Use one of disable, prefer, require",
+                ))
             }
         };
+        if let Some(g) = raw("gssencmode") {
+            if !matches!(g, "disable" | "prefer" | "require") {
+                return Err(invalid_setting(
+                    format!("invalid gssencmode value: \"{g}\""),
+                    "Use one of disable, prefer, require",
+                ));
+            }
+        }
+        let int = |k: &str| -> Result<Option<i64>> { get(k).map(|v| parse_int(v, k)).transpose() };
+        let secs = |n: i64| Duration::from_secs(n.max(0) as u64);
+        let ssl_min = match get("ssl_min_protocol_version") {
+            None => Some(openssl::ssl::SslVersion::TLS1_2),
+            Some(v) => tls_version("ssl_min_protocol_version", v)?,
+        };
+        let ssl_max = match get("ssl_max_protocol_version") {
+            None => None,
+            Some(v) => tls_version("ssl_max_protocol_version", v)?,
+        };
+        let knobs = Knobs {
+            keepalives: int("keepalives")?.map(|n| n != 0),
+            keepalives_idle: int("keepalives_idle")?.map(secs),
+            keepalives_interval: int("keepalives_interval")?.map(secs),
+            keepalives_count: int("keepalives_count")?.map(|n| n.max(0) as u32),
+            tcp_user_timeout: int("tcp_user_timeout")?
+                .filter(|n| *n > 0)
+                .map(|n| Duration::from_millis(n as u64)),
+            ssl_min,
+            ssl_max,
+            sslsni: get("sslsni") != Some("0"),
+        };
+        let home = env.home.clone();
         Ok(Settings {
-            dbname: get("dbname")
-                .map(String::from)
-                .unwrap_or_else(|| user.clone()),
+            knobs,
+            hosts,
             user,
             password,
-            sslmode: SslMode::parse(get("sslmode").unwrap_or("prefer"))?,
-            sslrootcert: get("sslrootcert").map(String::from),
+            dbname,
+            sslmode,
+            sslrootcert,
             sslcert: get("sslcert").map(String::from),
             sslkey: get("sslkey").map(String::from),
             connect_timeout,
@@ -274,8 +556,10 @@ impl Settings {
             target_session_attrs,
             passfile: get("passfile")
                 .map(PathBuf::from)
-                .or_else(|| env.home.as_ref().map(|h| h.join(".pgpass"))),
-            hosts,
+                .or_else(|| home.as_ref().map(|h| h.join(".pgpass"))),
+            home,
+            default_hosts,
+            channel_binding,
         })
     }
 
@@ -289,7 +573,7 @@ impl Settings {
         if let Some(p) = &password {
             redact::register(p);
         }
-        self.password = password;
+        self.password = password.filter(|p| !p.is_empty());
     }
 
     /// The same settings for another database.
@@ -299,305 +583,408 @@ impl Settings {
         s
     }
 
-    /// A display URL with the password replaced by `[REDACTED]`.
-    pub fn redacted(&self) -> String {
-        let hosts: Vec<String> = self
-            .hosts
-            .iter()
-            .map(|h| {
-                if h.is_socket() {
-                    redact::percent_encode(&h.host)
-                } else if h.host.contains(':') {
-                    format!("[{}]:{}", h.host, h.port)
-                } else {
-                    format!("{}:{}", h.host, h.port)
-                }
-            })
-            .collect();
-        let auth = match &self.password {
-            Some(_) => format!(
-                "{}:{}@",
-                redact::percent_encode(&self.user),
-                redact::REDACTED
-            ),
-            None => format!("{}@", redact::percent_encode(&self.user)),
-        };
-        let mut url = format!(
-            "postgresql://{auth}{}/{}",
-            if self.hosts.iter().all(Host::is_socket) {
-                String::new()
-            } else {
-                hosts.join(",")
-            },
-            redact::percent_encode(&self.dbname)
-        );
-        if self.hosts.iter().all(Host::is_socket) {
-            url.push_str(&format!(
-                "?host={}&port={}",
-                hosts.join(","),
-                self.hosts.first().map(|h| h.port).unwrap_or(5432)
-            ));
-        }
-        url
-    }
-
-    /// libpq environment variables equivalent to these settings, for child
-    /// processes (pg_dump, psql): the password travels here, never on argv.
-    pub fn libpq_env(&self) -> Vec<(String, String)> {
-        let mut v = vec![
-            (
-                "PGHOST".to_string(),
-                self.hosts
-                    .iter()
-                    .map(|h| h.host.clone())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
-            (
-                "PGPORT".to_string(),
-                self.hosts
-                    .iter()
-                    .map(|h| h.port.to_string())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
-            ("PGUSER".to_string(), self.user.clone()),
-            ("PGDATABASE".to_string(), self.dbname.clone()),
-            ("PGSSLMODE".to_string(), self.sslmode.as_str().to_string()),
-        ];
+    /// The password for one host: the given one, else `.pgpass`'s (libpq
+    /// matches `.pgpass` per host, port, database and user).
+    pub(crate) fn password_for(&self, host: &Host) -> (Option<String>, bool) {
         if let Some(p) = &self.password {
-            v.push(("PGPASSWORD".into(), p.clone()));
+            return (Some(p.clone()), false);
         }
-        for (k, val) in [
-            ("PGSSLROOTCERT", &self.sslrootcert),
-            ("PGSSLCERT", &self.sslcert),
-            ("PGSSLKEY", &self.sslkey),
-            ("PGAPPNAME", &self.application_name),
-            ("PGOPTIONS", &self.options),
+        let Some(file) = &self.passfile else {
+            return (None, false);
+        };
+        let name = if self.default_hosts.contains(host) {
+            "localhost"
+        } else if host.host.is_empty() {
+            host.hostaddr.as_deref().unwrap_or("")
+        } else {
+            &host.host
+        };
+        let found =
+            super::pgpass::lookup(file, name, &host.port.to_string(), &self.dbname, &self.user);
+        if let Some(p) = &found {
+            redact::register(p);
+        }
+        let from_file = found.is_some();
+        (found, from_file)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::exit::Exit;
+
+    fn env(vars: &[(&str, &str)]) -> Env {
+        Env {
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            home: None,
+            os_user: "osuser".into(),
+        }
+    }
+
+    fn resolve(args: &ConnArgs, vars: &[(&str, &str)]) -> Settings {
+        Settings::resolve_with(args, "pg-test", &env(vars)).unwrap()
+    }
+
+    fn resolve_err(args: &ConnArgs, vars: &[(&str, &str)]) -> Error {
+        Settings::resolve_with(args, "pg-test", &env(vars)).unwrap_err()
+    }
+
+    fn dsn(d: &str) -> ConnArgs {
+        ConnArgs {
+            dsn: Some(d.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn defaults_are_libpqs() {
+        let s = resolve(&ConnArgs::default(), &[]);
+        assert_eq!(s.user, "osuser");
+        assert_eq!(s.dbname, "osuser");
+        assert_eq!(s.hosts.len(), 1);
+        assert_eq!(s.hosts[0].port, 5432);
+        assert_eq!(s.default_hosts, s.hosts);
+        assert_eq!(s.sslmode, SslMode::Prefer);
+        assert_eq!(s.target_session_attrs, TargetSessionAttrs::Any);
+        assert_eq!(s.application_name.as_deref(), Some("pg-test"));
+        assert_eq!(s.connect_timeout, None);
+        assert!(!s.has_password());
+    }
+
+    #[test]
+    fn precedence_flag_dsn_service_env_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let svc = dir.path().join("svc.conf");
+        std::fs::write(
+            &svc,
+            "[s]\nhost=svc-host\nport=7000\nuser=svc-user\ndbname=svc-db\napplication_name=svc-app\n",
+        )
+        .unwrap();
+        let svcfile = svc.display().to_string();
+        let vars = [
+            ("PGSERVICEFILE", svcfile.as_str()),
+            ("PGHOST", "env-host"),
+            ("PGPORT", "6000"),
+            ("PGUSER", "env-user"),
+            ("PGDATABASE", "env-db"),
+            ("PGOPTIONS", "-c work_mem=1MB"),
+            ("PGSSLMODE", "require"),
+        ];
+        // Env over defaults.
+        let s = resolve(&ConnArgs::default(), &vars);
+        assert_eq!(
+            (s.hosts[0].host.as_str(), s.hosts[0].port, s.user.as_str()),
+            ("env-host", 6000, "env-user")
+        );
+        assert_eq!(s.dbname, "env-db");
+        assert_eq!(s.options.as_deref(), Some("-c work_mem=1MB"));
+        // Service (PGSERVICE) over env.
+        let mut with_svc = vars.to_vec();
+        with_svc.push(("PGSERVICE", "s"));
+        let s = resolve(&ConnArgs::default(), &with_svc);
+        assert_eq!(s.hosts[0].host, "svc-host");
+        assert_eq!(s.hosts[0].port, 7000);
+        assert_eq!(s.dbname, "svc-db");
+        assert_eq!(s.application_name.as_deref(), Some("svc-app"));
+        assert_eq!(
+            s.sslmode,
+            SslMode::Require,
+            "env fills what the service leaves"
+        );
+        // DSN over service (named in the DSN) over env.
+        let s = resolve(&dsn("service=s dbname=dsn-db"), &vars);
+        assert_eq!(s.dbname, "dsn-db");
+        assert_eq!(s.user, "svc-user");
+        // DATABASE_URL is the DSN when --dsn is absent; --dsn wins over it.
+        let mut with_url = vars.to_vec();
+        with_url.push(("DATABASE_URL", "postgresql://url-user@url-host:5000/url-db"));
+        let s = resolve(&ConnArgs::default(), &with_url);
+        assert_eq!((s.user.as_str(), s.dbname.as_str()), ("url-user", "url-db"));
+        assert_eq!(
+            (s.hosts[0].host.as_str(), s.hosts[0].port),
+            ("url-host", 5000)
+        );
+        let s = resolve(&dsn("postgresql://x@dsn-host/"), &with_url);
+        assert_eq!(s.hosts[0].host, "dsn-host");
+        assert_eq!(
+            s.dbname, "env-db",
+            "an empty URL path leaves PGDATABASE in force"
+        );
+        // Flags over everything.
+        let args = ConnArgs {
+            dsn: Some("postgresql://x@dsn-host:1/dsn-db?sslmode=disable".into()),
+            host: Some("flag-host".into()),
+            port: Some("2".into()),
+            user: Some("flag-user".into()),
+            dbname: Some("flag-db".into()),
+            sslmode: Some("verify-ca".into()),
+        };
+        let s = resolve(&args, &with_url);
+        assert_eq!(
+            (
+                s.hosts[0].host.as_str(),
+                s.hosts[0].port,
+                s.user.as_str(),
+                s.dbname.as_str(),
+                s.sslmode
+            ),
+            ("flag-host", 2, "flag-user", "flag-db", SslMode::VerifyCa)
+        );
+    }
+
+    #[test]
+    fn empty_values_behave_as_in_libpq() {
+        // An empty DSN value is "set": the environment does not fill it.
+        let s = resolve(&dsn("host='' dbname=d"), &[("PGHOST", "env-host")]);
+        assert_eq!(s.default_hosts, s.hosts);
+        // Empty environment variables: defaults for host/port/user...
+        let s = resolve(
+            &ConnArgs::default(),
+            &[("PGHOST", ""), ("PGPORT", ""), ("PGUSER", "")],
+        );
+        assert_eq!(s.hosts[0].port, 5432);
+        assert_eq!(s.user, "osuser");
+        // ...but an empty PGSSLMODE is invalid, as libpq says.
+        let e = resolve_err(&ConnArgs::default(), &[("PGSSLMODE", "")]);
+        assert_eq!(e.code, Exit::Config);
+        assert!(e.error.unwrap().contains("invalid sslmode value: \"\""));
+        // An empty DATABASE_URL is no DSN.
+        let s = resolve(&ConnArgs::default(), &[("DATABASE_URL", "")]);
+        assert_eq!(s.user, "osuser");
+    }
+
+    #[test]
+    fn host_and_port_lists() {
+        let s = resolve(&dsn("postgresql://a:1,[::1]:2,c/db"), &[]);
+        let hp: Vec<(&str, u16)> = s.hosts.iter().map(|h| (h.host.as_str(), h.port)).collect();
+        assert_eq!(hp, vec![("a", 1), ("::1", 2), ("c", 5432)]);
+        let s = resolve(&dsn("host=a,b,/tmp port=7"), &[]);
+        assert!(s.hosts.iter().all(|h| h.port == 7));
+        assert!(s.hosts[2].is_socket());
+        let s = resolve(&dsn("host=a,b hostaddr=127.0.0.1,::1"), &[]);
+        assert_eq!(s.hosts[1].hostaddr.as_deref(), Some("::1"));
+        let s = resolve(&dsn("hostaddr=127.0.0.1"), &[]);
+        assert_eq!(s.hosts[0].host, "");
+        assert!(s.default_hosts.is_empty());
+        for (d, why) in [
+            (
+                "host=a,b port=1,2,3",
+                "could not match 3 port numbers to 2 hosts",
+            ),
+            (
+                "host=a,b hostaddr=127.0.0.1",
+                "could not match 2 host names to 1 hostaddr values",
+            ),
+            (
+                "postgresql://h:5432,h2:5433,h3/db?port=1,2",
+                "could not match 2 port numbers to 3 hosts",
+            ),
+            (
+                "port=abc",
+                "invalid integer value \"abc\" for connection option \"port\"",
+            ),
+            ("port=70000", "invalid port number: \"70000\""),
+            ("port=0", "invalid port number: \"0\""),
+            (
+                "hostaddr=not-an-ip",
+                "could not parse network address \"not-an-ip\"",
+            ),
+            (
+                "connect_timeout=x",
+                "invalid integer value \"x\" for connection option \"connect_timeout\"",
+            ),
+            ("sslmode=bogus", "invalid sslmode value: \"bogus\""),
+            (
+                "target_session_attrs=foo",
+                "invalid target_session_attrs value: \"foo\"",
+            ),
+            (
+                "sslrootcert=system sslmode=require",
+                "weak sslmode \"require\"",
+            ),
+            ("tty=x", "invalid connection option \"tty\""),
+            (
+                "ssl_min_protocol_version=SSLv3",
+                "invalid ssl_min_protocol_version value",
+            ),
+            (
+                "keepalives_idle=soon",
+                "invalid integer value \"soon\" for connection option \"keepalives_idle\"",
+            ),
+            ("channel_binding=maybe", "invalid channel_binding value"),
+            (
+                "postgresql://h/db?foo=1",
+                "invalid URI query parameter: \"foo\"",
+            ),
+            (
+                "postgresql://u:p%zz@h/db",
+                "invalid percent-encoded token in the password",
+            ),
         ] {
-            if let Some(x) = val {
-                v.push((k.to_string(), x.clone()));
-            }
+            let e = resolve_err(&dsn(d), &[]);
+            assert_eq!(e.code, Exit::Config, "{d}");
+            assert!(
+                e.error.as_deref().unwrap().contains(why),
+                "{d}: {:?}",
+                e.error
+            );
+            assert!(e.suggestion.is_some(), "{d}");
         }
-        if let Some(t) = self.connect_timeout {
-            v.push(("PGCONNECT_TIMEOUT".into(), t.as_secs().to_string()));
-        }
-        if let Some(p) = &self.passfile {
-            v.push(("PGPASSFILE".into(), p.display().to_string()));
-        }
-        v
+        // Flags are checked the same way.
+        let e = resolve_err(
+            &ConnArgs {
+                port: Some("54x".into()),
+                ..Default::default()
+            },
+            &[],
+        );
+        assert_eq!(e.code, Exit::Config);
+        let e = resolve_err(
+            &ConnArgs::default(),
+            &[("PGSERVICE", "nowhere"), ("PGSYSCONFDIR", "/nonexistent")],
+        );
+        assert_eq!(e.code, Exit::Config);
+        assert!(e
+            .error
+            .unwrap()
+            .contains("definition of service \"nowhere\" not found"));
     }
-}
 
-/// Environment variables and the libpq keywords they set.
-const ENV_KEYS: &[(&str, &str)] = &[
-    ("PGHOST", "host"),
-    ("PGHOSTADDR", "hostaddr"),
-    ("PGPORT", "port"),
-    ("PGUSER", "user"),
-    ("PGPASSWORD", "password"),
-    ("PGPASSFILE", "passfile"),
-    ("PGDATABASE", "dbname"),
-    ("PGSSLMODE", "sslmode"),
-    ("PGSSLROOTCERT", "sslrootcert"),
-    ("PGSSLCERT", "sslcert"),
-    ("PGSSLKEY", "sslkey"),
-    ("PGCONNECT_TIMEOUT", "connect_timeout"),
-    ("PGAPPNAME", "application_name"),
-    ("PGOPTIONS", "options"),
-    ("PGTARGETSESSIONATTRS", "target_session_attrs"),
-];
+    #[test]
+    fn connect_timeout_and_session_attrs() {
+        let t = |v: &str| resolve(&dsn(&format!("connect_timeout={v}")), &[]).connect_timeout;
+        assert_eq!(t("10"), Some(Duration::from_secs(10)));
+        assert_eq!(t("1"), Some(Duration::from_secs(2)), "libpq raises 1 to 2");
+        assert_eq!(t("0"), None);
+        assert_eq!(t("-5"), None);
+        assert_eq!(t("' 7 '"), Some(Duration::from_secs(7)));
+        for (v, want) in [
+            ("any", TargetSessionAttrs::Any),
+            ("read-write", TargetSessionAttrs::ReadWrite),
+            ("read-only", TargetSessionAttrs::ReadOnly),
+            ("primary", TargetSessionAttrs::Primary),
+            ("standby", TargetSessionAttrs::Standby),
+            ("prefer-standby", TargetSessionAttrs::PreferStandby),
+        ] {
+            let s = resolve(&ConnArgs::default(), &[("PGTARGETSESSIONATTRS", v)]);
+            assert_eq!(s.target_session_attrs, want);
+        }
+        let s = resolve(&dsn("sslrootcert=system"), &[]);
+        assert_eq!(
+            s.sslmode,
+            SslMode::VerifyFull,
+            "libpq 16's default with system roots"
+        );
+        let s = resolve(&ConnArgs::default(), &[("PGREQUIRESSL", "1")]);
+        assert_eq!(s.sslmode, SslMode::Require);
+        let s = resolve(&ConnArgs::default(), &[("PGAPPNAME", "mine")]);
+        assert_eq!(s.application_name.as_deref(), Some("mine"));
+    }
 
-/// libpq's default host: the first socket directory that exists, else localhost.
-fn default_host() -> String {
-    for dir in ["/var/run/postgresql", "/tmp"] {
-        if std::path::Path::new(dir).is_dir() {
-            return dir.to_string();
-        }
+    #[test]
+    fn passwords_never_print() {
+        let secret = "Sup3r:s@cr/t%";
+        let url = format!(
+            "postgresql://alice:{}@db.example.com:6543/app",
+            redact::percent_encode(secret)
+        );
+        let s = resolve(&dsn(&url), &[]);
+        assert!(s.has_password());
+        let shown = s.redacted();
+        assert_eq!(
+            shown,
+            "postgresql://alice:[REDACTED]@db.example.com:6543/app"
+        );
+        let e = env(&[("PGPASSWORD", secret), ("DATABASE_URL", &url)]);
+        let dbg = format!("{e:?}");
+        assert!(
+            !dbg.contains("Sup3r") && dbg.contains("PGPASSWORD"),
+            "{dbg}"
+        );
+        let dbg = format!("{s:?}");
+        assert!(!dbg.contains(secret) && !dbg.contains("Sup3r"), "{dbg}");
+        // Any error message that echoes the DSN is scrubbed by the logger.
+        assert!(!redact::scrub(&format!("bad {url}")).contains("Sup3r"));
+        // The password is still there for child processes, in the environment.
+        assert!(s
+            .libpq_env()
+            .iter()
+            .any(|(k, v)| k == "PGPASSWORD" && v == secret));
+        let s = resolve(
+            &dsn(&format!("password='{secret}' host=/tmp,h2 port=1,2")),
+            &[],
+        );
+        let shown = s.redacted();
+        assert_eq!(
+            shown,
+            "postgresql://osuser:[REDACTED]@/osuser?host=%2Ftmp,h2&port=1,2"
+        );
+        // The redacted form parses back to the same hosts.
+        let back = resolve(&dsn(&shown), &[]);
+        assert_eq!(back.hosts, s.hosts);
     }
-    "localhost".to_string()
-}
 
-/// Parses a `postgres://` URL or a `key=value` conninfo into libpq keywords.
-pub fn parse_dsn(dsn: &str) -> Result<Vec<(String, String)>> {
-    let bad = |why: String| {
-        Error::config("Invalid connection string")
-            .cause(why)
-            .suggest("Use postgresql://user:password@host:port/dbname or key=value pairs")
-    };
-    let t = dsn.trim();
-    if let Some(rest) = t
-        .strip_prefix("postgresql://")
-        .or_else(|| t.strip_prefix("postgres://"))
-    {
-        let mut out = Vec::new();
-        let (main, query) = match rest.split_once('?') {
-            Some((m, q)) => (m, Some(q)),
-            None => (rest, None),
-        };
-        let (authority, path) = match main.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (main, None),
-        };
-        let hostpart = match authority.rsplit_once('@') {
-            Some((userinfo, h)) => {
-                let (u, p) = match userinfo.split_once(':') {
-                    Some((u, p)) => (u, Some(p)),
-                    None => (userinfo, None),
-                };
-                if !u.is_empty() {
-                    out.push(("user".into(), percent_decode(u).map_err(bad)?));
-                }
-                if let Some(p) = p {
-                    out.push(("password".into(), percent_decode(p).map_err(bad)?));
-                }
-                h
-            }
-            None => authority,
-        };
-        if !hostpart.is_empty() {
-            let mut hosts = Vec::new();
-            let mut ports = Vec::new();
-            for h in hostpart.split(',') {
-                let (host, port) = if let Some(r) = h.strip_prefix('[') {
-                    let (ip, after) = r
-                        .split_once(']')
-                        .ok_or_else(|| bad(format!("unterminated IPv6 address in {h:?}")))?;
-                    (ip.to_string(), after.strip_prefix(':').map(String::from))
-                } else {
-                    match h.rsplit_once(':') {
-                        Some((a, p)) => (a.to_string(), Some(p.to_string())),
-                        None => (h.to_string(), None),
-                    }
-                };
-                hosts.push(percent_decode(&host).map_err(bad)?);
-                ports.push(port.unwrap_or_default());
-            }
-            if hosts.iter().any(|h| !h.is_empty()) {
-                out.push(("host".into(), hosts.join(",")));
-            }
-            if ports.iter().any(|p| !p.is_empty()) {
-                out.push(("port".into(), ports.join(",")));
-            }
-        }
-        if let Some(p) = path.filter(|p| !p.is_empty()) {
-            out.push(("dbname".into(), percent_decode(p).map_err(bad)?));
-        }
-        if let Some(q) = query {
-            for pair in q.split('&').filter(|p| !p.is_empty()) {
-                let (k, v) = pair
-                    .split_once('=')
-                    .ok_or_else(|| bad(format!("invalid URI query parameter {pair:?}")))?;
-                let k = percent_decode(k).map_err(bad)?;
-                let k = if k == "ssl" && v == "true" {
-                    out.push(("sslmode".into(), "require".into()));
-                    continue;
-                } else {
-                    k
-                };
-                out.push((k, percent_decode(v).map_err(bad)?));
-            }
-        }
-        return Ok(out);
+    #[test]
+    fn libpq_env_round_trips() {
+        let s = resolve(
+            &dsn("host=a,b hostaddr=127.0.0.1,::1 port=1,2 user=u dbname=d sslmode=verify-full target_session_attrs=primary connect_timeout=5"),
+            &[],
+        );
+        let mut e = env(&[]);
+        e.vars = s.libpq_env().into_iter().collect();
+        let back = Settings::resolve_with(&ConnArgs::default(), "pg-test", &e).unwrap();
+        assert_eq!(back.hosts, s.hosts);
+        assert_eq!(back.user, "u");
+        assert_eq!(back.dbname, "d");
+        assert_eq!(back.sslmode, SslMode::VerifyFull);
+        assert_eq!(back.target_session_attrs, TargetSessionAttrs::Primary);
+        assert_eq!(back.connect_timeout, Some(Duration::from_secs(5)));
     }
-    if t.contains("://") {
-        return Err(bad(format!(
-            "unsupported URL scheme in {:?}",
-            t.split("://").next().unwrap_or("")
-        )));
-    }
-    parse_conninfo(t).map_err(bad)
-}
 
-/// Parses libpq's `key=value` conninfo (values may be single-quoted with `\'`
-/// and `\\` escapes).
-fn parse_conninfo(s: &str) -> std::result::Result<Vec<(String, String)>, String> {
-    let mut out = Vec::new();
-    let mut chars = s.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
+    #[test]
+    fn pgpass_host_for_the_default_socket_is_localhost() {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = dir.path().join("pgpass");
+        std::fs::write(&pass, "localhost:5432:*:*:localpw\n/tmp:5432:*:*:tmppw\n").unwrap();
+        std::fs::set_permissions(&pass, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        let p = pass.display().to_string();
+        for (host, want) in [
+            ("/var/run/postgresql", "localpw"),
+            ("localhost", "localpw"),
+            ("/tmp", "tmppw"),
+        ] {
+            let s = resolve(
+                &ConnArgs::default(),
+                &[("PGHOST", host), ("PGPASSFILE", &p)],
+            );
+            let (pw, from_file) = s.password_for(&s.hosts[0]);
+            assert_eq!(pw.as_deref(), Some(want), "{host}");
+            assert!(from_file);
         }
-        if chars.peek().is_none() {
-            break;
-        }
-        let mut key = String::new();
-        while let Some(&c) = chars.peek() {
-            if c == '=' || c.is_whitespace() {
-                break;
-            }
-            key.push(c);
-            chars.next();
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        if chars.next() != Some('=') {
-            return Err(format!(
-                "missing \"=\" after {key:?} in connection info string"
-            ));
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        let mut val = String::new();
-        if chars.peek() == Some(&'\'') {
-            chars.next();
-            let mut closed = false;
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => {
-                        if let Some(n) = chars.next() {
-                            val.push(n);
-                        }
-                    }
-                    '\'' => {
-                        closed = true;
-                        break;
-                    }
-                    _ => val.push(c),
-                }
-            }
-            if !closed {
-                return Err("unterminated quoted string in connection info string".into());
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c.is_whitespace() {
-                    break;
-                }
-                chars.next();
-                if c == '\\' {
-                    if let Some(n) = chars.next() {
-                        val.push(n);
-                    }
-                } else {
-                    val.push(c);
-                }
-            }
-        }
-        out.push((key, val));
+        // libpq's default host matches localhost whichever directory it is;
+        // the other hosts of a list match their own names.
+        let s = resolve(&ConnArgs::default(), &[("PGPASSFILE", &p)]);
+        assert_eq!(s.password_for(&s.hosts[0]).0.as_deref(), Some("localpw"));
+        let s = resolve(&dsn("host=,/tmp"), &[("PGPASSFILE", &p)]);
+        assert_eq!(s.password_for(&s.hosts[0]).0.as_deref(), Some("localpw"));
+        assert_eq!(s.password_for(&s.hosts[1]).0.as_deref(), Some("tmppw"));
+        // A given password wins; .pgpass is not read.
+        let s = resolve(
+            &ConnArgs::default(),
+            &[("PGPASSFILE", &p), ("PGPASSWORD", "given")],
+        );
+        assert_eq!(s.password_for(&s.hosts[0]), (Some("given".into()), false));
+        // An empty PGPASSWORD is no password: .pgpass is read.
+        let s = resolve(
+            &ConnArgs::default(),
+            &[("PGPASSFILE", &p), ("PGPASSWORD", "")],
+        );
+        assert_eq!(s.password_for(&s.hosts[0]).0.as_deref(), Some("localpw"));
     }
-    Ok(out)
-}
-
-/// Decodes `%XX` escapes; invalid UTF-8 or a bad escape is an error.
-fn percent_decode(s: &str) -> std::result::Result<String, String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| format!("invalid percent-encoded token in {s:?}"))?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| format!("invalid UTF-8 after percent-decoding {s:?}"))
 }

@@ -1,0 +1,651 @@
+//! pg-seed: SQL and CSV seed files against the throwaway server — tracking,
+//! idempotency, --on-change, --if-empty, SKIP_SEED, --non-fatal, one
+//! transaction per run, CSV edge cases and error mapping.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn write(dir: &Path, name: &str, content: &str) {
+    std::fs::write(dir.join(name), content).unwrap();
+}
+
+fn seed(db: &str, dir: &Path) -> assert_cmd::Command {
+    let mut c = cmd("pg-seed");
+    c.env("DATABASE_URL", url(db)).arg("--dir").arg(dir);
+    c
+}
+
+fn run(c: &mut assert_cmd::Command, code: i32) -> (String, Vec<Value>) {
+    let out = c.output().unwrap();
+    let lines = json_lines(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["exitCode"], code);
+    assert!(last["durationMs"].is_u64());
+    (String::from_utf8(out.stdout).unwrap(), lines)
+}
+
+fn query_i64(db: &str, q: &str) -> i64 {
+    server()
+        .client(db)
+        .unwrap()
+        .query_one(q, &[])
+        .unwrap()
+        .get(0)
+}
+
+fn line<'a>(lines: &'a [Value], message: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["message"] == message)
+        .unwrap_or_else(|| panic!("no line {message:?} in {lines:?}"))
+}
+
+const SCHEMA: &str = "CREATE TABLE users (id int PRIMARY KEY, name text, email text);\n";
+
+#[test]
+fn rerun_skips_everything() {
+    let db = fresh_db("seed_rerun");
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "01_schema.sql", SCHEMA);
+    write(
+        d.path(),
+        "02_users.csv",
+        "id,name,email\n1,Ann,a@x\n2,Bob,b@x\n",
+    );
+    write(d.path(), "README.md", "not a seed");
+    let (_, lines) = run(&mut seed(&db, d.path()), 0);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Seeding completed");
+    assert_eq!(last["applied"], 2);
+    assert_eq!(last["rows"], 2);
+    assert_eq!(line(&lines, "Seed applied")["filename"], "01_schema.sql");
+    assert!(lines.iter().any(|l| l["message"] == "Seed applied"
+        && l["filename"] == "02_users.csv"
+        && l["rows"] == 2));
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM schema_seeds WHERE rows_loaded = 2 AND filename = '02_users.csv'"
+        ),
+        1
+    );
+    let checksum: String = server()
+        .client(&db)
+        .unwrap()
+        .query_one(
+            "SELECT checksum FROM schema_seeds WHERE filename = '01_schema.sql'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(checksum.len(), 64);
+
+    let (_, lines) = run(&mut seed(&db, d.path()), 0);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Seeds up to date");
+    assert_eq!(last["applied"], 0);
+    assert_eq!(last["skipped"], 2);
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["message"] == "Seed already applied, skipped")
+            .count(),
+        2
+    );
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM users"), 2);
+
+    // --dry-run lists, applies nothing.
+    write(
+        d.path(),
+        "03_more.sql",
+        "INSERT INTO users VALUES (3, 'Cy', NULL);",
+    );
+    let (stdout, lines) = run(seed(&db, d.path()).arg("--dry-run"), 0);
+    assert_eq!(
+        stdout,
+        "skip\t01_schema.sql\talready applied\nskip\t02_users.csv\talready applied\napply\t03_more.sql\n"
+    );
+    assert_eq!(lines.last().unwrap()["pending"], 1);
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM users"), 2);
+}
+
+#[test]
+fn custom_tracking_table_and_file_flags() {
+    let db = fresh_db("seed_files");
+    server()
+        .execute(
+            &db,
+            "CREATE SCHEMA meta; CREATE TABLE users (id int, name text)",
+        )
+        .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "users.csv", "id,name\n1,Ann\n");
+    write(d.path(), "other.sql", "INSERT INTO users VALUES (9, 'x');");
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", url(&db))
+            .args(["--wait", "--table", "meta.seeds", "--file"])
+            .arg(d.path().join("users.csv")),
+        0,
+    );
+    assert_eq!(lines.last().unwrap()["applied"], 1);
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM meta.seeds"), 1);
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM users"), 1);
+    // A missing --file is 66, a missing directory too.
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", url(&db))
+            .args(["--file", "/nonexistent/x.sql"]),
+        66,
+    );
+    assert!(lines.last().unwrap()["suggestion"].is_string());
+    run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", url(&db))
+            .env("SEEDS_DIR", d.path().join("nope")),
+        66,
+    );
+    // An invalid tracking table name is a usage error.
+    run(seed(&db, d.path()).args(["--table", "a;b"]), 64);
+}
+
+#[test]
+fn edited_file_under_each_on_change_mode() {
+    let db = fresh_db("seed_change");
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "01_schema.sql", "CREATE TABLE t (v int);");
+    write(d.path(), "02_data.sql", "INSERT INTO t VALUES (1);");
+    run(&mut seed(&db, d.path()), 0);
+    let stored = |db: &str| -> String {
+        server()
+            .client(db)
+            .unwrap()
+            .query_one(
+                "SELECT checksum FROM schema_seeds WHERE filename = '02_data.sql'",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let before = stored(&db);
+    write(d.path(), "02_data.sql", "INSERT INTO t VALUES (2);");
+
+    // fail (the default): exit 4 naming the file, nothing changes.
+    let (_, lines) = run(&mut seed(&db, d.path()), 4);
+    let last = lines.last().unwrap();
+    assert_eq!(last["level"], "error");
+    assert_eq!(last["message"], "Seed file changed since it was applied");
+    assert_eq!(last["filename"], "02_data.sql");
+    assert_eq!(last["appliedChecksum"], before.as_str());
+    assert!(last["suggestion"].as_str().unwrap().contains("--on-change"));
+    assert_eq!(stored(&db), before);
+    // The dry run says so too.
+    let (stdout, _) = run(seed(&db, d.path()).arg("--dry-run"), 4);
+    assert!(
+        stdout.contains("fail\t02_data.sql\tchanged since applied"),
+        "{stdout}"
+    );
+
+    // skip: exit 0, logged at warn, the stored checksum is NOT updated.
+    let (_, lines) = run(seed(&db, d.path()).args(["--on-change", "skip"]), 0);
+    let w = line(
+        &lines,
+        "Seed file changed since it was applied, skipped (--on-change skip)",
+    );
+    assert_eq!(w["level"], "warn");
+    assert_eq!(w["filename"], "02_data.sql");
+    assert_eq!(stored(&db), before);
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM t"), 1);
+
+    // rerun: runs the file again and records the new checksum.
+    let (_, lines) = run(seed(&db, d.path()).args(["--on-change", "rerun"]), 0);
+    assert_eq!(
+        line(&lines, "Seed re-applied (--on-change rerun)")["filename"],
+        "02_data.sql"
+    );
+    assert_ne!(stored(&db), before);
+    assert_eq!(query_i64(&db, "SELECT sum(v) FROM t"), 3);
+    // And now it is up to date under the default.
+    let (_, lines) = run(&mut seed(&db, d.path()), 0);
+    assert_eq!(lines.last().unwrap()["message"], "Seeds up to date");
+}
+
+#[test]
+fn if_empty_guard() {
+    let db = fresh_db("seed_ifempty");
+    server()
+        .execute(
+            &db,
+            "CREATE TABLE a (v int); CREATE TABLE b (v int); INSERT INTO b VALUES (1)",
+        )
+        .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "01.sql", "INSERT INTO a VALUES (1);");
+    // b has rows: everything is skipped, nothing is created.
+    let (_, lines) = run(
+        seed(&db, d.path()).args(["--if-empty", "a", "--if-empty", "b"]),
+        0,
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Seeding skipped");
+    assert_eq!(last["table"], "b");
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM a"), 0);
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM pg_class WHERE relname = 'schema_seeds'"
+        ),
+        0
+    );
+    // a is empty (and a missing table counts as empty): seeds run.
+    let (_, lines) = run(
+        seed(&db, d.path()).args(["--if-empty", "a", "--if-empty", "missing"]),
+        0,
+    );
+    assert_eq!(lines.last().unwrap()["message"], "Seeding completed");
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM a"), 1);
+}
+
+#[test]
+fn skip_seed_never_connects() {
+    let d = tempfile::tempdir().unwrap();
+    // Port 1 on localhost: nothing listens there.
+    let closed = "postgres://nobody@127.0.0.1:1/none";
+    for v in ["true", "1", "yes", "TRUE"] {
+        let (_, lines) = run(
+            cmd("pg-seed")
+                .env("DATABASE_URL", closed)
+                .env("SKIP_SEED", v)
+                .env("SEEDS_DIR", d.path().join("missing-too")),
+            0,
+        );
+        assert_eq!(lines.len(), 1);
+        assert_eq!(lines[0]["message"], "Seeding skipped");
+        assert_eq!(lines[0]["level"], "info");
+    }
+    run(cmd("pg-seed").env("DATABASE_URL", closed).arg("--skip"), 0);
+    // SKIP_SEED=false goes on, and the server is not reachable: 2.
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", closed)
+            .env("SKIP_SEED", "false")
+            .arg("--dir")
+            .arg(d.path()),
+        2,
+    );
+    assert_eq!(
+        lines.last().unwrap()["message"],
+        "Cannot connect to the database"
+    );
+    // --wait gives up after DB_TIMEOUT with 2.
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", closed)
+            .env("DB_TIMEOUT", "1s")
+            .arg("--wait")
+            .arg("--dir")
+            .arg(d.path()),
+        2,
+    );
+    assert!(lines.last().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .contains("timeout"));
+    // An invalid value is a configuration error.
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", closed)
+            .env("SKIP_SEED", "maybe"),
+        78,
+    );
+    assert_eq!(lines.last().unwrap()["message"], "Invalid SKIP_SEED value");
+}
+
+#[test]
+fn failure_in_third_of_five_files_leaves_nothing() {
+    let db = fresh_db("seed_atomic");
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "01_schema.sql",
+        "CREATE TABLE t (v int);\nCREATE TABLE users (id int, name text);",
+    );
+    write(d.path(), "02_a.sql", "INSERT INTO t VALUES (1);");
+    write(
+        d.path(),
+        "03_b.sql",
+        "INSERT INTO t VALUES (2);\n\nINSERT INTO t VALUES ('two');\n",
+    );
+    write(d.path(), "04_users.csv", "id,name\n1,Ann\n");
+    write(d.path(), "05_c.sql", "INSERT INTO t VALUES (5);");
+    let (_, lines) = run(&mut seed(&db, d.path()), 4);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Seed failed");
+    assert_eq!(last["filename"], "03_b.sql");
+    assert_eq!(last["sqlstate"], "22P02");
+    assert_eq!(last["line"], 3);
+    assert_eq!(last["column"], 23);
+    assert!(last["error"].as_str().unwrap().contains("two"));
+    let mut c = server().client(&db).unwrap();
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'users', 'schema_seeds')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0, "nothing from the run may remain");
+    // Fixed, the whole set applies.
+    write(d.path(), "03_b.sql", "INSERT INTO t VALUES (2);");
+    let (_, lines) = run(&mut seed(&db, d.path()), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 5);
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM schema_seeds"), 5);
+}
+
+#[test]
+fn sql_syntax_error_reports_line_and_column() {
+    let db = fresh_db("seed_sqlerr");
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "01.sql",
+        "\u{feff}-- a comment\nSELECT 1;\n  CRATE TABLE x (id int);\n",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 4);
+    let last = lines.last().unwrap();
+    assert_eq!(last["filename"], "01.sql");
+    assert_eq!(last["line"], 3);
+    assert_eq!(last["column"], 3);
+    assert_eq!(last["sqlstate"], "42601");
+    assert!(last["error"].as_str().unwrap().contains("CRATE"));
+    assert!(last["suggestion"].is_string());
+}
+
+#[test]
+fn runtime_error_without_position_reports_the_statement_line() {
+    let db = fresh_db("seed_sqlrt");
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "01.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, note text);\n\
+         INSERT INTO t VALUES (1, 'a;b');\n\
+         DO $$ BEGIN PERFORM 1; END $$;\n\
+         -- the duplicate:\n\
+         \x20 INSERT INTO t\n    VALUES (1, 'again');\n\
+         INSERT INTO t VALUES (3, 'never');\n",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 4);
+    let last = lines.last().unwrap();
+    assert_eq!(last["sqlstate"], "23505");
+    assert_eq!(last["filename"], "01.sql");
+    assert_eq!(last["line"], 5);
+    assert_eq!(last["column"], 3, "two spaces before INSERT");
+    assert!(last["detail"].as_str().unwrap().contains("(id)=(1)"));
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'schema_seeds')"
+        ),
+        0
+    );
+}
+
+#[test]
+fn non_fatal_failure_is_a_warning_and_exit_0() {
+    let db = fresh_db("seed_nonfatal");
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "01.sql", "INSERT INTO missing_table VALUES (1);");
+    let (_, lines) = run(seed(&db, d.path()).arg("--non-fatal"), 0);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let l = &lines[0];
+    assert_eq!(l["level"], "warn");
+    assert_eq!(l["message"], "Database seed failed (non-fatal)");
+    assert_eq!(l["filename"], "01.sql");
+    assert_eq!(l["sqlstate"], "42P01");
+    assert_eq!(l["failureExitCode"], 4);
+    assert!(l["error"].as_str().unwrap().contains("missing_table"));
+    // Unreachable is non-fatal too.
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+            .arg("--dir")
+            .arg(d.path())
+            .arg("--non-fatal"),
+        0,
+    );
+    assert_eq!(lines.last().unwrap()["failureExitCode"], 2);
+}
+
+#[test]
+fn csv_quoting_newlines_nulls_and_utf8() {
+    let db = fresh_db("seed_csv");
+    server()
+        .execute(&db, "CREATE SCHEMA app; CREATE TABLE app.notes (id int, title text, body text, note varchar(10))")
+        .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "20_app.notes.csv",
+        "id,title,body,note\n\
+         1,\"Smith, John\",\"line one\nline two\",\n\
+         2,\"\",plain,\"\"\n\
+         3,Zoë 日本語 🚀,\"say \"\"hi\"\"\",ok\n",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 0);
+    assert_eq!(line(&lines, "Seed applied")["rows"], 3);
+    let mut c = server().client(&db).unwrap();
+    let rows = c
+        .query(
+            "SELECT id, title, body, note FROM app.notes ORDER BY id",
+            &[],
+        )
+        .unwrap();
+    let get = |i: usize, j: usize| -> Option<String> { rows[i].get(j) };
+    assert_eq!(get(0, 1).as_deref(), Some("Smith, John"));
+    assert_eq!(get(0, 2).as_deref(), Some("line one\nline two"));
+    assert_eq!(get(0, 3), None, "unquoted empty is NULL");
+    assert_eq!(
+        get(1, 1).as_deref(),
+        Some(""),
+        "quoted empty is an empty string"
+    );
+    assert_eq!(get(1, 3).as_deref(), Some(""));
+    assert_eq!(get(2, 1).as_deref(), Some("Zoë 日本語 🚀"));
+    assert_eq!(get(2, 2).as_deref(), Some("say \"hi\""));
+}
+
+#[test]
+fn csv_unknown_column_is_65() {
+    let db = fresh_db("seed_csvcol");
+    server()
+        .execute(&db, "CREATE TABLE users (id int, name text)")
+        .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "users.csv", "id,nmae\n1,Ann\n");
+    let (_, lines) = run(&mut seed(&db, d.path()), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "CSV header names an unknown column");
+    assert_eq!(last["filename"], "users.csv");
+    assert!(last["error"].as_str().unwrap().contains("nmae"));
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM users"), 0);
+}
+
+#[test]
+fn csv_wrong_column_count_reports_the_file_line() {
+    let db = fresh_db("seed_csvcount");
+    server()
+        .execute(&db, "CREATE TABLE users (id int, name text)")
+        .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    // The bad record starts on file line 4: record 2 spans two lines.
+    write(
+        d.path(),
+        "users.csv",
+        "id,name\n1,\"Ann\nSmith\"\n2\n3,Cy\n",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Malformed CSV");
+    assert_eq!(last["filename"], "users.csv");
+    assert_eq!(last["line"], 4);
+    assert!(
+        last["error"].as_str().unwrap().contains("missing data"),
+        "{last}"
+    );
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM users"), 0);
+    // The failing record itself spans lines: the line it starts on, and where it ends.
+    write(d.path(), "users.csv", "id,name\n1,Ann\n2,\"B\nob\",x\n");
+    let (_, lines) = run(&mut seed(&db, d.path()), 65);
+    assert_eq!(lines.last().unwrap()["line"], 3);
+    assert_eq!(lines.last().unwrap()["endLine"], 4);
+    // An extra field.
+    write(d.path(), "users.csv", "id,name\n1,Ann\n2,Bob,extra\n");
+    let (_, lines) = run(&mut seed(&db, d.path()), 65);
+    assert_eq!(lines.last().unwrap()["line"], 3);
+}
+
+#[test]
+fn csv_bad_value_bad_name_missing_table() {
+    let db = fresh_db("seed_csvval");
+    server()
+        .execute(&db, "CREATE TABLE users (id int, name text)")
+        .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "users.csv", "id,name\n1,Ann\nabc,Bob\n");
+    let (_, lines) = run(&mut seed(&db, d.path()), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Bad value in CSV");
+    assert_eq!(last["sqlstate"], "22P02");
+    assert_eq!(last["line"], 3);
+    assert_eq!(last["csvColumn"], "id");
+
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "20-users.csv", "id\n1\n");
+    let (_, lines) = run(&mut seed(&db, d.path()), 65);
+    assert_eq!(
+        lines.last().unwrap()["message"],
+        "CSV file name is not a table name"
+    );
+
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "nosuch.csv", "id\n1\n");
+    let (_, lines) = run(&mut seed(&db, d.path()), 4);
+    assert_eq!(
+        lines.last().unwrap()["message"],
+        "CSV target table does not exist"
+    );
+
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "users.csv", "");
+    let (_, lines) = run(&mut seed(&db, d.path()), 65);
+    assert_eq!(lines.last().unwrap()["message"], "Malformed CSV");
+}
+
+#[test]
+fn sigterm_cancels_and_rolls_back() {
+    let db = fresh_db("seed_signal");
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "01.sql",
+        "CREATE TABLE t (v int); INSERT INTO t VALUES (1);",
+    );
+    write(d.path(), "02.sql", "SELECT pg_sleep(60);");
+    let mut c = std::process::Command::new(bin_path("pg-seed"));
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    let child = c
+        .env("HOME", empty_home())
+        .env("DATABASE_URL", url(&db))
+        .arg("--dir")
+        .arg(d.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the sleep runs on the server, then SIGTERM the tool.
+    let mut waited = 0;
+    loop {
+        let n: i64 = server()
+            .client(&db)
+            .unwrap()
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if n > 0 {
+            break;
+        }
+        waited += 1;
+        assert!(waited < 300, "the seed never reached pg_sleep");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143));
+    let last = last_line(&out.stderr);
+    assert_eq!(last["exitCode"], 143);
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'schema_seeds')"
+        ),
+        0
+    );
+}
+
+#[test]
+fn concurrent_runs_apply_once() {
+    let db = fresh_db("seed_concurrent");
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "01.sql",
+        "CREATE TABLE t (v int); INSERT INTO t VALUES (1); SELECT pg_sleep(1);",
+    );
+    let spawn = || {
+        let mut c = std::process::Command::new(bin_path("pg-seed"));
+        for v in CLEARED_VARS {
+            c.env_remove(v);
+        }
+        c.env("HOME", empty_home())
+            .env("DATABASE_URL", url(&db))
+            .arg("--dir")
+            .arg(d.path())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let mut messages: Vec<String> = outs
+        .iter()
+        .map(|o| {
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            last_line(&o.stderr)["message"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    messages.sort();
+    assert_eq!(messages, ["Seeding completed", "Seeds up to date"]);
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM t"), 1);
+}

@@ -1,0 +1,110 @@
+//! Output formats of `list` and `pgenv`: dotenv, shell, export, json.
+
+use crate::quote;
+use pgkit::{log, Error, Exit, Result};
+use serde_json::{json, Map, Value};
+
+/// The `list` output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// KEY=value lines, quoted as pg-dotenv writes them.
+    Dotenv,
+    /// KEY='value' lines, safe to eval in sh.
+    Shell,
+    /// export KEY='value' lines, safe to eval in sh.
+    Export,
+    /// One JSON object, keys in file order.
+    Json,
+}
+
+/// Quotes a word for POSIX sh: bare when it has only safe characters, else
+/// single quotes with `'` written as `'\''`. Safe to eval for any value.
+pub fn sh_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"_./:@%+,=-".contains(&c))
+    {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Whether `key` is a valid sh variable name.
+pub fn sh_name(key: &str) -> bool {
+    let b = key.as_bytes();
+    !b.is_empty()
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// Renders the pairs in a format.
+pub fn render(pairs: &[(&str, &str)], format: Format) -> Result<String> {
+    let mut out = String::new();
+    match format {
+        Format::Json => {
+            let mut m = Map::new();
+            for (k, v) in pairs {
+                m.insert(k.to_string(), Value::String(v.to_string()));
+            }
+            out.push_str(&Value::Object(m).to_string());
+            out.push('\n');
+        }
+        Format::Dotenv => {
+            for (k, v) in pairs {
+                let q = quote::quote(v).map_err(|why| {
+                    Error::new(Exit::DataErr, "Cannot write a value")
+                        .cause(why)
+                        .field("key", *k)
+                })?;
+                out.push_str(k);
+                out.push('=');
+                out.push_str(&q);
+                out.push('\n');
+            }
+        }
+        Format::Shell | Format::Export => {
+            for (k, v) in pairs {
+                if !sh_name(k) {
+                    log::warn(
+                        "Key is not a valid shell variable name; left out",
+                        json!({"key": k}),
+                    );
+                    continue;
+                }
+                if format == Format::Export {
+                    out.push_str("export ");
+                }
+                out.push_str(k);
+                out.push('=');
+                out.push_str(&sh_quote(v));
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sh_quoting() {
+        assert_eq!(sh_quote("abc"), "abc");
+        assert_eq!(sh_quote(""), "''");
+        assert_eq!(sh_quote("it's"), "'it'\\''s'");
+        assert_eq!(sh_quote("$x\n`y`"), "'$x\n`y`'");
+        assert!(sh_name("A_1") && !sh_name("a.b") && !sh_name("1a"));
+    }
+}

@@ -1,0 +1,113 @@
+//! `pgenv`: libpq variables from the file's `DATABASE_URL`, or from its
+//! `POSTGRES_HOST/PORT/USER/PASSWORD/DB` keys, resolved by pgkit's resolver
+//! and printed as one shell-evaluable `export` line.
+
+use crate::format::sh_quote;
+use crate::read::Values;
+use pgkit::conn::{ConnArgs, Env, Settings};
+use pgkit::{Error, Exit, Result};
+use std::collections::HashMap;
+
+/// Where the settings came from (for the summary line).
+pub enum Source {
+    /// `{prefix}DATABASE_URL`.
+    Url(String),
+    /// `{prefix}POSTGRES_*` keys.
+    Keys,
+}
+
+/// The shell text for `values`, and where it came from.
+pub fn render(values: &Values, prefix: &str) -> Result<(String, Source)> {
+    let url_key = format!("{prefix}DATABASE_URL");
+    let mut kv: HashMap<String, String> = HashMap::new();
+    let source = match values.get(&url_key).filter(|v| !v.is_empty()) {
+        Some(url) => {
+            kv.insert("\0dsn".into(), url.to_string());
+            Source::Url(url_key)
+        }
+        None => {
+            let mut any = false;
+            for (suffix, keyword) in [
+                ("POSTGRES_HOST", "host"),
+                ("POSTGRES_PORT", "port"),
+                ("POSTGRES_USER", "user"),
+                ("POSTGRES_PASSWORD", "password"),
+                ("POSTGRES_DB", "dbname"),
+                ("POSTGRES_SSLMODE", "sslmode"),
+            ] {
+                if let Some(v) = values.get(&format!("{prefix}{suffix}")) {
+                    any = true;
+                    if !v.is_empty() {
+                        kv.insert(keyword.to_string(), v.to_string());
+                    }
+                }
+            }
+            if !any {
+                return Err(
+                    Error::new(Exit::Failure, "No connection settings in the file")
+                        .cause(format!(
+                    "neither {url_key} nor {prefix}POSTGRES_HOST/PORT/USER/PASSWORD/DB is set"
+                ))
+                        .suggest(format!(
+                            "Add {url_key}=postgresql://user:password@host:port/dbname to the file"
+                        )),
+                );
+            }
+            // The postgres image's convention: the database defaults to the user.
+            if !kv.contains_key("dbname") {
+                if let Some(u) = kv.get("user").cloned() {
+                    kv.insert("dbname".into(), u);
+                }
+            }
+            Source::Keys
+        }
+    };
+    // Only the file speaks: no PG* variables of this process leak in.
+    let mut env = Env::process();
+    env.vars.clear();
+    let settings = match kv.remove("\0dsn") {
+        Some(dsn) => {
+            let args = ConnArgs {
+                dsn: Some(dsn),
+                ..ConnArgs::default()
+            };
+            Settings::resolve_with(&args, "pg-dotenv", &env)?
+        }
+        None => Settings::from_keywords(&kv, "pg-dotenv", &env)?,
+    };
+    let wanted_extra = |var: &str, val: &str| match var {
+        "PGSSLROOTCERT" | "PGSSLCERT" | "PGSSLKEY" | "PGOPTIONS" | "PGCONNECT_TIMEOUT" => true,
+        "PGAPPNAME" => val != "pg-dotenv",
+        _ => false,
+    };
+    let vars = settings.libpq_env();
+    let get = |name: &str| {
+        vars.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let mut words: Vec<String> = Vec::new();
+    for name in [
+        "PGHOST",
+        "PGPORT",
+        "PGUSER",
+        "PGPASSWORD",
+        "PGDATABASE",
+        "PGSSLMODE",
+    ] {
+        if let Some(v) = get(name) {
+            words.push(format!("{name}={}", sh_quote(v)));
+        }
+    }
+    for (k, v) in &vars {
+        if wanted_extra(k, v) {
+            words.push(format!("{k}={}", sh_quote(v)));
+        }
+    }
+    let mut out = format!("export {}\n", words.join(" "));
+    if get("PGPASSWORD").is_none() {
+        // A stale password from the caller's shell must not be used instead.
+        out.push_str("unset PGPASSWORD\n");
+    }
+    Ok((out, source))
+}

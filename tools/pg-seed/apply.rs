@@ -1,0 +1,299 @@
+//! A seeding run: skip checks, discovery, the `--if-empty` guard, then every
+//! pending file and its tracking row in one transaction.
+
+use crate::discovery::{self, Kind, SeedFile};
+use crate::tracking::Tracking;
+use crate::{csv, sql, Cli, OnChange, WaitArgs};
+use pgkit::cli::Summary;
+use pgkit::conn::Settings;
+use pgkit::log::Level;
+use pgkit::{interrupt, log, Error, Exit, Result};
+use serde_json::{json, Value};
+use std::time::Instant;
+
+/// What happens to one file in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plan {
+    Apply,
+    Rerun,
+    Skip,
+    SkipChanged,
+}
+
+/// Runs pg-seed (not `generate`), turning a failure into a warn line and
+/// exit 0 under `--non-fatal`.
+pub fn run(cli: &Cli) -> Result<Summary> {
+    match seed(cli) {
+        Err(e)
+            if cli.seed.non_fatal
+                && !matches!(e.code, Exit::Ok | Exit::Interrupted | Exit::Terminated) =>
+        {
+            let mut s = Summary::ok("Database seed failed (non-fatal)").level(Level::Warn);
+            if let Some(err) = &e.error {
+                s = s.field("error", err.clone());
+            }
+            s = s.field("failure", e.message.clone());
+            for (k, v) in &e.fields {
+                s = s.field(k, v.clone());
+            }
+            if let Some(sg) = &e.suggestion {
+                s = s.field("suggestion", sg.clone());
+            }
+            Ok(s.field("failureExitCode", e.code.code()))
+        }
+        other => other,
+    }
+}
+
+/// Connects, waiting first with `--wait`.
+pub fn connect(settings: &Settings, wait: &WaitArgs) -> Result<postgres::Client> {
+    if wait.wait {
+        let timeout = pgkit::duration::parse_ms_or_duration(&wait.timeout).map_err(|e| {
+            Error::config("Invalid timeout")
+                .cause(e)
+                .suggest("Set DB_TIMEOUT / --timeout to milliseconds or a duration like 30s")
+        })?;
+        pgkit::wait::wait_for(
+            settings,
+            &pgkit::wait::WaitOptions {
+                timeout: Some(timeout),
+                ..Default::default()
+            },
+        )?;
+    }
+    settings
+        .connect()
+        .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the database"))
+}
+
+fn skip_requested(cli: &Cli) -> Result<bool> {
+    match &cli.seed.skip {
+        None => Ok(false),
+        Some(v) => pgkit::cli::parse_bool(v).ok_or_else(|| {
+            Error::config("Invalid SKIP_SEED value")
+                .cause(format!("{v:?} is not a boolean"))
+                .suggest("Set SKIP_SEED / --skip to true, false, 1, 0, yes or no")
+        }),
+    }
+}
+
+fn seed(cli: &Cli) -> Result<Summary> {
+    let args = &cli.seed;
+    if skip_requested(cli)? {
+        return Ok(Summary::ok("Seeding skipped").field("reason", "SKIP_SEED"));
+    }
+    let tracking = Tracking::parse(&args.table)?;
+    let files = if args.files.is_empty() {
+        discovery::discover(&args.dir)?
+    } else {
+        discovery::from_paths(&args.files)?
+    };
+    if files.is_empty() {
+        log::info(
+            "No seed files found",
+            json!({"dir": args.dir.display().to_string()}),
+        );
+    }
+    let settings = Settings::resolve(&cli.conn, "pg-seed")?;
+    let mut client = connect(&settings, &cli.wait)?;
+    let _cancel = pgkit::conn::cancel_on_signal(&settings, &client);
+
+    if let Some(table) = nonempty_guard(&mut client, &args.if_empty)? {
+        return Ok(Summary::ok("Seeding skipped")
+            .field("reason", "table has rows")
+            .field("table", table));
+    }
+
+    if args.dry_run {
+        return dry_run(&mut client, &tracking, &files, args.on_change);
+    }
+
+    let mut tx = client.transaction().map_err(|e| {
+        sql::with_db_error(Error::new(Exit::Seed, "Cannot begin the transaction"), &e)
+    })?;
+    tracking.lock(&mut tx)?;
+    tracking.ensure(&mut tx)?;
+    let applied = tracking.load(&mut tx)?;
+
+    let mut plans = Vec::with_capacity(files.len());
+    for f in &files {
+        let plan = plan_for(
+            f,
+            applied.get(&f.name).map(|a| a.checksum.as_str()),
+            args.on_change,
+        )?;
+        plans.push(plan);
+    }
+
+    let (mut n_applied, mut n_skipped, mut n_rows) = (0u64, 0u64, 0u64);
+    for (f, plan) in files.iter().zip(&plans) {
+        interrupt::check()?;
+        match plan {
+            Plan::Skip => {
+                n_skipped += 1;
+                log::info(
+                    "Seed already applied, skipped",
+                    json!({"filename": f.name, "checksum": f.checksum}),
+                );
+            }
+            Plan::SkipChanged => {
+                n_skipped += 1;
+                log::warn(
+                    "Seed file changed since it was applied, skipped (--on-change skip)",
+                    json!({"filename": f.name, "checksum": f.checksum}),
+                );
+            }
+            Plan::Apply | Plan::Rerun => {
+                let start = Instant::now();
+                let rows = match &f.kind {
+                    Kind::Sql => {
+                        sql::apply(&mut tx, f).map_err(interrupted_or)?;
+                        None
+                    }
+                    Kind::Csv(table) => {
+                        Some(csv::apply(&mut tx, f, table).map_err(interrupted_or)?)
+                    }
+                };
+                tracking.record(&mut tx, &f.name, &f.checksum, rows.map(|r| r as i64))?;
+                n_applied += 1;
+                n_rows += rows.unwrap_or(0);
+                let mut fields = json!({
+                    "filename": f.name,
+                    "checksum": f.checksum,
+                    "durationMs": start.elapsed().as_millis() as u64,
+                });
+                if let (Some(r), Value::Object(m)) = (rows, &mut fields) {
+                    m.insert("rows".into(), json!(r));
+                }
+                let msg = if *plan == Plan::Rerun {
+                    "Seed re-applied (--on-change rerun)"
+                } else {
+                    "Seed applied"
+                };
+                log::info(msg, fields);
+            }
+        }
+    }
+    interrupt::check()?;
+    tx.commit()
+        .map_err(|e| sql::with_db_error(Error::new(Exit::Seed, "Cannot commit the seeds"), &e))?;
+    Ok(Summary::ok(if n_applied == 0 {
+        "Seeds up to date"
+    } else {
+        "Seeding completed"
+    })
+    .field("applied", n_applied)
+    .field("skipped", n_skipped)
+    .field("rows", n_rows)
+    .field("table", tracking.display()))
+}
+
+/// A query cancelled by our own signal handler reports as the signal.
+fn interrupted_or(e: Error) -> Error {
+    if interrupt::received().is_some() {
+        interrupt::error()
+    } else {
+        e
+    }
+}
+
+fn plan_for(f: &SeedFile, stored: Option<&str>, on_change: OnChange) -> Result<Plan> {
+    Ok(match stored {
+        None => Plan::Apply,
+        Some(c) if c == f.checksum => Plan::Skip,
+        Some(c) => match on_change {
+            OnChange::Skip => Plan::SkipChanged,
+            OnChange::Rerun => Plan::Rerun,
+            OnChange::Fail => {
+                return Err(Error::new(Exit::Seed, "Seed file changed since it was applied")
+                    .field("filename", f.name.clone())
+                    .field("checksum", f.checksum.clone())
+                    .field("appliedChecksum", c.to_string())
+                    .suggest(format!(
+                        "Restore {} as it was applied, put the new data in a new seed file, or run with --on-change rerun (apply it again) or --on-change skip",
+                        f.name
+                    )))
+            }
+        },
+    })
+}
+
+/// The first `--if-empty` table that has rows, if any. A table that does
+/// not exist counts as empty.
+fn nonempty_guard(client: &mut postgres::Client, tables: &[String]) -> Result<Option<String>> {
+    for t in tables {
+        let row = client
+            .query_one("SELECT to_regclass($1::text)::text", &[t])
+            .map_err(|e| {
+                sql::with_db_error(Error::new(Exit::Seed, "Invalid --if-empty table name"), &e)
+                    .field("table", t.clone())
+                    .suggest("Give --if-empty a table name as in SQL: NAME or SCHEMA.NAME")
+            })?;
+        let Some(reg): Option<String> = row.get(0) else {
+            log::info(
+                "Guard table does not exist, treated as empty",
+                json!({"table": t}),
+            );
+            continue;
+        };
+        let has_rows: bool = client
+            .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {reg})"), &[])
+            .map_err(|e| {
+                sql::with_db_error(
+                    Error::new(Exit::Seed, "Cannot check the --if-empty table"),
+                    &e,
+                )
+                .field("table", t.clone())
+            })?
+            .get(0);
+        if has_rows {
+            return Ok(Some(t.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// `--dry-run`: one line per file on stdout, `ACTION<TAB>FILE`.
+fn dry_run(
+    client: &mut postgres::Client,
+    tracking: &Tracking,
+    files: &[SeedFile],
+    on_change: OnChange,
+) -> Result<Summary> {
+    let applied = if tracking.exists(client)? {
+        tracking.load(client)?
+    } else {
+        Default::default()
+    };
+    let (mut apply, mut skip, mut changed) = (0u64, 0u64, 0u64);
+    for f in files {
+        let line = match applied.get(&f.name).map(|a| a.checksum.as_str()) {
+            None => {
+                apply += 1;
+                format!("apply\t{}", f.name)
+            }
+            Some(c) if c == f.checksum => {
+                skip += 1;
+                format!("skip\t{}\talready applied", f.name)
+            }
+            Some(_) => {
+                changed += 1;
+                match on_change {
+                    OnChange::Fail => format!("fail\t{}\tchanged since applied", f.name),
+                    OnChange::Skip => format!("skip\t{}\tchanged since applied", f.name),
+                    OnChange::Rerun => format!("rerun\t{}\tchanged since applied", f.name),
+                }
+            }
+        };
+        pgkit::out::println(&line)?;
+    }
+    let summary = if changed > 0 && on_change == OnChange::Fail {
+        Summary::ok("Dry run: a changed seed file would fail the run").code(Exit::Seed)
+    } else {
+        Summary::ok("Dry run: nothing applied")
+    };
+    Ok(summary
+        .field("pending", apply)
+        .field("applied", skip)
+        .field("changed", changed))
+}

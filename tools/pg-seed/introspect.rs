@@ -1,0 +1,319 @@
+//! What `pg-seed generate` needs to know about a table, from pg_catalog:
+//! columns with their resolved types (domains to their base, typmods, enum
+//! labels, arrays), NOT NULL, defaults and identity, unique indexes, CHECK
+//! constraints and foreign keys. A handful of queries per table, never per row.
+
+use pgkit::{Error, Exit, Result};
+use postgres::types::Oid;
+use postgres::GenericClient;
+
+/// A scalar type we can generate values for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    Int2,
+    Int4,
+    Int8,
+    /// numeric(precision, scale); no typmod: None.
+    Numeric(Option<(u32, u32)>),
+    Float4,
+    Float8,
+    /// text, or varchar(n) with its length limit.
+    Text(Option<usize>),
+    /// char(n).
+    Char(usize),
+    Bool,
+    Date,
+    Timestamp,
+    Timestamptz,
+    Time,
+    Uuid,
+    Json,
+    Jsonb,
+    Bytea,
+    /// An enum, by its labels in sort order.
+    Enum(Vec<String>),
+}
+
+/// A column type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ty {
+    Scalar(Scalar),
+    Array(Scalar),
+    /// A type we do not generate; its name.
+    Unsupported(String),
+}
+
+/// A column.
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub attnum: i16,
+    pub name: String,
+    pub ty: Ty,
+    pub not_null: bool,
+    pub has_default: bool,
+    pub identity: bool,
+    pub generated: bool,
+    /// CHECK constraints of the column's domains (`VALUE > 0`).
+    pub domain_checks: Vec<String>,
+}
+
+/// A CHECK constraint.
+#[derive(Debug, Clone)]
+pub struct CheckDef {
+    pub name: String,
+    pub attnums: Vec<i16>,
+    pub def: String,
+}
+
+/// A foreign key.
+#[derive(Debug, Clone)]
+pub struct ForeignKey {
+    pub name: String,
+    pub cols: Vec<i16>,
+    pub parent: Oid,
+    pub parent_cols: Vec<String>,
+}
+
+/// A table's shape.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub oid: Oid,
+    /// `"schema"."name"`.
+    pub sql: String,
+    /// `schema.name`.
+    pub display: String,
+    pub columns: Vec<Column>,
+    /// Unique indexes (primary key included), as attnums, sorted.
+    pub uniques: Vec<Vec<i16>>,
+    pub checks: Vec<CheckDef>,
+    pub fks: Vec<ForeignKey>,
+}
+
+fn db(e: postgres::Error) -> Error {
+    crate::sql::with_db_error(
+        Error::new(Exit::Seed, "Cannot read the table's definition"),
+        &e,
+    )
+}
+
+/// The table's oid, by a name as written in SQL (search_path, case folding);
+/// a relation that is not a table (a view, a sequence) is an error.
+pub fn find(c: &mut impl GenericClient, name: &str) -> Result<Option<Oid>> {
+    let row = c
+        .query_opt(
+            "SELECT c.oid, c.relkind::text FROM pg_class c WHERE c.oid = to_regclass($1::text)",
+            &[&name],
+        )
+        .or_else(|e| match e.as_db_error().map(|d| d.code().code()) {
+            // An impossible name (a.b.c.d) is "not found", not a crash.
+            Some("42601") | Some("42602") | Some("3F000") | Some("3D000") => Ok(None),
+            _ => Err(db(e)),
+        })?;
+    match row {
+        Some(r) => {
+            let kind: String = r.get(1);
+            if kind == "r" || kind == "p" {
+                Ok(Some(r.get(0)))
+            } else {
+                Err(Error::new(Exit::Seed, "Not a table")
+                    .field("table", name.to_string())
+                    .field("relkind", kind)
+                    .suggest("Generate rows into a table (or a partitioned table), not a view, sequence or other relation"))
+            }
+        }
+        None => Ok(None),
+    }
+}
+
+fn resolve_type(
+    c: &mut impl GenericClient,
+    oid: Oid,
+    typmod: i32,
+    domain_checks: &mut Vec<String>,
+    not_null: &mut bool,
+) -> Result<Ty> {
+    let r = c
+        .query_one(
+            "SELECT t.typname::text, t.typtype::text, t.typbasetype, t.typtypmod, t.typelem, t.typcategory::text, t.typnotnull, n.nspname::text
+             FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.oid = $1",
+            &[&oid],
+        )
+        .map_err(db)?;
+    let name: String = r.get(0);
+    let typtype: String = r.get(1);
+    let base: Oid = r.get(2);
+    let base_mod: i32 = r.get(3);
+    let elem: Oid = r.get(4);
+    let category: String = r.get(5);
+    let typnotnull: bool = r.get(6);
+    let nsp: String = r.get(7);
+    if typtype == "d" {
+        *not_null |= typnotnull;
+        for row in c
+            .query(
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE contypid = $1 AND contype = 'c' ORDER BY conname",
+                &[&oid],
+            )
+            .map_err(db)?
+        {
+            domain_checks.push(row.get(0));
+        }
+        let m = if typmod >= 0 { typmod } else { base_mod };
+        return resolve_type(c, base, m, domain_checks, not_null);
+    }
+    if typtype == "e" {
+        let labels = c
+            .query(
+                "SELECT enumlabel::text FROM pg_enum WHERE enumtypid = $1 ORDER BY enumsortorder",
+                &[&oid],
+            )
+            .map_err(db)?
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
+        return Ok(Ty::Scalar(Scalar::Enum(labels)));
+    }
+    if category == "A" && elem != 0 {
+        let mut ignore = false;
+        return Ok(
+            match resolve_type(c, elem, typmod, &mut Vec::new(), &mut ignore)? {
+                Ty::Scalar(s) => Ty::Array(s),
+                _ => Ty::Unsupported(format!("{name} (array)")),
+            },
+        );
+    }
+    if nsp != "pg_catalog" {
+        return Ok(Ty::Unsupported(name));
+    }
+    let len = |m: i32| if m >= 4 { Some((m - 4) as usize) } else { None };
+    Ok(Ty::Scalar(match name.as_str() {
+        "int2" => Scalar::Int2,
+        "int4" => Scalar::Int4,
+        "int8" => Scalar::Int8,
+        "numeric" => Scalar::Numeric(if typmod >= 4 {
+            let m = typmod - 4;
+            let p = ((m >> 16) & 0xffff) as u32;
+            let s = (m & 0xffff) as i16;
+            Some((p, s.max(0) as u32))
+        } else {
+            None
+        }),
+        "float4" => Scalar::Float4,
+        "float8" => Scalar::Float8,
+        "text" | "citext" => Scalar::Text(None),
+        "varchar" => Scalar::Text(len(typmod)),
+        "bpchar" => Scalar::Char(len(typmod).unwrap_or(1)),
+        "bool" => Scalar::Bool,
+        "date" => Scalar::Date,
+        "timestamp" => Scalar::Timestamp,
+        "timestamptz" => Scalar::Timestamptz,
+        "time" => Scalar::Time,
+        "uuid" => Scalar::Uuid,
+        "json" => Scalar::Json,
+        "jsonb" => Scalar::Jsonb,
+        "bytea" => Scalar::Bytea,
+        _ => return Ok(Ty::Unsupported(name)),
+    }))
+}
+
+/// Loads a table's shape.
+pub fn load(c: &mut impl GenericClient, oid: Oid) -> Result<Table> {
+    let r = c
+        .query_one(
+            "SELECT n.nspname::text, c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1",
+            &[&oid],
+        )
+        .map_err(db)?;
+    let (schema, name): (String, String) = (r.get(0), r.get(1));
+    let rows = c
+        .query(
+            "SELECT a.attnum, a.attname::text, a.atttypid, a.atttypmod, a.attnotnull, a.atthasdef,
+                    a.attidentity::text, a.attgenerated::text
+             FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+             ORDER BY a.attnum",
+            &[&oid],
+        )
+        .map_err(db)?;
+    let mut columns = Vec::with_capacity(rows.len());
+    for r in rows {
+        let mut not_null: bool = r.get(4);
+        let mut domain_checks = Vec::new();
+        let ty = resolve_type(c, r.get(2), r.get(3), &mut domain_checks, &mut not_null)?;
+        let identity: String = r.get(6);
+        let generated: String = r.get(7);
+        columns.push(Column {
+            attnum: r.get(0),
+            name: r.get(1),
+            ty,
+            not_null,
+            has_default: r.get(5),
+            identity: !identity.is_empty(),
+            generated: !generated.is_empty(),
+            domain_checks,
+        });
+    }
+    let mut uniques: Vec<Vec<i16>> = c
+        .query(
+            "SELECT indkey::int2[] FROM pg_index WHERE indrelid = $1 AND indisunique AND indpred IS NULL AND indexprs IS NULL",
+            &[&oid],
+        )
+        .map_err(db)?
+        .iter()
+        .map(|r| r.get::<_, Vec<i16>>(0))
+        .collect();
+    uniques.sort();
+    uniques.dedup();
+    let mut checks = Vec::new();
+    let mut fks = Vec::new();
+    for r in c
+        .query(
+            "SELECT conname::text, contype::text, conkey, confrelid, confkey, pg_get_constraintdef(oid)
+             FROM pg_constraint WHERE conrelid = $1 AND contype IN ('c', 'f') ORDER BY conname",
+            &[&oid],
+        )
+        .map_err(db)?
+    {
+        let kind: String = r.get(1);
+        let conkey: Option<Vec<i16>> = r.get(2);
+        if kind == "c" {
+            checks.push(CheckDef {
+                name: r.get(0),
+                attnums: conkey.unwrap_or_default(),
+                def: r.get(5),
+            });
+        } else {
+            let parent: Oid = r.get(3);
+            let confkey: Vec<i16> = r.get::<_, Option<Vec<i16>>>(4).unwrap_or_default();
+            let mut parent_cols = Vec::with_capacity(confkey.len());
+            for k in &confkey {
+                let n: String = c
+                    .query_one(
+                        "SELECT attname::text FROM pg_attribute WHERE attrelid = $1 AND attnum = $2",
+                        &[&parent, k],
+                    )
+                    .map_err(db)?
+                    .get(0);
+                parent_cols.push(n);
+            }
+            fks.push(ForeignKey {
+                name: r.get(0),
+                cols: conkey.unwrap_or_default(),
+                parent,
+                parent_cols,
+            });
+        }
+    }
+    Ok(Table {
+        oid,
+        sql: format!(
+            "{}.{}",
+            crate::ident::quote(&schema),
+            crate::ident::quote(&name)
+        ),
+        display: format!("{schema}.{name}"),
+        columns,
+        uniques,
+        checks,
+        fks,
+    })
+}

@@ -1,0 +1,132 @@
+//! SQL seed files, executed as written (one simple-protocol batch), and the
+//! mapping of a server error to the file's line and column.
+
+use crate::discovery::SeedFile;
+use pgkit::{Error, Exit, Result};
+use postgres::error::ErrorPosition;
+
+/// Adds the server's error details to an error: `error`, `sqlstate`,
+/// `detail`, `hint`.
+pub fn with_db_error(mut err: Error, e: &postgres::Error) -> Error {
+    match e.as_db_error() {
+        Some(d) => {
+            err = err
+                .cause(d.message())
+                .field("sqlstate", d.code().code().to_string());
+            if let Some(detail) = d.detail() {
+                err = err.field("detail", detail.to_string());
+            }
+            if let Some(hint) = d.hint() {
+                err = err.field("hint", hint.to_string());
+            }
+            err
+        }
+        None => err.cause(e),
+    }
+}
+
+/// The line and column (1-based, columns in characters) of a byte offset.
+fn line_col_at(text: &str, byte: usize) -> (usize, usize) {
+    let before = &text[..byte.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    (line, col)
+}
+
+fn run_error(name: &str) -> Error {
+    Error::new(Exit::Seed, "Seed failed").field("filename", name.to_string())
+}
+
+/// Adds `line` and `column` from the server's error position (characters
+/// from the start of `text`, 1-based), when there is one.
+fn with_position(err: Error, text: &str, e: &postgres::Error) -> (Error, bool) {
+    match e.as_db_error().and_then(|d| d.position()) {
+        Some(ErrorPosition::Original(p)) => {
+            let byte = text
+                .char_indices()
+                .nth((*p as usize).saturating_sub(1))
+                .map(|(b, _)| b)
+                .unwrap_or(text.len());
+            let (line, column) = line_col_at(text, byte);
+            (err.field("line", line).field("column", column), true)
+        }
+        _ => (err, false),
+    }
+}
+
+/// Executes a SQL seed file inside the run's transaction, in one batch. When
+/// the server's error has no position (a constraint violation, a run-time
+/// error), the file is rolled back to a savepoint and its statements re-run
+/// one by one — still inside the transaction that will be rolled back — to
+/// find the line of the one that fails.
+pub fn apply(tx: &mut postgres::Transaction<'_>, file: &SeedFile) -> Result<()> {
+    let bytes =
+        std::fs::read(&file.path).map_err(|e| Error::io(Exit::Seed, "read", &file.path, &e))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::new(Exit::DataErr, "Seed file is not UTF-8")
+            .cause(e)
+            .field("filename", file.name.clone())
+            .suggest("Save the SQL file as UTF-8")
+    })?;
+    // A UTF-8 byte-order mark is not SQL; the checksum still covers it.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    tx.batch_execute("SAVEPOINT pg_seed_file")
+        .map_err(|e| with_db_error(run_error(&file.name), &e))?;
+    let Err(e) = tx.batch_execute(text) else {
+        return tx
+            .batch_execute("RELEASE SAVEPOINT pg_seed_file")
+            .map_err(|e| with_db_error(run_error(&file.name), &e));
+    };
+    let (mut err, located) = with_position(with_db_error(run_error(&file.name), &e), text, &e);
+    if !located && interrupt_free() {
+        if let Some((line, column)) = locate(tx, text) {
+            err = err.field("line", line).field("column", column);
+        }
+    }
+    Err(err.suggest(format!(
+        "Fix {} and run pg-seed again; nothing from this run was applied",
+        file.name
+    )))
+}
+
+fn interrupt_free() -> bool {
+    pgkit::interrupt::received().is_none()
+}
+
+/// Re-runs the file's statements one by one after rolling back to the
+/// file's savepoint; the line and column of the first that fails.
+fn locate(tx: &mut postgres::Transaction<'_>, text: &str) -> Option<(usize, usize)> {
+    let statements = crate::statements::split(text)?;
+    tx.batch_execute("ROLLBACK TO SAVEPOINT pg_seed_file")
+        .ok()?;
+    for s in statements {
+        if let Err(e) = tx.batch_execute(&text[s.start..s.end]) {
+            if let Some(ErrorPosition::Original(p)) = e.as_db_error().and_then(|d| d.position()) {
+                let byte = text[s.start..s.end]
+                    .char_indices()
+                    .nth((*p as usize).saturating_sub(1))
+                    .map(|(b, _)| s.start + b)
+                    .unwrap_or(s.first_token);
+                return Some(line_col_at(text, byte));
+            }
+            return Some(line_col_at(text, s.first_token));
+        }
+        if !interrupt_free() {
+            return None;
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_offsets_map_to_lines_and_columns() {
+        let t = "SELECT 1;\n  é INSERT";
+        assert_eq!(line_col_at(t, 0), (1, 1));
+        assert_eq!(line_col_at(t, 12), (2, 3));
+        assert_eq!(line_col_at(t, 15), (2, 5));
+    }
+}

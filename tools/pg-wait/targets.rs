@@ -1,0 +1,49 @@
+//! The targets: each DSN (or the environment alone) resolved the libpq way by
+//! `pgkit::conn::Settings`, with pg-wait's per-attempt timeout.
+
+use crate::cli::{parse_connect_timeout, Cli};
+use pgkit::conn::{ConnArgs, Env, Settings};
+use pgkit::{Error, Result};
+
+/// Resolves every target. The per-attempt timeout: `--connect-timeout`, else
+/// the DSN's `connect_timeout`, else `PGCONNECT_TIMEOUT` (seconds or a
+/// duration), else 5 s. Zero (from the flag or the variable) means no
+/// per-attempt limit; the deadline still bounds each attempt.
+pub fn resolve(cli: &Cli) -> Result<Vec<Settings>> {
+    let mut env = Env::process();
+    // PGCONNECT_TIMEOUT is read here (it may carry units), not by the resolver.
+    let env_timeout = match env
+        .vars
+        .remove("PGCONNECT_TIMEOUT")
+        .filter(|v| !v.is_empty())
+    {
+        None => None,
+        Some(v) => Some(parse_connect_timeout(&v).map_err(|e| {
+            Error::config("Invalid PGCONNECT_TIMEOUT")
+                .cause(e)
+                .suggest("Set PGCONNECT_TIMEOUT to seconds (10) or a duration (500ms, 10s)")
+        })?),
+    };
+    let dsns: Vec<Option<String>> = if cli.dsns.is_empty() && cli.dsn.is_empty() {
+        vec![None]
+    } else {
+        cli.dsns.iter().chain(&cli.dsn).cloned().map(Some).collect()
+    };
+    let mut out = Vec::with_capacity(dsns.len());
+    for dsn in dsns {
+        let args = ConnArgs {
+            dsn,
+            host: cli.host.clone(),
+            port: cli.port.clone(),
+            user: cli.user.clone(),
+            dbname: cli.dbname.clone(),
+            sslmode: cli.sslmode.clone(),
+        };
+        let mut s = Settings::resolve_with(&args, "pg-wait", &env)?;
+        if s.connect_timeout.is_none() {
+            s.connect_timeout = Some(env_timeout.unwrap_or(pgkit::wait::DEFAULT_CONNECT_TIMEOUT));
+        }
+        out.push(s);
+    }
+    Ok(out)
+}
