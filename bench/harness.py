@@ -348,7 +348,9 @@ def table(rows: list[dict], detailed: bool = True, n: int = 0) -> str:
         else:
             mine = fmt_value(r["pgkitStats"]["median"], m)
             peer = fmt_value(r["peerStats"]["median"], m) if r.get("peerStats") else "—"
-        ratio = f"{r['ratio']:.2f}×" if r.get("ratio") else "—"
+        ratio = r.get("ratio")
+        # Near 1 a third digit says which side of the goal the medians fell.
+        ratio = "—" if not ratio else f"{ratio:.3f}×" if 0.95 < ratio < 1.05 else f"{ratio:.2f}×"
         met = {True: "yes", False: "**no**", None: "—"}[r.get("met")]
         lines.append(f"| {title} | {mine} | {peer} | {ratio} | {r['goal']} | {met} |")
     return "\n".join(lines) + "\n"
