@@ -278,8 +278,9 @@ fn run_pg_dump(
     if s.size == 0 {
         return Err(dump_err("pg_dump produced an empty dump"));
     }
-    if a.format == Format::Custom && &s.head[..] != b"PGDMP" {
-        return Err(dump_err("pg_dump's output is not a custom-format archive"));
+    if a.format == Format::Custom && !custom_header(&s.head) {
+        return Err(dump_err("pg_dump's output is not a custom-format archive")
+            .cause("the archive header (PGDMP, version 1, custom format) is missing"));
     }
     if a.format == Format::Plain && !contains(&s.tail, PLAIN_TRAILER) {
         return Err(dump_err("pg_dump's SQL script is incomplete")
@@ -299,7 +300,7 @@ fn run_pg_dump(
 struct Streamed {
     size: u64,
     digest: String,
-    head: [u8; 5],
+    head: [u8; 11],
     tail: Vec<u8>,
 }
 
@@ -308,7 +309,7 @@ fn stream(mut src: impl Read, dst: &mut File) -> std::io::Result<Streamed> {
     let mut buf = vec![0u8; BUF];
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
-    let mut head = [0u8; 5];
+    let mut head = [0u8; 11];
     let mut tail: Vec<u8> = Vec::with_capacity(128);
     let mut eof = false;
     while !eof {
@@ -332,10 +333,10 @@ fn stream(mut src: impl Read, dst: &mut File) -> std::io::Result<Streamed> {
             continue;
         }
         let chunk = &buf[..filled];
-        if size < 5 {
+        if size < 11 {
             for (i, b) in chunk.iter().enumerate() {
                 let at = size as usize + i;
-                if at >= 5 {
+                if at >= 11 {
                     break;
                 }
                 head[at] = *b;
@@ -356,6 +357,16 @@ fn stream(mut src: impl Read, dst: &mut File) -> std::io::Result<Streamed> {
         head,
         tail,
     })
+}
+
+/// The custom-format header: `PGDMP`, major version 1, int and offset
+/// sizes, format byte 1 (custom).
+fn custom_header(h: &[u8; 11]) -> bool {
+    &h[..5] == b"PGDMP"
+        && h[5] == 1
+        && (1..=8).contains(&h[8])
+        && (1..=8).contains(&h[9])
+        && h[10] == 1
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

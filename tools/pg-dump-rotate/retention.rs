@@ -187,7 +187,7 @@ mod tests {
                 bad: None,
             })
             .collect();
-        v.sort_by(|a, b| b.time.cmp(&a.time));
+        v.sort_by_key(|i| std::cmp::Reverse(i.time));
         v
     }
 

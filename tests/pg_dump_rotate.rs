@@ -1,0 +1,798 @@
+//! pg-dump-rotate against the throwaway server: dump, verify, restore, the
+//! failure paths (killed pg_dump, truncation, bit flips, locks, versions) and
+//! the password staying off argv.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TOOL: &str = "pg-dump-rotate";
+
+fn pg_bin(name: &str) -> PathBuf {
+    server().bindir().join(name)
+}
+
+/// A tool command with PG_BINDIR pointing at the server's binaries.
+fn tool(dir: &Path) -> assert_cmd::Command {
+    let mut c = cmd(TOOL);
+    c.env("PG_BINDIR", server().bindir())
+        .env("DUMP_DIR", dir)
+        .env_remove("PG_DUMP")
+        .env_remove("PG_RESTORE");
+    c
+}
+
+fn seed(db: &str) {
+    server()
+        .execute(
+            db,
+            "CREATE TABLE items (id int PRIMARY KEY, name text, price numeric);
+             INSERT INTO items SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, 5000) g;
+             CREATE TABLE notes (id serial PRIMARY KEY, body text);
+             INSERT INTO notes (body) SELECT md5(g::text) FROM generate_series(1, 2000) g;
+             CREATE VIEW cheap AS SELECT * FROM items WHERE price < 10;",
+        )
+        .unwrap();
+}
+
+/// A checksum of a table's contents, in a stable order.
+fn table_sum(db: &str, table: &str) -> String {
+    let mut c = server().client(db).unwrap();
+    let row = c
+        .query_one(
+            &format!("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM {table} t"),
+            &[],
+        )
+        .unwrap();
+    row.get(0)
+}
+
+fn dump_ok(dir: &Path, db: &str, extra: &[&str]) -> PathBuf {
+    let out = tool(dir)
+        .args(["dump", "--dsn", &url(db)])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stderr);
+    assert!(has_message(&lines, "Dump written"));
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Dump complete");
+    assert_eq!(last["exitCode"], 0);
+    let path = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    assert_eq!(last["file"], path.display().to_string());
+    path
+}
+
+fn list_json(dir: &Path) -> Vec<Value> {
+    let out = tool(dir).args(["list", "--json"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<Value>(&out.stdout)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn dump_verify_restore_gives_identical_tables() {
+    let db = fresh_db("dr_src");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dump_ok(dir.path(), &db, &[]);
+
+    // Layout: DIR/SOURCE/SOURCE_YYYYMMDDTHHMMSSZ.pgdump with sidecar + manifest.
+    let name = file.file_name().unwrap().to_str().unwrap().to_string();
+    assert_eq!(file.parent().unwrap(), dir.path().join(&db));
+    assert!(
+        name.starts_with(&format!("{db}_")) && name.ends_with("Z.pgdump"),
+        "{name}"
+    );
+    let sidecar = fs::read_to_string(format!("{}.sha256", file.display())).unwrap();
+    assert!(sidecar.ends_with(&format!("  {name}\n")), "{sidecar}");
+    // The sidecar is sha256sum -c format.
+    let check = Command::new("sha256sum")
+        .arg("-c")
+        .arg(format!("{name}.sha256"))
+        .current_dir(file.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+    let m: Value =
+        serde_json::from_slice(&fs::read(format!("{}.json", file.display())).unwrap()).unwrap();
+    assert_eq!(m["source"], db.as_str());
+    assert_eq!(m["database"], db.as_str());
+    assert_eq!(m["format"], "custom");
+    assert_eq!(m["size"], fs::metadata(&file).unwrap().len());
+    assert_eq!(m["sha256"], sidecar.split_whitespace().next().unwrap());
+    assert!(m["serverVersion"]
+        .as_str()
+        .unwrap()
+        .starts_with(char::is_numeric));
+    assert!(m["pgDumpVersion"].is_string());
+    assert!(!m["server"].as_str().unwrap().contains("pgkit-secret"));
+
+    // list shows it, checksum ok.
+    let rows = list_json(dir.path());
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["file"], name.as_str());
+    assert_eq!(rows[0]["checksum"], "ok");
+    assert_eq!(rows[0]["kind"], "dump");
+
+    // verify passes.
+    let out = tool(dir.path()).args(["verify", "--all"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{}: OK", file.display())
+    );
+
+    // restore into a new database.
+    let target = format!("{db}_copy");
+    let out = tool(dir.path())
+        .args(["restore"])
+        .arg(&file)
+        .args(["--dsn", &url("postgres"), "--db", &target, "--create-db"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stderr);
+    assert!(has_message(&lines, "Checksum verified"));
+    assert!(has_message(&lines, "Database created"));
+    assert_eq!(lines.last().unwrap()["message"], "Restore complete");
+    for t in ["items", "notes", "cheap"] {
+        assert_eq!(table_sum(&db, t), table_sum(&target, t), "{t}");
+    }
+    assert!(table_sum(&target, "items").starts_with("5000:"));
+
+    // Restoring again into the now non-empty database is refused …
+    let out = tool(dir.path())
+        .args(["restore"])
+        .arg(&file)
+        .args(["--dsn", &url(&target)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let last = last_line(&out.stderr);
+    assert_eq!(
+        last["message"],
+        "Refusing to restore into a non-empty database"
+    );
+    assert!(last["suggestion"].as_str().unwrap().contains("--force"));
+    // … unless --force, which replaces the objects.
+    server()
+        .execute(&target, "DELETE FROM items WHERE id > 10")
+        .unwrap();
+    let out = tool(dir.path())
+        .args(["restore", "--force"])
+        .arg(&file)
+        .args(["--to", &url(&target)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(table_sum(&db, "items"), table_sum(&target, "items"));
+}
+
+#[test]
+fn plain_and_directory_formats() {
+    let db = fresh_db("dr_fmt");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let sql = dump_ok(dir.path(), &db, &["--format", "plain"]);
+    assert!(sql.display().to_string().ends_with("Z.sql"));
+    let d = dump_ok(
+        dir.path(),
+        &db,
+        &["--format", "directory", "--jobs", "2", "--source", "fmtdir"],
+    );
+    assert!(d.is_dir() && d.display().to_string().ends_with("Z.dir"));
+    // Directory sidecars list every file, sha256sum -c style.
+    let check = Command::new("sha256sum")
+        .arg("-c")
+        .arg(format!(
+            "{}.sha256",
+            d.file_name().unwrap().to_str().unwrap()
+        ))
+        .current_dir(d.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+    let out = tool(dir.path()).args(["verify", "--all"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    let rows = list_json(dir.path());
+    assert!(rows.iter().all(|r| r["checksum"] == "ok"), "{rows:?}");
+
+    for (file, suffix) in [(&sql, "p"), (&d, "d")] {
+        let target = format!("{db}_{suffix}");
+        let out = tool(dir.path())
+            .arg("restore")
+            .arg(file)
+            .args([
+                "--dsn",
+                &url("postgres"),
+                "--db",
+                &target,
+                "--create-db",
+                "--jobs",
+                "2",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(table_sum(&db, "items"), table_sum(&target, "items"));
+    }
+
+    // A file in the directory dump that the sidecar does not list fails.
+    fs::write(d.join("9999.dat.gz"), b"x").unwrap();
+    let out = tool(dir.path()).arg("verify").arg(&d).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    // A plain dump cut short fails.
+    let text = fs::read(&sql).unwrap();
+    fs::write(&sql, &text[..text.len() - 100]).unwrap();
+    let out = tool(dir.path()).arg("verify").arg(&sql).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+}
+
+#[test]
+fn truncated_and_bit_flipped_dumps_fail_verify_and_restore() {
+    let db = fresh_db("dr_bad");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dump_ok(dir.path(), &db, &[]);
+    let good = fs::read(&file).unwrap();
+
+    // pg_restore --list passes a truncated archive; verify does not.
+    let cut = &good[..good.len() * 2 / 3];
+    fs::write(&file, cut).unwrap();
+    let listed = Command::new(pg_bin("pg_restore"))
+        .arg("--list")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        listed.status.success(),
+        "pg_restore --list passes truncated files"
+    );
+    // Even with a sidecar that matches the truncated bytes, reading the whole
+    // archive catches it.
+    let digest = {
+        use sha2::Digest;
+        let h = sha2::Sha256::digest(cut);
+        h.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    let name = file.file_name().unwrap().to_str().unwrap();
+    let sidecar_path = format!("{}.sha256", file.display());
+    let manifest_path = format!("{}.json", file.display());
+    let sidecar = fs::read_to_string(&sidecar_path).unwrap();
+    let manifest = fs::read_to_string(&manifest_path).unwrap();
+    fs::write(&sidecar_path, format!("{digest}  {name}\n")).unwrap();
+    fs::remove_file(&manifest_path).unwrap();
+    let out = tool(dir.path()).arg("verify").arg(&file).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    assert!(last["message"].as_str().unwrap().contains(name), "{last}");
+    assert!(has_message(
+        &json_lines(&out.stderr),
+        "Dump failed verification: Archive is unreadable"
+    ));
+
+    // With the real sidecar: a checksum mismatch, and list sees the size.
+    fs::write(&sidecar_path, &sidecar).unwrap();
+    fs::write(&manifest_path, &manifest).unwrap();
+    let out = tool(dir.path()).arg("verify").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{}: FAILED", file.display())
+    );
+    assert!(has_message(
+        &json_lines(&out.stderr),
+        "Dump failed verification: Checksum mismatch"
+    ));
+    assert_eq!(list_json(dir.path())[0]["checksum"], "mismatch");
+
+    // A single flipped bit, same size: verify and restore refuse.
+    let mut flipped = good.clone();
+    let at = flipped.len() / 2;
+    flipped[at] ^= 0x01;
+    fs::write(&file, &flipped).unwrap();
+    assert_eq!(
+        list_json(dir.path())[0]["checksum"],
+        "ok",
+        "list does not hash"
+    );
+    let out = tool(dir.path()).arg("verify").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let target = format!("{db}_flip");
+    let out = tool(dir.path())
+        .arg("restore")
+        .arg(&file)
+        .args(["--dsn", &url("postgres"), "--db", &target, "--create-db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let last = last_line(&out.stderr);
+    assert_eq!(
+        last["message"],
+        "Refusing to restore a dump that fails its checksum"
+    );
+    // Refused before anything happened: the database was not even created.
+    let mut c = server().client("postgres").unwrap();
+    let n: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname = $1",
+            &[&target],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+
+    // A missing file is 66.
+    let out = tool(dir.path())
+        .args(["verify", "/nonexistent/x_20250101T000000Z.pgdump"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(66));
+}
+
+/// A fake pg_dump: reports the real version, writes the start of an archive,
+/// then sleeps (so the test can kill it, or hold the lock), recording its
+/// pid, argv and environment keys.
+fn slow_pg_dump(dir: &Path, sleep_s: u32) -> PathBuf {
+    let real = pg_bin("pg_dump");
+    let p = dir.join("pg_dump");
+    fs::write(
+        &p,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\necho $$ > {d}/pid\nprintf 'PGDMP partial bytes'\nsleep {sleep_s}\nexit 0\n",
+            real = real.display(),
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+    p
+}
+
+fn wait_for(what: &str, f: impl Fn() -> bool) {
+    let end = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn partials(dir: &Path, source: &str) -> Vec<String> {
+    fs::read_dir(dir.join(source))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn spawn_dump(dir: &Path, db: &str, fake: &Path, extra: &[&str]) -> std::process::Child {
+    let mut c = Command::new(bin_path(TOOL));
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    c.env("HOME", empty_home())
+        .env("DUMP_DIR", dir)
+        .env("PG_DUMP", fake)
+        .args(["dump", "--dsn", &url(db)])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn pg_dump_killed_mid_dump_leaves_no_dump() {
+    let db = fresh_db("dr_kill");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let fake = slow_pg_dump(bin.path(), 30);
+    let child = spawn_dump(dir.path(), &db, &fake, &[]);
+    wait_for("the partial file", || {
+        partials(dir.path(), &db)
+            .iter()
+            .any(|n| n.ends_with(".partial"))
+            && bin.path().join("pid").exists()
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let pid: i32 = fs::read_to_string(bin.path().join("pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // SAFETY: killing the fake pg_dump this test started.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "pg_dump failed");
+    assert!(
+        last["status"].as_str().unwrap().contains("SIGKILL"),
+        "{last}"
+    );
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        partials(dir.path(), &db),
+        Vec::<String>::new(),
+        "nothing left"
+    );
+    assert!(list_json(dir.path()).is_empty());
+}
+
+#[test]
+fn sigterm_during_dump_stops_pg_dump_and_removes_the_partial() {
+    let db = fresh_db("dr_term");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let fake = slow_pg_dump(bin.path(), 30);
+    let child = spawn_dump(dir.path(), &db, &fake, &[]);
+    wait_for("the partial file", || {
+        partials(dir.path(), &db)
+            .iter()
+            .any(|n| n.ends_with(".partial"))
+    });
+    // SAFETY: signalling the tool this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(last_line(&out.stderr)["message"], "Interrupted by SIGTERM");
+    assert_eq!(partials(dir.path(), &db), Vec::<String>::new());
+    let pid: i32 = fs::read_to_string(bin.path().join("pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    wait_for("the fake pg_dump to be gone", || {
+        !Path::new(&format!("/proc/{pid}")).exists()
+            || fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|s| s.contains(") Z "))
+                .unwrap_or(true)
+    });
+}
+
+#[test]
+fn concurrent_dumps_of_one_source_take_turns() {
+    let db = fresh_db("dr_lock");
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let fake = slow_pg_dump(bin.path(), 3);
+    let first = spawn_dump(dir.path(), &db, &fake, &[]);
+    wait_for("the first dump", || {
+        partials(dir.path(), &db)
+            .iter()
+            .any(|n| n.ends_with(".partial"))
+    });
+    // A second dump with a short --lock-wait gives up with 75.
+    let out = tool(dir.path())
+        .args(["dump", "--dsn", &url(&db), "--lock-wait", "200ms"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Another run holds the source's lock");
+    assert_eq!(last["source"], db.as_str());
+    // purge of the same source waits too.
+    let out = tool(dir.path())
+        .args(["purge", "1", "--yes", "--lock-wait", "100ms"])
+        .output()
+        .unwrap();
+    // Nothing to remove yet means no lock is needed: 0; there is only a
+    // fresh partial.
+    assert_eq!(out.status.code(), Some(0));
+    // A second dump that waits long enough runs after the first.
+    let out = tool(dir.path())
+        .args(["dump", "--dsn", &url(&db), "--lock-wait", "60s"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(has_message(
+        &json_lines(&out.stderr),
+        "Waiting for another run of this source to finish"
+    ));
+    let first = first.wait_with_output().unwrap();
+    // The fake's output is no archive: the first dump fails cleanly.
+    assert_eq!(first.status.code(), Some(5));
+    let rows = list_json(dir.path());
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["checksum"], "ok");
+}
+
+#[test]
+fn password_travels_in_the_environment_never_on_argv() {
+    let secret = "pgkit-secret-Pw0rd";
+    let srv = pgkit::server::TempServer::start(pgkit::server::Options {
+        password: Some(secret.into()),
+        ..Default::default()
+    })
+    .unwrap();
+    srv.execute(
+        "postgres",
+        "CREATE TABLE t (x int); INSERT INTO t VALUES (1)",
+    )
+    .unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let real = pg_bin("pg_dump");
+    let wrapper = bin.path().join("pg_dump");
+    fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\ntr '\\0' '\\n' < /proc/$$/cmdline > {d}/argv\nenv | cut -d= -f1 > {d}/envkeys\nexec {real} \"$@\"\n",
+            real = real.display(),
+            d = bin.path().display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = cmd(TOOL)
+        .env("PG_DUMP", &wrapper)
+        .env("DUMP_DIR", dir.path())
+        .args([
+            "dump",
+            "--source",
+            "secretdb",
+            "--dsn",
+            &srv.url("postgres"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let argv = fs::read_to_string(bin.path().join("argv")).unwrap();
+    assert!(argv.contains("--format=c"), "{argv}");
+    assert!(!argv.contains(secret), "password on argv: {argv}");
+    assert!(!argv.contains("postgresql://"), "{argv}");
+    let keys = fs::read_to_string(bin.path().join("envkeys")).unwrap();
+    assert!(keys.lines().any(|k| k == "PGPASSWORD"), "{keys}");
+    // Nor in the log, the manifest or list output.
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(secret));
+    let sdir = dir.path().join("secretdb");
+    for e in fs::read_dir(&sdir).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "json") {
+            assert!(!fs::read_to_string(e.path()).unwrap().contains(secret));
+        }
+    }
+}
+
+#[test]
+fn missing_or_too_old_pg_dump_is_127() {
+    let db = fresh_db("dr_ver");
+    let dir = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    // PG_BINDIR without pg_dump.
+    let out = cmd(TOOL)
+        .env("PG_BINDIR", empty.path())
+        .env("DUMP_DIR", dir.path())
+        .args(["dump", "--dsn", &url(&db)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(127));
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "pg_dump not found");
+    assert!(last["error"].as_str().unwrap().contains("PG_BINDIR"));
+    // No pg_dump on PATH either.
+    let out = cmd(TOOL)
+        .env("PATH", empty.path())
+        .env("DUMP_DIR", dir.path())
+        .args(["dump", "--dsn", &url(&db)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(127));
+
+    // A pg_dump older than the server: a matching one is looked for.
+    let old = empty.path().join("pg_dump");
+    fs::write(
+        &old,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 9.6.24'; exit 0; fi\nexec {} \"$@\"\n",
+            pg_bin("pg_dump").display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&old, fs::Permissions::from_mode(0o755)).unwrap();
+    let nowhere = tempfile::tempdir().unwrap();
+    let out = cmd(TOOL)
+        .env("PG_DUMP", &old)
+        .env("PG_INSTALL_ROOT", nowhere.path())
+        .env("DUMP_DIR", dir.path())
+        .args(["dump", "--dsn", &url(&db)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(127),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    let msg = last["message"].as_str().unwrap();
+    let server_major = server()
+        .bindir()
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.starts_with("pg_dump 9 is older than the server"),
+        "{msg}"
+    );
+    assert!(last["error"].as_str().unwrap().contains("9.6.24"), "{last}");
+    assert!(list_json(dir.path()).is_empty());
+    // … and found through PG_BINDIR.
+    let out = cmd(TOOL)
+        .env("PG_DUMP", &old)
+        .env("PG_BINDIR", server().bindir())
+        .env("DUMP_DIR", dir.path())
+        .args(["dump", "--dsn", &url(&db)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stderr);
+    assert!(
+        lines.iter().any(
+            |l| l["message"] == "Using a newer pg_dump that matches the server"
+                && l["skippedVersion"] == "9.6.24"
+        ),
+        "{lines:?}"
+    );
+    let _ = server_major;
+}
+
+#[test]
+fn bad_source_names_and_usage_errors() {
+    let db = fresh_db("dr_use");
+    let dir = tempfile::tempdir().unwrap();
+    for bad in ["../escape", "a/b", "..", ""] {
+        let out = tool(dir.path())
+            .args(["dump", "--dsn", &url(&db), "--source", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(64), "{bad}");
+        assert_eq!(last_line(&out.stderr)["message"], "Invalid source name");
+    }
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    assert!(!dir.path().parent().unwrap().join("escape").exists());
+    let out = tool(dir.path())
+        .args(["list", "--source", "../x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    let out = tool(dir.path())
+        .args(["dump", "--dsn", &url(&db), "--jobs", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    let out = tool(dir.path())
+        .args(["dump", "--dsn", &url(&db), "--purge"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+}
+
+#[test]
+fn dump_purge_applies_retention_only_after_success() {
+    let db = fresh_db("dr_purge");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let a = dump_ok(dir.path(), &db, &[]);
+    let b = dump_ok(dir.path(), &db, &[]);
+    // A failing dump with --purge removes nothing.
+    let empty = tempfile::tempdir().unwrap();
+    let failing = empty.path().join("pg_dump");
+    fs::write(
+        &failing,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {} --version; fi\necho 'pg_dump: error: simulated failure' >&2\nexit 1\n",
+            pg_bin("pg_dump").display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&failing, fs::Permissions::from_mode(0o755)).unwrap();
+    let out = tool(dir.path())
+        .env("PG_DUMP", &failing)
+        .args(["dump", "--dsn", &url(&db), "--purge", "--keep-last", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let lines = json_lines(&out.stderr);
+    assert!(lines.iter().any(|l| l["message"] == "pg_dump output"
+        && l["level"] == "error"
+        && l["output"] == "pg_dump: error: simulated failure"));
+    assert_eq!(
+        lines.last().unwrap()["error"],
+        "pg_dump: error: simulated failure"
+    );
+    assert!(a.exists() && b.exists());
+    // A successful one purges down to the rule.
+    let out = tool(dir.path())
+        .args(["dump", "--dsn", &url(&db), "--purge", "--keep-last", "1"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let c = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let last = last_line(&out.stderr);
+    assert_eq!(last["removed"], 2);
+    assert!(c.exists() && !a.exists() && !b.exists());
+    assert!(!Path::new(&format!("{}.sha256", a.display())).exists());
+    assert!(!Path::new(&format!("{}.json", a.display())).exists());
+}
