@@ -141,7 +141,11 @@ pub fn run(dir: &Path, a: &PurgeArgs) -> Result<Summary> {
     if to_remove == 0 {
         return Ok(Summary::ok("Nothing to purge").field("sources", sources.len()));
     }
+    // What a person confirmed is an upper bound: nothing else is removed.
+    // With --yes, the plan made again under each source's lock is applied.
+    let mut asked = false;
     if !a.yes {
+        asked = true;
         if !std::io::stdin().is_terminal() {
             return Err(Error::usage("Refusing to purge without --yes")
                 .cause("stdin is not a terminal, so nobody can confirm")
@@ -161,7 +165,14 @@ pub fn run(dir: &Path, a: &PurgeArgs) -> Result<Summary> {
         }
         let sdir = dir.join(s);
         let _lock = lock::acquire(&sdir, s, lock_wait)?;
-        let (r, k) = apply(dir, s, &rules, partial_age, None, Some(&confirmed))?;
+        let (r, k) = apply(
+            dir,
+            s,
+            &rules,
+            partial_age,
+            None,
+            asked.then_some(&confirmed),
+        )?;
         removed += r;
         kept += k;
     }
