@@ -796,3 +796,89 @@ fn dump_purge_applies_retention_only_after_success() {
     assert!(!Path::new(&format!("{}.sha256", a.display())).exists());
     assert!(!Path::new(&format!("{}.json", a.display())).exists());
 }
+
+#[test]
+fn restore_errors_are_relayed_and_exit_5() {
+    let db = fresh_db("dr_rerr");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dump_ok(dir.path(), &db, &[]);
+
+    // A missing target database without --create-db.
+    let out = tool(dir.path())
+        .arg("restore")
+        .arg(&file)
+        .args(["--dsn", &url("postgres"), "--db", "dr_rerr_nowhere"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "The target database does not exist");
+    assert!(last["suggestion"].as_str().unwrap().contains("--create-db"));
+
+    // A target where --clean cannot drop a table (another object depends on
+    // it): pg_restore fails, its errors arrive as JSON lines, and the single
+    // transaction leaves the target as it was.
+    let target = fresh_db("dr_rerr_t");
+    server()
+        .execute(
+            &target,
+            "CREATE TABLE items (id int PRIMARY KEY, other text);
+             INSERT INTO items VALUES (1, 'mine');
+             CREATE VIEW depends AS SELECT * FROM items;",
+        )
+        .unwrap();
+    let out = tool(dir.path())
+        .args(["restore", "--force"])
+        .arg(&file)
+        .args(["--dsn", &url(&target)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stderr);
+    let errors: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["message"] == "pg_restore output" && l["level"] == "error")
+        .collect();
+    assert!(!errors.is_empty(), "{lines:?}");
+    assert!(errors
+        .iter()
+        .any(|l| l["output"].as_str().unwrap().contains("depend")));
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Restore failed");
+    assert!(last["suggestion"].as_str().unwrap().contains("rolled back"));
+    let mut c = server().client(&target).unwrap();
+    let other: String = c.query_one("SELECT other FROM items", &[]).unwrap().get(0);
+    assert_eq!(other, "mine", "rolled back");
+
+    // A dump without a sidecar is refused.
+    fs::remove_file(format!("{}.sha256", file.display())).unwrap();
+    let t2 = format!("{db}_nosc");
+    let out = tool(dir.path())
+        .arg("restore")
+        .arg(&file)
+        .args(["--dsn", &url("postgres"), "--db", &t2, "--create-db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(last_line(&out.stderr)["error"]
+        .as_str()
+        .unwrap()
+        .contains("no checksum sidecar"));
+    // A missing file is 66.
+    let out = tool(dir.path())
+        .args(["restore", "/nonexistent.pgdump", "--dsn", &url(&t2)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(66));
+}

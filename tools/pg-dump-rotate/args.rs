@@ -83,16 +83,16 @@ pub struct RetentionArgs {
     /// Keep the newest dump of each of the last N hours that have one
     #[arg(long, env = "DUMP_KEEP_HOURLY", value_name = "N")]
     pub keep_hourly: Option<u32>,
-    /// … of each of the last N days
+    /// Keep the newest dump of each of the last N days that have one
     #[arg(long, env = "DUMP_KEEP_DAILY", value_name = "N")]
     pub keep_daily: Option<u32>,
-    /// … of each of the last N ISO weeks
+    /// Keep the newest dump of each of the last N ISO weeks that have one
     #[arg(long, env = "DUMP_KEEP_WEEKLY", value_name = "N")]
     pub keep_weekly: Option<u32>,
-    /// … of each of the last N months
+    /// Keep the newest dump of each of the last N months that have one
     #[arg(long, env = "DUMP_KEEP_MONTHLY", value_name = "N")]
     pub keep_monthly: Option<u32>,
-    /// … of each of the last N years
+    /// Keep the newest dump of each of the last N years that have one
     #[arg(long, env = "DUMP_KEEP_YEARLY", value_name = "N")]
     pub keep_yearly: Option<u32>,
     /// Keep every dump within DURATION of the newest good one (e.g. 7d)
