@@ -882,3 +882,137 @@ fn restore_errors_are_relayed_and_exit_5() {
         .unwrap();
     assert_eq!(out.status.code(), Some(66));
 }
+
+/// PostgreSQL 18 binaries (PGKIT_PG18_BINDIR, installed by .ci/run), when present.
+fn pg18_bindir() -> Option<PathBuf> {
+    let d = PathBuf::from(std::env::var_os("PGKIT_PG18_BINDIR")?);
+    d.join("postgres").exists().then_some(d)
+}
+
+/// The version check on a real newer server: pg_dump 15 against PostgreSQL 18
+/// is 127 naming both versions unless a pg_dump 18 is found (PG_BINDIR or
+/// PG_INSTALL_ROOT/18/bin); the 18 dump then verifies (pg_restore 18 picked
+/// from the manifest's pg_dump version) and restores.
+#[test]
+fn a_newer_server_needs_a_matching_pg_dump() {
+    let Some(bin18) = pg18_bindir() else {
+        eprintln!("note: PGKIT_PG18_BINDIR not set; PostgreSQL 18 check skipped (CI sets it)");
+        return;
+    };
+    let old_bindir = server().bindir().to_path_buf();
+    let old_major = pgkit::server::major_of(&old_bindir).unwrap();
+    assert!(old_major < 18, "the default server is the older one here");
+    let srv = pgkit::server::TempServer::start(pgkit::server::Options {
+        bindir: Some(bin18.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    srv.execute(
+        "postgres",
+        "CREATE TABLE t18 (x int); INSERT INTO t18 SELECT generate_series(1, 100)",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let nowhere = tempfile::tempdir().unwrap();
+
+    let out = cmd(TOOL)
+        .env("PG_DUMP", old_bindir.join("pg_dump"))
+        .env("PG_INSTALL_ROOT", nowhere.path())
+        .env("DUMP_DIR", dir.path())
+        .args(["dump", "--source", "v18", "--dsn", &srv.url("postgres")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(127),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    assert_eq!(
+        last["message"],
+        format!("pg_dump {old_major} is older than the server (18)")
+    );
+    assert_eq!(last["requiredMajor"], 18);
+    assert!(list_json(dir.path()).is_empty());
+
+    // PG_INSTALL_ROOT/18/bin (Debian's layout) has one.
+    let root = tempfile::tempdir().unwrap();
+    fs::create_dir_all(root.path().join("18")).unwrap();
+    std::os::unix::fs::symlink(&bin18, root.path().join("18/bin")).unwrap();
+    let out = cmd(TOOL)
+        .env("PG_DUMP", old_bindir.join("pg_dump"))
+        .env("PG_INSTALL_ROOT", root.path())
+        .env("DUMP_DIR", dir.path())
+        .args(["dump", "--source", "v18", "--dsn", &srv.url("postgres")])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let m: Value =
+        serde_json::from_slice(&fs::read(format!("{}.json", file.display())).unwrap()).unwrap();
+    assert!(
+        m["pgDumpVersion"].as_str().unwrap().starts_with("18"),
+        "{m}"
+    );
+    assert!(
+        m["serverVersion"].as_str().unwrap().starts_with("18"),
+        "{m}"
+    );
+
+    // verify with an old pg_restore first in line: the 18 one is found.
+    let out = cmd(TOOL)
+        .env("PG_RESTORE", old_bindir.join("pg_restore"))
+        .env("PG_INSTALL_ROOT", root.path())
+        .env("DUMP_DIR", dir.path())
+        .args(["verify", "--all"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // … and without one: 127, not a misleading "damaged archive".
+    let out = cmd(TOOL)
+        .env("PG_RESTORE", old_bindir.join("pg_restore"))
+        .env("PG_INSTALL_ROOT", nowhere.path())
+        .env("DUMP_DIR", dir.path())
+        .args(["verify", "--all"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(127),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Restore on the 18 server into a new database.
+    let out = cmd(TOOL)
+        .env("PG_BINDIR", &bin18)
+        .env("DUMP_DIR", dir.path())
+        .arg("restore")
+        .arg(&file)
+        .args([
+            "--dsn",
+            &srv.url("postgres"),
+            "--db",
+            "copy18",
+            "--create-db",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut c = srv.client("copy18").unwrap();
+    let n: i64 = c.query_one("SELECT count(*) FROM t18", &[]).unwrap().get(0);
+    assert_eq!(n, 100);
+}

@@ -663,3 +663,43 @@ fn list_and_dry_run_scale_to_ten_thousand_dumps() {
         assert!(took < Duration::from_secs(2), "{args:?} took {took:?}");
     }
 }
+
+/// On a terminal, purge asks; "n" removes nothing, "y" removes the plan.
+/// (Runs under script(1) for a pseudo-terminal; skipped where it is missing.)
+#[test]
+fn on_a_terminal_purge_asks() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("script(1) not installed: skipping the terminal prompt test");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    set(dir.path(), "app", &YEAR_END[6..]);
+    let run = |answer: &str| {
+        let line = format!(
+            "{} --dir {} purge 1",
+            bin_path(TOOL).display(),
+            dir.path().display()
+        );
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "(sleep 1; echo {answer}) | script -qec '{line}' /dev/null"
+            ))
+            .env("HOME", empty_home())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = run("n");
+    assert!(text.contains("Remove 2 file(s)? [y/N]"), "{text}");
+    assert!(text.contains("Purge cancelled; nothing removed"), "{text}");
+    assert_eq!(fs::read_dir(dir.path().join("app")).unwrap().count(), 9);
+    let text = run("y");
+    assert!(text.contains("\"removed\":2"), "{text}");
+    assert_eq!(fs::read_dir(dir.path().join("app")).unwrap().count(), 3);
+    assert!(dir.path().join("app/app_20210105T180000Z.pgdump").exists());
+}
