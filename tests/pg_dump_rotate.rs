@@ -743,6 +743,31 @@ fn bad_source_names_and_usage_errors() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(64));
+    assert_eq!(
+        last_line(&out.stderr)["message"],
+        "--purge needs a retention rule"
+    );
+    let out = tool(dir.path())
+        .args([
+            "dump",
+            "--dsn",
+            &url(&db),
+            "--format",
+            "plain",
+            "--compress",
+            "6",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    let out = tool(dir.path())
+        .args(["dump", "--dsn", &url(&db), "--lock-wait", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    assert_eq!(last_line(&out.stderr)["message"], "Invalid --lock-wait");
+    // Nothing was created by any of these.
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]

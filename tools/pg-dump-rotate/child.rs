@@ -55,8 +55,17 @@ pub fn relay(program: &'static str, stderr: impl Read + Send + 'static) -> JoinH
     std::thread::spawn(move || {
         let mut errors = Vec::new();
         let mut last = Vec::new();
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
+        let mut reader = BufReader::new(stderr);
+        let mut raw = Vec::new();
+        loop {
+            raw.clear();
+            // Bytes, not lines(): a non-UTF-8 line must not stop the relay
+            // (the child would then block on a full stderr pipe).
+            match reader.read_until(b'\n', &mut raw) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let line = String::from_utf8_lossy(&raw).trim_end().to_string();
             if line.trim().is_empty() {
                 continue;
             }

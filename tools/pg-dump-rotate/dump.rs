@@ -65,6 +65,15 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
         return Err(Error::usage("--jobs needs --format directory")
             .suggest("pg_dump runs in parallel only into a directory-format dump"));
     }
+    if a.format == Format::Plain
+        && a.compress
+            .as_deref()
+            .is_some_and(|c| !matches!(c.trim(), "0" | "none"))
+    {
+        return Err(Error::usage("--compress does not go with --format plain")
+            .cause("a compressed plain dump is not an SQL script; its end could not be checked")
+            .suggest("Use --format custom (compressed by default) or directory"));
+    }
     let lock_wait = crate::args::duration("--lock-wait", &a.lock_wait)?;
     let rules = a.retention.rules(None)?;
     let partial_age = a.retention.partial_age()?;
