@@ -114,7 +114,7 @@ fn candidates(name: &str, major: u32) -> Vec<PathBuf> {
     if let Some(d) = env_path("PG_BINDIR") {
         v.push(d.join(name));
     }
-    let root = env_path("PG_INSTALL_ROOT").unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql"));
+    let root = install_root();
     v.push(root.join(major.to_string()).join("bin").join(name));
     v.push(PathBuf::from(format!("/usr/pgsql-{major}/bin/{name}")));
     v
@@ -123,21 +123,66 @@ fn candidates(name: &str, major: u32) -> Vec<PathBuf> {
 /// Finds `name`; when `need` is given and the program is older, finds one of
 /// at least that major version (`what` names what needs it, for messages).
 pub fn find(name: &str, need: Option<(u32, &str)>) -> Result<Program> {
-    let path = locate(name)?;
+    let first = probe(name)?;
+    match need {
+        Some((major, what)) => upgrade(name, first, major, what),
+        None => Ok(first),
+    }
+}
+
+/// Whether `path` is Debian's pg_wrapper (a Perl script that picks a
+/// version and execs it: tens of milliseconds per call, twice per dump).
+fn is_pg_wrapper(path: &Path) -> bool {
+    std::fs::canonicalize(path)
+        .ok()
+        .and_then(|p| p.file_name().map(|f| f == "pg_wrapper"))
+        .unwrap_or(false)
+}
+
+/// Locates `name` and asks its version. Debian's pg_wrapper on PATH is
+/// replaced by the newest versioned binary under PG_INSTALL_ROOT, which is
+/// what the wrapper would run for pg_dump and pg_restore anyway.
+pub fn probe(name: &str) -> Result<Program> {
+    let mut path = locate(name)?;
+    if is_pg_wrapper(&path) {
+        if let Some(p) = newest_installed(name) {
+            path = p;
+        }
+    }
     let (version, major) = version_of(&path).ok_or_else(|| {
         missing(
             name,
             format!("{} --version did not answer a version", path.display()),
         )
     })?;
-    let first = Program {
+    Ok(Program {
         path,
         version,
         major,
-    };
-    let Some((need_major, what)) = need else {
-        return Ok(first);
-    };
+    })
+}
+
+fn install_root() -> PathBuf {
+    env_path("PG_INSTALL_ROOT").unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql"))
+}
+
+fn newest_installed(name: &str) -> Option<PathBuf> {
+    let mut v: Vec<(u32, PathBuf)> = std::fs::read_dir(install_root())
+        .ok()?
+        .flatten()
+        .filter_map(|e| {
+            let major: u32 = e.file_name().to_str()?.parse().ok()?;
+            let p = e.path().join("bin").join(name);
+            is_exec(&p).then_some((major, p))
+        })
+        .collect();
+    v.sort();
+    v.pop().map(|(_, p)| p)
+}
+
+/// `first` when it is at least `need_major`, else a matching one from the
+/// candidate directories, else 127 naming both versions.
+pub fn upgrade(name: &str, first: Program, need_major: u32, what: &str) -> Result<Program> {
     if first.major >= need_major {
         return Ok(first);
     }
