@@ -62,6 +62,9 @@ pub struct DumpArgs {
     /// After a successful dump, apply the retention rules to this source
     #[arg(long)]
     pub purge: bool,
+    /// Accepted for symmetry with purge: dump --purge never asks
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     #[command(flatten)]
     pub retention: RetentionArgs,
     /// How long to wait for another dump/purge of this source

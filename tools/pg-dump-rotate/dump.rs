@@ -77,6 +77,8 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     let lock_wait = crate::args::duration("--lock-wait", &a.lock_wait)?;
     let rules = a.retention.rules(None)?;
     let partial_age = a.retention.partial_age()?;
+    // dump --purge never asks (it runs from cron): --yes changes nothing.
+    let _ = a.yes;
     if a.purge && !rules.any() {
         return Err(Error::usage("--purge needs a retention rule")
             .suggest("Add e.g. --keep-daily 7 --keep-weekly 4 (or DUMP_KEEP_* variables)"));
