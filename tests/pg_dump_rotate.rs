@@ -806,7 +806,15 @@ fn dump_purge_applies_retention_only_after_success() {
     assert!(a.exists() && b.exists());
     // A successful one purges down to the rule.
     let out = tool(dir.path())
-        .args(["dump", "--dsn", &url(&db), "--purge", "--keep-last", "1"])
+        .args([
+            "dump",
+            "--dsn",
+            &url(&db),
+            "--purge",
+            "--keep-last",
+            "1",
+            "--yes",
+        ])
         .output()
         .unwrap();
     assert!(
