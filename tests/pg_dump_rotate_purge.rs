@@ -703,3 +703,48 @@ fn on_a_terminal_purge_asks() {
     assert_eq!(fs::read_dir(dir.path().join("app")).unwrap().count(), 3);
     assert!(dir.path().join("app/app_20210105T180000Z.pgdump").exists());
 }
+
+/// A source whose lock is held (a dump running) is skipped after
+/// --lock-wait; the other sources are purged and the run ends with 75.
+#[test]
+fn a_busy_source_is_skipped_with_75_and_the_others_are_purged() {
+    use std::os::fd::AsRawFd;
+    let dir = tempfile::tempdir().unwrap();
+    set(dir.path(), "app", &YEAR_END[6..]);
+    set(dir.path(), "other", &YEAR_END[6..]);
+    let held = fs::File::open(dir.path().join("app")).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX) }, 0);
+    let out = tool(dir.path())
+        .args(["purge", "1", "--yes", "--lock-wait", "300ms"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(75),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stderr);
+    assert!(has_message(
+        &lines,
+        "Waiting for another run of this source to finish"
+    ));
+    assert!(has_message(
+        &lines,
+        "Source skipped: another run holds its lock"
+    ));
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Purge incomplete: sources were busy");
+    assert_eq!(last["busy"], json!(["app"]));
+    assert_eq!(last["removed"], 2);
+    assert_eq!(fs::read_dir(dir.path().join("app")).unwrap().count(), 9);
+    assert_eq!(fs::read_dir(dir.path().join("other")).unwrap().count(), 3);
+    drop(held);
+    let out = tool(dir.path())
+        .args(["purge", "1", "--yes", "--lock-wait", "300ms"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(fs::read_dir(dir.path().join("app")).unwrap().count(), 3);
+}

@@ -157,6 +157,7 @@ pub fn run(dir: &Path, a: &PurgeArgs) -> Result<Summary> {
         }
     }
     let (mut removed, mut kept) = (0usize, 0usize);
+    let mut busy: Vec<String> = Vec::new();
     for (s, p) in &plans {
         let confirmed = p.removals();
         if confirmed.is_empty() {
@@ -164,7 +165,20 @@ pub fn run(dir: &Path, a: &PurgeArgs) -> Result<Summary> {
             continue;
         }
         let sdir = dir.join(s);
-        let _lock = lock::acquire(&sdir, s, lock_wait)?;
+        // A source busy past --lock-wait is skipped; the others go on, and
+        // the run ends with 75 naming it.
+        let _lock = match lock::acquire(&sdir, s, lock_wait) {
+            Ok(l) => l,
+            Err(e) if e.code == Exit::TempFail => {
+                log::warn(
+                    "Source skipped: another run holds its lock",
+                    json!({"source": s}),
+                );
+                busy.push(s.clone());
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let (r, k) = apply(
             dir,
             s,
@@ -175,6 +189,18 @@ pub fn run(dir: &Path, a: &PurgeArgs) -> Result<Summary> {
         )?;
         removed += r;
         kept += k;
+    }
+    if !busy.is_empty() {
+        return Err(
+            Error::new(Exit::TempFail, "Purge incomplete: sources were busy")
+                .cause(format!(
+                    "a dump or purge held the lock of {}",
+                    busy.join(", ")
+                ))
+                .field("removed", removed)
+                .field("busy", json!(busy))
+                .suggest("Retry later, or raise --lock-wait (DUMP_LOCK_WAIT)"),
+        );
     }
     Ok(Summary::ok("Purge complete")
         .field("removed", removed)
