@@ -109,9 +109,9 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
         if !p.exists() && !layout::partial_path(&p).exists() {
             break (now, name);
         }
-        interrupt::sleep(Duration::from_millis(
-            1000 - u64::from(now.timestamp_subsec_millis()),
-        ))?;
+        // (subsec millis exceed 999 during a leap second: never underflow.)
+        let rest = 1000u64.saturating_sub(u64::from(now.timestamp_subsec_millis()));
+        interrupt::sleep(Duration::from_millis(rest.max(10)))?;
     };
     let final_path = sdir.join(&name);
     let partial = layout::partial_path(&final_path);
