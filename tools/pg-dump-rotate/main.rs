@@ -7,7 +7,6 @@ mod dump;
 mod layout;
 mod list;
 mod lock;
-mod man;
 mod programs;
 mod purge;
 mod restore;
@@ -18,17 +17,7 @@ use args::{Cli, Cmd};
 
 fn main() -> std::process::ExitCode {
     pgkit::cli::run("pg-dump-rotate", || {
-        // The COMMANDS section is built from the clap definitions, only when
-        // the man page is asked for.
-        let extra = if std::env::args_os()
-            .nth(1)
-            .is_some_and(|a| a == "--generate-man")
-        {
-            man::extra()
-        } else {
-            String::new()
-        };
-        let cli: Cli = pgkit::cli::parse_or_man(&extra)?;
+        let cli: Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
         cli.log.apply()?;
         match cli.cmd {
             Cmd::Dump(a) => dump::run(&cli.dir, &a),
