@@ -1049,3 +1049,43 @@ fn a_newer_server_needs_a_matching_pg_dump() {
     let n: i64 = c.query_one("SELECT count(*) FROM t18", &[]).unwrap().get(0);
     assert_eq!(n, 100);
 }
+
+/// A write that fails part-way (here a file-size limit standing in for a
+/// full disk: the write fails with EFBIG) stops pg_dump, removes the partial
+/// file and exits 5.
+#[test]
+fn a_failing_write_leaves_nothing_behind() {
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        eprintln!("note: prlimit not installed; write-failure test skipped");
+        return;
+    }
+    let db = fresh_db("dr_full");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("prlimit")
+        .arg("--fsize=4096")
+        .arg(bin_path(TOOL))
+        .args(["dump", "--compress", "0", "--dsn", &url(&db)])
+        .env("DUMP_DIR", dir.path())
+        .env("PG_BINDIR", server().bindir())
+        .env("HOME", empty_home())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    assert!(
+        last["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Cannot write"),
+        "{last}"
+    );
+    assert!(last["suggestion"].as_str().unwrap().contains("free space"));
+    assert!(out.stdout.is_empty());
+    assert_eq!(partials(dir.path(), &db), Vec::<String>::new());
+}

@@ -58,6 +58,12 @@ fn dump_err(message: &str) -> Error {
 /// Runs `dump`.
 pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     let started_at = Instant::now();
+    // A file-size limit (ulimit -f) must fail a write with EFBIG, which the
+    // tool cleans up after, not kill the process and leave a partial file.
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let settings = Settings::resolve(&a.conn, "pg-dump-rotate")?;
     let source = a.source.clone().unwrap_or_else(|| settings.dbname.clone());
     layout::check_source(&source)?;
