@@ -379,12 +379,18 @@ fn truncated_and_bit_flipped_dumps_fail_verify_and_restore() {
 /// then sleeps (so the test can kill it, or hold the lock), recording its
 /// pid, argv and environment keys.
 fn slow_pg_dump(dir: &Path, sleep_s: u32) -> PathBuf {
+    slow_pg_dump_with(dir, sleep_s, "exec ")
+}
+
+/// As `slow_pg_dump`; with `exec_sleep` empty, `sleep` runs as a child of
+/// the script and holds its stdout too (a grandchild of the tool).
+fn slow_pg_dump_with(dir: &Path, sleep_s: u32, exec_sleep: &str) -> PathBuf {
     let real = pg_bin("pg_dump");
     let p = dir.join("pg_dump");
     fs::write(
         &p,
         format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\necho $$ > {d}/pid\nprintf 'PGDMP partial bytes'\nsleep {sleep_s}\nexit 0\n",
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\necho $$ > {d}/pid\nprintf 'PGDMP partial bytes'\n{exec_sleep}sleep {sleep_s}\n",
             real = real.display(),
             d = dir.display()
         ),
@@ -476,12 +482,14 @@ fn sigterm_during_dump_stops_pg_dump_and_removes_the_partial() {
     let db = fresh_db("dr_term");
     let dir = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
-    let fake = slow_pg_dump(bin.path(), 30);
+    let fake = slow_pg_dump_with(bin.path(), 30, "");
     let child = spawn_dump(dir.path(), &db, &fake, &[]);
-    wait_for("the partial file", || {
+    let started = Instant::now();
+    wait_for("the fake pg_dump", || {
         partials(dir.path(), &db)
             .iter()
             .any(|n| n.ends_with(".partial"))
+            && bin.path().join("pid").exists()
     });
     // SAFETY: signalling the tool this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -493,6 +501,13 @@ fn sigterm_during_dump_stops_pg_dump_and_removes_the_partial() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(last_line(&out.stderr)["message"], "Interrupted by SIGTERM");
+    // The fake's `sleep 30` holds the stdout pipe too: the process-group
+    // kill reaches it, so the tool does not wait for it (generous bound).
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(partials(dir.path(), &db), Vec::<String>::new());
     let pid: i32 = fs::read_to_string(bin.path().join("pid"))
         .unwrap()

@@ -114,11 +114,20 @@ pub fn describe(status: ExitStatus) -> String {
     }
 }
 
-/// Sends `sig` to a process (best effort).
+/// Starts the child in a process group of its own, so `kill` reaches
+/// everything it started (pg_dump --jobs workers, a wrapper script's
+/// children) and a pipe they hold cannot keep the tool waiting. The
+/// terminal's Ctrl-C reaches the tool, which forwards it.
+pub fn own_group(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+}
+
+/// Sends `sig` to the process group a child leads (see `own_group`).
 pub fn kill(pid: u32, sig: i32) {
     // SAFETY: kill has no memory-safety preconditions.
     unsafe {
-        libc::kill(pid as libc::pid_t, sig);
+        libc::kill(-(pid as libc::pid_t), sig);
     }
 }
 

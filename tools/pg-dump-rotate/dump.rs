@@ -242,6 +242,7 @@ fn run_pg_dump(
         cmd.stdout(Stdio::piped());
     }
     cmd.stdin(Stdio::null()).stderr(Stdio::piped());
+    child::own_group(&mut cmd);
 
     // Created before pg_dump starts, so a failure to write is found at once.
     let mut file = if to_dir {

@@ -114,6 +114,7 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
             .arg(child::dbname_conninfo(&settings.dbname))
             .arg(file);
     }
+    child::own_group(&mut cmd);
     cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());

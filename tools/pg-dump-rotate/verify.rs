@@ -176,6 +176,7 @@ fn read_archive(path: &Path, format: Format) -> Result<()> {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
+    child::own_group(&mut cmd);
     let mut proc = cmd
         .spawn()
         .map_err(|e| Error::new(Exit::MissingProgram, "Cannot run pg_restore").cause(e))?;
