@@ -36,7 +36,11 @@ fn seed(db: &str) {
              INSERT INTO items SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, 5000) g;
              CREATE TABLE notes (id serial PRIMARY KEY, body text);
              INSERT INTO notes (body) SELECT md5(g::text) FROM generate_series(1, 2000) g;
-             CREATE VIEW cheap AS SELECT * FROM items WHERE price < 10;",
+             CREATE VIEW cheap AS SELECT * FROM items WHERE price < 10;
+             CREATE TABLE orders (id int PRIMARY KEY, item int REFERENCES items, qty int);
+             INSERT INTO orders SELECT g, g % 5000 + 1, g % 7 FROM generate_series(1, 3000) g;
+             CREATE INDEX orders_item ON orders (item);
+             SELECT lo_from_bytea(0, convert_to(repeat('large object ', 1000), 'UTF8'));",
         )
         .unwrap();
 }
@@ -162,10 +166,20 @@ fn dump_verify_restore_gives_identical_tables() {
     assert!(has_message(&lines, "Checksum verified"));
     assert!(has_message(&lines, "Database created"));
     assert_eq!(lines.last().unwrap()["message"], "Restore complete");
-    for t in ["items", "notes", "cheap"] {
+    for t in ["items", "notes", "cheap", "orders"] {
         assert_eq!(table_sum(&db, t), table_sum(&target, t), "{t}");
     }
     assert!(table_sum(&target, "items").starts_with("5000:"));
+    let lo = |db: &str| -> String {
+        let mut c = server().client(db).unwrap();
+        c.query_one(
+            "SELECT string_agg(md5(lo_get(oid)), ',' ORDER BY oid) FROM pg_largeobject_metadata",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    assert_eq!(lo(&db), lo(&target), "large objects restored");
 
     // Restoring again into the now non-empty database is refused …
     let out = tool(dir.path())
@@ -183,7 +197,7 @@ fn dump_verify_restore_gives_identical_tables() {
     assert!(last["suggestion"].as_str().unwrap().contains("--force"));
     // … unless --force, which replaces the objects.
     server()
-        .execute(&target, "DELETE FROM items WHERE id > 10")
+        .execute(&target, "DELETE FROM notes WHERE id > 10")
         .unwrap();
     let out = tool(dir.path())
         .args(["restore", "--force"])
@@ -196,7 +210,8 @@ fn dump_verify_restore_gives_identical_tables() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(table_sum(&db, "items"), table_sum(&target, "items"));
+    assert_eq!(table_sum(&db, "notes"), table_sum(&target, "notes"));
+    assert_eq!(lo(&db), lo(&target));
 }
 
 #[test]
