@@ -972,7 +972,7 @@ fn a_newer_server_needs_a_matching_pg_dump() {
     .unwrap();
     srv.execute(
         "postgres",
-        "CREATE TABLE t18 (x int); INSERT INTO t18 SELECT generate_series(1, 100)",
+        "CREATE TABLE t18 (x int PRIMARY KEY); INSERT INTO t18 SELECT generate_series(1, 100); CREATE TABLE r18 (x int REFERENCES t18); INSERT INTO r18 VALUES (1), (2); SELECT lo_from_bytea(0, 'lo18'); SELECT lo_from_bytea(0, 'lo18b')",
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -1078,6 +1078,11 @@ fn a_newer_server_needs_a_matching_pg_dump() {
     let mut c = srv.client("copy18").unwrap();
     let n: i64 = c.query_one("SELECT count(*) FROM t18", &[]).unwrap().get(0);
     assert_eq!(n, 100);
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM pg_largeobject_metadata", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 2);
 }
 
 /// A write that fails part-way (here a file-size limit standing in for a
