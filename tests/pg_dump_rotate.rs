@@ -415,6 +415,15 @@ fn slow_pg_dump_with(dir: &Path, sleep_s: u32, exec_sleep: &str) -> PathBuf {
     p
 }
 
+/// The fake pg_dump's pid, once its pid file is completely written.
+fn fake_pid(dir: &Path) -> Option<i32> {
+    let text = fs::read_to_string(dir.join("pid")).ok()?;
+    if !text.ends_with('\n') {
+        return None;
+    }
+    text.trim().parse().ok()
+}
+
 fn wait_for(what: &str, f: impl Fn() -> bool) {
     let end = Instant::now() + Duration::from_secs(20);
     while !f() {
@@ -460,14 +469,10 @@ fn pg_dump_killed_mid_dump_leaves_no_dump() {
         partials(dir.path(), &db)
             .iter()
             .any(|n| n.ends_with(".partial"))
-            && bin.path().join("pid").exists()
+            && fake_pid(bin.path()).is_some()
     });
     std::thread::sleep(Duration::from_millis(200));
-    let pid: i32 = fs::read_to_string(bin.path().join("pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = fake_pid(bin.path()).unwrap();
     // SAFETY: killing the fake pg_dump this test started.
     unsafe { libc::kill(pid, libc::SIGKILL) };
     let out = child.wait_with_output().unwrap();
@@ -504,7 +509,7 @@ fn sigterm_during_dump_stops_pg_dump_and_removes_the_partial() {
         partials(dir.path(), &db)
             .iter()
             .any(|n| n.ends_with(".partial"))
-            && bin.path().join("pid").exists()
+            && fake_pid(bin.path()).is_some()
     });
     // SAFETY: signalling the tool this test started.
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
@@ -524,11 +529,7 @@ fn sigterm_during_dump_stops_pg_dump_and_removes_the_partial() {
         started.elapsed()
     );
     assert_eq!(partials(dir.path(), &db), Vec::<String>::new());
-    let pid: i32 = fs::read_to_string(bin.path().join("pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let pid = fake_pid(bin.path()).unwrap();
     wait_for("the fake pg_dump to be gone", || {
         !Path::new(&format!("/proc/{pid}")).exists()
             || fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -542,12 +543,15 @@ fn concurrent_dumps_of_one_source_take_turns() {
     let db = fresh_db("dr_lock");
     let dir = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
-    let fake = slow_pg_dump(bin.path(), 3);
+    // The first dump hangs (a fake pg_dump sleeping 30 s) until the test
+    // kills it, so the timing below does not depend on the machine's speed.
+    let fake = slow_pg_dump(bin.path(), 30);
     let first = spawn_dump(dir.path(), &db, &fake, &[]);
     wait_for("the first dump", || {
         partials(dir.path(), &db)
             .iter()
             .any(|n| n.ends_with(".partial"))
+            && fake_pid(bin.path()).is_some()
     });
     // A second dump with a short --lock-wait gives up with 75.
     let out = tool(dir.path())
@@ -563,31 +567,38 @@ fn concurrent_dumps_of_one_source_take_turns() {
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Another run holds the source's lock");
     assert_eq!(last["source"], db.as_str());
-    // purge of the same source waits too.
-    let out = tool(dir.path())
-        .args(["purge", "1", "--yes", "--lock-wait", "100ms"])
-        .output()
-        .unwrap();
-    // Nothing to remove yet means no lock is needed: 0; there is only a
-    // fresh partial.
-    assert_eq!(out.status.code(), Some(0));
-    // A second dump that waits long enough runs after the first.
-    let out = tool(dir.path())
+    // A third one that may wait long enough runs once the first ends.
+    let mut third = Command::new(bin_path(TOOL));
+    for v in CLEARED_VARS {
+        third.env_remove(v);
+    }
+    let mut third = third
+        .env("HOME", empty_home())
+        .env("DUMP_DIR", dir.path())
+        .env("PG_BINDIR", server().bindir())
         .args(["dump", "--dsn", &url(&db), "--lock-wait", "60s"])
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(has_message(
-        &json_lines(&out.stderr),
-        "Waiting for another run of this source to finish"
-    ));
+    // Its log says it waits; only then does the first dump end.
+    let mut lines = std::io::BufReader::new(third.stderr.take().unwrap());
+    let mut log = String::new();
+    while !log.contains("Waiting for another run of this source to finish") {
+        let mut line = String::new();
+        let n = std::io::BufRead::read_line(&mut lines, &mut line).unwrap();
+        assert!(n > 0, "the third dump ended without waiting: {log}");
+        log.push_str(&line);
+    }
+    // SAFETY: killing the fake pg_dump this test started.
+    unsafe { libc::kill(fake_pid(bin.path()).unwrap(), libc::SIGKILL) };
     let first = first.wait_with_output().unwrap();
-    // The fake's output is no archive: the first dump fails cleanly.
     assert_eq!(first.status.code(), Some(5));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut lines, &mut rest).unwrap();
+    let status = third.wait().unwrap();
+    assert!(status.success(), "{log}{rest}");
+    assert!(rest.contains("\"message\":\"Dump complete\""), "{rest}");
     let rows = list_json(dir.path());
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["checksum"], "ok");
