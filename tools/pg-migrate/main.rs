@@ -1,22 +1,25 @@
-//! pg-migrate (being built).
+//! pg-migrate: SQL migrations applied exactly once, transactionally, safely
+//! under concurrency. The logic lives in the modules beside this file.
 
-use clap::Parser;
-
-/// pg-migrate
-#[derive(Parser, Debug)]
-#[command(name = "pg-migrate", version)]
-struct Cli {
-    #[command(flatten)]
-    log: pgkit::cli::LogArgs,
-}
+mod apply;
+mod args;
+mod checksum;
+mod commands;
+mod dump;
+mod files;
+mod lock;
+mod plan;
+mod position;
+mod session;
+mod splitter;
+mod sql;
+mod tracking;
+mod watch;
 
 fn main() -> std::process::ExitCode {
     pgkit::cli::run("pg-migrate", || {
-        let cli: Cli = pgkit::cli::parse()?;
+        let cli: args::Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
         cli.log.apply()?;
-        Err(pgkit::Error::new(
-            pgkit::Exit::Failure,
-            "not implemented yet",
-        ))
+        commands::run(cli)
     })
 }
