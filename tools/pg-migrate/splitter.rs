@@ -43,18 +43,23 @@ pub fn split<'a>(sql: &'a str) -> Vec<Statement<'a>> {
     let mut words: Vec<String> = Vec::new();
     let mut depth: u32 = 0;
     let mut prev_word = String::new();
+    // The statement starts at its first code character (leading comments
+    // are left out, so pg_stat_activity shows the statement itself).
     let push = |out: &mut Vec<Statement<'a>>, start: usize, end: usize, has_code: bool| {
-        if has_code {
-            let text = &sql[start..end];
-            let lead = text.len() - text.trim_start().len();
+        if has_code && start < end {
             out.push(Statement {
-                offset: start + lead,
-                text: text[lead..].trim_end(),
+                offset: start,
+                text: sql[start..end].trim_end(),
             });
         }
     };
     while i < n {
         let c = b[i];
+        let comment =
+            i + 1 < n && ((c == b'-' && b[i + 1] == b'-') || (c == b'/' && b[i + 1] == b'*'));
+        if !has_code && !comment && !c.is_ascii_whitespace() {
+            start = i;
+        }
         match c {
             b'-' if i + 1 < n && b[i + 1] == b'-' => {
                 while i < n && b[i] != b'\n' {
@@ -142,7 +147,6 @@ pub fn split<'a>(sql: &'a str) -> Vec<Statement<'a>> {
             b';' if depth == 0 => {
                 push(&mut out, start, i, has_code);
                 i += 1;
-                start = i;
                 has_code = false;
                 words.clear();
                 prev_word.clear();
@@ -201,6 +205,7 @@ mod tests {
         let sql = "-- pg-migrate: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n\n  SELECT 1;\n-- trailing\n";
         let s = split(sql);
         assert_eq!(s.len(), 2);
+        assert_eq!(&sql[s[0].offset..s[0].offset + 6], "CREATE");
         assert_eq!(s[0].text, "CREATE INDEX CONCURRENTLY i ON t (a)");
         assert_eq!(&sql[s[1].offset..s[1].offset + 8], "SELECT 1");
         assert!(is_no_transaction(sql));
@@ -222,7 +227,10 @@ SELECT $1, a$b FROM x;"#;
         let t = texts(sql);
         assert_eq!(t.len(), 4, "{t:?}");
         assert!(t[0].ends_with("\"we;ird\")"));
-        assert!(t[1].starts_with("/* a;") && t[1].ends_with("$fn$"));
+        assert!(
+            t[1].starts_with("SELECT $$;$$") && t[1].ends_with("$fn$"),
+            "{t:?}"
+        );
         assert!(t[2].starts_with("SELECT 'tail'"));
         assert_eq!(t[3], "SELECT $1, a$b FROM x");
     }
