@@ -105,9 +105,14 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>> {
         if !name.ends_with(".sql") || name.starts_with('.') {
             continue;
         }
-        let is_file = std::fs::metadata(entry.path())
-            .map(|m| m.is_file())
-            .unwrap_or(false);
+        // The directory entry's type needs no stat; a symlink is followed.
+        let is_file = match entry.file_type() {
+            Ok(t) if t.is_file() => true,
+            Ok(t) if t.is_symlink() => std::fs::metadata(entry.path())
+                .map(|m| m.is_file())
+                .unwrap_or(false),
+            _ => false,
+        };
         if !is_file {
             continue;
         }

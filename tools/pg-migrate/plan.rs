@@ -39,20 +39,20 @@ impl State {
 
 /// One line of the plan.
 #[derive(Debug, Clone)]
-pub struct Entry {
+pub struct Entry<'a> {
     /// Normalised version.
-    pub version: String,
+    pub version: &'a str,
     /// The file (when present).
-    pub file: Option<Migration>,
+    pub file: Option<&'a Migration>,
     /// The row (when applied or failed).
-    pub row: Option<Applied>,
+    pub row: Option<&'a Applied>,
     /// The file's checksum (when present).
-    pub checksum: Option<String>,
+    pub checksum: Option<&'a str>,
     /// The state.
     pub state: State,
 }
 
-impl Entry {
+impl Entry<'_> {
     /// The file name: the file's, else the row's.
     pub fn filename(&self) -> &str {
         self.file
@@ -63,21 +63,56 @@ impl Entry {
     }
 }
 
-/// Checksums of every file (in the files' order).
+/// Checksums of every file (in the files' order), on a few threads when
+/// there are many files.
 pub fn checksums(dir: &Path, files: &[Migration]) -> Result<Vec<String>> {
-    files
-        .iter()
-        .map(|m| {
-            let p = dir.join(&m.up);
-            std::fs::read(&p)
-                .map(|b| checksum::of(&b))
-                .map_err(|e| Error::io(Exit::NoInput, "read", &p, &e))
-        })
-        .collect()
+    // One reused buffer per thread, no stat per file: open, read, close.
+    let one = |buf: &mut Vec<u8>, m: &Migration| {
+        use std::io::Read;
+        let p = dir.join(&m.up);
+        buf.clear();
+        std::fs::File::open(&p)
+            .and_then(|mut f| f.read_to_end(buf))
+            .map(|_| checksum::of(buf))
+            .map_err(|e| Error::io(Exit::NoInput, "read", &p, &e))
+    };
+    let all = |c: &[Migration]| {
+        let mut buf = Vec::with_capacity(64 * 1024);
+        c.iter()
+            .map(|m| one(&mut buf, m))
+            .collect::<Result<Vec<String>>>()
+    };
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    if files.len() < 512 || threads == 1 {
+        return all(files);
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|c| s.spawn(move || all(c)))
+            .collect();
+        let mut out = Vec::with_capacity(files.len());
+        for h in handles {
+            let part = h
+                .join()
+                .unwrap_or_else(|_| Err(Error::new(Exit::Failure, "Checksum thread failed")))?;
+            out.extend(part);
+        }
+        Ok(out)
+    })
 }
 
 /// Merges files and history by version.
-pub fn build(dir: &Path, files: &[Migration], sums: &[String], history: &[Applied]) -> Vec<Entry> {
+pub fn build<'a>(
+    dir: &Path,
+    files: &'a [Migration],
+    sums: &'a [String],
+    history: &'a [Applied],
+) -> Vec<Entry<'a>> {
     let mut out = Vec::with_capacity(files.len().max(history.len()));
     let (mut i, mut j) = (0, 0);
     while i < files.len() || j < history.len() {
@@ -89,10 +124,10 @@ pub fn build(dir: &Path, files: &[Migration], sums: &[String], history: &[Applie
         match ord {
             std::cmp::Ordering::Less => {
                 out.push(Entry {
-                    version: files[i].version.clone(),
-                    file: Some(files[i].clone()),
+                    version: &files[i].version,
+                    file: Some(&files[i]),
                     row: None,
-                    checksum: sums.get(i).cloned(),
+                    checksum: sums.get(i).map(String::as_str),
                     state: State::Pending,
                 });
                 i += 1;
@@ -100,9 +135,9 @@ pub fn build(dir: &Path, files: &[Migration], sums: &[String], history: &[Applie
             std::cmp::Ordering::Greater => {
                 let h = &history[j];
                 out.push(Entry {
-                    version: h.version.clone(),
+                    version: &h.version,
                     file: None,
-                    row: Some(h.clone()),
+                    row: Some(h),
                     checksum: None,
                     state: if h.failed() {
                         State::Failed
@@ -114,20 +149,18 @@ pub fn build(dir: &Path, files: &[Migration], sums: &[String], history: &[Applie
             }
             std::cmp::Ordering::Equal => {
                 let (f, h) = (&files[i], &history[j]);
-                let sum = sums.get(i).cloned();
+                let sum = sums.get(i).map(String::as_str);
                 let state = if h.failed() {
                     State::Failed
-                } else if sum.as_deref() == Some(h.checksum.as_str())
-                    || raw_matches(dir, f, &h.checksum)
-                {
+                } else if sum == Some(h.checksum.as_str()) || raw_matches(dir, f, &h.checksum) {
                     State::Applied
                 } else {
                     State::Drifted
                 };
                 out.push(Entry {
-                    version: f.version.clone(),
-                    file: Some(f.clone()),
-                    row: Some(h.clone()),
+                    version: &f.version,
+                    file: Some(f),
+                    row: Some(h),
                     checksum: sum,
                     state,
                 });
@@ -156,7 +189,7 @@ pub fn failed_error(e: &Entry) -> Error {
                 .unwrap_or_else(|| "a no-transaction migration did not finish".into()),
         )
         .field("filename", e.filename().to_string())
-        .field("version", e.version.clone())
+        .field("version", e.version)
         .suggest(format!(
             "It ran outside a transaction and may be half-applied: check the schema, fix the file, then run 'pg-migrate repair --filename {}' and re-run",
             e.filename()
@@ -169,7 +202,7 @@ pub fn drift_error(entries: &[&Entry]) -> Option<Error> {
         Error::new(Exit::Migration, "Migration checksum mismatch")
             .field("filename", e.filename().to_string())
             .field("storedChecksum", e.row.as_ref().map(|r| r.checksum.clone()).unwrap_or_default())
-            .field("currentChecksum", e.checksum.clone().unwrap_or_default())
+            .field("currentChecksum", e.checksum.unwrap_or_default())
             .suggest(format!(
                 "An applied migration must not change: restore the file (git checkout) and put the change in a new migration; only for a cosmetic change run 'pg-migrate repair --filename {}'",
                 e.filename()
@@ -191,7 +224,10 @@ pub fn drift_error(entries: &[&Entry]) -> Option<Error> {
 /// Checks before running: failed rows and drift fail (3); missing files
 /// warn. Returns the pending entries, out-of-order ones refused unless
 /// allowed.
-pub fn check(entries: &[Entry], allow_out_of_order: bool) -> Result<Vec<&Entry>> {
+pub fn check<'e, 'a>(
+    entries: &'e [Entry<'a>],
+    allow_out_of_order: bool,
+) -> Result<Vec<&'e Entry<'a>>> {
     if let Some(f) = entries.iter().find(|e| e.state == State::Failed) {
         return Err(failed_error(f));
     }
@@ -211,7 +247,7 @@ pub fn check(entries: &[Entry], allow_out_of_order: bool) -> Result<Vec<&Entry>>
     let newest = entries
         .iter()
         .filter(|e| e.row.is_some())
-        .map(|e| e.version.as_str())
+        .map(|e| e.version)
         .max_by(|a, b| cmp_version(a, b));
     let pending: Vec<&Entry> = entries
         .iter()
@@ -220,7 +256,7 @@ pub fn check(entries: &[Entry], allow_out_of_order: bool) -> Result<Vec<&Entry>>
     if let Some(newest) = newest {
         let late: Vec<&&Entry> = pending
             .iter()
-            .filter(|e| cmp_version(&e.version, newest).is_lt())
+            .filter(|e| cmp_version(e.version, newest).is_lt())
             .collect();
         if let Some(first) = late.first() {
             if allow_out_of_order {
@@ -233,7 +269,7 @@ pub fn check(entries: &[Entry], allow_out_of_order: bool) -> Result<Vec<&Entry>>
             } else {
                 return Err(Error::new(Exit::Migration, "Migration out of order")
                     .field("filename", first.filename().to_string())
-                    .field("version", first.version.clone())
+                    .field("version", first.version)
                     .field("newestApplied", newest.to_string())
                     .field("outOfOrder", late.len())
                     .suggest("A pending migration is older than the newest applied one (a merged branch?): rename it to a newer version, or pass --allow-out-of-order"));

@@ -229,7 +229,7 @@ impl Table {
 
     /// The whole history in one query, in version order. A missing table is
     /// an empty history.
-    pub fn history(&self, client: &mut Client) -> Result<Vec<Applied>> {
+    pub fn history(&self, client: &mut Client, details: bool) -> Result<Vec<Applied>> {
         // One round trip: to_regclass guards against a missing table.
         let q = format!("SELECT {} IS NOT NULL", self.regclass());
         let exists = sql::query(client, &q)
@@ -240,13 +240,23 @@ impl Table {
         if !exists {
             return Ok(Vec::new());
         }
-        self.read(client)
+        self.read_with(client, details)
     }
 
-    /// Reads the history of an existing (ensured) table.
+    /// Reads the history of an existing (ensured) table: what `up` needs.
     pub fn read(&self, client: &mut Client) -> Result<Vec<Applied>> {
+        self.read_with(client, false)
+    }
+
+    /// Reads the history with the details `status` shows (when, how long).
+    pub fn read_with(&self, client: &mut Client, details: bool) -> Result<Vec<Applied>> {
+        let extra = if details {
+            "to_char(applied_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MSOF'), duration_ms"
+        } else {
+            "NULL, NULL"
+        };
         let q = format!(
-            "SELECT version, filename, checksum, status, to_char(applied_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MSOF'), duration_ms, error FROM {}",
+            "SELECT version, filename, checksum, status, {extra}, CASE WHEN status <> 'applied' THEN error END FROM {}",
             self.sql()
         );
         let rows = sql::query(client, &q).map_err(|e| {

@@ -44,7 +44,7 @@ fn revert(
     let targets: Vec<_> = match to {
         Some(t) => applied
             .into_iter()
-            .filter(|e| cmp_version(&e.version, t).is_gt())
+            .filter(|e| cmp_version(e.version, t).is_gt())
             .collect(),
         None => applied.into_iter().take(a.steps as usize).collect(),
     };
@@ -58,7 +58,7 @@ fn revert(
         let Some(down) = down else {
             return Err(Error::new(Exit::Migration, "Down migration missing")
                 .field("filename", e.filename().to_string())
-                .field("version", e.version.clone())
+                .field("version", e.version)
                 .suggest("Write its .down.sql file, or revert it by hand and delete its row from the tracking table"));
         };
         let (content, _) = files::read(dir, &down)?;
@@ -68,7 +68,7 @@ fn revert(
             .map(|r| r.checksum.clone())
             .unwrap_or_default();
         jobs.push((
-            e.version.clone(),
+            e.version.to_string(),
             e.filename().to_string(),
             down,
             content,

@@ -16,7 +16,7 @@ pub fn run(a: &StatusArgs) -> Result<Summary> {
     let files = files::discover(dir)?;
     let table = Table::parse(&a.common.table)?;
     let (_settings, mut client) = session::connect(&a.common)?;
-    let history = table.history(&mut client)?;
+    let history = table.history(&mut client, true)?;
     let sums = plan::checksums(dir, &files)?;
     let entries = plan::build(dir, &files, &sums, &history);
     let count = |s: State| entries.iter().filter(|e| e.state == s).count();
@@ -52,7 +52,7 @@ pub fn run(a: &StatusArgs) -> Result<Summary> {
                 .file
                 .as_ref()
                 .map(|f| f.version_text.clone())
-                .unwrap_or(e.version.clone());
+                .unwrap_or(e.version.to_string());
             let at = e
                 .row
                 .as_ref()

@@ -48,7 +48,7 @@ pub fn run(a: &UpArgs) -> Result<Summary> {
 fn dry_run(a: &UpArgs, files: &[Migration], to: Option<&str>) -> Result<Summary> {
     let table = Table::parse(&a.common.table)?;
     let (_settings, mut client) = session::connect(&a.common)?;
-    let history = table.history(&mut client)?;
+    let history = table.history(&mut client, false)?;
     let sums = plan::checksums(&a.common.dir, files)?;
     let entries = plan::build(&a.common.dir, files, &sums, &history);
     let pending = plan::check(&entries, a.allow_out_of_order)?;
@@ -65,7 +65,7 @@ fn dry_run(a: &UpArgs, files: &[Migration], to: Option<&str>) -> Result<Summary>
 }
 
 fn within(e: &Entry, to: Option<&str>) -> bool {
-    to.is_none_or(|t| !cmp_version(&e.version, t).is_gt())
+    to.is_none_or(|t| !cmp_version(e.version, t).is_gt())
 }
 
 fn apply_all(
@@ -82,7 +82,7 @@ fn apply_all(
     let head = entries
         .iter()
         .filter(|e| e.row.is_some())
-        .map(|e| e.version.clone())
+        .map(|e| e.version)
         .max_by(|x, y| cmp_version(x, y));
     if pending.is_empty() {
         return Ok(Summary::ok("No pending migrations")
@@ -96,7 +96,7 @@ fn apply_all(
         let Some(f) = &e.file else { continue };
         let (content, checksum) = files::read(&a.common.dir, &f.up)?;
         let no_tx = splitter::is_no_transaction(&content);
-        jobs.push((f.clone(), content, checksum, no_tx));
+        jobs.push((*f, content, checksum, no_tx));
     }
     if a.single_transaction {
         if let Some((f, ..)) = jobs.iter().find(|j| j.3) {
@@ -147,7 +147,7 @@ fn apply_all(
         for (f, checksum, d) in done {
             applied_line(f, checksum, d);
             applied += 1;
-            last = Some(f.version.clone());
+            last = Some(f.version.as_str());
         }
     } else {
         for (f, content, checksum, no_tx) in &jobs {
@@ -161,7 +161,7 @@ fn apply_all(
                 Ok(d) => {
                     applied_line(f, checksum, d);
                     applied += 1;
-                    last = Some(f.version.clone());
+                    last = Some(f.version.as_str());
                 }
                 Err(e) => return Err(e.field("applied", applied)),
             }
