@@ -445,3 +445,43 @@ fn wait_waits_for_a_late_server() {
         78,
     );
 }
+
+#[test]
+fn sigterm_while_waiting_for_the_lock_exits_143_and_a_live_lease_is_renewed() {
+    let db = fresh_db("mig_term");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "001_slow.up.sql",
+        "CREATE TABLE slow (id int);\nSELECT pg_sleep(2.5);\n",
+    );
+    // A lease of 1 s outlives itself only through its heartbeat.
+    let a = spawn(
+        &db,
+        dir.path(),
+        &["up", "--lock-mode", "lease", "--lease-ttl", "1s"],
+    );
+    wait_until(&db, "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2.5)%' AND application_name = 'pg-migrate'");
+    std::thread::sleep(Duration::from_millis(1200));
+    let (_, lines) = run(
+        migrate(&db, dir.path()).args(["up", "--lock-mode", "lease", "--lock-wait", "200ms"]),
+        75,
+    );
+    assert!(lines.last().unwrap()["holder"]
+        .as_str()
+        .unwrap()
+        .contains(':'));
+    let b = spawn(
+        &db,
+        dir.path(),
+        &["up", "--lock-mode", "lease", "--lock-wait", "60s"],
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    unsafe { libc::kill(b.id() as i32, libc::SIGTERM) };
+    let (code_b, lines_b) = finish(b);
+    assert_eq!(code_b, 143, "{lines_b:#?}");
+    assert_eq!(lines_b.last().unwrap()["exitCode"], 143);
+    let (code_a, lines_a) = finish(a);
+    assert_eq!(code_a, 0, "{lines_a:#?}");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "1");
+}

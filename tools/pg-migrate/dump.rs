@@ -75,6 +75,11 @@ pub fn schema(settings: &Settings, program: &str, file: &Path) -> Result<()> {
             .field("file", file.display().to_string())
             .suggest("pg_dump must be at least the server's major version; check its message"));
     }
+    // A schema file is for reviewers: the usual mode, not tempfile's 0600.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
+    }
     tmp.persist(file)
         .map_err(|e| Error::io(Exit::Dump, "write", file, &e.error))?;
     log::info("Schema dumped", json!({"file": file.display().to_string()}));
