@@ -165,6 +165,26 @@ fn runtime_errors_map_position_detail_and_hint() {
         "{last}"
     );
     assert_eq!(scalar(&db, "SELECT to_regclass('u') IS NULL"), "t");
+    // A deferred constraint fails at COMMIT: still nothing recorded.
+    let db = fresh_db("mig_rt3");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "1_d.up.sql",
+        "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p int REFERENCES p DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO c VALUES (42);\n",
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["sqlstate"], "23503");
+    assert_eq!(last["filename"], "1_d.up.sql");
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT to_regclass('p') IS NULL AND to_regclass('schema_migrations') IS NOT NULL"
+        ),
+        "t"
+    );
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "0");
 }
 
 #[test]

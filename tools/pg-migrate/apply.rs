@@ -87,6 +87,7 @@ impl Runner<'_> {
     /// Runs a transactional file. With `outer` (single-transaction mode) the
     /// caller owns BEGIN and COMMIT.
     pub fn run_tx(&mut self, job: &Job, outer: bool) -> Result<Duration> {
+        interrupt::check().map_err(|e| e.field("filename", job.filename))?;
         let prefix = if outer {
             String::new()
         } else {
@@ -127,6 +128,7 @@ impl Runner<'_> {
 
     /// Runs a no-transaction file statement by statement.
     pub fn run_no_tx(&mut self, job: &Job) -> Result<Duration> {
+        interrupt::check().map_err(|e| e.field("filename", job.filename))?;
         let start = Instant::now();
         let t = self.table.sql();
         let v = literal(job.version);
