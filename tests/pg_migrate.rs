@@ -233,11 +233,13 @@ fn lock_held_exits_75_naming_the_holder() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "1_a.up.sql", "CREATE TABLE a (id int);");
     // Take the lock the way a runner would, from another session.
-    let key = {
-        use sha2::Digest;
-        let d = sha2::Sha256::digest(b"pg-migrate:schema_migrations");
-        i64::from_be_bytes(d[..8].try_into().unwrap())
-    };
+    // The key of public.schema_migrations, however the table is spelled.
+    let key: i64 = scalar(
+        &db,
+        "SELECT hashtextextended('pg-migrate:public.schema_migrations', 0)",
+    )
+    .parse()
+    .unwrap();
     let mut holder = server().client(&db).unwrap();
     holder
         .simple_query(&format!(
@@ -250,7 +252,13 @@ fn lock_held_exits_75_naming_the_holder() {
         .get::<_, i32>(0);
     let t = Instant::now();
     let (_, lines) = run(
-        migrate(&db, dir.path()).args(["up", "--lock-wait", "600ms"]),
+        migrate(&db, dir.path()).args([
+            "up",
+            "--lock-wait",
+            "600ms",
+            "--table",
+            "public.schema_migrations",
+        ]),
         75,
     );
     assert!(t.elapsed() >= Duration::from_millis(600));
@@ -261,6 +269,11 @@ fn lock_held_exits_75_naming_the_holder() {
     assert_eq!(last["holderApplicationName"], "other-runner");
     assert_eq!(last["exitCode"], 75);
     assert_eq!(scalar(&db, "SELECT to_regclass('a') IS NULL"), "t");
+    let (_, lines) = run(
+        migrate(&db, dir.path()).args(["up", "--lock-wait", "100ms"]),
+        75,
+    );
+    assert_eq!(lines.last().unwrap()["holderPid"], holder_pid);
     // Released: the next run goes through after waiting for it.
     let h = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(300));

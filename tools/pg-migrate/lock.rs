@@ -16,7 +16,6 @@ use crate::tracking::Table;
 use pgkit::conn::{Client, Settings};
 use pgkit::{interrupt, log, Error, Exit, Result};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -38,13 +37,19 @@ struct Heartbeat {
     handle: JoinHandle<()>,
 }
 
-/// The advisory lock key for a tracking table: the first 8 bytes of
-/// SHA-256("pg-migrate:" + schema.table).
-pub fn key(table: &Table) -> i64 {
-    let d = Sha256::digest(format!("pg-migrate:{}", table.display()).as_bytes());
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&d[..8]);
-    i64::from_be_bytes(b)
+/// The SQL expression of the advisory lock key for a tracking table:
+/// `hashtextextended('pg-migrate:schema.table', 0)`, the schema resolved on
+/// the server for an unqualified name, so `schema_migrations` and
+/// `public.schema_migrations` are one lock.
+pub fn key_sql(table: &Table) -> String {
+    let schema = match &table.schema {
+        Some(s) => literal(s),
+        None => "coalesce(current_schema(), '')".into(),
+    };
+    format!(
+        "hashtextextended('pg-migrate:' || {schema} || '.' || {}, 0)",
+        literal(&table.name)
+    )
 }
 
 /// Who holds the lock, as far as we can tell.
@@ -90,7 +95,7 @@ pub fn acquire(
 ) -> Result<Lock> {
     let mut lock = Lock {
         mode,
-        key: key(table),
+        key: 0,
         token: String::new(),
         lease_table: table.lock_table(),
         heartbeat: None,
@@ -98,20 +103,27 @@ pub fn acquire(
     match mode {
         LockMode::None => Ok(lock),
         LockMode::Advisory => {
-            let k = lock.key;
+            let q = format!(
+                "SELECT pg_try_advisory_lock(k), k FROM (SELECT {} AS k) s",
+                key_sql(table)
+            );
+            let mut key = 0i64;
             poll(wait, table, || {
-                let rows = sql::query(client, &format!("SELECT pg_try_advisory_lock({k})"))
+                let rows = sql::query(client, &q)
                     .map_err(|e| sql::fail("Cannot take the migration lock", &e))?;
-                if rows
-                    .first()
-                    .and_then(|r| r.first().cloned().flatten())
-                    .as_deref()
-                    == Some("t")
-                {
+                let row = rows.into_iter().next().unwrap_or_default();
+                key = row
+                    .get(1)
+                    .cloned()
+                    .flatten()
+                    .and_then(|k| k.parse().ok())
+                    .unwrap_or(0);
+                if row.first().cloned().flatten().as_deref() == Some("t") {
                     return Ok(None);
                 }
-                Ok(Some(advisory_holder(client, k)))
+                Ok(Some(advisory_holder(client, key)))
             })?;
+            lock.key = key;
             Ok(lock)
         }
         LockMode::Lease => {
