@@ -365,22 +365,34 @@ fn sigkill_inside_a_slow_migration_leaves_no_row_and_no_schema() {
     write(
         dir.path(),
         "1_slow.up.sql",
-        "CREATE TABLE slow (id int);\nSELECT pg_sleep(2);\nCREATE TABLE slow2 (id int);\n",
+        "CREATE TABLE slow (id int);\nSELECT pg_sleep(coalesce((SELECT max(s) FROM sleep_for), 0));\nCREATE TABLE slow2 (id int);\n",
     );
+    // Slow the first time only.
+    server()
+        .execute(
+            &db,
+            "CREATE TABLE sleep_for (s int); INSERT INTO sleep_for VALUES (60)",
+        )
+        .unwrap();
     let mut child = spawn_up(&db, dir.path());
     wait_for_sleep(&db);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    // The server finishes the sleep, then sees the client gone: rolled back.
+    // client_connection_check_interval: the server notices the client gone
+    // during the 60 s sleep and rolls back (bound generous: it takes ~1 s).
     let t = Instant::now();
     while scalar(
         &db,
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg-migrate'",
     ) != "0"
     {
-        assert!(t.elapsed() < Duration::from_secs(20));
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the killed runner's backend lingers"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
+    server().execute(&db, "DELETE FROM sleep_for").unwrap();
     assert_eq!(
         scalar(
             &db,
