@@ -589,3 +589,22 @@ fn connection_failures_are_2_and_never_show_the_password() {
     assert!(!text.contains("sekrit"));
     assert!(text.contains("[REDACTED]"));
 }
+
+#[test]
+fn a_file_with_its_own_begin_commit_is_refused_with_65() {
+    let db = fresh_db("mig_begin");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_ok.up.sql", "CREATE TABLE ok (id int);\n");
+    write(
+        dir.path(),
+        "2_own_tx.up.sql",
+        "BEGIN;\nCREATE TABLE own (id int);\nCOMMIT;\n",
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Migration controls its own transaction");
+    assert_eq!(last["filename"], "2_own_tx.up.sql");
+    assert_eq!(last["line"], 1);
+    // Refused before anything ran.
+    assert_eq!(scalar(&db, "SELECT to_regclass('ok') IS NULL"), "t");
+}

@@ -188,6 +188,30 @@ pub fn split<'a>(sql: &'a str) -> Vec<Statement<'a>> {
     out
 }
 
+/// The first top-level statement that ends or starts a transaction
+/// (BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK, ABORT): a transactional
+/// migration must not contain one, or its tracking row would commit apart
+/// from it. Returns its byte offset.
+pub fn transaction_control(sql: &str) -> Option<usize> {
+    split(sql).into_iter().find_map(|st| {
+        let mut words = st
+            .text
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase);
+        let first = words.next()?;
+        let second = words.next();
+        let hit = match first.as_str() {
+            "begin" | "commit" | "end" | "abort" => true,
+            "start" => second.as_deref() == Some("transaction"),
+            // ROLLBACK TO SAVEPOINT stays inside the transaction.
+            "rollback" => second.as_deref() != Some("to"),
+            _ => false,
+        };
+        hit.then_some(st.offset)
+    })
+}
+
 fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
 }
@@ -242,6 +266,28 @@ SELECT $1, a$b FROM x;"#;
         assert_eq!(t.len(), 2, "{t:?}");
         assert!(t[0].ends_with("END; END"));
         assert_eq!(t[1], "SELECT f()");
+    }
+
+    #[test]
+    fn transaction_control_statements() {
+        assert_eq!(
+            transaction_control("CREATE TABLE a ();\nBEGIN;\nSELECT 1;\nCOMMIT;"),
+            Some(19)
+        );
+        assert_eq!(transaction_control("select 1; commit"), Some(10));
+        assert_eq!(transaction_control("START TRANSACTION; SELECT 1"), Some(0));
+        assert_eq!(
+            transaction_control("SAVEPOINT s; ROLLBACK TO SAVEPOINT s;"),
+            None
+        );
+        assert_eq!(
+            transaction_control("DO $$ BEGIN PERFORM 1; END $$; SELECT 'commit';"),
+            None
+        );
+        assert_eq!(
+            transaction_control("-- begin\nCREATE TABLE begin_x (id int);"),
+            None
+        );
     }
 
     #[test]

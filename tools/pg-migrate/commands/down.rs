@@ -62,6 +62,9 @@ fn revert(
                 .suggest("Write its .down.sql file, or revert it by hand and delete its row from the tracking table"));
         };
         let (content, _) = files::read(dir, &down)?;
+        if !splitter::is_no_transaction(&content) {
+            super::up::refuse_transaction_control(&down, &content)?;
+        }
         let stored = e
             .row
             .as_ref()

@@ -96,6 +96,9 @@ fn apply_all(
         let Some(f) = &e.file else { continue };
         let (content, checksum) = files::read(&a.common.dir, &f.up)?;
         let no_tx = splitter::is_no_transaction(&content);
+        if !no_tx {
+            refuse_transaction_control(&f.up, &content)?;
+        }
         jobs.push((*f, content, checksum, no_tx));
     }
     if a.single_transaction {
@@ -170,6 +173,23 @@ fn apply_all(
     Ok(Summary::ok("Migrations applied")
         .field("applied", applied)
         .field("version", last))
+}
+
+/// A transactional file must not BEGIN or COMMIT itself (its tracking row
+/// would commit apart from it): 65, naming the line.
+pub fn refuse_transaction_control(filename: &str, content: &str) -> Result<()> {
+    if let Some(at) = splitter::transaction_control(content) {
+        let idx = crate::position::chars_before(content, at);
+        let mut e = Error::new(Exit::DataErr, "Migration controls its own transaction")
+            .field("filename", filename);
+        if let Some(p) = crate::position::locate(content, idx) {
+            e = e.field("line", p.line).field("lineText", p.text);
+        }
+        return Err(e.suggest(
+            "Remove BEGIN/COMMIT: pg-migrate runs each file in a transaction with its tracking row; for statements that cannot run in a transaction, start the file with '-- pg-migrate: no-transaction'",
+        ));
+    }
+    Ok(())
 }
 
 fn job<'a>(f: &'a Migration, content: &'a str, checksum: &'a str) -> Job<'a> {
