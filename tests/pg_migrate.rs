@@ -608,3 +608,32 @@ fn a_file_with_its_own_begin_commit_is_refused_with_65() {
     // Refused before anything ran.
     assert_eq!(scalar(&db, "SELECT to_regclass('ok') IS NULL"), "t");
 }
+
+#[test]
+fn file_names_with_quotes_and_backslashes_are_quoted_and_text_logs_work() {
+    let db = fresh_db("mig_quote");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "1_o'neil\\x.up.sql",
+        "CREATE TABLE q (id int);\n",
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
+    assert_eq!(
+        find(&lines, "Migration applied")["filename"],
+        "1_o'neil\\x.up.sql"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT filename FROM schema_migrations"),
+        "1_o'neil\\x.up.sql"
+    );
+    run(migrate(&db, dir.path()).arg("verify"), 0);
+    let out = migrate(&db, dir.path())
+        .args(["status", "--log-format", "text"])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("INFO  Migration status"), "{err}");
+}
