@@ -485,3 +485,142 @@ fn sigterm_while_waiting_for_the_lock_exits_143_and_a_live_lease_is_renewed() {
     assert_eq!(code_a, 0, "{lines_a:#?}");
     assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "1");
 }
+
+/// PgBouncer in transaction pooling mode in front of the shared server, when
+/// pgbouncer is installed (Debian: apt-get install pgbouncer); run as the
+/// postgres user when we are root, as the server is.
+struct Bouncer(std::process::Child);
+
+impl Drop for Bouncer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn pgbouncer(pool_size: u32) -> Option<(Bouncer, u16, tempfile::TempDir)> {
+    let bin = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.txt");
+    std::fs::write(&users, "\"postgres\" \"\"\n").unwrap();
+    let ini = dir.path().join("pgbouncer.ini");
+    std::fs::write(
+        &ini,
+        format!(
+            "[databases]\n* = host=127.0.0.1 port={}\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\nauth_type = trust\nauth_file = {}\npool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n",
+            server().port(),
+            users.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for p in [dir.path(), users.as_path(), ini.as_path()] {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+    }
+    let mut c = std::process::Command::new(bin);
+    if unsafe { libc::geteuid() } == 0 {
+        // pgbouncer refuses to run as root: run it as postgres, as the server.
+        use std::os::unix::process::CommandExt;
+        let pw = unsafe { libc::getpwnam(c"postgres".as_ptr()) };
+        assert!(!pw.is_null(), "no postgres user");
+        let (uid, gid) = unsafe { ((*pw).pw_uid, (*pw).pw_gid) };
+        c.uid(uid).gid(gid);
+    }
+    let child = Bouncer(
+        c.arg(&ini)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?,
+    );
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "pgbouncer did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some((child, port, dir))
+}
+
+#[test]
+fn lease_mode_works_through_pgbouncer_transaction_pooling() {
+    let Some((_bouncer, port, _dir)) = pgbouncer(2) else {
+        eprintln!("pgbouncer is not installed: skipping the PgBouncer case");
+        return;
+    };
+    let db = fresh_db("mig_bouncer");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "000_counter.up.sql",
+        "CREATE TABLE counter (n int);",
+    );
+    for i in 1..=20 {
+        write(
+            dir.path(),
+            &format!("{i:03}_step.up.sql"),
+            &format!("INSERT INTO counter VALUES ({i});"),
+        );
+    }
+    let via = format!("postgresql://postgres@127.0.0.1:{port}/{db}?sslmode=disable");
+    // Five runners share two server connections: session advisory locks
+    // would mean nothing here; the lease keeps them apart.
+    let kids: Vec<_> = (0..5)
+        .map(|_| {
+            std::process::Command::new(bin_path("pg-migrate"))
+                .env_clear()
+                .env("DATABASE_URL", &via)
+                .env("MIGRATIONS_DIR", dir.path())
+                .args(["up", "--lock-mode", "lease"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut applied = 0;
+    for k in kids {
+        let (code, lines) = finish(k);
+        assert_eq!(code, 0, "{lines:#?}");
+        applied += lines.last().unwrap()["applied"].as_u64().unwrap();
+    }
+    assert_eq!(applied, 21);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM counter"), "20");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "21");
+    // status and a failing file's line and column work through it too.
+    write(
+        dir.path(),
+        "021_bad.up.sql",
+        "SELECT 1;\nCRATE TABLE x (id int);\n",
+    );
+    let (_, lines) = run(
+        cmd("pg-migrate")
+            .env("DATABASE_URL", &via)
+            .env("MIGRATIONS_DIR", dir.path())
+            .args(["up", "--lock-mode", "lease"]),
+        3,
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(
+        (last["line"].as_u64(), last["column"].as_u64()),
+        (Some(2), Some(1))
+    );
+    run(
+        cmd("pg-migrate")
+            .env("DATABASE_URL", &via)
+            .env("MIGRATIONS_DIR", dir.path())
+            .args(["status", "--exit-code"]),
+        3,
+    );
+}
