@@ -637,3 +637,34 @@ fn file_names_with_quotes_and_backslashes_are_quoted_and_text_logs_work() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("INFO  Migration status"), "{err}");
 }
+
+#[test]
+fn only_the_last_commit_of_a_run_waits_for_the_wal_flush() {
+    let db = fresh_db("mig_sync");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_a.up.sql", "CREATE TABLE seen (v int, sc text);\nINSERT INTO seen VALUES (1, current_setting('synchronous_commit'));\n");
+    write(
+        dir.path(),
+        "2_b.up.sql",
+        "INSERT INTO seen VALUES (2, current_setting('synchronous_commit'));\n",
+    );
+    write(
+        dir.path(),
+        "3_c.up.sql",
+        "INSERT INTO seen VALUES (3, current_setting('synchronous_commit'));\n",
+    );
+    // The throwaway server runs with synchronous_commit off: turn it on for
+    // the session, as a production server has it.
+    run(
+        migrate(&db, dir.path()).env(
+            "DATABASE_URL",
+            format!("{}?options=-csynchronous_commit%3Don", url(&db)),
+        ),
+        0,
+    );
+    // The last commit is synchronous, flushing the WAL of all before it.
+    assert_eq!(
+        scalar(&db, "SELECT string_agg(sc, ',' ORDER BY v) FROM seen"),
+        "off,off,on"
+    );
+}

@@ -105,6 +105,7 @@ fn revert(
             content,
             checksum: stored,
             direction: Direction::Down,
+            relaxed: false,
         };
         let r = if splitter::is_no_transaction(content) {
             runner.run_no_tx(&job)

@@ -130,7 +130,7 @@ fn apply_all(
             .map_err(|e| crate::sql::fail("Cannot begin the transaction", &e))?;
         let mut done = Vec::new();
         for (f, content, checksum, _) in &jobs {
-            let job = job(f, content, checksum);
+            let job = job(f, content, checksum, false);
             match runner.run_tx(&job, true) {
                 Ok(d) => done.push((f, checksum, d)),
                 Err(e) => {
@@ -153,8 +153,9 @@ fn apply_all(
             last = Some(f.version.as_str());
         }
     } else {
-        for (f, content, checksum, no_tx) in &jobs {
-            let job = job(f, content, checksum);
+        let n = jobs.len();
+        for (i, (f, content, checksum, no_tx)) in jobs.iter().enumerate() {
+            let job = job(f, content, checksum, i + 1 < n);
             let r = if *no_tx {
                 runner.run_no_tx(&job)
             } else {
@@ -166,7 +167,12 @@ fn apply_all(
                     applied += 1;
                     last = Some(f.version.as_str());
                 }
-                Err(e) => return Err(e.field("applied", applied)),
+                Err(e) => {
+                    if applied > 0 {
+                        crate::apply::flush(runner.client);
+                    }
+                    return Err(e.field("applied", applied));
+                }
             }
         }
     }
@@ -192,7 +198,7 @@ pub fn refuse_transaction_control(filename: &str, content: &str) -> Result<()> {
     Ok(())
 }
 
-fn job<'a>(f: &'a Migration, content: &'a str, checksum: &'a str) -> Job<'a> {
+fn job<'a>(f: &'a Migration, content: &'a str, checksum: &'a str, relaxed: bool) -> Job<'a> {
     Job {
         filename: &f.up,
         up_filename: &f.up,
@@ -200,6 +206,7 @@ fn job<'a>(f: &'a Migration, content: &'a str, checksum: &'a str) -> Job<'a> {
         content,
         checksum,
         direction: Direction::Up,
+        relaxed,
     }
 }
 
