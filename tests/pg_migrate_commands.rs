@@ -83,6 +83,17 @@ fn status_table_json_and_exit_code() {
     assert_eq!(lines.last().unwrap()["exitCode"], 3);
     run(&mut migrate(&db, dir.path()), 0);
     run(migrate(&db, dir.path()).args(["status", "--exit-code"]), 0);
+    // Options may come before the subcommand.
+    let (stdout, _) = run(
+        cmd("pg-migrate")
+            .arg("--dsn")
+            .arg(url(&db))
+            .arg("--dir")
+            .arg(dir.path())
+            .args(["status", "--json"]),
+        0,
+    );
+    assert!(stdout.contains("\"pending\":0"), "{stdout}");
     // A missing file and a changed one show up.
     std::fs::remove_file(dir.path().join("003_tags.up.sql")).unwrap();
     std::fs::remove_file(dir.path().join("003_tags.down.sql")).unwrap();

@@ -198,3 +198,89 @@ pub struct RepairArgs {
 fn parse_duration(s: &str) -> Result<Duration, String> {
     pgkit::duration::parse(s)
 }
+
+/// Lets the options come before the subcommand, as users write them
+/// (`pg-migrate --dir db/migrations status`): the first subcommand name among
+/// the arguments is moved in front of them. Option values are recognised
+/// from the clap definition, so `--table status` stays a table name.
+pub fn subcommand_first(args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    let mut takes_value: Vec<String> = Vec::new();
+    let all = std::iter::once(&cmd).chain(cmd.get_subcommands());
+    for c in all {
+        for a in c.get_arguments() {
+            if a.get_action().takes_values() && !a.is_positional() {
+                if let Some(l) = a.get_long() {
+                    takes_value.push(format!("--{l}"));
+                }
+                if let Some(s) = a.get_short() {
+                    takes_value.push(format!("-{s}"));
+                }
+            }
+        }
+    }
+    let mut i = 1;
+    while i < args.len() {
+        let t = args[i].to_string_lossy();
+        if t == "--" {
+            break;
+        }
+        if t.starts_with('-') {
+            i += if !t.contains('=') && takes_value.iter().any(|v| *v == t) {
+                2
+            } else {
+                1
+            };
+            continue;
+        }
+        if i > 1 && subs.iter().any(|s| *s == t) {
+            let mut out = args;
+            let sub = out.remove(i);
+            out.insert(1, sub);
+            return out;
+        }
+        break;
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reorder(a: &[&str]) -> Vec<String> {
+        subcommand_first(a.iter().map(Into::into).collect())
+            .into_iter()
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn options_may_come_before_the_subcommand() {
+        assert_eq!(
+            reorder(&["pg-migrate", "--dir", "m", "status", "--json"]),
+            ["pg-migrate", "status", "--dir", "m", "--json"]
+        );
+        assert_eq!(
+            reorder(&["pg-migrate", "--table", "status", "--wait"]),
+            ["pg-migrate", "--table", "status", "--wait"]
+        );
+        assert_eq!(
+            reorder(&["pg-migrate", "--dsn=x", "-d", "y", "down", "--steps", "2"]),
+            ["pg-migrate", "down", "--dsn=x", "-d", "y", "--steps", "2"]
+        );
+        assert_eq!(
+            reorder(&["pg-migrate", "up", "--dir", "new"]),
+            ["pg-migrate", "up", "--dir", "new"]
+        );
+        assert_eq!(
+            reorder(&["pg-migrate", "--dry-run"]),
+            ["pg-migrate", "--dry-run"]
+        );
+    }
+}

@@ -18,7 +18,12 @@ mod watch;
 
 fn main() -> std::process::ExitCode {
     pgkit::cli::run("pg-migrate", || {
-        let cli: args::Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
+        let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let cli: args::Cli = if argv.get(1).is_some_and(|a| a == "--generate-man") {
+            pgkit::cli::parse_or_man(include_str!("man.roff"))?
+        } else {
+            pgkit::cli::parse_from(args::subcommand_first(argv))?
+        };
         cli.log.apply()?;
         commands::run(cli)
     })
