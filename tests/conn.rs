@@ -524,7 +524,7 @@ fn password_from_env_and_url() {
     let c = Case::new(&env);
     c.both_fail("no password");
     let e = c.connect_err();
-    assert_eq!(e.kind, ErrorKind::Auth, "{}", e.message);
+    assert_eq!(e.kind, ErrorKind::NoPassword, "{}", e.message);
     assert!(e.message.contains("no password supplied"), "{}", e.message);
     // The password never shows in what pgkit prints.
     let st = Case::new(&[]).database_url(&url).settings().unwrap();
@@ -577,7 +577,7 @@ fn pgpass_escapes_wildcards_first_match() {
     c.home_file(".pgpass", &pgpass, 0o644);
     let psql_err = c.both_fail(".pgpass with mode 0644");
     assert!(psql_err.contains("has group or world access"), "{psql_err}");
-    assert_eq!(c.connect_err().kind, ErrorKind::Auth);
+    assert_eq!(c.connect_err().kind, ErrorKind::NoPassword);
     // Over the throwaway socket: libpq matches the socket directory itself
     // (only the default socket directory matches "localhost").
     let sock_env = [

@@ -75,12 +75,31 @@ where
     A: Into<std::ffi::OsString> + Clone,
 {
     use clap::error::ErrorKind;
-    T::try_parse_from(args).map_err(|e| match e.kind() {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    T::try_parse_from(args.clone()).map_err(|e| match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             match out::print(&e.render().to_string()) {
                 Ok(()) => Error::new(Exit::Ok, "help").quiet(),
                 Err(e) => e,
             }
+        }
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation
+            if env_source::<T>(&e, &args).is_some() =>
+        {
+            // The bad value came from the environment, not the command line:
+            // a configuration error (78), as DESIGN.md's table says.
+            let var = env_source::<T>(&e, &args).unwrap_or_default();
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("invalid value")
+                .trim_start_matches("error: ")
+                .to_string();
+            Error::config(format!("Invalid value in environment variable {var}"))
+                .cause(first)
+                .field("variable", var.clone())
+                .suggest(format!("Fix or unset {var}"))
         }
         _ => {
             let text = e.render().to_string();
@@ -110,6 +129,42 @@ where
             err.suggest(format!("Run '{bin} --help' for the options"))
         }
     })
+}
+
+/// The environment variable that supplied the value clap rejected, when the
+/// flag itself is not on the command line.
+fn env_source<T: clap::CommandFactory>(
+    e: &clap::Error,
+    args: &[std::ffi::OsString],
+) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let ContextValue::String(arg) = e.get(ContextKind::InvalidArg)? else {
+        return None;
+    };
+    let long = arg
+        .split_whitespace()
+        .next()?
+        .strip_prefix("--")?
+        .to_string();
+    let on_command_line = args.iter().any(|a| {
+        let a = a.to_string_lossy();
+        a == format!("--{long}") || a.starts_with(&format!("--{long}="))
+    });
+    if on_command_line {
+        return None;
+    }
+    fn find(cmd: &clap::Command, long: &str) -> Option<String> {
+        for a in cmd.get_arguments() {
+            if a.get_long() == Some(long) {
+                if let Some(env) = a.get_env() {
+                    return Some(env.to_string_lossy().into_owned());
+                }
+            }
+        }
+        cmd.get_subcommands().find_map(|s| find(s, long))
+    }
+    let var = find(&T::command(), &long)?;
+    std::env::var_os(&var).is_some().then_some(var)
 }
 
 /// What a successful run reports in its summary line.
@@ -254,6 +309,27 @@ mod tests {
         assert_eq!(e.map(|e| e.code), Some(Exit::Usage));
         let e = parse_from::<T, _, _>(["t", "--bogus"]).err();
         assert_eq!(e.map(|e| e.code), Some(Exit::Usage));
+    }
+
+    #[derive(clap::Parser, Debug)]
+    #[command(name = "t")]
+    struct E {
+        #[arg(long, env = "PGKIT_CLI_TEST_N")]
+        n: Option<u32>,
+    }
+
+    #[test]
+    fn a_bad_value_from_the_environment_is_78_and_from_a_flag_64() {
+        std::env::set_var("PGKIT_CLI_TEST_N", "abc");
+        let e = parse_from::<E, _, _>(["t"]).err();
+        assert_eq!(e.as_ref().map(|e| e.code), Some(Exit::Config));
+        assert_eq!(
+            e.map(|e| e.message),
+            Some("Invalid value in environment variable PGKIT_CLI_TEST_N".into())
+        );
+        let e = parse_from::<E, _, _>(["t", "--n", "x"]).err();
+        assert_eq!(e.map(|e| e.code), Some(Exit::Usage));
+        std::env::remove_var("PGKIT_CLI_TEST_N");
     }
 
     #[test]

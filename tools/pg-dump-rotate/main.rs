@@ -1,22 +1,30 @@
-//! pg-dump-rotate (being built).
+//! pg-dump-rotate: dumps you can trust, rotated without ever losing the last
+//! good one. See man/pg-dump-rotate.1.
 
-use clap::Parser;
+mod args;
+mod child;
+mod dump;
+mod layout;
+mod list;
+mod lock;
+mod programs;
+mod purge;
+mod restore;
+mod retention;
+mod verify;
 
-/// pg-dump-rotate
-#[derive(Parser, Debug)]
-#[command(name = "pg-dump-rotate", version)]
-struct Cli {
-    #[command(flatten)]
-    log: pgkit::cli::LogArgs,
-}
+use args::{Cli, Cmd};
 
 fn main() -> std::process::ExitCode {
     pgkit::cli::run("pg-dump-rotate", || {
-        let cli: Cli = pgkit::cli::parse()?;
+        let cli: Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
         cli.log.apply()?;
-        Err(pgkit::Error::new(
-            pgkit::Exit::Failure,
-            "not implemented yet",
-        ))
+        match cli.cmd {
+            Cmd::Dump(a) => dump::run(&cli.dir, &a),
+            Cmd::List(a) => list::run(&cli.dir, &a),
+            Cmd::Verify(a) => verify::run(&cli.dir, &a),
+            Cmd::Purge(a) => purge::run(&cli.dir, &a),
+            Cmd::Restore(a) => restore::run(&a),
+        }
     })
 }

@@ -16,6 +16,9 @@ pub enum ErrorKind {
     Dns,
     /// Authentication failed (28P01, 28000).
     Auth,
+    /// The server asked for a password and none was given (flag, DSN,
+    /// PGPASSWORD, .pgpass): waiting cannot change that.
+    NoPassword,
     /// The database does not exist (3D000).
     NoDatabase,
     /// The server is starting up, shutting down or in recovery (57P03).
@@ -71,6 +74,7 @@ impl ConnectError {
             ErrorKind::Refused => "Check that PostgreSQL is running and listening on that host and port (PGHOST, PGPORT)",
             ErrorKind::Timeout => "Check the host is reachable (firewall, security group) or raise PGCONNECT_TIMEOUT",
             ErrorKind::Dns => "Check the host name in PGHOST or DATABASE_URL",
+            ErrorKind::NoPassword => "Give a password: PGPASSWORD, ~/.pgpass (mode 0600) or the DSN's password",
             ErrorKind::Auth => "Check the user and password (PGUSER, PGPASSWORD, ~/.pgpass, DATABASE_URL) and pg_hba.conf",
             ErrorKind::NoDatabase => "Create the database or fix PGDATABASE / the DSN's database name",
             ErrorKind::StartingUp => "The server is starting up or in recovery; wait for it (pg-wait)",
@@ -91,7 +95,9 @@ impl ConnectError {
             return crate::interrupt::error();
         }
         let code = match self.kind {
-            ErrorKind::TlsRequired | ErrorKind::TlsUnsupported => Exit::Config,
+            ErrorKind::TlsRequired | ErrorKind::TlsUnsupported | ErrorKind::NoPassword => {
+                Exit::Config
+            }
             _ => code,
         };
         let mut e = Error::new(code, message)
@@ -150,7 +156,7 @@ pub(crate) fn classify(
     let io_kind = io_error_kind(e);
     let (kind, message) = if lower.contains("password missing") {
         (
-            ErrorKind::Auth,
+            ErrorKind::NoPassword,
             "fe_sendauth: no password supplied".to_string(),
         )
     } else if lower.contains("server does not support tls")

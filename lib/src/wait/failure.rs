@@ -129,8 +129,9 @@ impl Failure {
         let lower = e.message.to_ascii_lowercase();
         // The postgres crate says "password missing", libpq "no password
         // supplied": the server wants a password and none is set anywhere.
-        let no_password =
-            lower.contains("password missing") || lower.contains("no password supplied");
+        let no_password = e.kind == ErrorKind::NoPassword
+            || lower.contains("password missing")
+            || lower.contains("no password supplied");
         let class = match e.kind {
             _ if no_password => Class::Fatal(Exit::Config),
             ErrorKind::Refused
@@ -141,7 +142,9 @@ impl Failure {
             | ErrorKind::TooManyConnections
             | ErrorKind::Io
             | ErrorKind::Auth => Class::Retry,
-            ErrorKind::TlsRequired | ErrorKind::TlsUnsupported => Class::Fatal(Exit::Config),
+            ErrorKind::TlsRequired | ErrorKind::TlsUnsupported | ErrorKind::NoPassword => {
+                Class::Fatal(Exit::Config)
+            }
             // A certificate that does not verify cannot change by waiting; a
             // handshake cut short by a restarting server can.
             ErrorKind::Tls if lower.contains("certificate") || lower.contains("verif") => {

@@ -1,0 +1,670 @@
+//! pg-migrate against a real server: files, up, tracking, the lock, SQL
+//! errors with line and column, signals, concurrency.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn write(dir: &Path, name: &str, body: &str) {
+    std::fs::write(dir.join(name), body).unwrap();
+}
+
+fn migrate(db: &str, dir: &Path) -> assert_cmd::Command {
+    let mut c = cmd("pg-migrate");
+    c.env("DATABASE_URL", url(db)).env("MIGRATIONS_DIR", dir);
+    c
+}
+
+fn scalar(db: &str, q: &str) -> String {
+    let mut c = server().client(db).unwrap();
+    let rows = c.simple_query(q).unwrap();
+    for m in rows {
+        if let postgres::SimpleQueryMessage::Row(r) = m {
+            return r.get(0).unwrap_or("NULL").to_string();
+        }
+    }
+    "NO ROWS".into()
+}
+
+fn run(c: &mut assert_cmd::Command, code: i32) -> (String, Vec<Value>) {
+    let out = c.assert().code(code).get_output().clone();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        json_lines(&out.stderr),
+    )
+}
+
+fn find<'a>(lines: &'a [Value], message: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["message"] == message)
+        .unwrap_or_else(|| panic!("no {message:?} line in {lines:#?}"))
+}
+
+#[test]
+fn up_applies_in_numeric_order_once_and_records_everything() {
+    let db = fresh_db("mig_up");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "1_a.up.sql",
+        "CREATE TABLE log (n int);\nINSERT INTO log VALUES (1);",
+    );
+    write(dir.path(), "2_b.sql", "INSERT INTO log VALUES (2);");
+    write(
+        dir.path(),
+        "10_c.up.sql",
+        "INSERT INTO log VALUES (10);\n-- ends in a comment",
+    );
+    write(dir.path(), "10_c.down.sql", "DELETE FROM log WHERE n = 10;");
+    write(dir.path(), "README.md", "not a migration");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
+    let applied: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(applied, vec!["1_a.up.sql", "2_b.sql", "10_c.up.sql"]);
+    let first = find(&lines, "Migration applied");
+    assert_eq!(first["checksum"].as_str().unwrap().len(), 64);
+    assert!(first["durationMs"].is_u64());
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Migrations applied");
+    assert_eq!(last["applied"], 3);
+    assert_eq!(last["version"], "10");
+    assert_eq!(last["exitCode"], 0);
+    assert_eq!(
+        scalar(&db, "SELECT string_agg(n::text, ',' ORDER BY n) FROM log"),
+        "1,2,10"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT string_agg(version || ':' || filename || ':' || status, ',' ORDER BY id) FROM schema_migrations"),
+        "1:1_a.up.sql:applied,2:2_b.sql:applied,10:10_c.up.sql:applied"
+    );
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations WHERE duration_ms IS NOT NULL AND applied_at IS NOT NULL AND length(checksum) = 64"), "3");
+    // Again: nothing to do (the default command is up).
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "No pending migrations");
+    assert_eq!(last["applied"], 0);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM log"), "3");
+}
+
+#[test]
+fn the_runbooks_crate_error_has_line_and_column_and_leaves_nothing() {
+    let db = fresh_db("mig_crate");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "018_ok.up.sql", "CREATE TABLE ok (id int);\n");
+    write(
+        dir.path(),
+        "019_add_provisioning.up.sql",
+        "-- Provisioning\nCREATE TABLE provisioning_a (id int);\n\n   CRATE TABLE provisioning (id int);\n",
+    );
+    write(
+        dir.path(),
+        "020_later.up.sql",
+        "CREATE TABLE later (id int);\n",
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["level"], "error");
+    assert_eq!(last["message"], "Migration failed");
+    assert_eq!(last["filename"], "019_add_provisioning.up.sql");
+    assert_eq!(last["error"], "syntax error at or near \"CRATE\"");
+    assert_eq!(last["line"], 4);
+    assert_eq!(last["column"], 4);
+    assert_eq!(last["lineText"], "   CRATE TABLE provisioning (id int);");
+    assert_eq!(last["sqlstate"], "42601");
+    assert_eq!(last["applied"], 1);
+    assert_eq!(last["exitCode"], 3);
+    assert!(last["suggestion"].as_str().unwrap().contains("rolled back"));
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "1");
+    assert_eq!(
+        scalar(&db, "SELECT to_regclass('provisioning_a') IS NULL"),
+        "t"
+    );
+    assert_eq!(scalar(&db, "SELECT to_regclass('later') IS NULL"), "t");
+}
+
+#[test]
+fn runtime_errors_map_position_detail_and_hint() {
+    let db = fresh_db("mig_rt");
+    let dir = tempfile::tempdir().unwrap();
+    // Multi-byte characters before the error: columns count characters.
+    write(
+        dir.path(),
+        "1_rt.up.sql",
+        "CREATE TABLE t (id int PRIMARY KEY, name text);\r\nINSERT INTO t VALUES (1, 'héllo');\r\nSELECT nme FROM t;\r\n",
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["error"], "column \"nme\" does not exist");
+    assert_eq!(last["line"], 3);
+    assert_eq!(last["column"], 8);
+    assert_eq!(last["lineText"], "SELECT nme FROM t;");
+    assert_eq!(last["sqlstate"], "42703");
+    assert!(last["hint"].as_str().unwrap().contains("name"), "{last}");
+    assert_eq!(last["applied"], 0);
+    // A unique violation carries the server's detail.
+    let db = fresh_db("mig_rt2");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "1_u.up.sql",
+        "CREATE TABLE u (id int PRIMARY KEY);\nINSERT INTO u VALUES (1), (1);\n",
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["sqlstate"], "23505");
+    assert!(
+        last["detail"].as_str().unwrap().contains("(id)=(1)"),
+        "{last}"
+    );
+    assert_eq!(scalar(&db, "SELECT to_regclass('u') IS NULL"), "t");
+    // A deferred constraint fails at COMMIT: still nothing recorded.
+    let db = fresh_db("mig_rt3");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "1_d.up.sql",
+        "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p int REFERENCES p DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO c VALUES (42);\n",
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["sqlstate"], "23503");
+    assert_eq!(last["filename"], "1_d.up.sql");
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT to_regclass('p') IS NULL AND to_regclass('schema_migrations') IS NOT NULL"
+        ),
+        "t"
+    );
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "0");
+}
+
+#[test]
+fn bad_names_duplicates_and_orphan_downs_are_65_missing_dir_66() {
+    let db = fresh_db("mig_names");
+    for (files, culprit) in [
+        (
+            vec!["001_ok.up.sql", "create_users.sql"],
+            "create_users.sql",
+        ),
+        (vec!["001_a.up.sql", "1_b.up.sql"], "1_b.up.sql"),
+        (vec!["001_a.up.sql", "001_a.sql"], "001_a.up.sql"),
+        (vec!["001_a.up.sql", "002_b.down.sql"], "002_b.down.sql"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        for f in &files {
+            write(dir.path(), f, "SELECT 1;");
+        }
+        let (_, lines) = run(&mut migrate(&db, dir.path()), 65);
+        let last = lines.last().unwrap();
+        assert_eq!(last["exitCode"], 65);
+        let named = [last["filename"].as_str(), last["otherFilename"].as_str()];
+        assert!(named.contains(&Some(culprit)), "{files:?}: {last}");
+        assert!(last["suggestion"].is_string());
+    }
+    // Nothing was touched.
+    assert_eq!(
+        scalar(&db, "SELECT to_regclass('schema_migrations') IS NULL"),
+        "t"
+    );
+    let (_, lines) = run(
+        migrate(&db, Path::new("/nonexistent/migrations")).arg("up"),
+        66,
+    );
+    assert_eq!(lines.last().unwrap()["exitCode"], 66);
+    // status and verify too.
+    run(
+        migrate(&db, Path::new("/nonexistent/migrations")).arg("status"),
+        66,
+    );
+}
+
+#[test]
+fn lock_held_exits_75_naming_the_holder() {
+    let db = fresh_db("mig_lock");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_a.up.sql", "CREATE TABLE a (id int);");
+    // Take the lock the way a runner would, from another session.
+    // The key of public.schema_migrations, however the table is spelled.
+    let key: i64 = scalar(
+        &db,
+        "SELECT hashtextextended('pg-migrate:public.schema_migrations', 0)",
+    )
+    .parse()
+    .unwrap();
+    let mut holder = server().client(&db).unwrap();
+    holder
+        .simple_query(&format!(
+            "SET application_name = 'other-runner'; SELECT pg_advisory_lock({key})"
+        ))
+        .unwrap();
+    let holder_pid = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get::<_, i32>(0);
+    let t = Instant::now();
+    let (_, lines) = run(
+        migrate(&db, dir.path()).args([
+            "up",
+            "--lock-wait",
+            "600ms",
+            "--table",
+            "public.schema_migrations",
+        ]),
+        75,
+    );
+    assert!(t.elapsed() >= Duration::from_millis(600));
+    assert!(has_message(&lines, "Waiting for the migration lock"));
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Migration lock is held by another runner");
+    assert_eq!(last["holderPid"], holder_pid);
+    assert_eq!(last["holderApplicationName"], "other-runner");
+    assert_eq!(last["exitCode"], 75);
+    assert_eq!(scalar(&db, "SELECT to_regclass('a') IS NULL"), "t");
+    let (_, lines) = run(
+        migrate(&db, dir.path()).args(["up", "--lock-wait", "100ms"]),
+        75,
+    );
+    assert_eq!(lines.last().unwrap()["holderPid"], holder_pid);
+    // Released: the next run goes through after waiting for it.
+    let h = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        holder
+            .simple_query(&format!("SELECT pg_advisory_unlock({key})"))
+            .unwrap();
+        holder
+    });
+    let (_, lines) = run(
+        migrate(&db, dir.path()).args(["up", "--lock-wait", "10s"]),
+        0,
+    );
+    assert!(has_message(&lines, "Migration lock acquired"));
+    assert_eq!(lines.last().unwrap()["applied"], 1);
+    drop(h.join().unwrap());
+}
+
+#[test]
+fn ten_runners_at_once_apply_each_migration_exactly_once() {
+    let db = fresh_db("mig_ten");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "000_counter.up.sql",
+        "CREATE TABLE counter (n int);",
+    );
+    for i in 1..=50 {
+        write(
+            dir.path(),
+            &format!("{i:03}_step.up.sql"),
+            &format!("INSERT INTO counter VALUES ({i});"),
+        );
+    }
+    let children: Vec<_> = (0..10)
+        .map(|_| {
+            std::process::Command::new(bin_path("pg-migrate"))
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("DATABASE_URL", url(&db))
+                .args(["up", "--dir"])
+                .arg(dir.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut applied = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let lines = json_lines(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{lines:#?}");
+        applied += lines.last().unwrap()["applied"].as_u64().unwrap();
+    }
+    assert_eq!(applied, 51);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM counter"), "50");
+    assert_eq!(scalar(&db, "SELECT count(DISTINCT n) FROM counter"), "50");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "51");
+    assert_eq!(
+        scalar(&db, "SELECT count(DISTINCT version) FROM schema_migrations"),
+        "51"
+    );
+}
+
+fn spawn_up(db: &str, dir: &Path) -> std::process::Child {
+    std::process::Command::new(bin_path("pg-migrate"))
+        .env_clear()
+        .env("DATABASE_URL", url(db))
+        .args(["up", "--dir"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_for_sleep(db: &str) {
+    let t = Instant::now();
+    while scalar(db, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(%' AND application_name = 'pg-migrate'") == "0" {
+        assert!(t.elapsed() < Duration::from_secs(20), "the slow migration never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn sigkill_inside_a_slow_migration_leaves_no_row_and_no_schema() {
+    let db = fresh_db("mig_kill");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "1_slow.up.sql",
+        "CREATE TABLE slow (id int);\nSELECT pg_sleep(coalesce((SELECT max(s) FROM sleep_for), 0));\nCREATE TABLE slow2 (id int);\n",
+    );
+    // Slow the first time only.
+    server()
+        .execute(
+            &db,
+            "CREATE TABLE sleep_for (s int); INSERT INTO sleep_for VALUES (60)",
+        )
+        .unwrap();
+    let mut child = spawn_up(&db, dir.path());
+    wait_for_sleep(&db);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    // client_connection_check_interval: the server notices the client gone
+    // during the 60 s sleep and rolls back (bound generous: it takes ~1 s).
+    let t = Instant::now();
+    while scalar(
+        &db,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg-migrate'",
+    ) != "0"
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the killed runner's backend lingers"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server().execute(&db, "DELETE FROM sleep_for").unwrap();
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT to_regclass('slow') IS NULL AND to_regclass('slow2') IS NULL"
+        ),
+        "t"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT to_regclass('schema_migrations') IS NULL OR (SELECT count(*) = 0 FROM schema_migrations)"),
+        "t"
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 1);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "1");
+}
+
+#[test]
+fn sigint_cancels_rolls_back_releases_and_exits_130() {
+    let db = fresh_db("mig_int");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_fast.up.sql", "CREATE TABLE fast (id int);");
+    write(
+        dir.path(),
+        "2_slow.up.sql",
+        "CREATE TABLE slow (id int);\nSELECT pg_sleep(30);\n",
+    );
+    let child = spawn_up(&db, dir.path());
+    wait_for_sleep(&db);
+    let t = Instant::now();
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "cancelled on the server, not after the sleep"
+    );
+    assert_eq!(out.status.code(), Some(130));
+    let lines = json_lines(&out.stderr);
+    let last = lines.last().unwrap();
+    assert_eq!(last["exitCode"], 130);
+    assert_eq!(last["filename"], "2_slow.up.sql");
+    assert_eq!(last["applied"], 1);
+    assert_eq!(scalar(&db, "SELECT to_regclass('slow') IS NULL"), "t");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "1");
+    // The lock is free: another run starts at once (and would apply 2).
+    let (_, lines) = run(
+        migrate(&db, dir.path()).args(["up", "--lock-wait", "0s", "--dry-run"]),
+        0,
+    );
+    assert_eq!(lines.last().unwrap()["pending"], 1);
+    write(dir.path(), "2_slow.up.sql", "CREATE TABLE slow (id int);\n");
+    let (_, lines) = run(
+        migrate(&db, dir.path()).args(["up", "--lock-wait", "0s"]),
+        0,
+    );
+    assert_eq!(lines.last().unwrap()["applied"], 1);
+}
+
+#[test]
+fn single_transaction_is_all_or_nothing_and_dry_run_changes_nothing() {
+    let db = fresh_db("mig_single");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_a.up.sql", "CREATE TABLE a (id int);");
+    write(dir.path(), "2_b.up.sql", "CREATE TABLE b (id int);");
+    write(
+        dir.path(),
+        "3_c.up.sql",
+        "CREATE TABLE c (id int);\nSELECT nope FROM c;",
+    );
+    let (stdout, lines) = run(migrate(&db, dir.path()).args(["up", "--dry-run"]), 0);
+    assert_eq!(stdout, "1_a.up.sql\n2_b.up.sql\n3_c.up.sql\n");
+    assert_eq!(lines.last().unwrap()["pending"], 3);
+    assert_eq!(
+        scalar(&db, "SELECT to_regclass('schema_migrations') IS NULL"),
+        "t"
+    );
+    let (_, lines) = run(
+        migrate(&db, dir.path()).args(["up", "--single-transaction"]),
+        3,
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["filename"], "3_c.up.sql");
+    assert_eq!(last["error"], "column \"nope\" does not exist");
+    assert_eq!(last["line"], 2);
+    assert_eq!(last["column"], 8);
+    assert_eq!(last["applied"], 0);
+    assert_eq!(last["rolledBack"], 2);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "0");
+    assert_eq!(scalar(&db, "SELECT to_regclass('a') IS NULL"), "t");
+    // --to stops at a version.
+    let (_, lines) = run(migrate(&db, dir.path()).args(["up", "--to", "002"]), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 2);
+    assert_eq!(lines.last().unwrap()["version"], "2");
+    let (stdout, _) = run(migrate(&db, dir.path()).args(["up", "--dry-run"]), 0);
+    assert_eq!(stdout, "3_c.up.sql\n");
+    run(migrate(&db, dir.path()).args(["up", "--to", "x"]), 64);
+}
+
+#[test]
+fn schema_qualified_tracking_table_and_migrations_in_another_schema() {
+    let db = fresh_db("mig_schema");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "1_app.up.sql",
+        "CREATE SCHEMA app;\nCREATE TABLE app.users (id int);",
+    );
+    write(
+        dir.path(),
+        "2_more.up.sql",
+        "SET LOCAL search_path = app;\nCREATE TABLE orders (id int);",
+    );
+    let (_, lines) = run(
+        migrate(&db, dir.path()).env("MIGRATIONS_TABLE", "Ops.\"Schema Migrations\""),
+        0,
+    );
+    assert_eq!(lines.last().unwrap()["applied"], 2);
+    assert_eq!(
+        find(&lines, "Tracking table created")["table"],
+        "ops.Schema Migrations"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM ops.\"Schema Migrations\""),
+        "2"
+    );
+    assert_eq!(scalar(&db, "SELECT to_regclass('app.orders') IS NOT NULL AND to_regclass('public.schema_migrations') IS NULL"), "t");
+    let (stdout, _) = run(
+        migrate(&db, dir.path()).args(["status", "--json", "--table", "ops.\"Schema Migrations\""]),
+        0,
+    );
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["applied"], 2);
+    run(
+        migrate(&db, dir.path()).args(["up", "--table", "a.b.c"]),
+        78,
+    );
+}
+
+#[test]
+fn a_runbook_shaped_table_is_adopted_in_place() {
+    let db = fresh_db("mig_adopt");
+    let dir = tempfile::tempdir().unwrap();
+    let body1 = "CREATE TABLE users (id int);\n";
+    write(dir.path(), "001_create_schema.up.sql", body1);
+    write(
+        dir.path(),
+        "002_more.up.sql",
+        "CREATE TABLE more (id int);\n",
+    );
+    // The runbook's table and runner: plain SHA-256 of the file.
+    let raw = {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(body1.as_bytes());
+        d.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    };
+    server()
+        .execute(
+            &db,
+            &format!(
+                "CREATE TABLE schema_migrations (id SERIAL PRIMARY KEY, filename TEXT NOT NULL UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT NOW(), checksum TEXT NOT NULL);
+                 CREATE TABLE users (id int);
+                 INSERT INTO schema_migrations (filename, checksum) VALUES ('001_create_schema.up.sql', '{raw}');"
+            ),
+        )
+        .unwrap();
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
+    let adopted = find(&lines, "Tracking table adopted");
+    assert!(adopted["addedColumns"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("version")));
+    assert_eq!(lines.last().unwrap()["applied"], 1);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT string_agg(version || ':' || filename, ',' ORDER BY id) FROM schema_migrations"
+        ),
+        "1:001_create_schema.up.sql,2:002_more.up.sql"
+    );
+    run(migrate(&db, dir.path()).arg("verify"), 0);
+}
+
+#[test]
+fn connection_failures_are_2_and_never_show_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_a.up.sql", "SELECT 1;");
+    let (_, lines) = run(
+        cmd("pg-migrate")
+            .env("DATABASE_URL", "postgres://u:sekrit@127.0.0.1:1/db")
+            .args(["up", "--dir"])
+            .arg(dir.path()),
+        2,
+    );
+    let text = serde_json::to_string(&lines).unwrap();
+    assert!(!text.contains("sekrit"));
+    assert!(text.contains("[REDACTED]"));
+}
+
+#[test]
+fn a_file_with_its_own_begin_commit_is_refused_with_65() {
+    let db = fresh_db("mig_begin");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_ok.up.sql", "CREATE TABLE ok (id int);\n");
+    write(
+        dir.path(),
+        "2_own_tx.up.sql",
+        "BEGIN;\nCREATE TABLE own (id int);\nCOMMIT;\n",
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Migration controls its own transaction");
+    assert_eq!(last["filename"], "2_own_tx.up.sql");
+    assert_eq!(last["line"], 1);
+    // Refused before anything ran.
+    assert_eq!(scalar(&db, "SELECT to_regclass('ok') IS NULL"), "t");
+}
+
+#[test]
+fn file_names_with_quotes_and_backslashes_are_quoted_and_text_logs_work() {
+    let db = fresh_db("mig_quote");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "1_o'neil\\x.up.sql",
+        "CREATE TABLE q (id int);\n",
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
+    assert_eq!(
+        find(&lines, "Migration applied")["filename"],
+        "1_o'neil\\x.up.sql"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT filename FROM schema_migrations"),
+        "1_o'neil\\x.up.sql"
+    );
+    run(migrate(&db, dir.path()).arg("verify"), 0);
+    let out = migrate(&db, dir.path())
+        .args(["status", "--log-format", "text"])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("INFO  Migration status"), "{err}");
+}
+
+#[test]
+fn only_the_last_commit_of_a_run_waits_for_the_wal_flush() {
+    let db = fresh_db("mig_sync");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_a.up.sql", "CREATE TABLE seen (v int, sc text);\nINSERT INTO seen VALUES (1, current_setting('synchronous_commit'));\n");
+    write(
+        dir.path(),
+        "2_b.up.sql",
+        "INSERT INTO seen VALUES (2, current_setting('synchronous_commit'));\n",
+    );
+    write(
+        dir.path(),
+        "3_c.up.sql",
+        "INSERT INTO seen VALUES (3, current_setting('synchronous_commit'));\n",
+    );
+    // The throwaway server runs with synchronous_commit off: turn it on for
+    // the session, as a production server has it.
+    run(
+        migrate(&db, dir.path()).env(
+            "DATABASE_URL",
+            format!("{}?options=-csynchronous_commit%3Don", url(&db)),
+        ),
+        0,
+    );
+    // The last commit is synchronous, flushing the WAL of all before it.
+    assert_eq!(
+        scalar(&db, "SELECT string_agg(sc, ',' ORDER BY v) FROM seen"),
+        "off,off,on"
+    );
+}

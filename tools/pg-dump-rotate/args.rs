@@ -1,0 +1,231 @@
+//! The command line.
+
+use crate::layout::Format;
+use crate::retention::Rules;
+use clap::{Args, Parser, Subcommand};
+use pgkit::conn::ConnArgs;
+use pgkit::{Error, Result};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Dumps you can trust, rotated without ever losing the last good one.
+#[derive(Parser, Debug)]
+#[command(name = "pg-dump-rotate", version)]
+pub struct Cli {
+    /// The dump directory (one subdirectory per source)
+    #[arg(long, env = "DUMP_DIR", default_value = "dbdumps", global = true)]
+    pub dir: PathBuf,
+    #[command(subcommand)]
+    pub cmd: Cmd,
+    #[command(flatten)]
+    pub log: pgkit::cli::LogArgs,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Dump a database into DIR/SOURCE/, checksummed, atomically
+    Dump(DumpArgs),
+    /// List dumps per source, newest first
+    List(ListArgs),
+    /// Recompute checksums and read whole archives
+    Verify(VerifyArgs),
+    /// Remove old dumps by retention rules
+    Purge(PurgeArgs),
+    /// Verify a dump, then restore it with pg_restore
+    Restore(RestoreArgs),
+}
+
+/// `dump`.
+#[derive(Args, Debug)]
+pub struct DumpArgs {
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Source name, the dump's subdirectory [default: the database name]
+    #[arg(long, env = "DUMP_SOURCE")]
+    pub source: Option<String>,
+    /// Dump format: custom (.pgdump), plain (.sql) or directory (.dir)
+    #[arg(long, env = "DUMP_FORMAT", value_enum, default_value = "custom")]
+    pub format: Format,
+    /// Compression, passed to pg_dump --compress (e.g. 6, gzip:9, zstd:3 on 16+)
+    #[arg(long, env = "DUMP_COMPRESS", value_name = "METHOD")]
+    pub compress: Option<String>,
+    /// Parallel jobs (directory format only)
+    #[arg(long, short = 'j', env = "DUMP_JOBS")]
+    pub jobs: Option<u32>,
+    /// Dump this table's definition but not its data (repeatable; pg_dump patterns)
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude_table_data: Vec<String>,
+    /// Do not dump ownership (pg_dump --no-owner)
+    #[arg(long)]
+    pub no_owner: bool,
+    /// After a successful dump, apply the retention rules to this source
+    #[arg(long)]
+    pub purge: bool,
+    /// Accepted for symmetry with purge: dump --purge never asks
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+    /// How long to wait for another dump/purge of this source
+    #[arg(
+        long,
+        env = "DUMP_LOCK_WAIT",
+        default_value = "30s",
+        value_name = "DURATION"
+    )]
+    pub lock_wait: String,
+}
+
+/// The retention rules (shared by `purge` and `dump --purge`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct RetentionArgs {
+    /// Keep the newest N dumps
+    #[arg(long, env = "DUMP_KEEP_LAST", value_name = "N")]
+    pub keep_last: Option<u32>,
+    /// Keep the newest dump of each of the last N hours that have one
+    #[arg(long, env = "DUMP_KEEP_HOURLY", value_name = "N")]
+    pub keep_hourly: Option<u32>,
+    /// Keep the newest dump of each of the last N days that have one
+    #[arg(long, env = "DUMP_KEEP_DAILY", value_name = "N")]
+    pub keep_daily: Option<u32>,
+    /// Keep the newest dump of each of the last N ISO weeks that have one
+    #[arg(long, env = "DUMP_KEEP_WEEKLY", value_name = "N")]
+    pub keep_weekly: Option<u32>,
+    /// Keep the newest dump of each of the last N months that have one
+    #[arg(long, env = "DUMP_KEEP_MONTHLY", value_name = "N")]
+    pub keep_monthly: Option<u32>,
+    /// Keep the newest dump of each of the last N years that have one
+    #[arg(long, env = "DUMP_KEEP_YEARLY", value_name = "N")]
+    pub keep_yearly: Option<u32>,
+    /// Keep every dump within DURATION of the newest good one (e.g. 7d)
+    #[arg(long, env = "DUMP_KEEP_WITHIN", value_name = "DURATION")]
+    pub keep_within: Option<String>,
+    /// Remove .partial leftovers older than this
+    #[arg(
+        long,
+        env = "DUMP_PARTIAL_AGE",
+        default_value = "24h",
+        value_name = "DURATION"
+    )]
+    pub partial_age: String,
+}
+
+impl RetentionArgs {
+    /// The rules, with `keep_last` from `purge N` when given.
+    pub fn rules(&self, positional: Option<u32>) -> Result<Rules> {
+        if positional.is_some() && self.keep_last.is_some() {
+            return Err(Error::usage("Give either N or --keep-last, not both"));
+        }
+        Ok(Rules {
+            last: positional.or(self.keep_last),
+            hourly: self.keep_hourly,
+            daily: self.keep_daily,
+            weekly: self.keep_weekly,
+            monthly: self.keep_monthly,
+            yearly: self.keep_yearly,
+            within: self
+                .keep_within
+                .as_deref()
+                .map(|s| duration("--keep-within", s))
+                .transpose()?,
+        })
+    }
+
+    /// `--partial-age`.
+    pub fn partial_age(&self) -> Result<Duration> {
+        duration("--partial-age", &self.partial_age)
+    }
+}
+
+/// Parses a duration flag; a bad one is a usage error.
+pub fn duration(flag: &str, s: &str) -> Result<Duration> {
+    pgkit::duration::parse(s).map_err(|e| {
+        Error::usage(format!("Invalid {flag}"))
+            .cause(e)
+            .suggest("Use a number with a unit: 30s, 5m, 24h, 7d")
+    })
+}
+
+/// `list`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Only this source
+    #[arg(long, env = "DUMP_SOURCE")]
+    pub source: Option<String>,
+    /// JSON output (one array)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `verify`.
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Dumps to verify
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Verify every dump in DIR (or in --source)
+    #[arg(long, conflicts_with = "files")]
+    pub all: bool,
+    /// With --all: only this source
+    #[arg(long, requires = "all")]
+    pub source: Option<String>,
+}
+
+/// `purge`.
+#[derive(Args, Debug)]
+pub struct PurgeArgs {
+    /// Keep the newest N dumps per source (same as --keep-last N)
+    #[arg(value_name = "N")]
+    pub n: Option<u32>,
+    #[command(flatten)]
+    pub retention: RetentionArgs,
+    /// Only this source
+    #[arg(long, env = "DUMP_SOURCE")]
+    pub source: Option<String>,
+    /// Print what would be removed and why each dump is kept; change nothing
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+    /// Do not ask for confirmation
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// With --dry-run: JSON output
+    #[arg(long)]
+    pub json: bool,
+    /// How long to wait for a dump of the same source to finish
+    #[arg(
+        long,
+        env = "DUMP_LOCK_WAIT",
+        default_value = "30s",
+        value_name = "DURATION"
+    )]
+    pub lock_wait: String,
+}
+
+/// `restore`.
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// The dump to restore
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+    /// Target connection string (same as --dsn)
+    #[arg(long, value_name = "DSN", conflicts_with = "dsn")]
+    pub to: Option<String>,
+    /// Target database name on the resolved server
+    #[arg(long, value_name = "NAME")]
+    pub db: Option<String>,
+    /// Create the target database when it does not exist
+    #[arg(long)]
+    pub create_db: bool,
+    /// Restore into a database that already holds objects (they are dropped and replaced)
+    #[arg(long)]
+    pub force: bool,
+    /// Parallel pg_restore jobs (then without --single-transaction)
+    #[arg(long, short = 'j')]
+    pub jobs: Option<u32>,
+    /// Keep the dump's object owners (default: --no-owner)
+    #[arg(long)]
+    pub keep_owner: bool,
+}

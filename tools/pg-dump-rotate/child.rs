@@ -1,0 +1,140 @@
+//! Running pg_dump, pg_restore and psql: a clean libpq environment, stderr
+//! relayed as JSON lines, a kill on SIGINT/SIGTERM, and exit statuses put
+//! into words.
+
+use pgkit::conn::Settings;
+use pgkit::log::{self, Level};
+use serde_json::json;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, ExitStatus};
+use std::thread::JoinHandle;
+
+/// libpq variables cleared from a child's environment before the resolved
+/// settings are set: the settings already took them into account, and a
+/// stray one (PGSERVICE, PGHOSTADDR) would point the child elsewhere.
+const LIBPQ_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGPASSFILE",
+    "PGDATABASE",
+    "PGSSLMODE",
+    "PGSSLROOTCERT",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGCONNECT_TIMEOUT",
+    "PGAPPNAME",
+    "PGOPTIONS",
+    "PGTARGETSESSIONATTRS",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+];
+
+/// Gives the child the resolved connection through its environment (the
+/// password included: never on argv, where `ps` shows it).
+pub fn set_libpq_env(cmd: &mut Command, settings: &Settings) {
+    for v in LIBPQ_VARS {
+        cmd.env_remove(v);
+    }
+    cmd.envs(settings.libpq_env());
+}
+
+/// A libpq conninfo string naming only the database (for `--dbname`, where a
+/// plain name containing `=` would be taken for a conninfo).
+pub fn dbname_conninfo(db: &str) -> String {
+    format!("dbname='{}'", db.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
+/// Relays a child's stderr as JSON lines (error/warning/other by its
+/// prefix), returning the lines that were errors (or, if none, the last few).
+pub fn relay(program: &'static str, stderr: impl Read + Send + 'static) -> JoinHandle<Vec<String>> {
+    std::thread::spawn(move || {
+        let mut errors = Vec::new();
+        let mut last = Vec::new();
+        let mut reader = BufReader::new(stderr);
+        let mut raw = Vec::new();
+        loop {
+            raw.clear();
+            // Bytes, not lines(): a non-UTF-8 line must not stop the relay
+            // (the child would then block on a full stderr pipe).
+            match reader.read_until(b'\n', &mut raw) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let line = String::from_utf8_lossy(&raw).trim_end().to_string();
+            if line.trim().is_empty() {
+                continue;
+            }
+            let level =
+                if line.contains("error:") || line.contains("FATAL:") || line.contains("ERROR:") {
+                    Level::Error
+                } else if line.contains("warning:") || line.contains("WARNING:") {
+                    Level::Warn
+                } else {
+                    Level::Info
+                };
+            log::event(
+                level,
+                &format!("{program} output"),
+                json!({"program": program, "output": line}),
+            );
+            if level == Level::Error && errors.len() < 50 {
+                errors.push(line.clone());
+            }
+            last.push(line);
+            if last.len() > 5 {
+                last.remove(0);
+            }
+        }
+        if errors.is_empty() {
+            last
+        } else {
+            errors
+        }
+    })
+}
+
+/// An exit status in words: "exit status 1", "killed by signal 9 (SIGKILL)".
+pub fn describe(status: ExitStatus) -> String {
+    if let Some(sig) = status.signal() {
+        let name = match sig {
+            libc::SIGKILL => " (SIGKILL)",
+            libc::SIGTERM => " (SIGTERM)",
+            libc::SIGINT => " (SIGINT)",
+            libc::SIGSEGV => " (SIGSEGV)",
+            _ => "",
+        };
+        format!("killed by signal {sig}{name}")
+    } else {
+        format!("exit status {}", status.code().unwrap_or(-1))
+    }
+}
+
+/// Starts the child in a process group of its own, so `kill` reaches
+/// everything it started (pg_dump --jobs workers, a wrapper script's
+/// children) and a pipe they hold cannot keep the tool waiting. The
+/// terminal's Ctrl-C reaches the tool, which forwards it.
+pub fn own_group(cmd: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+}
+
+/// Sends `sig` to the process group a child leads (see `own_group`).
+pub fn kill(pid: u32, sig: i32) {
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe {
+        libc::kill(-(pid as libc::pid_t), sig);
+    }
+}
+
+/// Enlarges a pipe's buffer (best effort) so a fast writer blocks less.
+pub fn grow_pipe(fd: std::os::fd::RawFd, bytes: i32) {
+    // SAFETY: fcntl on a descriptor we own; failure is harmless.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, bytes);
+    }
+}

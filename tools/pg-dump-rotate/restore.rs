@@ -1,0 +1,209 @@
+//! `restore`: the checksum first (a damaged dump is refused), then
+//! pg_restore `--clean --if-exists --no-owner`, in one transaction unless
+//! `--jobs`; plain dumps go through `psql -v ON_ERROR_STOP=1
+//! --single-transaction`. A database that already holds objects is refused
+//! unless `--force`.
+
+use crate::args::RestoreArgs;
+use crate::layout::Format;
+use crate::{child, programs, verify};
+use pgkit::cli::Summary;
+use pgkit::conn::{ConnArgs, Settings};
+use pgkit::{interrupt, log, Error, Exit, Result};
+use serde_json::json;
+use std::process::{Command, Stdio};
+
+/// Counts user objects: relations, functions and types outside the system
+/// schemas, and schemas other than `public`.
+const OBJECTS_SQL: &str = "
+SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+           AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%')
+     + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))
+     + (SELECT count(*) FROM pg_namespace
+         WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'public')
+           AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%')";
+
+fn restore_err(message: &str) -> Error {
+    Error::new(Exit::Dump, message)
+}
+
+/// Runs `restore`.
+pub fn run(a: &RestoreArgs) -> Result<Summary> {
+    let file = &a.file;
+    if !file.exists() {
+        return Err(Error::new(Exit::NoInput, "Dump not found")
+            .field("file", file.display().to_string())
+            .suggest("Check the path (pg-dump-rotate list shows the dumps)"));
+    }
+    let mut conn: ConnArgs = a.conn.clone();
+    if let Some(to) = &a.to {
+        conn.dsn = Some(to.clone());
+    }
+    let mut settings = Settings::resolve(&conn, "pg-dump-rotate")?;
+    if let Some(db) = &a.db {
+        settings = settings.with_dbname(db);
+    }
+    let format = verify::format_of(file);
+    let program = if format == Format::Plain {
+        programs::find("psql", None)?
+    } else {
+        verify::pg_restore_for(file)?
+    };
+
+    verify::check_checksum(file).map_err(|e| {
+        if e.code == Exit::Dump {
+            Error::new(
+                Exit::Dump,
+                "Refusing to restore a dump that fails its checksum",
+            )
+            .cause(format!(
+                "{}: {}",
+                e.message,
+                e.error.clone().unwrap_or_default()
+            ))
+            .field("file", file.display().to_string())
+            .suggest("Restore another dump (pg-dump-rotate list), or dump again")
+        } else {
+            e
+        }
+    })?;
+    log::info(
+        "Checksum verified",
+        json!({"file": file.display().to_string()}),
+    );
+
+    if a.create_db {
+        create_db(&settings)?;
+    }
+    let objects = count_objects(&settings)?;
+    if objects > 0 && !a.force {
+        return Err(restore_err("Refusing to restore into a non-empty database")
+            .cause(format!(
+                "database {:?} already holds {objects} object(s)",
+                settings.dbname
+            ))
+            .field("database", settings.dbname.clone())
+            .field("objects", objects)
+            .suggest("Restore into a new database (--db NAME --create-db), or pass --force to drop and replace what the dump contains"));
+    }
+
+    let mut cmd = Command::new(&program.path);
+    child::set_libpq_env(&mut cmd, &settings);
+    if format == Format::Plain {
+        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"])
+            .arg("--dbname")
+            .arg(child::dbname_conninfo(&settings.dbname))
+            .arg("--file")
+            .arg(file);
+    } else {
+        cmd.args(["--clean", "--if-exists"]);
+        if !a.keep_owner {
+            cmd.arg("--no-owner");
+        }
+        match a.jobs {
+            Some(j) if j > 1 => {
+                cmd.arg(format!("--jobs={j}"));
+            }
+            _ => {
+                cmd.arg("--single-transaction");
+            }
+        }
+        cmd.arg("--dbname")
+            .arg(child::dbname_conninfo(&settings.dbname))
+            .arg(file);
+    }
+    child::own_group(&mut cmd);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    log::info(
+        "Restore started",
+        json!({"file": file.display().to_string(), "target": settings.redacted(),
+               "program": program.path.display().to_string(), "version": program.version}),
+    );
+    let name: &'static str = if format == Format::Plain {
+        "psql"
+    } else {
+        "pg_restore"
+    };
+    let mut proc = cmd
+        .spawn()
+        .map_err(|e| Error::new(Exit::MissingProgram, format!("Cannot run {name}")).cause(e))?;
+    let pid = proc.id();
+    let hook = interrupt::on_signal(move || child::kill(pid, libc::SIGTERM));
+    let relay = proc.stderr.take().map(|e| child::relay(name, e));
+    let status = proc
+        .wait()
+        .map_err(|e| restore_err("Cannot wait for the restore").cause(e))?;
+    drop(hook);
+    let lines = relay.and_then(|r| r.join().ok()).unwrap_or_default();
+    interrupt::check()?;
+    if !status.success() {
+        return Err(restore_err("Restore failed")
+            .cause(lines.first().cloned().unwrap_or_else(|| child::describe(status)))
+            .field("errors", lines.len())
+            .field("status", child::describe(status))
+            .suggest(if a.jobs.is_some_and(|j| j > 1) {
+                "See the error lines above; with --jobs the restore is not one transaction, so the database may be partly restored"
+            } else {
+                "See the error lines above; the restore ran in one transaction and was rolled back"
+            }));
+    }
+    Ok(Summary::ok("Restore complete")
+        .field("file", file.display().to_string())
+        .field("database", settings.dbname.clone()))
+}
+
+fn connect(settings: &Settings) -> Result<postgres::Client> {
+    settings
+        .connect()
+        .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the database"))
+}
+
+fn count_objects(settings: &Settings) -> Result<i64> {
+    let mut c = connect(settings).map_err(|e| {
+        if e.error
+            .as_deref()
+            .is_some_and(|m| m.contains("does not exist"))
+        {
+            Error::new(Exit::Dump, "The target database does not exist")
+                .cause(e.error.unwrap_or_default())
+                .field("database", settings.dbname.clone())
+                .suggest("Pass --create-db to create it")
+        } else {
+            e
+        }
+    })?;
+    let row = c
+        .query_one(OBJECTS_SQL, &[])
+        .map_err(|e| restore_err("Cannot inspect the target database").cause(e))?;
+    Ok(row.get(0))
+}
+
+fn create_db(settings: &Settings) -> Result<()> {
+    let admin = settings.with_dbname("postgres");
+    let mut c = connect(&admin)?;
+    let exists = c
+        .query_opt(
+            "SELECT 1 FROM pg_database WHERE datname = $1",
+            &[&settings.dbname],
+        )
+        .map_err(|e| restore_err("Cannot look up the target database").cause(e))?
+        .is_some();
+    if exists {
+        log::info(
+            "Target database exists",
+            json!({"database": settings.dbname}),
+        );
+        return Ok(());
+    }
+    c.batch_execute(&format!(
+        "CREATE DATABASE \"{}\"",
+        settings.dbname.replace('"', "\"\"")
+    ))
+    .map_err(|e| restore_err("Cannot create the target database").cause(e))?;
+    log::info("Database created", json!({"database": settings.dbname}));
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! `down`: revert applied migrations newest first with their .down.sql
+//! files, each in its own transaction with the row's removal.
+
+use crate::apply::{Direction, Job, Runner};
+use crate::args::DownArgs;
+use crate::files::{self, cmp_version};
+use crate::plan::{self, State};
+use crate::session::Session;
+use crate::splitter;
+use crate::watch::Watcher;
+use pgkit::cli::Summary;
+use pgkit::{log, Error, Exit, Result};
+use serde_json::json;
+
+/// Runs `down`.
+pub fn run(a: &DownArgs) -> Result<Summary> {
+    let dir = &a.common.dir;
+    let to =
+        a.to.as_deref()
+            .map(|v| super::version_arg("--to", v))
+            .transpose()?;
+    let files = files::discover(dir)?;
+    let mut s = Session::open(&a.common, true)?;
+    let r = revert(a, &mut s, &files, to.as_deref());
+    s.close();
+    r
+}
+
+fn revert(
+    a: &DownArgs,
+    s: &mut Session,
+    files: &[files::Migration],
+    to: Option<&str>,
+) -> Result<Summary> {
+    let dir = &a.common.dir;
+    let history = s.table.read(&mut s.client)?;
+    let sums = plan::checksums(dir, files)?;
+    let entries = plan::build(dir, files, &sums, &history);
+    if let Some(f) = entries.iter().find(|e| e.state == State::Failed) {
+        return Err(plan::failed_error(f));
+    }
+    let mut applied: Vec<_> = entries.iter().filter(|e| e.row.is_some()).collect();
+    applied.reverse();
+    let targets: Vec<_> = match to {
+        Some(t) => applied
+            .into_iter()
+            .filter(|e| cmp_version(e.version, t).is_gt())
+            .collect(),
+        None => applied.into_iter().take(a.steps as usize).collect(),
+    };
+    if targets.is_empty() {
+        return Ok(Summary::ok("Nothing to revert").field("reverted", 0));
+    }
+    // Every needed down file must exist before anything runs.
+    let mut jobs = Vec::new();
+    for e in &targets {
+        let down = e.file.as_ref().and_then(|f| f.down.clone());
+        let Some(down) = down else {
+            return Err(Error::new(Exit::Migration, "Down migration missing")
+                .field("filename", e.filename().to_string())
+                .field("version", e.version)
+                .suggest("Write its .down.sql file, or revert it by hand and delete its row from the tracking table"));
+        };
+        let (content, _) = files::read(dir, &down)?;
+        if !splitter::is_no_transaction(&content) {
+            super::up::refuse_transaction_control(&down, &content)?;
+        }
+        let stored = e
+            .row
+            .as_ref()
+            .map(|r| r.checksum.clone())
+            .unwrap_or_default();
+        jobs.push((
+            e.version.to_string(),
+            e.filename().to_string(),
+            down,
+            content,
+            stored,
+        ));
+    }
+    let watcher = s.backend_pid().map(|pid| {
+        Watcher::start(
+            &s.settings,
+            pid,
+            super::up::watch_interval(a.exec.lock_timeout),
+        )
+    });
+    let Some(lock) = s.lock.as_ref() else {
+        return Err(Error::new(Exit::Failure, "Internal error: no lock"));
+    };
+    let mut runner = Runner {
+        client: &mut s.client,
+        table: &s.table,
+        lock,
+        watcher: watcher.as_ref(),
+        lock_timeout: a.exec.lock_timeout,
+        statement_timeout: a.exec.statement_timeout,
+    };
+    let mut reverted = 0usize;
+    for (version, up, down, content, stored) in &jobs {
+        let job = Job {
+            filename: down,
+            up_filename: up,
+            version,
+            content,
+            checksum: stored,
+            direction: Direction::Down,
+            relaxed: false,
+        };
+        let r = if splitter::is_no_transaction(content) {
+            runner.run_no_tx(&job)
+        } else {
+            runner.run_tx(&job, false)
+        };
+        match r {
+            Ok(d) => {
+                reverted += 1;
+                log::info(
+                    "Migration reverted",
+                    json!({"filename": down, "version": version, "durationMs": d.as_millis() as u64}),
+                );
+            }
+            Err(e) => return Err(e.field("reverted", reverted)),
+        }
+    }
+    Ok(Summary::ok("Migrations reverted").field("reverted", reverted))
+}

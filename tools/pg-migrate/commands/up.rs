@@ -1,0 +1,227 @@
+//! `up`: apply pending migrations in order, each in its own transaction
+//! (or all in one with --single-transaction), under the lock.
+
+use crate::apply::{Direction, Job, Runner};
+use crate::args::UpArgs;
+use crate::files::{self, cmp_version, Migration};
+use crate::plan::{self, Entry};
+use crate::session::{self, Session};
+use crate::splitter;
+use crate::tracking::Table;
+use crate::watch::Watcher;
+use pgkit::cli::Summary;
+use pgkit::{log, out, Error, Exit, Result};
+use serde_json::json;
+use std::time::Duration;
+
+/// Runs `up`.
+pub fn run(a: &UpArgs) -> Result<Summary> {
+    let dir = &a.common.dir;
+    let to =
+        a.to.as_deref()
+            .map(|v| super::version_arg("--to", v))
+            .transpose()?;
+    let files = files::discover(dir)?;
+    if a.dry_run {
+        return dry_run(a, &files, to.as_deref());
+    }
+    // Hash the files while connecting and locking.
+    let (sums, session) = std::thread::scope(|s| {
+        let h = s.spawn(|| plan::checksums(dir, &files));
+        let session = Session::open(&a.common, true);
+        let sums = h
+            .join()
+            .unwrap_or_else(|_| Err(Error::new(Exit::Failure, "Checksum thread failed")));
+        (sums, session)
+    });
+    let mut session = session?;
+    let sums = sums?;
+    let result = apply_all(a, &mut session, &files, &sums, to.as_deref());
+    session.close();
+    let summary = result?;
+    if let Some(f) = &a.dump_schema {
+        crate::dump::schema(&session.settings, &a.pg_dump, f)?;
+    }
+    Ok(summary)
+}
+
+fn dry_run(a: &UpArgs, files: &[Migration], to: Option<&str>) -> Result<Summary> {
+    let table = Table::parse(&a.common.table)?;
+    let (_settings, mut client) = session::connect(&a.common)?;
+    let history = table.history(&mut client, false)?;
+    let sums = plan::checksums(&a.common.dir, files)?;
+    let entries = plan::build(&a.common.dir, files, &sums, &history);
+    let pending = plan::check(&entries, a.allow_out_of_order)?;
+    let pending: Vec<&&Entry> = pending.iter().filter(|e| within(e, to)).collect();
+    for e in &pending {
+        out::println(e.filename())?;
+    }
+    Ok(Summary::ok("Dry run: nothing changed")
+        .field("pending", pending.len())
+        .field(
+            "applied",
+            entries.iter().filter(|e| e.row.is_some()).count(),
+        ))
+}
+
+fn within(e: &Entry, to: Option<&str>) -> bool {
+    to.is_none_or(|t| !cmp_version(e.version, t).is_gt())
+}
+
+fn apply_all(
+    a: &UpArgs,
+    s: &mut Session,
+    files: &[Migration],
+    sums: &[String],
+    to: Option<&str>,
+) -> Result<Summary> {
+    let history = s.table.read(&mut s.client)?;
+    let entries = plan::build(&a.common.dir, files, sums, &history);
+    let pending = plan::check(&entries, a.allow_out_of_order)?;
+    let pending: Vec<&Entry> = pending.into_iter().filter(|e| within(e, to)).collect();
+    let head = entries
+        .iter()
+        .filter(|e| e.row.is_some())
+        .map(|e| e.version)
+        .max_by(|x, y| cmp_version(x, y));
+    if pending.is_empty() {
+        return Ok(Summary::ok("No pending migrations")
+            .field("applied", 0)
+            .field("version", head));
+    }
+    // Read every pending file first: a missing or non-UTF-8 file fails
+    // before anything runs.
+    let mut jobs = Vec::with_capacity(pending.len());
+    for e in &pending {
+        let Some(f) = &e.file else { continue };
+        let (content, checksum) = files::read(&a.common.dir, &f.up)?;
+        let no_tx = splitter::is_no_transaction(&content);
+        if !no_tx {
+            refuse_transaction_control(&f.up, &content)?;
+        }
+        jobs.push((*f, content, checksum, no_tx));
+    }
+    if a.single_transaction {
+        if let Some((f, ..)) = jobs.iter().find(|j| j.3) {
+            return Err(Error::new(Exit::Migration, "No-transaction migration in a single transaction")
+                .field("filename", f.up.clone())
+                .suggest("Run without --single-transaction, or apply up to the version before it first (--to)"));
+        }
+    }
+    let watcher = s
+        .backend_pid()
+        .map(|pid| Watcher::start(&s.settings, pid, watch_interval(a.exec.lock_timeout)));
+    let Some(lock) = s.lock.as_ref() else {
+        return Err(Error::new(Exit::Failure, "Internal error: no lock"));
+    };
+    let mut runner = Runner {
+        client: &mut s.client,
+        table: &s.table,
+        lock,
+        watcher: watcher.as_ref(),
+        lock_timeout: a.exec.lock_timeout,
+        statement_timeout: a.exec.statement_timeout,
+    };
+    let mut applied = 0usize;
+    let mut last = head;
+    if a.single_transaction {
+        let begin = format!("BEGIN;{}", runner.settings_sql(true));
+        crate::sql::exec(runner.client, &begin)
+            .map_err(|e| crate::sql::fail("Cannot begin the transaction", &e))?;
+        let mut done = Vec::new();
+        for (f, content, checksum, _) in &jobs {
+            let job = job(f, content, checksum, false);
+            match runner.run_tx(&job, true) {
+                Ok(d) => done.push((f, checksum, d)),
+                Err(e) => {
+                    let _ = crate::sql::exec(runner.client, "ROLLBACK");
+                    return Err(e.field("applied", 0).field("rolledBack", done.len()));
+                }
+            }
+        }
+        if let Err(e) = pgkit::interrupt::check().and_then(|_| runner.lock.check()) {
+            let _ = crate::sql::exec(runner.client, "ROLLBACK");
+            return Err(e.field("applied", 0));
+        }
+        if let Err(e) = crate::sql::exec(runner.client, "COMMIT") {
+            let _ = crate::sql::exec(runner.client, "ROLLBACK");
+            return Err(crate::sql::fail("Migration failed", &e).field("applied", 0));
+        }
+        for (f, checksum, d) in done {
+            applied_line(f, checksum, d);
+            applied += 1;
+            last = Some(f.version.as_str());
+        }
+    } else {
+        let n = jobs.len();
+        for (i, (f, content, checksum, no_tx)) in jobs.iter().enumerate() {
+            let job = job(f, content, checksum, i + 1 < n);
+            let r = if *no_tx {
+                runner.run_no_tx(&job)
+            } else {
+                runner.run_tx(&job, false)
+            };
+            match r {
+                Ok(d) => {
+                    applied_line(f, checksum, d);
+                    applied += 1;
+                    last = Some(f.version.as_str());
+                }
+                Err(e) => {
+                    if applied > 0 {
+                        crate::apply::flush(runner.client);
+                    }
+                    return Err(e.field("applied", applied));
+                }
+            }
+        }
+    }
+    Ok(Summary::ok("Migrations applied")
+        .field("applied", applied)
+        .field("version", last))
+}
+
+/// A transactional file must not BEGIN or COMMIT itself (its tracking row
+/// would commit apart from it): 65, naming the line.
+pub fn refuse_transaction_control(filename: &str, content: &str) -> Result<()> {
+    if let Some(at) = splitter::transaction_control(content) {
+        let idx = crate::position::chars_before(content, at);
+        let mut e = Error::new(Exit::DataErr, "Migration controls its own transaction")
+            .field("filename", filename);
+        if let Some(p) = crate::position::locate(content, idx) {
+            e = e.field("line", p.line).field("lineText", p.text);
+        }
+        return Err(e.suggest(
+            "Remove BEGIN/COMMIT: pg-migrate runs each file in a transaction with its tracking row; for statements that cannot run in a transaction, start the file with '-- pg-migrate: no-transaction'",
+        ));
+    }
+    Ok(())
+}
+
+fn job<'a>(f: &'a Migration, content: &'a str, checksum: &'a str, relaxed: bool) -> Job<'a> {
+    Job {
+        filename: &f.up,
+        up_filename: &f.up,
+        version: &f.version,
+        content,
+        checksum,
+        direction: Direction::Up,
+        relaxed,
+    }
+}
+
+fn applied_line(f: &Migration, checksum: &str, d: Duration) {
+    log::info(
+        "Migration applied",
+        json!({"filename": f.up, "version": f.version, "checksum": checksum, "durationMs": d.as_millis() as u64}),
+    );
+}
+
+/// How often the watcher looks for blockers: a quarter of the lock timeout
+/// (so a 55P03 names who blocked), at most every 250 ms.
+pub fn watch_interval(lock_timeout: Option<Duration>) -> Duration {
+    lock_timeout
+        .map(|t| t / 4)
+        .unwrap_or(Duration::from_millis(250))
+        .clamp(Duration::from_millis(20), Duration::from_millis(250))
+}

@@ -1,0 +1,87 @@
+//! `--dump-schema FILE`: `pg_dump --schema-only` into FILE, atomically (a
+//! temporary file beside it, renamed), with the connection in the child's
+//! environment (the password never on argv). 127 when pg_dump is missing.
+
+use pgkit::conn::Settings;
+use pgkit::{interrupt, log, Error, Exit, Result};
+use serde_json::json;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Dumps the schema into `file`.
+pub fn schema(settings: &Settings, program: &str, file: &Path) -> Result<()> {
+    let dir = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".pg-migrate-schema")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(Exit::Dump, "create a temporary file in", dir, &e))?;
+    let out = tmp
+        .reopen()
+        .map_err(|e| Error::io(Exit::Dump, "open", tmp.path(), &e))?;
+    let mut cmd = Command::new(program);
+    cmd.args(["--schema-only", "--no-password"])
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(Stdio::piped());
+    for k in [
+        "PGHOST",
+        "PGHOSTADDR",
+        "PGPORT",
+        "PGUSER",
+        "PGPASSWORD",
+        "PGDATABASE",
+        "PGSERVICE",
+        "PGSSLMODE",
+        "PGPASSFILE",
+        "PGOPTIONS",
+        "PGAPPNAME",
+        "PGSSLROOTCERT",
+        "PGSSLCERT",
+        "PGSSLKEY",
+    ] {
+        cmd.env_remove(k);
+    }
+    cmd.envs(settings.libpq_env());
+    let child = cmd.spawn().map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            Error::new(Exit::MissingProgram, "pg_dump not found")
+                .cause(e)
+                .field("program", program)
+                .suggest("Install the PostgreSQL client tools (pg_dump) or set PG_DUMP / --pg-dump")
+        } else {
+            Error::new(Exit::Dump, "Cannot run pg_dump")
+                .cause(e)
+                .field("program", program)
+        }
+    })?;
+    let pid = child.id() as i32;
+    let _guard = interrupt::on_signal(move || {
+        // SAFETY: signalling our own child by pid.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+    });
+    let output = child
+        .wait_with_output()
+        .map_err(|e| Error::new(Exit::Dump, "Cannot run pg_dump").cause(e))?;
+    interrupt::check()?;
+    if !output.status.success() {
+        let text = String::from_utf8_lossy(&output.stderr);
+        return Err(Error::new(Exit::Dump, "Schema dump failed")
+            .cause(text.trim().lines().next().unwrap_or("pg_dump failed"))
+            .field("file", file.display().to_string())
+            .suggest("pg_dump must be at least the server's major version; check its message"));
+    }
+    // A schema file is for reviewers: the usual mode, not tempfile's 0600.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
+    }
+    tmp.persist(file)
+        .map_err(|e| Error::io(Exit::Dump, "write", file, &e.error))?;
+    log::info("Schema dumped", json!({"file": file.display().to_string()}));
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! A connection to the database: resolve the settings, `--wait` first when
+//! asked, cancel the running query on SIGINT/SIGTERM, and take the lock.
+
+use crate::args::CommonArgs;
+use crate::lock::{self, Lock};
+use crate::sql;
+use crate::tracking::Table;
+use pgkit::conn::{Client, Settings};
+use pgkit::interrupt::HookGuard;
+use pgkit::wait::{wait_for, WaitOptions};
+use pgkit::{Error, Exit, Result};
+
+/// An open connection, with the lock when one was taken.
+pub struct Session {
+    /// The settings (for the watcher, pg_dump).
+    pub settings: Settings,
+    /// The connection.
+    pub client: Client,
+    /// The tracking table.
+    pub table: Table,
+    /// The lock (None when not locked).
+    pub lock: Option<Lock>,
+    _cancel: HookGuard,
+}
+
+/// Resolves the settings and connects (waiting first with `--wait`).
+pub fn connect(common: &CommonArgs) -> Result<(Settings, Client)> {
+    let settings = Settings::resolve(&common.conn, "pg-migrate")?;
+    if common.wait {
+        let timeout = pgkit::duration::parse_ms_or_duration(&common.wait_timeout).map_err(|e| {
+            Error::config("Invalid DB_TIMEOUT").cause(e).suggest(
+                "Set DB_TIMEOUT / --wait-timeout to milliseconds (180000) or a duration (3m)",
+            )
+        })?;
+        wait_for(
+            &settings,
+            &WaitOptions {
+                timeout: Some(timeout),
+                ..Default::default()
+            },
+        )?;
+    }
+    let client = settings
+        .connect()
+        .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the database"))?;
+    Ok((settings, client))
+}
+
+impl Session {
+    /// Connects; with `locked`, takes the migration lock and makes sure the
+    /// tracking table exists (created or adopted).
+    pub fn open(common: &CommonArgs, locked: bool) -> Result<Session> {
+        let table = Table::parse(&common.table)?;
+        let (settings, client) = connect(common)?;
+        let cancel = pgkit::conn::cancel_on_signal(&settings, &client);
+        let mut s = Session {
+            settings,
+            client,
+            table,
+            lock: None,
+            _cancel: cancel,
+        };
+        if locked {
+            // PostgreSQL 14+: notice a vanished client (a runner killed with
+            // SIGKILL) during a long statement, roll back and free its lock,
+            // instead of finishing the statement first. Not in lease mode,
+            // which is for poolers: a session setting would outlive us there.
+            if common.lock_mode != crate::args::LockMode::Lease {
+                let _ = sql::exec(
+                    &mut s.client,
+                    "SELECT set_config('client_connection_check_interval', '1s', false) WHERE current_setting('server_version_num')::int >= 140000",
+                );
+            }
+            let mode = common.lock_mode;
+            let l = lock::acquire(
+                &mut s.client,
+                &s.settings,
+                &s.table,
+                mode,
+                common.lock_wait,
+                common.lease_ttl,
+            )?;
+            s.lock = Some(l);
+            let t = s.table.clone();
+            if let Err(e) = t.ensure(&mut s.client) {
+                s.close();
+                return Err(e);
+            }
+        }
+        Ok(s)
+    }
+
+    /// Our backend pid.
+    pub fn backend_pid(&mut self) -> Option<i32> {
+        sql::query(&mut self.client, "SELECT pg_backend_pid()")
+            .ok()?
+            .first()?
+            .first()?
+            .as_deref()?
+            .parse()
+            .ok()
+    }
+
+    /// Releases the lock.
+    pub fn close(&mut self) {
+        if let Some(l) = self.lock.take() {
+            l.release(&mut self.client);
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

@@ -1,0 +1,366 @@
+//! The tracking table: its name (optionally schema-qualified), creating it
+//! when missing, adopting the provisioning runbook's shape in place, and
+//! reading the whole history in one query.
+
+use crate::files::{self, cmp_version};
+use crate::sql::{self, ident, literal};
+use pgkit::conn::Client;
+use pgkit::{log, Error, Exit, Result};
+use serde_json::json;
+
+/// A tracking table name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// The schema, when qualified.
+    pub schema: Option<String>,
+    /// The table.
+    pub name: String,
+}
+
+/// Status of a row that applied.
+pub const APPLIED: &str = "applied";
+/// Status of a no-transaction migration that failed (or was interrupted).
+pub const FAILED: &str = "failed";
+
+impl Table {
+    /// Parses `name` or `schema.name`; parts may be "quoted" (kept as written)
+    /// or bare (folded to lower case, as PostgreSQL does).
+    pub fn parse(s: &str) -> Result<Table> {
+        let bad = |why: &str| {
+            Error::config("Invalid tracking table name")
+                .cause(format!("{s:?}: {why}"))
+                .field("table", s)
+                .suggest("Use --table / MIGRATIONS_TABLE as name or schema.name (\"Quoted\" parts keep their case)")
+        };
+        let mut parts = Vec::new();
+        let mut cur = String::new();
+        let mut quoted = false;
+        let mut was_quoted = false;
+        let mut chars = s.chars().peekable();
+        while let Some(c) = chars.next() {
+            if quoted {
+                if c == '"' {
+                    if chars.peek() == Some(&'"') {
+                        cur.push('"');
+                        chars.next();
+                    } else {
+                        quoted = false;
+                    }
+                } else {
+                    cur.push(c);
+                }
+            } else if c == '"' {
+                quoted = true;
+                was_quoted = true;
+            } else if c == '.' {
+                parts.push((std::mem::take(&mut cur), was_quoted));
+                was_quoted = false;
+            } else if c.is_whitespace() {
+                return Err(bad("unquoted whitespace"));
+            } else {
+                cur.push(c);
+            }
+        }
+        if quoted {
+            return Err(bad("unterminated quote"));
+        }
+        parts.push((cur, was_quoted));
+        let parts: Vec<String> = parts
+            .into_iter()
+            .map(|(p, q)| if q { p } else { p.to_lowercase() })
+            .collect();
+        if parts.iter().any(String::is_empty) {
+            return Err(bad("empty name"));
+        }
+        match parts.as_slice() {
+            [n] => Ok(Table {
+                schema: None,
+                name: n.clone(),
+            }),
+            [s, n] => Ok(Table {
+                schema: Some(s.clone()),
+                name: n.clone(),
+            }),
+            _ => Err(bad("too many dots")),
+        }
+    }
+
+    /// The quoted, possibly qualified name for SQL.
+    pub fn sql(&self) -> String {
+        self.with_name(&self.name)
+    }
+
+    /// Another table in the same schema, quoted.
+    pub fn with_name(&self, name: &str) -> String {
+        match &self.schema {
+            Some(s) => format!("{}.{}", ident(s), ident(name)),
+            None => ident(name),
+        }
+    }
+
+    /// The lease lock table beside this one.
+    pub fn lock_table(&self) -> String {
+        self.with_name(&format!("{}_lock", self.name))
+    }
+
+    /// `schema.name` for messages.
+    pub fn display(&self) -> String {
+        match &self.schema {
+            Some(s) => format!("{s}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+
+    /// Creates the schema when the table is qualified and it is missing.
+    pub fn ensure_schema(&self, client: &mut Client) -> Result<()> {
+        if let Some(s) = &self.schema {
+            let q = format!("SELECT 1 FROM pg_namespace WHERE nspname = {}", literal(s));
+            let rows =
+                sql::query(client, &q).map_err(|e| sql::fail("Cannot read the catalog", &e))?;
+            if rows.is_empty() {
+                match sql::exec(client, &format!("CREATE SCHEMA IF NOT EXISTS {}", ident(s))) {
+                    Ok(()) => {}
+                    // Another runner created it at the same moment.
+                    Err(e) if matches!(sql::sqlstate(&e), Some("23505" | "42P06")) => {}
+                    Err(e) => return Err(sql::fail(
+                        "Cannot create the tracking table's schema",
+                        &e,
+                    )
+                    .field("schema", s.clone())
+                    .suggest(
+                        "Create the schema, or grant CREATE on the database to the migration user",
+                    )),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn regclass(&self) -> String {
+        format!("to_regclass({})", literal(&self.sql()))
+    }
+
+    /// The table's column names; empty when the table does not exist.
+    pub fn columns(&self, client: &mut Client) -> Result<Vec<String>> {
+        let q = format!(
+            "SELECT attname FROM pg_attribute WHERE attrelid = {} AND attnum > 0 AND NOT attisdropped",
+            self.regclass()
+        );
+        let rows =
+            sql::query(client, &q).map_err(|e| sql::fail("Cannot read the tracking table", &e))?;
+        Ok(rows.into_iter().filter_map(|mut r| r.remove(0)).collect())
+    }
+
+    /// Creates the table when missing; adopts an older shape (the runbook's
+    /// `id, filename, applied_at, checksum`) by adding the missing columns.
+    /// Call with the migration lock held.
+    pub fn ensure(&self, client: &mut Client) -> Result<()> {
+        let cols = self.columns(client)?;
+        if cols.is_empty() {
+            self.ensure_schema(client)?;
+            let create = format!(
+                "CREATE TABLE IF NOT EXISTS {t} (
+  id bigserial PRIMARY KEY,
+  version text NOT NULL UNIQUE,
+  filename text NOT NULL UNIQUE,
+  checksum text NOT NULL,
+  applied_at timestamptz NOT NULL DEFAULT now(),
+  duration_ms bigint,
+  status text NOT NULL DEFAULT 'applied',
+  error text
+)",
+                t = self.sql()
+            );
+            return match sql::exec(client, &create) {
+                Ok(()) => {
+                    log::info("Tracking table created", json!({"table": self.display()}));
+                    Ok(())
+                }
+                Err(e) if matches!(sql::sqlstate(&e), Some("23505" | "42P07")) => Ok(()),
+                Err(e) => Err(sql::fail("Cannot create the tracking table", &e)
+                    .field("table", self.display())
+                    .suggest("Grant CREATE on the schema to the migration user (GRANT CREATE ON SCHEMA public TO ...)")),
+            };
+        }
+        let has = |c: &str| cols.iter().any(|x| x == c);
+        if !has("filename") || !has("checksum") {
+            return Err(Error::new(Exit::Migration, "Tracking table has an unknown shape")
+                .field("table", self.display())
+                .field("columns", cols.join(","))
+                .suggest("Use another --table, or rename the existing table; pg-migrate needs filename and checksum columns"));
+        }
+        let wanted = [
+            ("version", "text"),
+            ("applied_at", "timestamptz NOT NULL DEFAULT now()"),
+            ("duration_ms", "bigint"),
+            ("status", "text NOT NULL DEFAULT 'applied'"),
+            ("error", "text"),
+        ];
+        let missing: Vec<&(&str, &str)> = wanted.iter().filter(|(c, _)| !has(c)).collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let mut batch = String::from("BEGIN;");
+        for (c, ty) in &missing {
+            batch.push_str(&format!(
+                "ALTER TABLE {} ADD COLUMN IF NOT EXISTS {} {};",
+                self.sql(),
+                ident(c),
+                ty
+            ));
+        }
+        // Backfill the version from the file name, without leading zeros.
+        batch.push_str(&format!(
+            "UPDATE {t} SET version = coalesce(nullif(ltrim(substring(filename from '^([0-9]+)_'), '0'), ''), '0') WHERE version IS NULL AND filename ~ '^[0-9]+_';COMMIT;",
+            t = self.sql()
+        ));
+        if let Err(e) = sql::exec(client, &batch) {
+            let _ = sql::exec(client, "ROLLBACK");
+            return Err(sql::fail("Cannot adopt the existing tracking table", &e)
+                .field("table", self.display())
+                .suggest("Grant the migration user ownership of the tracking table"));
+        }
+        log::info(
+            "Tracking table adopted",
+            json!({"table": self.display(), "addedColumns": missing.iter().map(|(c, _)| *c).collect::<Vec<_>>()}),
+        );
+        Ok(())
+    }
+
+    /// The whole history in one query, in version order. A missing table is
+    /// an empty history.
+    pub fn history(&self, client: &mut Client, details: bool) -> Result<Vec<Applied>> {
+        // One round trip: to_regclass guards against a missing table.
+        let q = format!("SELECT {} IS NOT NULL", self.regclass());
+        let exists = sql::query(client, &q)
+            .map_err(|e| sql::fail("Cannot read the tracking table", &e))?
+            .first()
+            .and_then(|r| r.first().cloned().flatten())
+            .is_some_and(|v| v == "t");
+        if !exists {
+            return Ok(Vec::new());
+        }
+        self.read_with(client, details)
+    }
+
+    /// Reads the history of an existing (ensured) table: what `up` needs.
+    pub fn read(&self, client: &mut Client) -> Result<Vec<Applied>> {
+        self.read_with(client, false)
+    }
+
+    /// Reads the history with the details `status` shows (when, how long).
+    pub fn read_with(&self, client: &mut Client, details: bool) -> Result<Vec<Applied>> {
+        let extra = if details {
+            "to_char(applied_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MSOF'), duration_ms"
+        } else {
+            "NULL, NULL"
+        };
+        let q = format!(
+            "SELECT version, filename, checksum, status, {extra}, CASE WHEN status <> 'applied' THEN error END FROM {}",
+            self.sql()
+        );
+        let rows = sql::query(client, &q).map_err(|e| {
+            sql::fail("Cannot read the tracking table", &e).field("table", self.display())
+        })?;
+        let mut out: Vec<Applied> = rows
+            .into_iter()
+            .map(|mut r| {
+                let mut take = |i: usize| r.get_mut(i).and_then(Option::take);
+                let filename = take(1).unwrap_or_default();
+                let version = take(0)
+                    .or_else(|| files::parse_name(&filename).map(|n| n.version))
+                    .unwrap_or_default();
+                Applied {
+                    version,
+                    filename,
+                    checksum: take(2).unwrap_or_default(),
+                    status: take(3).unwrap_or_else(|| APPLIED.into()),
+                    applied_at: take(4),
+                    duration_ms: take(5).and_then(|d| d.parse().ok()),
+                    error: take(6),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| cmp_version(&a.version, &b.version));
+        Ok(out)
+    }
+
+    /// The INSERT recording `m` as applied (inside the migration's transaction;
+    /// the duration is measured on the server, from the batch's start).
+    pub fn insert_sql(
+        &self,
+        version: &str,
+        filename: &str,
+        checksum: &str,
+        status: &str,
+    ) -> String {
+        format!(
+            "INSERT INTO {} (version, filename, checksum, duration_ms, status) VALUES ({}, {}, {}, (extract(epoch from clock_timestamp() - statement_timestamp()) * 1000)::bigint, {})",
+            self.sql(),
+            literal(version),
+            literal(filename),
+            literal(checksum),
+            literal(status)
+        )
+    }
+
+    /// The DELETE forgetting a version.
+    pub fn delete_sql(&self, version: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE version = {}",
+            self.sql(),
+            literal(version)
+        )
+    }
+}
+
+/// One row of the history.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// Normalised version.
+    pub version: String,
+    /// The file name recorded.
+    pub filename: String,
+    /// The checksum recorded.
+    pub checksum: String,
+    /// `applied` or `failed`.
+    pub status: String,
+    /// When, as text.
+    pub applied_at: Option<String>,
+    /// How long it took.
+    pub duration_ms: Option<i64>,
+    /// For a failed row, what went wrong.
+    pub error: Option<String>,
+}
+
+impl Applied {
+    /// Whether this is a failed no-transaction migration.
+    pub fn failed(&self) -> bool {
+        self.status == FAILED
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        let t = Table::parse("schema_migrations").ok();
+        assert_eq!(t.map(|t| t.sql()), Some("\"schema_migrations\"".into()));
+        let t = Table::parse("App.Schema_Migrations").ok();
+        assert_eq!(
+            t.as_ref().map(|t| t.sql()),
+            Some("\"app\".\"schema_migrations\"".into())
+        );
+        assert_eq!(
+            t.map(|t| t.lock_table()),
+            Some("\"app\".\"schema_migrations_lock\"".into())
+        );
+        let t = Table::parse("\"My.Schema\".\"a\"\"b\"").ok();
+        assert_eq!(t.map(|t| t.sql()), Some("\"My.Schema\".\"a\"\"b\"".into()));
+        for bad in ["", "a.", "a.b.c", "\"x", "a b"] {
+            assert!(Table::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Watching a running migration from a second connection: when it waits for
+//! a lock, who blocks it (pg_blocking_pids) — logged once while it waits, and
+//! named in the error when `lock_timeout` gives up (55P03). The connection is
+//! opened only once a migration has run longer than one interval, so fast
+//! runs never pay for it.
+
+use crate::sql;
+use pgkit::conn::{Client, Settings};
+use pgkit::log;
+use serde_json::json;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// A session blocking ours.
+#[derive(Debug, Clone)]
+pub struct Blocker {
+    /// Its pid.
+    pub pid: String,
+    /// Its application_name.
+    pub application_name: String,
+    /// Its state (idle in transaction…).
+    pub state: String,
+    /// Its current or last query.
+    pub query: String,
+}
+
+#[derive(Default)]
+struct State {
+    running: Option<(u64, Instant, String)>,
+    generation: u64,
+    blockers: Vec<Blocker>,
+    stop: bool,
+}
+
+/// The watcher thread.
+pub struct Watcher {
+    shared: Arc<(Mutex<State>, Condvar)>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Watcher {
+    /// Starts watching backend `pid` every `interval`.
+    pub fn start(settings: &Settings, pid: i32, interval: Duration) -> Watcher {
+        let shared = Arc::new((Mutex::new(State::default()), Condvar::new()));
+        let s2 = shared.clone();
+        let settings = settings.clone();
+        let handle = std::thread::spawn(move || run(&s2, &settings, pid, interval));
+        Watcher {
+            shared,
+            handle: Some(handle),
+        }
+    }
+
+    /// A migration (file name) starts running.
+    pub fn begin(&self, filename: &str) {
+        if let Ok(mut g) = self.shared.0.lock() {
+            g.generation += 1;
+            g.running = Some((g.generation, Instant::now(), filename.to_string()));
+            g.blockers.clear();
+        }
+        self.shared.1.notify_all();
+    }
+
+    /// It ended; returns the sessions seen blocking it.
+    pub fn end(&self) -> Vec<Blocker> {
+        match self.shared.0.lock() {
+            Ok(mut g) => {
+                g.running = None;
+                std::mem::take(&mut g.blockers)
+            }
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        if let Ok(mut g) = self.shared.0.lock() {
+            g.stop = true;
+        }
+        self.shared.1.notify_all();
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn run(shared: &(Mutex<State>, Condvar), settings: &Settings, pid: i32, interval: Duration) {
+    let (m, c) = shared;
+    let mut conn: Option<Client> = None;
+    let mut failed = false;
+    let mut warned_gen = 0;
+    let q = format!(
+        "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), left(coalesce(a.query, ''), 1000) FROM pg_stat_activity a WHERE a.pid = ANY(pg_blocking_pids({pid})) ORDER BY a.pid"
+    );
+    loop {
+        let Ok(g) = m.lock() else { return };
+        let Ok((g, _)) = c.wait_timeout(g, interval) else {
+            return;
+        };
+        if g.stop {
+            return;
+        }
+        let Some((gen, since, file)) = g.running.clone() else {
+            continue;
+        };
+        drop(g);
+        if since.elapsed() < interval || failed {
+            continue;
+        }
+        if conn.is_none() {
+            match settings.connect() {
+                Ok(cl) => conn = Some(cl),
+                Err(_) => {
+                    failed = true;
+                    continue;
+                }
+            }
+        }
+        let Some(cl) = conn.as_mut() else { continue };
+        let rows = match sql::query(cl, &q) {
+            Ok(r) => r,
+            Err(_) => {
+                conn = None;
+                continue;
+            }
+        };
+        let found: Vec<Blocker> = rows
+            .into_iter()
+            .map(|r| {
+                let get = |i: usize| r.get(i).cloned().flatten().unwrap_or_default();
+                Blocker {
+                    pid: get(0),
+                    application_name: get(1),
+                    state: get(2),
+                    query: get(3),
+                }
+            })
+            .collect();
+        if found.is_empty() {
+            continue;
+        }
+        let Ok(mut g) = m.lock() else { return };
+        if g.running.as_ref().map(|r| r.0) == Some(gen) {
+            g.blockers = found.clone();
+            if warned_gen != gen && since.elapsed() >= Duration::from_secs(1) {
+                warned_gen = gen;
+                let b = &found[0];
+                log::warn(
+                    "Migration waiting for a lock",
+                    json!({"filename": file, "waitedMs": since.elapsed().as_millis() as u64, "blockingPid": b.pid.parse::<i64>().ok(), "blockingApplicationName": b.application_name, "blockingState": b.state, "blockingQuery": b.query}),
+                );
+            }
+        }
+    }
+}
