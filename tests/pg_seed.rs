@@ -253,6 +253,12 @@ fn if_empty_guard() {
     );
     assert_eq!(lines.last().unwrap()["message"], "Seeding completed");
     assert_eq!(query_i64(&db, "SELECT count(*) FROM a"), 1);
+    // A name that does not parse is a bad flag value: 64.
+    let (_, lines) = run(seed(&db, d.path()).args(["--if-empty", "a b;"]), 64);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Invalid --if-empty table name");
+    assert_eq!(last["table"], "a b;");
+    assert!(last["suggestion"].is_string());
 }
 
 #[test]
@@ -273,19 +279,21 @@ fn skip_seed_never_connects() {
         assert_eq!(lines[0]["level"], "info");
     }
     run(cmd("pg-seed").env("DATABASE_URL", closed).arg("--skip"), 0);
-    // SKIP_SEED=false goes on, and the server is not reachable: 2.
-    let (_, lines) = run(
-        cmd("pg-seed")
-            .env("DATABASE_URL", closed)
-            .env("SKIP_SEED", "false")
-            .arg("--dir")
-            .arg(d.path()),
-        2,
-    );
-    assert_eq!(
-        lines.last().unwrap()["message"],
-        "Cannot connect to the database"
-    );
+    // SKIP_SEED=false/0/no goes on, and the server is not reachable: 2.
+    for v in ["false", "0", "no"] {
+        let (_, lines) = run(
+            cmd("pg-seed")
+                .env("DATABASE_URL", closed)
+                .env("SKIP_SEED", v)
+                .arg("--dir")
+                .arg(d.path()),
+            2,
+        );
+        assert_eq!(
+            lines.last().unwrap()["message"],
+            "Cannot connect to the database"
+        );
+    }
     // --wait gives up after DB_TIMEOUT with 2.
     let (_, lines) = run(
         cmd("pg-seed")
@@ -308,6 +316,18 @@ fn skip_seed_never_connects() {
         78,
     );
     assert_eq!(lines.last().unwrap()["message"], "Invalid SKIP_SEED value");
+    assert!(lines.last().unwrap()["suggestion"].is_string());
+    // ... and stays one under --non-fatal: a typo must not pass silently.
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", closed)
+            .env("SKIP_SEED", "ture")
+            .arg("--non-fatal"),
+        78,
+    );
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["level"], "error");
+    assert_eq!(lines[0]["message"], "Invalid SKIP_SEED value");
 }
 
 #[test]
@@ -424,6 +444,16 @@ fn non_fatal_failure_is_a_warning_and_exit_0() {
         0,
     );
     assert_eq!(lines.last().unwrap()["failureExitCode"], 2);
+    // Bad configuration is not a failed seed: it stays 78.
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", "postgres://u@h:notaport/db")
+            .arg("--dir")
+            .arg(d.path())
+            .arg("--non-fatal"),
+        78,
+    );
+    assert_eq!(lines.last().unwrap()["level"], "error");
 }
 
 #[test]
@@ -476,7 +506,9 @@ fn csv_unknown_column_is_65() {
     let last = lines.last().unwrap();
     assert_eq!(last["message"], "CSV header names an unknown column");
     assert_eq!(last["filename"], "users.csv");
+    assert_eq!(last["line"], 1, "the header is line 1");
     assert!(last["error"].as_str().unwrap().contains("nmae"));
+    assert!(last["suggestion"].as_str().unwrap().contains("header"));
     assert_eq!(query_i64(&db, "SELECT count(*) FROM users"), 0);
 }
 

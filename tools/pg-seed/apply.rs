@@ -24,9 +24,15 @@ enum Plan {
 /// exit 0 under `--non-fatal`.
 pub fn run(cli: &Cli) -> Result<Summary> {
     match seed(cli) {
+        // A bad flag (64) or bad configuration (78: SKIP_SEED=ture, an
+        // unparsable DSN or DB_TIMEOUT) is a mistake to fix, not a failed
+        // seed: it stays an error under --non-fatal, as an interruption does.
         Err(e)
             if cli.seed.non_fatal
-                && !matches!(e.code, Exit::Ok | Exit::Interrupted | Exit::Terminated) =>
+                && !matches!(
+                    e.code,
+                    Exit::Ok | Exit::Usage | Exit::Config | Exit::Interrupted | Exit::Terminated
+                ) =>
         {
             let mut s = Summary::ok("Database seed failed (non-fatal)").level(Level::Warn);
             if let Some(err) = &e.error {
@@ -225,7 +231,12 @@ fn nonempty_guard(client: &mut postgres::Client, tables: &[String]) -> Result<Op
         let row = client
             .query_one("SELECT to_regclass($1::text)::text", &[t])
             .map_err(|e| {
-                sql::with_db_error(Error::new(Exit::Seed, "Invalid --if-empty table name"), &e)
+                // A name that does not parse is a bad flag value (64).
+                let code = match e.code() {
+                    Some(s) if *s == postgres::error::SqlState::INVALID_NAME => Exit::Usage,
+                    _ => Exit::Seed,
+                };
+                sql::with_db_error(Error::new(code, "Invalid --if-empty table name"), &e)
                     .field("table", t.clone())
                     .suggest("Give --if-empty a table name as in SQL: NAME or SCHEMA.NAME")
             })?;

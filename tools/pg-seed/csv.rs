@@ -218,6 +218,10 @@ fn copy_error(file: &SeedFile, table: &QualifiedName, e: &postgres::Error) -> Er
             .field("table", table.display()),
         e,
     );
+    if matches!(state, "42703" | "42701") {
+        // The header is the file's first line.
+        err = err.field("line", 1);
+    }
     if let Some((end, column)) = d.where_().and_then(copy_context) {
         let line = record_start_line(&file.path, end).unwrap_or(end);
         err = err.field("line", line);

@@ -70,7 +70,7 @@ pub struct SeedArgs {
     /// Skip seeding without connecting (true/false/1/0/yes/no)
     #[arg(long, env = "SKIP_SEED", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub skip: Option<String>,
-    /// Log a failure at warn and exit 0
+    /// Log a failed seed at warn and exit 0 (bad flags/config still fail)
     #[arg(long)]
     pub non_fatal: bool,
     /// List what would be applied and skipped, change nothing

@@ -20,15 +20,11 @@ pub struct Applied {
 }
 
 fn db(e: postgres::Error, what: &str) -> Error {
-    let mut err = Error::new(Exit::Seed, format!("Cannot {what} the seed tracking table"));
-    if let Some(d) = e.as_db_error() {
-        err = err
-            .cause(d.message())
-            .field("sqlstate", d.code().code().to_string());
-    } else {
-        err = err.cause(e);
-    }
-    err.suggest("Check that the user may create and write the tracking table (--table)")
+    crate::sql::with_db_error(
+        Error::new(Exit::Seed, format!("Cannot {what} the seed tracking table")),
+        &e,
+    )
+    .suggest("Check that the user may create and write the tracking table (--table)")
 }
 
 impl Tracking {
