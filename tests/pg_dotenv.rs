@@ -913,8 +913,15 @@ fn pgenv_from_postgres_keys_is_shell_quoted() {
         last_line(&o.stderr)["message"],
         "No connection settings in the file"
     );
-    let (_d, p) = dir_with("DATABASE_URL=postgresql://h:notaport/d\n");
-    assert_eq!(code(&dotenv(&p, &["pgenv"])), 78);
+    let (_d, p) = dir_with("DATABASE_URL=postgresql://u:s3cr%ZZet@h:notaport/d\n");
+    let o = dotenv(&p, &["pgenv"]);
+    assert_eq!(code(&o), 78);
+    assert_eq!(stdout(&o), "");
+    let l = last_line(&o.stderr);
+    assert_eq!(l["message"], "Invalid connection string");
+    assert_eq!(l["key"], "DATABASE_URL");
+    assert!(l["suggestion"].is_string());
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("s3cr"));
 }
 
 #[test]
@@ -1150,4 +1157,69 @@ fn set_stdin_keeps_secrets_off_argv_and_refuses_nul() {
     // One key only.
     let o = dotenv(&p, &["set", "--stdin", "A", "B"]);
     assert_eq!(code(&o), 64);
+}
+
+#[test]
+fn hostile_values_never_run_when_evald() {
+    // Values that would run a command if any output quoted them wrongly:
+    // each tries to create a canary file beside the .env.
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join(".env");
+    let canary = d.path().join("pwned");
+    let c = canary.display().to_string();
+    let hostile = [
+        format!("$(touch {c})"),
+        format!("`touch {c}`"),
+        format!("'; touch {c}; '"),
+        format!("\"; touch {c}; \""),
+        format!("x\ntouch {c}\n"),
+        format!("\\'$(touch {c})\\"),
+        format!("${{x:-$(touch {c})}}"),
+    ];
+    let mut args = vec!["set".to_string()];
+    for (i, v) in hostile.iter().enumerate() {
+        args.push(format!("K{i}"));
+        args.push(v.clone());
+    }
+    args.push("POSTGRES_USER".into());
+    args.push("app".into());
+    args.push("POSTGRES_PASSWORD".into());
+    args.push(hostile[0].clone());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = dotenv(&p, &args);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let reads = [
+        "set -a; . \"$1\"",
+        "eval \"$(\"$0\" -f \"$1\" list --format shell)\"",
+        "eval \"$(\"$0\" -f \"$1\" list --format export)\"",
+    ];
+    for script in reads {
+        let full = format!(
+            "{script}; printf '%s\\0' \"$K0\" \"$K1\" \"$K2\" \"$K3\" \"$K4\" \"$K5\" \"$K6\""
+        );
+        let o = sh()
+            .args(["-c", &full])
+            .arg(bin_path("pg-dotenv"))
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{script}: {o:?}");
+        let out = String::from_utf8(o.stdout).unwrap();
+        let got: Vec<&str> = out.split('\0').take(hostile.len()).collect();
+        assert_eq!(got, hostile, "{script}");
+        assert!(!canary.exists(), "{script} ran a command");
+    }
+    // pgenv's line too.
+    let o = sh()
+        .args([
+            "-c",
+            "eval \"$(\"$0\" -f \"$1\" pgenv)\"; printf %s \"$PGPASSWORD\"",
+        ])
+        .arg(bin_path("pg-dotenv"))
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(stdout(&o), hostile[0]);
+    assert!(!canary.exists(), "pgenv output ran a command");
 }
