@@ -1075,6 +1075,8 @@ fn unrepresentable_input_is_65() {
         .output()
         .unwrap();
     assert_eq!(code(&o), 65, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(last_line(&o.stderr)["message"], "Cannot write the value");
+    assert!(last_line(&o.stderr)["suggestion"].is_string());
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=1\n");
     // A file that is not UTF-8 or has a NUL byte: 65 with the position.
     std::fs::write(&p, b"A=1\nB=\xff\n").unwrap();
