@@ -331,6 +331,51 @@ fn skip_seed_never_connects() {
 }
 
 #[test]
+fn a_commit_inside_a_seed_file_is_refused_before_it_runs() {
+    // Executed inside the run's transaction, its COMMIT would make 01 and
+    // the tracking table permanent although 03 fails.
+    let db = fresh_db("seed_txctl");
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "01_schema.sql", "CREATE TABLE t (v int);");
+    write(
+        d.path(),
+        "02_wrapped.sql",
+        "-- wrapped, as psql scripts often are\nBEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;\n",
+    );
+    write(d.path(), "03_bad.sql", "SELECT 1/0;");
+    let (_, lines) = run(&mut seed(&db, d.path()), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Seed file controls the transaction");
+    assert_eq!(last["filename"], "02_wrapped.sql");
+    assert_eq!(
+        (last["line"].as_u64(), last["column"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(last["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("one transaction"));
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'schema_seeds')"
+        ),
+        0,
+        "nothing from the run may remain"
+    );
+    // Savepoints of its own, and BEGIN/COMMIT inside a function body, are fine.
+    write(
+        d.path(),
+        "02_wrapped.sql",
+        "SAVEPOINT s;\nINSERT INTO t VALUES (1);\nROLLBACK TO SAVEPOINT s;\nRELEASE s;\nDO $$ BEGIN INSERT INTO t VALUES (2); END $$;\n",
+    );
+    write(d.path(), "03_bad.sql", "SELECT 1;");
+    let (_, lines) = run(&mut seed(&db, d.path()), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 3);
+    assert_eq!(query_i64(&db, "SELECT sum(v) FROM t"), 2);
+}
+
+#[test]
 fn failure_in_third_of_five_files_leaves_nothing() {
     let db = fresh_db("seed_atomic");
     let d = tempfile::tempdir().unwrap();

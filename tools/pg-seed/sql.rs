@@ -70,6 +70,18 @@ pub fn apply(tx: &mut postgres::Transaction<'_>, file: &SeedFile) -> Result<()> 
     })?;
     // A UTF-8 byte-order mark is not SQL; the checksum still covers it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if let Some(at) = crate::statements::transaction_control(text) {
+        let (line, column) = line_col_at(text, at);
+        return Err(Error::new(Exit::DataErr, "Seed file controls the transaction")
+            .cause("BEGIN, COMMIT, ROLLBACK and the like would end the run's transaction early, and a later failure could not undo the files before it")
+            .field("filename", file.name.clone())
+            .field("line", line)
+            .field("column", column)
+            .suggest(format!(
+                "Remove the transaction statements from {}: pg-seed runs all files of a run, and their tracking rows, in one transaction",
+                file.name
+            )));
+    }
     tx.batch_execute("SAVEPOINT pg_seed_file")
         .map_err(|e| with_db_error(run_error(&file.name), &e))?;
     let Err(e) = tx.batch_execute(text) else {
