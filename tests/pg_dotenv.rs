@@ -844,7 +844,10 @@ fn generate_sets_a_secret_once() {
         stdout(&dotenv(&p, &["generate", "X1", "--print"])),
         stdout(&dotenv(&p, &["generate", "X2", "--print"]))
     );
-    assert_eq!(code(&dotenv(&p, &["generate", "X3", "--length", "0"])), 64);
+    let o = dotenv(&p, &["generate", "X3", "--length", "0"]);
+    assert_eq!(code(&o), 64);
+    assert_eq!(last_line(&o.stderr)["message"], "Invalid length");
+    assert!(last_line(&o.stderr)["suggestion"].is_string());
 }
 
 #[test]

@@ -294,7 +294,9 @@ pub fn generate(
 ) -> Result<Summary> {
     check_key(key)?;
     if !(1..=4096).contains(&length) {
-        return Err(Error::usage("Invalid length").cause(format!("{length} is not from 1 to 4096")));
+        return Err(Error::usage("Invalid length")
+            .cause(format!("{length} is not from 1 to 4096"))
+            .suggest("Give --length from 1 to 4096 (32 alnum characters hold 190 bits)"));
     }
     let value = secret(length, charset);
     let ops = [Op::SetIfAbsent(key.to_string(), value.clone())];
