@@ -1003,6 +1003,16 @@ fn the_man_page_is_current_and_the_help_short() {
     let o = cmd("pg-dotenv").arg("--help").output().unwrap();
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("[default: 10s]"));
+    // Short everywhere: one line per option, no long-help page.
+    for sub in ["get", "set", "unset", "list", "generate", "pgenv", "run"] {
+        let o = cmd("pg-dotenv").args([sub, "--help"]).output().unwrap();
+        assert_eq!(code(&o), 0, "{sub}");
+        let text = stdout(&o);
+        assert!(
+            !text.contains("Possible values:") && !text.contains("see a summary with '-h'"),
+            "{sub} --help is the long form:\n{text}"
+        );
+    }
     let o = cmd("pg-dotenv")
         .env("DOTENV_LOCK_TIMEOUT", "soon")
         .args(["get", "A"])

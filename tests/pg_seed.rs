@@ -726,3 +726,20 @@ fn concurrent_runs_apply_once() {
     assert_eq!(messages, ["Seeding completed", "Seeds up to date"]);
     assert_eq!(query_i64(&db, "SELECT count(*) FROM t"), 1);
 }
+
+#[test]
+fn help_is_short_and_shows_defaults() {
+    for args in [&["--help"][..], &["generate", "--help"]] {
+        let out = cmd("pg-seed").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text.contains("Possible values:") && !text.contains("see a summary with '-h'"),
+            "{args:?} is the long form:\n{text}"
+        );
+        assert!(text.contains("[default: 300000]"), "{args:?}");
+    }
+    let out = cmd("pg-seed").arg("--help").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("[default: seeds]") && text.contains("SKIP_SEED"));
+}

@@ -41,11 +41,13 @@ pub struct Cli {
 /// What to do with a seed file that changed since it was applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnChange {
-    /// Stop with exit 4, naming the file.
+    // Plain comments, not doc comments: clap would turn help texts on the
+    // values into a long --help (man pg-seed, TRACKING, describes them).
+    // Stop with exit 4, naming the file.
     Fail,
-    /// Leave it as applied (logged at warn).
+    // Leave it as applied (logged at warn).
     Skip,
-    /// Apply it again and record the new checksum.
+    // Apply it again and record the new checksum.
     Rerun,
 }
 
@@ -61,7 +63,7 @@ pub struct SeedArgs {
     /// Tracking table, optionally schema-qualified
     #[arg(long, value_name = "TABLE", default_value = "schema_seeds")]
     pub table: String,
-    /// What to do with an applied file whose content changed
+    /// An applied file whose content changed: fail (exit 4), skip or rerun
     #[arg(long, value_enum, value_name = "MODE", default_value = "fail")]
     pub on_change: OnChange,
     /// Skip all seeding when this table has rows (repeatable)
