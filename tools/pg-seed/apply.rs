@@ -72,7 +72,8 @@ pub fn connect(settings: &Settings, wait: &WaitArgs) -> Result<postgres::Client>
         .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the database"))
 }
 
-fn skip_requested(cli: &Cli) -> Result<bool> {
+/// Whether SKIP_SEED / `--skip` asks to skip (78 when it is not a boolean).
+pub fn skip_requested(cli: &Cli) -> Result<bool> {
     match &cli.seed.skip {
         None => Ok(false),
         Some(v) => pgkit::cli::parse_bool(v).ok_or_else(|| {

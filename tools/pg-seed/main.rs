@@ -135,6 +135,11 @@ fn main() -> std::process::ExitCode {
         let cli: Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
         cli.log.apply()?;
         match &cli.command {
+            // SKIP_SEED means "no seed data in this database" (production):
+            // it holds for synthetic rows too.
+            Some(Command::Generate(_)) if apply::skip_requested(&cli)? => {
+                Ok(pgkit::cli::Summary::ok("Seeding skipped").field("reason", "SKIP_SEED"))
+            }
             Some(Command::Generate(g)) => generate::run(g),
             None => apply::run(&cli),
         }
