@@ -434,6 +434,24 @@ fn a_symlink_stays_a_link_and_its_target_is_updated() {
 }
 
 #[test]
+fn a_hard_link_is_replaced_under_its_name_with_a_warning() {
+    let (d, p) = dir_with("A=1\n");
+    let other = d.path().join("other.env");
+    std::fs::hard_link(&p, &other).unwrap();
+    let o = dotenv(&p, &["set", "A", "2"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = json_lines(&o.stderr);
+    let warn = lines
+        .iter()
+        .find(|l| l["message"] == "The file had other hard links; they keep the old content")
+        .unwrap_or_else(|| panic!("no hard-link warning in {lines:?}"));
+    assert_eq!(warn["level"], "warn");
+    assert_eq!(warn["links"], 2);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=2\n");
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "A=1\n");
+}
+
+#[test]
 fn twenty_concurrent_sets_all_land() {
     let (_d, p) = dir_with("# shared\nEXISTING=1\n");
     let children: Vec<_> = (0..20)
