@@ -1190,6 +1190,16 @@ fn set_stdin_keeps_secrets_off_argv_and_refuses_nul() {
     // One key only.
     let o = dotenv(&p, &["set", "--stdin", "A", "B"]);
     assert_eq!(code(&o), 64);
+    // Taken literally: a secret that starts with + is not set-if-absent.
+    let o = cmd("pg-dotenv")
+        .arg("-f")
+        .arg(&p)
+        .args(["set", "--stdin", "A"])
+        .write_stdin("+plus")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0);
+    assert_eq!(stdout(&dotenv(&p, &["get", "A"])), "+plus\n");
 }
 
 #[test]
