@@ -376,6 +376,31 @@ fn a_commit_inside_a_seed_file_is_refused_before_it_runs() {
 }
 
 #[test]
+fn a_files_settings_end_with_it() {
+    // pg_dump output empties search_path for the rest of the session; the
+    // next file and the tracking rows must not notice.
+    let db = fresh_db("seed_setcfg");
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "01_dump.sql",
+        "SELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.t (v int);\nINSERT INTO public.t VALUES (1);\n",
+    );
+    write(d.path(), "02_t.csv", "v\n2\n");
+    write(
+        d.path(),
+        "03_check.sql",
+        "DO $$ BEGIN IF current_setting('search_path') = '' THEN RAISE 'search_path leaked'; END IF; END $$;",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 3);
+    assert_eq!(query_i64(&db, "SELECT sum(v) FROM t"), 3);
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM schema_seeds"), 3);
+    let (_, lines) = run(&mut seed(&db, d.path()), 0);
+    assert_eq!(lines.last().unwrap()["message"], "Seeds up to date");
+}
+
+#[test]
 fn failure_in_third_of_five_files_leaves_nothing() {
     let db = fresh_db("seed_atomic");
     let d = tempfile::tempdir().unwrap();

@@ -89,7 +89,7 @@ fn seed(cli: &Cli) -> Result<Summary> {
     if skip_requested(cli)? {
         return Ok(Summary::ok("Seeding skipped").field("reason", "SKIP_SEED"));
     }
-    let tracking = Tracking::parse(&args.table)?;
+    let mut tracking = Tracking::parse(&args.table)?;
     let files = if args.files.is_empty() {
         discovery::discover(&args.dir)?
     } else {
@@ -120,6 +120,7 @@ fn seed(cli: &Cli) -> Result<Summary> {
     })?;
     tracking.lock(&mut tx)?;
     tracking.ensure(&mut tx)?;
+    tracking.pin(&mut tx)?;
     let applied = tracking.load(&mut tx)?;
 
     let mut plans = Vec::with_capacity(files.len());

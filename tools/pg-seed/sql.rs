@@ -85,8 +85,11 @@ pub fn apply(tx: &mut postgres::Transaction<'_>, file: &SeedFile) -> Result<()> 
     tx.batch_execute("SAVEPOINT pg_seed_file")
         .map_err(|e| with_db_error(run_error(&file.name), &e))?;
     let Err(e) = tx.batch_execute(text) else {
+        // Every file starts from the run's session settings: a SET it made
+        // (pg_dump output empties search_path) ends with it, as a re-run
+        // runs only the pending files and could not repeat it anyway.
         return tx
-            .batch_execute("RELEASE SAVEPOINT pg_seed_file")
+            .batch_execute("RELEASE SAVEPOINT pg_seed_file; RESET ALL")
             .map_err(|e| with_db_error(run_error(&file.name), &e));
     };
     let (mut err, located) = with_position(with_db_error(run_error(&file.name), &e), text, &e);
