@@ -25,6 +25,24 @@ pub fn with_db_error(mut err: Error, e: &postgres::Error) -> Error {
     }
 }
 
+/// Why a write into a COPY failed: the server's error, found inside the I/O
+/// error or delivered by ending the COPY; else the I/O error itself.
+pub fn copy_write_failure(
+    w: postgres::CopyInWriter<'_>,
+    e: std::io::Error,
+) -> std::result::Result<postgres::Error, std::io::Error> {
+    if e.get_ref().is_some_and(|i| i.is::<postgres::Error>()) {
+        if let Some(Ok(pg)) = e.into_inner().map(|i| i.downcast::<postgres::Error>()) {
+            return Ok(*pg);
+        }
+        return Err(std::io::Error::other("COPY failed"));
+    }
+    match w.finish() {
+        Err(pg) => Ok(pg),
+        Ok(_) => Err(e),
+    }
+}
+
 /// The line and column (1-based, columns in characters) of a byte offset.
 fn line_col_at(text: &str, byte: usize) -> (usize, usize) {
     let before = &text[..byte.min(text.len())];
