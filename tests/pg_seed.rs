@@ -189,11 +189,15 @@ fn edited_file_under_each_on_change_mode() {
     assert!(last["suggestion"].as_str().unwrap().contains("--on-change"));
     assert_eq!(stored(&db), before);
     // The dry run says so too.
-    let (stdout, _) = run(seed(&db, d.path()).arg("--dry-run"), 4);
+    let (stdout, lines) = run(seed(&db, d.path()).arg("--dry-run"), 4);
     assert!(
         stdout.contains("fail\t02_data.sql\tchanged since applied"),
         "{stdout}"
     );
+    let last = lines.last().unwrap();
+    assert_eq!(last["level"], "error");
+    assert_eq!(last["changed"], 1);
+    assert!(last["suggestion"].as_str().unwrap().contains("--on-change"));
 
     // skip: exit 0, logged at warn, the stored checksum is NOT updated.
     let (_, lines) = run(seed(&db, d.path()).args(["--on-change", "skip"]), 0);

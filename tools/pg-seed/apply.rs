@@ -301,7 +301,13 @@ fn dry_run(
         pgkit::out::println(&line)?;
     }
     let summary = if changed > 0 && on_change == OnChange::Fail {
-        Summary::ok("Dry run: a changed seed file would fail the run").code(Exit::Seed)
+        Summary::ok("Dry run: a changed seed file would fail the run")
+            .code(Exit::Seed)
+            .level(Level::Error)
+            .field(
+                "suggestion",
+                "Restore the changed files, or run with --on-change rerun or --on-change skip",
+            )
     } else {
         Summary::ok("Dry run: nothing applied")
     };
