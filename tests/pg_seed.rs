@@ -332,6 +332,14 @@ fn skip_seed_never_connects() {
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["level"], "error");
     assert_eq!(lines[0]["message"], "Invalid SKIP_SEED value");
+    // The same mistake in the flag is a usage error.
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", closed)
+            .arg("--skip=maybe"),
+        64,
+    );
+    assert_eq!(lines.last().unwrap()["message"], "Invalid --skip value");
 }
 
 #[test]

@@ -77,8 +77,15 @@ pub fn skip_requested(cli: &Cli) -> Result<bool> {
     match &cli.seed.skip {
         None => Ok(false),
         Some(v) => pgkit::cli::parse_bool(v).ok_or_else(|| {
-            Error::config("Invalid SKIP_SEED value")
-                .cause(format!("{v:?} is not a boolean"))
+            // From the command line a usage error (64), from SKIP_SEED a
+            // configuration error (78).
+            let flag = std::env::args().any(|a| a == "--skip" || a.starts_with("--skip="));
+            let err = if flag {
+                Error::usage("Invalid --skip value")
+            } else {
+                Error::config("Invalid SKIP_SEED value")
+            };
+            err.cause(format!("{v:?} is not a boolean"))
                 .suggest("Set SKIP_SEED / --skip to true, false, 1, 0, yes or no")
         }),
     }
