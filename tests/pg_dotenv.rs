@@ -434,6 +434,24 @@ fn a_symlink_stays_a_link_and_its_target_is_updated() {
 }
 
 #[test]
+fn a_hard_link_is_replaced_under_its_name_with_a_warning() {
+    let (d, p) = dir_with("A=1\n");
+    let other = d.path().join("other.env");
+    std::fs::hard_link(&p, &other).unwrap();
+    let o = dotenv(&p, &["set", "A", "2"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = json_lines(&o.stderr);
+    let warn = lines
+        .iter()
+        .find(|l| l["message"] == "The file had other hard links; they keep the old content")
+        .unwrap_or_else(|| panic!("no hard-link warning in {lines:?}"));
+    assert_eq!(warn["level"], "warn");
+    assert_eq!(warn["links"], 2);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=2\n");
+    assert_eq!(std::fs::read_to_string(&other).unwrap(), "A=1\n");
+}
+
+#[test]
 fn twenty_concurrent_sets_all_land() {
     let (_d, p) = dir_with("# shared\nEXISTING=1\n");
     let children: Vec<_> = (0..20)
@@ -844,7 +862,10 @@ fn generate_sets_a_secret_once() {
         stdout(&dotenv(&p, &["generate", "X1", "--print"])),
         stdout(&dotenv(&p, &["generate", "X2", "--print"]))
     );
-    assert_eq!(code(&dotenv(&p, &["generate", "X3", "--length", "0"])), 64);
+    let o = dotenv(&p, &["generate", "X3", "--length", "0"]);
+    assert_eq!(code(&o), 64);
+    assert_eq!(last_line(&o.stderr)["message"], "Invalid length");
+    assert!(last_line(&o.stderr)["suggestion"].is_string());
 }
 
 #[test]
@@ -913,8 +934,15 @@ fn pgenv_from_postgres_keys_is_shell_quoted() {
         last_line(&o.stderr)["message"],
         "No connection settings in the file"
     );
-    let (_d, p) = dir_with("DATABASE_URL=postgresql://h:notaport/d\n");
-    assert_eq!(code(&dotenv(&p, &["pgenv"])), 78);
+    let (_d, p) = dir_with("DATABASE_URL=postgresql://u:s3cr%ZZet@h:notaport/d\n");
+    let o = dotenv(&p, &["pgenv"]);
+    assert_eq!(code(&o), 78);
+    assert_eq!(stdout(&o), "");
+    let l = last_line(&o.stderr);
+    assert_eq!(l["message"], "Invalid connection string");
+    assert_eq!(l["key"], "DATABASE_URL");
+    assert!(l["suggestion"].is_string());
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("s3cr"));
 }
 
 #[test]
@@ -993,6 +1021,16 @@ fn the_man_page_is_current_and_the_help_short() {
     let o = cmd("pg-dotenv").arg("--help").output().unwrap();
     assert_eq!(code(&o), 0);
     assert!(stdout(&o).contains("[default: 10s]"));
+    // Short everywhere: one line per option, no long-help page.
+    for sub in ["get", "set", "unset", "list", "generate", "pgenv", "run"] {
+        let o = cmd("pg-dotenv").args([sub, "--help"]).output().unwrap();
+        assert_eq!(code(&o), 0, "{sub}");
+        let text = stdout(&o);
+        assert!(
+            !text.contains("Possible values:") && !text.contains("see a summary with '-h'"),
+            "{sub} --help is the long form:\n{text}"
+        );
+    }
     let o = cmd("pg-dotenv")
         .env("DOTENV_LOCK_TIMEOUT", "soon")
         .args(["get", "A"])
@@ -1068,6 +1106,8 @@ fn unrepresentable_input_is_65() {
         .output()
         .unwrap();
     assert_eq!(code(&o), 65, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(last_line(&o.stderr)["message"], "Cannot write the value");
+    assert!(last_line(&o.stderr)["suggestion"].is_string());
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=1\n");
     // A file that is not UTF-8 or has a NUL byte: 65 with the position.
     std::fs::write(&p, b"A=1\nB=\xff\n").unwrap();
@@ -1150,4 +1190,79 @@ fn set_stdin_keeps_secrets_off_argv_and_refuses_nul() {
     // One key only.
     let o = dotenv(&p, &["set", "--stdin", "A", "B"]);
     assert_eq!(code(&o), 64);
+    // Taken literally: a secret that starts with + is not set-if-absent.
+    let o = cmd("pg-dotenv")
+        .arg("-f")
+        .arg(&p)
+        .args(["set", "--stdin", "A"])
+        .write_stdin("+plus")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0);
+    assert_eq!(stdout(&dotenv(&p, &["get", "A"])), "+plus\n");
+}
+
+#[test]
+fn hostile_values_never_run_when_evald() {
+    // Values that would run a command if any output quoted them wrongly:
+    // each tries to create a canary file beside the .env.
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join(".env");
+    let canary = d.path().join("pwned");
+    let c = canary.display().to_string();
+    let hostile = [
+        format!("$(touch {c})"),
+        format!("`touch {c}`"),
+        format!("'; touch {c}; '"),
+        format!("\"; touch {c}; \""),
+        format!("x\ntouch {c}\n"),
+        format!("\\'$(touch {c})\\"),
+        format!("${{x:-$(touch {c})}}"),
+    ];
+    let mut args = vec!["set".to_string()];
+    for (i, v) in hostile.iter().enumerate() {
+        args.push(format!("K{i}"));
+        args.push(v.clone());
+    }
+    args.push("POSTGRES_USER".into());
+    args.push("app".into());
+    args.push("POSTGRES_PASSWORD".into());
+    args.push(hostile[0].clone());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = dotenv(&p, &args);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let reads = [
+        "set -a; . \"$1\"",
+        "eval \"$(\"$0\" -f \"$1\" list --format shell)\"",
+        "eval \"$(\"$0\" -f \"$1\" list --format export)\"",
+    ];
+    for script in reads {
+        let full = format!(
+            "{script}; printf '%s\\0' \"$K0\" \"$K1\" \"$K2\" \"$K3\" \"$K4\" \"$K5\" \"$K6\""
+        );
+        let o = sh()
+            .args(["-c", &full])
+            .arg(bin_path("pg-dotenv"))
+            .arg(&p)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{script}: {o:?}");
+        let out = String::from_utf8(o.stdout).unwrap();
+        let got: Vec<&str> = out.split('\0').take(hostile.len()).collect();
+        assert_eq!(got, hostile, "{script}");
+        assert!(!canary.exists(), "{script} ran a command");
+    }
+    // pgenv's line too.
+    let o = sh()
+        .args([
+            "-c",
+            "eval \"$(\"$0\" -f \"$1\" pgenv)\"; printf %s \"$PGPASSWORD\"",
+        ])
+        .arg(bin_path("pg-dotenv"))
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(stdout(&o), hostile[0]);
+    assert!(!canary.exists(), "pgenv output ran a command");
 }

@@ -249,6 +249,8 @@ const MALFORMED: &[(&str, usize, usize)] = &[
     ("A=1\n\nK=\"x\n", 3, 3),
     ("K=\"x\" y", 1, 7),
     ("export K", 1, 9),
+    // `export` must be followed by a space or a tab (GRAMMAR).
+    ("export\x0bK=1", 1, 8),
     ("=x", 1, 1),
     ("-K=1", 1, 1),
     ("K:1", 1, 2),

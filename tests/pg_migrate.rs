@@ -557,6 +557,14 @@ fn a_runbook_shaped_table_is_adopted_in_place() {
             ),
         )
         .unwrap();
+    // Read-only commands read it as it is, before any adoption.
+    let (stdout, _) = run(migrate(&db, dir.path()).args(["status", "--json"]), 0);
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (v["applied"].as_u64(), v["pending"].as_u64()),
+        (Some(1), Some(1))
+    );
+    run(migrate(&db, dir.path()).arg("verify"), 0);
     let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
     let adopted = find(&lines, "Tracking table adopted");
     assert!(adopted["addedColumns"]

@@ -624,3 +624,37 @@ fn lease_mode_works_through_pgbouncer_transaction_pooling() {
         3,
     );
 }
+
+#[test]
+fn a_migration_waiting_for_a_lock_says_who_blocks_it() {
+    let db = fresh_db("mig_blocked");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "001_t.up.sql", "CREATE TABLE t (id int);\n");
+    run(&mut migrate(&db, dir.path()), 0);
+    write(
+        dir.path(),
+        "002_alter.up.sql",
+        "ALTER TABLE t ADD COLUMN x int;\n",
+    );
+    let mut holder = server().client(&db).unwrap();
+    let pid = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get::<_, i32>(0);
+    holder
+        .simple_query("SET application_name = 'nightly-report'; BEGIN; SELECT count(*) FROM t")
+        .unwrap();
+    let child = spawn(&db, dir.path(), &["up"]);
+    wait_until(&db, "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'pg-migrate'");
+    std::thread::sleep(Duration::from_millis(1600));
+    holder.simple_query("COMMIT").unwrap();
+    let (code, lines) = finish(child);
+    assert_eq!(code, 0, "{lines:#?}");
+    let w = find(&lines, "Migration waiting for a lock");
+    assert_eq!(w["level"], "warn");
+    assert_eq!(w["filename"], "002_alter.up.sql");
+    assert_eq!(w["blockingPid"], pid);
+    assert_eq!(w["blockingApplicationName"], "nightly-report");
+    assert_eq!(w["blockingState"], "idle in transaction");
+    assert_eq!(lines.last().unwrap()["applied"], 1);
+}

@@ -308,3 +308,52 @@ fn the_demo_runs_end_to_end() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("==> done"), "{stdout}");
 }
+
+#[test]
+fn dump_schema_writes_the_schema_after_migrating() {
+    let db = fresh_db("provschema");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("schema.sql");
+    let out = provision(&url(&db))
+        .env("SKIP_SEED", "true")
+        .arg("--dump-schema")
+        .arg(&file)
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    json_lines(&out.stderr);
+    let schema = std::fs::read_to_string(&file).unwrap();
+    assert!(schema.contains("CREATE TABLE public.users"), "{schema}");
+    assert!(schema.contains("posts_user_id_created_at_idx"));
+}
+
+#[test]
+fn dump_schema_without_pg_dump_exits_127() {
+    // PATH without PostgreSQL's client tools; the pgkit binaries come from PGKIT_BIN.
+    let bin = tempfile::tempdir().unwrap();
+    for tool in ["sh", "date", "awk", "tr", "cut", "kill"] {
+        if let Ok(p) = which(tool) {
+            std::os::unix::fs::symlink(p, bin.path().join(tool)).unwrap();
+        }
+    }
+    let out = provision("postgresql://postgres@127.0.0.1:1/postgres")
+        .env("PATH", bin.path())
+        .args(["--dump-schema", "/tmp/never-written.sql"])
+        .assert()
+        .code(127)
+        .get_output()
+        .clone();
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Required program not found: pg_dump");
+}
+
+fn which(tool: &str) -> Result<PathBuf, ()> {
+    for dir in ["/usr/bin", "/bin", "/usr/local/bin"] {
+        let p = Path::new(dir).join(tool);
+        if p.exists() {
+            return Ok(p);
+        }
+    }
+    Err(())
+}

@@ -189,11 +189,15 @@ fn edited_file_under_each_on_change_mode() {
     assert!(last["suggestion"].as_str().unwrap().contains("--on-change"));
     assert_eq!(stored(&db), before);
     // The dry run says so too.
-    let (stdout, _) = run(seed(&db, d.path()).arg("--dry-run"), 4);
+    let (stdout, lines) = run(seed(&db, d.path()).arg("--dry-run"), 4);
     assert!(
         stdout.contains("fail\t02_data.sql\tchanged since applied"),
         "{stdout}"
     );
+    let last = lines.last().unwrap();
+    assert_eq!(last["level"], "error");
+    assert_eq!(last["changed"], 1);
+    assert!(last["suggestion"].as_str().unwrap().contains("--on-change"));
 
     // skip: exit 0, logged at warn, the stored checksum is NOT updated.
     let (_, lines) = run(seed(&db, d.path()).args(["--on-change", "skip"]), 0);
@@ -253,6 +257,12 @@ fn if_empty_guard() {
     );
     assert_eq!(lines.last().unwrap()["message"], "Seeding completed");
     assert_eq!(query_i64(&db, "SELECT count(*) FROM a"), 1);
+    // A name that does not parse is a bad flag value: 64.
+    let (_, lines) = run(seed(&db, d.path()).args(["--if-empty", "a b;"]), 64);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Invalid --if-empty table name");
+    assert_eq!(last["table"], "a b;");
+    assert!(last["suggestion"].is_string());
 }
 
 #[test]
@@ -273,19 +283,21 @@ fn skip_seed_never_connects() {
         assert_eq!(lines[0]["level"], "info");
     }
     run(cmd("pg-seed").env("DATABASE_URL", closed).arg("--skip"), 0);
-    // SKIP_SEED=false goes on, and the server is not reachable: 2.
-    let (_, lines) = run(
-        cmd("pg-seed")
-            .env("DATABASE_URL", closed)
-            .env("SKIP_SEED", "false")
-            .arg("--dir")
-            .arg(d.path()),
-        2,
-    );
-    assert_eq!(
-        lines.last().unwrap()["message"],
-        "Cannot connect to the database"
-    );
+    // SKIP_SEED=false/0/no goes on, and the server is not reachable: 2.
+    for v in ["false", "0", "no"] {
+        let (_, lines) = run(
+            cmd("pg-seed")
+                .env("DATABASE_URL", closed)
+                .env("SKIP_SEED", v)
+                .arg("--dir")
+                .arg(d.path()),
+            2,
+        );
+        assert_eq!(
+            lines.last().unwrap()["message"],
+            "Cannot connect to the database"
+        );
+    }
     // --wait gives up after DB_TIMEOUT with 2.
     let (_, lines) = run(
         cmd("pg-seed")
@@ -308,6 +320,96 @@ fn skip_seed_never_connects() {
         78,
     );
     assert_eq!(lines.last().unwrap()["message"], "Invalid SKIP_SEED value");
+    assert!(lines.last().unwrap()["suggestion"].is_string());
+    // ... and stays one under --non-fatal: a typo must not pass silently.
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", closed)
+            .env("SKIP_SEED", "ture")
+            .arg("--non-fatal"),
+        78,
+    );
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["level"], "error");
+    assert_eq!(lines[0]["message"], "Invalid SKIP_SEED value");
+    // The same mistake in the flag is a usage error.
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", closed)
+            .arg("--skip=maybe"),
+        64,
+    );
+    assert_eq!(lines.last().unwrap()["message"], "Invalid --skip value");
+}
+
+#[test]
+fn a_commit_inside_a_seed_file_is_refused_before_it_runs() {
+    // Executed inside the run's transaction, its COMMIT would make 01 and
+    // the tracking table permanent although 03 fails.
+    let db = fresh_db("seed_txctl");
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "01_schema.sql", "CREATE TABLE t (v int);");
+    write(
+        d.path(),
+        "02_wrapped.sql",
+        "-- wrapped, as psql scripts often are\nBEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;\n",
+    );
+    write(d.path(), "03_bad.sql", "SELECT 1/0;");
+    let (_, lines) = run(&mut seed(&db, d.path()), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Seed file controls the transaction");
+    assert_eq!(last["filename"], "02_wrapped.sql");
+    assert_eq!(
+        (last["line"].as_u64(), last["column"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert!(last["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("one transaction"));
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'schema_seeds')"
+        ),
+        0,
+        "nothing from the run may remain"
+    );
+    // Savepoints of its own, and BEGIN/COMMIT inside a function body, are fine.
+    write(
+        d.path(),
+        "02_wrapped.sql",
+        "SAVEPOINT s;\nINSERT INTO t VALUES (1);\nROLLBACK TO SAVEPOINT s;\nRELEASE s;\nDO $$ BEGIN INSERT INTO t VALUES (2); END $$;\n",
+    );
+    write(d.path(), "03_bad.sql", "SELECT 1;");
+    let (_, lines) = run(&mut seed(&db, d.path()), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 3);
+    assert_eq!(query_i64(&db, "SELECT sum(v) FROM t"), 2);
+}
+
+#[test]
+fn a_files_settings_end_with_it() {
+    // pg_dump output empties search_path for the rest of the session; the
+    // next file and the tracking rows must not notice.
+    let db = fresh_db("seed_setcfg");
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "01_dump.sql",
+        "SELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.t (v int);\nINSERT INTO public.t VALUES (1);\n",
+    );
+    write(d.path(), "02_t.csv", "v\n2\n");
+    write(
+        d.path(),
+        "03_check.sql",
+        "DO $$ BEGIN IF current_setting('search_path') = '' THEN RAISE 'search_path leaked'; END IF; END $$;",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 3);
+    assert_eq!(query_i64(&db, "SELECT sum(v) FROM t"), 3);
+    assert_eq!(query_i64(&db, "SELECT count(*) FROM schema_seeds"), 3);
+    let (_, lines) = run(&mut seed(&db, d.path()), 0);
+    assert_eq!(lines.last().unwrap()["message"], "Seeds up to date");
 }
 
 #[test]
@@ -424,6 +526,16 @@ fn non_fatal_failure_is_a_warning_and_exit_0() {
         0,
     );
     assert_eq!(lines.last().unwrap()["failureExitCode"], 2);
+    // Bad configuration is not a failed seed: it stays 78.
+    let (_, lines) = run(
+        cmd("pg-seed")
+            .env("DATABASE_URL", "postgres://u@h:notaport/db")
+            .arg("--dir")
+            .arg(d.path())
+            .arg("--non-fatal"),
+        78,
+    );
+    assert_eq!(lines.last().unwrap()["level"], "error");
 }
 
 #[test]
@@ -476,7 +588,9 @@ fn csv_unknown_column_is_65() {
     let last = lines.last().unwrap();
     assert_eq!(last["message"], "CSV header names an unknown column");
     assert_eq!(last["filename"], "users.csv");
+    assert_eq!(last["line"], 1, "the header is line 1");
     assert!(last["error"].as_str().unwrap().contains("nmae"));
+    assert!(last["suggestion"].as_str().unwrap().contains("header"));
     assert_eq!(query_i64(&db, "SELECT count(*) FROM users"), 0);
 }
 
@@ -648,4 +762,21 @@ fn concurrent_runs_apply_once() {
     messages.sort();
     assert_eq!(messages, ["Seeding completed", "Seeds up to date"]);
     assert_eq!(query_i64(&db, "SELECT count(*) FROM t"), 1);
+}
+
+#[test]
+fn help_is_short_and_shows_defaults() {
+    for args in [&["--help"][..], &["generate", "--help"]] {
+        let out = cmd("pg-seed").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            !text.contains("Possible values:") && !text.contains("see a summary with '-h'"),
+            "{args:?} is the long form:\n{text}"
+        );
+        assert!(text.contains("[default: 300000]"), "{args:?}");
+    }
+    let out = cmd("pg-seed").arg("--help").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("[default: seeds]") && text.contains("SKIP_SEED"));
 }

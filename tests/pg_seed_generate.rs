@@ -355,6 +355,20 @@ fn zero_rows_missing_table_columns_and_unsupported() {
     assert_eq!(lines.last().unwrap()["rows"], 0);
     assert_eq!(one::<i64>(&db, "SELECT count(*) FROM t"), 0);
 
+    // SKIP_SEED holds for synthetic rows too (and an invalid one is 78).
+    let lines = run(
+        generate(&db, &["--table", "t", "--rows", "5"]).env("SKIP_SEED", "yes"),
+        0,
+    );
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["message"], "Seeding skipped");
+    assert_eq!(one::<i64>(&db, "SELECT count(*) FROM t"), 0);
+    run(
+        generate(&db, &["--table", "t", "--rows", "5"]).env("SKIP_SEED", "maybe"),
+        78,
+    );
+    assert_eq!(one::<i64>(&db, "SELECT count(*) FROM t"), 0);
+
     let lines = run(&mut generate(&db, &["--table", "nope", "--rows", "5"]), 4);
     let last = lines.last().unwrap();
     assert_eq!(last["message"], "Table does not exist", "{last}");

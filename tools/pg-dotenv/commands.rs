@@ -54,7 +54,9 @@ fn check_key(key: &str) -> Result<()> {
 
 fn utf8_arg(a: &OsString, what: &str) -> Result<String> {
     a.to_str().map(String::from).ok_or_else(|| {
-        Error::new(Exit::DataErr, format!("Cannot write the {what}")).cause("it is not valid UTF-8")
+        Error::new(Exit::DataErr, format!("Cannot write the {what}"))
+            .cause("it is not valid UTF-8")
+            .suggest(".env files hold UTF-8 text without NUL bytes: convert or remove the offending bytes")
     })
 }
 
@@ -132,7 +134,9 @@ fn read_stdin_value() -> Result<String> {
         .read_to_end(&mut bytes)
         .map_err(|e| Error::new(Exit::Failure, "Cannot read stdin").cause(e))?;
     let mut v = String::from_utf8(bytes).map_err(|_| {
-        Error::new(Exit::DataErr, "Cannot write the value").cause("stdin is not valid UTF-8")
+        Error::new(Exit::DataErr, "Cannot write the value")
+            .cause("stdin is not valid UTF-8")
+            .suggest(".env files hold UTF-8 text without NUL bytes: convert or remove the offending bytes")
     })?;
     if v.ends_with('\n') {
         v.pop();
@@ -165,6 +169,7 @@ fn modify(ctx: &Ctx, ops: &[Op], create: bool) -> Result<Option<Outcomes>> {
             EditError::Parse(pe) => malformed(path, &pe),
             EditError::Value(why) => Error::new(Exit::DataErr, "Cannot write the value")
                 .cause(why)
+                .suggest(".env files hold UTF-8 text without NUL bytes: convert or remove the offending bytes")
                 .field("key", op.key()),
         })?;
         if !applied.duplicates.is_empty() {
@@ -213,6 +218,7 @@ pub fn set(ctx: &Ctx, stdin: bool, args: &[OsString]) -> Result<Summary> {
             if v.contains('\0') {
                 return Err(Error::new(Exit::DataErr, "Cannot write the value")
                     .cause("it contains a NUL byte, which no .env reader can represent")
+                    .suggest(".env files hold UTF-8 text without NUL bytes: convert or remove the offending bytes")
                     .field("key", op.key()));
             }
         }
@@ -288,7 +294,9 @@ pub fn generate(
 ) -> Result<Summary> {
     check_key(key)?;
     if !(1..=4096).contains(&length) {
-        return Err(Error::usage("Invalid length").cause(format!("{length} is not from 1 to 4096")));
+        return Err(Error::usage("Invalid length")
+            .cause(format!("{length} is not from 1 to 4096"))
+            .suggest("Give --length from 1 to 4096 (32 alnum characters hold 190 bits)"));
     }
     let value = secret(length, charset);
     let ops = [Op::SetIfAbsent(key.to_string(), value.clone())];

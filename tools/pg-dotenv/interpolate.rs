@@ -124,6 +124,15 @@ fn matching_brace(b: &[u8], from: usize) -> Option<usize> {
     None
 }
 
+/// The error of `${NAME:?message}`: the message only when there is one.
+fn required(name: &str, state: &str, message: &str) -> String {
+    if message.is_empty() {
+        format!("required variable {name} is {state}")
+    } else {
+        format!("required variable {name} is {state}: {message}")
+    }
+}
+
 fn braced(
     inner: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
@@ -176,18 +185,10 @@ fn braced(
         ":-" if !non_empty => arg_value(missing)?,
         "-" if !set => arg_value(missing)?,
         ":?" if !non_empty => {
-            return Err(format!(
-                "required variable {name} is {}: {}",
-                if set { "empty" } else { "not set" },
-                arg_value(missing)?
-            ))
+            let state = if set { "empty" } else { "not set" };
+            return Err(required(name, state, &arg_value(missing)?));
         }
-        "?" if !set => {
-            return Err(format!(
-                "required variable {name} is not set: {}",
-                arg_value(missing)?
-            ))
-        }
+        "?" if !set => return Err(required(name, "not set", &arg_value(missing)?)),
         ":+" => {
             if non_empty {
                 arg_value(missing)?
@@ -249,7 +250,12 @@ mod tests {
         assert_eq!(ex("${B:-${A}x}").as_deref(), Ok("ax"));
         assert_eq!(ex("${A:+yes}${B:+no}${E+set}").as_deref(), Ok("yesset"));
         assert_eq!(ex("a$ $1 $-").as_deref(), Ok("a$ $1 $-"));
-        assert!(ex("${B:?need B}").is_err());
+        assert_eq!(
+            ex("${B:?need B}"),
+            Err("required variable B is not set: need B".into())
+        );
+        assert_eq!(ex("${E:?}"), Err("required variable E is empty".into()));
+        assert_eq!(ex("${B?}"), Err("required variable B is not set".into()));
         assert!(ex("${1}").is_err());
         assert!(ex("${A").is_err());
         assert!(ex("${A%x}").is_err());

@@ -73,8 +73,13 @@ enum Cmd {
     },
     /// Print every key and value, in file order
     List {
-        /// Output format (shell and export are safe to eval)
-        #[arg(long, value_enum, default_value = "dotenv")]
+        /// Output format: dotenv, shell, export (both safe to eval) or json
+        #[arg(
+            long,
+            value_enum,
+            default_value = "dotenv",
+            hide_possible_values = true
+        )]
         format: format::Format,
     },
     /// Set KEY to a new random secret, only if it is absent
@@ -84,8 +89,8 @@ enum Cmd {
         /// Number of characters
         #[arg(long, default_value_t = 32)]
         length: usize,
-        /// Characters to draw from
-        #[arg(long, value_enum, default_value = "alnum")]
+        /// Characters to draw from: alnum, hex or base64url (A-Z a-z 0-9 - _)
+        #[arg(long, value_enum, default_value = "alnum", hide_possible_values = true)]
         charset: commands::Charset,
         /// Print the value (the new one, or the one already set)
         #[arg(long)]

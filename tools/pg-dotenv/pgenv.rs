@@ -23,7 +23,7 @@ pub fn render(values: &Values, prefix: &str) -> Result<(String, Source)> {
     let source = match values.get(&url_key).filter(|v| !v.is_empty()) {
         Some(url) => {
             kv.insert("\0dsn".into(), url.to_string());
-            Source::Url(url_key)
+            Source::Url(url_key.clone())
         }
         None => {
             let mut any = false;
@@ -71,9 +71,10 @@ pub fn render(values: &Values, prefix: &str) -> Result<(String, Source)> {
                 dsn: Some(dsn),
                 ..ConnArgs::default()
             };
-            Settings::resolve_with(&args, "pg-dotenv", &env)?
+            Settings::resolve_with(&args, "pg-dotenv", &env).map_err(|e| e.field("key", url_key))?
         }
-        None => Settings::from_keywords(&kv, "pg-dotenv", &env)?,
+        None => Settings::from_keywords(&kv, "pg-dotenv", &env)
+            .map_err(|e| e.field("key", format!("{prefix}POSTGRES_*")))?,
     };
     let wanted_extra = |var: &str, val: &str| match var {
         "PGSSLROOTCERT" | "PGSSLCERT" | "PGSSLKEY" | "PGOPTIONS" | "PGCONNECT_TIMEOUT" => true,

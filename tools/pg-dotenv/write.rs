@@ -227,9 +227,24 @@ impl Locked {
         f.sync_all().map_err(|e| write_error(&shown, &e))?;
         drop(f);
         interrupt::check()?;
-        std::fs::rename(&tmp, &self.real).map_err(|e| write_error(&shown, &e))?;
+        std::fs::rename(&tmp, &self.real).map_err(|e| {
+            if e.raw_os_error() == Some(libc::EBUSY) {
+                // A file bind-mounted on its own (docker -v ./.env:/app/.env)
+                // cannot be replaced, only rewritten in place, which is not
+                // atomic: refuse, leaving it as it is.
+                write_error(&shown, &e).suggest("The file is a mount point (a single-file bind mount?) and cannot be replaced atomically; it is unchanged. Mount its directory instead, or edit it on the host")
+            } else {
+                write_error(&shown, &e)
+            }
+        })?;
         guard.disarm();
         self.committed = true;
+        if !self.created && self.meta.nlink() > 1 {
+            pgkit::log::warn(
+                "The file had other hard links; they keep the old content",
+                serde_json::json!({"filename": shown.display().to_string(), "links": self.meta.nlink()}),
+            );
+        }
         File::open(&dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| write_error(&shown, &e))?;

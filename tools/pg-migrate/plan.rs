@@ -66,15 +66,18 @@ impl Entry<'_> {
 /// Checksums of every file (in the files' order), on a few threads when
 /// there are many files.
 pub fn checksums(dir: &Path, files: &[Migration]) -> Result<Vec<String>> {
-    // One reused buffer per thread, no stat per file: open, read, close.
+    // One reused buffer per thread; each file opened relative to the
+    // directory (no path walk per file): open, read, close.
+    let dirfd = std::fs::File::open(dir)
+        .map_err(|e| Error::io(Exit::NoInput, "read the migrations directory", dir, &e))?;
     let one = |buf: &mut Vec<u8>, m: &Migration| {
         use std::io::Read;
-        let p = dir.join(&m.up);
         buf.clear();
-        std::fs::File::open(&p)
-            .and_then(|mut f| f.read_to_end(buf))
+        open_in(&dirfd, &m.up)
+            // Through Take: no fstat for a size hint, just read until EOF.
+            .and_then(|f| f.take(u64::MAX).read_to_end(buf))
             .map(|_| checksum::of(buf))
-            .map_err(|e| Error::io(Exit::NoInput, "read", &p, &e))
+            .map_err(|e| Error::io(Exit::NoInput, "read", &dir.join(&m.up), &e))
     };
     let all = |c: &[Migration]| {
         let mut buf = Vec::with_capacity(64 * 1024);
@@ -104,6 +107,28 @@ pub fn checksums(dir: &Path, files: &[Migration]) -> Result<Vec<String>> {
         }
         Ok(out)
     })
+}
+
+/// Opens `name` inside the directory `dir` (openat: one path component,
+/// which cannot leave the directory since names come from its listing).
+fn open_in(dir: &std::fs::File, name: &str) -> std::io::Result<std::fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let c = std::ffi::CString::new(name)
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::InvalidInput))?;
+    // SAFETY: openat with a valid directory fd and a NUL-terminated name; the
+    // returned fd is owned by the File we wrap it in.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            libc::O_RDONLY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh, valid, owned descriptor.
+    Ok(unsafe { std::fs::File::from_raw_fd(fd) })
 }
 
 /// Merges files and history by version.

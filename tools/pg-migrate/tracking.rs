@@ -230,17 +230,13 @@ impl Table {
     /// The whole history in one query, in version order. A missing table is
     /// an empty history.
     pub fn history(&self, client: &mut Client, details: bool) -> Result<Vec<Applied>> {
-        // One round trip: to_regclass guards against a missing table.
-        let q = format!("SELECT {} IS NOT NULL", self.regclass());
-        let exists = sql::query(client, &q)
-            .map_err(|e| sql::fail("Cannot read the tracking table", &e))?
-            .first()
-            .and_then(|r| r.first().cloned().flatten())
-            .is_some_and(|v| v == "t");
-        if !exists {
+        // One round trip tells whether the table exists and its shape: a
+        // table not adopted yet (the runbook's) is read as it is.
+        let cols = self.columns(client)?;
+        if cols.is_empty() {
             return Ok(Vec::new());
         }
-        self.read_with(client, details)
+        self.read_cols(client, details, Some(&cols))
     }
 
     /// Reads the history of an existing (ensured) table: what `up` needs.
@@ -250,13 +246,44 @@ impl Table {
 
     /// Reads the history with the details `status` shows (when, how long).
     pub fn read_with(&self, client: &mut Client, details: bool) -> Result<Vec<Applied>> {
-        let extra = if details {
-            "to_char(applied_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MSOF'), duration_ms"
+        self.read_cols(client, details, None)
+    }
+
+    /// Reads the history; with `cols`, columns the table lacks read as NULL.
+    fn read_cols(
+        &self,
+        client: &mut Client,
+        details: bool,
+        cols: Option<&[String]>,
+    ) -> Result<Vec<Applied>> {
+        let has = |c: &str| cols.is_none_or(|cs| cs.iter().any(|x| x == c));
+        let col = |c: &str, expr: &str| {
+            if has(c) {
+                expr.to_string()
+            } else {
+                "NULL".into()
+            }
+        };
+        let version = col("version", "version");
+        let status = col("status", "status");
+        let error = if has("status") && has("error") {
+            "CASE WHEN status <> 'applied' THEN error END".to_string()
         } else {
-            "NULL, NULL"
+            "NULL".into()
+        };
+        let (at, ms) = if details {
+            (
+                col(
+                    "applied_at",
+                    "to_char(applied_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.MSOF')",
+                ),
+                col("duration_ms", "duration_ms"),
+            )
+        } else {
+            ("NULL".into(), "NULL".into())
         };
         let q = format!(
-            "SELECT version, filename, checksum, status, {extra}, CASE WHEN status <> 'applied' THEN error END FROM {}",
+            "SELECT {version}, filename, checksum, {status}, {at}, {ms}, {error} FROM {}",
             self.sql()
         );
         let rows = sql::query(client, &q).map_err(|e| {

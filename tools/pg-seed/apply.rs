@@ -24,9 +24,15 @@ enum Plan {
 /// exit 0 under `--non-fatal`.
 pub fn run(cli: &Cli) -> Result<Summary> {
     match seed(cli) {
+        // A bad flag (64) or bad configuration (78: SKIP_SEED=ture, an
+        // unparsable DSN or DB_TIMEOUT) is a mistake to fix, not a failed
+        // seed: it stays an error under --non-fatal, as an interruption does.
         Err(e)
             if cli.seed.non_fatal
-                && !matches!(e.code, Exit::Ok | Exit::Interrupted | Exit::Terminated) =>
+                && !matches!(
+                    e.code,
+                    Exit::Ok | Exit::Usage | Exit::Config | Exit::Interrupted | Exit::Terminated
+                ) =>
         {
             let mut s = Summary::ok("Database seed failed (non-fatal)").level(Level::Warn);
             if let Some(err) = &e.error {
@@ -66,12 +72,20 @@ pub fn connect(settings: &Settings, wait: &WaitArgs) -> Result<postgres::Client>
         .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the database"))
 }
 
-fn skip_requested(cli: &Cli) -> Result<bool> {
+/// Whether SKIP_SEED / `--skip` asks to skip (78 when it is not a boolean).
+pub fn skip_requested(cli: &Cli) -> Result<bool> {
     match &cli.seed.skip {
         None => Ok(false),
         Some(v) => pgkit::cli::parse_bool(v).ok_or_else(|| {
-            Error::config("Invalid SKIP_SEED value")
-                .cause(format!("{v:?} is not a boolean"))
+            // From the command line a usage error (64), from SKIP_SEED a
+            // configuration error (78).
+            let flag = std::env::args().any(|a| a == "--skip" || a.starts_with("--skip="));
+            let err = if flag {
+                Error::usage("Invalid --skip value")
+            } else {
+                Error::config("Invalid SKIP_SEED value")
+            };
+            err.cause(format!("{v:?} is not a boolean"))
                 .suggest("Set SKIP_SEED / --skip to true, false, 1, 0, yes or no")
         }),
     }
@@ -82,7 +96,7 @@ fn seed(cli: &Cli) -> Result<Summary> {
     if skip_requested(cli)? {
         return Ok(Summary::ok("Seeding skipped").field("reason", "SKIP_SEED"));
     }
-    let tracking = Tracking::parse(&args.table)?;
+    let mut tracking = Tracking::parse(&args.table)?;
     let files = if args.files.is_empty() {
         discovery::discover(&args.dir)?
     } else {
@@ -113,6 +127,7 @@ fn seed(cli: &Cli) -> Result<Summary> {
     })?;
     tracking.lock(&mut tx)?;
     tracking.ensure(&mut tx)?;
+    tracking.pin(&mut tx)?;
     let applied = tracking.load(&mut tx)?;
 
     let mut plans = Vec::with_capacity(files.len());
@@ -225,7 +240,12 @@ fn nonempty_guard(client: &mut postgres::Client, tables: &[String]) -> Result<Op
         let row = client
             .query_one("SELECT to_regclass($1::text)::text", &[t])
             .map_err(|e| {
-                sql::with_db_error(Error::new(Exit::Seed, "Invalid --if-empty table name"), &e)
+                // A name that does not parse is a bad flag value (64).
+                let code = match e.code() {
+                    Some(s) if *s == postgres::error::SqlState::INVALID_NAME => Exit::Usage,
+                    _ => Exit::Seed,
+                };
+                sql::with_db_error(Error::new(code, "Invalid --if-empty table name"), &e)
                     .field("table", t.clone())
                     .suggest("Give --if-empty a table name as in SQL: NAME or SCHEMA.NAME")
             })?;
@@ -288,7 +308,13 @@ fn dry_run(
         pgkit::out::println(&line)?;
     }
     let summary = if changed > 0 && on_change == OnChange::Fail {
-        Summary::ok("Dry run: a changed seed file would fail the run").code(Exit::Seed)
+        Summary::ok("Dry run: a changed seed file would fail the run")
+            .code(Exit::Seed)
+            .level(Level::Error)
+            .field(
+                "suggestion",
+                "Restore the changed files, or run with --on-change rerun or --on-change skip",
+            )
     } else {
         Summary::ok("Dry run: nothing applied")
     };

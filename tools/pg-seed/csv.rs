@@ -218,6 +218,10 @@ fn copy_error(file: &SeedFile, table: &QualifiedName, e: &postgres::Error) -> Er
             .field("table", table.display()),
         e,
     );
+    if matches!(state, "42703" | "42701") {
+        // The header is the file's first line.
+        err = err.field("line", 1);
+    }
     if let Some((end, column)) = d.where_().and_then(copy_context) {
         let line = record_start_line(&file.path, end).unwrap_or(end);
         err = err.field("line", line);
@@ -229,12 +233,6 @@ fn copy_error(file: &SeedFile, table: &QualifiedName, e: &postgres::Error) -> Er
         }
     }
     err.suggest(suggestion)
-}
-
-/// The postgres error inside an I/O error from the COPY writer.
-fn inner_pg(e: &std::io::Error) -> Option<&postgres::Error> {
-    e.get_ref()
-        .and_then(|i| i.downcast_ref::<postgres::Error>())
 }
 
 /// Loads a CSV file into its table; returns the rows loaded.
@@ -269,17 +267,12 @@ pub fn apply(
             }
         };
         if let Err(e) = w.write_all(&buf[..n]) {
-            // The server rejected the data: its error is inside, or comes
-            // with the end of the COPY.
-            if let Some(pg) = inner_pg(&e) {
-                return Err(copy_error(file, table, pg));
-            }
-            return match w.finish() {
-                Err(pg) => Err(copy_error(file, table, &pg)),
-                Ok(_) => Err(Error::new(Exit::Seed, "Seed failed")
+            return Err(match crate::sql::copy_write_failure(w, e) {
+                Ok(pg) => copy_error(file, table, &pg),
+                Err(e) => Error::new(Exit::Seed, "Seed failed")
                     .cause(e)
-                    .field("filename", file.name.clone())),
-            };
+                    .field("filename", file.name.clone()),
+            });
         }
     }
     if let Err(e) = interrupt::check() {

@@ -470,7 +470,7 @@ fn fill(
         buf.push(b'\n');
         if buf.len() >= CHUNK {
             if let Err(e) = w.write_all(&buf) {
-                return Err(copy_failed(table, w, &e));
+                return Err(copy_failed(table, w, e));
             }
             buf.clear();
         }
@@ -490,7 +490,7 @@ fn fill(
         }
     }
     if let Err(e) = w.write_all(&buf) {
-        return Err(copy_failed(table, w, &e));
+        return Err(copy_failed(table, w, e));
     }
     interrupt::check()?;
     let n = w.finish().map_err(|e| rejected(table, &e))?;
@@ -541,19 +541,13 @@ fn log_done(table: &Table, rows: u64, seed: u64, start: Instant) {
     );
 }
 
-fn copy_failed(table: &Table, w: postgres::CopyInWriter<'_>, e: &std::io::Error) -> Error {
+fn copy_failed(table: &Table, w: postgres::CopyInWriter<'_>, e: std::io::Error) -> Error {
     if interrupt::received().is_some() {
         return interrupt::error();
     }
-    if let Some(pg) = e
-        .get_ref()
-        .and_then(|i| i.downcast_ref::<postgres::Error>())
-    {
-        return rejected(table, pg);
-    }
-    match w.finish() {
-        Err(pg) => rejected(table, &pg),
-        Ok(_) => Error::new(Exit::Seed, "Cannot stream the generated rows")
+    match crate::sql::copy_write_failure(w, e) {
+        Ok(pg) => rejected(table, &pg),
+        Err(e) => Error::new(Exit::Seed, "Cannot stream the generated rows")
             .cause(e)
             .field("table", table.display.clone()),
     }

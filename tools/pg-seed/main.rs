@@ -41,11 +41,13 @@ pub struct Cli {
 /// What to do with a seed file that changed since it was applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnChange {
-    /// Stop with exit 4, naming the file.
+    // Plain comments, not doc comments: clap would turn help texts on the
+    // values into a long --help (man pg-seed, TRACKING, describes them).
+    // Stop with exit 4, naming the file.
     Fail,
-    /// Leave it as applied (logged at warn).
+    // Leave it as applied (logged at warn).
     Skip,
-    /// Apply it again and record the new checksum.
+    // Apply it again and record the new checksum.
     Rerun,
 }
 
@@ -61,7 +63,7 @@ pub struct SeedArgs {
     /// Tracking table, optionally schema-qualified
     #[arg(long, value_name = "TABLE", default_value = "schema_seeds")]
     pub table: String,
-    /// What to do with an applied file whose content changed
+    /// An applied file whose content changed: fail (exit 4), skip or rerun
     #[arg(long, value_enum, value_name = "MODE", default_value = "fail")]
     pub on_change: OnChange,
     /// Skip all seeding when this table has rows (repeatable)
@@ -70,7 +72,7 @@ pub struct SeedArgs {
     /// Skip seeding without connecting (true/false/1/0/yes/no)
     #[arg(long, env = "SKIP_SEED", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub skip: Option<String>,
-    /// Log a failure at warn and exit 0
+    /// Log a failed seed at warn and exit 0 (bad flags/config still fail)
     #[arg(long)]
     pub non_fatal: bool,
     /// List what would be applied and skipped, change nothing
@@ -133,6 +135,11 @@ fn main() -> std::process::ExitCode {
         let cli: Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
         cli.log.apply()?;
         match &cli.command {
+            // SKIP_SEED means "no seed data in this database" (production):
+            // it holds for synthetic rows too.
+            Some(Command::Generate(_)) if apply::skip_requested(&cli)? => {
+                Ok(pgkit::cli::Summary::ok("Seeding skipped").field("reason", "SKIP_SEED"))
+            }
             Some(Command::Generate(g)) => generate::run(g),
             None => apply::run(&cli),
         }

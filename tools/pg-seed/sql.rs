@@ -25,6 +25,24 @@ pub fn with_db_error(mut err: Error, e: &postgres::Error) -> Error {
     }
 }
 
+/// Why a write into a COPY failed: the server's error, found inside the I/O
+/// error or delivered by ending the COPY; else the I/O error itself.
+pub fn copy_write_failure(
+    w: postgres::CopyInWriter<'_>,
+    e: std::io::Error,
+) -> std::result::Result<postgres::Error, std::io::Error> {
+    if e.get_ref().is_some_and(|i| i.is::<postgres::Error>()) {
+        if let Some(Ok(pg)) = e.into_inner().map(|i| i.downcast::<postgres::Error>()) {
+            return Ok(*pg);
+        }
+        return Err(std::io::Error::other("COPY failed"));
+    }
+    match w.finish() {
+        Err(pg) => Ok(pg),
+        Ok(_) => Err(e),
+    }
+}
+
 /// The line and column (1-based, columns in characters) of a byte offset.
 fn line_col_at(text: &str, byte: usize) -> (usize, usize) {
     let before = &text[..byte.min(text.len())];
@@ -70,11 +88,26 @@ pub fn apply(tx: &mut postgres::Transaction<'_>, file: &SeedFile) -> Result<()> 
     })?;
     // A UTF-8 byte-order mark is not SQL; the checksum still covers it.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if let Some(at) = crate::statements::transaction_control(text) {
+        let (line, column) = line_col_at(text, at);
+        return Err(Error::new(Exit::DataErr, "Seed file controls the transaction")
+            .cause("BEGIN, COMMIT, ROLLBACK and the like would end the run's transaction early, and a later failure could not undo the files before it")
+            .field("filename", file.name.clone())
+            .field("line", line)
+            .field("column", column)
+            .suggest(format!(
+                "Remove the transaction statements from {}: pg-seed runs all files of a run, and their tracking rows, in one transaction",
+                file.name
+            )));
+    }
     tx.batch_execute("SAVEPOINT pg_seed_file")
         .map_err(|e| with_db_error(run_error(&file.name), &e))?;
     let Err(e) = tx.batch_execute(text) else {
+        // Every file starts from the run's session settings: a SET it made
+        // (pg_dump output empties search_path) ends with it, as a re-run
+        // runs only the pending files and could not repeat it anyway.
         return tx
-            .batch_execute("RELEASE SAVEPOINT pg_seed_file")
+            .batch_execute("RELEASE SAVEPOINT pg_seed_file; RESET ALL")
             .map_err(|e| with_db_error(run_error(&file.name), &e));
     };
     let (mut err, located) = with_position(with_db_error(run_error(&file.name), &e), text, &e);

@@ -1,6 +1,7 @@
-//! Statement boundaries in a SQL file, used only to say on which line a
-//! failing statement starts when the server gives no error position. The
-//! file itself is always executed as written, in one batch.
+//! Statement boundaries in a SQL file, used to say on which line a failing
+//! statement starts when the server gives no error position, and to find
+//! the statements that would end the run's transaction. The file itself is
+//! always executed as written, in one batch.
 //!
 //! Knows PostgreSQL's lexical rules that can hide a `;`: '' strings (E''
 //! with backslash escapes), "" identifiers, -- and nested /* */ comments,
@@ -139,6 +140,37 @@ pub fn split(sql: &str) -> Option<Vec<Statement>> {
     Some(out)
 }
 
+/// Whether a statement (from its first token) starts, ends or prepares the
+/// transaction: BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK (not
+/// ROLLBACK TO a savepoint), ABORT, PREPARE TRANSACTION. Inside pg-seed's
+/// transaction a COMMIT would make the files before it permanent even when a
+/// later one fails.
+fn controls_transaction(stmt: &str) -> bool {
+    let words: Vec<String> = stmt
+        .split(|c: char| c.is_whitespace() || c == '(')
+        .filter(|w| !w.is_empty())
+        .take(3)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let w = |i: usize| words.get(i).map(String::as_str);
+    match w(0) {
+        Some("BEGIN" | "START" | "COMMIT" | "END" | "ABORT") => true,
+        Some("ROLLBACK") => w(1) != Some("TO") && w(2) != Some("TO"),
+        Some("PREPARE") => w(1) == Some("TRANSACTION"),
+        _ => false,
+    }
+}
+
+/// The byte offset of the first top-level statement that controls the
+/// transaction, if any. None also when the file cannot be split (a
+/// `BEGIN ATOMIC` body): the server then has the last word.
+pub fn transaction_control(sql: &str) -> Option<usize> {
+    split(sql)?
+        .into_iter()
+        .find(|s| controls_transaction(&sql[s.first_token..s.end]))
+        .map(|s| s.first_token)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +205,33 @@ mod tests {
         );
         assert_eq!(texts("  ;\n-- only a comment\n"), Vec::<&str>::new());
         assert!(split("CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END;").is_none());
+    }
+
+    #[test]
+    fn finds_transaction_control() {
+        for sql in [
+            "BEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;",
+            "begin transaction isolation level serializable; select 1",
+            "START TRANSACTION; SELECT 1",
+            "SELECT 1; /* x */ commit",
+            "SELECT 1;\nEND",
+            "SELECT 1; ROLLBACK",
+            "SELECT 1; ABORT;",
+            "SELECT 1; COMMIT AND CHAIN",
+            "SELECT 1; PREPARE TRANSACTION 'x'",
+        ] {
+            assert!(transaction_control(sql).is_some(), "{sql}");
+        }
+        assert_eq!(transaction_control("SELECT 1;\n  COMMIT;"), Some(12));
+        for sql in [
+            "SAVEPOINT s; INSERT INTO t VALUES (1); ROLLBACK TO SAVEPOINT s; RELEASE s",
+            "ROLLBACK WORK TO s",
+            "DO $$ BEGIN PERFORM 1; COMMIT; END $$;",
+            "SELECT 'COMMIT'; -- COMMIT\n/* BEGIN; */",
+            "CREATE TABLE begin_log (v int); INSERT INTO \"commit\" VALUES (1)",
+            "PREPARE p AS SELECT 1; EXECUTE p",
+        ] {
+            assert_eq!(transaction_control(sql), None, "{sql}");
+        }
     }
 }

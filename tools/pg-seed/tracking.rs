@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 pub struct Tracking {
     name: QualifiedName,
+    /// `"schema"."name"`, once [`Tracking::pin`] found the table: the seed
+    /// files may change search_path (pg_dump output sets it to ''), and the
+    /// tracking rows must still go to the same table.
+    pinned: Option<String>,
 }
 
 /// A file recorded as applied.
@@ -20,22 +24,18 @@ pub struct Applied {
 }
 
 fn db(e: postgres::Error, what: &str) -> Error {
-    let mut err = Error::new(Exit::Seed, format!("Cannot {what} the seed tracking table"));
-    if let Some(d) = e.as_db_error() {
-        err = err
-            .cause(d.message())
-            .field("sqlstate", d.code().code().to_string());
-    } else {
-        err = err.cause(e);
-    }
-    err.suggest("Check that the user may create and write the tracking table (--table)")
+    crate::sql::with_db_error(
+        Error::new(Exit::Seed, format!("Cannot {what} the seed tracking table")),
+        &e,
+    )
+    .suggest("Check that the user may create and write the tracking table (--table)")
 }
 
 impl Tracking {
     /// Parses `--table`: `name` or `schema.name`.
     pub fn parse(s: &str) -> Result<Tracking> {
         QualifiedName::parse(s)
-            .map(|name| Tracking { name })
+            .map(|name| Tracking { name, pinned: None })
             .ok_or_else(|| {
                 Error::usage("Invalid tracking table name")
                     .field("table", s)
@@ -68,6 +68,26 @@ impl Tracking {
         .map_err(|e| db(e, "create"))
     }
 
+    /// The name used in SQL: schema-qualified once pinned.
+    fn sql(&self) -> String {
+        self.pinned.clone().unwrap_or_else(|| self.name.sql())
+    }
+
+    /// Resolves the table to its schema (after [`Tracking::ensure`]), so
+    /// that later statements do not depend on the search_path.
+    pub fn pin(&mut self, c: &mut impl GenericClient) -> Result<()> {
+        let row = c
+            .query_one(
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) \
+                 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.oid = to_regclass($1::text)",
+                &[&self.name.sql()],
+            )
+            .map_err(|e| db(e, "find"))?;
+        self.pinned = Some(row.get(0));
+        Ok(())
+    }
+
     /// Whether the table exists.
     pub fn exists(&self, c: &mut impl GenericClient) -> Result<bool> {
         let row = c
@@ -83,7 +103,7 @@ impl Tracking {
     pub fn load(&self, c: &mut impl GenericClient) -> Result<BTreeMap<String, Applied>> {
         let rows = c
             .query(
-                &format!("SELECT filename, checksum FROM {}", self.name.sql()),
+                &format!("SELECT filename, checksum FROM {}", self.sql()),
                 &[],
             )
             .map_err(|e| db(e, "read"))?;
@@ -104,7 +124,7 @@ impl Tracking {
         c.execute(
             &format!(
                 "INSERT INTO {} (filename, checksum, rows_loaded) VALUES ($1, $2, $3)\n ON CONFLICT (filename) DO UPDATE SET checksum = EXCLUDED.checksum, rows_loaded = EXCLUDED.rows_loaded, applied_at = now()",
-                self.name.sql()
+                self.sql()
             ),
             &[&filename, &checksum, &rows],
         )

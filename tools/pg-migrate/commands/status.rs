@@ -17,6 +17,7 @@ pub fn run(a: &StatusArgs) -> Result<Summary> {
     let table = Table::parse(&a.common.table)?;
     let (_settings, mut client) = session::connect(&a.common)?;
     let history = table.history(&mut client, true)?;
+    pgkit::interrupt::check()?;
     let sums = plan::checksums(dir, &files)?;
     let entries = plan::build(dir, &files, &sums, &history);
     let count = |s: State| entries.iter().filter(|e| e.state == s).count();

@@ -49,6 +49,7 @@ fn dry_run(a: &UpArgs, files: &[Migration], to: Option<&str>) -> Result<Summary>
     let table = Table::parse(&a.common.table)?;
     let (_settings, mut client) = session::connect(&a.common)?;
     let history = table.history(&mut client, false)?;
+    pgkit::interrupt::check()?;
     let sums = plan::checksums(&a.common.dir, files)?;
     let entries = plan::build(&a.common.dir, files, &sums, &history);
     let pending = plan::check(&entries, a.allow_out_of_order)?;

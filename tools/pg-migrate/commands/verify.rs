@@ -16,6 +16,7 @@ pub fn run(a: &CommonArgs) -> Result<Summary> {
     let table = Table::parse(&a.table)?;
     let (_settings, mut client) = session::connect(a)?;
     let history = table.history(&mut client, false)?;
+    pgkit::interrupt::check()?;
     let sums = plan::checksums(&a.dir, &files)?;
     let entries = plan::build(&a.dir, &files, &sums, &history);
     let (mut mismatched, mut missing, mut failed, mut ok) = (0, 0, 0, 0);
