@@ -4,14 +4,14 @@ throwaway server, the peers, and the result files.
 Every comparison (comparisons.py) stands on four things from here:
 
 - `run(argv, ...)` runs one command and returns a `Sample`: wall time
-  (perf_counter around fork/exec/wait) and the child's peak RSS from
-  `os.wait4`, which reports the rusage of exactly that child.
+  (perf_counter around spawn and `os.wait4` of exactly that child).
 - `measure(ctx, sides)` runs every side once as a warm-up, then
   `ctx.n` rounds of A B C A B C ..., each side's untimed `prepare` before
-  its timed run, and returns the samples per side.
+  its timed run, and fills each side's samples; with `rss=True` as many
+  rounds again through GNU time for peak RSS (see `Side.once`).
 - `Server`: initdb + pg_ctl into a temporary directory (as the `postgres`
   user when we are root), fsync off like every throwaway server of the
-  project.
+  project; `PgTmpServer` is the same from `pg-tmp start`.
 - `Row` and `write_results`: bench/RESULTS.md, bench/results.json and the
   README table.
 """
@@ -60,7 +60,9 @@ def log(msg: str) -> None:
 @dataclass
 class Sample:
     wall: float  # seconds
-    rss_kb: int  # peak resident set size of the child, KiB
+    # Peak RSS, KiB: from GNU time in RSS rounds; from wait4 otherwise, where
+    # it includes the Python parent's own peak (see Side.once).
+    rss_kb: int
     rc: int
     stdout: bytes = b""
     stderr: bytes = b""
