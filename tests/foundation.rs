@@ -87,3 +87,247 @@ fn a_second_major_version_runs_through_the_same_harness() {
         .get(0);
     assert!(v >= 180000, "{v}");
 }
+
+/// A URL nothing listens on.
+fn down_url() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("postgresql://postgres@127.0.0.1:{port}/postgres")
+}
+
+#[test]
+fn a_closed_stdout_is_not_an_error() {
+    let cases: [&[&str]; 5] = [
+        &["pg-wait", "--version"],
+        &["pg-wait", "--help"],
+        &["pg-tmp", "--generate-man"],
+        &["pg-tmp", "env", "postgresql://u:secret@h:5/d"],
+        &["pg-dotenv", "--help"],
+    ];
+    for argv in cases {
+        let out = std::process::Command::new(bin_path(argv[0]))
+            .args(&argv[1..])
+            .env_remove("LOG_LEVEL")
+            .env_remove("LOG_FORMAT")
+            .stdout(closed_stdout())
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{argv:?}");
+        // Nothing but JSON lines, and no error among them.
+        for l in json_lines(&out.stderr) {
+            assert_ne!(l["level"], "error", "{argv:?}: {l}");
+        }
+    }
+}
+
+#[test]
+fn log_lines_are_json_flushed_one_by_one_and_a_signal_ends_the_run_with_a_summary() {
+    use std::io::BufRead;
+    let mut c = std::process::Command::new(bin_path("pg-wait"));
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    let mut child = c
+        .env("HOME", empty_home())
+        .args(["--timeout", "60s", "--interval", "30s", &down_url()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    // A safety net: the read below would block if the line were not flushed.
+    let guard = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(20));
+        // SAFETY: kill(2) on the child's pid; harmless if it is gone.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    // The first line arrived while pg-wait still sleeps in its 30 s backoff:
+    // it was flushed as it was written, not at exit.
+    assert!(child.try_wait().unwrap().is_none(), "still waiting");
+    let line = &json_lines(first.as_bytes())[0];
+    assert_eq!(line["level"], "warn");
+    assert_eq!(line["tool"], "pg-wait");
+    assert_eq!(line["attempt"], 1);
+    // RFC 3339, UTC, milliseconds: 2025-10-30T10:15:30.123Z
+    let ts = line["timestamp"].as_str().unwrap();
+    assert_eq!(ts.len(), 24, "{ts}");
+    assert_eq!(&ts[10..11], "T");
+    assert_eq!(&ts[19..20], ".");
+    assert!(ts.ends_with('Z'), "{ts}");
+    let parsed = chrono::DateTime::parse_from_rfc3339(ts).unwrap();
+    assert_eq!(parsed.offset().local_minus_utc(), 0);
+    let age = chrono::Utc::now().signed_duration_since(parsed);
+    assert!(age.num_seconds().abs() < 60, "{ts} is now");
+    // SIGTERM wakes the sleep: 143, with a final line.
+    // SAFETY: kill(2) on our child.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143));
+    let lines = json_lines(rest.as_bytes());
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Interrupted by SIGTERM");
+    assert_eq!(last["level"], "error");
+    assert_eq!(last["exitCode"], 143);
+    assert!(last["durationMs"].is_u64());
+    // camelCase field names everywhere.
+    for l in lines.iter().chain([line]) {
+        for k in l.as_object().unwrap().keys() {
+            assert!(
+                k.chars().next().unwrap().is_ascii_lowercase()
+                    && k.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{k} in {l}"
+            );
+        }
+    }
+    drop(guard);
+}
+
+#[test]
+fn log_level_and_format_filter_and_reshape_and_bad_values_are_78() {
+    let down = down_url();
+    let once = ["--once", down.as_str()];
+    // LOG_LEVEL=error: only the final error line.
+    let out = cmd("pg-wait")
+        .env("LOG_LEVEL", "error")
+        .args(["--timeout", "300ms", "--interval", "100ms", &down])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let lines = json_lines(&out.stderr);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["exitCode"], 2);
+    // LOG_LEVEL=debug adds lines; --log-level beats LOG_LEVEL.
+    let out = cmd("pg-wait")
+        .env("LOG_LEVEL", "debug")
+        .args(once)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(json_lines(&out.stderr)
+        .iter()
+        .any(|l| l["level"] == "debug"));
+    let out = cmd("pg-wait")
+        .env("LOG_LEVEL", "debug")
+        .args(["--log-level", "info"])
+        .args(once)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(json_lines(&out.stderr)
+        .iter()
+        .all(|l| l["level"] != "debug"));
+    // LOG_FORMAT=text: the same events as plain lines, the summary last.
+    let out = cmd("pg-wait")
+        .env("LOG_FORMAT", "text")
+        .args(once)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    let last = text.lines().last().unwrap();
+    assert!(
+        serde_json::from_str::<serde_json::Value>(last).is_err(),
+        "{last}"
+    );
+    assert!(last.contains("ERROR Postgres is not ready"), "{last}");
+    assert!(
+        last.contains("exitCode=2") && last.contains("durationMs="),
+        "{last}"
+    );
+    // Invalid values, from the environment or a flag: 78, with a suggestion.
+    for (tool, args) in [
+        ("pg-wait", vec!["--once", down.as_str()]),
+        ("pg-tmp", vec!["env", "postgresql://u@h/d"]),
+    ] {
+        for (var, val, message) in [
+            ("LOG_LEVEL", "loud", "Invalid log level"),
+            ("LOG_FORMAT", "xml", "Invalid log format"),
+        ] {
+            let out = cmd(tool)
+                .env(var, val)
+                .args(&args)
+                .assert()
+                .code(78)
+                .get_output()
+                .clone();
+            assert!(out.stdout.is_empty(), "{tool} {var}");
+            let last = last_line(&out.stderr);
+            assert_eq!(last["message"], message, "{tool}");
+            assert_eq!(last["exitCode"], 78);
+            assert!(last["suggestion"].as_str().unwrap().contains(var));
+        }
+        cmd(tool)
+            .args(["--log-level", "loud"])
+            .args(&args)
+            .assert()
+            .code(78);
+    }
+}
+
+/// Whether this process may make a private mount namespace (root with
+/// CAP_SYS_ADMIN, as on the CI machine; not in every container).
+fn can_unshare_mounts() -> bool {
+    std::process::Command::new("unshare")
+        .args(["-m", "true"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn a_small_or_unusable_dev_shm_falls_back_to_the_temp_dir() {
+    if !can_unshare_mounts() {
+        eprintln!("note: cannot unshare a mount namespace here; /dev/shm fallback not checked");
+        return;
+    }
+    // In a private mount namespace, /dev/shm is replaced by an 8 MB tmpfs
+    // (Docker's default is 64 MB), then by a read-only directory.
+    for (mount, dsm) in [
+        ("mount -t tmpfs -o size=8m tmpfs /dev/shm", "posix"),
+        ("mount -o bind,ro /proc/self /dev/shm", "mmap"),
+    ] {
+        let mut c = std::process::Command::new("unshare");
+        for v in CLEARED_VARS {
+            c.env_remove(v);
+        }
+        let out = c
+            .env_remove("PGKIT_TMPDIR")
+            .env("HOME", empty_home())
+            .args(["-m", "sh", "-c"])
+            .arg(format!("{mount} && exec \"$0\" \"$@\""))
+            .arg(bin_path("pg-tmp"))
+            .args(["run", "--", "psql", "-XAt", "-c"])
+            .arg("SELECT current_setting('data_directory') || ' ' || current_setting('dynamic_shared_memory_type')")
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{mount}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (data, kind) = stdout.trim().split_once(' ').unwrap();
+        assert!(
+            data.starts_with(std::env::temp_dir().to_str().unwrap())
+                && !data.starts_with("/dev/shm"),
+            "{mount}: {data}"
+        );
+        assert_eq!(kind, dsm, "{mount}");
+        // And the server was deleted.
+        assert!(!std::path::Path::new(data).exists(), "{data}");
+    }
+}

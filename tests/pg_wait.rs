@@ -754,3 +754,83 @@ fn a_fatal_target_ends_the_wait_for_all_at_once() {
     assert_eq!(results[0]["message"], "not finished: another target failed");
     assert_eq!(results[1]["exitCode"], 78);
 }
+
+#[test]
+fn json_to_a_closed_stdout_keeps_the_answer_and_the_exec() {
+    let db = fresh_db("wait_closed");
+    let run = |args: &[&str]| {
+        let mut c = Command::new(bin_path("pg-wait"));
+        for v in CLEARED_VARS {
+            c.env_remove(v);
+        }
+        c.env("HOME", empty_home())
+            .args(["--interval", "100ms", "--json"])
+            .args(args)
+            .stdout(closed_stdout())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap()
+    };
+    // Not ready stays 2, even though --json could not print its result.
+    let out = run(&["--once", &down_url()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(last_line(&out.stderr)["message"], "Postgres is not ready");
+    // Ready is 0 with the summary line.
+    let out = run(&[&url(&db)]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(last_line(&out.stderr)["message"], "Postgres is ready");
+    // And the command still runs.
+    let out = run(&[&url(&db), "--", "sh", "-c", "exit 7"]);
+    assert_eq!(out.status.code(), Some(7));
+}
+
+#[test]
+fn help_is_short_and_shows_the_defaults() {
+    let long = cmd("pg-wait")
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let short = cmd("pg-wait")
+        .arg("-h")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&long.stdout).into_owned();
+    assert_eq!(long.stdout, short.stdout, "--help is the short help");
+    assert!(text.lines().count() < 60, "{text}");
+    // Wrapped lines joined again.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for d in [
+        "[default: login]",
+        "[default: 1s]",
+        "[default: 30s]",
+        "[default: 0.3]",
+        "[default: 60]",
+        "[default: 300000]",
+        "[default: 5s]",
+        "[env: DB_TIMEOUT]",
+        "[env: PGCONNECT_TIMEOUT]",
+    ] {
+        assert!(flat.contains(d), "{d} in --help: {text}");
+    }
+}
+
+#[test]
+fn a_single_probe_does_not_claim_to_retry() {
+    let db = fresh_db("wait_once_auth");
+    // An unknown role: 28000, which a wait retries with a note saying so.
+    let u = server().url(&db).replace("postgres@", "nobody_here@");
+    let out = pg_wait()
+        .args(["--once", &u])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let last = last_line(&out.stderr);
+    assert_eq!(last["sqlstate"], "28000");
+    assert!(last.get("note").is_none(), "{last}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("retrying"));
+}

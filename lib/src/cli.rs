@@ -84,13 +84,7 @@ where
         }
         _ => {
             let text = e.render().to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid usage")
-                .trim_start_matches("error: ")
-                .to_string();
-            let mut err = Error::usage("Invalid usage").cause(first);
+            let mut err = Error::usage("Invalid usage").cause(clap_cause(&text));
             let usage: Vec<&str> = text
                 .lines()
                 .skip_while(|l| !l.starts_with("Usage:"))
@@ -104,12 +98,46 @@ where
                         .map(|f| f.to_string_lossy().into_owned())
                 })
                 .unwrap_or_else(|| "the tool".into());
+            let mut command = bin;
             if let Some(u) = usage.first() {
-                err = err.field("usage", u.trim_start_matches("Usage: ").to_string());
+                let u = u.trim_start_matches("Usage: ");
+                err = err.field("usage", u.to_string());
+                // `pg-tmp db create [OPTIONS] ...` → the help of `pg-tmp db create`.
+                let words: Vec<&str> = u
+                    .split_whitespace()
+                    .take_while(|w| !w.starts_with(['[', '<', '-']))
+                    .collect();
+                if !words.is_empty() {
+                    command = words.join(" ");
+                }
             }
-            err.suggest(format!("Run '{bin} --help' for the options"))
+            err.suggest(format!("Run '{command} --help' for the options"))
         }
     })
+}
+
+/// The first line of a rendered clap error, without `error: `; when it ends
+/// with a colon (`the following required arguments were not provided:`),
+/// with the indented lines that follow it (`<CMD>...`).
+fn clap_cause(text: &str) -> String {
+    let mut lines = text.lines().skip_while(|l| l.trim().is_empty());
+    let mut cause = lines
+        .next()
+        .unwrap_or("invalid usage")
+        .trim_start_matches("error: ")
+        .trim_end()
+        .to_string();
+    if cause.ends_with(':') {
+        let more: Vec<&str> = lines
+            .take_while(|l| l.starts_with(' ') && !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        if !more.is_empty() {
+            cause.push(' ');
+            cause.push_str(&more.join(", "));
+        }
+    }
+    cause
 }
 
 /// What a successful run reports in its summary line.
@@ -254,6 +282,32 @@ mod tests {
         assert_eq!(e.map(|e| e.code), Some(Exit::Usage));
         let e = parse_from::<T, _, _>(["t", "--bogus"]).err();
         assert_eq!(e.map(|e| e.code), Some(Exit::Usage));
+    }
+
+    #[derive(clap::Parser, Debug)]
+    #[command(name = "t")]
+    struct R {
+        #[arg(long, required = true)]
+        name: String,
+        #[arg(last = true, required = true)]
+        cmd: Vec<String>,
+    }
+
+    #[test]
+    fn a_missing_argument_is_named_in_the_cause() {
+        let e = parse_from::<R, _, _>(["t"]).err();
+        let cause = e.and_then(|e| e.error).unwrap_or_default();
+        assert!(
+            cause.starts_with("the following required arguments were not provided:")
+                && cause.contains("--name <NAME>")
+                && cause.contains("<CMD>"),
+            "{cause}"
+        );
+        let e = parse_from::<T, _, _>(["t", "--bogus"]).err();
+        assert_eq!(
+            e.and_then(|e| e.error).as_deref(),
+            Some("unexpected argument '--bogus' found")
+        );
     }
 
     #[test]

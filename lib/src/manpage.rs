@@ -10,7 +10,15 @@ use crate::exit::{Exit, TABLE};
 /// Renders a tool's man page: NAME, SYNOPSIS, DESCRIPTION, OPTIONS and
 /// SUBCOMMANDS from clap, then `extra` (roff), then the shared exit-code
 /// table (unless `extra` has its own EXIT STATUS), then VERSION.
-pub fn render(cmd: clap::Command, extra: &str) -> Result<String> {
+pub fn render(mut cmd: clap::Command, extra: &str) -> Result<String> {
+    // A tool whose `--help` stays short keeps its longer description in
+    // after_help; the page's DESCRIPTION has both.
+    if cmd.get_long_about().is_none() {
+        if let (Some(about), Some(after)) = (cmd.get_about(), cmd.get_after_help()) {
+            let long = format!("{about}.\n\n{after}");
+            cmd = cmd.long_about(long);
+        }
+    }
     let man = clap_mangen::Man::new(cmd.clone());
     let mut buf: Vec<u8> = Vec::new();
     let io = |e: std::io::Error| Error::new(Exit::Failure, "Cannot render the man page").cause(e);

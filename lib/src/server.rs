@@ -165,20 +165,24 @@ pub fn default_parent() -> PathBuf {
     if let Some(d) = std::env::var_os("PGKIT_TMPDIR").filter(|v| !v.is_empty()) {
         return PathBuf::from(d);
     }
-    let shm = Path::new("/dev/shm");
-    if let Ok(c) = std::ffi::CString::new("/dev/shm") {
-        // SAFETY: a zeroed statvfs is a valid out-parameter.
-        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-        // SAFETY: c is a valid C string, st a valid pointer.
-        let ok = unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0;
-        // SAFETY: as above, for access(2).
-        let writable = unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0;
-        let free = (st.f_bavail as u64).saturating_mul(st.f_frsize as u64);
-        if ok && writable && free >= 1 << 30 && st.f_flag & libc::ST_RDONLY == 0 {
-            return shm.to_path_buf();
-        }
+    match shm_free() {
+        Some(free) if free >= 1 << 30 => PathBuf::from("/dev/shm"),
+        _ => std::env::temp_dir(),
     }
-    std::env::temp_dir()
+}
+
+/// The bytes free in `/dev/shm` when it is a writable file system (None when
+/// it is missing or read-only).
+fn shm_free() -> Option<u64> {
+    let c = std::ffi::CString::new("/dev/shm").ok()?;
+    // SAFETY: a zeroed statvfs is a valid out-parameter.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c is a valid C string, st a valid pointer.
+    let ok = unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0;
+    // SAFETY: as above, for access(2).
+    let writable = unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0;
+    (ok && writable && st.f_flag & libc::ST_RDONLY == 0)
+        .then(|| (st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
 }
 
 /// The uid/gid of the `postgres` user when we are root (None otherwise).
@@ -527,6 +531,12 @@ impl TempServer {
             ("log_min_messages".into(), "warning".into()),
             ("password_encryption".into(), "'scram-sha-256'".into()),
         ];
+        // PostgreSQL's parallel-query segments live in /dev/shm (posix, the
+        // initdb default on Linux); where it is missing or read-only (some
+        // containers, sandboxes), files in the data directory do the job.
+        if shm_free().is_none() {
+            settings.push(("dynamic_shared_memory_type".into(), "mmap".into()));
+        }
         if opts.tls {
             self.write_certs()?;
             settings.push(("ssl".into(), "on".into()));

@@ -282,7 +282,7 @@ pub fn env(args: EnvArgs) -> Result<Summary> {
     for (var, key) in ENV_VARS {
         match get(key) {
             Some(v) => {
-                text.push_str(&format!("export {var}={}\n", util::shell_quote(&v)));
+                text.push_str(&format!("export {var}={}\n", pgkit::shell::quote(&v)));
                 set += 1;
             }
             // What the URL leaves out must not come from an earlier eval.
@@ -291,7 +291,7 @@ pub fn env(args: EnvArgs) -> Result<Summary> {
     }
     text.push_str(&format!(
         "export DATABASE_URL={}\n",
-        util::shell_quote(&args.url)
+        pgkit::shell::quote(&args.url)
     ));
     out::print(&text)?;
     log::debug("Environment printed", json!({"variables": set}));

@@ -1,5 +1,5 @@
 //! What the subcommands share: finding the sibling tools, URLs from settings,
-//! running child processes with signals forwarded, shell quoting.
+//! running child processes with signals forwarded.
 
 use pgkit::conn::Settings;
 use pgkit::{interrupt, Error, Exit, Result};
@@ -233,17 +233,6 @@ pub fn run_tool(tool: &str, args: &[&OsStr], settings: &Settings) -> Result<Exit
     // its stdout is not ours to print.
     cmd.stdout(std::process::Stdio::null());
     run_forwarding(cmd, tool)
-}
-
-/// POSIX shell single-quoting.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b))
-    {
-        return s.to_string();
-    }
-    format!("'{}'", s.replace('\'', "'\\''"))
 }
 
 /// Random lowercase hex from the OS CSPRNG.

@@ -17,9 +17,7 @@ pub fn once_error(f: Failure, target: &str) -> Error {
     if let Some(s) = &f.sqlstate {
         e = e.field("sqlstate", s.clone());
     }
-    if let Some(n) = f.note {
-        e = e.field("note", n);
-    }
+    // No `note`: it explains why a wait retries, and a single probe does not.
     e.suggest(f.suggestion)
 }
 
