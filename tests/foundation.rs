@@ -331,3 +331,43 @@ fn a_small_or_unusable_dev_shm_falls_back_to_the_temp_dir() {
         assert!(!std::path::Path::new(data).exists(), "{data}");
     }
 }
+
+#[test]
+fn no_server_binaries_anywhere_is_a_prompt_127() {
+    if !can_unshare_mounts() {
+        eprintln!("note: cannot unshare a mount namespace here; no-binaries check skipped");
+        return;
+    }
+    // Hide /usr/lib/postgresql (where pg_config points too, on Debian).
+    let pg_config_elsewhere = std::process::Command::new("pg_config")
+        .arg("--bindir")
+        .output()
+        .is_ok_and(|o| !String::from_utf8_lossy(&o.stdout).starts_with("/usr/lib/postgresql/"));
+    if pg_config_elsewhere {
+        eprintln!("note: pg_config points outside /usr/lib/postgresql; check skipped");
+        return;
+    }
+    let mut c = std::process::Command::new("unshare");
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    let t = std::time::Instant::now();
+    let out = c
+        .env_remove("PG_BINDIR")
+        .env("HOME", empty_home())
+        .args(["-m", "sh", "-c"])
+        .arg("mount -t tmpfs tmpfs /usr/lib/postgresql && exec \"$0\" \"$@\"")
+        .arg(bin_path("pg-tmp"))
+        .args(["run", "--", "true"])
+        .output()
+        .unwrap();
+    // Generous: the answer needs no waiting at all.
+    assert!(t.elapsed() < std::time::Duration::from_secs(10), "no hang");
+    assert_eq!(out.status.code(), Some(127));
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "PostgreSQL server binaries not found");
+    assert!(last["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("apt-get install postgresql"));
+}

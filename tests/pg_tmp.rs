@@ -850,3 +850,27 @@ fn pg_wait_reaches_tls_and_password_servers() {
         assert_eq!(pg_wait(&no_pw, &[("PGPASSFILE", &pgpass)]), Some(0));
     }
 }
+
+#[test]
+fn start_to_a_closed_stdout_still_says_where_its_server_is() {
+    let mut c = Command::new(bin_path("pg-tmp"));
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    let out = c
+        .env("HOME", empty_home())
+        .arg("start")
+        .stdout(closed_stdout())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // The summary line names the directory, so the server can be stopped.
+    let summary = last_line(&out.stderr);
+    assert_eq!(summary["message"], "Server started");
+    let dir = PathBuf::from(summary["dir"].as_str().unwrap());
+    let port = summary["port"].as_u64().unwrap() as u16;
+    assert!(port_open(port));
+    stop_dir(&dir);
+    assert!(!dir.exists() && !port_open(port));
+}

@@ -834,3 +834,63 @@ fn a_single_probe_does_not_claim_to_retry() {
     assert!(last.get("note").is_none(), "{last}");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("retrying"));
 }
+
+#[test]
+fn too_many_connections_53300_is_retried_then_ready() {
+    let db = fresh_db("wait_53300");
+    let role = format!("limited_role_{}", std::process::id());
+    // A role allowed no connection at all: the server answers 53300 "too
+    // many connections for role", as it does when max_connections is used up.
+    server()
+        .execute(
+            "postgres",
+            &format!("CREATE ROLE \"{role}\" LOGIN NOSUPERUSER CONNECTION LIMIT 0"),
+        )
+        .unwrap();
+    let r = role.clone();
+    let freer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        server()
+            .execute(
+                "postgres",
+                &format!("ALTER ROLE \"{r}\" CONNECTION LIMIT -1"),
+            )
+            .unwrap();
+    });
+    let target = format!("postgresql://{role}@127.0.0.1:{}/{db}", server().port());
+    let out = pg_wait()
+        .args(["--timeout", "20s", &target])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    freer.join().unwrap();
+    let lines = json_lines(&out.stderr);
+    let w = warns(&lines);
+    assert!(!w.is_empty());
+    assert_eq!(w[0]["sqlstate"], "53300");
+    assert!(w[0]["delayMs"].is_u64() && w[0]["attempt"] == 1);
+    assert_eq!(lines.last().unwrap()["message"], "Postgres is ready");
+}
+
+#[test]
+fn exec_replaces_the_process() {
+    let db = fresh_db("wait_exec_pid");
+    let mut c = Command::new(bin_path("pg-wait"));
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    let child = c
+        .env("HOME", empty_home())
+        .args([&url(&db), "--", "sh", "-c", "echo $$"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // The shell has pg-wait's pid: exec, not a child process, so signals
+    // sent to that pid reach the command.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pid.to_string());
+}

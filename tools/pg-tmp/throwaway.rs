@@ -216,7 +216,16 @@ pub fn start(mut args: StartArgs) -> Result<Summary> {
         ttl::spawn(&dir, ttl)?;
         summary = summary.field("ttlMs", ttl.as_millis() as u64);
     }
-    out::println(&url)?;
+    if let Err(e) = out::println(&url) {
+        // The server runs whether or not its URL was read: the summary line
+        // (a closed stdout) or the error says where, so it can be stopped.
+        if e.code != Exit::Ok {
+            return Err(e.field("dir", dir.display().to_string()).suggest(format!(
+                "Stop the server with: pg-tmp stop --dir {}",
+                dir.display()
+            )));
+        }
+    }
     Ok(summary)
 }
 
