@@ -874,3 +874,75 @@ fn start_to_a_closed_stdout_still_says_where_its_server_is() {
     stop_dir(&dir);
     assert!(!dir.exists() && !port_open(port));
 }
+
+#[test]
+fn sigint_while_the_server_starts_is_130_and_leaves_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    for delay_ms in [50, 150] {
+        let parent = tempfile::tempdir().unwrap();
+        // Searchable by the postgres user (the server's owner under root).
+        std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut c = Command::new(bin_path("pg-tmp"));
+        for v in CLEARED_VARS {
+            c.env_remove(v);
+        }
+        let child = c
+            .env("HOME", empty_home())
+            .env("PGKIT_TMPDIR", parent.path())
+            .args(["run", "--", "sleep", "30"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Before (or at worst just after) the `Server started` line.
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        // SAFETY: kill(2) on our child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(130), "after {delay_ms} ms");
+        assert_eq!(last_line(&out.stderr)["exitCode"], 130);
+        let left: Vec<_> = std::fs::read_dir(parent.path()).unwrap().collect();
+        assert!(left.is_empty(), "after {delay_ms} ms: {left:?} left behind");
+    }
+}
+
+#[test]
+fn a_server_directory_the_postgres_user_cannot_reach_is_a_clear_error() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("note: not root, the server runs as this user; check skipped");
+        return;
+    }
+    // A directory that is root's alone.
+    let private = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let out = cmd("pg-tmp")
+        .env("PGKIT_TMPDIR", private.path().join("servers"))
+        .args(["run", "--", "true"])
+        .assert()
+        .code(78)
+        .get_output()
+        .clone();
+    let last = last_line(&out.stderr);
+    assert_eq!(
+        last["message"],
+        "The postgres user cannot reach the server directory"
+    );
+    assert_eq!(last["path"], private.path().to_str().unwrap());
+    assert!(last["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("PGKIT_TMPDIR"));
+    // Made searchable, the same (not yet existing) PGKIT_TMPDIR works.
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    cmd("pg-tmp")
+        .env("PGKIT_TMPDIR", private.path().join("servers"))
+        .args(["run", "--", "true"])
+        .assert()
+        .code(0);
+    let left: Vec<_> = std::fs::read_dir(private.path().join("servers"))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -185,6 +185,17 @@ fn shm_free() -> Option<u64> {
         .then(|| (st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
 }
 
+/// The first ancestor of `dir` that other users cannot search (no `o+x`), if
+/// any: run as root, the server runs as `postgres` and must reach `dir`.
+/// Ancestors that do not exist yet are skipped (they are created 0755).
+pub fn unreachable_ancestor(dir: &Path) -> Option<PathBuf> {
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    dir.ancestors().skip(1).find_map(|a| {
+        let m = fs::metadata(a).ok()?;
+        (m.permissions().mode() & 0o001 == 0).then(|| a.to_path_buf())
+    })
+}
+
 /// The uid/gid of the `postgres` user when we are root (None otherwise).
 fn server_owner() -> Result<Option<(u32, u32)>> {
     // SAFETY: geteuid has no preconditions.
@@ -255,16 +266,39 @@ impl TempServer {
             None => find_bindir(opts.version)?,
         };
         let owner = server_owner()?;
+        if owner.is_some() {
+            let parent = opts
+                .dir
+                .clone()
+                .unwrap_or_else(|| default_parent().join("x"));
+            if let Some(a) = unreachable_ancestor(&parent) {
+                return Err(Error::new(
+                    Exit::Config,
+                    "The postgres user cannot reach the server directory",
+                )
+                .field("path", a.display().to_string())
+                .suggest(
+                    "Run as root, the server runs as postgres: set PGKIT_TMPDIR (or TMPDIR) \
+                     to a directory every user can search, such as /tmp, or chmod o+x it",
+                ));
+            }
+        }
         let base = match &opts.dir {
             Some(d) => {
                 fs::create_dir_all(d).map_err(|e| Error::io(Exit::Failure, "create", d, &e))?;
                 d.clone()
             }
-            None => tempfile::Builder::new()
-                .prefix("pgkit-server-")
-                .tempdir_in(default_parent())
-                .map_err(|e| fail("Cannot create a temporary directory", e))?
-                .keep(),
+            None => {
+                let parent = default_parent();
+                // PGKIT_TMPDIR may name a directory still to be made.
+                fs::create_dir_all(&parent)
+                    .map_err(|e| Error::io(Exit::Failure, "create", &parent, &e))?;
+                tempfile::Builder::new()
+                    .prefix("pgkit-server-")
+                    .tempdir_in(&parent)
+                    .map_err(|e| fail("Cannot create a temporary directory", e))?
+                    .keep()
+            }
         };
         fs::set_permissions(&base, fs::Permissions::from_mode(0o755))
             .map_err(|e| Error::io(Exit::Failure, "chmod", &base, &e))?;

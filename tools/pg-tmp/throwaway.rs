@@ -72,24 +72,18 @@ pub fn options(args: &ServerArgs) -> Result<Options> {
 /// As root the server runs as `postgres`, which must be able to reach
 /// `--dir`: every existing parent must be searchable by others.
 fn reachable_by_server(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         return Ok(());
     }
     let dir = util::absolute(dir);
-    for a in dir.ancestors().skip(1) {
-        let Ok(m) = std::fs::metadata(a) else {
-            continue;
-        };
-        if m.permissions().mode() & 0o001 == 0 {
-            return Err(Error::usage("The postgres user cannot reach --dir")
-                .field("dir", dir.display().to_string())
-                .field("path", a.display().to_string())
-                .suggest("Run as root, the server runs as postgres: use a directory under /tmp or /dev/shm, or chmod o+x its parents"));
-        }
+    match pgkit::server::unreachable_ancestor(&dir) {
+        None => Ok(()),
+        Some(a) => Err(Error::usage("The postgres user cannot reach --dir")
+            .field("dir", dir.display().to_string())
+            .field("path", a.display().to_string())
+            .suggest("Run as root, the server runs as postgres: use a directory under /tmp or /dev/shm, or chmod o+x its parents")),
     }
-    Ok(())
 }
 
 /// The URL printed for a server: TCP, with the password, sslmode=require
