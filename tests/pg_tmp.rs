@@ -461,7 +461,13 @@ fn sigint_to_pg_tmp_stops_the_command_and_cleans_up() {
 fn sigterm_is_forwarded_and_the_command_code_wins() {
     // CMD handles SIGTERM itself and exits 5: that is the code.
     let (code, started, lines) = run_and_signal(
-        &["sh", "-c", "trap 'exit 5' TERM; sleep 30 & wait"],
+        // The trap ends the background sleep too: it holds the stderr pipe
+        // this test reads to its end (30 s otherwise).
+        &[
+            "sh",
+            "-c",
+            "trap 'kill $! 2>/dev/null; exit 5' TERM; sleep 30 & wait",
+        ],
         libc::SIGTERM,
     );
     assert_eq!(code, Some(5));
@@ -945,4 +951,47 @@ fn a_server_directory_the_postgres_user_cannot_reach_is_a_clear_error() {
         .unwrap()
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn repeated_ctrl_c_goes_to_an_interactive_command_which_decides_the_end() {
+    // Like psql at a prompt: each SIGINT is handled, and the command carries
+    // on and ends by itself (here after ~2 s, with 5).
+    let mut c = Command::new(bin_path("pg-tmp"));
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    let mut child = c
+        .args(["run", "--", "sh", "-c"])
+        .arg(
+            "trap 'echo int' INT; i=0; while [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; exit 5",
+        )
+        .env("HOME", empty_home())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    let started: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(started["message"], "Server started");
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..2 {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    // pg-tmp is still there after the second Ctrl-C, and so is its server.
+    assert!(child.try_wait().unwrap().is_none(), "pg-tmp still runs");
+    assert!(port_open(started["port"].as_u64().unwrap() as u16));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "int\nint\n");
+    let last = last_line(rest.as_bytes());
+    assert_eq!(last["exitCode"], 5);
+    assert!(!Path::new(started["dir"].as_str().unwrap()).exists());
 }

@@ -162,11 +162,11 @@ pub fn run_forwarding(mut cmd: Command, what: &str) -> Result<ExitStatus> {
     let pid = child.id() as libc::pid_t;
     let done = Arc::new(Mutex::new(false));
     let hook_done = done.clone();
+    // Every signal, the second Ctrl-C included, goes to the child: it decides
+    // when it ends (an interactive psql or shell takes many).
+    let _forward = interrupt::forward_repeats();
     let _guard = interrupt::on_signal(move || {
-        let sig = match interrupt::received() {
-            Some(Exit::Terminated) => libc::SIGTERM,
-            _ => libc::SIGINT,
-        };
+        let sig = interrupt::last_signal().unwrap_or(libc::SIGINT);
         // Only while the child is not reaped (its pid cannot be reused yet).
         if let Ok(d) = hook_done.lock() {
             if !*d {
