@@ -127,10 +127,7 @@ fn a_closed_stdout_is_not_an_error() {
 #[test]
 fn log_lines_are_json_flushed_one_by_one_and_a_signal_ends_the_run_with_a_summary() {
     use std::io::BufRead;
-    let mut c = std::process::Command::new(bin_path("pg-wait"));
-    for v in CLEARED_VARS {
-        c.env_remove(v);
-    }
+    let mut c = std_cmd("pg-wait");
     let mut child = c
         .env("HOME", empty_home())
         .args(["--timeout", "60s", "--interval", "30s", &down_url()])

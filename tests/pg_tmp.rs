@@ -288,8 +288,14 @@ fn env_quotes_values_for_the_shell() {
     assert!(text.contains("export PGUSER='al ice'\n"), "{text}");
     assert!(text.contains("export PGPASSWORD='p'\\''w$x'\n"), "{text}");
     assert!(text.contains("export PGSSLMODE=verify-full\n"));
-    // The password is data on stdout, never in a log line.
+    // The password is data on stdout, never in a log line; the run ends with
+    // its summary line.
     assert!(!String::from_utf8_lossy(&out.stderr).contains("w$x"));
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Environment printed");
+    assert_eq!(last["variables"], 6);
+    assert_eq!(last["exitCode"], 0);
+    assert!(last["durationMs"].is_u64());
     let sh = Command::new("sh")
         .arg("-c")
         .arg(format!(
@@ -859,10 +865,7 @@ fn pg_wait_reaches_tls_and_password_servers() {
 
 #[test]
 fn start_to_a_closed_stdout_still_says_where_its_server_is() {
-    let mut c = Command::new(bin_path("pg-tmp"));
-    for v in CLEARED_VARS {
-        c.env_remove(v);
-    }
+    let mut c = std_cmd("pg-tmp");
     let out = c
         .env("HOME", empty_home())
         .arg("start")
@@ -888,10 +891,7 @@ fn sigint_while_the_server_starts_is_130_and_leaves_nothing() {
         let parent = tempfile::tempdir().unwrap();
         // Searchable by the postgres user (the server's owner under root).
         std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-        let mut c = Command::new(bin_path("pg-tmp"));
-        for v in CLEARED_VARS {
-            c.env_remove(v);
-        }
+        let mut c = std_cmd("pg-tmp");
         let child = c
             .env("HOME", empty_home())
             .env("PGKIT_TMPDIR", parent.path())
@@ -957,10 +957,7 @@ fn a_server_directory_the_postgres_user_cannot_reach_is_a_clear_error() {
 fn repeated_ctrl_c_goes_to_an_interactive_command_which_decides_the_end() {
     // Like psql at a prompt: each SIGINT is handled, and the command carries
     // on and ends by itself (here after ~2 s, with 5).
-    let mut c = Command::new(bin_path("pg-tmp"));
-    for v in CLEARED_VARS {
-        c.env_remove(v);
-    }
+    let mut c = std_cmd("pg-tmp");
     let mut child = c
         .args(["run", "--", "sh", "-c"])
         .arg(

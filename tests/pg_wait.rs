@@ -759,10 +759,7 @@ fn a_fatal_target_ends_the_wait_for_all_at_once() {
 fn json_to_a_closed_stdout_keeps_the_answer_and_the_exec() {
     let db = fresh_db("wait_closed");
     let run = |args: &[&str]| {
-        let mut c = Command::new(bin_path("pg-wait"));
-        for v in CLEARED_VARS {
-            c.env_remove(v);
-        }
+        let mut c = std_cmd("pg-wait");
         c.env("HOME", empty_home())
             .args(["--interval", "100ms", "--json"])
             .args(args)
@@ -876,10 +873,7 @@ fn too_many_connections_53300_is_retried_then_ready() {
 #[test]
 fn exec_replaces_the_process() {
     let db = fresh_db("wait_exec_pid");
-    let mut c = Command::new(bin_path("pg-wait"));
-    for v in CLEARED_VARS {
-        c.env_remove(v);
-    }
+    let mut c = std_cmd("pg-wait");
     let child = c
         .env("HOME", empty_home())
         .args([&url(&db), "--", "sh", "-c", "echo $$"])

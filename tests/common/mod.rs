@@ -131,3 +131,14 @@ pub fn closed_stdout() -> std::process::Stdio {
     // SAFETY: fds[1] is an open descriptor nobody else owns.
     std::process::Stdio::from(unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[1]) })
 }
+
+/// As `cmd`, but a plain `std::process::Command`, for tests that spawn the
+/// binary and talk to it while it runs (signals, pipes).
+pub fn std_cmd(name: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(bin_path(name));
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    c.env("HOME", empty_home());
+    c
+}

@@ -297,6 +297,7 @@ pub fn env(args: EnvArgs) -> Result<Summary> {
         pgkit::shell::quote(&args.url)
     ));
     out::print(&text)?;
-    log::debug("Environment printed", json!({"variables": set}));
-    Ok(Summary::ok("Environment printed").quiet())
+    // The run's summary line, as every pgkit run ends with one (stderr: it
+    // does not disturb `eval "$(pg-tmp env URL)"`).
+    Ok(Summary::ok("Environment printed").field("variables", set))
 }
