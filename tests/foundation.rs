@@ -368,3 +368,22 @@ fn no_server_binaries_anywhere_is_a_prompt_127() {
         .unwrap()
         .contains("apt-get install postgresql"));
 }
+
+#[test]
+fn a_throwaway_server_is_removed_when_a_test_panics() {
+    let mut seen: Option<(std::path::PathBuf, u16)> = None;
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let s = pgkit::server::TempServer::start(pgkit::server::Options::default()).unwrap();
+        seen = Some((s.base_dir().to_path_buf(), s.port()));
+        s.execute("postgres", "SELECT 1").unwrap();
+        panic!("a failing test");
+    }));
+    assert!(r.is_err());
+    let (dir, port) = seen.unwrap();
+    assert!(!dir.exists(), "{} left behind", dir.display());
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    assert!(
+        std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(500)).is_err(),
+        "the server still listens on {port}"
+    );
+}
