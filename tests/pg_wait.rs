@@ -888,3 +888,27 @@ fn exec_replaces_the_process() {
     // sent to that pid reach the command.
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pid.to_string());
 }
+
+#[test]
+fn several_targets_are_probed_concurrently() {
+    // Two targets that are both down: probed one after the other, all of the
+    // first one's warn lines would come before the second one's first. Probed
+    // concurrently, their attempts interleave.
+    let (a, b) = (down_url(), down_url());
+    let out = pg_wait()
+        .args(["--timeout", "1s", &a, &b])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let lines = json_lines(&out.stderr);
+    let targets: Vec<&str> = warns(&lines)
+        .iter()
+        .map(|l| l["target"].as_str().unwrap())
+        .collect();
+    let first_b = targets.iter().position(|t| *t == b).unwrap();
+    let last_a = targets.iter().rposition(|t| *t == a).unwrap();
+    assert!(first_b < last_a, "interleaved: {targets:?}");
+    let last = lines.last().unwrap();
+    assert_eq!(last["notReady"].as_array().unwrap().len(), 2);
+}
