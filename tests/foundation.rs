@@ -387,3 +387,40 @@ fn a_throwaway_server_is_removed_when_a_test_panics() {
         "the server still listens on {port}"
     );
 }
+
+#[test]
+fn the_initdb_cache_is_the_users_own_and_a_foreign_one_is_not_used() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    let run = |tmpdir: &std::path::Path| {
+        cmd("pg-tmp")
+            .env("TMPDIR", tmpdir)
+            .args(["run", "--", "psql", "-XAtc", "SELECT 1"])
+            .assert()
+            .code(0)
+            .stdout("1\n");
+    };
+    // A fresh TMPDIR: the cache is made, ours, writable by us only.
+    let fresh = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(fresh.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    run(fresh.path());
+    let cache = fresh.path().join(format!("pgkit-initdb-cache-{euid}"));
+    let m = std::fs::metadata(&cache).unwrap();
+    assert_eq!(m.uid(), euid);
+    assert_eq!(m.mode() & 0o022, 0, "{:o}", m.mode());
+    assert!(std::fs::read_dir(&cache).unwrap().count() > 0, "an entry");
+    // A cache directory anyone can write to (planted, or left by old
+    // versions) is not used: the server is made without it.
+    let planted = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(planted.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let foreign = planted.path().join(format!("pgkit-initdb-cache-{euid}"));
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o777)).unwrap();
+    run(planted.path());
+    assert_eq!(
+        std::fs::read_dir(&foreign).unwrap().count(),
+        0,
+        "left alone"
+    );
+}

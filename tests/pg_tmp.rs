@@ -992,3 +992,42 @@ fn repeated_ctrl_c_goes_to_an_interactive_command_which_decides_the_end() {
     assert_eq!(last["exitCode"], 5);
     assert!(!Path::new(started["dir"].as_str().unwrap()).exists());
 }
+
+#[test]
+fn stop_url_trusts_only_our_own_registry_links() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("note: not root, cannot make another user's link; check skipped");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let registry = tmp.path().join("pgkit-tmp-registry");
+    std::fs::create_dir(&registry).unwrap();
+    std::fs::set_permissions(&registry, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    // Another user's "server": a state file naming a port and binaries of
+    // their choice, and a registry link to it that they own.
+    let victim = tmp.path().join("someone-elses-dir");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::write(
+        victim.join("pgkit-server.json"),
+        r#"{"port": 1, "bindir": "/nonexistent-bin"}"#,
+    )
+    .unwrap();
+    let link = registry.join("1");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    std::os::unix::fs::lchown(&link, Some(65534), Some(65534)).unwrap();
+    let out = cmd("pg-tmp")
+        .env("TMPDIR", tmp.path())
+        .args(["stop", "postgresql://postgres@127.0.0.1:1/postgres"])
+        .assert()
+        .code(66)
+        .get_output()
+        .clone();
+    assert_eq!(
+        last_line(&out.stderr)["message"],
+        "No pg-tmp server known for this URL"
+    );
+    assert!(victim.join("pgkit-server.json").exists(), "not deleted");
+}

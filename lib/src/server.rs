@@ -436,11 +436,12 @@ impl TempServer {
     fn init_data(&self, opts: &Options) -> Result<()> {
         // "v2": trust-only entries; older code cached one entry per password.
         let key = format!("v2|{}|{:?}", self.bindir.display(), self.owner);
-        let cache_root = std::env::temp_dir().join("pgkit-initdb-cache");
+        let Some(cache_root) = initdb_cache_root() else {
+            // No cache we can trust: initdb every time (slower, same result).
+            self.initdb(&self.data_dir())?;
+            return self.finish_data(opts);
+        };
         let cache = cache_root.join(format!("{:016x}", simple_hash(&key)));
-        fs::create_dir_all(&cache_root)
-            .map_err(|e| Error::io(Exit::Failure, "create", &cache_root, &e))?;
-        let _ = fs::set_permissions(&cache_root, fs::Permissions::from_mode(0o777));
         let ready = cache.join("data").join("PG_VERSION");
         if !ready.exists() {
             // One process initialises the cache entry; others wait on the lock.
@@ -480,6 +481,11 @@ impl TempServer {
             return Err(fail("Cannot copy the initdb template", status));
         }
         chown_recursive(&self.data_dir(), self.owner)?;
+        self.finish_data(opts)
+    }
+
+    /// Configures a fresh data directory and sets the password.
+    fn finish_data(&self, opts: &Options) -> Result<()> {
         self.configure(opts)?;
         if let Some(p) = &opts.password {
             self.set_password(p)?;
@@ -890,6 +896,25 @@ impl Drop for TempServer {
     fn drop(&mut self) {
         self.destroy();
     }
+}
+
+/// The directory of cached `initdb` results: one per user
+/// (`$TMPDIR/pgkit-initdb-cache-<uid>`, mode 0755: as root, the `postgres`
+/// user runs initdb in it), used only when this user owns it and nobody else
+/// can write to it — a cache another user could swap would hand the next
+/// server their postgresql.conf. None: do not cache.
+fn initdb_cache_root() -> Option<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    let root = std::env::temp_dir().join(format!("pgkit-initdb-cache-{euid}"));
+    if let Err(e) = fs::DirBuilder::new().mode(0o755).create(&root) {
+        if e.kind() != std::io::ErrorKind::AlreadyExists {
+            return None;
+        }
+    }
+    let m = fs::symlink_metadata(&root).ok()?;
+    (m.is_dir() && m.uid() == euid && m.mode() & 0o022 == 0).then_some(root)
 }
 
 /// FNV-1a, for cache keys (not security).
