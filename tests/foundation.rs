@@ -424,3 +424,64 @@ fn the_initdb_cache_is_the_users_own_and_a_foreign_one_is_not_used() {
         "left alone"
     );
 }
+
+#[test]
+fn scrubbing_never_breaks_the_log_and_never_shows_a_password() {
+    let down = down_url();
+    let port = down
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    // Passwords that are also words of the log itself (the docker default
+    // "postgres", a key, a level, a letter), and one JSON escapes.
+    for pw in ["postgres", "level", "info", "p", "a\"b\\c"] {
+        let enc = pgkit::redact::percent_encode(pw);
+        let url = format!("postgresql://postgres:{enc}@127.0.0.1:{port}/postgres");
+        let out = cmd("pg-wait")
+            .env("LOG_LEVEL", "debug")
+            .args(["--once", "--json", &url])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        // Every line keeps its keys and fixed values.
+        let lines = json_lines(&out.stderr);
+        for l in &lines {
+            assert_eq!(l["tool"], "pg-wait", "{pw}: {l}");
+            assert!(
+                ["debug", "info", "warn", "error"].contains(&l["level"].as_str().unwrap()),
+                "{pw}: {l}"
+            );
+        }
+        let last = lines.last().unwrap();
+        assert_eq!(last["exitCode"], 2);
+        let target = last["target"].as_str().unwrap();
+        assert!(target.starts_with("postgresql://"), "{pw}: {target}");
+        assert!(target.contains(":[REDACTED]@127.0.0.1:"), "{pw}: {target}");
+        let result: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(result["ready"], false);
+        assert!(result["target"]
+            .as_str()
+            .unwrap()
+            .starts_with("postgresql://"));
+        // And the password shows in no form, as a word of its own.
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut forms = vec![format!(":{pw}@"), format!(":{enc}@")];
+        if !pw.chars().all(char::is_alphanumeric) {
+            // As JSON writes it: a"b\c becomes "a\"b\\c".
+            let escaped = serde_json::to_string(pw).unwrap();
+            forms.push(escaped.trim_matches('"').to_string());
+        }
+        for form in forms {
+            assert!(!all.contains(&form), "{pw}: {form} in {all}");
+        }
+    }
+}

@@ -271,6 +271,10 @@ const ENV_VARS: &[(&str, &str)] = &[
 
 pub fn env(args: EnvArgs) -> Result<Summary> {
     let kv = pgkit::conn::parse_dsn(&args.url)?;
+    // Exports of settings libpq would reject (a port "abc", an unknown
+    // sslmode) are a configuration error here, as everywhere (78).
+    let map: std::collections::HashMap<String, String> = kv.iter().cloned().collect();
+    pgkit::conn::Settings::from_keywords(&map, "pg-tmp", &pgkit::conn::Env::default())?;
     let get = |k: &str| {
         kv.iter()
             .rev()

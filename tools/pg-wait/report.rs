@@ -85,7 +85,9 @@ pub fn json(targets: &[Settings], slots: &[Option<Outcome>], check: &str) -> Res
                 );
             }
         }
-        text.push_str(&pgkit::redact::scrub(&Value::Object(m).to_string()));
+        let mut v = Value::Object(m);
+        pgkit::redact::scrub_value(&mut v);
+        text.push_str(&v.to_string());
         text.push('\n');
     }
     out::print(&text)
