@@ -485,3 +485,33 @@ fn scrubbing_never_breaks_the_log_and_never_shows_a_password() {
         }
     }
 }
+
+#[test]
+fn a_usage_error_is_logged_in_the_format_the_flags_ask_for() {
+    for t in ["pg-wait", "pg-tmp"] {
+        for args in [
+            &["--log-format", "text", "--no-such-flag"][..],
+            &["--log-format=text", "--no-such-flag"][..],
+        ] {
+            let out = cmd(t).args(args).assert().code(64).get_output().clone();
+            let text = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(text.contains("ERROR Invalid usage"), "{t}: {text}");
+            assert!(text.contains("exitCode=64"), "{t}: {text}");
+        }
+        // --log-level error still shows the error line; an invalid format
+        // leaves JSON.
+        let out = cmd(t)
+            .args([
+                "--log-level",
+                "error",
+                "--log-format",
+                "xml",
+                "--no-such-flag",
+            ])
+            .assert()
+            .code(64)
+            .get_output()
+            .clone();
+        assert_eq!(last_line(&out.stderr)["exitCode"], 64);
+    }
+}

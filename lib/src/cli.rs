@@ -75,7 +75,8 @@ where
     A: Into<std::ffi::OsString> + Clone,
 {
     use clap::error::ErrorKind;
-    T::try_parse_from(args).map_err(|e| match e.kind() {
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    T::try_parse_from(&args).map_err(|e| match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             match out::print(&e.render().to_string()) {
                 Ok(()) => Error::new(Exit::Ok, "help").quiet(),
@@ -83,6 +84,9 @@ where
             }
         }
         _ => {
+            // The usage error is logged as --log-format / --log-level ask,
+            // though parsing (which would apply them) failed.
+            early_log_flags(&args);
             let text = e.render().to_string();
             let mut err = Error::usage("Invalid usage").cause(clap_cause(&text));
             let usage: Vec<&str> = text
@@ -114,6 +118,33 @@ where
             err.suggest(format!("Run '{command} --help' for the options"))
         }
     })
+}
+
+/// Applies valid `--log-format`/`--log-level` values found among `args`
+/// (before `--`), `--flag value` or `--flag=value`; anything else is left
+/// to the parser's error.
+fn early_log_flags(args: &[std::ffi::OsString]) {
+    let args: Vec<&str> = args
+        .iter()
+        .skip(1)
+        .map_while(|a| a.to_str())
+        .take_while(|a| *a != "--")
+        .collect();
+    let value = |flag: &str| {
+        args.iter()
+            .enumerate()
+            .find_map(|(i, a)| match a.strip_prefix(flag) {
+                Some("") => args.get(i + 1).copied(),
+                Some(rest) => rest.strip_prefix('='),
+                None => None,
+            })
+    };
+    if let Some(f) = value("--log-format").and_then(|v| v.parse().ok()) {
+        log::set_format(f);
+    }
+    if let Some(l) = value("--log-level").and_then(|v| v.parse().ok()) {
+        log::set_level(l);
+    }
 }
 
 /// The first line of a rendered clap error, without `error: `; when it ends
