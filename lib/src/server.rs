@@ -436,7 +436,7 @@ impl TempServer {
     fn init_data(&self, opts: &Options) -> Result<()> {
         // "v2": trust-only entries; older code cached one entry per password.
         let key = format!("v2|{}|{:?}", self.bindir.display(), self.owner);
-        let Some(cache_root) = initdb_cache_root() else {
+        let Some(cache_root) = initdb_cache_root(self.owner.is_some()) else {
             // No cache we can trust: initdb every time (slower, same result).
             self.initdb(&self.data_dir())?;
             return self.finish_data(opts);
@@ -902,12 +902,16 @@ impl Drop for TempServer {
 /// (`$TMPDIR/pgkit-initdb-cache-<uid>`, mode 0755: as root, the `postgres`
 /// user runs initdb in it), used only when this user owns it and nobody else
 /// can write to it — a cache another user could swap would hand the next
-/// server their postgresql.conf. None: do not cache.
-fn initdb_cache_root() -> Option<PathBuf> {
+/// server their postgresql.conf. None: do not cache (also when, as root,
+/// the `postgres` user could not reach it: a private `TMPDIR`).
+fn initdb_cache_root(as_postgres: bool) -> Option<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     // SAFETY: geteuid has no preconditions.
     let euid = unsafe { libc::geteuid() };
     let root = std::env::temp_dir().join(format!("pgkit-initdb-cache-{euid}"));
+    if as_postgres && unreachable_ancestor(&root).is_some() {
+        return None;
+    }
     if let Err(e) = fs::DirBuilder::new().mode(0o755).create(&root) {
         if e.kind() != std::io::ErrorKind::AlreadyExists {
             return None;
