@@ -288,8 +288,14 @@ fn env_quotes_values_for_the_shell() {
     assert!(text.contains("export PGUSER='al ice'\n"), "{text}");
     assert!(text.contains("export PGPASSWORD='p'\\''w$x'\n"), "{text}");
     assert!(text.contains("export PGSSLMODE=verify-full\n"));
-    // The password is data on stdout, never in a log line.
+    // The password is data on stdout, never in a log line; the run ends with
+    // its summary line.
     assert!(!String::from_utf8_lossy(&out.stderr).contains("w$x"));
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Environment printed");
+    assert_eq!(last["variables"], 6);
+    assert_eq!(last["exitCode"], 0);
+    assert!(last["durationMs"].is_u64());
     let sh = Command::new("sh")
         .arg("-c")
         .arg(format!(
@@ -461,7 +467,13 @@ fn sigint_to_pg_tmp_stops_the_command_and_cleans_up() {
 fn sigterm_is_forwarded_and_the_command_code_wins() {
     // CMD handles SIGTERM itself and exits 5: that is the code.
     let (code, started, lines) = run_and_signal(
-        &["sh", "-c", "trap 'exit 5' TERM; sleep 30 & wait"],
+        // The trap ends the background sleep too: it holds the stderr pipe
+        // this test reads to its end (30 s otherwise).
+        &[
+            "sh",
+            "-c",
+            "trap 'kill $! 2>/dev/null; exit 5' TERM; sleep 30 & wait",
+        ],
         libc::SIGTERM,
     );
     assert_eq!(code, Some(5));
@@ -849,4 +861,173 @@ fn pg_wait_reaches_tls_and_password_servers() {
         let no_pw = tls.url.replace(&format!(":{pw}@"), "@");
         assert_eq!(pg_wait(&no_pw, &[("PGPASSFILE", &pgpass)]), Some(0));
     }
+}
+
+#[test]
+fn start_to_a_closed_stdout_still_says_where_its_server_is() {
+    let mut c = std_cmd("pg-tmp");
+    let out = c
+        .env("HOME", empty_home())
+        .arg("start")
+        .stdout(closed_stdout())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // The summary line names the directory, so the server can be stopped.
+    let summary = last_line(&out.stderr);
+    assert_eq!(summary["message"], "Server started");
+    let dir = PathBuf::from(summary["dir"].as_str().unwrap());
+    let port = summary["port"].as_u64().unwrap() as u16;
+    assert!(port_open(port));
+    stop_dir(&dir);
+    assert!(!dir.exists() && !port_open(port));
+}
+
+#[test]
+fn sigint_while_the_server_starts_is_130_and_leaves_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    for delay_ms in [50, 150] {
+        let parent = tempfile::tempdir().unwrap();
+        // Searchable by the postgres user (the server's owner under root).
+        std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let mut c = std_cmd("pg-tmp");
+        let child = c
+            .env("HOME", empty_home())
+            .env("PGKIT_TMPDIR", parent.path())
+            .args(["run", "--", "sleep", "30"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Before (or at worst just after) the `Server started` line.
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        // SAFETY: kill(2) on our child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(130), "after {delay_ms} ms");
+        assert_eq!(last_line(&out.stderr)["exitCode"], 130);
+        let left: Vec<_> = std::fs::read_dir(parent.path()).unwrap().collect();
+        assert!(left.is_empty(), "after {delay_ms} ms: {left:?} left behind");
+    }
+}
+
+#[test]
+fn a_server_directory_the_postgres_user_cannot_reach_is_a_clear_error() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("note: not root, the server runs as this user; check skipped");
+        return;
+    }
+    // A directory that is root's alone.
+    let private = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let out = cmd("pg-tmp")
+        .env("PGKIT_TMPDIR", private.path().join("servers"))
+        .args(["run", "--", "true"])
+        .assert()
+        .code(78)
+        .get_output()
+        .clone();
+    let last = last_line(&out.stderr);
+    assert_eq!(
+        last["message"],
+        "The postgres user cannot reach the server directory"
+    );
+    assert_eq!(last["path"], private.path().to_str().unwrap());
+    assert!(last["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("PGKIT_TMPDIR"));
+    // Made searchable, the same (not yet existing) PGKIT_TMPDIR works.
+    std::fs::set_permissions(private.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    cmd("pg-tmp")
+        .env("PGKIT_TMPDIR", private.path().join("servers"))
+        .args(["run", "--", "true"])
+        .assert()
+        .code(0);
+    let left: Vec<_> = std::fs::read_dir(private.path().join("servers"))
+        .unwrap()
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn repeated_ctrl_c_goes_to_an_interactive_command_which_decides_the_end() {
+    // Like psql at a prompt: each SIGINT is handled, and the command carries
+    // on and ends by itself (here after ~2 s, with 5).
+    let mut c = std_cmd("pg-tmp");
+    let mut child = c
+        .args(["run", "--", "sh", "-c"])
+        .arg(
+            "trap 'echo int' INT; i=0; while [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done; exit 5",
+        )
+        .env("HOME", empty_home())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    reader.read_line(&mut first).unwrap();
+    let started: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(started["message"], "Server started");
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..2 {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    // pg-tmp is still there after the second Ctrl-C, and so is its server.
+    assert!(child.try_wait().unwrap().is_none(), "pg-tmp still runs");
+    assert!(port_open(started["port"].as_u64().unwrap() as u16));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "int\nint\n");
+    let last = last_line(rest.as_bytes());
+    assert_eq!(last["exitCode"], 5);
+    assert!(!Path::new(started["dir"].as_str().unwrap()).exists());
+}
+
+#[test]
+fn stop_url_trusts_only_our_own_registry_links() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("note: not root, cannot make another user's link; check skipped");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let registry = tmp.path().join("pgkit-tmp-registry");
+    std::fs::create_dir(&registry).unwrap();
+    std::fs::set_permissions(&registry, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    // Another user's "server": a state file naming a port and binaries of
+    // their choice, and a registry link to it that they own.
+    let victim = tmp.path().join("someone-elses-dir");
+    std::fs::create_dir(&victim).unwrap();
+    std::fs::write(
+        victim.join("pgkit-server.json"),
+        r#"{"port": 1, "bindir": "/nonexistent-bin"}"#,
+    )
+    .unwrap();
+    let link = registry.join("1");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    std::os::unix::fs::lchown(&link, Some(65534), Some(65534)).unwrap();
+    let out = cmd("pg-tmp")
+        .env("TMPDIR", tmp.path())
+        .args(["stop", "postgresql://postgres@127.0.0.1:1/postgres"])
+        .assert()
+        .code(66)
+        .get_output()
+        .clone();
+    assert_eq!(
+        last_line(&out.stderr)["message"],
+        "No pg-tmp server known for this URL"
+    );
+    assert!(victim.join("pgkit-server.json").exists(), "not deleted");
 }

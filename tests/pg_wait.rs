@@ -217,6 +217,15 @@ fn max_attempts_ends_the_wait_with_2() {
     let last = lines.last().unwrap();
     assert_eq!(last["message"], "Postgres not ready after 3 attempts");
     assert_eq!(last["attempts"], 3);
+    let out = pg_wait()
+        .args(["--max-attempts", "1", &down_url()])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Postgres not ready after 1 attempt");
+    assert_eq!(last["attempts"], 1);
 }
 
 #[test]
@@ -753,4 +762,162 @@ fn a_fatal_target_ends_the_wait_for_all_at_once() {
     assert_eq!(results[0]["ready"], false);
     assert_eq!(results[0]["message"], "not finished: another target failed");
     assert_eq!(results[1]["exitCode"], 78);
+}
+
+#[test]
+fn json_to_a_closed_stdout_keeps_the_answer_and_the_exec() {
+    let db = fresh_db("wait_closed");
+    let run = |args: &[&str]| {
+        let mut c = std_cmd("pg-wait");
+        c.env("HOME", empty_home())
+            .args(["--interval", "100ms", "--json"])
+            .args(args)
+            .stdout(closed_stdout())
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap()
+    };
+    // Not ready stays 2, even though --json could not print its result.
+    let out = run(&["--once", &down_url()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(last_line(&out.stderr)["message"], "Postgres is not ready");
+    // Ready is 0 with the summary line.
+    let out = run(&[&url(&db)]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(last_line(&out.stderr)["message"], "Postgres is ready");
+    // And the command still runs.
+    let out = run(&[&url(&db), "--", "sh", "-c", "exit 7"]);
+    assert_eq!(out.status.code(), Some(7));
+}
+
+#[test]
+fn help_is_short_and_shows_the_defaults() {
+    let long = cmd("pg-wait")
+        .arg("--help")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let short = cmd("pg-wait")
+        .arg("-h")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let text = String::from_utf8_lossy(&long.stdout).into_owned();
+    assert_eq!(long.stdout, short.stdout, "--help is the short help");
+    assert!(text.lines().count() < 60, "{text}");
+    // Wrapped lines joined again.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for d in [
+        "[default: login]",
+        "[default: 1s]",
+        "[default: 30s]",
+        "[default: 0.3]",
+        "[default: 60]",
+        "[default: 300000]",
+        "[default: 5s]",
+        "[env: DB_TIMEOUT]",
+        "[env: PGCONNECT_TIMEOUT]",
+    ] {
+        assert!(flat.contains(d), "{d} in --help: {text}");
+    }
+}
+
+#[test]
+fn a_single_probe_does_not_claim_to_retry() {
+    let db = fresh_db("wait_once_auth");
+    // An unknown role: 28000, which a wait retries with a note saying so.
+    let u = server().url(&db).replace("postgres@", "nobody_here@");
+    let out = pg_wait()
+        .args(["--once", &u])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let last = last_line(&out.stderr);
+    assert_eq!(last["sqlstate"], "28000");
+    assert!(last.get("note").is_none(), "{last}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("retrying"));
+}
+
+#[test]
+fn too_many_connections_53300_is_retried_then_ready() {
+    let db = fresh_db("wait_53300");
+    let role = format!("limited_role_{}", std::process::id());
+    // A role allowed no connection at all: the server answers 53300 "too
+    // many connections for role", as it does when max_connections is used up.
+    server()
+        .execute(
+            "postgres",
+            &format!("CREATE ROLE \"{role}\" LOGIN NOSUPERUSER CONNECTION LIMIT 0"),
+        )
+        .unwrap();
+    let r = role.clone();
+    let freer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1500));
+        server()
+            .execute(
+                "postgres",
+                &format!("ALTER ROLE \"{r}\" CONNECTION LIMIT -1"),
+            )
+            .unwrap();
+    });
+    let target = format!("postgresql://{role}@127.0.0.1:{}/{db}", server().port());
+    let out = pg_wait()
+        .args(["--timeout", "20s", &target])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    freer.join().unwrap();
+    let lines = json_lines(&out.stderr);
+    let w = warns(&lines);
+    assert!(!w.is_empty());
+    assert_eq!(w[0]["sqlstate"], "53300");
+    assert!(w[0]["delayMs"].is_u64() && w[0]["attempt"] == 1);
+    assert_eq!(lines.last().unwrap()["message"], "Postgres is ready");
+}
+
+#[test]
+fn exec_replaces_the_process() {
+    let db = fresh_db("wait_exec_pid");
+    let mut c = std_cmd("pg-wait");
+    let child = c
+        .env("HOME", empty_home())
+        .args([&url(&db), "--", "sh", "-c", "echo $$"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    // The shell has pg-wait's pid: exec, not a child process, so signals
+    // sent to that pid reach the command.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pid.to_string());
+}
+
+#[test]
+fn several_targets_are_probed_concurrently() {
+    // Two targets that are both down: probed one after the other, all of the
+    // first one's warn lines would come before the second one's first. Probed
+    // concurrently, their attempts interleave.
+    let (a, b) = (down_url(), down_url());
+    let out = pg_wait()
+        .args(["--timeout", "1s", &a, &b])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let lines = json_lines(&out.stderr);
+    let targets: Vec<&str> = warns(&lines)
+        .iter()
+        .map(|l| l["target"].as_str().unwrap())
+        .collect();
+    let first_b = targets.iter().position(|t| *t == b).unwrap();
+    let last_a = targets.iter().rposition(|t| *t == a).unwrap();
+    assert!(first_b < last_a, "interleaved: {targets:?}");
+    let last = lines.last().unwrap();
+    assert_eq!(last["notReady"].as_array().unwrap().len(), 2);
 }

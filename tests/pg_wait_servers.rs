@@ -389,3 +389,73 @@ fn starting_up_57p03_is_not_ready_for_ping_and_login() {
     assert_eq!(w[0]["sqlstate"], "57P03");
     assert_eq!(lines.last().unwrap()["message"], "Postgres is ready");
 }
+
+#[test]
+fn a_password_with_special_characters_works_and_never_shows_from_url_env_or_pgpass() {
+    use std::os::unix::fs::PermissionsExt;
+    let pw = "p@s s:w/o\"rd'x\\y%z#?&";
+    let srv = TempServer::start(Options {
+        password: Some(pw.into()),
+        ..Options::default()
+    })
+    .unwrap();
+    let port = srv.port().to_string();
+    let enc = pgkit::redact::percent_encode;
+    let escaped = pw.replace('\\', "\\\\").replace(':', "\\:");
+    // Every form the password takes on the way in.
+    let forms = |p: &str| {
+        vec![
+            p.to_string(),
+            enc(p),
+            p.replace('\\', "\\\\").replace(':', "\\:"),
+        ]
+    };
+    let check = |out: &std::process::Output, secrets: &[String]| {
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for s in secrets {
+            assert!(!all.contains(s.as_str()), "{s:?} shown: {all}");
+        }
+        json_lines(&out.stderr);
+    };
+    let home = tempfile::tempdir().unwrap();
+    let pgpass = home.path().join(".pgpass");
+    std::fs::write(&pgpass, format!("127.0.0.1:{port}:*:postgres:{escaped}\n")).unwrap();
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let bare = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
+    let in_url = format!(
+        "postgresql://postgres:{}@127.0.0.1:{port}/postgres",
+        enc(pw)
+    );
+    let wrong = format!("{pw}!");
+    let wrong_url = format!(
+        "postgresql://postgres:{}@127.0.0.1:{port}/postgres",
+        enc(&wrong)
+    );
+    let secrets: Vec<String> = forms(pw).into_iter().chain(forms(&wrong)).collect();
+    for (name, mut c, code) in [
+        ("url", pg_wait(), 0),
+        ("PGPASSWORD", pg_wait(), 0),
+        (".pgpass", pg_wait(), 0),
+        ("wrong url", pg_wait(), 2),
+        ("wrong PGPASSWORD", pg_wait(), 2),
+    ] {
+        c.env("LOG_LEVEL", "debug").arg("--json");
+        match name {
+            "url" => c.arg(&in_url),
+            "PGPASSWORD" => c.env("PGPASSWORD", pw).arg(&bare),
+            ".pgpass" => c.env("HOME", home.path()).arg(&bare),
+            "wrong url" => c.args(["--timeout", "500ms", &wrong_url]),
+            _ => c
+                .env("PGPASSWORD", &wrong)
+                .args(["--timeout", "500ms", &bare]),
+        };
+        let out = c.assert().code(code).get_output().clone();
+        check(&out, &secrets);
+        let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(result["ready"], code == 0, "{name}");
+    }
+}

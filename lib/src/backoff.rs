@@ -152,6 +152,26 @@ mod tests {
         }
     }
 
+    /// The runbook's formula, written out, against the same seeded RNG: the
+    /// sequence a seed gives is known exactly, delay by delay.
+    #[test]
+    fn seeded_sequence_is_exactly_the_runbook_formula() {
+        let mut b = Backoff::new(Policy::default(), None, Some(2024));
+        let mut rng = StdRng::seed_from_u64(2024);
+        for attempt in 0..20u32 {
+            let r: f64 = rng.gen();
+            let raw = (1000.0 * 2f64.powi(attempt as i32)).min(30_000.0);
+            let expected = Duration::from_micros(((raw + r * 0.3 * raw) * 1000.0).round() as u64);
+            assert_eq!(b.next_delay(), Next::Retry(expected), "attempt {attempt}");
+        }
+        // Another seed, another sequence.
+        let mut a = Backoff::new(Policy::default(), None, Some(1));
+        let mut c = Backoff::new(Policy::default(), None, Some(2));
+        let da: Vec<Next> = (0..5).map(|_| a.next_delay()).collect();
+        let dc: Vec<Next> = (0..5).map(|_| c.next_delay()).collect();
+        assert_ne!(da, dc);
+    }
+
     #[test]
     fn max_attempts_gives_up() {
         let p = Policy {

@@ -76,7 +76,7 @@ where
 {
     use clap::error::ErrorKind;
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    T::try_parse_from(args.clone()).map_err(|e| match e.kind() {
+    T::try_parse_from(&args).map_err(|e| match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             match out::print(&e.render().to_string()) {
                 Ok(()) => Error::new(Exit::Ok, "help").quiet(),
@@ -102,14 +102,11 @@ where
                 .suggest(format!("Fix or unset {var}"))
         }
         _ => {
+            // The usage error is logged as --log-format / --log-level ask,
+            // though parsing (which would apply them) failed.
+            early_log_flags(&args);
             let text = e.render().to_string();
-            let first = text
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("invalid usage")
-                .trim_start_matches("error: ")
-                .to_string();
-            let mut err = Error::usage("Invalid usage").cause(first);
+            let mut err = Error::usage("Invalid usage").cause(clap_cause(&text));
             let usage: Vec<&str> = text
                 .lines()
                 .skip_while(|l| !l.starts_with("Usage:"))
@@ -123,10 +120,20 @@ where
                         .map(|f| f.to_string_lossy().into_owned())
                 })
                 .unwrap_or_else(|| "the tool".into());
+            let mut command = bin;
             if let Some(u) = usage.first() {
-                err = err.field("usage", u.trim_start_matches("Usage: ").to_string());
+                let u = u.trim_start_matches("Usage: ");
+                err = err.field("usage", u.to_string());
+                // `pg-tmp db create [OPTIONS] ...` → the help of `pg-tmp db create`.
+                let words: Vec<&str> = u
+                    .split_whitespace()
+                    .take_while(|w| !w.starts_with(['[', '<', '-']))
+                    .collect();
+                if !words.is_empty() {
+                    command = words.join(" ");
+                }
             }
-            err.suggest(format!("Run '{bin} --help' for the options"))
+            err.suggest(format!("Run '{command} --help' for the options"))
         }
     })
 }
@@ -165,6 +172,57 @@ fn env_source<T: clap::CommandFactory>(
     }
     let var = find(&T::command(), &long)?;
     std::env::var_os(&var).is_some().then_some(var)
+}
+
+/// Applies valid `--log-format`/`--log-level` values found among `args`
+/// (before `--`), `--flag value` or `--flag=value`; anything else is left
+/// to the parser's error.
+fn early_log_flags(args: &[std::ffi::OsString]) {
+    let args: Vec<&str> = args
+        .iter()
+        .skip(1)
+        .map_while(|a| a.to_str())
+        .take_while(|a| *a != "--")
+        .collect();
+    let value = |flag: &str| {
+        args.iter()
+            .enumerate()
+            .find_map(|(i, a)| match a.strip_prefix(flag) {
+                Some("") => args.get(i + 1).copied(),
+                Some(rest) => rest.strip_prefix('='),
+                None => None,
+            })
+    };
+    if let Some(f) = value("--log-format").and_then(|v| v.parse().ok()) {
+        log::set_format(f);
+    }
+    if let Some(l) = value("--log-level").and_then(|v| v.parse().ok()) {
+        log::set_level(l);
+    }
+}
+
+/// The first line of a rendered clap error, without `error: `; when it ends
+/// with a colon (`the following required arguments were not provided:`),
+/// with the indented lines that follow it (`<CMD>...`).
+fn clap_cause(text: &str) -> String {
+    let mut lines = text.lines().skip_while(|l| l.trim().is_empty());
+    let mut cause = lines
+        .next()
+        .unwrap_or("invalid usage")
+        .trim_start_matches("error: ")
+        .trim_end()
+        .to_string();
+    if cause.ends_with(':') {
+        let more: Vec<&str> = lines
+            .take_while(|l| l.starts_with(' ') && !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        if !more.is_empty() {
+            cause.push(' ');
+            cause.push_str(&more.join(", "));
+        }
+    }
+    cause
 }
 
 /// What a successful run reports in its summary line.
@@ -330,6 +388,32 @@ mod tests {
         let e = parse_from::<E, _, _>(["t", "--n", "x"]).err();
         assert_eq!(e.map(|e| e.code), Some(Exit::Usage));
         std::env::remove_var("PGKIT_CLI_TEST_N");
+    }
+
+    #[derive(clap::Parser, Debug)]
+    #[command(name = "t")]
+    struct R {
+        #[arg(long, required = true)]
+        name: String,
+        #[arg(last = true, required = true)]
+        cmd: Vec<String>,
+    }
+
+    #[test]
+    fn a_missing_argument_is_named_in_the_cause() {
+        let e = parse_from::<R, _, _>(["t"]).err();
+        let cause = e.and_then(|e| e.error).unwrap_or_default();
+        assert!(
+            cause.starts_with("the following required arguments were not provided:")
+                && cause.contains("--name <NAME>")
+                && cause.contains("<CMD>"),
+            "{cause}"
+        );
+        let e = parse_from::<T, _, _>(["t", "--bogus"]).err();
+        assert_eq!(
+            e.and_then(|e| e.error).as_deref(),
+            Some("unexpected argument '--bogus' found")
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! hooks registered with `on_signal` (cancel the query in flight on the
 //! server, kill a child process). The tool then unwinds normally — releasing
 //! locks, removing partial files — and `cli::run` exits 130 or 143 after a
-//! final log line. A second signal exits at once.
+//! final log line. A second signal exits at once (unless a child process in
+//! the foreground gets the signals passed on: `forward_repeats`).
 //!
 //! signal-hook rather than ctrlc: ctrlc's handler cannot tell SIGINT from
 //! SIGTERM, and the exit code must (130 vs 143).
@@ -12,13 +13,15 @@
 use crate::error::Error;
 use crate::exit::Exit;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 type Hook = Arc<dyn Fn() + Send + Sync>;
 
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
+static LAST: AtomicI32 = AtomicI32::new(0);
+static FORWARDING: AtomicUsize = AtomicUsize::new(0);
 static NEXT_HOOK: AtomicU64 = AtomicU64::new(0);
 
 struct Shared {
@@ -57,18 +60,29 @@ pub fn install() -> std::io::Result<()> {
 /// Records a signal as if it had arrived (the handler thread calls this; so
 /// can tests).
 pub fn deliver(sig: i32) {
+    LAST.store(sig, Ordering::SeqCst);
+    let s = shared();
     if SIGNAL
         .compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst)
         .is_err()
     {
-        // A second signal: the user insists. Leave now, without cleanup.
-        #[allow(clippy::exit)]
-        std::process::exit(128 + sig);
+        if FORWARDING.load(Ordering::SeqCst) == 0 {
+            // A second signal: the user insists. Leave now, without cleanup.
+            #[allow(clippy::exit)]
+            std::process::exit(128 + sig);
+        }
+        // A child in the foreground decides when the run ends (an
+        // interactive psql takes Ctrl-C after Ctrl-C): pass it on.
+        run_hooks(s);
+        return;
     }
-    let s = shared();
     if let Ok(_g) = s.wake.lock() {
         s.cond.notify_all();
     }
+    run_hooks(s);
+}
+
+fn run_hooks(s: &Shared) {
     let hooks: Vec<Hook> = s
         .hooks
         .lock()
@@ -76,6 +90,35 @@ pub fn deliver(sig: i32) {
         .unwrap_or_default();
     for h in hooks {
         h();
+    }
+}
+
+/// The number of the most recent signal (SIGINT or SIGTERM), for a hook
+/// that forwards it to a child.
+pub fn last_signal() -> Option<i32> {
+    match LAST.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(s),
+    }
+}
+
+/// While the guard lives, a repeated signal runs the `on_signal` hooks again
+/// (which forward it to a child process) instead of exiting at once: the
+/// child in the foreground decides when the run ends, as with `system(3)`.
+pub fn forward_repeats() -> ForwardGuard {
+    FORWARDING.fetch_add(1, Ordering::SeqCst);
+    ForwardGuard { _private: () }
+}
+
+/// Restores "a second signal exits at once" when the last one is dropped.
+#[must_use = "repeated signals exit at once again when the guard is dropped"]
+pub struct ForwardGuard {
+    _private: (),
+}
+
+impl Drop for ForwardGuard {
+    fn drop(&mut self) {
+        FORWARDING.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

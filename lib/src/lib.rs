@@ -15,6 +15,7 @@ pub mod manpage;
 pub mod out;
 pub mod redact;
 pub mod server;
+pub mod shell;
 pub mod wait;
 
 pub use error::{Error, Result};

@@ -176,7 +176,7 @@ pub fn event(level: Level, message: &str, fields: Value) {
     if level < l.level {
         return;
     }
-    let fields = match fields {
+    let mut fields = match fields {
         Value::Object(m) => m,
         Value::Null => Map::new(),
         other => {
@@ -185,11 +185,14 @@ pub fn event(level: Level, message: &str, fields: Value) {
             m
         }
     };
-    let line = match l.format {
-        Format::Json => render_json(&l.tool, level, message, &fields),
-        Format::Text => render_text(level, message, &fields),
+    // Secrets are scrubbed from the message and the field values, before
+    // they are escaped for JSON; the keys and fixed values stay as they are.
+    fields.values_mut().for_each(redact::scrub_value);
+    let message = redact::scrub(message);
+    let mut line = match l.format {
+        Format::Json => render_json(&l.tool, level, &message, &fields),
+        Format::Text => render_text(level, &message, &fields),
     };
-    let mut line = redact::scrub(&line);
     line.push('\n');
     // The log is best effort: a closed stderr must not fail the tool.
     let mut err = std::io::stderr().lock();

@@ -11,6 +11,16 @@ use crate::exit::{Exit, TABLE};
 /// SUBCOMMANDS from clap, then `extra` (roff), then the shared exit-code
 /// table (unless `extra` has its own EXIT STATUS), then VERSION.
 pub fn render(cmd: clap::Command, extra: &str) -> Result<String> {
+    // A page must not depend on the environment it was generated in.
+    let mut cmd = hide_env_values(cmd);
+    // A tool whose `--help` stays short keeps its longer description in
+    // after_help; the page's DESCRIPTION has both.
+    if cmd.get_long_about().is_none() {
+        if let (Some(about), Some(after)) = (cmd.get_about(), cmd.get_after_help()) {
+            let long = format!("{about}.\n\n{after}");
+            cmd = cmd.long_about(long);
+        }
+    }
     let man = clap_mangen::Man::new(cmd.clone());
     let mut buf: Vec<u8> = Vec::new();
     let io = |e: std::io::Error| Error::new(Exit::Failure, "Cannot render the man page").cause(e);
@@ -109,6 +119,18 @@ fn command(s: &mut String, parent: &str, c: &clap::Command) {
         }
         s.push_str(&format!("{}\n", roff_escape(&help)));
     }
+}
+
+/// Shows `[env: NAME]`, never `[env: NAME=value]`, on every (nested) argument.
+fn hide_env_values(cmd: clap::Command) -> clap::Command {
+    let cmd = cmd.mut_args(|a| a.hide_env_values(true));
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    names
+        .into_iter()
+        .fold(cmd, |c, name| c.mut_subcommand(name, hide_env_values))
 }
 
 /// The shared exit-code table as a roff EXIT STATUS section.

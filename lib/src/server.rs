@@ -165,20 +165,35 @@ pub fn default_parent() -> PathBuf {
     if let Some(d) = std::env::var_os("PGKIT_TMPDIR").filter(|v| !v.is_empty()) {
         return PathBuf::from(d);
     }
-    let shm = Path::new("/dev/shm");
-    if let Ok(c) = std::ffi::CString::new("/dev/shm") {
-        // SAFETY: a zeroed statvfs is a valid out-parameter.
-        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
-        // SAFETY: c is a valid C string, st a valid pointer.
-        let ok = unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0;
-        // SAFETY: as above, for access(2).
-        let writable = unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0;
-        let free = (st.f_bavail as u64).saturating_mul(st.f_frsize as u64);
-        if ok && writable && free >= 1 << 30 && st.f_flag & libc::ST_RDONLY == 0 {
-            return shm.to_path_buf();
-        }
+    match shm_free() {
+        Some(free) if free >= 1 << 30 => PathBuf::from("/dev/shm"),
+        _ => std::env::temp_dir(),
     }
-    std::env::temp_dir()
+}
+
+/// The bytes free in `/dev/shm` when it is a writable file system (None when
+/// it is missing or read-only).
+fn shm_free() -> Option<u64> {
+    let c = std::ffi::CString::new("/dev/shm").ok()?;
+    // SAFETY: a zeroed statvfs is a valid out-parameter.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c is a valid C string, st a valid pointer.
+    let ok = unsafe { libc::statvfs(c.as_ptr(), &mut st) } == 0;
+    // SAFETY: as above, for access(2).
+    let writable = unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0;
+    (ok && writable && st.f_flag & libc::ST_RDONLY == 0)
+        .then(|| (st.f_bavail as u64).saturating_mul(st.f_frsize as u64))
+}
+
+/// The first ancestor of `dir` that other users cannot search (no `o+x`), if
+/// any: run as root, the server runs as `postgres` and must reach `dir`.
+/// Ancestors that do not exist yet are skipped (they are created 0755).
+pub fn unreachable_ancestor(dir: &Path) -> Option<PathBuf> {
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    dir.ancestors().skip(1).find_map(|a| {
+        let m = fs::metadata(a).ok()?;
+        (m.permissions().mode() & 0o001 == 0).then(|| a.to_path_buf())
+    })
 }
 
 /// The uid/gid of the `postgres` user when we are root (None otherwise).
@@ -251,16 +266,39 @@ impl TempServer {
             None => find_bindir(opts.version)?,
         };
         let owner = server_owner()?;
+        if owner.is_some() {
+            let parent = opts
+                .dir
+                .clone()
+                .unwrap_or_else(|| default_parent().join("x"));
+            if let Some(a) = unreachable_ancestor(&parent) {
+                return Err(Error::new(
+                    Exit::Config,
+                    "The postgres user cannot reach the server directory",
+                )
+                .field("path", a.display().to_string())
+                .suggest(
+                    "Run as root, the server runs as postgres: set PGKIT_TMPDIR (or TMPDIR) \
+                     to a directory every user can search, such as /tmp, or chmod o+x it",
+                ));
+            }
+        }
         let base = match &opts.dir {
             Some(d) => {
                 fs::create_dir_all(d).map_err(|e| Error::io(Exit::Failure, "create", d, &e))?;
                 d.clone()
             }
-            None => tempfile::Builder::new()
-                .prefix("pgkit-server-")
-                .tempdir_in(default_parent())
-                .map_err(|e| fail("Cannot create a temporary directory", e))?
-                .keep(),
+            None => {
+                let parent = default_parent();
+                // PGKIT_TMPDIR may name a directory still to be made.
+                fs::create_dir_all(&parent)
+                    .map_err(|e| Error::io(Exit::Failure, "create", &parent, &e))?;
+                tempfile::Builder::new()
+                    .prefix("pgkit-server-")
+                    .tempdir_in(&parent)
+                    .map_err(|e| fail("Cannot create a temporary directory", e))?
+                    .keep()
+            }
         };
         fs::set_permissions(&base, fs::Permissions::from_mode(0o755))
             .map_err(|e| Error::io(Exit::Failure, "chmod", &base, &e))?;
@@ -398,11 +436,12 @@ impl TempServer {
     fn init_data(&self, opts: &Options) -> Result<()> {
         // "v2": trust-only entries; older code cached one entry per password.
         let key = format!("v2|{}|{:?}", self.bindir.display(), self.owner);
-        let cache_root = std::env::temp_dir().join("pgkit-initdb-cache");
+        let Some(cache_root) = initdb_cache_root(self.owner.is_some()) else {
+            // No cache we can trust: initdb every time (slower, same result).
+            self.initdb(&self.data_dir())?;
+            return self.finish_data(opts);
+        };
         let cache = cache_root.join(format!("{:016x}", simple_hash(&key)));
-        fs::create_dir_all(&cache_root)
-            .map_err(|e| Error::io(Exit::Failure, "create", &cache_root, &e))?;
-        let _ = fs::set_permissions(&cache_root, fs::Permissions::from_mode(0o777));
         let ready = cache.join("data").join("PG_VERSION");
         if !ready.exists() {
             // One process initialises the cache entry; others wait on the lock.
@@ -442,6 +481,11 @@ impl TempServer {
             return Err(fail("Cannot copy the initdb template", status));
         }
         chown_recursive(&self.data_dir(), self.owner)?;
+        self.finish_data(opts)
+    }
+
+    /// Configures a fresh data directory and sets the password.
+    fn finish_data(&self, opts: &Options) -> Result<()> {
         self.configure(opts)?;
         if let Some(p) = &opts.password {
             self.set_password(p)?;
@@ -527,6 +571,12 @@ impl TempServer {
             ("log_min_messages".into(), "warning".into()),
             ("password_encryption".into(), "'scram-sha-256'".into()),
         ];
+        // PostgreSQL's parallel-query segments live in /dev/shm (posix, the
+        // initdb default on Linux); where it is missing or read-only (some
+        // containers, sandboxes), files in the data directory do the job.
+        if shm_free().is_none() {
+            settings.push(("dynamic_shared_memory_type".into(), "mmap".into()));
+        }
         if opts.tls {
             self.write_certs()?;
             settings.push(("ssl".into(), "on".into()));
@@ -846,6 +896,29 @@ impl Drop for TempServer {
     fn drop(&mut self) {
         self.destroy();
     }
+}
+
+/// The directory of cached `initdb` results: one per user
+/// (`$TMPDIR/pgkit-initdb-cache-<uid>`, mode 0755: as root, the `postgres`
+/// user runs initdb in it), used only when this user owns it and nobody else
+/// can write to it — a cache another user could swap would hand the next
+/// server their postgresql.conf. None: do not cache (also when, as root,
+/// the `postgres` user could not reach it: a private `TMPDIR`).
+fn initdb_cache_root(as_postgres: bool) -> Option<PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    // SAFETY: geteuid has no preconditions.
+    let euid = unsafe { libc::geteuid() };
+    let root = std::env::temp_dir().join(format!("pgkit-initdb-cache-{euid}"));
+    if as_postgres && unreachable_ancestor(&root).is_some() {
+        return None;
+    }
+    if let Err(e) = fs::DirBuilder::new().mode(0o755).create(&root) {
+        if e.kind() != std::io::ErrorKind::AlreadyExists {
+            return None;
+        }
+    }
+    let m = fs::symlink_metadata(&root).ok()?;
+    (m.is_dir() && m.uid() == euid && m.mode() & 0o022 == 0).then_some(root)
 }
 
 /// FNV-1a, for cache keys (not security).

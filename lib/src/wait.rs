@@ -297,7 +297,10 @@ fn give_up(f: Failure, backoff: &Backoff, opts: &WaitOptions, target: &str) -> E
     let past_deadline = backoff.remaining().is_some_and(|r| r.is_zero());
     let message = match opts.timeout {
         Some(t) if past_deadline => format!("Postgres readiness timeout after {}ms", t.as_millis()),
-        _ => format!("Postgres not ready after {} attempts", backoff.attempts()),
+        _ => match backoff.attempts() {
+            1 => "Postgres not ready after 1 attempt".to_string(),
+            n => format!("Postgres not ready after {n} attempts"),
+        },
     };
     let mut err = Error::new(Exit::NotReady, message)
         .cause(&f.error)

@@ -118,3 +118,27 @@ pub fn last_line(stderr: &[u8]) -> Value {
 pub fn has_message(lines: &[Value], message: &str) -> bool {
     lines.iter().any(|l| l["message"] == message)
 }
+
+/// A stdout whose reader is already gone (as under `| head -c1` once head
+/// has exited): every write fails with EPIPE.
+pub fn closed_stdout() -> std::process::Stdio {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: pipe(2) fills two descriptors we then own.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0, "pipe");
+    // SAFETY: closing the read end we own; the write end is handed over.
+    unsafe { libc::close(fds[0]) };
+    // SAFETY: fds[1] is an open descriptor nobody else owns.
+    std::process::Stdio::from(unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[1]) })
+}
+
+/// As `cmd`, but a plain `std::process::Command`, for tests that spawn the
+/// binary and talk to it while it runs (signals, pipes).
+pub fn std_cmd(name: &str) -> std::process::Command {
+    let mut c = std::process::Command::new(bin_path(name));
+    for v in CLEARED_VARS {
+        c.env_remove(v);
+    }
+    c.env("HOME", empty_home());
+    c
+}

@@ -17,27 +17,8 @@ pub enum Format {
     Json,
 }
 
-/// Quotes a word for POSIX sh: bare when it has only safe characters, else
-/// single quotes with `'` written as `'\''`. Safe to eval for any value.
-pub fn sh_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|c| c.is_ascii_alphanumeric() || b"_./:@%+,=-".contains(&c))
-    {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for c in s.chars() {
-        if c == '\'' {
-            out.push_str("'\\''");
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('\'');
-    out
-}
+/// Quotes a word for POSIX sh (the library's `pgkit::shell::quote`).
+pub use pgkit::shell::quote as sh_quote;
 
 /// Whether `key` is a valid sh variable name.
 pub fn sh_name(key: &str) -> bool {

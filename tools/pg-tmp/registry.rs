@@ -4,7 +4,8 @@
 //! `/tmp/pgkit-tmp-registry/<port>`) to the server's directory; a port
 //! identifies one server on this host. A URL whose host is the server's
 //! socket directory (`?host=/…/sock`) names the directory itself. The link
-//! is trusted only when the directory's state file agrees on the port.
+//! is trusted only when it is ours (the directory is shared by every user)
+//! and the directory's state file agrees on the port.
 
 use pgkit::server::{TempServer, STATE_FILE};
 use pgkit::{Error, Exit, Result};
@@ -78,6 +79,17 @@ pub fn find(url: &str) -> Result<PathBuf> {
             .field("port", port)
             .suggest("Give the server's directory with --dir (pg-tmp start --dir DIR)")
     };
+    // The registry is shared by every user (mode 1777, as /tmp): only our own
+    // links count, or another user could have us run their "pg_ctl" from a
+    // state file they wrote, or delete their choice of directory.
+    let ours = fs::symlink_metadata(&link).is_ok_and(|m| {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions.
+        m.uid() == unsafe { libc::geteuid() }
+    });
+    if !ours {
+        return Err(not_found());
+    }
     let dir = fs::read_link(&link).map_err(|_| not_found())?;
     match TempServer::adopt(&dir) {
         Ok(s) if s.port() == port => Ok(dir),

@@ -72,24 +72,18 @@ pub fn options(args: &ServerArgs) -> Result<Options> {
 /// As root the server runs as `postgres`, which must be able to reach
 /// `--dir`: every existing parent must be searchable by others.
 fn reachable_by_server(dir: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
         return Ok(());
     }
     let dir = util::absolute(dir);
-    for a in dir.ancestors().skip(1) {
-        let Ok(m) = std::fs::metadata(a) else {
-            continue;
-        };
-        if m.permissions().mode() & 0o001 == 0 {
-            return Err(Error::usage("The postgres user cannot reach --dir")
-                .field("dir", dir.display().to_string())
-                .field("path", a.display().to_string())
-                .suggest("Run as root, the server runs as postgres: use a directory under /tmp or /dev/shm, or chmod o+x its parents"));
-        }
+    match pgkit::server::unreachable_ancestor(&dir) {
+        None => Ok(()),
+        Some(a) => Err(Error::usage("The postgres user cannot reach --dir")
+            .field("dir", dir.display().to_string())
+            .field("path", a.display().to_string())
+            .suggest("Run as root, the server runs as postgres: use a directory under /tmp or /dev/shm, or chmod o+x its parents")),
     }
-    Ok(())
 }
 
 /// The URL printed for a server: TCP, with the password, sslmode=require
@@ -216,7 +210,16 @@ pub fn start(mut args: StartArgs) -> Result<Summary> {
         ttl::spawn(&dir, ttl)?;
         summary = summary.field("ttlMs", ttl.as_millis() as u64);
     }
-    out::println(&url)?;
+    if let Err(e) = out::println(&url) {
+        // The server runs whether or not its URL was read: the summary line
+        // (a closed stdout) or the error says where, so it can be stopped.
+        if e.code != Exit::Ok {
+            return Err(e.field("dir", dir.display().to_string()).suggest(format!(
+                "Stop the server with: pg-tmp stop --dir {}",
+                dir.display()
+            )));
+        }
+    }
     Ok(summary)
 }
 
@@ -268,6 +271,10 @@ const ENV_VARS: &[(&str, &str)] = &[
 
 pub fn env(args: EnvArgs) -> Result<Summary> {
     let kv = pgkit::conn::parse_dsn(&args.url)?;
+    // Exports of settings libpq would reject (a port "abc", an unknown
+    // sslmode) are a configuration error here, as everywhere (78).
+    let map: std::collections::HashMap<String, String> = kv.iter().cloned().collect();
+    pgkit::conn::Settings::from_keywords(&map, "pg-tmp", &pgkit::conn::Env::default())?;
     let get = |k: &str| {
         kv.iter()
             .rev()
@@ -282,7 +289,7 @@ pub fn env(args: EnvArgs) -> Result<Summary> {
     for (var, key) in ENV_VARS {
         match get(key) {
             Some(v) => {
-                text.push_str(&format!("export {var}={}\n", util::shell_quote(&v)));
+                text.push_str(&format!("export {var}={}\n", pgkit::shell::quote(&v)));
                 set += 1;
             }
             // What the URL leaves out must not come from an earlier eval.
@@ -291,9 +298,10 @@ pub fn env(args: EnvArgs) -> Result<Summary> {
     }
     text.push_str(&format!(
         "export DATABASE_URL={}\n",
-        util::shell_quote(&args.url)
+        pgkit::shell::quote(&args.url)
     ));
     out::print(&text)?;
-    log::debug("Environment printed", json!({"variables": set}));
-    Ok(Summary::ok("Environment printed").quiet())
+    // The run's summary line, as every pgkit run ends with one (stderr: it
+    // does not disturb `eval "$(pg-tmp env URL)"`).
+    Ok(Summary::ok("Environment printed").field("variables", set))
 }

@@ -1,5 +1,5 @@
 //! What the subcommands share: finding the sibling tools, URLs from settings,
-//! running child processes with signals forwarded, shell quoting.
+//! running child processes with signals forwarded.
 
 use pgkit::conn::Settings;
 use pgkit::{interrupt, Error, Exit, Result};
@@ -56,46 +56,17 @@ pub fn password_of(settings: &Settings) -> Option<String> {
 }
 
 /// A full `postgresql://` URL for `settings`, password included (for
-/// stdout and child processes only, never for a log line).
+/// stdout and child processes only, never for a log line): the library's
+/// display URL (hosts, hostaddr, port, sslmode, target_session_attrs, which
+/// libpq parses back to the same settings) with the password put back, plus
+/// the TLS files and options.
 pub fn url_of(settings: &Settings) -> String {
     let enc = pgkit::redact::percent_encode;
-    let auth = match password_of(settings) {
-        Some(p) => format!("{}:{}@", enc(&settings.user), enc(&p)),
-        None => format!("{}@", enc(&settings.user)),
-    };
-    let all_sockets = settings.hosts.iter().all(|h| h.is_socket());
-    let mut query: Vec<String> = Vec::new();
-    let hosts = if all_sockets {
-        query.push(format!(
-            "host={}",
-            enc(&settings
-                .hosts
-                .iter()
-                .map(|h| h.host.clone())
-                .collect::<Vec<_>>()
-                .join(","))
-        ));
-        query.push(format!(
-            "port={}",
-            settings.hosts.first().map(|h| h.port).unwrap_or(5432)
-        ));
-        String::new()
-    } else {
-        settings
-            .hosts
-            .iter()
-            .map(|h| {
-                if h.host.contains(':') {
-                    format!("[{}]:{}", h.host, h.port)
-                } else {
-                    format!("{}:{}", enc(&h.host), h.port)
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(",")
-    };
-    if settings.sslmode != pgkit::conn::SslMode::Prefer && !all_sockets {
-        query.push(format!("sslmode={}", settings.sslmode.as_str()));
+    let mut url = settings.redacted();
+    if let Some(p) = password_of(settings) {
+        // The user name is percent-encoded, so this is the password's slot.
+        let slot = format!(":{}@", pgkit::redact::REDACTED);
+        url = url.replacen(&slot, &format!(":{}@", enc(&p)), 1);
     }
     for (k, v) in [
         ("sslrootcert", &settings.sslrootcert),
@@ -104,13 +75,9 @@ pub fn url_of(settings: &Settings) -> String {
         ("options", &settings.options),
     ] {
         if let Some(v) = v {
-            query.push(format!("{k}={}", enc(v)));
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&format!("{k}={}", enc(v)));
         }
-    }
-    let mut url = format!("postgresql://{auth}{hosts}/{}", enc(&settings.dbname));
-    if !query.is_empty() {
-        url.push('?');
-        url.push_str(&query.join("&"));
     }
     url
 }
@@ -162,11 +129,11 @@ pub fn run_forwarding(mut cmd: Command, what: &str) -> Result<ExitStatus> {
     let pid = child.id() as libc::pid_t;
     let done = Arc::new(Mutex::new(false));
     let hook_done = done.clone();
+    // Every signal, the second Ctrl-C included, goes to the child: it decides
+    // when it ends (an interactive psql or shell takes many).
+    let _forward = interrupt::forward_repeats();
     let _guard = interrupt::on_signal(move || {
-        let sig = match interrupt::received() {
-            Some(Exit::Terminated) => libc::SIGTERM,
-            _ => libc::SIGINT,
-        };
+        let sig = interrupt::last_signal().unwrap_or(libc::SIGINT);
         // Only while the child is not reaped (its pid cannot be reused yet).
         if let Ok(d) = hook_done.lock() {
             if !*d {
@@ -235,17 +202,6 @@ pub fn run_tool(tool: &str, args: &[&OsStr], settings: &Settings) -> Result<Exit
     run_forwarding(cmd, tool)
 }
 
-/// POSIX shell single-quoting.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b))
-    {
-        return s.to_string();
-    }
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
 /// Random lowercase hex from the OS CSPRNG.
 pub fn random_hex(bytes: usize) -> String {
     use rand::RngCore;
@@ -273,4 +229,53 @@ pub fn duration_flag(flag: &str, s: &str) -> Result<std::time::Duration> {
 /// registry links that other processes read.
 pub fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        let kv: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_keywords(&kv, "pg-tmp", &pgkit::conn::Env::default()).unwrap()
+    }
+
+    /// The URL parses back (libpq's grammar, the library's parser) to the
+    /// same settings, password included.
+    #[test]
+    fn url_of_round_trips_every_setting() {
+        let pw = "p@s s:w/o\"rd'x\\y%z#?&[REDACTED]";
+        let s = settings(&[
+            ("host", "db.example.com,db2.example.com"),
+            ("hostaddr", "10.0.0.1,10.0.0.2"),
+            ("port", "6543"),
+            ("user", "al ice:[REDACTED]"),
+            ("password", pw),
+            ("dbname", "my db?"),
+            ("sslmode", "verify-full"),
+            ("sslrootcert", "/etc/ca dir/ca.crt"),
+            ("target_session_attrs", "read-write"),
+            ("options", "-c search_path=app"),
+        ]);
+        let url = url_of(&s);
+        let back = settings(
+            &pgkit::conn::parse_dsn(&url)
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(password_of(&back).as_deref(), Some(pw), "{url}");
+        assert_eq!(back.redacted(), s.redacted(), "{url}");
+        assert_eq!(back.libpq_env(), s.libpq_env(), "{url}");
+        // Without a password, no password slot.
+        let url = url_of(&settings(&[("host", "/tmp/sock dir"), ("user", "u")]));
+        assert!(url.starts_with("postgresql://u@/"), "{url}");
+        assert!(!url.contains("REDACTED"), "{url}");
+    }
 }

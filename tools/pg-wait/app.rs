@@ -64,7 +64,13 @@ pub fn run(cli: Cli) -> Result<Summary> {
         Err((e, slots)) => (slots, Some(e)),
     };
     if cli.json {
-        report::json(&targets, &slots, check)?;
+        // A closed stdout (`| head -c0`) does not change the answer: the exit
+        // code still says whether Postgres is ready, and CMD still runs.
+        if let Err(e) = report::json(&targets, &slots, check) {
+            if e.code != Exit::Ok {
+                return Err(e);
+            }
+        }
     }
     if let Some(e) = fatal {
         return Err(e);

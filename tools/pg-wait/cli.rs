@@ -4,15 +4,21 @@ use clap::{Parser, ValueEnum};
 use std::time::Duration;
 
 /// Wait until PostgreSQL is really ready: logged in, the schema there, a primary.
-///
-/// Probes each target (DSN arguments, repeated --dsn, or DATABASE_URL and the
-/// PG* variables) with exponential backoff until it is ready, then exits 0 —
-/// or runs CMD in its place. Targets are probed concurrently; ready means all
-/// are ready. Exit 2 when not ready by the deadline, 64 on a usage error, 78
-/// on bad configuration, 130/143 when interrupted; --healthcheck answers only
-/// 0 or 1.
+//
+// The rest of the description is `after_help`, not a second doc paragraph: that
+// would become clap's long_about and switch `--help` to its long layout (a
+// blank line between options). The man page's DESCRIPTION gets both.
 #[derive(Parser, Debug)]
-#[command(name = "pg-wait", version, max_term_width = 100)]
+#[command(
+    name = "pg-wait",
+    version,
+    max_term_width = 100,
+    after_help = "Probes each target (DSN arguments, repeated --dsn, or DATABASE_URL and the PG* \
+                  variables) with exponential backoff until it is ready, then exits 0, or runs CMD \
+                  in its place. Targets are probed concurrently; ready means all are ready. Exit 2 \
+                  when not ready by the deadline, 64 on a usage error, 78 on bad configuration, \
+                  130/143 when interrupted; --healthcheck answers only 0 or 1."
+)]
 pub struct Cli {
     /// Targets to wait for: postgres:// URLs or key=value conninfo [default: DATABASE_URL, then the PG* variables]
     #[arg(value_name = "DSN")]
@@ -98,14 +104,16 @@ pub struct Cli {
     pub log: pgkit::cli::LogArgs,
 }
 
-/// `--check`.
+/// `--check`. The values carry no doc comments: clap would list them in a
+/// "Possible values" block and switch `--help` to its long layout; the flag's
+/// own help says what each means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CheckArg {
-    /// The port accepts a TCP connection (or the socket accepts one).
+    // The port accepts a TCP connection (or the socket accepts one).
     Tcp,
-    /// The server answers the startup handshake (57P03 is not ready).
+    // The server answers the startup handshake (57P03 is not ready).
     Ping,
-    /// Log in with the resolved credentials and run SELECT 1.
+    // Log in with the resolved credentials and run SELECT 1.
     Login,
 }
 

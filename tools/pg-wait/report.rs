@@ -17,9 +17,7 @@ pub fn once_error(f: Failure, target: &str) -> Error {
     if let Some(s) = &f.sqlstate {
         e = e.field("sqlstate", s.clone());
     }
-    if let Some(n) = f.note {
-        e = e.field("note", n);
-    }
+    // No `note`: it explains why a wait retries, and a single probe does not.
     e.suggest(f.suggestion)
 }
 
@@ -87,7 +85,9 @@ pub fn json(targets: &[Settings], slots: &[Option<Outcome>], check: &str) -> Res
                 );
             }
         }
-        text.push_str(&pgkit::redact::scrub(&Value::Object(m).to_string()));
+        let mut v = Value::Object(m);
+        pgkit::redact::scrub_value(&mut v);
+        text.push_str(&v.to_string());
         text.push('\n');
     }
     out::print(&text)
