@@ -21,22 +21,46 @@ pub fn run(a: &UpArgs) -> Result<Summary> {
         a.to.as_deref()
             .map(|v| super::version_arg("--to", v))
             .transpose()?;
-    let files = files::discover(dir)?;
     if a.dry_run {
+        let files = files::discover(dir)?;
         return dry_run(a, &files, to.as_deref());
     }
-    // Hash the files while connecting and locking.
-    let (sums, session) = std::thread::scope(|s| {
+    let table = Table::parse(&a.common.table)?;
+    // Connect while listing the directory (not with --wait: a bad file name
+    // must not wait for the database), then read the history under the lock
+    // while hashing the files. A file error wins over a connection error,
+    // as when the listing came first.
+    let (files, conn) = if a.common.wait {
+        (files::discover(dir), None)
+    } else {
+        std::thread::scope(|s| {
+            let h = s.spawn(|| session::connect(&a.common));
+            let files = files::discover(dir);
+            let conn = h
+                .join()
+                .unwrap_or_else(|_| Err(Error::new(Exit::Failure, "Connection thread failed")));
+            (files, Some(conn))
+        })
+    };
+    let files = files?;
+    let (settings, client) = match conn {
+        Some(c) => c?,
+        None => session::connect(&a.common)?,
+    };
+    let (sums, opened) = std::thread::scope(|s| {
         let h = s.spawn(|| plan::checksums(dir, &files));
-        let session = Session::open(&a.common, true);
+        let opened = Session::with(&a.common, table, settings, client, true).and_then(|mut s| {
+            let history = s.table.read(&mut s.client)?;
+            Ok((s, history))
+        });
         let sums = h
             .join()
             .unwrap_or_else(|_| Err(Error::new(Exit::Failure, "Checksum thread failed")));
-        (sums, session)
+        (sums, opened)
     });
-    let mut session = session?;
+    let (mut session, history) = opened?;
     let sums = sums?;
-    let result = apply_all(a, &mut session, &files, &sums, to.as_deref());
+    let result = apply_all(a, &mut session, &files, &sums, &history, to.as_deref());
     session.close();
     let summary = result?;
     if let Some(f) = &a.dump_schema {
@@ -74,10 +98,10 @@ fn apply_all(
     s: &mut Session,
     files: &[Migration],
     sums: &[String],
+    history: &[crate::tracking::Applied],
     to: Option<&str>,
 ) -> Result<Summary> {
-    let history = s.table.read(&mut s.client)?;
-    let entries = plan::build(&a.common.dir, files, sums, &history);
+    let entries = plan::build(&a.common.dir, files, sums, history);
     let pending = plan::check(&entries, a.allow_out_of_order)?;
     let pending: Vec<&Entry> = pending.into_iter().filter(|e| within(e, to)).collect();
     let head = entries
