@@ -179,26 +179,78 @@ fn apply_all(
         }
     } else {
         let n = jobs.len();
+        // A transactional file's transaction stays open until the next
+        // file's batch commits it (or `commit` after the last one): it is
+        // logged as applied once committed.
+        let mut open: Option<(usize, Duration)> = None;
+        let mut failure = None;
         for (i, (f, content, checksum, no_tx)) in jobs.iter().enumerate() {
-            let job = job(f, content, checksum, i + 1 < n);
-            let r = if *no_tx {
-                runner.run_no_tx(&job)
-            } else {
-                runner.run_tx(&job, false)
-            };
-            match r {
-                Ok(d) => {
-                    applied_line(f, checksum, d);
-                    applied += 1;
-                    last = Some(f.version.as_str());
-                }
-                Err(e) => {
-                    if applied > 0 {
-                        crate::apply::flush(runner.client);
+            let this = job(f, content, checksum, i + 1 < n);
+            let prev = open.map(|(p, _)| {
+                let (pf, pc, pk, _) = &jobs[p];
+                job(pf, pc, pk, true)
+            });
+            if *no_tx {
+                if let (Some(p), Some((pi, d))) = (&prev, open.take()) {
+                    if let Err(e) = runner.commit(p) {
+                        failure = Some(e);
+                        break;
                     }
-                    return Err(e.field("applied", applied));
+                    let (pf, _, pk, _) = &jobs[pi];
+                    applied_line(pf, pk, d);
+                    applied += 1;
+                    last = Some(pf.version.as_str());
+                }
+                match runner.run_no_tx(&this) {
+                    Ok(d) => {
+                        applied_line(f, checksum, d);
+                        applied += 1;
+                        last = Some(f.version.as_str());
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+                continue;
+            }
+            let r = runner.run_chained(&this, prev.as_ref());
+            let committed = match &r {
+                Ok(_) => true,
+                Err((_, c)) => *c,
+            };
+            if let Some((pi, d)) = open.take() {
+                if committed {
+                    let (pf, _, pk, _) = &jobs[pi];
+                    applied_line(pf, pk, d);
+                    applied += 1;
+                    last = Some(pf.version.as_str());
                 }
             }
+            match r {
+                Ok(d) => open = Some((i, d)),
+                Err((e, _)) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some((pi, d)) = open.take() {
+            let (pf, pc, pk, _) = &jobs[pi];
+            match runner.commit(&job(pf, pc, pk, false)) {
+                Ok(()) => {
+                    applied_line(pf, pk, d);
+                    applied += 1;
+                    last = Some(pf.version.as_str());
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        if let Some(e) = failure {
+            if applied > 0 {
+                crate::apply::flush(runner.client);
+            }
+            return Err(e.field("applied", applied));
         }
     }
     Ok(Summary::ok("Migrations applied")
