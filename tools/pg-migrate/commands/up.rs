@@ -133,9 +133,20 @@ fn apply_all(
                 .suggest("Run without --single-transaction, or apply up to the version before it first (--to)"));
         }
     }
-    let watcher = s
-        .backend_pid()
-        .map(|pid| Watcher::start(&s.settings, pid, watch_interval(a.exec.lock_timeout)));
+    // Our pid (for the watcher) and whether commits already skip the WAL
+    // flush (synchronous_commit = off for the session, as on a throwaway
+    // server): then no file needs `SET LOCAL synchronous_commit = off`.
+    let row = crate::sql::query(
+        &mut s.client,
+        "SELECT pg_backend_pid(), current_setting('synchronous_commit')",
+    )
+    .ok()
+    .and_then(|r| r.into_iter().next())
+    .unwrap_or_default();
+    let pid: Option<i32> = row.first().cloned().flatten().and_then(|p| p.parse().ok());
+    let sync_off = row.get(1).cloned().flatten().as_deref() == Some("off");
+    let watcher =
+        pid.map(|pid| Watcher::start(&s.settings, pid, watch_interval(a.exec.lock_timeout)));
     let Some(lock) = s.lock.as_ref() else {
         return Err(Error::new(Exit::Failure, "Internal error: no lock"));
     };
@@ -185,7 +196,7 @@ fn apply_all(
         let mut open: Option<(usize, Duration)> = None;
         let mut failure = None;
         for (i, (f, content, checksum, no_tx)) in jobs.iter().enumerate() {
-            let this = job(f, content, checksum, i + 1 < n);
+            let this = job(f, content, checksum, i + 1 < n && !sync_off);
             let prev = open.map(|(p, _)| {
                 let (pf, pc, pk, _) = &jobs[p];
                 job(pf, pc, pk, true)
