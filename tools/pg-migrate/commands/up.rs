@@ -28,24 +28,19 @@ pub fn run(a: &UpArgs) -> Result<Summary> {
     let table = Table::parse(&a.common.table)?;
     // Connect while listing the directory (not with --wait: a bad file name
     // must not wait for the database), then read the history under the lock
-    // while hashing the files. A file error wins over a connection error,
-    // as when the listing came first.
-    let (files, conn) = if a.common.wait {
-        (files::discover(dir), None)
+    // while hashing the files. A file error wins, without waiting for the
+    // connection attempt (its thread is left to end with the process).
+    let (files, (settings, client)) = if a.common.wait {
+        let files = files::discover(dir)?;
+        (files, session::connect(&a.common)?)
     } else {
-        std::thread::scope(|s| {
-            let h = s.spawn(|| session::connect(&a.common));
-            let files = files::discover(dir);
-            let conn = h
-                .join()
-                .unwrap_or_else(|_| Err(Error::new(Exit::Failure, "Connection thread failed")));
-            (files, Some(conn))
-        })
-    };
-    let files = files?;
-    let (settings, client) = match conn {
-        Some(c) => c?,
-        None => session::connect(&a.common)?,
+        let common = a.common.clone();
+        let h = std::thread::spawn(move || session::connect(&common));
+        let files = files::discover(dir)?;
+        let conn = h
+            .join()
+            .unwrap_or_else(|_| Err(Error::new(Exit::Failure, "Connection thread failed")))?;
+        (files, conn)
     };
     let (sums, opened) = std::thread::scope(|s| {
         let h = s.spawn(|| plan::checksums(dir, &files));
