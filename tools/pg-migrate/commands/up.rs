@@ -57,6 +57,12 @@ pub fn run(a: &UpArgs) -> Result<Summary> {
     let sums = sums?;
     let result = apply_all(a, &mut session, &files, &sums, &history, to.as_deref());
     session.close();
+    // The process ends after this: the lists (one entry per file and per
+    // row, 10,000s of small allocations) are left to it rather than freed
+    // one by one.
+    std::mem::forget(files);
+    std::mem::forget(sums);
+    std::mem::forget(history);
     let summary = result?;
     if let Some(f) = &a.dump_schema {
         crate::dump::schema(&session.settings, &a.pg_dump, f)?;
