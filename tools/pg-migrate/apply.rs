@@ -1,8 +1,10 @@
 //! Running one migration file.
 //!
 //! A transactional file is one round trip: `BEGIN; SET LOCAL …; <file>;
-//! <tracking row>` — then `COMMIT` on its own, so a runner killed mid-file
-//! leaves an open transaction the server rolls back, never a commit.
+//! <tracking row>`, its `COMMIT` sent only once that succeeded — at the
+//! start of the next file's batch (`COMMIT; BEGIN; …`) or on its own after
+//! the last — so a runner killed mid-file leaves an open transaction the
+//! server rolls back, never a commit.
 //! A no-transaction file runs statement by statement (the splitter), with a
 //! tracking row marked failed first and marked applied at the end, so a
 //! failure or a crash leaves a failed row that blocks until `repair`.
@@ -131,10 +133,104 @@ impl Runner<'_> {
             }
             if let Err(e) = sql::exec(self.client, "COMMIT") {
                 let _ = sql::exec(self.client, "ROLLBACK");
-                return Err(sql_error(&e, job, 0, usize::MAX, &[], true));
+                return Err(sql_error(&e, job, usize::MAX, 0, &[], true));
             }
         }
         Ok(start.elapsed())
+    }
+
+    /// Runs a transactional file and leaves its transaction open: the
+    /// caller passes it as `prev` to the next call, whose batch starts with
+    /// its `COMMIT` (one round trip per migration instead of two), or ends
+    /// it with [`Runner::commit`]. `prev`'s COMMIT is sent only after its
+    /// own batch succeeded, and a runner killed inside this file still
+    /// leaves this file uncommitted. The error says whether `prev`
+    /// committed; when its COMMIT itself failed (a deferred constraint),
+    /// the error is `prev`'s.
+    pub fn run_chained(
+        &mut self,
+        job: &Job,
+        prev: Option<&Job>,
+    ) -> std::result::Result<Duration, (Error, bool)> {
+        if let Err(e) = interrupt::check() {
+            // The previous file passed its checks: it commits, as it would
+            // have before this one started.
+            if let Some(p) = prev {
+                self.commit(p).map_err(|e| (e, false))?;
+            }
+            return Err((e.field("filename", job.filename), true));
+        }
+        let head = if prev.is_some() { "COMMIT;" } else { "" };
+        let relaxed = if job.relaxed {
+            "SET LOCAL synchronous_commit = off;"
+        } else {
+            ""
+        };
+        let prefix = format!("{head}BEGIN;{relaxed}{}\n", self.settings_sql(true));
+        let batch = format!("{prefix}{}\n;\n{}", job.content, self.bookkeeping(job));
+        let start = Instant::now();
+        if let Some(w) = self.watcher {
+            w.begin(job.filename);
+        }
+        let r = sql::exec(self.client, &batch);
+        let blockers = self.watcher.map(Watcher::end).unwrap_or_default();
+        if let Err(e) = r {
+            let _ = sql::exec(self.client, "ROLLBACK");
+            if let Some(p) = prev {
+                match self.recorded(p) {
+                    Some(true) => {}
+                    // Cannot tell (the connection is gone): the next run will.
+                    None => {
+                        return Err((
+                            sql_error(&e, job, prefix.chars().count(), 0, &blockers, true),
+                            false,
+                        ))
+                    }
+                    // The previous file's COMMIT failed (a deferred
+                    // constraint), or never ran: a syntax error anywhere in
+                    // a batch fails it before its first statement, and
+                    // aborts the open transaction. Either way the previous
+                    // file left nothing: run it again on its own (its own
+                    // error, if any, is reported), then this one.
+                    Some(false) => {
+                        if interrupt::received().is_some() {
+                            return Err((interrupt::error().field("filename", p.filename), false));
+                        }
+                        self.run_tx(p, false).map_err(|e| (e, false))?;
+                        return self.run_chained(job, None);
+                    }
+                }
+            }
+            return Err((
+                sql_error(&e, job, prefix.chars().count(), 0, &blockers, true),
+                true,
+            ));
+        }
+        if let Err(e) = interrupt::check().and_then(|_| self.lock.check()) {
+            let _ = sql::exec(self.client, "ROLLBACK");
+            return Err((e.field("filename", job.filename), true));
+        }
+        Ok(start.elapsed())
+    }
+
+    /// Commits the transaction [`Runner::run_chained`] left open for `job`.
+    pub fn commit(&mut self, job: &Job) -> Result<()> {
+        if let Err(e) = sql::exec(self.client, "COMMIT") {
+            let _ = sql::exec(self.client, "ROLLBACK");
+            return Err(sql_error(&e, job, usize::MAX, 0, &[], true));
+        }
+        Ok(())
+    }
+
+    /// Whether `job`'s tracking row is there (its transaction committed);
+    /// `None` when the question cannot be asked.
+    fn recorded(&mut self, job: &Job) -> Option<bool> {
+        let q = format!(
+            "SELECT 1 FROM {} WHERE version = {}",
+            self.table.sql(),
+            literal(job.version)
+        );
+        sql::query(self.client, &q).ok().map(|r| !r.is_empty())
     }
 
     /// Runs a no-transaction file statement by statement.

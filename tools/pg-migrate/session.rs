@@ -52,6 +52,17 @@ impl Session {
     pub fn open(common: &CommonArgs, locked: bool) -> Result<Session> {
         let table = Table::parse(&common.table)?;
         let (settings, client) = connect(common)?;
+        Session::with(common, table, settings, client, locked)
+    }
+
+    /// `open` on a connection made already (by `connect`).
+    pub fn with(
+        common: &CommonArgs,
+        table: Table,
+        settings: Settings,
+        client: Client,
+        locked: bool,
+    ) -> Result<Session> {
         let cancel = pgkit::conn::cancel_on_signal(&settings, &client);
         let mut s = Session {
             settings,

@@ -265,7 +265,8 @@ impl Table {
             }
         };
         let version = col("version", "version");
-        let status = col("status", "status");
+        // NULL reads as applied: no text per row for the common case.
+        let status = col("status", "NULLIF(status, 'applied')");
         let error = if has("status") && has("error") {
             "CASE WHEN status <> 'applied' THEN error END".to_string()
         } else {
@@ -286,28 +287,32 @@ impl Table {
             "SELECT {version}, filename, checksum, {status}, {at}, {ms}, {error} FROM {}",
             self.sql()
         );
-        let rows = sql::query(client, &q).map_err(|e| {
+        // Decoded straight from the protocol's rows: one string per field
+        // that has a value, nothing in between.
+        let msgs = client.simple_query(&q).map_err(|e| {
             sql::fail("Cannot read the tracking table", &e).field("table", self.display())
         })?;
-        let mut out: Vec<Applied> = rows
-            .into_iter()
-            .map(|mut r| {
-                let mut take = |i: usize| r.get_mut(i).and_then(Option::take);
-                let filename = take(1).unwrap_or_default();
-                let version = take(0)
-                    .or_else(|| files::parse_name(&filename).map(|n| n.version))
-                    .unwrap_or_default();
-                Applied {
-                    version,
-                    filename,
-                    checksum: take(2).unwrap_or_default(),
-                    status: take(3).unwrap_or_else(|| APPLIED.into()),
-                    applied_at: take(4),
-                    duration_ms: take(5).and_then(|d| d.parse().ok()),
-                    error: take(6),
-                }
-            })
-            .collect();
+        let mut out: Vec<Applied> = Vec::with_capacity(msgs.len());
+        for m in &msgs {
+            let postgres::SimpleQueryMessage::Row(r) = m else {
+                continue;
+            };
+            let get = |i: usize| r.get(i).map(str::to_string);
+            let filename = get(1).unwrap_or_default();
+            let version = get(0)
+                .or_else(|| files::parse_name(&filename).map(|n| n.version))
+                .unwrap_or_default();
+            out.push(Applied {
+                version,
+                filename,
+                checksum: get(2).unwrap_or_default(),
+                status: get(3).unwrap_or_else(|| APPLIED.into()),
+                applied_at: get(4),
+                duration_ms: r.get(5).and_then(|d| d.parse().ok()),
+                error: get(6),
+            });
+        }
+        drop(msgs);
         out.sort_by(|a, b| cmp_version(&a.version, &b.version));
         Ok(out)
     }

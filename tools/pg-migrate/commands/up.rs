@@ -21,23 +21,48 @@ pub fn run(a: &UpArgs) -> Result<Summary> {
         a.to.as_deref()
             .map(|v| super::version_arg("--to", v))
             .transpose()?;
-    let files = files::discover(dir)?;
     if a.dry_run {
+        let files = files::discover(dir)?;
         return dry_run(a, &files, to.as_deref());
     }
-    // Hash the files while connecting and locking.
-    let (sums, session) = std::thread::scope(|s| {
+    let table = Table::parse(&a.common.table)?;
+    // Connect while listing the directory (not with --wait: a bad file name
+    // must not wait for the database), then read the history under the lock
+    // while hashing the files. A file error wins, without waiting for the
+    // connection attempt (its thread is left to end with the process).
+    let (files, (settings, client)) = if a.common.wait {
+        let files = files::discover(dir)?;
+        (files, session::connect(&a.common)?)
+    } else {
+        let common = a.common.clone();
+        let h = std::thread::spawn(move || session::connect(&common));
+        let files = files::discover(dir)?;
+        let conn = h
+            .join()
+            .unwrap_or_else(|_| Err(Error::new(Exit::Failure, "Connection thread failed")))?;
+        (files, conn)
+    };
+    let (sums, opened) = std::thread::scope(|s| {
         let h = s.spawn(|| plan::checksums(dir, &files));
-        let session = Session::open(&a.common, true);
+        let opened = Session::with(&a.common, table, settings, client, true).and_then(|mut s| {
+            let history = s.table.read(&mut s.client)?;
+            Ok((s, history))
+        });
         let sums = h
             .join()
             .unwrap_or_else(|_| Err(Error::new(Exit::Failure, "Checksum thread failed")));
-        (sums, session)
+        (sums, opened)
     });
-    let mut session = session?;
+    let (mut session, history) = opened?;
     let sums = sums?;
-    let result = apply_all(a, &mut session, &files, &sums, to.as_deref());
+    let result = apply_all(a, &mut session, &files, &sums, &history, to.as_deref());
     session.close();
+    // The process ends after this: the lists (one entry per file and per
+    // row, 10,000s of small allocations) are left to it rather than freed
+    // one by one.
+    std::mem::forget(files);
+    std::mem::forget(sums);
+    std::mem::forget(history);
     let summary = result?;
     if let Some(f) = &a.dump_schema {
         crate::dump::schema(&session.settings, &a.pg_dump, f)?;
@@ -74,10 +99,10 @@ fn apply_all(
     s: &mut Session,
     files: &[Migration],
     sums: &[String],
+    history: &[crate::tracking::Applied],
     to: Option<&str>,
 ) -> Result<Summary> {
-    let history = s.table.read(&mut s.client)?;
-    let entries = plan::build(&a.common.dir, files, sums, &history);
+    let entries = plan::build(&a.common.dir, files, sums, history);
     let pending = plan::check(&entries, a.allow_out_of_order)?;
     let pending: Vec<&Entry> = pending.into_iter().filter(|e| within(e, to)).collect();
     let head = entries
@@ -109,9 +134,20 @@ fn apply_all(
                 .suggest("Run without --single-transaction, or apply up to the version before it first (--to)"));
         }
     }
-    let watcher = s
-        .backend_pid()
-        .map(|pid| Watcher::start(&s.settings, pid, watch_interval(a.exec.lock_timeout)));
+    // Our pid (for the watcher) and whether commits already skip the WAL
+    // flush (synchronous_commit = off for the session, as on a throwaway
+    // server): then no file needs `SET LOCAL synchronous_commit = off`.
+    let row = crate::sql::query(
+        &mut s.client,
+        "SELECT pg_backend_pid(), current_setting('synchronous_commit')",
+    )
+    .ok()
+    .and_then(|r| r.into_iter().next())
+    .unwrap_or_default();
+    let pid: Option<i32> = row.first().cloned().flatten().and_then(|p| p.parse().ok());
+    let sync_off = row.get(1).cloned().flatten().as_deref() == Some("off");
+    let watcher =
+        pid.map(|pid| Watcher::start(&s.settings, pid, watch_interval(a.exec.lock_timeout)));
     let Some(lock) = s.lock.as_ref() else {
         return Err(Error::new(Exit::Failure, "Internal error: no lock"));
     };
@@ -155,26 +191,78 @@ fn apply_all(
         }
     } else {
         let n = jobs.len();
+        // A transactional file's transaction stays open until the next
+        // file's batch commits it (or `commit` after the last one): it is
+        // logged as applied once committed.
+        let mut open: Option<(usize, Duration)> = None;
+        let mut failure = None;
         for (i, (f, content, checksum, no_tx)) in jobs.iter().enumerate() {
-            let job = job(f, content, checksum, i + 1 < n);
-            let r = if *no_tx {
-                runner.run_no_tx(&job)
-            } else {
-                runner.run_tx(&job, false)
-            };
-            match r {
-                Ok(d) => {
-                    applied_line(f, checksum, d);
-                    applied += 1;
-                    last = Some(f.version.as_str());
-                }
-                Err(e) => {
-                    if applied > 0 {
-                        crate::apply::flush(runner.client);
+            let this = job(f, content, checksum, i + 1 < n && !sync_off);
+            let prev = open.map(|(p, _)| {
+                let (pf, pc, pk, _) = &jobs[p];
+                job(pf, pc, pk, true)
+            });
+            if *no_tx {
+                if let (Some(p), Some((pi, d))) = (&prev, open.take()) {
+                    if let Err(e) = runner.commit(p) {
+                        failure = Some(e);
+                        break;
                     }
-                    return Err(e.field("applied", applied));
+                    let (pf, _, pk, _) = &jobs[pi];
+                    applied_line(pf, pk, d);
+                    applied += 1;
+                    last = Some(pf.version.as_str());
+                }
+                match runner.run_no_tx(&this) {
+                    Ok(d) => {
+                        applied_line(f, checksum, d);
+                        applied += 1;
+                        last = Some(f.version.as_str());
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+                continue;
+            }
+            let r = runner.run_chained(&this, prev.as_ref());
+            let committed = match &r {
+                Ok(_) => true,
+                Err((_, c)) => *c,
+            };
+            if let Some((pi, d)) = open.take() {
+                if committed {
+                    let (pf, _, pk, _) = &jobs[pi];
+                    applied_line(pf, pk, d);
+                    applied += 1;
+                    last = Some(pf.version.as_str());
                 }
             }
+            match r {
+                Ok(d) => open = Some((i, d)),
+                Err((e, _)) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if let Some((pi, d)) = open.take() {
+            let (pf, pc, pk, _) = &jobs[pi];
+            match runner.commit(&job(pf, pc, pk, false)) {
+                Ok(()) => {
+                    applied_line(pf, pk, d);
+                    applied += 1;
+                    last = Some(pf.version.as_str());
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        if let Some(e) = failure {
+            if applied > 0 {
+                crate::apply::flush(runner.client);
+            }
+            return Err(e.field("applied", applied));
         }
     }
     Ok(Summary::ok("Migrations applied")
