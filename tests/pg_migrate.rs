@@ -676,3 +676,65 @@ fn only_the_last_commit_of_a_run_waits_for_the_wal_flush() {
         "off,off,on"
     );
 }
+
+/// A migration's COMMIT travels with the next migration's batch: a deferred
+/// constraint failing at that COMMIT, and a syntax error in the next file,
+/// must each be reported against the right file with the earlier ones kept.
+#[test]
+fn commit_time_failures_and_later_errors_name_the_right_file() {
+    let db = fresh_db("mig_fold");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "1_a.up.sql",
+        "CREATE TABLE a (id int PRIMARY KEY);\n",
+    );
+    write(
+        dir.path(),
+        "2_d.up.sql",
+        "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p int REFERENCES p DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO c VALUES (42);\n",
+    );
+    write(dir.path(), "3_b.up.sql", "CREATE TABLE b (id int);\n");
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["sqlstate"], "23503", "{last}");
+    assert_eq!(last["filename"], "2_d.up.sql");
+    assert_eq!(last["applied"], 1);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT string_agg(filename, ',' ORDER BY filename) FROM schema_migrations"
+        ),
+        "1_a.up.sql"
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT to_regclass('p') IS NULL AND to_regclass('b') IS NULL"
+        ),
+        "t"
+    );
+
+    // A syntax error in a later file: the earlier ones stay applied, the
+    // error has the file's own line and column.
+    let db = fresh_db("mig_fold2");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_a.up.sql", "CREATE TABLE a (id int);\n");
+    write(dir.path(), "2_b.up.sql", "CREATE TABLE b (id int);\n");
+    write(
+        dir.path(),
+        "3_c.up.sql",
+        "-- third\nSELECT 1;\n  CRATE TABLE c (id int);\n",
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["error"], "syntax error at or near \"CRATE\"");
+    assert_eq!(
+        (last["line"].as_i64(), last["column"].as_i64()),
+        (Some(3), Some(3))
+    );
+    assert_eq!(last["filename"], "3_c.up.sql");
+    assert_eq!(last["applied"], 2);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "2");
+    assert_eq!(scalar(&db, "SELECT to_regclass('b') IS NOT NULL"), "t");
+}
