@@ -466,12 +466,37 @@ struct Streamed {
     tail: Vec<u8>,
 }
 
+/// A read below this found the pipe nearly empty (see `stream`).
+const SMALL_READ: usize = 64 << 10;
+
+/// The pause after such a read: compressing, pg_dump writes some 20 MB/s
+/// (80 KiB in 4 ms); only past 250 MB/s would the 1 MiB pipe fill first.
+const NAP: i32 = 4;
+
+/// Waits up to `ms` milliseconds, or until every writer of the pipe `src`
+/// is gone (poll with no events asked reports only the hang-up).
+fn nap_until_hangup(src: &impl AsRawFd, ms: i32) {
+    let mut p = libc::pollfd {
+        fd: src.as_raw_fd(),
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: poll on one valid pollfd we own; any failure just ends the nap.
+    unsafe {
+        libc::poll(&mut p, 1, ms);
+    }
+}
+
 /// How much of the start of the output is kept for its checks.
 const HEAD: usize = 4096;
 
 /// Copies `src` into `dst`, hashing on the way: one pass, 1 MiB blocks.
 /// `gate` opens with the first bytes.
-fn stream(mut src: impl Read, dst: &mut File, gate: &child::Gate) -> std::io::Result<Streamed> {
+fn stream(
+    mut src: impl Read + AsRawFd,
+    dst: &mut File,
+    gate: &child::Gate,
+) -> std::io::Result<Streamed> {
     let mut buf = vec![0u8; BUF];
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
@@ -488,7 +513,17 @@ fn stream(mut src: impl Read, dst: &mut File, gate: &child::Gate) -> std::io::Re
                     eof = true;
                     break;
                 }
-                Ok(n) => filled += n,
+                Ok(n) => {
+                    filled += n;
+                    // A read that found little: the reader outran pg_dump,
+                    // and reading again at once would sleep and be woken by
+                    // each of its 4 KiB writes. A short nap lets the 1 MiB
+                    // pipe gather a block instead; it ends at once when
+                    // pg_dump closes its end, so nothing is added at the end.
+                    if n < SMALL_READ && filled < BUF / 2 {
+                        nap_until_hangup(&src, NAP);
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
