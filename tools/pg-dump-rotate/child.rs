@@ -4,10 +4,11 @@
 
 use pgkit::conn::Settings;
 use pgkit::log::{self, Level};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitStatus};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// libpq variables cleared from a child's environment before the resolved
@@ -52,6 +53,76 @@ pub fn dbname_conninfo(db: &str) -> String {
 /// Relays a child's stderr as JSON lines (error/warning/other by its
 /// prefix), returning the lines that were errors (or, if none, the last few).
 pub fn relay(program: &'static str, stderr: impl Read + Send + 'static) -> JoinHandle<Vec<String>> {
+    relay_gated(program, stderr, Gate::open_now())
+}
+
+/// Holds a child's stderr lines back until the caller knows what they mean:
+/// pg_dump started before its version is checked may fail only because it is
+/// older than the server, which the tool then handles itself (another
+/// pg_dump, or its own 127 message) rather than relay pg_dump's error.
+#[derive(Clone, Default)]
+pub struct Gate {
+    state: Arc<Mutex<GateState>>,
+}
+
+#[derive(Default)]
+struct GateState {
+    open: bool,
+    held: Vec<(Level, String, Value)>,
+}
+
+impl Gate {
+    /// A gate that holds lines until `open` or `discard`.
+    pub fn closed() -> Gate {
+        Gate::default()
+    }
+
+    fn open_now() -> Gate {
+        let g = Gate::default();
+        g.open();
+        g
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn pass(&self, level: Level, message: String, fields: Value) {
+        let mut st = self.lock();
+        if st.open {
+            log::event(level, &message, fields);
+        } else {
+            st.held.push((level, message, fields));
+        }
+    }
+
+    /// Logs the lines held so far, in order, and every later one at once.
+    pub fn open(&self) {
+        let mut st = self.lock();
+        if st.open {
+            return;
+        }
+        for (level, message, fields) in st.held.drain(..) {
+            log::event(level, &message, fields);
+        }
+        st.open = true;
+    }
+
+    /// Drops the lines held so far (logged at debug level only).
+    pub fn discard(&self) {
+        let mut st = self.lock();
+        for (_, message, fields) in st.held.drain(..) {
+            log::debug(&message, fields);
+        }
+    }
+}
+
+/// `relay`, with the lines passing through `gate`.
+pub fn relay_gated(
+    program: &'static str,
+    stderr: impl Read + Send + 'static,
+    gate: Gate,
+) -> JoinHandle<Vec<String>> {
     std::thread::spawn(move || {
         let mut errors = Vec::new();
         let mut last = Vec::new();
@@ -77,9 +148,9 @@ pub fn relay(program: &'static str, stderr: impl Read + Send + 'static) -> JoinH
                 } else {
                     Level::Info
                 };
-            log::event(
+            gate.pass(
                 level,
-                &format!("{program} output"),
+                format!("{program} output"),
                 json!({"program": program, "output": line}),
             );
             if level == Level::Error && errors.len() < 50 {

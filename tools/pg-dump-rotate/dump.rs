@@ -90,18 +90,10 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
             .suggest("Add e.g. --keep-daily 7 --keep-weekly 4 (or DUMP_KEEP_* variables)"));
     }
 
-    // The server's version and pg_dump's, side by side (each a round trip
-    // or a process start).
-    let (server, probed) = std::thread::scope(|s| {
-        let probe = s.spawn(|| programs::probe("pg_dump"));
-        let server = server_version(&settings);
-        let probed = probe
-            .join()
-            .unwrap_or_else(|_| Err(dump_err("Cannot run pg_dump --version")));
-        (server, probed)
-    });
-    let (server_version, server_major) = server?;
-    let pg_dump = programs::upgrade("pg_dump", probed?, server_major, "server")?;
+    // pg_dump is found now but started only under the lock; its version is
+    // asked while it runs, and the server's version is read from the archive
+    // it writes (see `dump_checked`): no connection of the tool's own.
+    let first = programs::locate_runnable("pg_dump")?;
 
     let sdir = dir.join(&source);
     fs::create_dir_all(&sdir).map_err(|e| Error::io(Exit::Dump, "create", &sdir, &e))?;
@@ -129,10 +121,10 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     log::info(
         "Dump started",
         json!({"source": source, "database": settings.dbname, "file": final_path.display().to_string(),
-               "format": a.format.as_str(), "serverVersion": server_version, "pgDumpVersion": pg_dump.version}),
+               "format": a.format.as_str(), "program": first.display().to_string()}),
     );
 
-    let result = run_pg_dump(a, &settings, &pg_dump, &partial, &name)?;
+    let (result, pg_dump, server_version) = dump_checked(a, &settings, first, &partial, &name)?;
 
     let finished = Utc::now();
     let m = json!({
@@ -169,7 +161,8 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     log::info(
         "Dump written",
         json!({"source": source, "file": final_path.display().to_string(), "sizeBytes": result.size,
-               "sha256": result.digest, "durationMs": duration_ms}),
+               "sha256": result.digest, "serverVersion": server_version,
+               "pgDumpVersion": pg_dump.version, "durationMs": duration_ms}),
     );
     pgkit::out::println(&final_path.display().to_string())?;
 
@@ -185,7 +178,118 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     Ok(summary)
 }
 
-/// The server's version string and major version.
+/// Runs pg_dump with the version check done alongside rather than first:
+/// pg_dump starts at once while its `--version` is asked, and the server's
+/// version comes from the archive's header (or the plain script's
+/// "Dumped from database version" line), so a dump costs no connection of
+/// the tool's own. The check itself is unchanged: a pg_dump older than the
+/// server fails against it before writing anything, and then (as after any
+/// failure before output) the tool connects to tell why: a connection error
+/// is reported as such (2); a newer server makes the dump rerun with a
+/// matching pg_dump, or exit 127 naming both versions, pg_dump's own
+/// mismatch message dropped. A dump that succeeded although `--version`
+/// reported an older major is discarded the same way.
+fn dump_checked(
+    a: &DumpArgs,
+    settings: &Settings,
+    first: PathBuf,
+    partial: &Path,
+    name: &str,
+) -> Result<(Written, Program, String)> {
+    let mut path = first;
+    for round in 0.. {
+        let (attempt, probed) = std::thread::scope(|s| {
+            let probe = s.spawn(|| programs::version_at("pg_dump", path.clone()));
+            let attempt = run_pg_dump(a, settings, &path, partial, name);
+            let probed = probe
+                .join()
+                .unwrap_or_else(|_| Err(dump_err("Cannot run pg_dump --version")));
+            (attempt, probed)
+        });
+        interrupt::check()?;
+        let attempt = attempt?;
+        let probed = match probed {
+            Ok(p) => p,
+            Err(e) => {
+                if let Attempt::Early { gate, .. } = &attempt {
+                    gate.open();
+                }
+                return Err(e);
+            }
+        };
+        let (written, (server, major)) = match attempt {
+            Attempt::Done(w) => {
+                let server = match w.server_version.as_deref().and_then(version_major) {
+                    Some(v) => v,
+                    None => server_version(settings)?,
+                };
+                (Some(w), server)
+            }
+            Attempt::Early { error, gate } => match server_version(settings) {
+                Err(e) => {
+                    gate.discard();
+                    return Err(e);
+                }
+                Ok((v, major)) if major > probed.major => {
+                    gate.discard();
+                    (None, (v, major))
+                }
+                Ok(_) => {
+                    gate.open();
+                    return Err(error);
+                }
+            },
+        };
+        match written {
+            Some(w) if major <= probed.major => return Ok((w, probed, server)),
+            _ => {
+                remove_partial(partial)?;
+                if round > 0 {
+                    return Err(Error::new(
+                        Exit::MissingProgram,
+                        format!(
+                            "pg_dump {} is older than the server ({major})",
+                            probed.major
+                        ),
+                    )
+                    .field("programVersion", probed.version.clone())
+                    .field("requiredMajor", major));
+                }
+                path = programs::upgrade("pg_dump", probed, major, "server")?.path;
+            }
+        }
+    }
+    Err(dump_err("pg_dump failed"))
+}
+
+/// Removes a partial dump (a file, or a directory-format one) before a rerun.
+fn remove_partial(p: &Path) -> Result<()> {
+    let r = if p.is_dir() {
+        fs::remove_dir_all(p)
+    } else {
+        fs::remove_file(p)
+    };
+    match r {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::io(Exit::Dump, "remove", p, &e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A version string's major version ("15.18 (Debian …)" → 15, "9.6.24" → 9).
+fn version_major(v: &str) -> Option<(String, u32)> {
+    let major = v
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    Some((v.trim().to_string(), major))
+}
+
+/// The server's version string and major version, asked over a connection
+/// of the tool's own (only when pg_dump failed, or wrote no version).
 fn server_version(settings: &Settings) -> Result<(String, u32)> {
     let mut client = settings
         .connect()
@@ -210,16 +314,26 @@ struct Written {
     size: u64,
     digest: String,
     sidecar: String,
+    /// The server's version as the archive records it.
+    server_version: Option<String>,
+}
+
+/// How one pg_dump run ended, when not with an error of the tool's own.
+enum Attempt {
+    /// A complete, plausible dump in the partial file.
+    Done(Written),
+    /// pg_dump failed before writing anything (its lines held in `gate`).
+    Early { error: Error, gate: child::Gate },
 }
 
 fn run_pg_dump(
     a: &DumpArgs,
     settings: &Settings,
-    pg_dump: &Program,
+    pg_dump: &Path,
     partial: &Path,
     name: &str,
-) -> Result<Written> {
-    let mut cmd = Command::new(&pg_dump.path);
+) -> Result<Attempt> {
+    let mut cmd = Command::new(pg_dump);
     child::set_libpq_env(&mut cmd, settings);
     cmd.arg(a.format.pg_dump_flag());
     if let Some(c) = &a.compress {
@@ -259,17 +373,23 @@ fn run_pg_dump(
     let mut proc = cmd.spawn().map_err(|e| {
         Error::new(Exit::MissingProgram, "Cannot run pg_dump")
             .cause(e)
-            .field("program", pg_dump.path.display().to_string())
+            .field("program", pg_dump.display().to_string())
     })?;
     let pid = proc.id();
     let hook = interrupt::on_signal(move || child::kill(pid, libc::SIGTERM));
-    let relay = proc.stderr.take().map(|e| child::relay("pg_dump", e));
+    // pg_dump's lines wait until it has written something (it got past the
+    // version check) or ended: see `dump_checked`.
+    let gate = child::Gate::closed();
+    let relay = proc
+        .stderr
+        .take()
+        .map(|e| child::relay_gated("pg_dump", e, gate.clone()));
 
     let mut streamed = None;
     let mut write_error = None;
     if let (Some(out), Some(file)) = (proc.stdout.take(), file.as_mut()) {
         child::grow_pipe(out.as_raw_fd(), BUF as i32);
-        match stream(out, file) {
+        match stream(out, file, &gate) {
             Ok(s) => streamed = Some(s),
             Err(e) => {
                 // Out of disk, I/O error: stop pg_dump, it cannot go anywhere.
@@ -283,13 +403,17 @@ fn run_pg_dump(
         .map_err(|e| dump_err("Cannot wait for pg_dump").cause(e))?;
     drop(hook);
     let lines = relay.and_then(|r| r.join().ok()).unwrap_or_default();
+    let wrote = streamed.as_ref().is_some_and(|s| s.size > 0);
+    if status.success() || wrote || write_error.is_some() || interrupt::check().is_err() {
+        gate.open();
+    }
     interrupt::check()?;
     if let Some(e) = write_error {
         return Err(Error::io(Exit::Dump, "write", partial, &e)
             .suggest("Check free space and permissions in the dump directory"));
     }
     if !status.success() {
-        return Err(dump_err("pg_dump failed")
+        let error = dump_err("pg_dump failed")
             .cause(
                 lines
                     .last()
@@ -297,10 +421,14 @@ fn run_pg_dump(
                     .unwrap_or_else(|| child::describe(status)),
             )
             .field("status", child::describe(status))
-            .suggest("See the pg_dump output lines above; nothing was kept"));
+            .suggest("See the pg_dump output lines above; nothing was kept");
+        if wrote {
+            return Err(error);
+        }
+        return Ok(Attempt::Early { error, gate });
     }
     if to_dir {
-        return describe_directory(partial, name);
+        return describe_directory(partial, name).map(Attempt::Done);
     }
     let s = streamed.ok_or_else(|| dump_err("pg_dump produced no output"))?;
     if s.size == 0 {
@@ -318,26 +446,61 @@ fn run_pg_dump(
         f.sync_all()
             .map_err(|e| Error::io(Exit::Dump, "fsync", partial, &e))?;
     }
-    Ok(Written {
+    let server_version = match a.format {
+        Format::Plain => plain_server_version(&s.head),
+        _ => archive_versions(&s.head).map(|(server, _)| server),
+    };
+    Ok(Attempt::Done(Written {
         size: s.size,
         sidecar: format!("{}  {name}\n", s.digest),
         digest: s.digest,
-    })
+        server_version,
+    }))
 }
 
 struct Streamed {
     size: u64,
     digest: String,
-    head: [u8; 11],
+    /// The first `HEAD` bytes (the archive header, the script's preamble).
+    head: Vec<u8>,
     tail: Vec<u8>,
 }
 
+/// A read below this found the pipe nearly empty (see `stream`).
+const SMALL_READ: usize = 64 << 10;
+
+/// The pause after such a read: compressing, pg_dump writes some 20 MB/s
+/// (80 KiB in 4 ms); only past 250 MB/s would the 1 MiB pipe fill first.
+const NAP: i32 = 4;
+
+/// Waits up to `ms` milliseconds, or until every writer of the pipe `src`
+/// is gone (poll with no events asked reports only the hang-up).
+fn nap_until_hangup(src: &impl AsRawFd, ms: i32) {
+    let mut p = libc::pollfd {
+        fd: src.as_raw_fd(),
+        events: 0,
+        revents: 0,
+    };
+    // SAFETY: poll on one valid pollfd we own; any failure just ends the nap.
+    unsafe {
+        libc::poll(&mut p, 1, ms);
+    }
+}
+
+/// How much of the start of the output is kept for its checks.
+const HEAD: usize = 4096;
+
 /// Copies `src` into `dst`, hashing on the way: one pass, 1 MiB blocks.
-fn stream(mut src: impl Read, dst: &mut File) -> std::io::Result<Streamed> {
+/// `gate` opens with the first bytes.
+fn stream(
+    mut src: impl Read + AsRawFd,
+    dst: &mut File,
+    gate: &child::Gate,
+) -> std::io::Result<Streamed> {
     let mut buf = vec![0u8; BUF];
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
-    let mut head = [0u8; 11];
+    let mut head: Vec<u8> = Vec::with_capacity(HEAD);
     let mut tail: Vec<u8> = Vec::with_capacity(128);
     let mut eof = false;
     let mut flushed: u64 = 0;
@@ -350,7 +513,17 @@ fn stream(mut src: impl Read, dst: &mut File) -> std::io::Result<Streamed> {
                     eof = true;
                     break;
                 }
-                Ok(n) => filled += n,
+                Ok(n) => {
+                    filled += n;
+                    // A read that found little: the reader outran pg_dump,
+                    // and reading again at once would sleep and be woken by
+                    // each of its 4 KiB writes. A short nap lets the 1 MiB
+                    // pipe gather a block instead; it ends at once when
+                    // pg_dump closes its end, so nothing is added at the end.
+                    if n < SMALL_READ && filled < BUF / 2 {
+                        nap_until_hangup(&src, NAP);
+                    }
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
@@ -362,14 +535,12 @@ fn stream(mut src: impl Read, dst: &mut File) -> std::io::Result<Streamed> {
             continue;
         }
         let chunk = &buf[..filled];
-        if size < 11 {
-            for (i, b) in chunk.iter().enumerate() {
-                let at = size as usize + i;
-                if at >= 11 {
-                    break;
-                }
-                head[at] = *b;
-            }
+        if size == 0 {
+            gate.open();
+        }
+        if head.len() < HEAD {
+            let take = (HEAD - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
         }
         hasher.update(chunk);
         dst.write_all(chunk)?;
@@ -394,8 +565,9 @@ fn stream(mut src: impl Read, dst: &mut File) -> std::io::Result<Streamed> {
 
 /// The custom-format header: `PGDMP`, major version 1, int and offset
 /// sizes, format byte 1 (custom).
-fn custom_header(h: &[u8; 11]) -> bool {
-    &h[..5] == b"PGDMP"
+fn custom_header(h: &[u8]) -> bool {
+    h.len() >= 11
+        && &h[..5] == b"PGDMP"
         && h[5] == 1
         && (1..=8).contains(&h[8])
         && (1..=8).contains(&h[9])
@@ -421,6 +593,65 @@ fn start_writeback(f: &File, offset: u64, len: u64) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = (f, offset, len);
+}
+
+/// The server's and pg_dump's versions from an archive header (custom
+/// format, or a directory dump's toc.dat), as pg_restore's `ReadHead` reads
+/// it: magic, version, int and offset sizes, format, compression (an int,
+/// or from archive 1.15 one byte), seven ints of creation time, then the
+/// database name, the server's version and pg_dump's, each a string (an int
+/// length, then the bytes).
+pub fn archive_versions(h: &[u8]) -> Option<(String, String)> {
+    if h.len() < 11 || &h[..5] != b"PGDMP" {
+        return None;
+    }
+    let (vmaj, vmin, int_size) = (h[5], h[6], usize::from(h[8]));
+    if vmaj != 1 || vmin < 10 || !(1..=8).contains(&int_size) {
+        return None;
+    }
+    let mut at = 11;
+    let int = |at: &mut usize| -> Option<i64> {
+        let sign = *h.get(*at)?;
+        let bytes = h.get(*at + 1..*at + 1 + int_size)?;
+        *at += 1 + int_size;
+        let v = bytes
+            .iter()
+            .rev()
+            .fold(0i64, |acc, b| (acc << 8) | i64::from(*b));
+        Some(if sign != 0 { -v } else { v })
+    };
+    if vmin >= 15 {
+        at += 1;
+    } else {
+        int(&mut at)?;
+    }
+    for _ in 0..7 {
+        int(&mut at)?;
+    }
+    let string = |at: &mut usize| -> Option<String> {
+        let len = int(at)?;
+        if len < 0 {
+            return Some(String::new());
+        }
+        let bytes = h.get(*at..*at + usize::try_from(len).ok()?)?;
+        *at += bytes.len();
+        Some(String::from_utf8_lossy(bytes).into_owned())
+    };
+    let _database = string(&mut at)?;
+    let server = string(&mut at)?;
+    let pg_dump = string(&mut at)?;
+    (!server.is_empty()).then_some((server, pg_dump))
+}
+
+/// The server's version from a plain script's preamble
+/// ("-- Dumped from database version 15.18 (Debian …)").
+fn plain_server_version(head: &[u8]) -> Option<String> {
+    const MARK: &str = "-- Dumped from database version ";
+    String::from_utf8_lossy(head)
+        .lines()
+        .find_map(|l| l.strip_prefix(MARK))
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -451,10 +682,16 @@ fn describe_directory(partial: &Path, name: &str) -> Result<Written> {
         sidecar.push_str(&format!("{digest}  {name}/{f}\n"));
     }
     sync_dir(partial)?;
+    let mut head = Vec::with_capacity(HEAD);
+    let toc = partial.join("toc.dat");
+    File::open(&toc)
+        .and_then(|f| f.take(HEAD as u64).read_to_end(&mut head))
+        .map_err(|e| Error::io(Exit::Dump, "read", &toc, &e))?;
     Ok(Written {
         size,
         digest: layout::sidecar_digest(&sidecar, true),
         sidecar,
+        server_version: archive_versions(&head).map(|(server, _)| server),
     })
 }
 
@@ -471,4 +708,85 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(Exit::Dump, "fsync", dir, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A header as pg_dump's `WriteHead` writes it (ints: a sign byte, then
+    /// `int_size` bytes, least significant first).
+    fn header(vmin: u8, format: u8, strings: &[Option<&str>]) -> Vec<u8> {
+        let int = |v: i64, out: &mut Vec<u8>| {
+            out.push(u8::from(v < 0));
+            out.extend_from_slice(&v.unsigned_abs().to_le_bytes()[..4]);
+        };
+        let mut h = b"PGDMP".to_vec();
+        h.extend_from_slice(&[1, vmin, 0, 4, 8, format]);
+        if vmin >= 15 {
+            h.push(1);
+        } else {
+            int(-1, &mut h);
+        }
+        for v in [5, 4, 3, 21, 10, 126, 0] {
+            int(v, &mut h);
+        }
+        for s in strings {
+            match s {
+                Some(s) => {
+                    int(s.len() as i64, &mut h);
+                    h.extend_from_slice(s.as_bytes());
+                }
+                None => int(-1, &mut h),
+            }
+        }
+        h.extend_from_slice(b"\x00\x01rest of the toc");
+        h
+    }
+
+    #[test]
+    fn versions_from_archive_headers() {
+        let v15 = header(
+            14,
+            1,
+            &[
+                Some("db"),
+                Some("15.18 (Debian 15.18-0+deb12u1)"),
+                Some("15.18"),
+            ],
+        );
+        assert!(custom_header(&v15));
+        assert_eq!(
+            archive_versions(&v15),
+            Some(("15.18 (Debian 15.18-0+deb12u1)".into(), "15.18".into()))
+        );
+        // Archive 1.15 (pg_dump 16+): the compression is one byte.
+        let v16 = header(15, 3, &[Some("db"), Some("18.1"), Some("18.1 (x)")]);
+        assert_eq!(
+            archive_versions(&v16),
+            Some(("18.1".into(), "18.1 (x)".into()))
+        );
+        assert_eq!(version_major("18.1"), Some(("18.1".into(), 18)));
+        assert_eq!(version_major("9.6.24"), Some(("9.6.24".into(), 9)));
+        assert_eq!(version_major("x"), None);
+        // Truncated, no server version, not an archive: none.
+        assert_eq!(archive_versions(&v15[..40]), None);
+        assert_eq!(
+            archive_versions(&header(14, 1, &[Some("db"), None, None])),
+            None
+        );
+        assert_eq!(archive_versions(b"PGDMP partial bytes"), None);
+        assert_eq!(archive_versions(b"-- SQL"), None);
+    }
+
+    #[test]
+    fn version_from_a_plain_script() {
+        let s = b"--\n-- PostgreSQL database dump\n--\n\n-- Dumped from database version 15.18 (Debian 15.18-0+deb12u1)\n-- Dumped by pg_dump version 15.18\n";
+        assert_eq!(
+            plain_server_version(s),
+            Some("15.18 (Debian 15.18-0+deb12u1)".into())
+        );
+        assert_eq!(plain_server_version(b"-- nothing\n"), None);
+    }
 }

@@ -143,12 +143,23 @@ fn is_pg_wrapper(path: &Path) -> bool {
 /// replaced by the newest versioned binary under PG_INSTALL_ROOT, which is
 /// what the wrapper would run for pg_dump and pg_restore anyway.
 pub fn probe(name: &str) -> Result<Program> {
+    let path = locate_runnable(name)?;
+    version_at(name, path)
+}
+
+/// Where `name` is (see `probe`), without running it.
+pub fn locate_runnable(name: &str) -> Result<PathBuf> {
     let mut path = locate(name)?;
     if is_pg_wrapper(&path) {
         if let Some(p) = newest_installed(name) {
             path = p;
         }
     }
+    Ok(path)
+}
+
+/// Asks the program at `path` its version (`name --version`).
+pub fn version_at(name: &str, path: PathBuf) -> Result<Program> {
     let (version, major) = version_of(&path).ok_or_else(|| {
         missing(
             name,
