@@ -157,8 +157,8 @@ impl Settings {
             let (result, used) = if matches!(pg, PgSslMode::Disable) {
                 (run(cfg, postgres::NoTls, deadline), false)
             } else {
-                let tls = match self.tls_connector(mode) {
-                    Ok(tls) => Tracked::new(tls),
+                let tls = match Tracked::for_mode(self, mode) {
+                    Ok(tls) => tls,
                     // Marked as a TLS attempt: prefer then goes on without TLS,
                     // as libpq does when its TLS setup fails.
                     Err(why) => return Err((self.fail(t, ErrorKind::Tls, None, &why), true)),

@@ -49,7 +49,7 @@ impl Settings {
         }
     }
 
-    fn client_cert(&self) -> Option<(PathBuf, PathBuf)> {
+    pub(crate) fn client_cert(&self) -> Option<(PathBuf, PathBuf)> {
         let dir = self.home.as_ref().map(|h| h.join(".postgresql"));
         let cert = self
             .sslcert
@@ -172,20 +172,45 @@ fn check_key_file(key: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Builds the OpenSSL connector: `SslConnector::builder` parses the whole
+/// system CA bundle (~25 ms of CPU), so where nothing can fail and nothing
+/// is verified it is built only once the server has agreed to TLS.
+type Build = Arc<dyn Fn() -> Result<MakeTlsConnector, String> + Send + Sync>;
+
 /// A connector that records whether the TLS handshake started (the server
 /// answered the SSLRequest with `S`), which libpq's `prefer` retry needs.
 #[derive(Clone)]
 pub(crate) struct Tracked {
-    inner: MakeTlsConnector,
+    build: Build,
     pub(crate) used: Arc<AtomicBool>,
 }
 
 impl Tracked {
+    /// A connector built now: its configuration errors (a missing root
+    /// certificate under verify-full, an unreadable key) surface before
+    /// anything is sent, as libpq reports them.
     pub(crate) fn new(inner: MakeTlsConnector) -> Tracked {
         Tracked {
-            inner,
+            build: Arc::new(move || Ok(inner.clone())),
             used: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// A connector for `settings` and `mode`: built at once when it verifies
+    /// or carries a client certificate, else only if a handshake happens
+    /// (`prefer` against a server without TLS never pays for it).
+    pub(crate) fn for_mode(settings: &Settings, mode: SslMode) -> Result<Tracked, String> {
+        let trivial = !matches!(mode, SslMode::VerifyCa | SslMode::VerifyFull)
+            && matches!(settings.root_cert(), RootCert::Missing(_))
+            && settings.client_cert().is_none();
+        if !trivial {
+            return settings.tls_connector(mode).map(Tracked::new);
+        }
+        let settings = settings.clone();
+        Ok(Tracked {
+            build: Arc::new(move || settings.tls_connector(mode)),
+            used: Arc::new(AtomicBool::new(false)),
+        })
     }
 
     pub(crate) fn was_used(&self) -> bool {
@@ -195,7 +220,8 @@ impl Tracked {
 
 /// The per-connection half of [`Tracked`].
 pub(crate) struct TrackedConnect {
-    inner: postgres_openssl::TlsConnector,
+    build: Build,
+    domain: String,
     used: Arc<AtomicBool>,
 }
 
@@ -205,12 +231,9 @@ impl MakeTlsConnect<Socket> for Tracked {
     type Error = <MakeTlsConnector as MakeTlsConnect<Socket>>::Error;
 
     fn make_tls_connect(&mut self, domain: &str) -> Result<TrackedConnect, Self::Error> {
-        let inner = <MakeTlsConnector as MakeTlsConnect<Socket>>::make_tls_connect(
-            &mut self.inner,
-            domain,
-        )?;
         Ok(TrackedConnect {
-            inner,
+            build: self.build.clone(),
+            domain: domain.to_string(),
             used: self.used.clone(),
         })
     }
@@ -223,7 +246,14 @@ impl TlsConnect<Socket> for TrackedConnect {
 
     fn connect(self, stream: Socket) -> Self::Future {
         self.used.store(true, Ordering::SeqCst);
-        self.inner.connect(stream)
+        let connector = (self.build)().and_then(|mut m| {
+            <MakeTlsConnector as MakeTlsConnect<Socket>>::make_tls_connect(&mut m, &self.domain)
+                .map_err(|e| e.to_string())
+        });
+        match connector {
+            Ok(c) => c.connect(stream),
+            Err(why) => Box::pin(async move { Err(why.into()) }),
+        }
     }
 }
 
