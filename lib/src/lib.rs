@@ -16,6 +16,7 @@ pub mod out;
 pub mod redact;
 pub mod server;
 pub mod shell;
+pub mod sql;
 pub mod wait;
 
 pub use error::{Error, Result};

@@ -854,7 +854,7 @@ impl TempServer {
     pub fn create_database(&self, name: &str) -> Result<()> {
         self.execute(
             "postgres",
-            &format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\"")),
+            &format!("CREATE DATABASE {}", crate::sql::quote_ident(name)),
         )
     }
 

@@ -200,8 +200,8 @@ fn create_db(settings: &Settings) -> Result<()> {
         return Ok(());
     }
     c.batch_execute(&format!(
-        "CREATE DATABASE \"{}\"",
-        settings.dbname.replace('"', "\"\"")
+        "CREATE DATABASE {}",
+        pgkit::sql::quote_ident(&settings.dbname)
     ))
     .map_err(|e| restore_err("Cannot create the target database").cause(e))?;
     log::info("Database created", json!({"database": settings.dbname}));

@@ -5,20 +5,7 @@
 use pgkit::conn::Client;
 use postgres::SimpleQueryMessage;
 
-/// Quotes an identifier (`"` doubled).
-pub fn ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// Quotes a string literal (`'` doubled; an E'' literal when it has a
-/// backslash, so standard_conforming_strings does not matter).
-pub fn literal(s: &str) -> String {
-    if s.contains('\\') {
-        format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
-    } else {
-        format!("'{}'", s.replace('\'', "''"))
-    }
-}
+pub use pgkit::sql::{quote_ident as ident, quote_literal as literal};
 
 /// The rows a batch returned, as text.
 pub type Rows = Vec<Vec<Option<String>>>;

@@ -2,18 +2,7 @@
 //! quoting (`"` doubled) wherever one goes into SQL.
 
 /// Quotes an identifier for SQL.
-pub fn quote(s: &str) -> String {
-    let mut q = String::with_capacity(s.len() + 2);
-    q.push('"');
-    for c in s.chars() {
-        if c == '"' {
-            q.push('"');
-        }
-        q.push(c);
-    }
-    q.push('"');
-    q
-}
+pub use pgkit::sql::quote_ident as quote;
 
 /// Whether `s` is a plain identifier: a letter or `_`, then letters, digits,
 /// `_` or `$`, at most 63 bytes (NAMEDATALEN - 1).

@@ -29,10 +29,7 @@ const TEST_PREFIX: &str = "pgtmp_";
 const TEMPLATE_PREFIX: &str = "pgtmpl_";
 const BUILDING_SUFFIX: &str = "_building";
 
-/// Quotes an identifier.
-fn ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
+use pgkit::sql::{quote_ident as ident, quote_literal as literal};
 
 fn sql_error(message: &str, e: &postgres::Error) -> Error {
     let cause = match e.as_db_error() {
@@ -286,10 +283,6 @@ fn build_locked(
         json!({"template": template, "durationMs": started.elapsed().as_millis() as u64}),
     );
     Ok(true)
-}
-
-fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 /// `DROP DATABASE IF EXISTS`, ending its sessions first when `force`.
