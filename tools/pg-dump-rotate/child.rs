@@ -11,37 +11,10 @@ use std::process::{Command, ExitStatus};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-/// libpq variables cleared from a child's environment before the resolved
-/// settings are set: the settings already took them into account, and a
-/// stray one (PGSERVICE, PGHOSTADDR) would point the child elsewhere.
-const LIBPQ_VARS: &[&str] = &[
-    "DATABASE_URL",
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGUSER",
-    "PGPASSWORD",
-    "PGPASSFILE",
-    "PGDATABASE",
-    "PGSSLMODE",
-    "PGSSLROOTCERT",
-    "PGSSLCERT",
-    "PGSSLKEY",
-    "PGCONNECT_TIMEOUT",
-    "PGAPPNAME",
-    "PGOPTIONS",
-    "PGTARGETSESSIONATTRS",
-    "PGSERVICE",
-    "PGSERVICEFILE",
-];
-
 /// Gives the child the resolved connection through its environment (the
 /// password included: never on argv, where `ps` shows it).
 pub fn set_libpq_env(cmd: &mut Command, settings: &Settings) {
-    for v in LIBPQ_VARS {
-        cmd.env_remove(v);
-    }
-    cmd.envs(settings.libpq_env());
+    settings.apply_to_command(cmd);
 }
 
 /// A libpq conninfo string naming only the database (for `--dbname`, where a

@@ -26,25 +26,7 @@ pub fn schema(settings: &Settings, program: &str, file: &Path) -> Result<()> {
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(Stdio::piped());
-    for k in [
-        "PGHOST",
-        "PGHOSTADDR",
-        "PGPORT",
-        "PGUSER",
-        "PGPASSWORD",
-        "PGDATABASE",
-        "PGSERVICE",
-        "PGSSLMODE",
-        "PGPASSFILE",
-        "PGOPTIONS",
-        "PGAPPNAME",
-        "PGSSLROOTCERT",
-        "PGSSLCERT",
-        "PGSSLKEY",
-    ] {
-        cmd.env_remove(k);
-    }
-    cmd.envs(settings.libpq_env());
+    settings.apply_to_command(&mut cmd);
     let child = cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::new(Exit::MissingProgram, "pg_dump not found")

@@ -97,21 +97,7 @@ pub fn child_env(settings: &Settings) -> Vec<(String, String)> {
 
 /// Variables removed from a child's environment before `child_env` is set,
 /// so the developer's own libpq setup cannot point it elsewhere.
-pub const STALE_VARS: &[&str] = &[
-    "DATABASE_URL",
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGUSER",
-    "PGPASSWORD",
-    "PGDATABASE",
-    "PGSSLMODE",
-    "PGSSLROOTCERT",
-    "PGSSLCERT",
-    "PGSSLKEY",
-    "PGSERVICE",
-    "PGTARGETSESSIONATTRS",
-];
+pub use pgkit::conn::LIBPQ_VARS as STALE_VARS;
 
 /// Runs a child to completion, forwarding SIGINT/SIGTERM to it while it
 /// runs. Returns its status.

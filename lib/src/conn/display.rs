@@ -4,6 +4,30 @@
 use super::settings::{Settings, SslMode, TargetSessionAttrs};
 use crate::redact;
 
+/// Every variable that can steer libpq (and `DATABASE_URL`): what a child
+/// process must not inherit once its connection was resolved for it.
+pub const LIBPQ_VARS: &[&str] = &[
+    "DATABASE_URL",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGPASSFILE",
+    "PGDATABASE",
+    "PGSSLMODE",
+    "PGSSLROOTCERT",
+    "PGSSLCERT",
+    "PGSSLKEY",
+    "PGCONNECT_TIMEOUT",
+    "PGAPPNAME",
+    "PGOPTIONS",
+    "PGTARGETSESSIONATTRS",
+    "PGSERVICE",
+    "PGSERVICEFILE",
+    "PGSYSCONFDIR",
+];
+
 impl Settings {
     /// A display URL with the password replaced by `[REDACTED]`; libpq
     /// parses it back to the same settings (less the password).
@@ -78,6 +102,18 @@ impl Settings {
         } else {
             ports.join(",")
         }
+    }
+
+    /// Gives a child process (pg_dump, pg_restore, psql) these settings
+    /// through its environment — the password included, never on argv where
+    /// `ps` shows it — after removing every inherited libpq variable
+    /// ([`LIBPQ_VARS`]): the settings already took them into account, and a
+    /// stray one (PGSERVICE, PGHOSTADDR) would point the child elsewhere.
+    pub fn apply_to_command(&self, cmd: &mut std::process::Command) {
+        for v in LIBPQ_VARS {
+            cmd.env_remove(v);
+        }
+        cmd.envs(self.libpq_env());
     }
 
     /// libpq environment variables equivalent to these settings, for child

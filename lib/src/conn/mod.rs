@@ -37,6 +37,7 @@ mod tls;
 
 pub use args::ConnArgs;
 pub use connect::{cancel_on_signal, Client};
+pub use display::LIBPQ_VARS;
 pub use dsn::parse as parse_dsn;
 pub use dsn::quote_conninfo;
 pub use env::{os_user_name, Env};
