@@ -3,47 +3,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::migrate::*;
 use common::*;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn write(dir: &Path, name: &str, body: &str) {
-    std::fs::write(dir.join(name), body).unwrap();
-}
-
-fn migrate(db: &str, dir: &Path) -> assert_cmd::Command {
-    let mut c = cmd("pg-migrate");
-    c.env("DATABASE_URL", url(db)).env("MIGRATIONS_DIR", dir);
-    c
-}
-
-fn scalar(db: &str, q: &str) -> String {
-    let mut c = server().client(db).unwrap();
-    let rows = c.simple_query(q).unwrap();
-    for m in rows {
-        if let postgres::SimpleQueryMessage::Row(r) = m {
-            return r.get(0).unwrap_or("NULL").to_string();
-        }
-    }
-    "NO ROWS".into()
-}
-
-fn run(c: &mut assert_cmd::Command, code: i32) -> (String, Vec<Value>) {
-    let out = c.assert().code(code).get_output().clone();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        json_lines(&out.stderr),
-    )
-}
-
-fn find<'a>(lines: &'a [Value], message: &str) -> &'a Value {
-    lines
-        .iter()
-        .find(|l| l["message"] == message)
-        .unwrap_or_else(|| panic!("no {message:?} line in {lines:#?}"))
-}
 
 #[test]
 fn up_applies_in_numeric_order_once_and_records_everything() {
@@ -400,10 +365,12 @@ fn sigkill_inside_a_slow_migration_leaves_no_row_and_no_schema() {
         ),
         "t"
     );
-    assert_eq!(
-        scalar(&db, "SELECT to_regclass('schema_migrations') IS NULL OR (SELECT count(*) = 0 FROM schema_migrations)"),
-        "t"
-    );
+    // The tracking table may not exist yet (it is created under the lock,
+    // possibly in the killed transaction); a subquery on a missing table
+    // fails at parse time even behind OR, so ask in two steps.
+    if scalar(&db, "SELECT to_regclass('schema_migrations') IS NOT NULL") == "t" {
+        assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "0");
+    }
     let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
     assert_eq!(lines.last().unwrap()["applied"], 1);
     assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "1");

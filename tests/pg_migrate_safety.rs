@@ -5,46 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::migrate::*;
 use common::*;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn write(dir: &Path, name: &str, body: &str) {
-    std::fs::write(dir.join(name), body).unwrap();
-}
-
-fn migrate(db: &str, dir: &Path) -> assert_cmd::Command {
-    let mut c = cmd("pg-migrate");
-    c.env("DATABASE_URL", url(db)).env("MIGRATIONS_DIR", dir);
-    c
-}
-
-fn scalar(db: &str, q: &str) -> String {
-    let mut c = server().client(db).unwrap();
-    for m in c.simple_query(q).unwrap() {
-        if let postgres::SimpleQueryMessage::Row(r) = m {
-            return r.get(0).unwrap_or("NULL").to_string();
-        }
-    }
-    "NO ROWS".into()
-}
-
-fn run(c: &mut assert_cmd::Command, code: i32) -> (String, Vec<Value>) {
-    let out = c.assert().code(code).get_output().clone();
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        json_lines(&out.stderr),
-    )
-}
-
-fn find<'a>(lines: &'a [Value], message: &str) -> &'a Value {
-    lines
-        .iter()
-        .find(|l| l["message"] == message)
-        .unwrap_or_else(|| panic!("no {message:?} line in {lines:#?}"))
-}
 
 fn spawn(db: &str, dir: &Path, args: &[&str]) -> std::process::Child {
     std::process::Command::new(bin_path("pg-migrate"))

@@ -142,3 +142,5 @@ pub fn std_cmd(name: &str) -> std::process::Command {
     c.env("HOME", empty_home());
     c
 }
+
+pub mod migrate;
