@@ -176,27 +176,56 @@ fn read_archive(path: &Path, format: Format) -> Result<()> {
         return Ok(());
     }
     let pg_restore = pg_restore_for(path)?;
-    let mut cmd = Command::new(&pg_restore.path);
-    cmd.arg("--file=/dev/null")
-        .arg(path)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    child::own_group(&mut cmd);
-    let mut proc = cmd
-        .spawn()
-        .map_err(|e| Error::new(Exit::MissingProgram, "Cannot run pg_restore").cause(e))?;
-    let pid = proc.id();
-    let hook = pgkit::interrupt::on_signal(move || child::kill(pid, libc::SIGTERM));
-    let relay = proc.stderr.take().map(|e| child::relay("pg_restore", e));
-    let status = proc
-        .wait()
-        .map_err(|e| Error::new(Exit::Dump, "Cannot wait for pg_restore").cause(e))?;
-    drop(hook);
-    let lines = relay.and_then(|r| r.join().ok()).unwrap_or_default();
-    pgkit::interrupt::check()?;
-    if !status.success() {
-        return Err(fail(
+    ReadCheck::spawn(&pg_restore, Some(path))?.finish(path)?
+}
+
+/// `pg_restore --file=/dev/null`: reads a whole archive (from a file, or from
+/// its stdin), which `pg_restore --list` does not. Killed on SIGINT/SIGTERM;
+/// its stderr is relayed as JSON lines.
+struct ReadCheck {
+    proc: std::process::Child,
+    hook: pgkit::interrupt::HookGuard,
+    relay: Option<std::thread::JoinHandle<Vec<String>>>,
+}
+
+impl ReadCheck {
+    fn spawn(pg_restore: &Program, file: Option<&Path>) -> Result<ReadCheck> {
+        let mut cmd = Command::new(&pg_restore.path);
+        cmd.arg("--file=/dev/null")
+            .stdin(if file.is_some() {
+                Stdio::null()
+            } else {
+                Stdio::piped()
+            })
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(f) = file {
+            cmd.arg(f);
+        }
+        child::own_group(&mut cmd);
+        let mut proc = cmd
+            .spawn()
+            .map_err(|e| Error::new(Exit::MissingProgram, "Cannot run pg_restore").cause(e))?;
+        let pid = proc.id();
+        let hook = pgkit::interrupt::on_signal(move || child::kill(pid, libc::SIGTERM));
+        let relay = proc.stderr.take().map(|e| child::relay("pg_restore", e));
+        Ok(ReadCheck { proc, hook, relay })
+    }
+
+    /// Waits for pg_restore. The outer error is a failure to wait or an
+    /// interruption; the inner one says the archive of `path` is unreadable.
+    fn finish(mut self, path: &Path) -> Result<Result<()>> {
+        let status = self
+            .proc
+            .wait()
+            .map_err(|e| Error::new(Exit::Dump, "Cannot wait for pg_restore").cause(e))?;
+        drop(self.hook);
+        let lines = self.relay.and_then(|r| r.join().ok()).unwrap_or_default();
+        pgkit::interrupt::check()?;
+        if status.success() {
+            return Ok(Ok(()));
+        }
+        Ok(Err(fail(
             path,
             "Archive is unreadable",
             lines
@@ -204,9 +233,8 @@ fn read_archive(path: &Path, format: Format) -> Result<()> {
                 .cloned()
                 .unwrap_or_else(|| child::describe(status)),
         )
-        .suggest("The dump is damaged or truncated; use another one"));
+        .suggest("The dump is damaged or truncated; use another one")))
     }
-    Ok(())
 }
 
 /// Verifies one dump fully. A custom-format file is read once: its bytes go
@@ -240,19 +268,8 @@ pub fn verify_one(path: &Path) -> Result<()> {
 fn hash_into_pg_restore(path: &Path, pg_restore: &Program) -> Result<(String, Result<()>)> {
     use std::io::Write;
     let mut f = File::open(path).map_err(|e| Error::io(Exit::Dump, "open", path, &e))?;
-    let mut cmd = Command::new(&pg_restore.path);
-    cmd.arg("--file=/dev/null")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    child::own_group(&mut cmd);
-    let mut proc = cmd
-        .spawn()
-        .map_err(|e| Error::new(Exit::MissingProgram, "Cannot run pg_restore").cause(e))?;
-    let pid = proc.id();
-    let hook = pgkit::interrupt::on_signal(move || child::kill(pid, libc::SIGTERM));
-    let relay = proc.stderr.take().map(|e| child::relay("pg_restore", e));
-    let mut stdin = proc.stdin.take();
+    let mut check = ReadCheck::spawn(pg_restore, None)?;
+    let mut stdin = check.proc.stdin.take();
     let mut buf = vec![0u8; 1 << 20];
     let mut h = Sha256::new();
     let read_result = loop {
@@ -274,26 +291,8 @@ fn hash_into_pg_restore(path: &Path, pg_restore: &Program) -> Result<(String, Re
         }
     };
     drop(stdin);
-    let status = proc
-        .wait()
-        .map_err(|e| Error::new(Exit::Dump, "Cannot wait for pg_restore").cause(e))?;
-    drop(hook);
-    let lines = relay.and_then(|r| r.join().ok()).unwrap_or_default();
-    pgkit::interrupt::check()?;
+    let archive = check.finish(path)?;
     read_result?;
-    let archive = if status.success() {
-        Ok(())
-    } else {
-        Err(fail(
-            path,
-            "Archive is unreadable",
-            lines
-                .last()
-                .cloned()
-                .unwrap_or_else(|| child::describe(status)),
-        )
-        .suggest("The dump is damaged or truncated; use another one"))
-    };
     Ok((layout::hex(&h.finalize()), archive))
 }
 
