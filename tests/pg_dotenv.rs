@@ -14,7 +14,7 @@ use std::process::Output;
 /// `sh` with the same clean environment as `cmd`.
 fn sh() -> std::process::Command {
     let mut c = std::process::Command::new("sh");
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     c.env("HOME", empty_home());
@@ -555,7 +555,7 @@ fn a_read_only_directory_fails_with_the_original_intact() {
         .arg(&p)
         .args(["set", "A", "2"])
         .current_dir(&dir);
-        for v in CLEARED_VARS {
+        for v in cleared_vars() {
             c.env_remove(v);
         }
         c.output().unwrap()

@@ -21,7 +21,7 @@ fn bin_dir() -> PathBuf {
 fn provision(db_url: &str) -> assert_cmd::Command {
     let mut c = assert_cmd::Command::new("sh");
     c.arg(root().join("scripts/pg-provision"));
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     c.env("HOME", empty_home())
@@ -211,7 +211,7 @@ fn sigint_is_forwarded_to_the_running_step() {
     std::fs::write(dir.path().join("001_slow.up.sql"), "SELECT pg_sleep(30);\n").unwrap();
     let mut c = std::process::Command::new("sh");
     c.arg(root().join("scripts/pg-provision"));
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     let child = c
@@ -275,7 +275,7 @@ fn makefile_targets_run() {
         "db-dump",
     ] {
         let mut c = assert_cmd::Command::new("make");
-        for v in CLEARED_VARS {
+        for v in cleared_vars() {
             c.env_remove(v);
         }
         c.arg("-s")
@@ -295,7 +295,7 @@ fn makefile_targets_run() {
 fn the_demo_runs_end_to_end() {
     let mut c = assert_cmd::Command::new("sh");
     c.arg(root().join("scripts/demo"));
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     let out = c

@@ -676,7 +676,7 @@ fn sigterm_cancels_and_rolls_back() {
     );
     write(d.path(), "02.sql", "SELECT pg_sleep(60);");
     let mut c = std::process::Command::new(bin_path("pg-seed"));
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     let child = c
@@ -731,7 +731,7 @@ fn concurrent_runs_apply_once() {
     );
     let spawn = || {
         let mut c = std::process::Command::new(bin_path("pg-seed"));
-        for v in CLEARED_VARS {
+        for v in cleared_vars() {
             c.env_remove(v);
         }
         c.env("HOME", empty_home())

@@ -86,7 +86,7 @@ fn port_open(port: u16) -> bool {
 
 fn psql(url: &str, sql: &str) -> std::process::Output {
     let mut c = Command::new("psql");
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     c.env("HOME", empty_home())
@@ -414,7 +414,7 @@ fn run_missing_command_is_127_and_cleans_up() {
 /// `sig` to pg-tmp, and returns (exit code, started line, all stderr lines).
 fn run_and_signal(args: &[&str], sig: i32) -> (Option<i32>, Value, Vec<Value>) {
     let mut c = Command::new(bin_path("pg-tmp"));
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     let mut child = c
@@ -759,7 +759,7 @@ fn a_killed_pg_tmp_run_still_deletes_its_server() {
     // SIGKILL leaves pg-tmp no chance; the watchdog cleans up (it polls
     // every second: generous wait).
     let mut c = Command::new(bin_path("pg-tmp"));
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     let mut child = c

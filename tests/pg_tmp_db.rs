@@ -201,7 +201,7 @@ fn eight_concurrent_creates_build_the_template_once() {
     let handles: Vec<_> = (0..8)
         .map(|_| {
             let mut c = std::process::Command::new(bin_path("pg-tmp"));
-            for v in CLEARED_VARS {
+            for v in cleared_vars() {
                 c.env_remove(v);
             }
             c.env("PGKIT_BIN", &f.bin)
@@ -561,7 +561,7 @@ fn sigint_while_building_the_template_is_130_and_leaves_nothing_behind() {
     )
     .unwrap();
     let mut c = std::process::Command::new(bin_path("pg-tmp"));
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     let child = c

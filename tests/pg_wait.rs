@@ -619,7 +619,7 @@ fn several_targets_all_must_be_ready_and_the_down_one_is_named() {
 
 fn spawn_waiting() -> std::process::Child {
     let mut c = Command::new(bin_path("pg-wait"));
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     c.env("HOME", empty_home())
@@ -673,7 +673,7 @@ fn text_log_format_and_json_lines_everywhere() {
 
 fn spawn_args(args: &[&str]) -> std::process::Child {
     let mut c = Command::new(bin_path("pg-wait"));
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     c.env("HOME", empty_home())

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 fn spawn(args: &[&str]) -> Child {
     let mut c = Command::new(bin_path("pg-wait"));
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     c.env("HOME", empty_home())

@@ -28,27 +28,8 @@ pub fn fresh_db(prefix: &str) -> String {
     name
 }
 
-/// Variables that would leak the developer's setup into a test.
-pub const CLEARED_VARS: &[&str] = &[
-    "DATABASE_URL",
-    "PGHOST",
-    "PGHOSTADDR",
-    "PGPORT",
-    "PGUSER",
-    "PGPASSWORD",
-    "PGPASSFILE",
-    "PGDATABASE",
-    "PGSSLMODE",
-    "PGSSLROOTCERT",
-    "PGSSLCERT",
-    "PGSSLKEY",
-    "PGCONNECT_TIMEOUT",
-    "PGAPPNAME",
-    "PGOPTIONS",
-    "PGTARGETSESSIONATTRS",
-    "PGSERVICE",
-    "PGSERVICEFILE",
-    "PGSYSCONFDIR",
+/// pgkit's own variables that would leak the developer's setup into a test.
+const TOOL_VARS: &[&str] = &[
     "LOG_LEVEL",
     "LOG_FORMAT",
     "DB_TIMEOUT",
@@ -59,6 +40,11 @@ pub const CLEARED_VARS: &[&str] = &[
     "DUMP_DIR",
     "DOTENV_FILE",
 ];
+
+/// Every variable a test clears: libpq's (the library's list) and pgkit's.
+pub fn cleared_vars() -> impl Iterator<Item = &'static str> {
+    pgkit::conn::LIBPQ_VARS.iter().chain(TOOL_VARS).copied()
+}
 
 /// The path of a built binary.
 pub fn bin_path(name: &str) -> std::path::PathBuf {
@@ -72,7 +58,7 @@ pub fn bin_path(name: &str) -> std::path::PathBuf {
 /// HOME pointing at an empty temp dir (no stray ~/.pgpass).
 pub fn cmd(name: &str) -> assert_cmd::Command {
     let mut c = assert_cmd::Command::new(bin_path(name));
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     c.env("HOME", empty_home());
@@ -136,7 +122,7 @@ pub fn closed_stdout() -> std::process::Stdio {
 /// binary and talk to it while it runs (signals, pipes).
 pub fn std_cmd(name: &str) -> std::process::Command {
     let mut c = std::process::Command::new(bin_path(name));
-    for v in CLEARED_VARS {
+    for v in cleared_vars() {
         c.env_remove(v);
     }
     c.env("HOME", empty_home());
