@@ -32,6 +32,19 @@ pub struct Statement<'a> {
 /// Splits `sql` into statements; statements that are only whitespace and
 /// comments are dropped.
 pub fn split<'a>(sql: &'a str) -> Vec<Statement<'a>> {
+    scan(sql).0
+}
+
+/// Whether `sql` ends at top level: not inside a quoted string or
+/// identifier, a dollar quote, a block comment or a `BEGIN ATOMIC` body.
+/// Only such a file may share a query string with the files after it: an
+/// unterminated quote would swallow their text.
+pub fn ends_clean(sql: &str) -> bool {
+    scan(sql).1
+}
+
+/// The statements, and whether the text ends at top level.
+fn scan<'a>(sql: &'a str) -> (Vec<Statement<'a>>, bool) {
     let b = sql.as_bytes();
     let n = b.len();
     let mut out = Vec::new();
@@ -43,6 +56,8 @@ pub fn split<'a>(sql: &'a str) -> Vec<Statement<'a>> {
     let mut words: Vec<String> = Vec::new();
     let mut depth: u32 = 0;
     let mut prev_word = String::new();
+    // Cleared while inside a construct that did not end before the text did.
+    let mut clean = true;
     // The statement starts at its first code character (leading comments
     // are left out, so pg_stat_activity shows the statement itself).
     let push = |out: &mut Vec<Statement<'a>>, start: usize, end: usize, has_code: bool| {
@@ -83,14 +98,16 @@ pub fn split<'a>(sql: &'a str) -> Vec<Statement<'a>> {
                         i += 1;
                     }
                 }
+                clean &= level == 0;
                 continue;
             }
             b'\'' => {
                 has_code = true;
                 let escapes = i > 0
                     && (b[i - 1] == b'e' || b[i - 1] == b'E')
-                    && (i < 2 || !is_ident(b[i - 2]));
+                    && (i < 2 || !is_ident_cont(b[i - 2]));
                 i += 1;
+                let mut closed = false;
                 while i < n {
                     if escapes && b[i] == b'\\' {
                         i += 2;
@@ -101,30 +118,38 @@ pub fn split<'a>(sql: &'a str) -> Vec<Statement<'a>> {
                             i += 2;
                             continue;
                         }
+                        closed = true;
                         break;
                     }
                     i += 1;
                 }
+                clean &= closed;
                 i += 1;
                 continue;
             }
             b'"' => {
                 has_code = true;
                 i += 1;
+                let mut closed = false;
                 while i < n {
                     if b[i] == b'"' {
                         if i + 1 < n && b[i + 1] == b'"' {
                             i += 2;
                             continue;
                         }
+                        closed = true;
                         break;
                     }
                     i += 1;
                 }
+                clean &= closed;
                 i += 1;
                 continue;
             }
-            b'$' if i == 0 || !is_ident(b[i - 1]) => {
+            // An identifier swallows the `$`s that follow it (below), so a
+            // `$` here starts a dollar quote or a parameter, as in the
+            // server's lexer.
+            b'$' => {
                 // $tag$ … $tag$ (tag: letters, digits, _; not starting with a digit)
                 let mut j = i + 1;
                 while j < n && is_ident(b[j]) {
@@ -136,7 +161,10 @@ pub fn split<'a>(sql: &'a str) -> Vec<Statement<'a>> {
                     let tag = &sql[i..=j];
                     match sql[j + 1..].find(tag) {
                         Some(k) => i = j + 1 + k + tag.len(),
-                        None => i = n,
+                        None => {
+                            clean = false;
+                            i = n;
+                        }
                     }
                     continue;
                 }
@@ -152,10 +180,12 @@ pub fn split<'a>(sql: &'a str) -> Vec<Statement<'a>> {
                 prev_word.clear();
                 continue;
             }
-            _ if c.is_ascii_alphabetic() || c == b'_' => {
+            // An identifier: a letter, `_` or a non-ASCII byte, then those,
+            // digits and `$` (`a$b`, `x$$` are identifiers, not quotes).
+            _ if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
                 has_code = true;
                 let s = i;
-                while i < n && is_ident(b[i]) {
+                while i < n && is_ident_cont(b[i]) {
                     i += 1;
                 }
                 let w = sql[s..i].to_ascii_lowercase();
@@ -185,7 +215,7 @@ pub fn split<'a>(sql: &'a str) -> Vec<Statement<'a>> {
         }
     }
     push(&mut out, start, n.min(sql.len()), has_code);
-    out
+    (out, clean && depth == 0)
 }
 
 /// The first top-level statement that ends or starts a transaction
@@ -214,6 +244,12 @@ pub fn transaction_control(sql: &str) -> Option<usize> {
 
 fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+}
+
+/// A character that continues an identifier: PostgreSQL allows `$` after
+/// the first one.
+fn is_ident_cont(c: u8) -> bool {
+    is_ident(c) || c == b'$'
 }
 
 #[cfg(test)]
@@ -287,6 +323,47 @@ SELECT $1, a$b FROM x;"#;
         assert_eq!(
             transaction_control("-- begin\nCREATE TABLE begin_x (id int);"),
             None
+        );
+    }
+
+    #[test]
+    fn ends_clean_only_at_top_level() {
+        for sql in [
+            "CREATE TABLE t (id int);",
+            "SELECT 'a''b', E'\\'', \"x\"\"y\" -- trailing comment",
+            "DO $x$ BEGIN PERFORM 'it''s'; END $x$; /* a /* b */ c */",
+            "SELECT 1 FROM x$$ WHERE a$b = 1",
+            "SELECT 1$$body$$",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;",
+            "",
+        ] {
+            assert!(ends_clean(sql), "{sql}");
+        }
+        for sql in [
+            "SELECT 'open",
+            "SELECT E'open\\'",
+            "SELECT \"open",
+            "DO $x$ BEGIN",
+            "DO $$ BEGIN $x$",
+            "/* open /* nested */",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1;",
+        ] {
+            assert!(!ends_clean(sql), "{sql}");
+        }
+    }
+
+    #[test]
+    fn dollars_in_identifiers_are_not_quotes() {
+        // `x$$` is an identifier: the `;` after it ends the statement.
+        assert_eq!(texts("SELECT x$$;SELECT 2"), ["SELECT x$$", "SELECT 2"]);
+        assert_eq!(
+            texts("SELECT é$$; SELECT $$a;b$$"),
+            ["SELECT é$$", "SELECT $$a;b$$"]
+        );
+        // After `x$`, `E'…'` is not an escape string: the backslash is plain.
+        assert_eq!(
+            texts("SELECT x$E'\\'; SELECT 2"),
+            ["SELECT x$E'\\'", "SELECT 2"]
         );
     }
 
