@@ -317,7 +317,9 @@ fn spawn_up(db: &str, dir: &Path) -> std::process::Child {
 
 fn wait_for_sleep(db: &str) {
     let t = Instant::now();
-    while scalar(db, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(%' AND application_name = 'pg-migrate'") == "0" {
+    // By wait event, not query text: a batch's text is cut at
+    // track_activity_query_size before its pg_sleep.
+    while scalar(db, "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND application_name = 'pg-migrate' AND datname = current_database()") == "0" {
         assert!(t.elapsed() < Duration::from_secs(20), "the slow migration never started");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -348,7 +350,7 @@ fn sigkill_inside_a_slow_migration_leaves_no_row_and_no_schema() {
     let t = Instant::now();
     while scalar(
         &db,
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg-migrate'",
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg-migrate' AND datname = current_database()",
     ) != "0"
     {
         assert!(
@@ -704,4 +706,219 @@ fn commit_time_failures_and_later_errors_name_the_right_file() {
     assert_eq!(last["applied"], 2);
     assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "2");
     assert_eq!(scalar(&db, "SELECT to_regclass('b') IS NOT NULL"), "t");
+}
+
+// Several files share one query string (1, 2, 4, 8… per round trip), each
+// still committing alone with its row. These tests put the failing file in
+// the middle of a string: files 16–31 of a run go in one.
+
+/// `n` files `NNN_f.up.sql`: each creates `t_NNN`, bumps a counter and
+/// returns a row of its own; `special` replaces some bodies.
+fn numbered(dir: &Path, n: usize, special: &[(usize, &str)]) {
+    write(dir, "000_counter.up.sql", "CREATE TABLE counter (n int);\n");
+    for i in 1..=n {
+        let body = special
+            .iter()
+            .find(|(k, _)| *k == i)
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_else(|| {
+                format!(
+                    "CREATE TABLE t_{i:03} (id int);\nINSERT INTO counter VALUES ({i});\nSELECT 'a row of the file''s own';\n"
+                )
+            });
+        write(dir, &format!("{i:03}_f.up.sql"), &body);
+    }
+}
+
+fn applied_files(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["filename"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_runtime_error_inside_a_batch_keeps_the_files_before_it() {
+    let db = fresh_db("mig_batch_rt");
+    let dir = tempfile::tempdir().unwrap();
+    numbered(
+        dir.path(),
+        40,
+        &[
+            (
+                18,
+                "INSERT INTO counter VALUES (18);\nSELECT pg_sleep(1);\n",
+            ),
+            (
+                20,
+                "INSERT INTO counter VALUES (20);\nSELECT nme FROM counter;\n",
+            ),
+        ],
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["filename"], "020_f.up.sql", "{last}");
+    assert_eq!(last["error"], "column \"nme\" does not exist");
+    assert_eq!(last["sqlstate"], "42703");
+    assert_eq!(
+        (last["line"].as_u64(), last["column"].as_u64()),
+        (Some(2), Some(8)),
+        "{last}"
+    );
+    assert_eq!(last["lineText"], "SELECT nme FROM counter;");
+    assert_eq!(last["applied"], 20);
+    // Every file before it logged once, in order; none after it ran.
+    let expected: Vec<String> = std::iter::once("000_counter.up.sql".to_string())
+        .chain((1..20).map(|i| format!("{i:03}_f.up.sql")))
+        .collect();
+    assert_eq!(applied_files(&lines), expected);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "20");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM counter"), "19");
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM counter WHERE n = 20"),
+        "0"
+    );
+    assert_eq!(scalar(&db, "SELECT to_regclass('t_021') IS NULL"), "t");
+    // Durations are the file's own, though 16–19 shared a round trip.
+    let ms = |v: &str| -> i64 {
+        scalar(
+            &db,
+            &format!("SELECT duration_ms FROM schema_migrations WHERE version = '{v}'"),
+        )
+        .parse()
+        .unwrap()
+    };
+    assert!(ms("18") >= 1000, "{}", ms("18"));
+    assert!(
+        ms("17") < 1000 && ms("19") < 1000,
+        "{} {}",
+        ms("17"),
+        ms("19")
+    );
+    let logged = lines
+        .iter()
+        .find(|l| l["filename"] == "018_f.up.sql")
+        .unwrap();
+    assert!(logged["durationMs"].as_u64().unwrap() >= 1000, "{logged}");
+    // Fixed, the rest goes on from there.
+    write(
+        dir.path(),
+        "020_f.up.sql",
+        "INSERT INTO counter VALUES (20);\n",
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 21);
+    assert_eq!(lines.last().unwrap()["version"], "40");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM counter"), "40");
+}
+
+#[test]
+fn a_syntax_error_late_in_a_batch_applies_each_file_before_it_once() {
+    // The server parses a whole string before running any of it: a syntax
+    // error in file 20 stops 16–19 too, which then run on their own.
+    for (bad, line) in [(20, 3), (16, 1), (15, 2)] {
+        let db = fresh_db("mig_batch_syntax");
+        let dir = tempfile::tempdir().unwrap();
+        let body = match line {
+            1 => "CRATE TABLE nope (id int);\n".to_string(),
+            2 => format!("INSERT INTO counter VALUES ({bad});\n CRATE TABLE nope (id int);\n"),
+            _ => format!("INSERT INTO counter VALUES ({bad});\n\n  CRATE TABLE nope (id int);\n"),
+        };
+        numbered(dir.path(), 30, &[(bad, &body)]);
+        let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+        let last = lines.last().unwrap();
+        assert_eq!(last["filename"], format!("{bad:03}_f.up.sql"), "{last}");
+        assert_eq!(last["error"], "syntax error at or near \"CRATE\"");
+        assert_eq!(last["line"], line, "{last}");
+        assert_eq!(last["applied"], bad as u64, "{last}");
+        assert_eq!(applied_files(&lines).len(), bad);
+        assert_eq!(
+            scalar(&db, "SELECT count(*) FROM counter"),
+            (bad - 1).to_string(),
+            "each file before it ran exactly once"
+        );
+        assert_eq!(
+            scalar(&db, "SELECT count(DISTINCT n) = count(*) FROM counter"),
+            "t"
+        );
+    }
+}
+
+#[test]
+fn a_file_ending_inside_a_quote_never_shares_a_string() {
+    // Were 005 followed by 006 in one string, its open quote would close in
+    // 006 and turn 006's text into SQL that creates `evil`.
+    let db = fresh_db("mig_batch_quote");
+    let dir = tempfile::tempdir().unwrap();
+    numbered(
+        dir.path(),
+        8,
+        &[
+            (5, "INSERT INTO counter VALUES (5);\nSELECT 'open\n"),
+            (6, "SELECT '; CREATE TABLE evil (id int); SELECT ';\n"),
+        ],
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["filename"], "005_f.up.sql", "{last}");
+    assert_eq!(last["sqlstate"], "42601", "{last}");
+    assert_eq!(last["applied"], 5);
+    assert_eq!(scalar(&db, "SELECT to_regclass('evil') IS NULL"), "t");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM counter"), "4");
+}
+
+#[test]
+fn a_deferred_constraint_failing_at_commit_names_its_file() {
+    // 006 is inside a string (its COMMIT too); 007 ends one, so its COMMIT
+    // is the first statement of the next string.
+    for bad in [6, 7] {
+        let db = fresh_db("mig_batch_deferred");
+        let dir = tempfile::tempdir().unwrap();
+        let violation = format!("INSERT INTO child VALUES ({bad}, 999);\n");
+        numbered(
+            dir.path(),
+            12,
+            &[
+                (
+                    1,
+                    "CREATE TABLE parent (id int PRIMARY KEY);\nCREATE TABLE child (id int, p int REFERENCES parent DEFERRABLE INITIALLY DEFERRED);\n",
+                ),
+                (bad, &violation),
+            ],
+        );
+        let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+        let last = lines.last().unwrap();
+        assert_eq!(last["filename"], format!("{bad:03}_f.up.sql"), "{last}");
+        assert_eq!(last["sqlstate"], "23503", "{last}");
+        assert_eq!(last["applied"], bad as u64, "{last}");
+        assert_eq!(scalar(&db, "SELECT count(*) FROM child"), "0");
+        assert_eq!(
+            scalar(&db, "SELECT max(version::int) FROM schema_migrations"),
+            (bad - 1).to_string()
+        );
+    }
+}
+
+#[test]
+fn sigint_inside_a_batch_keeps_what_committed() {
+    let db = fresh_db("mig_batch_int");
+    let dir = tempfile::tempdir().unwrap();
+    numbered(
+        dir.path(),
+        10,
+        &[(5, "CREATE TABLE t_005 (id int);\nSELECT pg_sleep(30);\n")],
+    );
+    let child = spawn_up(&db, dir.path());
+    wait_for_sleep(&db);
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let lines = json_lines(&out.stderr);
+    let last = lines.last().unwrap();
+    assert_eq!(last["filename"], "005_f.up.sql", "{last}");
+    assert_eq!(last["applied"], 5);
+    assert_eq!(applied_files(&lines).len(), 5);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "5");
+    assert_eq!(scalar(&db, "SELECT to_regclass('t_005') IS NULL"), "t");
 }

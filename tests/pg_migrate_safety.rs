@@ -55,7 +55,7 @@ fn create_index_concurrently_while_a_second_runner_waits() {
     let a = spawn(&db, dir.path(), &["up"]);
     wait_until(
         &db,
-        "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(1)%'",
+        "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(1)%' AND datname = current_database()",
     );
     // The second runner polls for the lock (never blocks in pg_advisory_lock,
     // which the concurrent index build would wait for: a deadlock).
@@ -174,9 +174,17 @@ fn lock_timeout_names_the_blocking_session() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "001_t.up.sql", "CREATE TABLE t (id int);\n");
     run(&mut migrate(&db, dir.path()), 0);
+    // The ALTER is the middle file of the second query string (003–005).
+    for v in ["002", "003", "005"] {
+        write(
+            dir.path(),
+            &format!("{v}_f.up.sql"),
+            &format!("CREATE TABLE t_{v} (id int);\n"),
+        );
+    }
     write(
         dir.path(),
-        "002_alter.up.sql",
+        "004_alter.up.sql",
         "ALTER TABLE t ADD COLUMN x int;\n",
     );
     // A long transaction holds a lock on t.
@@ -195,7 +203,8 @@ fn lock_timeout_names_the_blocking_session() {
     let last = lines.last().unwrap();
     assert_eq!(last["sqlstate"], "55P03");
     assert_eq!(last["error"], "canceling statement due to lock timeout");
-    assert_eq!(last["filename"], "002_alter.up.sql");
+    assert_eq!(last["filename"], "004_alter.up.sql");
+    assert_eq!(last["applied"], 2);
     assert_eq!(last["blockingPid"], pid);
     assert_eq!(last["blockingApplicationName"], "long-report");
     assert!(
@@ -209,14 +218,14 @@ fn lock_timeout_names_the_blocking_session() {
         .as_str()
         .unwrap()
         .contains(&pid.to_string()));
-    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "1");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "3");
     holder.simple_query("COMMIT").unwrap();
     run(
         migrate(&db, dir.path()).args(["up", "--lock-timeout", "1s"]),
         0,
     );
     // statement_timeout too.
-    write(dir.path(), "003_slow.up.sql", "SELECT pg_sleep(5);\n");
+    write(dir.path(), "006_slow.up.sql", "SELECT pg_sleep(5);\n");
     let (_, lines) = run(
         migrate(&db, dir.path()).args(["up", "--statement-timeout", "200ms"]),
         3,
@@ -427,7 +436,7 @@ fn sigterm_while_waiting_for_the_lock_exits_143_and_a_live_lease_is_renewed() {
         dir.path(),
         &["up", "--lock-mode", "lease", "--lease-ttl", "1s"],
     );
-    wait_until(&db, "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2.5)%' AND application_name = 'pg-migrate'");
+    wait_until(&db, "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2.5)%' AND application_name = 'pg-migrate' AND datname = current_database()");
     std::thread::sleep(Duration::from_millis(1200));
     let (_, lines) = run(
         migrate(&db, dir.path()).args(["up", "--lock-mode", "lease", "--lock-wait", "200ms"]),
@@ -597,9 +606,18 @@ fn a_migration_waiting_for_a_lock_says_who_blocks_it() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "001_t.up.sql", "CREATE TABLE t (id int);\n");
     run(&mut migrate(&db, dir.path()), 0);
+    // The ALTER is the middle file of the third query string (005–007):
+    // the warning still names it, not the string's first file.
+    for v in ["002", "003", "004", "005", "007"] {
+        write(
+            dir.path(),
+            &format!("{v}_f.up.sql"),
+            &format!("CREATE TABLE t_{v} (id int);\n"),
+        );
+    }
     write(
         dir.path(),
-        "002_alter.up.sql",
+        "006_alter.up.sql",
         "ALTER TABLE t ADD COLUMN x int;\n",
     );
     let mut holder = server().client(&db).unwrap();
@@ -611,16 +629,16 @@ fn a_migration_waiting_for_a_lock_says_who_blocks_it() {
         .simple_query("SET application_name = 'nightly-report'; BEGIN; SELECT count(*) FROM t")
         .unwrap();
     let child = spawn(&db, dir.path(), &["up"]);
-    wait_until(&db, "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'pg-migrate'");
+    wait_until(&db, "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'pg-migrate' AND datname = current_database()");
     std::thread::sleep(Duration::from_millis(1600));
     holder.simple_query("COMMIT").unwrap();
     let (code, lines) = finish(child);
     assert_eq!(code, 0, "{lines:#?}");
     let w = find(&lines, "Migration waiting for a lock");
     assert_eq!(w["level"], "warn");
-    assert_eq!(w["filename"], "002_alter.up.sql");
+    assert_eq!(w["filename"], "006_alter.up.sql");
     assert_eq!(w["blockingPid"], pid);
     assert_eq!(w["blockingApplicationName"], "nightly-report");
     assert_eq!(w["blockingState"], "idle in transaction");
-    assert_eq!(lines.last().unwrap()["applied"], 1);
+    assert_eq!(lines.last().unwrap()["applied"], 6);
 }

@@ -19,6 +19,8 @@ use crate::watch::{Blocker, Watcher};
 use pgkit::conn::Client;
 use pgkit::{interrupt, Error, Exit, Result};
 use postgres::error::ErrorPosition;
+use postgres::SimpleQueryMessage;
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Which way a file runs.
@@ -52,6 +54,25 @@ pub struct Job<'a> {
     pub relaxed: bool,
 }
 
+/// What a failed batch committed.
+#[derive(Debug, Default)]
+pub struct Partial {
+    /// Whether the file left open before the batch committed.
+    pub prev_committed: bool,
+    /// The durations (ms) of the batch's first files, which committed.
+    pub done: Vec<u64>,
+}
+
+impl Partial {
+    /// `prev` committed, nothing of the batch ran.
+    fn committed() -> Partial {
+        Partial {
+            prev_committed: true,
+            done: Vec::new(),
+        }
+    }
+}
+
 /// What runs the files: the connection and the per-migration settings.
 pub struct Runner<'a> {
     /// The connection.
@@ -66,6 +87,14 @@ pub struct Runner<'a> {
     pub lock_timeout: Option<Duration>,
     /// `SET LOCAL statement_timeout`.
     pub statement_timeout: Option<Duration>,
+    /// The column name of the tracking rows a batch returns ([`run_tag`]).
+    pub tag: String,
+}
+
+/// A column name for this run's tracking rows, told apart from the rows a
+/// migration's own SELECTs return by a random part.
+pub fn run_tag() -> String {
+    format!("pg_migrate_{:016x}", rand::random::<u64>())
 }
 
 impl Runner<'_> {
@@ -139,81 +168,201 @@ impl Runner<'_> {
         Ok(start.elapsed())
     }
 
-    /// Runs a transactional file and leaves its transaction open: the
-    /// caller passes it as `prev` to the next call, whose batch starts with
-    /// its `COMMIT` (one round trip per migration instead of two), or ends
-    /// it with [`Runner::commit`]. `prev`'s COMMIT is sent only after its
-    /// own batch succeeded, and a runner killed inside this file still
-    /// leaves this file uncommitted. The error says whether `prev`
-    /// committed; when its COMMIT itself failed (a deferred constraint),
-    /// the error is `prev`'s.
-    pub fn run_chained(
+    /// Runs transactional `jobs` (up, in order) in one query string and
+    /// leaves the last one's transaction open: `COMMIT; BEGIN; …` between
+    /// them, so each file still commits alone with its tracking row, and the
+    /// caller passes the last as `prev` to the next call, whose string starts
+    /// with its `COMMIT`, or ends it with [`Runner::commit`]. A runner killed
+    /// mid-string leaves the file it was running uncommitted. Only files that
+    /// end at top level ([`splitter::ends_clean`]) may be followed by another
+    /// in the string. Returns each file's duration in milliseconds (measured
+    /// by the server, so per file even inside one string).
+    ///
+    /// On failure, says what committed: `prev`, and the first files of the
+    /// batch. The server parses a whole string before running any of it, so
+    /// if anything committed, the error is the first uncommitted file's own;
+    /// if nothing did, a syntax error anywhere (or `prev`'s COMMIT failing)
+    /// stopped it, and `prev` then the files are run again one by one, so
+    /// that the error found is the right file's, at the right line.
+    pub fn run_batch(
         &mut self,
-        job: &Job,
+        jobs: &[Job],
         prev: Option<&Job>,
-    ) -> std::result::Result<Duration, (Error, bool)> {
+    ) -> std::result::Result<Vec<u64>, (Error, Partial)> {
+        let first = &jobs[0];
         if let Err(e) = interrupt::check() {
             // The previous file passed its checks: it commits, as it would
             // have before this one started.
             if let Some(p) = prev {
-                self.commit(p).map_err(|e| (e, false))?;
+                self.commit(p).map_err(|e| (e, Partial::default()))?;
             }
-            return Err((e.field("filename", job.filename), true));
+            return Err((e.field("filename", first.filename), Partial::committed()));
         }
-        let head = if prev.is_some() { "COMMIT;" } else { "" };
-        let relaxed = if job.relaxed {
-            "SET LOCAL synchronous_commit = off;"
-        } else {
-            ""
-        };
-        let prefix = format!("{head}BEGIN;{relaxed}{}\n", self.settings_sql(true));
-        let batch = format!("{prefix}{}\n;\n{}", job.content, self.bookkeeping(job));
-        let start = Instant::now();
+        let (batch, starts) = self.batch_sql(jobs, prev.is_some());
         if let Some(w) = self.watcher {
-            w.begin(job.filename);
+            w.begin_batch(
+                jobs.iter()
+                    .map(|j| (j.filename.to_string(), j.version.to_string()))
+                    .collect(),
+            );
         }
-        let r = sql::exec(self.client, &batch);
+        let r = self.client.simple_query(&batch);
         let blockers = self.watcher.map(Watcher::end).unwrap_or_default();
-        if let Err(e) = r {
-            let _ = sql::exec(self.client, "ROLLBACK");
-            if let Some(p) = prev {
-                match self.recorded(p) {
-                    Some(true) => {}
-                    // Cannot tell (the connection is gone): the next run will.
-                    None => {
-                        return Err((
-                            sql_error(&e, job, prefix.chars().count(), 0, &blockers, true),
-                            false,
-                        ))
-                    }
-                    // The previous file's COMMIT failed (a deferred
-                    // constraint), or never ran: a syntax error anywhere in
-                    // a batch fails it before its first statement, and
-                    // aborts the open transaction. Either way the previous
-                    // file left nothing: run it again on its own (its own
-                    // error, if any, is reported), then this one.
-                    Some(false) => {
-                        if interrupt::received().is_some() {
-                            return Err((interrupt::error().field("filename", p.filename), false));
-                        }
-                        self.run_tx(p, false).map_err(|e| (e, false))?;
-                        return self.run_chained(job, None);
-                    }
+        let msgs = match r {
+            Ok(msgs) => msgs,
+            Err(e) => return self.batch_failed(&e, jobs, prev, &starts, &blockers),
+        };
+        let last = jobs.len() - 1;
+        // Our rows among those the files' own SELECTs return: the column's
+        // name is this run's, which no file can know.
+        let ms: Vec<u64> = msgs
+            .iter()
+            .filter_map(|m| match m {
+                SimpleQueryMessage::Row(r)
+                    if r.columns().first().map(|c| c.name()) == Some(self.tag.as_str()) =>
+                {
+                    Some(r.get(0).and_then(|v| v.parse().ok()).unwrap_or(0))
                 }
-            }
+                _ => None,
+            })
+            .collect();
+        if ms.len() != jobs.len() {
+            // Cannot happen when every file but the last ends at top level;
+            // if it does, say so loudly rather than go on.
+            let _ = sql::exec(self.client, "ROLLBACK");
             return Err((
-                sql_error(&e, job, prefix.chars().count(), 0, &blockers, true),
-                true,
+                Error::new(
+                    Exit::Failure,
+                    "Internal error: a batch of migrations recorded the wrong number of rows",
+                )
+                .field("filename", first.filename)
+                .field("files", jobs.len())
+                .field("rows", ms.len())
+                .suggest("Run 'pg-migrate status' and 'pg-migrate verify', and report this"),
+                Partial::default(),
             ));
         }
         if let Err(e) = interrupt::check().and_then(|_| self.lock.check()) {
             let _ = sql::exec(self.client, "ROLLBACK");
-            return Err((e.field("filename", job.filename), true));
+            let done = ms[..last].to_vec();
+            return Err((
+                e.field("filename", jobs[last].filename),
+                Partial {
+                    prev_committed: true,
+                    done,
+                },
+            ));
         }
-        Ok(start.elapsed())
+        Ok(ms)
     }
 
-    /// Commits the transaction [`Runner::run_chained`] left open for `job`.
+    /// The query string for [`Runner::run_batch`], and the character offset
+    /// of each file's text in it (for the server's error position).
+    fn batch_sql(&self, jobs: &[Job], commit_prev: bool) -> (String, Vec<usize>) {
+        let settings = self.settings_sql(true);
+        let mut batch = String::new();
+        let mut chars = 0;
+        let mut starts = Vec::with_capacity(jobs.len());
+        let mut push = |batch: &mut String, piece: &str| {
+            chars += piece.chars().count();
+            batch.push_str(piece);
+            chars
+        };
+        if commit_prev {
+            push(&mut batch, "COMMIT;");
+        }
+        for (i, job) in jobs.iter().enumerate() {
+            if i > 0 {
+                push(&mut batch, "COMMIT;");
+            }
+            let relaxed = if job.relaxed {
+                "SET LOCAL synchronous_commit = off;"
+            } else {
+                ""
+            };
+            starts.push(push(&mut batch, &format!("BEGIN;{relaxed}{settings}\n")));
+            push(&mut batch, job.content);
+            push(
+                &mut batch,
+                &format!("\n;\n{};", self.bookkeeping_returning(job)),
+            );
+        }
+        (batch, starts)
+    }
+
+    /// The tracking row's INSERT, returning its duration in milliseconds.
+    fn bookkeeping_returning(&self, job: &Job) -> String {
+        debug_assert_eq!(job.direction, Direction::Up);
+        format!(
+            "{} RETURNING duration_ms AS {}, {}",
+            self.table
+                .insert_sql(job.version, job.up_filename, job.checksum, APPLIED),
+            self.tag,
+            crate::tracking::MARK_SQL
+        )
+    }
+
+    /// After a batch's error: what committed, whose error it is, and, when
+    /// nothing ran, `prev` and the files again one by one.
+    fn batch_failed(
+        &mut self,
+        e: &postgres::Error,
+        jobs: &[Job],
+        prev: Option<&Job>,
+        starts: &[usize],
+        blockers: &[Blocker],
+    ) -> std::result::Result<Vec<u64>, (Error, Partial)> {
+        let _ = sql::exec(self.client, "ROLLBACK");
+        let Some((prev_committed, done)) = self.recorded(prev, jobs) else {
+            // Cannot tell (the connection is gone): the next run will.
+            return Err((
+                sql_error(e, &jobs[0], starts[0], 0, blockers, true),
+                Partial::default(),
+            ));
+        };
+        let ran = (prev.is_some() && prev_committed) || !done.is_empty();
+        let at = error_offset(e).map(|p| starts.iter().rposition(|s| *s <= p).unwrap_or(0));
+        if ran || (prev.is_none() && (jobs.len() == 1 || at.unwrap_or(0) == 0)) {
+            let u = done.len().min(jobs.len() - 1);
+            return Err((
+                sql_error(e, &jobs[u], starts[u], 0, blockers, true),
+                Partial {
+                    prev_committed,
+                    done,
+                },
+            ));
+        }
+        if interrupt::received().is_some() {
+            let f = prev.unwrap_or(&jobs[0]).filename;
+            return Err((interrupt::error().field("filename", f), Partial::default()));
+        }
+        if let Some(p) = prev {
+            self.run_tx(p, false).map_err(|e| (e, Partial::default()))?;
+        }
+        let mut out: Vec<u64> = Vec::with_capacity(jobs.len());
+        for (i, job) in jobs.iter().enumerate() {
+            let before = i.checked_sub(1).map(|b| &jobs[b]);
+            match self.run_batch(std::slice::from_ref(job), before) {
+                Ok(ms) => out.extend(ms),
+                Err((e, part)) => {
+                    if before.is_some() && !part.prev_committed {
+                        out.pop();
+                    }
+                    out.extend(part.done);
+                    return Err((
+                        e,
+                        Partial {
+                            prev_committed: true,
+                            done: out,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Commits the transaction [`Runner::run_batch`] left open for `job`.
     pub fn commit(&mut self, job: &Job) -> Result<()> {
         if let Err(e) = sql::exec(self.client, "COMMIT") {
             let _ = sql::exec(self.client, "ROLLBACK");
@@ -222,15 +371,36 @@ impl Runner<'_> {
         Ok(())
     }
 
-    /// Whether `job`'s tracking row is there (its transaction committed);
-    /// `None` when the question cannot be asked.
-    fn recorded(&mut self, job: &Job) -> Option<bool> {
+    /// Whether `prev`'s tracking row is there (its transaction committed),
+    /// and the durations of the first `jobs` whose rows are; `None` when the
+    /// question cannot be asked.
+    fn recorded(&mut self, prev: Option<&Job>, jobs: &[Job]) -> Option<(bool, Vec<u64>)> {
+        let versions: Vec<String> = prev
+            .into_iter()
+            .chain(jobs)
+            .map(|j| literal(j.version))
+            .collect();
         let q = format!(
-            "SELECT 1 FROM {} WHERE version = {}",
+            "SELECT version, coalesce(duration_ms, 0) FROM {} WHERE version IN ({})",
             self.table.sql(),
-            literal(job.version)
+            versions.join(", ")
         );
-        sql::query(self.client, &q).ok().map(|r| !r.is_empty())
+        let rows = sql::query(self.client, &q).ok()?;
+        let found: HashMap<String, u64> = rows
+            .into_iter()
+            .filter_map(|r| {
+                let mut r = r.into_iter();
+                let v = r.next().flatten()?;
+                let ms = r.next().flatten().and_then(|m| m.parse().ok()).unwrap_or(0);
+                Some((v, ms))
+            })
+            .collect();
+        let prev_committed = prev.is_some_and(|p| found.contains_key(p.version));
+        let done = jobs
+            .iter()
+            .map_while(|j| found.get(j.version).copied())
+            .collect();
+        Some((prev_committed, done))
     }
 
     /// Runs a no-transaction file statement by statement.
@@ -301,6 +471,15 @@ impl Runner<'_> {
             ),
         };
         sql::exec(self.client, &q)
+    }
+}
+
+/// The 0-based character offset of a server error's position in the
+/// query string, when it has one.
+fn error_offset(e: &postgres::Error) -> Option<usize> {
+    match e.as_db_error()?.position()? {
+        ErrorPosition::Original(p) => (*p as usize).checked_sub(1),
+        ErrorPosition::Internal { .. } => None,
     }
 }
 

@@ -22,6 +22,17 @@ pub const APPLIED: &str = "applied";
 /// Status of a no-transaction migration that failed (or was interrupted).
 pub const FAILED: &str = "failed";
 
+/// The milliseconds since the start of the query string or, when later,
+/// since the mark [`MARK_SQL`] set (a previous file in the same string). A
+/// mark left by an earlier string is older than this string's start.
+const DURATION_SQL: &str = "greatest(0, round((extract(epoch from clock_timestamp()) - greatest(extract(epoch from statement_timestamp()), coalesce(nullif(current_setting('pg_migrate.mark', true), '')::numeric, 0))) * 1000))::bigint";
+
+/// Sets the mark a file's duration is measured from to now (in a tracking
+/// row's RETURNING). A session setting, so it outlives the COMMIT between
+/// two files; epoch seconds, so no DateStyle can misread it.
+pub const MARK_SQL: &str =
+    "set_config('pg_migrate.mark', extract(epoch from clock_timestamp())::text, false)";
+
 impl Table {
     /// Parses `name` or `schema.name`; parts may be "quoted" (kept as written)
     /// or bare (folded to lower case, as PostgreSQL does).
@@ -318,7 +329,9 @@ impl Table {
     }
 
     /// The INSERT recording `m` as applied (inside the migration's transaction;
-    /// the duration is measured on the server, from the batch's start).
+    /// the duration is measured on the server: from the start of the query
+    /// string, or from the previous file's row in the same string, which
+    /// left its time in [`MARK_SQL`]'s setting).
     pub fn insert_sql(
         &self,
         version: &str,
@@ -327,7 +340,7 @@ impl Table {
         status: &str,
     ) -> String {
         format!(
-            "INSERT INTO {} (version, filename, checksum, duration_ms, status) VALUES ({}, {}, {}, (extract(epoch from clock_timestamp() - statement_timestamp()) * 1000)::bigint, {})",
+            "INSERT INTO {} (version, filename, checksum, duration_ms, status) VALUES ({}, {}, {}, {DURATION_SQL}, {})",
             self.sql(),
             literal(version),
             literal(filename),

@@ -2,7 +2,9 @@
 //! a lock, who blocks it (pg_blocking_pids) — logged once while it waits, and
 //! named in the error when `lock_timeout` gives up (55P03). The connection is
 //! opened only once a migration has run longer than one interval, so fast
-//! runs never pay for it.
+//! runs never pay for it. Several files sent in one query string are
+//! watched as one; the one waiting is the first whose tracking row has not
+//! committed yet (each file commits before the next starts).
 
 use crate::sql;
 use pgkit::conn::{Client, Settings};
@@ -25,9 +27,12 @@ pub struct Blocker {
     pub query: String,
 }
 
+/// The files of what is running: (filename, version), in order.
+type Files = Vec<(String, String)>;
+
 #[derive(Default)]
 struct State {
-    running: Option<(u64, Instant, String)>,
+    running: Option<(u64, Instant, Files)>,
     generation: u64,
     blockers: Vec<Blocker>,
     stop: bool,
@@ -40,12 +45,13 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    /// Starts watching backend `pid` every `interval`.
-    pub fn start(settings: &Settings, pid: i32, interval: Duration) -> Watcher {
+    /// Starts watching backend `pid` every `interval`; `table` is the
+    /// tracking table (SQL), to tell which file of a batch is running.
+    pub fn start(settings: &Settings, pid: i32, interval: Duration, table: String) -> Watcher {
         let shared = Arc::new((Mutex::new(State::default()), Condvar::new()));
         let s2 = shared.clone();
         let settings = settings.clone();
-        let handle = std::thread::spawn(move || run(&s2, &settings, pid, interval));
+        let handle = std::thread::spawn(move || run(&s2, &settings, pid, interval, &table));
         Watcher {
             shared,
             handle: Some(handle),
@@ -54,9 +60,14 @@ impl Watcher {
 
     /// A migration (file name) starts running.
     pub fn begin(&self, filename: &str) {
+        self.begin_batch(vec![(filename.to_string(), String::new())]);
+    }
+
+    /// Files sent in one query string start running: (filename, version).
+    pub fn begin_batch(&self, files: Files) {
         if let Ok(mut g) = self.shared.0.lock() {
             g.generation += 1;
-            g.running = Some((g.generation, Instant::now(), filename.to_string()));
+            g.running = Some((g.generation, Instant::now(), files));
             g.blockers.clear();
         }
         self.shared.1.notify_all();
@@ -86,7 +97,13 @@ impl Drop for Watcher {
     }
 }
 
-fn run(shared: &(Mutex<State>, Condvar), settings: &Settings, pid: i32, interval: Duration) {
+fn run(
+    shared: &(Mutex<State>, Condvar),
+    settings: &Settings,
+    pid: i32,
+    interval: Duration,
+    table: &str,
+) {
     let (m, c) = shared;
     let mut conn: Option<Client> = None;
     let mut failed = false;
@@ -102,7 +119,7 @@ fn run(shared: &(Mutex<State>, Condvar), settings: &Settings, pid: i32, interval
         if g.stop {
             return;
         }
-        let Some((gen, since, file)) = g.running.clone() else {
+        let Some((gen, since, files)) = g.running.clone() else {
             continue;
         };
         drop(g);
@@ -146,6 +163,8 @@ fn run(shared: &(Mutex<State>, Condvar), settings: &Settings, pid: i32, interval
             g.blockers = found.clone();
             if warned_gen != gen && since.elapsed() >= Duration::from_secs(1) {
                 warned_gen = gen;
+                drop(g);
+                let file = running_file(cl, table, &files);
                 let b = &found[0];
                 log::warn(
                     "Migration waiting for a lock",
@@ -153,5 +172,32 @@ fn run(shared: &(Mutex<State>, Condvar), settings: &Settings, pid: i32, interval
                 );
             }
         }
+    }
+}
+
+/// Which of `files` (sent in one query string) is running: the first whose
+/// tracking row is not there yet.
+fn running_file(client: &mut Client, table: &str, files: &Files) -> String {
+    let first = files.first().map(|f| f.0.clone()).unwrap_or_default();
+    if files.len() < 2 {
+        return first;
+    }
+    let list: Vec<String> = files.iter().map(|f| sql::literal(&f.1)).collect();
+    let q = format!(
+        "SELECT version FROM {table} WHERE version IN ({})",
+        list.join(", ")
+    );
+    match sql::query(client, &q) {
+        Ok(rows) => {
+            let done: std::collections::HashSet<String> = rows
+                .into_iter()
+                .filter_map(|r| r.into_iter().next().flatten())
+                .collect();
+            files
+                .iter()
+                .find(|f| !done.contains(&f.1))
+                .map_or(first, |f| f.0.clone())
+        }
+        Err(_) => first,
     }
 }

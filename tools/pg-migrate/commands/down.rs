@@ -83,6 +83,7 @@ fn revert(
             &s.settings,
             pid,
             super::up::watch_interval(a.exec.lock_timeout),
+            s.table.sql(),
         )
     });
     let Some(lock) = s.lock.as_ref() else {
@@ -95,6 +96,7 @@ fn revert(
         watcher: watcher.as_ref(),
         lock_timeout: a.exec.lock_timeout,
         statement_timeout: a.exec.statement_timeout,
+        tag: crate::apply::run_tag(),
     };
     let mut reverted = 0usize;
     for (version, up, down, content, stored) in &jobs {

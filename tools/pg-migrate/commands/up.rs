@@ -12,7 +12,7 @@ use crate::watch::Watcher;
 use pgkit::cli::Summary;
 use pgkit::{log, out, Error, Exit, Result};
 use serde_json::json;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs `up`.
 pub fn run(a: &UpArgs) -> Result<Summary> {
@@ -125,29 +125,46 @@ fn apply_all(
         if !no_tx {
             refuse_transaction_control(&f.up, &content)?;
         }
-        jobs.push((*f, content, checksum, no_tx));
+        let clean = !no_tx && splitter::ends_clean(&content);
+        jobs.push(Pending {
+            file: f,
+            content,
+            checksum,
+            no_tx,
+            clean,
+        });
     }
     if a.single_transaction {
-        if let Some((f, ..)) = jobs.iter().find(|j| j.3) {
+        if let Some(p) = jobs.iter().find(|j| j.no_tx) {
             return Err(Error::new(Exit::Migration, "No-transaction migration in a single transaction")
-                .field("filename", f.up.clone())
+                .field("filename", p.file.up.clone())
                 .suggest("Run without --single-transaction, or apply up to the version before it first (--to)"));
         }
     }
-    // Our pid (for the watcher) and whether commits already skip the WAL
-    // flush (synchronous_commit = off for the session, as on a throwaway
-    // server): then no file needs `SET LOCAL synchronous_commit = off`.
+    // Our pid (for the watcher); whether commits already skip the WAL flush
+    // (synchronous_commit = off for the session, as on a throwaway server):
+    // then no file needs `SET LOCAL synchronous_commit = off`; and whether
+    // the server reads '…' strings as our lexer does (the condition for
+    // sending several files in one string).
     let row = crate::sql::query(
         &mut s.client,
-        "SELECT pg_backend_pid(), current_setting('synchronous_commit')",
+        "SELECT pg_backend_pid(), current_setting('synchronous_commit'), current_setting('standard_conforming_strings')",
     )
     .ok()
     .and_then(|r| r.into_iter().next())
     .unwrap_or_default();
     let pid: Option<i32> = row.first().cloned().flatten().and_then(|p| p.parse().ok());
-    let sync_off = row.get(1).cloned().flatten().as_deref() == Some("off");
-    let watcher =
-        pid.map(|pid| Watcher::start(&s.settings, pid, watch_interval(a.exec.lock_timeout)));
+    let setting = |i: usize| row.get(i).cloned().flatten();
+    let sync_off = setting(1).as_deref() == Some("off");
+    let lexer_agrees = setting(2).as_deref() == Some("on");
+    let watcher = pid.map(|pid| {
+        Watcher::start(
+            &s.settings,
+            pid,
+            watch_interval(a.exec.lock_timeout),
+            s.table.sql(),
+        )
+    });
     let Some(lock) = s.lock.as_ref() else {
         return Err(Error::new(Exit::Failure, "Internal error: no lock"));
     };
@@ -158,6 +175,7 @@ fn apply_all(
         watcher: watcher.as_ref(),
         lock_timeout: a.exec.lock_timeout,
         statement_timeout: a.exec.statement_timeout,
+        tag: crate::apply::run_tag(),
     };
     let mut applied = 0usize;
     let mut last = head;
@@ -166,10 +184,9 @@ fn apply_all(
         crate::sql::exec(runner.client, &begin)
             .map_err(|e| crate::sql::fail("Cannot begin the transaction", &e))?;
         let mut done = Vec::new();
-        for (f, content, checksum, _) in &jobs {
-            let job = job(f, content, checksum, false);
-            match runner.run_tx(&job, true) {
-                Ok(d) => done.push((f, checksum, d)),
+        for p in &jobs {
+            match runner.run_tx(&p.job(false), true) {
+                Ok(d) => done.push((p, d)),
                 Err(e) => {
                     let _ = crate::sql::exec(runner.client, "ROLLBACK");
                     return Err(e.field("applied", 0).field("rolledBack", done.len()));
@@ -184,79 +201,104 @@ fn apply_all(
             let _ = crate::sql::exec(runner.client, "ROLLBACK");
             return Err(crate::sql::fail("Migration failed", &e).field("applied", 0));
         }
-        for (f, checksum, d) in done {
-            applied_line(f, checksum, d);
+        for (p, d) in done {
+            applied_line(p, d.as_millis() as u64);
             applied += 1;
-            last = Some(f.version.as_str());
+            last = Some(p.file.version.as_str());
         }
     } else {
         let n = jobs.len();
+        // Applied, once committed: logged and counted.
+        let mut log_applied = |p: &Pending, ms: u64| {
+            applied_line(p, ms);
+            applied += 1;
+        };
         // A transactional file's transaction stays open until the next
-        // file's batch commits it (or `commit` after the last one): it is
-        // logged as applied once committed.
-        let mut open: Option<(usize, Duration)> = None;
+        // string commits it (or `commit` after the last one). Files go in
+        // strings of up to `size` (1, doubling while strings run fast), so
+        // a thousand small files cost a few dozen round trips.
+        let mut open: Option<(usize, u64)> = None;
         let mut failure = None;
-        for (i, (f, content, checksum, no_tx)) in jobs.iter().enumerate() {
-            let this = job(f, content, checksum, i + 1 < n && !sync_off);
-            let prev = open.map(|(p, _)| {
-                let (pf, pc, pk, _) = &jobs[p];
-                job(pf, pc, pk, true)
-            });
-            if *no_tx {
-                if let (Some(p), Some((pi, d))) = (&prev, open.take()) {
-                    if let Err(e) = runner.commit(p) {
+        let mut size = 1;
+        let mut i = 0;
+        while i < n {
+            let p = &jobs[i];
+            let prev = open.map(|(pi, _)| jobs[pi].job(true));
+            if p.no_tx {
+                if let (Some(pj), Some((pi, ms))) = (&prev, open.take()) {
+                    if let Err(e) = runner.commit(pj) {
                         failure = Some(e);
                         break;
                     }
-                    let (pf, _, pk, _) = &jobs[pi];
-                    applied_line(pf, pk, d);
-                    applied += 1;
-                    last = Some(pf.version.as_str());
+                    log_applied(&jobs[pi], ms);
                 }
-                match runner.run_no_tx(&this) {
-                    Ok(d) => {
-                        applied_line(f, checksum, d);
-                        applied += 1;
-                        last = Some(f.version.as_str());
-                    }
+                match runner.run_no_tx(&p.job(i + 1 < n && !sync_off)) {
+                    Ok(d) => log_applied(p, d.as_millis() as u64),
                     Err(e) => {
                         failure = Some(e);
                         break;
                     }
                 }
+                i += 1;
                 continue;
             }
-            let r = runner.run_chained(&this, prev.as_ref());
-            let committed = match &r {
-                Ok(_) => true,
-                Err((_, c)) => *c,
+            let mut end = i + 1;
+            let mut bytes = p.content.len();
+            while end < n
+                && end - i < size
+                && lexer_agrees
+                && jobs[end - 1].clean
+                && !jobs[end].no_tx
+                && bytes + jobs[end].content.len() <= MAX_BATCH_BYTES
+            {
+                bytes += jobs[end].content.len();
+                end += 1;
+            }
+            let batch: Vec<Job> = jobs[i..end]
+                .iter()
+                .enumerate()
+                .map(|(k, j)| j.job(i + k + 1 < n && !sync_off))
+                .collect();
+            let started = Instant::now();
+            let r = runner.run_batch(&batch, prev.as_ref());
+            let (prev_committed, done, result) = match r {
+                Ok(mut ms) => {
+                    let open_ms = ms.pop().unwrap_or(0);
+                    (true, ms, Ok(open_ms))
+                }
+                Err((e, part)) => (part.prev_committed, part.done, Err(e)),
             };
-            if let Some((pi, d)) = open.take() {
-                if committed {
-                    let (pf, _, pk, _) = &jobs[pi];
-                    applied_line(pf, pk, d);
-                    applied += 1;
-                    last = Some(pf.version.as_str());
+            if let Some((pi, ms)) = open.take() {
+                if prev_committed {
+                    log_applied(&jobs[pi], ms);
                 }
             }
-            match r {
-                Ok(d) => open = Some((i, d)),
-                Err((e, _)) => {
+            for (k, ms) in done.into_iter().enumerate() {
+                log_applied(&jobs[i + k], ms);
+            }
+            match result {
+                Ok(ms) => open = Some((end - 1, ms)),
+                Err(e) => {
                     failure = Some(e);
                     break;
                 }
             }
+            size = if started.elapsed() > SLOW_BATCH {
+                1
+            } else {
+                (size * 2).min(MAX_BATCH_FILES)
+            };
+            i = end;
         }
-        if let Some((pi, d)) = open.take() {
-            let (pf, pc, pk, _) = &jobs[pi];
-            match runner.commit(&job(pf, pc, pk, false)) {
-                Ok(()) => {
-                    applied_line(pf, pk, d);
-                    applied += 1;
-                    last = Some(pf.version.as_str());
-                }
+        if let Some((pi, ms)) = open.take() {
+            match runner.commit(&jobs[pi].job(false)) {
+                Ok(()) => log_applied(&jobs[pi], ms),
                 Err(e) => failure = Some(e),
             }
+        }
+        // Files commit in order: the applied ones are the first.
+        if let Some(p) = applied.checked_sub(1).map(|k| &jobs[k]) {
+            last = Some(p.file.version.as_str());
         }
         if let Some(e) = failure {
             if applied > 0 {
@@ -268,6 +310,39 @@ fn apply_all(
     Ok(Summary::ok("Migrations applied")
         .field("applied", applied)
         .field("version", last))
+}
+
+/// At most this many files in one query string.
+const MAX_BATCH_FILES: usize = 64;
+/// At most this much SQL in one query string (a bigger file goes alone).
+const MAX_BATCH_BYTES: usize = 1 << 20;
+/// A string that ran longer than this is followed by single files again, so
+/// that the log keeps up with slow migrations.
+const SLOW_BATCH: Duration = Duration::from_millis(250);
+
+/// A pending file, read.
+struct Pending<'a> {
+    file: &'a Migration,
+    content: String,
+    checksum: String,
+    /// Starts with `-- pg-migrate: no-transaction`.
+    no_tx: bool,
+    /// Ends at top level: another file may follow it in a query string.
+    clean: bool,
+}
+
+impl Pending<'_> {
+    fn job(&self, relaxed: bool) -> Job<'_> {
+        Job {
+            filename: &self.file.up,
+            up_filename: &self.file.up,
+            version: &self.file.version,
+            content: &self.content,
+            checksum: &self.checksum,
+            direction: Direction::Up,
+            relaxed,
+        }
+    }
 }
 
 /// A transactional file must not BEGIN or COMMIT itself (its tracking row
@@ -287,22 +362,11 @@ pub fn refuse_transaction_control(filename: &str, content: &str) -> Result<()> {
     Ok(())
 }
 
-fn job<'a>(f: &'a Migration, content: &'a str, checksum: &'a str, relaxed: bool) -> Job<'a> {
-    Job {
-        filename: &f.up,
-        up_filename: &f.up,
-        version: &f.version,
-        content,
-        checksum,
-        direction: Direction::Up,
-        relaxed,
-    }
-}
-
-fn applied_line(f: &Migration, checksum: &str, d: Duration) {
+fn applied_line(p: &Pending, ms: u64) {
+    let f = p.file;
     log::info(
         "Migration applied",
-        json!({"filename": f.up, "version": f.version, "checksum": checksum, "durationMs": d.as_millis() as u64}),
+        json!({"filename": f.up, "version": f.version, "checksum": p.checksum, "durationMs": ms}),
     );
 }
 
