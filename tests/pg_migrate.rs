@@ -922,3 +922,133 @@ fn sigint_inside_a_batch_keeps_what_committed() {
     assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "5");
     assert_eq!(scalar(&db, "SELECT to_regclass('t_005') IS NULL"), "t");
 }
+
+#[test]
+fn sigkill_inside_a_batch_leaves_that_file_and_the_rest_uncommitted() {
+    // 005 is the third file of the string 003–006: its COMMIT is already
+    // on the server when the runner dies, yet it must not commit.
+    let db = fresh_db("mig_batch_kill");
+    let dir = tempfile::tempdir().unwrap();
+    numbered(
+        dir.path(),
+        8,
+        &[(5, "CREATE TABLE t_005 (id int);\nSELECT pg_sleep(60);\n")],
+    );
+    let mut child = spawn_up(&db, dir.path());
+    wait_for_sleep(&db);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let t = Instant::now();
+    while scalar(
+        &db,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg-migrate' AND datname = current_database()",
+    ) != "0"
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the killed runner's backend lingers"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT string_agg(version, ',' ORDER BY version::int) FROM schema_migrations"
+        ),
+        "0,1,2,3,4"
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT to_regclass('t_005') IS NULL AND to_regclass('t_006') IS NULL"
+        ),
+        "t"
+    );
+    write(dir.path(), "005_f.up.sql", "CREATE TABLE t_005 (id int);\n");
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 4);
+}
+
+#[test]
+fn a_connection_lost_inside_a_batch_reports_what_committed() {
+    // 005 ends its own session in the middle of the string 003–006: the
+    // runner asks again on a new connection what committed.
+    let db = fresh_db("mig_batch_lost");
+    let dir = tempfile::tempdir().unwrap();
+    numbered(
+        dir.path(),
+        8,
+        &[(5, "SELECT pg_terminate_backend(pg_backend_pid());\n")],
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["filename"], "005_f.up.sql", "{last}");
+    assert_eq!(last["applied"], 5, "{last}");
+    assert_eq!(applied_files(&lines).len(), 5);
+    assert!(
+        last["suggestion"].as_str().unwrap().contains("connection"),
+        "{last}"
+    );
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "5");
+}
+
+#[test]
+fn an_error_without_position_after_a_no_transaction_file_names_its_file() {
+    // After the no-transaction 001, 002 and 003 share a string with nothing
+    // before it; 003's error has no position, so which file failed is asked
+    // of the tracking table, or found by running them one by one.
+    let db = fresh_db("mig_batch_nopos");
+    let dir = tempfile::tempdir().unwrap();
+    numbered(
+        dir.path(),
+        6,
+        &[
+            (1, "-- pg-migrate: no-transaction\nCREATE TABLE t_001 (id int);\n"),
+            (3, "INSERT INTO counter VALUES (3);\nSELECT 1 / (SELECT count(*) - count(*) FROM counter);\n"),
+        ],
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["filename"], "003_f.up.sql", "{last}");
+    assert_eq!(last["error"], "division by zero");
+    assert_eq!(last["applied"], 3, "{last}");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "3");
+    assert_eq!(
+        scalar(&db, "SELECT string_agg(n::text, ',') FROM counter"),
+        "2"
+    );
+}
+
+#[test]
+fn a_file_open_by_the_servers_reading_never_runs_into_the_next() {
+    // A carriage return ends a `--` comment, and a string continued on the
+    // next line stays an E'' string: read otherwise, 004 would look closed,
+    // share a string with 005, and its `/*` would hide its own tracking row
+    // up to 005's `*/`.
+    for end in ["-- note\r/* todo", "SELECT E'x'\n'\\' ';/*'"] {
+        let db = fresh_db("mig_batch_lexer");
+        let dir = tempfile::tempdir().unwrap();
+        let body = format!("INSERT INTO counter VALUES (4);\n{end}");
+        numbered(
+            dir.path(),
+            8,
+            &[
+                (4, &body),
+                (5, "-- see above */\nINSERT INTO counter VALUES (5);\n"),
+            ],
+        );
+        let (_, lines) = run(&mut migrate(&db, dir.path()), 3);
+        let last = lines.last().unwrap();
+        assert_eq!(last["filename"], "004_f.up.sql", "{last}");
+        assert_eq!(last["sqlstate"], "42601", "{last}");
+        assert_eq!(last["applied"], 4, "{last}");
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT string_agg(n::text, ',' ORDER BY n) FROM counter"
+            ),
+            "1,2,3"
+        );
+        assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "4");
+    }
+}

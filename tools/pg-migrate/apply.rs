@@ -16,7 +16,7 @@ use crate::splitter;
 use crate::sql::{self, literal};
 use crate::tracking::{Table, APPLIED, FAILED};
 use crate::watch::{Blocker, Watcher};
-use pgkit::conn::Client;
+use pgkit::conn::{Client, Settings};
 use pgkit::{interrupt, Error, Exit, Result};
 use postgres::error::ErrorPosition;
 use postgres::SimpleQueryMessage;
@@ -73,10 +73,23 @@ impl Partial {
     }
 }
 
+/// What a batch did: each file's duration (ms), and whether the server
+/// still reads quotes as our lexer does (a migration may have turned
+/// standard_conforming_strings off for the session).
+#[derive(Debug)]
+pub struct Batch {
+    /// Milliseconds per file, measured on the server.
+    pub ms: Vec<u64>,
+    /// standard_conforming_strings is on at the end.
+    pub lexer_agrees: bool,
+}
+
 /// What runs the files: the connection and the per-migration settings.
 pub struct Runner<'a> {
     /// The connection.
     pub client: &'a mut Client,
+    /// Its settings (to ask, after losing it, what committed).
+    pub settings: &'a Settings,
     /// The tracking table.
     pub table: &'a Table,
     /// The lock we hold (a lost lease stops the commit).
@@ -172,11 +185,16 @@ impl Runner<'_> {
     /// leaves the last one's transaction open: `COMMIT; BEGIN; …` between
     /// them, so each file still commits alone with its tracking row, and the
     /// caller passes the last as `prev` to the next call, whose string starts
-    /// with its `COMMIT`, or ends it with [`Runner::commit`]. A runner killed
-    /// mid-string leaves the file it was running uncommitted. Only files that
+    /// with its `COMMIT`, or ends it with [`Runner::commit`]. Only files that
     /// end at top level ([`splitter::ends_clean`]) may be followed by another
     /// in the string. Returns each file's duration in milliseconds (measured
     /// by the server, so per file even inside one string).
+    ///
+    /// Each file's transaction sets a guard setting named after its version
+    /// that its tracking row reads: should a file's text ever run on into
+    /// the next file's (the server lexing it differently from us), the row
+    /// of a file whose start was swallowed fails, and the string stops
+    /// before the COMMIT that would keep it.
     ///
     /// On failure, says what committed: `prev`, and the first files of the
     /// batch. The server parses a whole string before running any of it, so
@@ -188,7 +206,7 @@ impl Runner<'_> {
         &mut self,
         jobs: &[Job],
         prev: Option<&Job>,
-    ) -> std::result::Result<Vec<u64>, (Error, Partial)> {
+    ) -> std::result::Result<Batch, (Error, Partial)> {
         let first = &jobs[0];
         if let Err(e) = interrupt::check() {
             // The previous file passed its checks: it commits, as it would
@@ -215,31 +233,41 @@ impl Runner<'_> {
         let last = jobs.len() - 1;
         // Our rows among those the files' own SELECTs return: the column's
         // name is this run's, which no file can know.
-        let ms: Vec<u64> = msgs
+        let ours: Vec<_> = msgs
             .iter()
             .filter_map(|m| match m {
                 SimpleQueryMessage::Row(r)
                     if r.columns().first().map(|c| c.name()) == Some(self.tag.as_str()) =>
                 {
-                    Some(r.get(0).and_then(|v| v.parse().ok()).unwrap_or(0))
+                    Some(r)
                 }
                 _ => None,
             })
             .collect();
+        let ms: Vec<u64> = ours
+            .iter()
+            .map(|r| r.get(0).and_then(|v| v.parse().ok()).unwrap_or(0))
+            .collect();
+        let lexer_agrees = ours.last().and_then(|r| r.get(1)) == Some("on");
         if ms.len() != jobs.len() {
-            // Cannot happen when every file but the last ends at top level;
-            // if it does, say so loudly rather than go on.
+            // Cannot happen when every file but the last ends at top level
+            // (and the guard would have stopped the string); if it does, say
+            // so loudly, with what committed, rather than go on.
             let _ = sql::exec(self.client, "ROLLBACK");
+            let (prev_committed, done) = self.recorded(prev, jobs).unwrap_or_default();
             return Err((
                 Error::new(
                     Exit::Failure,
                     "Internal error: a batch of migrations recorded the wrong number of rows",
                 )
-                .field("filename", first.filename)
+                .field("filename", jobs[done.len().min(last)].filename)
                 .field("files", jobs.len())
                 .field("rows", ms.len())
                 .suggest("Run 'pg-migrate status' and 'pg-migrate verify', and report this"),
-                Partial::default(),
+                Partial {
+                    prev_committed,
+                    done,
+                },
             ));
         }
         if let Err(e) = interrupt::check().and_then(|_| self.lock.check()) {
@@ -253,7 +281,7 @@ impl Runner<'_> {
                 },
             ));
         }
-        Ok(ms)
+        Ok(Batch { ms, lexer_agrees })
     }
 
     /// The query string for [`Runner::run_batch`], and the character offset
@@ -280,7 +308,11 @@ impl Runner<'_> {
             } else {
                 ""
             };
-            starts.push(push(&mut batch, &format!("BEGIN;{relaxed}{settings}\n")));
+            let guard = guard_name(job.version);
+            starts.push(push(
+                &mut batch,
+                &format!("BEGIN;SET LOCAL {guard} = on;{relaxed}{settings}\n"),
+            ));
             push(&mut batch, job.content);
             push(
                 &mut batch,
@@ -290,20 +322,23 @@ impl Runner<'_> {
         (batch, starts)
     }
 
-    /// The tracking row's INSERT, returning its duration in milliseconds.
+    /// The tracking row's INSERT, returning its duration in milliseconds,
+    /// whether the server still reads quotes as our lexer does, and its
+    /// file's guard (an error if the file's start did not run).
     fn bookkeeping_returning(&self, job: &Job) -> String {
         debug_assert_eq!(job.direction, Direction::Up);
         format!(
-            "{} RETURNING duration_ms AS {}, {}",
+            "{} RETURNING duration_ms AS {}, current_setting('standard_conforming_strings'), current_setting('{}'), {}",
             self.table
                 .insert_sql(job.version, job.up_filename, job.checksum, APPLIED),
             self.tag,
+            guard_name(job.version),
             crate::tracking::MARK_SQL
         )
     }
 
     /// After a batch's error: what committed, whose error it is, and, when
-    /// nothing ran, `prev` and the files again one by one.
+    /// that cannot be told, the files not committed again one by one.
     fn batch_failed(
         &mut self,
         e: &postgres::Error,
@@ -311,18 +346,15 @@ impl Runner<'_> {
         prev: Option<&Job>,
         starts: &[usize],
         blockers: &[Blocker],
-    ) -> std::result::Result<Vec<u64>, (Error, Partial)> {
+    ) -> std::result::Result<Batch, (Error, Partial)> {
         let _ = sql::exec(self.client, "ROLLBACK");
         let Some((prev_committed, done)) = self.recorded(prev, jobs) else {
-            // Cannot tell (the connection is gone): the next run will.
-            return Err((
-                sql_error(e, &jobs[0], starts[0], 0, blockers, true),
-                Partial::default(),
-            ));
+            return Err((in_doubt(e, prev, jobs), Partial::default()));
         };
         let ran = (prev.is_some() && prev_committed) || !done.is_empty();
         let at = error_offset(e).map(|p| starts.iter().rposition(|s| *s <= p).unwrap_or(0));
-        if ran || (prev.is_none() && (jobs.len() == 1 || at.unwrap_or(0) == 0)) {
+        let guard = is_guard_error(e);
+        if !guard && (ran || (prev.is_none() && (jobs.len() == 1 || at == Some(0)))) {
             let u = done.len().min(jobs.len() - 1);
             return Err((
                 sql_error(e, &jobs[u], starts[u], 0, blockers, true),
@@ -333,17 +365,31 @@ impl Runner<'_> {
             ));
         }
         if interrupt::received().is_some() {
-            let f = prev.unwrap_or(&jobs[0]).filename;
-            return Err((interrupt::error().field("filename", f), Partial::default()));
+            let f = jobs[done.len().min(jobs.len() - 1)].filename;
+            return Err((
+                interrupt::error().field("filename", f),
+                Partial {
+                    prev_committed,
+                    done,
+                },
+            ));
         }
-        if let Some(p) = prev {
+        // Nothing ran (a syntax error somewhere, or `prev`'s deferred
+        // COMMIT), or a guard stopped the string: `prev` if it did not
+        // commit, then each file not committed, on its own.
+        if let Some(p) = prev.filter(|_| !prev_committed) {
             self.run_tx(p, false).map_err(|e| (e, Partial::default()))?;
         }
-        let mut out: Vec<u64> = Vec::with_capacity(jobs.len());
-        for (i, job) in jobs.iter().enumerate() {
-            let before = i.checked_sub(1).map(|b| &jobs[b]);
+        let mut out = done;
+        let from = out.len();
+        let mut lexer_agrees = true;
+        for (i, job) in jobs.iter().enumerate().skip(from) {
+            let before = (i > from).then(|| &jobs[i - 1]);
             match self.run_batch(std::slice::from_ref(job), before) {
-                Ok(ms) => out.extend(ms),
+                Ok(b) => {
+                    out.extend(b.ms);
+                    lexer_agrees = b.lexer_agrees;
+                }
                 Err((e, part)) => {
                     if before.is_some() && !part.prev_committed {
                         out.pop();
@@ -359,7 +405,10 @@ impl Runner<'_> {
                 }
             }
         }
-        Ok(out)
+        Ok(Batch {
+            ms: out,
+            lexer_agrees,
+        })
     }
 
     /// Commits the transaction [`Runner::run_batch`] left open for `job`.
@@ -372,8 +421,8 @@ impl Runner<'_> {
     }
 
     /// Whether `prev`'s tracking row is there (its transaction committed),
-    /// and the durations of the first `jobs` whose rows are; `None` when the
-    /// question cannot be asked.
+    /// and the durations of the first `jobs` whose rows are. When the
+    /// connection is gone, asks on a new one; `None` when that fails too.
     fn recorded(&mut self, prev: Option<&Job>, jobs: &[Job]) -> Option<(bool, Vec<u64>)> {
         let versions: Vec<String> = prev
             .into_iter()
@@ -385,7 +434,14 @@ impl Runner<'_> {
             self.table.sql(),
             versions.join(", ")
         );
-        let rows = sql::query(self.client, &q).ok()?;
+        let rows = match sql::query(self.client, &q) {
+            Ok(rows) => rows,
+            Err(_) if self.client.is_closed() => {
+                let mut c = self.settings.connect().ok()?;
+                sql::query(&mut c, &q).ok()?
+            }
+            Err(_) => return None,
+        };
         let found: HashMap<String, u64> = rows
             .into_iter()
             .filter_map(|r| {
@@ -483,6 +539,28 @@ fn error_offset(e: &postgres::Error) -> Option<usize> {
     }
 }
 
+/// The setting a file's transaction sets first and its tracking row reads.
+fn guard_name(version: &str) -> String {
+    format!("pg_migrate.f_{version}")
+}
+
+/// Whether the error is a tracking row's guard: its file's start never ran.
+fn is_guard_error(e: &postgres::Error) -> bool {
+    e.as_db_error()
+        .is_some_and(|d| d.code().code() == "42704" && d.message().contains("\"pg_migrate.f_"))
+}
+
+/// The connection was lost during a batch and could not be re-opened to ask
+/// what committed: each file either committed whole with its row or left
+/// nothing, and the run cannot tell which.
+fn in_doubt(e: &postgres::Error, prev: Option<&Job>, jobs: &[Job]) -> Error {
+    let files: Vec<&str> = prev.into_iter().chain(jobs).map(|j| j.filename).collect();
+    Error::new(Exit::Migration, "Migration outcome unknown")
+        .cause(sql::message(e))
+        .field("filenames", files)
+        .suggest("The connection was lost while these files ran: each either committed whole with its tracking row or left nothing. Run 'pg-migrate status' to see which, then re-run")
+}
+
 /// Makes the commits of a run durable after a failure: a tiny synchronous
 /// commit flushes the WAL of every relaxed one before it.
 pub fn flush(client: &mut Client) {
@@ -564,8 +642,14 @@ pub fn sql_error(
             }
             _ => {}
         }
-    } else if e.is_closed() {
-        suggestion = "The connection to the server was lost; check the server log, then run 'pg-migrate status'".into();
+    }
+    let lost = e.is_closed() || sql::sqlstate(e).is_some_and(|c| c.starts_with("57P"));
+    if lost {
+        suggestion = if transactional {
+            "The connection to the server was lost, and the file's transaction with it (nothing of it remains): check the server log, then re-run".into()
+        } else {
+            "The connection to the server was lost; check the server log, then run 'pg-migrate status'".into()
+        };
     }
     err.suggest(suggestion)
 }

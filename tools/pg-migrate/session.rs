@@ -73,13 +73,16 @@ impl Session {
         };
         if locked {
             // PostgreSQL 14+: notice a vanished client (a runner killed with
-            // SIGKILL) during a long statement, roll back and free its lock,
-            // instead of finishing the statement first. Not in lease mode,
-            // which is for poolers: a session setting would outlive us there.
+            // SIGKILL) during a statement, roll back and free its lock,
+            // instead of finishing it first, and stop the query string, so
+            // the file it ran (and those after it in the string) do not
+            // commit; a check costs one poll() per interval. Not in lease
+            // mode, which is for poolers: a session setting would outlive us
+            // there.
             if common.lock_mode != crate::args::LockMode::Lease {
                 let _ = sql::exec(
                     &mut s.client,
-                    "SELECT set_config('client_connection_check_interval', '1s', false) WHERE current_setting('server_version_num')::int >= 140000",
+                    "SELECT set_config('client_connection_check_interval', '100ms', false) WHERE current_setting('server_version_num')::int >= 140000",
                 );
             }
             let mode = common.lock_mode;

@@ -76,8 +76,9 @@ fn scan<'a>(sql: &'a str) -> (Vec<Statement<'a>>, bool) {
             start = i;
         }
         match c {
+            // A line comment ends at a line feed or a carriage return.
             b'-' if i + 1 < n && b[i + 1] == b'-' => {
-                while i < n && b[i] != b'\n' {
+                while i < n && b[i] != b'\n' && b[i] != b'\r' {
                     i += 1;
                 }
                 continue;
@@ -116,6 +117,12 @@ fn scan<'a>(sql: &'a str) -> (Vec<Statement<'a>>, bool) {
                     if b[i] == b'\'' {
                         if i + 1 < n && b[i + 1] == b'\'' {
                             i += 2;
+                            continue;
+                        }
+                        // 'a'<newline>'b' is one string, in the same mode:
+                        // E'x'<newline>'\'' goes on after the escaped quote.
+                        if let Some(next) = continuation(b, i + 1) {
+                            i = next + 1;
                             continue;
                         }
                         closed = true;
@@ -242,6 +249,34 @@ pub fn transaction_control(sql: &str) -> Option<usize> {
     })
 }
 
+/// Where a quoted string continues after its closing quote (the server's
+/// `quotecontinue`): spaces, tabs and `--` comments, a line break, then any
+/// whitespace and whole-line comments, then a quote. Returns that quote's
+/// index.
+fn continuation(b: &[u8], mut i: usize) -> Option<usize> {
+    let n = b.len();
+    let skip_comment = |i: &mut usize| {
+        while *i < n && b[*i] != b'\n' && b[*i] != b'\r' {
+            *i += 1;
+        }
+    };
+    let mut newline = false;
+    while i < n {
+        match b[i] {
+            b'\n' | b'\r' => newline = true,
+            b' ' | b'\t' | 0x0c | 0x0b => {}
+            b'-' if i + 1 < n && b[i + 1] == b'-' => {
+                skip_comment(&mut i);
+                continue;
+            }
+            b'\'' if newline => return Some(i),
+            _ => return None,
+        }
+        i += 1;
+    }
+    None
+}
+
 fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
 }
@@ -350,6 +385,24 @@ SELECT $1, a$b FROM x;"#;
         ] {
             assert!(!ends_clean(sql), "{sql}");
         }
+    }
+
+    #[test]
+    fn line_breaks_as_the_server_reads_them() {
+        // A carriage return ends a line comment: the /* after it is open.
+        assert!(!ends_clean("SELECT 1; -- note\r/* todo"));
+        assert_eq!(texts("-- a\rSELECT 1;\rSELECT 2"), ["SELECT 1", "SELECT 2"]);
+        // A string continued on the next line stays an escape string.
+        assert!(!ends_clean("SELECT E'x'\n'\\' ';/*"));
+        assert!(!ends_clean("SELECT E'x' -- c\n  -- d\n'\\'"));
+        assert!(ends_clean("SELECT E'x'\n'\\''"));
+        // Not continued without a line break between: a new plain string,
+        // closed.
+        assert!(ends_clean("SELECT E'x' '\\'"));
+        assert_eq!(
+            texts("SELECT 'a'\n  'b;c';SELECT 2"),
+            ["SELECT 'a'\n  'b;c'", "SELECT 2"]
+        );
     }
 
     #[test]

@@ -91,6 +91,7 @@ fn revert(
     };
     let mut runner = Runner {
         client: &mut s.client,
+        settings: &s.settings,
         table: &s.table,
         lock,
         watcher: watcher.as_ref(),

@@ -2,7 +2,7 @@
 //! (or all in one with --single-transaction), under the lock.
 
 use crate::apply::{Direction, Job, Runner};
-use crate::args::UpArgs;
+use crate::args::{LockMode, UpArgs};
 use crate::files::{self, cmp_version, Migration};
 use crate::plan::{self, Entry};
 use crate::session::{self, Session};
@@ -148,7 +148,7 @@ fn apply_all(
     // sending several files in one string).
     let row = crate::sql::query(
         &mut s.client,
-        "SELECT pg_backend_pid(), current_setting('synchronous_commit'), current_setting('standard_conforming_strings')",
+        "SELECT pg_backend_pid(), current_setting('synchronous_commit'), current_setting('standard_conforming_strings'), current_setting('server_version_num')::int >= 140000",
     )
     .ok()
     .and_then(|r| r.into_iter().next())
@@ -156,7 +156,13 @@ fn apply_all(
     let pid: Option<i32> = row.first().cloned().flatten().and_then(|p| p.parse().ok());
     let setting = |i: usize| row.get(i).cloned().flatten();
     let sync_off = setting(1).as_deref() == Some("off");
-    let lexer_agrees = setting(2).as_deref() == Some("on");
+    let mut lexer_agrees = setting(2).as_deref() == Some("on");
+    // Several files per string only where a runner killed mid-file still
+    // leaves that file uncommitted: PostgreSQL 14+, where the session's
+    // client_connection_check_interval stops the string when we vanish.
+    // Not in lease mode (for poolers, no such setting; and the lease is
+    // checked before every file's COMMIT).
+    let batching = setting(3).as_deref() == Some("t") && a.common.lock_mode != LockMode::Lease;
     let watcher = pid.map(|pid| {
         Watcher::start(
             &s.settings,
@@ -170,6 +176,7 @@ fn apply_all(
     };
     let mut runner = Runner {
         client: &mut s.client,
+        settings: &s.settings,
         table: &s.table,
         lock,
         watcher: watcher.as_ref(),
@@ -246,6 +253,7 @@ fn apply_all(
             let mut bytes = p.content.len();
             while end < n
                 && end - i < size
+                && batching
                 && lexer_agrees
                 && jobs[end - 1].clean
                 && !jobs[end].no_tx
@@ -262,7 +270,9 @@ fn apply_all(
             let started = Instant::now();
             let r = runner.run_batch(&batch, prev.as_ref());
             let (prev_committed, done, result) = match r {
-                Ok(mut ms) => {
+                Ok(b) => {
+                    lexer_agrees &= b.lexer_agrees;
+                    let mut ms = b.ms;
                     let open_ms = ms.pop().unwrap_or(0);
                     (true, ms, Ok(open_ms))
                 }
