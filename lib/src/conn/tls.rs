@@ -161,10 +161,21 @@ impl Settings {
             Some(pw) => PKey::private_key_from_pem_passphrase(&pem, pw.expose().as_bytes()),
             None => PKey::private_key_from_pem_callback(&pem, |_| Ok(0)),
         };
-        parsed.map_err(|e| match (encrypted, &self.knobs.sslpassword) {
-            (true, None) => format!("{}: the key is encrypted and no sslpassword is set", what()),
-            (true, Some(_)) => format!("{}: wrong sslpassword ({e})", what()),
-            (false, _) => format!("{}: {e}", what()),
+        parsed.map_err(|e| {
+            // libpq shows OpenSSL's reason only ("bad decrypt").
+            let reason = e
+                .errors()
+                .first()
+                .and_then(|x| x.reason())
+                .map(String::from)
+                .unwrap_or_else(|| e.to_string());
+            match (encrypted, &self.knobs.sslpassword) {
+                (true, None) => {
+                    format!("{}: the key is encrypted and no sslpassword is set", what())
+                }
+                (true, Some(_)) => format!("{}: {reason} (wrong sslpassword)", what()),
+                (false, _) => format!("{}: {reason}", what()),
+            }
         })
     }
 
