@@ -297,6 +297,15 @@ fn crl_revoking_the_server_certificate_refuses_the_connection() {
         assert!(ours.contains("certificate revoked"), "{what}: {ours}");
         assert!(ours.starts_with("Tls:"), "{what}: {ours}");
     }
+    // prefer falls back to a plain connection when verification fails, as
+    // libpq does (the server accepts both).
+    let plain = tcp_case(&[
+        ("PGSSLMODE", "prefer"),
+        ("PGSSLROOTCERT", &ca),
+        ("PGSSLCRL", &revoked),
+    ])
+    .both_ok("prefer with a revoked certificate");
+    assert_eq!(plain, "postgres|127.0.0.1|false:");
     // Without a root certificate file nothing is verified, so no CRL either.
     tcp_case(&[("PGSSLMODE", "require"), ("PGSSLCRL", &revoked)])
         .both_ok("require without a root certificate");

@@ -159,7 +159,7 @@ impl Settings {
             .filter(|d| !d.is_zero())
             .map(|d| Instant::now() + d);
         if t.ip.is_none() {
-            self.check_peer(t)?;
+            self.check_peer(t, deadline)?;
         }
         let (password, from_file) = self.password_for(t.host);
         // libpq never uses TLS over a unix socket, whatever the sslmode.
@@ -251,11 +251,57 @@ impl Settings {
 
     /// libpq's `requirepeer` on a unix socket: the server must run as that
     /// OS user (see `peer.rs` for how it is checked).
-    fn check_peer(&self, t: &Target<'_>) -> Result<(), ConnectError> {
+    /// Bounded by `deadline` and by signals as the connection itself is (a
+    /// hung server's full backlog blocks a unix-socket connect).
+    fn check_peer(&self, t: &Target<'_>, deadline: Option<Instant>) -> Result<(), ConnectError> {
         let Some(want) = self.knobs.requirepeer.as_deref() else {
             return Ok(());
         };
-        match super::peer::peer_user(&t.host.host, t.host.port) {
+        let (dir, port) = (t.host.host.clone(), t.host.port);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("pgkit-requirepeer".into())
+            .spawn(move || {
+                let _ = tx.send(super::peer::peer_user(&dir, port));
+            });
+        if spawned.is_err() {
+            return Err(self.fail(t, ErrorKind::Other, None, "cannot start a thread"));
+        }
+        let got = loop {
+            let step = Duration::from_millis(50);
+            let wait = match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(self.fail(t, ErrorKind::Timeout, None, "timeout expired"));
+                    }
+                    left.min(step)
+                }
+                None => step,
+            };
+            match rx.recv_timeout(wait) {
+                Ok(r) => break r,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(self.fail(
+                        t,
+                        ErrorKind::Other,
+                        None,
+                        "the peer check ended without an answer",
+                    ))
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if interrupt::received().is_some() {
+                        return Err(self.fail(
+                            t,
+                            ErrorKind::Other,
+                            None,
+                            "interrupted by a signal",
+                        ));
+                    }
+                }
+            }
+        };
+        match got {
             Ok(got) if got == want => Ok(()),
             Ok(got) => Err(self.fail(
                 t,
