@@ -161,6 +161,8 @@ impl Settings {
             Some(pw) => PKey::private_key_from_pem_passphrase(&pem, pw.expose().as_bytes()),
             None => PKey::private_key_from_pem_callback(&pem, |_| Ok(0)),
         };
+        // libpq then tries DER, and reports the PEM error if that fails too.
+        let parsed = parsed.or_else(|e| PKey::private_key_from_der(&pem).map_err(|_| e));
         parsed.map_err(|e| {
             // libpq shows OpenSSL's reason only ("bad decrypt").
             let reason = e
@@ -388,6 +390,56 @@ mod tests {
         let s = settings(home.path(), "host=h sslrootcert=system");
         assert_eq!(s.root_cert(), RootCert::System);
         assert!(s.tls_connector(SslMode::VerifyFull).is_ok());
+    }
+
+    #[test]
+    fn client_key_passphrase_and_formats() {
+        use openssl::symm::Cipher;
+        let home = tempfile::tempdir().unwrap();
+        let key = PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let p = home.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        };
+        let pass = "Pass phrase 9";
+        let enc = write(
+            "enc.key",
+            &key.private_key_to_pem_pkcs8_passphrase(Cipher::aes_256_cbc(), pass.as_bytes())
+                .unwrap(),
+        );
+        let legacy = write(
+            "legacy.key",
+            &key.rsa()
+                .unwrap()
+                .private_key_to_pem_passphrase(Cipher::aes_128_cbc(), pass.as_bytes())
+                .unwrap(),
+        );
+        let plain = write("plain.key", &key.private_key_to_pem_pkcs8().unwrap());
+        let der = write("der.key", &key.private_key_to_der().unwrap());
+        let quoted = crate::conn::quote_conninfo(pass);
+        let right = settings(home.path(), &format!("host=h sslpassword={quoted}"));
+        let wrong = settings(home.path(), "host=h sslpassword=nope");
+        let none = settings(home.path(), "host=h");
+        for k in [&enc, &legacy] {
+            assert!(right.private_key(k).unwrap().public_eq(&key));
+            let e = wrong.private_key(k).err().unwrap();
+            assert!(e.contains("(wrong sslpassword)"), "{e}");
+            assert!(!e.contains("nope"), "{e}");
+            let e = none.private_key(k).err().unwrap();
+            assert!(
+                e.ends_with("the key is encrypted and no sslpassword is set"),
+                "{e}"
+            );
+        }
+        // An unencrypted key (PEM or DER) loads with or without a passphrase.
+        for k in [&plain, &der] {
+            assert!(none.private_key(k).unwrap().public_eq(&key));
+            assert!(right.private_key(k).unwrap().public_eq(&key));
+        }
+        let junk = write("junk.key", b"not a key");
+        let e = none.private_key(&junk).err().unwrap();
+        assert!(e.starts_with("could not load private key file"), "{e}");
     }
 
     #[test]
