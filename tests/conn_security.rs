@@ -567,6 +567,15 @@ fn connect_timeout_zero_waits_indefinitely() {
     let (code, last, _) = run(&dsn("1"), &[]);
     assert_eq!(code, 2, "{last}");
     assert!(last["attempts"].as_u64().unwrap() >= 2, "{last}");
+    // PGCONNECT_TIMEOUT=1 as libpq reads it: 2 s (no DSN connect_timeout).
+    let no_ct = dsn("0").replace(" connect_timeout=0", "");
+    let (code, last, took) = run(&no_ct, &["--once"]);
+    assert_eq!(code, 2, "{last}");
+    assert!(
+        took >= Duration::from_millis(1900),
+        "1 is raised to 2 s: {took:?}"
+    );
+    assert!(took < Duration::from_secs(14), "{took:?}");
     // --once with no per-attempt limit is bounded by --timeout as well.
     let (code, last, took) = run(&dsn("0"), &["--once"]);
     assert_eq!(code, 2, "{last}");

@@ -917,6 +917,24 @@ mod tests {
         assert_eq!(t("1"), Some(Duration::from_secs(2)), "libpq raises 1 to 2");
         assert_eq!(t("0"), Some(Duration::ZERO), "0: wait indefinitely, set");
         assert_eq!(t("-5"), Some(Duration::ZERO), "negative: as 0");
+        // From a service file too.
+        let dir = tempfile::tempdir().unwrap();
+        let svc = dir.path().join("svc.conf");
+        std::fs::write(&svc, "[s]\nconnect_timeout=0\n").unwrap();
+        let svcfile = svc.display().to_string();
+        let s = resolve(
+            &ConnArgs::default(),
+            &[
+                ("PGSERVICEFILE", &svcfile),
+                ("PGSERVICE", "s"),
+                ("PGCONNECT_TIMEOUT", "9"),
+            ],
+        );
+        assert_eq!(
+            s.connect_timeout,
+            Some(Duration::ZERO),
+            "the service wins over env"
+        );
         let s = resolve(&ConnArgs::default(), &[("PGCONNECT_TIMEOUT", "0")]);
         assert_eq!(s.connect_timeout, Some(Duration::ZERO));
         assert!(s
