@@ -581,3 +581,42 @@ fn connect_timeout_zero_waits_indefinitely() {
     assert_eq!(code, 2, "{last}");
     assert!(took < Duration::from_secs(20), "{took:?}");
 }
+
+#[test]
+fn children_get_crl_and_requirepeer_but_never_sslpassword() {
+    // pg-dotenv pgenv hands the URL's settings to a shell (psql): the CRL
+    // and requirepeer go along; sslpassword cannot (libpq has no variable)
+    // and never appears.
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = dir.path().join(".env");
+    std::fs::write(
+        &env_file,
+        "DATABASE_URL=postgresql://u@h/db?sslcrl=/etc/x.crl&sslcrldir=/etc/crls&requirepeer=postgres&sslpassword=Hush-42&connect_timeout=0\n",
+    )
+    .unwrap();
+    let out = cmd("pg-dotenv")
+        .arg("-f")
+        .arg(&env_file)
+        .arg("pgenv")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "PGSSLCRL=/etc/x.crl",
+        "PGSSLCRLDIR=/etc/crls",
+        "PGREQUIREPEER=postgres",
+        "PGCONNECT_TIMEOUT=0",
+    ] {
+        assert!(stdout.contains(want), "{want}: {stdout}");
+    }
+    let all = format!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!all.contains("Hush-42"), "{all}");
+    // And the library's own view: redacted URL, Debug, child environment.
+    let s = Case::new(&[])
+        .dsn("host=h sslpassword=Hush-42 sslkey=/k")
+        .settings()
+        .unwrap();
+    let shown = format!("{s:?} {} {:?}", s.redacted(), s.libpq_env());
+    assert!(!shown.contains("Hush-42"), "{shown}");
+}
