@@ -98,8 +98,9 @@ pub struct WaitOptions {
     /// RNG seed for the jitter (tests).
     pub seed: Option<u64>,
     /// Per-attempt timeout; `None`: the settings' `connect_timeout`
-    /// (`PGCONNECT_TIMEOUT`), else 5 s. `Some(ZERO)`: no per-attempt limit
-    /// (the deadline still bounds the attempt).
+    /// (`PGCONNECT_TIMEOUT`, where 0 is libpq's "no limit"), else 5 s.
+    /// `Some(ZERO)`: no per-attempt limit (the deadline still bounds the
+    /// attempt).
     pub connect_timeout: Option<Duration>,
     /// Log nothing (no warn line per failed attempt).
     pub quiet: bool,
@@ -136,8 +137,14 @@ pub struct Ready {
 
 /// One attempt, bounded by the per-attempt timeout: `Ok` when ready.
 /// (`pg-wait --once` and `--healthcheck` are this.)
+/// Without a per-attempt limit (`connect_timeout=0`) the overall deadline
+/// (`opts.timeout`) still bounds the attempt.
 pub fn probe(settings: &Settings, opts: &WaitOptions) -> std::result::Result<(), Failure> {
-    probe_within(settings, opts, opts.attempt_timeout(settings))
+    probe_within(
+        settings,
+        opts,
+        opts.attempt_timeout(settings).or(opts.timeout),
+    )
 }
 
 /// One attempt within `budget` (`None`: unbounded).
@@ -359,6 +366,16 @@ mod tests {
             ..WaitOptions::default()
         };
         assert_eq!(o.attempt_timeout(&s), None);
+        // connect_timeout=0 in the settings (libpq: wait indefinitely) is
+        // not "unset": no per-attempt limit, not the 5 s default.
+        let mut s0 = s.clone();
+        s0.connect_timeout = Some(Duration::ZERO);
+        assert_eq!(WaitOptions::default().attempt_timeout(&s0), None);
+        s0.connect_timeout = Some(Duration::from_secs(7));
+        assert_eq!(
+            WaitOptions::default().attempt_timeout(&s0),
+            Some(Duration::from_secs(7))
+        );
     }
 
     #[test]

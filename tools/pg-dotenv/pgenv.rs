@@ -78,6 +78,8 @@ pub fn render(values: &Values, prefix: &str) -> Result<(String, Source)> {
     };
     let wanted_extra = |var: &str, val: &str| match var {
         "PGSSLROOTCERT" | "PGSSLCERT" | "PGSSLKEY" | "PGOPTIONS" | "PGCONNECT_TIMEOUT" => true,
+        // Security settings a URL asked for must reach psql too.
+        "PGSSLCRL" | "PGSSLCRLDIR" | "PGREQUIREPEER" => true,
         "PGAPPNAME" => val != "pg-dotenv",
         _ => false,
     };

@@ -4,11 +4,13 @@
 use crate::cli::{parse_connect_timeout, Cli};
 use pgkit::conn::{ConnArgs, Env, Settings};
 use pgkit::{Error, Result};
+use std::time::Duration;
 
 /// Resolves every target. The per-attempt timeout: `--connect-timeout`, else
 /// the DSN's `connect_timeout`, else `PGCONNECT_TIMEOUT` (seconds or a
-/// duration), else 5 s. Zero (from the flag or the variable) means no
-/// per-attempt limit; the deadline still bounds each attempt.
+/// duration; a bare number as libpq reads it), else 5 s. Zero (from the
+/// flag, the DSN or the variable) means no per-attempt limit; the deadline
+/// still bounds each attempt.
 pub fn resolve(cli: &Cli) -> Result<Vec<Settings>> {
     let mut env = Env::process();
     // PGCONNECT_TIMEOUT is read here (it may carry units), not by the resolver.
@@ -18,11 +20,15 @@ pub fn resolve(cli: &Cli) -> Result<Vec<Settings>> {
         .filter(|v| !v.is_empty())
     {
         None => None,
-        Some(v) => Some(parse_connect_timeout(&v).map_err(|e| {
-            Error::config("Invalid PGCONNECT_TIMEOUT")
-                .cause(e)
-                .suggest("Set PGCONNECT_TIMEOUT to seconds (10) or a duration (500ms, 10s)")
-        })?),
+        Some(v) => Some(
+            libpq_seconds(&v)
+                .map_or_else(|| parse_connect_timeout(&v), Ok)
+                .map_err(|e| {
+                    Error::config("Invalid PGCONNECT_TIMEOUT")
+                        .cause(e)
+                        .suggest("Set PGCONNECT_TIMEOUT to seconds (10) or a duration (500ms, 10s)")
+                })?,
+        ),
     };
     let dsns: Vec<Option<String>> = if cli.dsns.is_empty() && cli.dsn.is_empty() {
         vec![None]
@@ -46,4 +52,30 @@ pub fn resolve(cli: &Cli) -> Result<Vec<Settings>> {
         out.push(s);
     }
     Ok(out)
+}
+
+/// `PGCONNECT_TIMEOUT` as a bare number of seconds means what it means to
+/// libpq 15 (and to psql given the same variable): 0 or less is no limit
+/// (ZERO), 1 is raised to 2. `None` when it is not a bare integer.
+fn libpq_seconds(v: &str) -> Option<Duration> {
+    let n: i64 = v.trim().parse().ok()?;
+    Some(Duration::from_secs(match n {
+        ..=0 => 0,
+        1 => 2,
+        n => n as u64,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pgconnect_timeout_bare_seconds_are_libpqs() {
+        assert_eq!(libpq_seconds("10"), Some(Duration::from_secs(10)));
+        assert_eq!(libpq_seconds(" 1 "), Some(Duration::from_secs(2)));
+        assert_eq!(libpq_seconds("0"), Some(Duration::ZERO));
+        assert_eq!(libpq_seconds("-3"), Some(Duration::ZERO));
+        assert_eq!(libpq_seconds("500ms"), None);
+    }
 }

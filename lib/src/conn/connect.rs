@@ -5,6 +5,7 @@
 //! session itself.
 
 use super::error::{classify, ConnectError, ErrorKind};
+use super::peer::PeerError;
 use super::settings::{Host, Settings, SslMode, TargetSessionAttrs};
 use super::tls::Tracked;
 use crate::interrupt::{self, HookGuard};
@@ -14,6 +15,10 @@ use postgres::tls::{MakeTlsConnect, TlsConnect};
 use postgres::Socket;
 use std::net::{IpAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
+
+/// libpq's requirepeer failure; it ends the whole connection attempt, as
+/// in libpq (no further host is tried).
+const REQUIREPEER_MISMATCH: &str = "requirepeer specifies";
 
 /// The synchronous client every tool uses.
 pub type Client = postgres::Client;
@@ -66,7 +71,13 @@ impl Settings {
             for host in &self.hosts {
                 match self.connect_host(host, *want) {
                     Ok(c) => return Ok(c),
-                    Err(mut e) => errors.append(&mut e),
+                    Err(mut e) => {
+                        let stop = e.iter().any(|e| e.message.contains(REQUIREPEER_MISMATCH));
+                        errors.append(&mut e);
+                        if stop {
+                            return Err(combine(errors, self));
+                        }
+                    }
                 }
             }
         }
@@ -142,7 +153,14 @@ impl Settings {
         t: &Target<'_>,
         want: TargetSessionAttrs,
     ) -> Result<Client, ConnectError> {
-        let deadline = self.connect_timeout.map(|d| Instant::now() + d);
+        // libpq: a timeout of 0 (or less) waits indefinitely.
+        let deadline = self
+            .connect_timeout
+            .filter(|d| !d.is_zero())
+            .map(|d| Instant::now() + d);
+        if t.ip.is_none() {
+            self.check_peer(t, deadline)?;
+        }
         let (password, from_file) = self.password_for(t.host);
         // libpq never uses TLS over a unix socket, whatever the sslmode.
         let mode = if t.ip.is_none() {
@@ -229,6 +247,81 @@ impl Settings {
             }
         }?;
         self.check_session(client, t, want)
+    }
+
+    /// libpq's `requirepeer` on a unix socket: the server must run as that
+    /// OS user (see `peer.rs` for how it is checked).
+    /// Bounded by `deadline` and by signals as the connection itself is (a
+    /// hung server's full backlog blocks a unix-socket connect).
+    fn check_peer(&self, t: &Target<'_>, deadline: Option<Instant>) -> Result<(), ConnectError> {
+        let Some(want) = self.knobs.requirepeer.as_deref() else {
+            return Ok(());
+        };
+        let (dir, port) = (t.host.host.clone(), t.host.port);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("pgkit-requirepeer".into())
+            .spawn(move || {
+                let _ = tx.send(super::peer::peer_user(&dir, port));
+            });
+        if spawned.is_err() {
+            return Err(self.fail(t, ErrorKind::Other, None, "cannot start a thread"));
+        }
+        let got = loop {
+            let step = Duration::from_millis(50);
+            let wait = match deadline {
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(self.fail(t, ErrorKind::Timeout, None, "timeout expired"));
+                    }
+                    left.min(step)
+                }
+                None => step,
+            };
+            match rx.recv_timeout(wait) {
+                Ok(r) => break r,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(self.fail(
+                        t,
+                        ErrorKind::Other,
+                        None,
+                        "the peer check ended without an answer",
+                    ))
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if interrupt::received().is_some() {
+                        return Err(self.fail(
+                            t,
+                            ErrorKind::Other,
+                            None,
+                            "interrupted by a signal",
+                        ));
+                    }
+                }
+            }
+        };
+        match got {
+            Ok(got) if got == want => Ok(()),
+            Ok(got) => Err(self.fail(
+                t,
+                ErrorKind::Server,
+                None,
+                &format!(
+                    "{REQUIREPEER_MISMATCH} \"{want}\", but actual peer user name is \"{got}\""
+                ),
+            )),
+            Err(PeerError::Connect(e)) => {
+                let kind = match e.kind() {
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => {
+                        ErrorKind::Refused
+                    }
+                    _ => ErrorKind::Io,
+                };
+                Err(self.fail(t, kind, None, &super::peer::strip_os_error(&e)))
+            }
+            Err(PeerError::Check(why)) => Err(self.fail(t, ErrorKind::Server, None, &why)),
+        }
     }
 
     fn pg_config(

@@ -19,6 +19,9 @@ pub const LIBPQ_VARS: &[&str] = &[
     "PGSSLROOTCERT",
     "PGSSLCERT",
     "PGSSLKEY",
+    "PGSSLCRL",
+    "PGSSLCRLDIR",
+    "PGREQUIREPEER",
     "PGCONNECT_TIMEOUT",
     "PGAPPNAME",
     "PGOPTIONS",
@@ -118,6 +121,8 @@ impl Settings {
 
     /// libpq environment variables equivalent to these settings, for child
     /// processes (pg_dump, psql): the password travels here, never on argv.
+    /// `sslpassword` does not: libpq has no variable for it (a child given
+    /// an encrypted `sslkey` needs it some other way, e.g. a service file).
     pub fn libpq_env(&self) -> Vec<(String, String)> {
         let mut v = Vec::new();
         if self.hosts.iter().any(|h| !h.host.is_empty()) {
@@ -151,6 +156,9 @@ impl Settings {
             ("PGSSLROOTCERT", &self.sslrootcert),
             ("PGSSLCERT", &self.sslcert),
             ("PGSSLKEY", &self.sslkey),
+            ("PGSSLCRL", &self.knobs.sslcrl),
+            ("PGSSLCRLDIR", &self.knobs.sslcrldir),
+            ("PGREQUIREPEER", &self.knobs.requirepeer),
             ("PGAPPNAME", &self.application_name),
             ("PGOPTIONS", &self.options),
         ] {

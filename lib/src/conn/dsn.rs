@@ -90,6 +90,7 @@ pub(crate) fn redact_uri(uri: &str) -> String {
     let Some(prefix) = uri_prefix_len(uri) else {
         return uri.to_string();
     };
+    let uri = &redact_query_secrets(uri);
     let rest = &uri[prefix..];
     let end = rest.find(['@', '/']).unwrap_or(rest.len());
     if !rest[end..].starts_with('@') {
@@ -105,6 +106,24 @@ pub(crate) fn redact_uri(uri: &str) -> String {
         ),
         None => uri.to_string(),
     }
+}
+
+/// The URI with the values of its `password` and `sslpassword` query
+/// parameters replaced by `[REDACTED]`.
+fn redact_query_secrets(uri: &str) -> String {
+    let Some((head, query)) = uri.split_once('?') else {
+        return uri.to_string();
+    };
+    let params: Vec<String> = query
+        .split('&')
+        .map(|p| match p.split_once('=') {
+            Some((k, _)) if k == "password" || k == "sslpassword" => {
+                format!("{k}={}", crate::redact::REDACTED)
+            }
+            _ => p.to_string(),
+        })
+        .collect();
+    format!("{head}?{}", params.join("&"))
 }
 
 /// Stores a keyword, translating libpq's legacy `requiressl`.
@@ -530,6 +549,12 @@ mod tests {
             "{why}"
         );
         assert_eq!(redact_uri("postgresql://u@h:1/d"), "postgresql://u@h:1/d");
+        assert_eq!(
+            redact_uri("postgresql://u@h/d?sslpassword=kp&sslmode=require&password=pw"),
+            "postgresql://u@h/d?sslpassword=[REDACTED]&sslmode=require&password=[REDACTED]"
+        );
+        let e = parse("postgresql://u@[::1/db?sslpassword=keypass9").unwrap_err();
+        assert!(!e.error.unwrap().contains("keypass9"));
         assert_eq!(
             redact_uri("postgres://u:p:q@h"),
             "postgres://u:[REDACTED]@h"

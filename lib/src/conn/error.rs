@@ -81,7 +81,7 @@ impl ConnectError {
             ErrorKind::TooManyConnections => "Close idle connections or raise max_connections",
             ErrorKind::TlsRequired => "The server requires TLS: use sslmode=require (or verify-full) instead of disable",
             ErrorKind::TlsUnsupported => "The server does not offer TLS: enable ssl on the server or use sslmode=prefer",
-            ErrorKind::Tls => "Check sslrootcert and the server certificate's host name (sslmode=verify-ca/verify-full)",
+            ErrorKind::Tls => "Check sslrootcert, sslcrl and the server certificate's host name (sslmode=verify-ca/verify-full), or sslcert, sslkey and sslpassword",
             ErrorKind::Io => "The connection dropped during startup; check the server log",
             ErrorKind::Server | ErrorKind::Other => "Check the server log and the connection settings",
         }
@@ -98,6 +98,8 @@ impl ConnectError {
             ErrorKind::TlsRequired | ErrorKind::TlsUnsupported | ErrorKind::NoPassword => {
                 Exit::Config
             }
+            // The client key (sslkey, sslpassword) is local configuration.
+            ErrorKind::Tls if self.message.contains("private key file") => Exit::Config,
             _ => code,
         };
         let mut e = Error::new(code, message)

@@ -11,18 +11,20 @@
 //! - `dsn.rs`: URL and conninfo grammar; `service.rs`: `pg_service.conf`;
 //! - `pgpass.rs`: the password file; `tls.rs`: OpenSSL setup per sslmode;
 //! - `connect.rs`: hosts, addresses, retries, timeouts, session attributes;
+//!   `peer.rs`: `requirepeer`'s peer credentials;
 //! - `error.rs`: failures, classified for retry decisions and exit codes.
 //!
 //! Every libpq 15 keyword is accepted (others are errors, as in libpq).
 //! Applied: host, hostaddr, port, user, password, passfile, dbname, service,
-//! options, application_name, connect_timeout, sslmode, sslrootcert
-//! (incl. libpq 16's `system`), sslcert, sslkey, sslsni,
-//! ssl_min/max_protocol_version, channel_binding, keepalives*,
-//! tcp_user_timeout, target_session_attrs (libpq 14's full set).
+//! options, application_name, connect_timeout (0 or less: no limit; 1: 2 s),
+//! sslmode, sslrootcert (incl. libpq 16's `system`), sslcert, sslkey,
+//! sslpassword, sslcrl, sslcrldir, sslsni, ssl_min/max_protocol_version,
+//! channel_binding, keepalives*, tcp_user_timeout, requirepeer (`peer.rs`),
+//! target_session_attrs (libpq 14's full set), gssencmode as a libpq built
+//! without GSSAPI (`require` is an error, prefer/disable never encrypt).
 //! Accepted but without effect: client_encoding (always UTF8),
 //! fallback_application_name (the tool's name is the fallback),
-//! sslcompression, sslpassword, sslcrl, sslcrldir, requirepeer,
-//! gssencmode, krbsrvname, gsslib, replication.
+//! sslcompression, krbsrvname, gsslib, replication.
 
 mod args;
 mod connect;
@@ -30,6 +32,7 @@ mod display;
 mod dsn;
 mod env;
 mod error;
+mod peer;
 pub mod pgpass;
 mod service;
 mod settings;

@@ -152,7 +152,9 @@ pub struct Settings {
     pub sslcert: Option<String>,
     /// Client key file (`None`: `~/.postgresql/postgresql.key`).
     pub sslkey: Option<String>,
-    /// Per-attempt connect timeout.
+    /// Per-attempt connect timeout (`connect_timeout`, `PGCONNECT_TIMEOUT`):
+    /// `None` when unset, `Some(ZERO)` when set to 0 or less, which libpq
+    /// reads as "wait indefinitely" (so does [`Settings::connect`]).
     pub connect_timeout: Option<Duration>,
     /// `application_name`.
     pub application_name: Option<String>,
@@ -192,6 +194,36 @@ pub(crate) struct Knobs {
     pub ssl_max: Option<openssl::ssl::SslVersion>,
     /// `sslsni` (default on).
     pub sslsni: bool,
+    /// `sslcrl`: a CRL file (`None`: `~/.postgresql/root.crl` when it exists).
+    pub sslcrl: Option<String>,
+    /// `sslcrldir`: a directory of CRLs named by hash (`openssl rehash`).
+    pub sslcrldir: Option<String>,
+    /// `sslpassword`: the passphrase of an encrypted `sslkey`.
+    pub sslpassword: Option<Secret>,
+    /// `requirepeer`: the OS user the server must run as (unix sockets).
+    pub requirepeer: Option<String>,
+}
+
+/// A secret that never prints (`Debug` shows `[REDACTED]`); registered with
+/// the log scrubber when made.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    pub(crate) fn new(s: &str) -> Secret {
+        redact::register(s);
+        Secret(s.to_string())
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(redact::REDACTED)
+    }
 }
 
 /// libpq's TLS protocol names.
@@ -490,8 +522,14 @@ impl Settings {
             None => None,
             Some(t) => {
                 let secs = parse_int(t, "connect_timeout")?;
-                // libpq: zero or negative waits forever; 1 is raised to 2.
-                (secs > 0).then(|| Duration::from_secs(secs.max(2) as u64))
+                // libpq 15: zero or negative waits forever (kept as ZERO, so
+                // it is not mistaken for "unset" by callers with their own
+                // default); 1 is raised to 2.
+                Some(Duration::from_secs(if secs > 0 {
+                    secs.max(2) as u64
+                } else {
+                    0
+                }))
             }
         };
         let target_session_attrs = match raw("target_session_attrs") {
@@ -516,6 +554,14 @@ impl Settings {
                     "Use one of disable, prefer, require",
                 ));
             }
+            // As a libpq built without GSSAPI: prefer and disable never
+            // encrypt with GSSAPI, require cannot be honoured.
+            if g == "require" {
+                return Err(invalid_setting(
+                    "gssencmode value \"require\" invalid when GSSAPI support is not compiled in",
+                    "pgkit has no GSSAPI: use gssencmode=disable or prefer (PGGSSENCMODE), and TLS (sslmode=verify-full) for encryption",
+                ));
+            }
         }
         let int = |k: &str| -> Result<Option<i64>> { get(k).map(|v| parse_int(v, k)).transpose() };
         let secs = |n: i64| Duration::from_secs(n.max(0) as u64);
@@ -538,6 +584,10 @@ impl Settings {
             ssl_min,
             ssl_max,
             sslsni: get("sslsni") != Some("0"),
+            sslcrl: get("sslcrl").map(String::from),
+            sslcrldir: get("sslcrldir").map(String::from),
+            sslpassword: get("sslpassword").map(Secret::new),
+            requirepeer: get("requirepeer").map(String::from),
         };
         let home = env.home.clone();
         Ok(Settings {
@@ -818,6 +868,11 @@ mod tests {
             ),
             ("channel_binding=maybe", "invalid channel_binding value"),
             (
+                "gssencmode=require",
+                "gssencmode value \"require\" invalid when GSSAPI support is not compiled in",
+            ),
+            ("gssencmode=always", "invalid gssencmode value: \"always\""),
+            (
                 "postgresql://h/db?foo=1",
                 "invalid URI query parameter: \"foo\"",
             ),
@@ -860,8 +915,31 @@ mod tests {
         let t = |v: &str| resolve(&dsn(&format!("connect_timeout={v}")), &[]).connect_timeout;
         assert_eq!(t("10"), Some(Duration::from_secs(10)));
         assert_eq!(t("1"), Some(Duration::from_secs(2)), "libpq raises 1 to 2");
-        assert_eq!(t("0"), None);
-        assert_eq!(t("-5"), None);
+        assert_eq!(t("0"), Some(Duration::ZERO), "0: wait indefinitely, set");
+        assert_eq!(t("-5"), Some(Duration::ZERO), "negative: as 0");
+        // From a service file too.
+        let dir = tempfile::tempdir().unwrap();
+        let svc = dir.path().join("svc.conf");
+        std::fs::write(&svc, "[s]\nconnect_timeout=0\n").unwrap();
+        let svcfile = svc.display().to_string();
+        let s = resolve(
+            &ConnArgs::default(),
+            &[
+                ("PGSERVICEFILE", &svcfile),
+                ("PGSERVICE", "s"),
+                ("PGCONNECT_TIMEOUT", "9"),
+            ],
+        );
+        assert_eq!(
+            s.connect_timeout,
+            Some(Duration::ZERO),
+            "the service wins over env"
+        );
+        let s = resolve(&ConnArgs::default(), &[("PGCONNECT_TIMEOUT", "0")]);
+        assert_eq!(s.connect_timeout, Some(Duration::ZERO));
+        assert!(s
+            .libpq_env()
+            .contains(&("PGCONNECT_TIMEOUT".into(), "0".into())));
         assert_eq!(t("' 7 '"), Some(Duration::from_secs(7)));
         for (v, want) in [
             ("any", TargetSessionAttrs::Any),
@@ -924,6 +1002,21 @@ mod tests {
             shown,
             "postgresql://osuser:[REDACTED]@/osuser?host=%2Ftmp,h2&port=1,2"
         );
+        // sslpassword (the client key's passphrase) shows nowhere either, and
+        // is not handed to children: libpq has no variable for it.
+        let k = resolve(
+            &dsn("host=h sslpassword=Key-Pass-77 sslcrl=/c.crl requirepeer=postgres"),
+            &[],
+        );
+        let everything = format!("{k:?} {} {:?}", k.redacted(), k.libpq_env());
+        assert!(!everything.contains("Key-Pass-77"), "{everything}");
+        assert!(redact::scrub("x Key-Pass-77 y").contains("[REDACTED]"));
+        let env = k.libpq_env();
+        assert!(env.contains(&("PGSSLCRL".into(), "/c.crl".into())));
+        assert!(env.contains(&("PGREQUIREPEER".into(), "postgres".into())));
+        for ok in ["gssencmode=prefer", "gssencmode=disable"] {
+            resolve(&dsn(ok), &[]);
+        }
         // The redacted form parses back to the same hosts.
         let back = resolve(&dsn(&shown), &[]);
         assert_eq!(back.hosts, s.hosts);

@@ -9,10 +9,17 @@
 //! - `verify-full` also checks the host name (SAN, then CN) against `host`;
 //! - a client certificate is `sslcert`, else `~/.postgresql/postgresql.crt`,
 //!   used when the file exists, with its key `sslkey`, else
-//!   `~/.postgresql/postgresql.key`, which must not be group/world readable.
+//!   `~/.postgresql/postgresql.key`, which must not be group/world readable,
+//!   decrypted with `sslpassword` when it is encrypted (never a prompt);
+//! - with a root certificate file, the CRLs of `sslcrl` and/or `sslcrldir`
+//!   (else `~/.postgresql/root.crl`) are checked along the whole chain when
+//!   they load (a missing CRL file is ignored, as libpq does).
 
 use super::settings::{Settings, SslMode};
-use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
+use openssl::pkey::{PKey, Private};
+use openssl::ssl::{SslConnector, SslConnectorBuilder, SslFiletype, SslMethod, SslVerifyMode};
+use openssl::x509::store::X509Lookup;
+use openssl::x509::verify::X509VerifyFlags;
 use postgres::tls::{MakeTlsConnect, TlsConnect};
 use postgres::Socket;
 use postgres_openssl::MakeTlsConnector;
@@ -86,6 +93,7 @@ impl Settings {
                         p.display()
                     )
                 })?;
+                self.load_crls(&mut b);
                 true
             }
             RootCert::Missing(p) => {
@@ -118,10 +126,10 @@ impl Settings {
                     cert.display()
                 )
             })?;
-            b.set_private_key_file(&key, SslFiletype::PEM)
-                .map_err(|e| {
-                    format!("could not load private key file \"{}\": {e}", key.display())
-                })?;
+            let pkey = self.private_key(&key)?;
+            b.set_private_key(&pkey).map_err(|e| {
+                format!("could not load private key file \"{}\": {e}", key.display())
+            })?;
             b.check_private_key().map_err(|e| {
                 format!(
                     "certificate does not match private key file \"{}\": {e}",
@@ -139,6 +147,89 @@ impl Settings {
         });
         Ok(tls)
     }
+}
+
+impl Settings {
+    /// The client key (PEM), decrypted with `sslpassword` when it is
+    /// encrypted. Unlike libpq without `sslpassword`, OpenSSL is never left
+    /// to prompt on the terminal: the tools run unattended.
+    fn private_key(&self, key: &Path) -> Result<PKey<Private>, String> {
+        let what = || format!("could not load private key file \"{}\"", key.display());
+        let pem = std::fs::read(key).map_err(|e| format!("{}: {e}", what()))?;
+        let encrypted = pem_is_encrypted(&pem);
+        let parsed = match &self.knobs.sslpassword {
+            Some(pw) => PKey::private_key_from_pem_passphrase(&pem, pw.expose().as_bytes()),
+            None => PKey::private_key_from_pem_callback(&pem, |_| Ok(0)),
+        };
+        // libpq then tries DER, and reports the PEM error if that fails too.
+        let parsed = parsed.or_else(|e| PKey::private_key_from_der(&pem).map_err(|_| e));
+        parsed.map_err(|e| {
+            // libpq shows OpenSSL's reason only ("bad decrypt").
+            let reason = e
+                .errors()
+                .first()
+                .and_then(|x| x.reason())
+                .map(String::from)
+                .unwrap_or_else(|| e.to_string());
+            match (encrypted, &self.knobs.sslpassword) {
+                (true, None) => {
+                    format!("{}: the key is encrypted and no sslpassword is set", what())
+                }
+                (true, Some(_)) => format!("{}: {reason} (wrong sslpassword)", what()),
+                (false, _) => format!("{}: {reason}", what()),
+            }
+        })
+    }
+
+    /// libpq's CRLs: `sslcrl` and/or `sslcrldir`, else
+    /// `~/.postgresql/root.crl`, loaded into the verifying store with CRL
+    /// checks over the whole chain (`X509_V_FLAG_CRL_CHECK|CRL_CHECK_ALL`)
+    /// when they load; when they do not, silently nothing, as libpq (which
+    /// does not require a CRL). Only with a root certificate file, as libpq.
+    fn load_crls(&self, b: &mut SslConnectorBuilder) {
+        let dir = self.knobs.sslcrldir.as_deref();
+        let file: Option<PathBuf> = match (&self.knobs.sslcrl, dir) {
+            (Some(f), _) => Some(PathBuf::from(f)),
+            (None, Some(_)) => None,
+            (None, None) => self
+                .home
+                .as_ref()
+                .map(|h| h.join(".postgresql").join("root.crl")),
+        };
+        let usable = |p: &str| !p.contains('\0');
+        let store = b.cert_store_mut();
+        // X509_STORE_load_locations: a file that does not load ends it.
+        if let Some(f) = &file {
+            let loaded = f.to_str().is_some_and(usable)
+                && store
+                    .add_lookup(X509Lookup::file())
+                    .and_then(|l| l.load_crl_file(f, SslFiletype::PEM))
+                    .is_ok();
+            if !loaded {
+                return;
+            }
+        }
+        if let Some(d) = dir {
+            let added = usable(d)
+                && store
+                    .add_lookup(X509Lookup::hash_dir())
+                    .and_then(|l| l.add_dir(d, SslFiletype::PEM))
+                    .is_ok();
+            if !added {
+                return;
+            }
+        }
+        if file.is_some() || dir.is_some() {
+            let _ = store.set_flags(X509VerifyFlags::CRL_CHECK | X509VerifyFlags::CRL_CHECK_ALL);
+        }
+    }
+}
+
+/// Whether a PEM private key is encrypted (PKCS#8 or OpenSSL's legacy form).
+fn pem_is_encrypted(pem: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(pem);
+    text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+        || text.contains("Proc-Type: 4,ENCRYPTED")
 }
 
 /// libpq refuses a key file others may read (0600, or 0640 when root owns it).
@@ -299,6 +390,56 @@ mod tests {
         let s = settings(home.path(), "host=h sslrootcert=system");
         assert_eq!(s.root_cert(), RootCert::System);
         assert!(s.tls_connector(SslMode::VerifyFull).is_ok());
+    }
+
+    #[test]
+    fn client_key_passphrase_and_formats() {
+        use openssl::symm::Cipher;
+        let home = tempfile::tempdir().unwrap();
+        let key = PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let p = home.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        };
+        let pass = "Pass phrase 9";
+        let enc = write(
+            "enc.key",
+            &key.private_key_to_pem_pkcs8_passphrase(Cipher::aes_256_cbc(), pass.as_bytes())
+                .unwrap(),
+        );
+        let legacy = write(
+            "legacy.key",
+            &key.rsa()
+                .unwrap()
+                .private_key_to_pem_passphrase(Cipher::aes_128_cbc(), pass.as_bytes())
+                .unwrap(),
+        );
+        let plain = write("plain.key", &key.private_key_to_pem_pkcs8().unwrap());
+        let der = write("der.key", &key.private_key_to_der().unwrap());
+        let quoted = crate::conn::quote_conninfo(pass);
+        let right = settings(home.path(), &format!("host=h sslpassword={quoted}"));
+        let wrong = settings(home.path(), "host=h sslpassword=nope");
+        let none = settings(home.path(), "host=h");
+        for k in [&enc, &legacy] {
+            assert!(right.private_key(k).unwrap().public_eq(&key));
+            let e = wrong.private_key(k).err().unwrap();
+            assert!(e.contains("(wrong sslpassword)"), "{e}");
+            assert!(!e.contains("nope"), "{e}");
+            let e = none.private_key(k).err().unwrap();
+            assert!(
+                e.ends_with("the key is encrypted and no sslpassword is set"),
+                "{e}"
+            );
+        }
+        // An unencrypted key (PEM or DER) loads with or without a passphrase.
+        for k in [&plain, &der] {
+            assert!(none.private_key(k).unwrap().public_eq(&key));
+            assert!(right.private_key(k).unwrap().public_eq(&key));
+        }
+        let junk = write("junk.key", b"not a key");
+        let e = none.private_key(&junk).err().unwrap();
+        assert!(e.starts_with("could not load private key file"), "{e}");
     }
 
     #[test]

@@ -151,7 +151,9 @@ impl Failure {
                 Class::Fatal(Exit::Config)
             }
             ErrorKind::Tls
-                if lower.contains("root certificate") || lower.contains("sslrootcert") =>
+                if lower.contains("root certificate")
+                    || lower.contains("sslrootcert")
+                    || lower.contains("private key") =>
             {
                 Class::Fatal(Exit::Config)
             }
