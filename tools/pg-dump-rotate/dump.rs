@@ -96,8 +96,9 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     let first = programs::locate_runnable("pg_dump")?;
 
     let sdir = dir.join(&source);
-    fs::create_dir_all(&sdir).map_err(|e| Error::io(Exit::Dump, "create", &sdir, &e))?;
-    let _lock = lock::acquire(&sdir, &source, lock_wait)?;
+    // Created for the lock; removed again (under it) if this run fails and
+    // leaves them empty: a failed connection leaves nothing behind.
+    let mut locked = lock::create_and_acquire(&sdir, &source, lock_wait)?;
 
     // A name nobody has used: two dumps within one second wait for the next.
     let (started, name) = loop {
@@ -155,6 +156,7 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     // The commit point: the final name appears, complete, in one step.
     fs::rename(&partial, &final_path).map_err(|e| Error::io(Exit::Dump, "rename", &partial, &e))?;
     cleanup.paths.clear();
+    locked.created.keep();
     sync_dir(&sdir)?;
 
     let duration_ms = started_at.elapsed().as_millis() as u64;
