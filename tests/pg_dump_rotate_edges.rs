@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const TOOL: &str = "pg-dump-rotate";
 
@@ -119,4 +119,221 @@ fn a_failed_connection_leaves_no_directory_behind() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn seed(db: &str) {
+    server()
+        .execute(
+            db,
+            "CREATE TABLE items (id int PRIMARY KEY, name text);
+             INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 20000) g;
+             CREATE VIEW few AS SELECT * FROM items WHERE id < 10;",
+        )
+        .unwrap();
+}
+
+/// A checksum of a table's contents, in a stable order.
+fn table_sum(db: &str, table: &str) -> String {
+    let mut c = server().client(db).unwrap();
+    c.query_one(
+        &format!("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM {table} t"),
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
+/// How many relations the target database holds outside the system schemas.
+fn relations(db: &str) -> i64 {
+    let mut c = server().client(db).unwrap();
+    c.query_one(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'",
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn restore(dir: &Path, file: &Path, target: &str) -> std::process::Output {
+    tool(dir)
+        .arg("restore")
+        .arg(file)
+        .args(["--dsn", &url("postgres"), "--db", target, "--create-db"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn plain_dumps_compressed_with_gzip() {
+    let db = fresh_db("de_gz");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let out = tool(dir.path())
+        .args([
+            "dump",
+            "--dsn",
+            &url(&db),
+            "--format",
+            "plain",
+            "--compress",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Dump complete");
+    let file = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let name = file.file_name().unwrap().to_str().unwrap().to_string();
+    assert!(name.ends_with("Z.sql.gz"), "{name}");
+    // A real gzip file holding the whole script; the manifest says so.
+    let raw = fs::read(&file).unwrap();
+    assert_eq!(&raw[..2], &[0x1f, 0x8b]);
+    let script = String::from_utf8(gunzip(&raw)).unwrap();
+    assert!(script.contains("COPY public.items"), "not the SQL script");
+    assert!(script.contains("-- PostgreSQL database dump complete"));
+    let m: Value =
+        serde_json::from_slice(&fs::read(format!("{}.json", file.display())).unwrap()).unwrap();
+    assert_eq!(m["format"], "plain");
+    assert_eq!(m["compression"], "5");
+    assert_eq!(m["sha256"], sha256_hex(&raw));
+    assert!(m["serverVersion"]
+        .as_str()
+        .unwrap()
+        .starts_with(char::is_numeric));
+    let check = std::process::Command::new("sha256sum")
+        .arg("-c")
+        .arg(format!("{name}.sha256"))
+        .current_dir(file.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+
+    // list, verify, purge see it as a dump like any other.
+    let out = tool(dir.path()).args(["list", "--json"]).output().unwrap();
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["file"], name.as_str());
+    assert_eq!(rows[0]["checksum"], "ok");
+    assert_eq!(rows[0]["kind"], "dump");
+    let out = tool(dir.path()).args(["verify", "--all"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{}: OK", file.display())
+    );
+
+    // restore inflates it into psql: identical tables.
+    let target = format!("{db}_r");
+    let out = restore(dir.path(), &file, &target);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(last_line(&out.stderr)["message"], "Restore complete");
+    assert_eq!(table_sum(&db, "items"), table_sum(&target, "items"));
+    assert_eq!(table_sum(&db, "few"), table_sum(&target, "few"));
+
+    // A script whose end is missing, recompressed with a matching sidecar
+    // (so only the content check can catch it): verify fails, and restore
+    // kills psql before its input ends, so nothing is committed.
+    let cut = script.find("-- PostgreSQL database dump complete").unwrap();
+    let short = gzip_bytes(&script.as_bytes()[..cut]);
+    let bad = dir.path().join("short.sql.gz");
+    fs::write(&bad, &short).unwrap();
+    fs::write(
+        format!("{}.sha256", bad.display()),
+        format!("{}  short.sql.gz\n", sha256_hex(&short)),
+    )
+    .unwrap();
+    let out = tool(dir.path()).arg("verify").arg(&bad).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stderr);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "Dump failed verification: Dump is incomplete"),
+        "{lines:?}"
+    );
+    let target = format!("{db}_short");
+    let out = restore(dir.path(), &bad, &target);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Dump is incomplete; nothing was restored");
+    assert_eq!(relations(&target), 0, "psql committed a partial script");
+
+    // A truncated gzip file: verify fails (checksum first), restore refuses.
+    fs::write(&file, &raw[..raw.len() / 2]).unwrap();
+    let out = tool(dir.path()).arg("verify").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let out = restore(dir.path(), &file, &format!("{db}_trunc"));
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(
+        last_line(&out.stderr)["message"],
+        "Refusing to restore a dump that fails its checksum"
+    );
+    // The same truncation with a matching sidecar: the gzip check catches it.
+    let half = &raw[..raw.len() / 2];
+    fs::write(
+        format!("{}.sha256", bad.display()),
+        format!("{}  short.sql.gz\n", sha256_hex(half)),
+    )
+    .unwrap();
+    fs::write(&bad, half).unwrap();
+    let out = tool(dir.path()).arg("verify").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let target = format!("{db}_half");
+    let out = restore(dir.path(), &bad, &target);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(relations(&target), 0);
 }

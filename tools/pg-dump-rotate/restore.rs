@@ -1,16 +1,21 @@
 //! `restore`: the checksum first (a damaged dump is refused), then
 //! pg_restore `--clean --if-exists --no-owner`, in one transaction unless
 //! `--jobs`; plain dumps go through `psql -v ON_ERROR_STOP=1
-//! --single-transaction`. A database that already holds objects is refused
+//! --single-transaction` (a gzip-compressed one inflated into psql's stdin,
+//! which ends only once the whole script came through). A database that already holds objects is refused
 //! unless `--force`.
 
 use crate::args::RestoreArgs;
 use crate::layout::Format;
-use crate::{child, programs, verify};
+use crate::{child, gzip, programs, verify};
+use flate2::read::MultiGzDecoder;
 use pgkit::cli::Summary;
 use pgkit::conn::{ConnArgs, Settings};
 use pgkit::{interrupt, log, Error, Exit, Result};
 use serde_json::json;
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Counts user objects: relations, functions and types outside the system
@@ -89,14 +94,20 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
             .suggest("Restore into a new database (--db NAME --create-db), or pass --force to drop and replace what the dump contains"));
     }
 
+    // A gzip-compressed plain script is inflated into psql's stdin.
+    let gz = format == Format::Plain && gzip::is_gzip(file);
     let mut cmd = Command::new(&program.path);
     child::set_libpq_env(&mut cmd, &settings);
     if format == Format::Plain {
         cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"])
             .arg("--dbname")
             .arg(child::dbname_conninfo(&settings.dbname))
-            .arg("--file")
-            .arg(file);
+            .arg("--file");
+        if gz {
+            cmd.arg("-");
+        } else {
+            cmd.arg(file);
+        }
     } else {
         cmd.args(["--clean", "--if-exists"]);
         if !a.keep_owner {
@@ -115,7 +126,7 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
             .arg(file);
     }
     child::own_group(&mut cmd);
-    cmd.stdin(Stdio::null())
+    cmd.stdin(if gz { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     log::info(
@@ -134,12 +145,27 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     let pid = proc.id();
     let hook = interrupt::on_signal(move || child::kill(pid, libc::SIGTERM));
     let relay = proc.stderr.take().map(|e| child::relay(name, e));
+    // psql commits its one transaction at the end of its input: the input
+    // ends only after the whole script came through intact. Anything else
+    // (a damaged stream, a signal) kills psql first, so it rolls back.
+    let mut stdin = proc.stdin.take();
+    let fed = match stdin.as_mut() {
+        Some(w) => feed_gunzipped(file, w),
+        None => Ok(()),
+    };
+    if fed.is_ok() {
+        drop(stdin.take());
+    } else {
+        child::kill(pid, libc::SIGKILL);
+    }
     let status = proc
         .wait()
         .map_err(|e| restore_err("Cannot wait for the restore").cause(e))?;
+    drop(stdin);
     drop(hook);
     let lines = relay.and_then(|r| r.join().ok()).unwrap_or_default();
     interrupt::check()?;
+    fed?;
     if !status.success() {
         return Err(restore_err("Restore failed")
             .cause(lines.first().cloned().unwrap_or_else(|| child::describe(status)))
@@ -154,6 +180,41 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     Ok(Summary::ok("Restore complete")
         .field("file", file.display().to_string())
         .field("database", settings.dbname.clone()))
+}
+
+/// Inflates a gzip-compressed plain script into psql's stdin, checking its
+/// closing line. A write that fails means psql stopped reading (it exited;
+/// its status tells why): not an error here.
+fn feed_gunzipped(path: &Path, stdin: &mut impl Write) -> Result<()> {
+    let f = File::open(path).map_err(|e| Error::io(Exit::Dump, "open", path, &e))?;
+    let mut dec = MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f));
+    let mut buf = vec![0u8; 1 << 20];
+    let mut ends = gzip::Ends::default();
+    loop {
+        interrupt::check()?;
+        let n = match dec.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(restore_err("Dump is damaged; nothing was restored")
+                    .cause(format!("gzip: {e}"))
+                    .field("file", path.display().to_string())
+                    .suggest("Restore another dump (pg-dump-rotate list), or dump again"))
+            }
+        };
+        ends.push(&buf[..n]);
+        if stdin.write_all(&buf[..n]).is_err() {
+            return Ok(());
+        }
+    }
+    if !gzip::ends_complete(&ends.tail) {
+        return Err(restore_err("Dump is incomplete; nothing was restored")
+            .cause("the SQL script lacks its closing 'dump complete' line")
+            .field("file", path.display().to_string())
+            .suggest("Restore another dump (pg-dump-rotate list), or dump again"));
+    }
+    Ok(())
 }
 
 fn connect(settings: &Settings) -> Result<postgres::Client> {
