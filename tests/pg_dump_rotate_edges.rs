@@ -337,3 +337,295 @@ fn plain_dumps_compressed_with_gzip() {
     );
     assert_eq!(relations(&target), 0);
 }
+
+/// Live processes (not zombies) whose argv contains `needle`.
+fn procs_mentioning(needle: &str) -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let mut v = Vec::new();
+    for e in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(argv) = fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let zombie = fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| s.contains(") Z "))
+            .unwrap_or(true);
+        if !zombie && String::from_utf8_lossy(&argv).contains(needle) {
+            v.push(pid);
+        }
+    }
+    v
+}
+
+fn alive(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+fn wait_for(what: &str, secs: u64, f: impl Fn() -> bool) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The tool, spawned (for signals), with PG_BINDIR set.
+fn spawn_tool(dir: &Path, args: &[&std::ffi::OsStr], env: &[(&str, &Path)]) -> std::process::Child {
+    let mut c = std_cmd(TOOL);
+    c.env("PG_BINDIR", server().bindir())
+        .env("DUMP_DIR", dir)
+        .env_remove("PG_DUMP")
+        .env_remove("PG_RESTORE")
+        .env_remove("PSQL")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.spawn().unwrap()
+}
+
+fn sigint(child: &std::process::Child) {
+    // SAFETY: signalling the tool this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+}
+
+/// Every file under `dir` with its SHA-256, to show nothing changed.
+fn snapshot(dir: &Path) -> Vec<(String, String)> {
+    let mut v = Vec::new();
+    for e in walk(dir) {
+        v.push((e.display().to_string(), sha256_hex(&fs::read(&e).unwrap())));
+    }
+    v.sort();
+    v
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            v.extend(walk(&p));
+        } else {
+            v.push(p);
+        }
+    }
+    v
+}
+
+fn assert_interrupted(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stderr);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Interrupted by SIGINT", "{last}");
+    assert_eq!(last["exitCode"], 130);
+    assert_eq!(last["level"], "error");
+    assert_eq!(last["signal"], "SIGINT");
+}
+
+#[test]
+fn sigint_during_verify_stops_pg_restore_and_changes_nothing() {
+    let db = fresh_db("de_vint");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let out = tool(dir.path())
+        .args(["dump", "--dsn", &url(&db)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let before = snapshot(dir.path());
+
+    // pg_restore held up before it reads: a wrapper of the real one that
+    // records its pid and a child's, then waits (so the test is not a race
+    // against the machine's speed). Both must go on SIGINT.
+    let bin = tempfile::tempdir().unwrap();
+    let shim = bin.path().join("pg_restore");
+    fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\nsleep 60 &\necho \"$$ $!\" > {d}/pids.tmp\nmv {d}/pids.tmp {d}/pids\nwait\nexec {real} \"$@\"\n",
+            real = server().bindir().join("pg_restore").display(),
+            d = bin.path().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&shim, fs::Permissions::from_mode(0o755)).unwrap();
+    let pids_file = bin.path().join("pids");
+
+    for args in [
+        vec!["verify", file.to_str().unwrap()],
+        vec!["verify", "--all"],
+    ] {
+        let _ = fs::remove_file(&pids_file);
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+        let child = spawn_tool(dir.path(), &args, &[("PG_RESTORE", &shim)]);
+        wait_for("the pg_restore wrapper", 20, || pids_file.exists());
+        let pids: Vec<i32> = fs::read_to_string(&pids_file)
+            .unwrap()
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        assert_eq!(pids.len(), 2);
+        assert!(pids.iter().all(|p| alive(*p)));
+        sigint(&child);
+        let out = child.wait_with_output().unwrap();
+        assert_interrupted(&out);
+        // Neither OK nor FAILED: an interrupted check says nothing of the dump.
+        assert!(
+            out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let lines = json_lines(&out.stderr);
+        assert!(!lines.iter().any(|l| l["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Dump failed verification")));
+        // The tool waited for pg_restore; the group kill reached its child.
+        assert!(!alive(pids[0]), "pg_restore left running");
+        wait_for("the wrapper's child to be gone", 10, || !alive(pids[1]));
+        assert_eq!(snapshot(dir.path()), before, "the dump changed");
+    }
+    // And the dump still verifies.
+    let out = tool(dir.path()).args(["verify", "--all"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A database whose restore is slow on the server: each row of `slow`
+/// passes a CHECK that sleeps 10 ms, except in the source database (so
+/// seeding it is quick). pg_dump writes the CHECK into CREATE TABLE, so it
+/// runs during the restore's COPY.
+fn slow_to_restore(db: &str) {
+    server()
+        .execute(
+            db,
+            &format!(
+                "CREATE FUNCTION slow_ok(int) RETURNS boolean LANGUAGE sql AS
+                   $$ SELECT true FROM pg_catalog.pg_sleep(CASE WHEN pg_catalog.current_database() = '{db}' THEN 0 ELSE 0.01 END) $$;
+                 CREATE TABLE quick (id int PRIMARY KEY);
+                 INSERT INTO quick SELECT generate_series(1, 100);
+                 CREATE TABLE slow (id int CHECK (slow_ok(id)));
+                 INSERT INTO slow SELECT generate_series(1, 3000);"
+            ),
+        )
+        .unwrap();
+}
+
+fn backends(db: &str) -> i64 {
+    let mut c = server().client("postgres").unwrap();
+    c.query_one(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        &[&db],
+    )
+    .unwrap()
+    .get(0)
+}
+
+fn copying(db: &str) -> bool {
+    let mut c = server().client("postgres").unwrap();
+    c.query_one(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query ILIKE 'COPY%'",
+        &[&db],
+    )
+    .unwrap()
+    .get::<_, i64>(0)
+        > 0
+}
+
+#[test]
+fn sigint_during_restore_rolls_back_and_stops_the_child() {
+    let db = fresh_db("de_rint");
+    slow_to_restore(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let mut dumps = Vec::new();
+    for extra in [&[][..], &["--format", "plain", "--compress", "1"][..]] {
+        let out = tool(dir.path())
+            .args(["dump", "--dsn", &url(&db)])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dumps.push(PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()));
+    }
+    let before = snapshot(dir.path());
+
+    for (i, (file, program)) in dumps.iter().zip(["pg_restore", "psql"]).enumerate() {
+        let target = format!("{db}_t{i}");
+        let pg = url("postgres");
+        let args: Vec<&std::ffi::OsStr> = vec![
+            "restore".as_ref(),
+            file.as_os_str(),
+            "--dsn".as_ref(),
+            pg.as_ref(),
+            "--db".as_ref(),
+            target.as_ref(),
+            "--create-db".as_ref(),
+        ];
+        let child = spawn_tool(dir.path(), &args, &[]);
+        // The restore is in its COPY of `slow` (some 30 s of sleeps).
+        wait_for("the restore's COPY", 30, || copying(&target));
+        let running = procs_mentioning(&format!("dbname='{target}'"));
+        assert_eq!(running.len(), 1, "{program}: {running:?}");
+        sigint(&child);
+        let out = child.wait_with_output().unwrap();
+        assert_interrupted(&out);
+        let lines = json_lines(&out.stderr);
+        assert!(has_message(&lines, "Restore started"));
+        assert!(!has_message(&lines, "Restore complete"));
+        if program == "psql" {
+            // psql does not cancel its query when killed: the tool ends its
+            // session, or the server would run the COPY on for some 30 s.
+            let ended = lines
+                .iter()
+                .find(|l| l["message"] == "Ended the interrupted restore's server sessions")
+                .unwrap_or_else(|| panic!("{lines:?}"));
+            assert_eq!(ended["sessions"], 1);
+        }
+        // The tool waited for its child: none is left running.
+        assert!(!alive(running[0]), "{program} left running");
+        assert_eq!(
+            procs_mentioning(&format!("dbname='{target}'")),
+            Vec::<i32>::new()
+        );
+        // The documented state: the restore was one transaction, rolled
+        // back; the database --create-db made stays, empty.
+        wait_for(
+            &format!("{program}: the restore's backend to end"),
+            30,
+            || backends(&target) == 0,
+        );
+        assert_eq!(relations(&target), 0, "{program}: partly restored");
+        // Nothing in the dump directory changed.
+        assert_eq!(snapshot(dir.path()), before);
+    }
+}

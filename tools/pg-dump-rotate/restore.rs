@@ -82,7 +82,9 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     if a.create_db {
         create_db(&settings)?;
     }
-    let objects = count_objects(&settings)?;
+    // The connection stays open for the restore: if it is interrupted, the
+    // child's server sessions are ended through it (see `end_sessions`).
+    let (mut client, objects) = count_objects(&settings)?;
     if objects > 0 && !a.force {
         return Err(restore_err("Refusing to restore into a non-empty database")
             .cause(format!(
@@ -98,6 +100,10 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     let gz = format == Format::Plain && gzip::is_gzip(file);
     let mut cmd = Command::new(&program.path);
     child::set_libpq_env(&mut cmd, &settings);
+    // Names the child's sessions in pg_stat_activity, so an interrupted
+    // restore can end exactly those.
+    let marker = format!("pg-dump-rotate restore {}", std::process::id());
+    cmd.env("PGAPPNAME", &marker);
     if format == Format::Plain {
         cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"])
             .arg("--dbname")
@@ -164,6 +170,9 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     drop(stdin);
     drop(hook);
     let lines = relay.and_then(|r| r.join().ok()).unwrap_or_default();
+    if interrupt::received().is_some() {
+        end_sessions(&mut client, &marker);
+    }
     interrupt::check()?;
     fed?;
     if !status.success() {
@@ -223,7 +232,32 @@ fn connect(settings: &Settings) -> Result<postgres::Client> {
         .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the database"))
 }
 
-fn count_objects(settings: &Settings) -> Result<i64> {
+/// Ends the server sessions an interrupted child left. pg_restore cancels
+/// its query when signalled, but psql does not: its backend would go on
+/// running the current statement (a COPY, an index build) until it next
+/// reads from the dead client, holding its locks, before rolling back.
+/// Terminating it rolls the restore's transaction back at once.
+fn end_sessions(client: &mut postgres::Client, marker: &str) {
+    let sql = "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+                WHERE application_name = $1 AND pid <> pg_backend_pid()";
+    match client.query_one(sql, &[&marker]) {
+        Ok(row) => {
+            let n: i64 = row.get(0);
+            if n > 0 {
+                log::info(
+                    "Ended the interrupted restore's server sessions",
+                    json!({"sessions": n}),
+                );
+            }
+        }
+        Err(e) => log::warn(
+            "Cannot end the interrupted restore's server sessions",
+            json!({"error": e.to_string(), "applicationName": marker}),
+        ),
+    }
+}
+
+fn count_objects(settings: &Settings) -> Result<(postgres::Client, i64)> {
     let mut c = connect(settings).map_err(|e| {
         if e.error
             .as_deref()
@@ -240,7 +274,7 @@ fn count_objects(settings: &Settings) -> Result<i64> {
     let row = c
         .query_one(OBJECTS_SQL, &[])
         .map_err(|e| restore_err("Cannot inspect the target database").cause(e))?;
-    Ok(row.get(0))
+    Ok((c, row.get(0)))
 }
 
 fn create_db(settings: &Settings) -> Result<()> {
