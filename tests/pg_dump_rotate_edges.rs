@@ -629,3 +629,115 @@ fn sigint_during_restore_rolls_back_and_stops_the_child() {
         assert_eq!(snapshot(dir.path()), before);
     }
 }
+
+fn dump_path(dir: &Path, db: &str, extra: &[&str]) -> (PathBuf, Vec<Value>) {
+    let out = tool(dir)
+        .args(["dump", "--dsn", &url(db)])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()),
+        json_lines(&out.stderr),
+    )
+}
+
+fn with_suffix(p: &Path, s: &str) -> PathBuf {
+    PathBuf::from(format!("{}{s}", p.display()))
+}
+
+#[test]
+fn dump_purge_never_removes_the_dump_it_just_wrote() {
+    let db = fresh_db("de_skew");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let (first, _) = dump_path(dir.path(), &db, &[]);
+    // A good dump whose name lies in the future, as after the clock was set
+    // back: by name it is the newest, so --keep-last 1 alone would keep it
+    // and remove the dump this run writes.
+    let sdir = first.parent().unwrap();
+    let future = sdir.join(format!("{db}_20991231T000000Z.pgdump"));
+    fs::copy(&first, &future).unwrap();
+    let digest = sha256_hex(&fs::read(&first).unwrap());
+    fs::write(
+        with_suffix(&future, ".sha256"),
+        format!(
+            "{digest}  {}\n",
+            future.file_name().unwrap().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    fs::copy(with_suffix(&first, ".json"), with_suffix(&future, ".json")).unwrap();
+
+    let (new, lines) = dump_path(dir.path(), &db, &["--purge", "--keep-last", "1"]);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Dump complete");
+    assert_eq!(last["removed"], 1, "{last}");
+    assert_eq!(last["kept"], 2, "{last}");
+    assert!(new.is_file(), "the dump just written was removed");
+    assert!(with_suffix(&new, ".sha256").is_file());
+    assert!(future.is_file());
+    assert!(!first.exists(), "no rule keeps the first one");
+    let removed: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["message"] == "Dump removed")
+        .collect();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0]["file"], first.display().to_string());
+}
+
+#[test]
+fn verify_all_skips_a_dump_purged_meanwhile() {
+    let db = fresh_db("de_vgone");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let (older, _) = dump_path(dir.path(), &db, &[]);
+    let (newer, _) = dump_path(dir.path(), &db, &[]);
+    // pg_restore, run for the newest dump first, stands in for a purge that
+    // removes the older dump while verify --all is busy.
+    let bin = tempfile::tempdir().unwrap();
+    let shim = bin.path().join("pg_restore");
+    let o = older.display();
+    fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\nrm -f '{o}' '{o}.sha256' '{o}.json'\nexec {real} \"$@\"\n",
+            real = server().bindir().join("pg_restore").display(),
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&shim, fs::Permissions::from_mode(0o755)).unwrap();
+    let out = tool(dir.path())
+        .env("PG_RESTORE", &shim)
+        .args(["verify", "--all"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{}: OK", newer.display())
+    );
+    let lines = json_lines(&out.stderr);
+    let skipped = lines
+        .iter()
+        .find(|l| l["message"] == "Dump removed while verifying; skipped")
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(skipped["file"], older.display().to_string());
+    assert_eq!(skipped["level"], "warn");
+    let last = lines.last().unwrap();
+    assert_eq!(last["verified"], 1);
+    assert_eq!(last["skipped"], 1);
+    // Named explicitly, a missing dump is still a failure (66).
+    let out = tool(dir.path()).arg("verify").arg(&older).output().unwrap();
+    assert_eq!(out.status.code(), Some(66));
+}

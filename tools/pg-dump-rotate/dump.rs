@@ -150,8 +150,13 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     // The commit point: the final name appears, complete, in one step.
     fs::rename(&partial, &final_path).map_err(|e| Error::io(Exit::Dump, "rename", &partial, &e))?;
     cleanup.paths.clear();
-    locked.created.keep();
     sync_dir(&sdir)?;
+    // A directory made by this run is durable only once its parent is synced.
+    for made in locked.created.keep() {
+        if let Some(parent) = made.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_dir(parent)?;
+        }
+    }
 
     let duration_ms = started_at.elapsed().as_millis() as u64;
     log::info(

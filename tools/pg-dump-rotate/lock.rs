@@ -30,9 +30,10 @@ pub struct Created {
 }
 
 impl Created {
-    /// The directories now hold something worth keeping (a dump).
-    pub fn keep(&mut self) {
-        self.paths.clear();
+    /// The directories now hold something worth keeping (a dump): they
+    /// stay. Returns them, outermost first.
+    pub fn keep(&mut self) -> Vec<PathBuf> {
+        std::mem::take(&mut self.paths)
     }
 }
 

@@ -231,7 +231,7 @@ fn apply(
 ) -> Result<(usize, usize)> {
     let scan = layout::scan_source(dir, source)?;
     let mut failed = HashSet::new();
-    let plan = loop {
+    let mut plan = loop {
         let plan = plan_source(&scan, rules, partial_age, Utc::now(), &failed);
         if plan.removals().is_empty() {
             break plan;
@@ -259,6 +259,16 @@ fn apply(
             Err(e) => return Err(e),
         }
     };
+    // The dump this run just wrote and hashed is never removed by it, even
+    // when the rules would not keep it (a clock set back gives it an older
+    // name than dumps already there).
+    if let Some(k) = known_good {
+        for (d, dec) in &mut plan.dumps {
+            if d.name == k && !dec.keeps() && d.checksum == Checksum::Ok {
+                *dec = Decision::Keep(vec!["written by this run".into()]);
+            }
+        }
+    }
     let (mut removed, mut kept) = (0, 0);
     for (d, dec) in &plan.dumps {
         let why = match dec {

@@ -180,7 +180,7 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
             .cause(lines.first().cloned().unwrap_or_else(|| child::describe(status)))
             .field("errors", lines.len())
             .field("status", child::describe(status))
-            .suggest(if a.jobs.is_some_and(|j| j > 1) {
+            .suggest(if a.jobs.is_some_and(|j| j > 1) && format != Format::Plain {
                 "See the error lines above; with --jobs the restore is not one transaction, so the database may be partly restored"
             } else {
                 "See the error lines above; the restore ran in one transaction and was rolled back"
