@@ -741,3 +741,34 @@ fn verify_all_skips_a_dump_purged_meanwhile() {
     let out = tool(dir.path()).arg("verify").arg(&older).output().unwrap();
     assert_eq!(out.status.code(), Some(66));
 }
+
+#[test]
+fn a_database_holding_only_large_objects_is_not_empty() {
+    let db = fresh_db("de_lo");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _) = dump_path(dir.path(), &db, &[]);
+    let target = fresh_db("de_lo_t");
+    server()
+        .execute(&target, "SELECT lo_from_bytea(0, 'precious'::bytea)")
+        .unwrap();
+    let out = tool(dir.path())
+        .arg("restore")
+        .arg(&file)
+        .args(["--dsn", &url(&target)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    assert_eq!(
+        last["message"],
+        "Refusing to restore into a non-empty database"
+    );
+    assert_eq!(last["objects"], 1);
+    assert_eq!(relations(&target), 0);
+}

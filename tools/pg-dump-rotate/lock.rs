@@ -63,7 +63,8 @@ pub struct SourceDir {
 }
 
 /// Creates `dir` (and missing parents) if needed and locks it, waiting up to
-/// `wait` (then 75).
+/// `wait` (then 75). Directories created are removed again (when empty) only
+/// by dropping the returned `SourceDir`, under the lock.
 pub fn create_and_acquire(dir: &Path, source: &str, wait: Duration) -> Result<SourceDir> {
     let start = Instant::now();
     let mut created = Created::default();
@@ -74,14 +75,20 @@ pub fn create_and_acquire(dir: &Path, source: &str, wait: Duration) -> Result<So
             }
         }
         let left = wait.saturating_sub(start.elapsed());
-        match acquire_once(dir, source, left, wait)? {
-            Some(lock) => {
+        match acquire_once(dir, source, left, wait) {
+            Ok(Some(lock)) => {
                 return Ok(SourceDir {
                     created,
                     _lock: lock,
                 })
             }
-            None => continue,
+            Ok(None) => continue,
+            Err(e) => {
+                // Not under the lock: another run may hold it and be about
+                // to write into the directory. It stays.
+                created.keep();
+                return Err(e);
+            }
         }
     }
 }

@@ -18,8 +18,9 @@ use std::io::{BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// Counts user objects: relations, functions and types outside the system
-/// schemas, and schemas other than `public`.
+/// Counts user objects: relations and functions outside the system schemas,
+/// schemas other than `public`, and large objects (pg_restore --clean drops
+/// and replaces those with the dump's OIDs).
 const OBJECTS_SQL: &str = "
 SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -28,7 +29,8 @@ SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relname
          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))
      + (SELECT count(*) FROM pg_namespace
          WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'public')
-           AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%')";
+           AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%')
+     + (SELECT count(*) FROM pg_largeobject_metadata)";
 
 fn restore_err(message: &str) -> Error {
     Error::new(Exit::Dump, message)
