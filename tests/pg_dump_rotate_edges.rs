@@ -268,6 +268,38 @@ fn plain_dumps_compressed_with_gzip() {
     assert_eq!(last_line(&out.stderr)["message"], "Restore complete");
     assert_eq!(table_sum(&db, "items"), table_sum(&target, "items"));
     assert_eq!(table_sum(&db, "few"), table_sum(&target, "few"));
+    // Again with --force: the script has no DROPs, so psql stops at the
+    // first existing object, mid-stream (the tool must not hang on the
+    // pipe psql no longer reads), and rolls back.
+    server()
+        .execute(&target, "INSERT INTO items VALUES (0, 'mine')")
+        .unwrap();
+    let out = tool(dir.path())
+        .args(["restore", "--force"])
+        .arg(&file)
+        .args(["--dsn", &url(&target)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stderr);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "psql output" && l["level"] == "error"),
+        "{lines:?}"
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Restore failed");
+    assert!(
+        last["error"].as_str().unwrap().contains("already exists"),
+        "{last}"
+    );
+    assert_eq!(table_sum(&target, "items").split(':').next(), Some("20001"));
 
     // A script whose end is missing, recompressed with a matching sidecar
     // (so only the content check can catch it): verify fails, and restore
