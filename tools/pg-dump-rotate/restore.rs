@@ -86,7 +86,7 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     }
     // The connection stays open for the restore: if it is interrupted, the
     // child's server sessions are ended through it (see `end_sessions`).
-    let (mut client, objects) = count_objects(&settings)?;
+    let (client, objects) = count_objects(&settings)?;
     if objects > 0 && !a.force {
         return Err(restore_err("Refusing to restore into a non-empty database")
             .cause(format!(
@@ -173,7 +173,7 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     drop(hook);
     let lines = relay.and_then(|r| r.join().ok()).unwrap_or_default();
     if interrupt::received().is_some() {
-        end_sessions(&mut client, &marker);
+        end_sessions(client, &marker);
     }
     interrupt::check()?;
     fed?;
@@ -239,22 +239,31 @@ fn connect(settings: &Settings) -> Result<postgres::Client> {
 /// running the current statement (a COPY, an index build) until it next
 /// reads from the dead client, holding its locks, before rolling back.
 /// Terminating it rolls the restore's transaction back at once.
-fn end_sessions(client: &mut postgres::Client, marker: &str) {
+fn end_sessions(mut client: postgres::Client, marker: &str) {
     let sql = "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
                 WHERE application_name = $1 AND pid <> pg_backend_pid()";
-    match client.query_one(sql, &[&marker]) {
-        Ok(row) => {
-            let n: i64 = row.get(0);
-            if n > 0 {
-                log::info(
-                    "Ended the interrupted restore's server sessions",
-                    json!({"sessions": n}),
-                );
-            }
-        }
+    // Bounded: an unreachable server must not hold up an interrupted run.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let m = marker.to_string();
+    std::thread::spawn(move || {
+        let r = client
+            .query_one(sql, &[&m])
+            .map(|row| row.get::<_, i64>(0))
+            .map_err(|e| e.to_string());
+        let _ = tx.send(r);
+    });
+    let result = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .unwrap_or_else(|_| Err("no answer within 5s".into()));
+    match result {
+        Ok(0) => {}
+        Ok(n) => log::info(
+            "Ended the interrupted restore's server sessions",
+            json!({"sessions": n}),
+        ),
         Err(e) => log::warn(
             "Cannot end the interrupted restore's server sessions",
-            json!({"error": e.to_string(), "applicationName": marker}),
+            json!({"error": e, "applicationName": marker}),
         ),
     }
 }
