@@ -721,6 +721,20 @@ fn dump_purge_never_removes_the_dump_it_just_wrote() {
         .collect();
     assert_eq!(removed.len(), 1);
     assert_eq!(removed[0]["file"], first.display().to_string());
+    let future_warning = |lines: &[Value]| {
+        lines.iter().any(|l| {
+            l["message"] == "A dump is named in the future; check the clock"
+                && l["level"] == "warn"
+                && l["file"] == future.display().to_string()
+        })
+    };
+    assert!(future_warning(&lines), "{lines:?}");
+    let out = tool(dir.path())
+        .args(["purge", "1", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(future_warning(&json_lines(&out.stderr)));
 }
 
 #[test]
