@@ -796,11 +796,21 @@ fn bad_source_names_and_usage_errors() {
             "--format",
             "plain",
             "--compress",
-            "6",
+            "lz4",
         ])
         .output()
         .unwrap();
+    // A plain script is checked only uncompressed or gzip-compressed.
     assert_eq!(out.status.code(), Some(64));
+    let last = last_line(&out.stderr);
+    assert_eq!(
+        last["message"],
+        "--compress lz4 does not go with --format plain"
+    );
+    assert!(last["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("--format custom"));
     let out = tool(dir.path())
         .args(["dump", "--dsn", &url(&db), "--lock-wait", "soon"])
         .output()

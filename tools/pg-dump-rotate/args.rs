@@ -44,10 +44,11 @@ pub struct DumpArgs {
     /// Source name, the dump's subdirectory [default: the database name]
     #[arg(long, env = "DUMP_SOURCE")]
     pub source: Option<String>,
-    /// Dump format: custom (.pgdump), plain (.sql) or directory (.dir)
+    /// Dump format: custom (.pgdump), plain (.sql, .sql.gz) or directory (.dir)
     #[arg(long, env = "DUMP_FORMAT", value_enum, default_value = "custom")]
     pub format: Format,
-    /// Compression, passed to pg_dump --compress (e.g. 6, gzip:9, zstd:3 on 16+)
+    /// Compression, passed to pg_dump --compress (e.g. 6, gzip:9, zstd:3 on 16+;
+    /// plain format: gzip only, written as .sql.gz)
     #[arg(long, env = "DUMP_COMPRESS", value_name = "METHOD")]
     pub compress: Option<String>,
     /// Parallel jobs (directory format only)

@@ -5,7 +5,7 @@
 use crate::args::DumpArgs;
 use crate::layout::{self, Format};
 use crate::programs::{self, Program};
-use crate::{child, lock, purge};
+use crate::{child, gzip, lock, purge};
 use chrono::{SecondsFormat, Utc};
 use pgkit::cli::Summary;
 use pgkit::conn::Settings;
@@ -21,9 +21,6 @@ use std::time::{Duration, Instant};
 
 /// The read/write buffer: large, so the copy costs few system calls.
 const BUF: usize = 1 << 20;
-
-/// The last line of a complete plain-format dump.
-pub const PLAIN_TRAILER: &[u8] = b"-- PostgreSQL database dump complete";
 
 /// Removes what it guards on drop unless disarmed: the partial dump, and the
 /// sidecar and manifest until the final rename.
@@ -71,15 +68,9 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
         return Err(Error::usage("--jobs needs --format directory")
             .suggest("pg_dump runs in parallel only into a directory-format dump"));
     }
-    if a.format == Format::Plain
-        && a.compress
-            .as_deref()
-            .is_some_and(|c| !matches!(c.trim(), "0" | "none"))
-    {
-        return Err(Error::usage("--compress does not go with --format plain")
-            .cause("a compressed plain dump is not an SQL script; its end could not be checked")
-            .suggest("Use --format custom (compressed by default) or directory"));
-    }
+    // A plain script compressed by pg_dump is gzip (1-9, gzip:N); its end is
+    // checked through an inflater on the way to the file.
+    let gzip = a.format == Format::Plain && gzip::plain_gzip(a.compress.as_deref())?;
     let lock_wait = crate::args::duration("--lock-wait", &a.lock_wait)?;
     let rules = a.retention.rules(None)?;
     let partial_age = a.retention.partial_age()?;
@@ -96,13 +87,17 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     let first = programs::locate_runnable("pg_dump")?;
 
     let sdir = dir.join(&source);
-    fs::create_dir_all(&sdir).map_err(|e| Error::io(Exit::Dump, "create", &sdir, &e))?;
-    let _lock = lock::acquire(&sdir, &source, lock_wait)?;
+    // Created for the lock; removed again (under it) if this run fails and
+    // leaves them empty: a failed connection leaves nothing behind.
+    let mut locked = lock::create_and_acquire(&sdir, &source, lock_wait)?;
 
     // A name nobody has used: two dumps within one second wait for the next.
     let (started, name) = loop {
         let now = Utc::now();
-        let name = layout::dump_name(&source, now, a.format);
+        let mut name = layout::dump_name(&source, now, a.format);
+        if gzip {
+            name.push_str(".gz");
+        }
         let p = sdir.join(&name);
         if !p.exists() && !layout::partial_path(&p).exists() {
             break (now, name);
@@ -156,6 +151,12 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     fs::rename(&partial, &final_path).map_err(|e| Error::io(Exit::Dump, "rename", &partial, &e))?;
     cleanup.paths.clear();
     sync_dir(&sdir)?;
+    // A directory made by this run is durable only once its parent is synced.
+    for made in locked.created.keep() {
+        if let Some(parent) = made.parent().filter(|p| !p.as_os_str().is_empty()) {
+            sync_dir(parent)?;
+        }
+    }
 
     let duration_ms = started_at.elapsed().as_millis() as u64;
     log::info(
@@ -387,9 +388,11 @@ fn run_pg_dump(
 
     let mut streamed = None;
     let mut write_error = None;
+    let gzip = a.format == Format::Plain && gzip::plain_gzip(a.compress.as_deref())?;
+    let mut inflater = gzip.then(gzip::Inflater::default);
     if let (Some(out), Some(file)) = (proc.stdout.take(), file.as_mut()) {
         child::grow_pipe(out.as_raw_fd(), BUF as i32);
-        match stream(out, file, &gate) {
+        match stream(out, file, &gate, inflater.as_mut()) {
             Ok(s) => streamed = Some(s),
             Err(e) => {
                 // Out of disk, I/O error: stop pg_dump, it cannot go anywhere.
@@ -438,17 +441,31 @@ fn run_pg_dump(
         return Err(dump_err("pg_dump's output is not a custom-format archive")
             .cause("the archive header (PGDMP, version 1, custom format) is missing"));
     }
-    if a.format == Format::Plain && !contains(&s.tail, PLAIN_TRAILER) {
-        return Err(dump_err("pg_dump's SQL script is incomplete")
-            .cause("the closing 'PostgreSQL database dump complete' line is missing"));
+    // A plain script's ends: as written, or as inflated on the way.
+    let script = match inflater {
+        Some(i) => Some(i.finish().map_err(|e| {
+            dump_err("pg_dump's compressed SQL script is damaged")
+                .cause(e)
+                .suggest("See the pg_dump output lines above; nothing was kept")
+        })?),
+        None => (a.format == Format::Plain).then(|| gzip::Ends {
+            head: s.head.clone(),
+            tail: s.tail.clone(),
+        }),
+    };
+    if let Some(script) = &script {
+        if !gzip::ends_complete(&script.tail) {
+            return Err(dump_err("pg_dump's SQL script is incomplete")
+                .cause("the closing 'PostgreSQL database dump complete' line is missing"));
+        }
     }
     if let Some(f) = file.as_ref() {
         f.sync_all()
             .map_err(|e| Error::io(Exit::Dump, "fsync", partial, &e))?;
     }
-    let server_version = match a.format {
-        Format::Plain => plain_server_version(&s.head),
-        _ => archive_versions(&s.head).map(|(server, _)| server),
+    let server_version = match &script {
+        Some(script) => plain_server_version(&script.head),
+        None => archive_versions(&s.head).map(|(server, _)| server),
     };
     Ok(Attempt::Done(Written {
         size: s.size,
@@ -496,6 +513,7 @@ fn stream(
     mut src: impl Read + AsRawFd,
     dst: &mut File,
     gate: &child::Gate,
+    mut inflater: Option<&mut gzip::Inflater>,
 ) -> std::io::Result<Streamed> {
     let mut buf = vec![0u8; BUF];
     let mut hasher = Sha256::new();
@@ -544,6 +562,9 @@ fn stream(
         }
         hasher.update(chunk);
         dst.write_all(chunk)?;
+        if let Some(i) = inflater.as_mut() {
+            i.feed(chunk);
+        }
         size += filled as u64;
         if size - flushed >= FLUSH_AFTER {
             start_writeback(dst, flushed, size - flushed);
@@ -652,10 +673,6 @@ fn plain_server_version(head: &[u8]) -> Option<String> {
         .find_map(|l| l.strip_prefix(MARK))
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
-}
-
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// Hashes and fsyncs every file of a directory-format dump; the sidecar has

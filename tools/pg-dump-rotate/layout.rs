@@ -5,6 +5,7 @@
 //! ```text
 //! DIR/SOURCE/SOURCE_20250102T030405Z.pgdump          custom format (a file)
 //! DIR/SOURCE/SOURCE_20250102T030405Z.sql             plain format (a file)
+//! DIR/SOURCE/SOURCE_20250102T030405Z.sql.gz          plain, gzip-compressed
 //! DIR/SOURCE/SOURCE_20250102T030405Z.dir/            directory format
 //! DIR/SOURCE/SOURCE_20250102T030405Z.pgdump.sha256   `sha256sum -c` sidecar
 //! DIR/SOURCE/SOURCE_20250102T030405Z.pgdump.json     manifest
@@ -67,7 +68,7 @@ impl Format {
     fn from_ext(ext: &str) -> Option<Format> {
         match ext {
             "pgdump" => Some(Format::Custom),
-            "sql" => Some(Format::Plain),
+            "sql" | "sql.gz" => Some(Format::Plain),
             "dir" => Some(Format::Directory),
             _ => None,
         }
@@ -465,6 +466,13 @@ mod tests {
         assert_eq!(parse_dump_name("app_x", "app_x_20250102T030405Z.tar"), None);
         assert!(parse_dump_name("a", "a_20250102T030405Z.sql").is_some());
         assert!(parse_dump_name("a", "a_20250102T030405Z.dir").is_some());
+        let gz = parse_dump_name("a", "a_20250102T030405Z.sql.gz");
+        assert_eq!(gz.map(|p| p.format), Some(Format::Plain));
+        assert_eq!(
+            parse_dump_name("a", "a_20250102T030405Z.sql.gz.sha256"),
+            None
+        );
+        assert_eq!(parse_dump_name("a", "a_20250102T030405Z.pgdump.gz"), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod args;
 mod child;
 mod dump;
+mod gzip;
 mod layout;
 mod list;
 mod lock;

@@ -125,6 +125,7 @@ pub fn run(dir: &Path, a: &PurgeArgs) -> Result<Summary> {
     let mut plans = Vec::new();
     for s in &sources {
         let scan = layout::scan_source(dir, s)?;
+        warn_future(s, &scan, now);
         plans.push((
             s.clone(),
             plan_source(&scan, &rules, partial_age, now, &none),
@@ -216,7 +217,24 @@ pub fn purge_locked(
     partial_age: Duration,
     known_good: Option<&str>,
 ) -> Result<(usize, usize)> {
+    warn_future(source, &layout::scan_source(dir, source)?, Utc::now());
     apply(dir, source, rules, partial_age, known_good, None)
+}
+
+/// Warns about a dump named in the future (more than an hour ahead): names
+/// come from the clock at dump time, and the rules take the newest name as
+/// the newest dump, so a clock that was ahead, or was set back since,
+/// shifts every rule.
+fn warn_future(source: &str, scan: &SourceScan, now: DateTime<Utc>) {
+    if let Some(d) = scan.dumps.first() {
+        if d.time > now + chrono::Duration::hours(1) {
+            log::warn(
+                "A dump is named in the future; check the clock",
+                json!({"source": source, "file": d.path.display().to_string(),
+                       "dumpTime": d.time.to_rfc3339(), "now": now.to_rfc3339()}),
+            );
+        }
+    }
 }
 
 /// Re-plans under the lock, hashes the protected dump, removes. With
@@ -231,7 +249,7 @@ fn apply(
 ) -> Result<(usize, usize)> {
     let scan = layout::scan_source(dir, source)?;
     let mut failed = HashSet::new();
-    let plan = loop {
+    let mut plan = loop {
         let plan = plan_source(&scan, rules, partial_age, Utc::now(), &failed);
         if plan.removals().is_empty() {
             break plan;
@@ -259,6 +277,16 @@ fn apply(
             Err(e) => return Err(e),
         }
     };
+    // The dump this run just wrote and hashed is never removed by it, even
+    // when the rules would not keep it (a clock set back gives it an older
+    // name than dumps already there).
+    if let Some(k) = known_good {
+        for (d, dec) in &mut plan.dumps {
+            if d.name == k && !dec.keeps() && d.checksum == Checksum::Ok {
+                *dec = Decision::Keep(vec!["written by this run".into()]);
+            }
+        }
+    }
     let (mut removed, mut kept) = (0, 0);
     for (d, dec) in &plan.dumps {
         let why = match dec {

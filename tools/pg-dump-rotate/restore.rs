@@ -1,20 +1,26 @@
 //! `restore`: the checksum first (a damaged dump is refused), then
 //! pg_restore `--clean --if-exists --no-owner`, in one transaction unless
 //! `--jobs`; plain dumps go through `psql -v ON_ERROR_STOP=1
-//! --single-transaction`. A database that already holds objects is refused
+//! --single-transaction` (a gzip-compressed one inflated into psql's stdin,
+//! which ends only once the whole script came through). A database that already holds objects is refused
 //! unless `--force`.
 
 use crate::args::RestoreArgs;
 use crate::layout::Format;
-use crate::{child, programs, verify};
+use crate::{child, gzip, programs, verify};
+use flate2::read::MultiGzDecoder;
 use pgkit::cli::Summary;
 use pgkit::conn::{ConnArgs, Settings};
 use pgkit::{interrupt, log, Error, Exit, Result};
 use serde_json::json;
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// Counts user objects: relations, functions and types outside the system
-/// schemas, and schemas other than `public`.
+/// Counts user objects: relations and functions outside the system schemas,
+/// schemas other than `public`, and large objects (pg_restore --clean drops
+/// and replaces those with the dump's OIDs).
 const OBJECTS_SQL: &str = "
 SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
@@ -23,7 +29,8 @@ SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relname
          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema'))
      + (SELECT count(*) FROM pg_namespace
          WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'public')
-           AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%')";
+           AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%')
+     + (SELECT count(*) FROM pg_largeobject_metadata)";
 
 fn restore_err(message: &str) -> Error {
     Error::new(Exit::Dump, message)
@@ -77,7 +84,9 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     if a.create_db {
         create_db(&settings)?;
     }
-    let objects = count_objects(&settings)?;
+    // The connection stays open for the restore: if it is interrupted, the
+    // child's server sessions are ended through it (see `end_sessions`).
+    let (client, objects) = count_objects(&settings)?;
     if objects > 0 && !a.force {
         return Err(restore_err("Refusing to restore into a non-empty database")
             .cause(format!(
@@ -89,14 +98,24 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
             .suggest("Restore into a new database (--db NAME --create-db), or pass --force to drop and replace what the dump contains"));
     }
 
+    // A gzip-compressed plain script is inflated into psql's stdin.
+    let gz = format == Format::Plain && gzip::is_gzip(file);
     let mut cmd = Command::new(&program.path);
     child::set_libpq_env(&mut cmd, &settings);
+    // Names the child's sessions in pg_stat_activity, so an interrupted
+    // restore can end exactly those.
+    let marker = format!("pg-dump-rotate restore {}", std::process::id());
+    cmd.env("PGAPPNAME", &marker);
     if format == Format::Plain {
         cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"])
             .arg("--dbname")
             .arg(child::dbname_conninfo(&settings.dbname))
-            .arg("--file")
-            .arg(file);
+            .arg("--file");
+        if gz {
+            cmd.arg("-");
+        } else {
+            cmd.arg(file);
+        }
     } else {
         cmd.args(["--clean", "--if-exists"]);
         if !a.keep_owner {
@@ -115,7 +134,7 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
             .arg(file);
     }
     child::own_group(&mut cmd);
-    cmd.stdin(Stdio::null())
+    cmd.stdin(if gz { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     log::info(
@@ -134,18 +153,36 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     let pid = proc.id();
     let hook = interrupt::on_signal(move || child::kill(pid, libc::SIGTERM));
     let relay = proc.stderr.take().map(|e| child::relay(name, e));
+    // psql commits its one transaction at the end of its input: the input
+    // ends only after the whole script came through intact. Anything else
+    // (a damaged stream, a signal) kills psql first, so it rolls back.
+    let mut stdin = proc.stdin.take();
+    let fed = match stdin.as_mut() {
+        Some(w) => feed_gunzipped(file, w),
+        None => Ok(()),
+    };
+    if fed.is_ok() {
+        drop(stdin.take());
+    } else {
+        child::kill(pid, libc::SIGKILL);
+    }
     let status = proc
         .wait()
         .map_err(|e| restore_err("Cannot wait for the restore").cause(e))?;
+    drop(stdin);
     drop(hook);
     let lines = relay.and_then(|r| r.join().ok()).unwrap_or_default();
+    if interrupt::received().is_some() {
+        end_sessions(client, &marker);
+    }
     interrupt::check()?;
+    fed?;
     if !status.success() {
         return Err(restore_err("Restore failed")
             .cause(lines.first().cloned().unwrap_or_else(|| child::describe(status)))
             .field("errors", lines.len())
             .field("status", child::describe(status))
-            .suggest(if a.jobs.is_some_and(|j| j > 1) {
+            .suggest(if a.jobs.is_some_and(|j| j > 1) && format != Format::Plain {
                 "See the error lines above; with --jobs the restore is not one transaction, so the database may be partly restored"
             } else {
                 "See the error lines above; the restore ran in one transaction and was rolled back"
@@ -156,13 +193,82 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
         .field("database", settings.dbname.clone()))
 }
 
+/// Inflates a gzip-compressed plain script into psql's stdin, checking its
+/// closing line. A write that fails means psql stopped reading (it exited;
+/// its status tells why): not an error here.
+fn feed_gunzipped(path: &Path, stdin: &mut impl Write) -> Result<()> {
+    let f = File::open(path).map_err(|e| Error::io(Exit::Dump, "open", path, &e))?;
+    let mut dec = MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f));
+    let mut buf = vec![0u8; 1 << 20];
+    let mut ends = gzip::Ends::default();
+    loop {
+        interrupt::check()?;
+        let n = match dec.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(restore_err("Dump is damaged; nothing was restored")
+                    .cause(format!("gzip: {e}"))
+                    .field("file", path.display().to_string())
+                    .suggest("Restore another dump (pg-dump-rotate list), or dump again"))
+            }
+        };
+        ends.push(&buf[..n]);
+        if stdin.write_all(&buf[..n]).is_err() {
+            return Ok(());
+        }
+    }
+    if !gzip::ends_complete(&ends.tail) {
+        return Err(restore_err("Dump is incomplete; nothing was restored")
+            .cause("the SQL script lacks its closing 'dump complete' line")
+            .field("file", path.display().to_string())
+            .suggest("Restore another dump (pg-dump-rotate list), or dump again"));
+    }
+    Ok(())
+}
+
 fn connect(settings: &Settings) -> Result<postgres::Client> {
     settings
         .connect()
         .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the database"))
 }
 
-fn count_objects(settings: &Settings) -> Result<i64> {
+/// Ends the server sessions an interrupted child left. pg_restore cancels
+/// its query when signalled, but psql does not: its backend would go on
+/// running the current statement (a COPY, an index build) until it next
+/// reads from the dead client, holding its locks, before rolling back.
+/// Terminating it rolls the restore's transaction back at once.
+fn end_sessions(mut client: postgres::Client, marker: &str) {
+    let sql = "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity
+                WHERE application_name = $1 AND pid <> pg_backend_pid()";
+    // Bounded: an unreachable server must not hold up an interrupted run.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let m = marker.to_string();
+    std::thread::spawn(move || {
+        let r = client
+            .query_one(sql, &[&m])
+            .map(|row| row.get::<_, i64>(0))
+            .map_err(|e| e.to_string());
+        let _ = tx.send(r);
+    });
+    let result = rx
+        .recv_timeout(std::time::Duration::from_secs(5))
+        .unwrap_or_else(|_| Err("no answer within 5s".into()));
+    match result {
+        Ok(0) => {}
+        Ok(n) => log::info(
+            "Ended the interrupted restore's server sessions",
+            json!({"sessions": n}),
+        ),
+        Err(e) => log::warn(
+            "Cannot end the interrupted restore's server sessions",
+            json!({"error": e, "applicationName": marker}),
+        ),
+    }
+}
+
+fn count_objects(settings: &Settings) -> Result<(postgres::Client, i64)> {
     let mut c = connect(settings).map_err(|e| {
         if e.error
             .as_deref()
@@ -179,7 +285,7 @@ fn count_objects(settings: &Settings) -> Result<i64> {
     let row = c
         .query_one(OBJECTS_SQL, &[])
         .map_err(|e| restore_err("Cannot inspect the target database").cause(e))?;
-    Ok(row.get(0))
+    Ok((c, row.get(0)))
 }
 
 fn create_db(settings: &Settings) -> Result<()> {

@@ -2,12 +2,13 @@
 //! then the whole archive read: `pg_restore -f /dev/null` for custom and
 //! directory dumps (it reads every data block; `pg_restore --list` only reads
 //! the table of contents and passes truncated files), the closing line for
-//! plain SQL.
+//! plain SQL (read through gunzip, in the same pass as the hash, when the
+//! script is gzip-compressed).
 
 use crate::args::VerifyArgs;
 use crate::layout::{self, Format};
 use crate::programs::{self, Program};
-use crate::{child, dump};
+use crate::{child, gzip};
 use pgkit::cli::Summary;
 use pgkit::{log, out, Error, Exit, Result};
 use serde_json::json;
@@ -38,8 +39,12 @@ pub fn hash_file(path: &Path, code: Exit) -> Result<(String, u64)> {
     Ok((layout::hex(&h.finalize()), n))
 }
 
-/// The format of a dump path, by its extension.
+/// The format of a dump path, by its extension (`.sql.gz` is plain).
 pub fn format_of(path: &Path) -> Format {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.ends_with(".sql.gz") {
+        return Format::Plain;
+    }
     match path.extension().and_then(|e| e.to_str()) {
         Some("sql") => Format::Plain,
         Some("dir") => Format::Directory,
@@ -156,6 +161,9 @@ pub fn pg_restore_for(path: &Path) -> Result<Program> {
 
 /// Reads the whole archive.
 fn read_archive(path: &Path, format: Format) -> Result<()> {
+    if format == Format::Plain && gzip::is_gzip(path) {
+        return hash_and_inflate(path)?.1;
+    }
     if format == Format::Plain {
         let mut f = File::open(path).map_err(|e| Error::io(Exit::Dump, "open", path, &e))?;
         let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -163,20 +171,49 @@ fn read_archive(path: &Path, format: Format) -> Result<()> {
         let _ = f.seek(SeekFrom::Start(len.saturating_sub(256)));
         let mut tail = Vec::new();
         let _ = f.read_to_end(&mut tail);
-        if !tail
-            .windows(dump::PLAIN_TRAILER.len())
-            .any(|w| w == dump::PLAIN_TRAILER)
-        {
-            return Err(fail(
-                path,
-                "Dump is incomplete",
-                "the SQL script lacks its closing 'dump complete' line",
-            ));
-        }
-        return Ok(());
+        return script_complete(path, &tail);
     }
     let pg_restore = pg_restore_for(path)?;
     ReadCheck::spawn(&pg_restore, Some(path))?.finish(path)?
+}
+
+/// Whether a plain script's end (`tail`) holds its closing line.
+fn script_complete(path: &Path, tail: &[u8]) -> Result<()> {
+    if gzip::ends_complete(tail) {
+        return Ok(());
+    }
+    Err(fail(
+        path,
+        "Dump is incomplete",
+        "the SQL script lacks its closing 'dump complete' line",
+    ))
+}
+
+/// Hashes a gzip-compressed plain script and inflates it on the way, in
+/// one pass: (digest, whether the gzip stream is whole and the script
+/// complete).
+fn hash_and_inflate(path: &Path) -> Result<(String, Result<()>)> {
+    let mut f = File::open(path).map_err(|e| Error::io(Exit::Dump, "open", path, &e))?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut h = Sha256::new();
+    let mut inflater = gzip::Inflater::default();
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(Exit::Dump, "read", path, &e)),
+        };
+        h.update(&buf[..n]);
+        inflater.feed(&buf[..n]);
+        pgkit::interrupt::check()?;
+    }
+    let archive = match inflater.finish() {
+        Ok(ends) => script_complete(path, &ends.tail),
+        Err(e) => Err(fail(path, "Dump is incomplete", e)
+            .suggest("The dump is damaged or truncated; use another one")),
+    };
+    Ok((layout::hex(&h.finalize()), archive))
 }
 
 /// `pg_restore --file=/dev/null`: reads a whole archive (from a file, or from
@@ -259,6 +296,15 @@ pub fn verify_one(path: &Path) -> Result<()> {
         // complaint about the same damage.
         return archive;
     }
+    if format == Format::Plain && path.is_file() && gzip::is_gzip(path) {
+        let mut archive = Ok(());
+        check_checksum_with(path, |p| {
+            let (digest, result) = hash_and_inflate(p)?;
+            archive = result;
+            Ok(digest)
+        })?;
+        return archive;
+    }
     check_checksum(path)?;
     read_archive(path, format)
 }
@@ -323,11 +369,26 @@ pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
     };
     let mut failed: Vec<String> = Vec::new();
     let mut missing = false;
+    let mut gone = 0usize;
     for f in &files {
         match verify_one(f) {
             Ok(()) => {
                 log::info("Dump verified", json!({"file": f.display().to_string()}));
                 out::println(&format!("{}: OK", f.display()))?;
+            }
+            // With --all, a dump listed at the start and removed since (a
+            // purge running meanwhile: verify takes no lock) is no failure.
+            Err(e)
+                if a.all
+                    && e.code != Exit::Interrupted
+                    && e.code != Exit::Terminated
+                    && removed(f) =>
+            {
+                gone += 1;
+                log::warn(
+                    "Dump removed while verifying; skipped",
+                    json!({"file": f.display().to_string()}),
+                );
             }
             Err(e) if e.code == Exit::Dump || e.code == Exit::NoInput => {
                 missing |= e.code == Exit::NoInput;
@@ -359,5 +420,15 @@ pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
                 .suggest("Do not rely on these dumps; dump again and verify"),
         );
     }
-    Ok(Summary::ok("All dumps verified").field("verified", files.len()))
+    let mut summary = Summary::ok("All dumps verified").field("verified", files.len() - gone);
+    if gone > 0 {
+        summary = summary.field("skipped", gone);
+    }
+    Ok(summary)
+}
+
+/// Whether a dump is gone (a purge removes the dump first, then its
+/// sidecar and manifest).
+fn removed(dump: &Path) -> bool {
+    matches!(std::fs::symlink_metadata(dump), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
 }

@@ -1,0 +1,820 @@
+//! pg-dump-rotate's edges: a failed dump leaves no directory it created,
+//! SIGINT during `verify` and `restore`, and plain-format dumps compressed
+//! with gzip (dump, verify, restore).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const TOOL: &str = "pg-dump-rotate";
+
+/// A tool command with PG_BINDIR pointing at the server's binaries.
+fn tool(dir: &Path) -> assert_cmd::Command {
+    let mut c = cmd(TOOL);
+    c.env("PG_BINDIR", server().bindir())
+        .env("DUMP_DIR", dir)
+        .env_remove("PG_DUMP")
+        .env_remove("PG_RESTORE")
+        .env_remove("PSQL");
+    c
+}
+
+/// The names in a directory, sorted (empty when it does not exist).
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn dump_failed(dir: &Path, dsn: &str, source: &str) -> (i32, Vec<Value>) {
+    let out = tool(dir)
+        .args(["dump", "--source", source, "--dsn", dsn])
+        .output()
+        .unwrap();
+    assert!(out.stdout.is_empty());
+    (out.status.code().unwrap(), json_lines(&out.stderr))
+}
+
+#[test]
+fn a_failed_connection_leaves_no_directory_behind() {
+    let secret = "edge-Secret-1";
+    let srv = pgkit::server::TempServer::start(pgkit::server::Options {
+        password: Some(secret.into()),
+        ..Default::default()
+    })
+    .unwrap();
+    srv.execute("postgres", "CREATE TABLE t (x int)").unwrap();
+    let good = srv.url("postgres");
+    let wrong = good.replace(secret, "not-the-password");
+    assert_ne!(good, wrong);
+    let root = tempfile::tempdir().unwrap();
+
+    // Wrong password, DIR itself missing: neither DIR nor DIR/SOURCE stays.
+    let dir = root.path().join("dbdumps");
+    let (code, lines) = dump_failed(&dir, &wrong, "app");
+    let last = lines.last().unwrap();
+    assert_eq!(code, 2, "{lines:?}");
+    assert_eq!(last["message"], "Cannot connect to the database", "{last}");
+    assert_eq!(last["exitCode"], 2);
+    assert!(
+        last["error"].as_str().unwrap().contains("password"),
+        "{last}"
+    );
+    assert!(!dir.exists(), "{:?}", names(&dir));
+    assert!(!lines
+        .to_vec()
+        .iter()
+        .any(|l| l.to_string().contains(secret)));
+
+    // DIR exists (not ours to remove), SOURCE does not: SOURCE goes again.
+    fs::create_dir(&dir).unwrap();
+    let (code, _) = dump_failed(&dir, &wrong, "app");
+    assert_eq!(code, 2);
+    assert!(dir.is_dir(), "DIR was there before");
+    assert_eq!(names(&dir), Vec::<String>::new());
+
+    // An empty SOURCE directory that was there before stays.
+    fs::create_dir(dir.join("empty")).unwrap();
+    let (code, _) = dump_failed(&dir, &wrong, "empty");
+    assert_eq!(code, 2);
+    assert!(dir.join("empty").is_dir());
+
+    // A source with a good dump: the next failure leaves dump and directory.
+    let out = tool(&dir)
+        .args(["dump", "--source", "app", "--dsn", &good])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let before = names(&dir.join("app"));
+    assert_eq!(before.len(), 3, "{before:?}");
+
+    // Server down: 2, nothing removed, and a new source's directory is gone.
+    srv.stop_server().unwrap();
+    for source in ["app", "other"] {
+        let (code, lines) = dump_failed(&dir, &good, source);
+        let last = lines.last().unwrap();
+        assert_eq!(code, 2, "{lines:?}");
+        assert_eq!(last["message"], "Cannot connect to the database");
+        assert_eq!(last["exitCode"], 2);
+    }
+    assert_eq!(names(&dir.join("app")), before);
+    assert!(!dir.join("other").exists());
+    assert_eq!(names(&dir), vec!["app".to_string(), "empty".to_string()]);
+    let out = tool(&dir).args(["verify", "--all"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn seed(db: &str) {
+    server()
+        .execute(
+            db,
+            "CREATE TABLE items (id int PRIMARY KEY, name text);
+             INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 20000) g;
+             CREATE VIEW few AS SELECT * FROM items WHERE id < 10;",
+        )
+        .unwrap();
+}
+
+/// A checksum of a table's contents, in a stable order.
+fn table_sum(db: &str, table: &str) -> String {
+    let mut c = server().client(db).unwrap();
+    c.query_one(
+        &format!("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM {table} t"),
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
+/// How many relations the target database holds outside the system schemas.
+fn relations(db: &str) -> i64 {
+    let mut c = server().client(db).unwrap();
+    c.query_one(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'",
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
+fn gunzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes).unwrap();
+    e.finish().unwrap()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn restore(dir: &Path, file: &Path, target: &str) -> std::process::Output {
+    tool(dir)
+        .arg("restore")
+        .arg(file)
+        .args(["--dsn", &url("postgres"), "--db", target, "--create-db"])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn plain_dumps_compressed_with_gzip() {
+    let db = fresh_db("de_gz");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let out = tool(dir.path())
+        .args([
+            "dump",
+            "--dsn",
+            &url(&db),
+            "--format",
+            "plain",
+            "--compress",
+            "5",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Dump complete");
+    let file = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let name = file.file_name().unwrap().to_str().unwrap().to_string();
+    assert!(name.ends_with("Z.sql.gz"), "{name}");
+    // A real gzip file holding the whole script; the manifest says so.
+    let raw = fs::read(&file).unwrap();
+    assert_eq!(&raw[..2], &[0x1f, 0x8b]);
+    let script = String::from_utf8(gunzip(&raw)).unwrap();
+    assert!(script.contains("COPY public.items"), "not the SQL script");
+    assert!(script.contains("-- PostgreSQL database dump complete"));
+    let m: Value =
+        serde_json::from_slice(&fs::read(format!("{}.json", file.display())).unwrap()).unwrap();
+    assert_eq!(m["format"], "plain");
+    assert_eq!(m["compression"], "5");
+    assert_eq!(m["sha256"], sha256_hex(&raw));
+    assert!(m["serverVersion"]
+        .as_str()
+        .unwrap()
+        .starts_with(char::is_numeric));
+    let check = std::process::Command::new("sha256sum")
+        .arg("-c")
+        .arg(format!("{name}.sha256"))
+        .current_dir(file.parent().unwrap())
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+
+    // list, verify, purge see it as a dump like any other.
+    let out = tool(dir.path()).args(["list", "--json"]).output().unwrap();
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["file"], name.as_str());
+    assert_eq!(rows[0]["checksum"], "ok");
+    assert_eq!(rows[0]["kind"], "dump");
+    let out = tool(dir.path()).args(["verify", "--all"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{}: OK", file.display())
+    );
+
+    // restore inflates it into psql: identical tables.
+    let target = format!("{db}_r");
+    let out = restore(dir.path(), &file, &target);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(last_line(&out.stderr)["message"], "Restore complete");
+    assert_eq!(table_sum(&db, "items"), table_sum(&target, "items"));
+    assert_eq!(table_sum(&db, "few"), table_sum(&target, "few"));
+    // Again with --force: the script has no DROPs, so psql stops at the
+    // first existing object, mid-stream (the tool must not hang on the
+    // pipe psql no longer reads), and rolls back.
+    server()
+        .execute(&target, "INSERT INTO items VALUES (0, 'mine')")
+        .unwrap();
+    let out = tool(dir.path())
+        .args(["restore", "--force"])
+        .arg(&file)
+        .args(["--dsn", &url(&target)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stderr);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "psql output" && l["level"] == "error"),
+        "{lines:?}"
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Restore failed");
+    assert!(
+        last["error"].as_str().unwrap().contains("already exists"),
+        "{last}"
+    );
+    assert_eq!(table_sum(&target, "items").split(':').next(), Some("20001"));
+
+    // A script whose end is missing, recompressed with a matching sidecar
+    // (so only the content check can catch it): verify fails, and restore
+    // kills psql before its input ends, so nothing is committed.
+    let cut = script.find("-- PostgreSQL database dump complete").unwrap();
+    let short = gzip_bytes(&script.as_bytes()[..cut]);
+    let bad = dir.path().join("short.sql.gz");
+    fs::write(&bad, &short).unwrap();
+    fs::write(
+        format!("{}.sha256", bad.display()),
+        format!("{}  short.sql.gz\n", sha256_hex(&short)),
+    )
+    .unwrap();
+    let out = tool(dir.path()).arg("verify").arg(&bad).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stderr);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["message"] == "Dump failed verification: Dump is incomplete"),
+        "{lines:?}"
+    );
+    let target = format!("{db}_short");
+    let out = restore(dir.path(), &bad, &target);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Dump is incomplete; nothing was restored");
+    assert_eq!(relations(&target), 0, "psql committed a partial script");
+
+    // A truncated gzip file: verify fails (checksum first), restore refuses.
+    fs::write(&file, &raw[..raw.len() / 2]).unwrap();
+    let out = tool(dir.path()).arg("verify").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let out = restore(dir.path(), &file, &format!("{db}_trunc"));
+    assert_eq!(out.status.code(), Some(5));
+    assert_eq!(
+        last_line(&out.stderr)["message"],
+        "Refusing to restore a dump that fails its checksum"
+    );
+    // The same truncation with a matching sidecar: the gzip check catches it.
+    let half = &raw[..raw.len() / 2];
+    fs::write(
+        format!("{}.sha256", bad.display()),
+        format!("{}  short.sql.gz\n", sha256_hex(half)),
+    )
+    .unwrap();
+    fs::write(&bad, half).unwrap();
+    let out = tool(dir.path()).arg("verify").arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let target = format!("{db}_half");
+    let out = restore(dir.path(), &bad, &target);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(relations(&target), 0);
+}
+
+/// Live processes (not zombies) whose argv contains `needle`.
+fn procs_mentioning(needle: &str) -> Vec<i32> {
+    let me = std::process::id() as i32;
+    let mut v = Vec::new();
+    for e in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(argv) = fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let zombie = fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| s.contains(") Z "))
+            .unwrap_or(true);
+        if !zombie && String::from_utf8_lossy(&argv).contains(needle) {
+            v.push(pid);
+        }
+    }
+    v
+}
+
+fn alive(pid: i32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+fn wait_for(what: &str, secs: u64, f: impl Fn() -> bool) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The tool, spawned (for signals), with PG_BINDIR set.
+fn spawn_tool(dir: &Path, args: &[&std::ffi::OsStr], env: &[(&str, &Path)]) -> std::process::Child {
+    let mut c = std_cmd(TOOL);
+    c.env("PG_BINDIR", server().bindir())
+        .env("DUMP_DIR", dir)
+        .env_remove("PG_DUMP")
+        .env_remove("PG_RESTORE")
+        .env_remove("PSQL")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.spawn().unwrap()
+}
+
+fn sigint(child: &std::process::Child) {
+    // SAFETY: signalling the tool this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+}
+
+/// Every file under `dir` with its SHA-256, to show nothing changed.
+fn snapshot(dir: &Path) -> Vec<(String, String)> {
+    let mut v = Vec::new();
+    for e in walk(dir) {
+        v.push((e.display().to_string(), sha256_hex(&fs::read(&e).unwrap())));
+    }
+    v.sort();
+    v
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            v.extend(walk(&p));
+        } else {
+            v.push(p);
+        }
+    }
+    v
+}
+
+fn assert_interrupted(out: &std::process::Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines = json_lines(&out.stderr);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Interrupted by SIGINT", "{last}");
+    assert_eq!(last["exitCode"], 130);
+    assert_eq!(last["level"], "error");
+    assert_eq!(last["signal"], "SIGINT");
+}
+
+#[test]
+fn sigint_during_verify_stops_pg_restore_and_changes_nothing() {
+    let db = fresh_db("de_vint");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let out = tool(dir.path())
+        .args(["dump", "--dsn", &url(&db)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let before = snapshot(dir.path());
+
+    // pg_restore held up before it reads: a wrapper of the real one that
+    // records its pid and a child's, then waits (so the test is not a race
+    // against the machine's speed). Both must go on SIGINT.
+    let bin = tempfile::tempdir().unwrap();
+    let shim = bin.path().join("pg_restore");
+    fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\nsleep 60 &\necho \"$$ $!\" > {d}/pids.tmp\nmv {d}/pids.tmp {d}/pids\nwait\nexec {real} \"$@\"\n",
+            real = server().bindir().join("pg_restore").display(),
+            d = bin.path().display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&shim, fs::Permissions::from_mode(0o755)).unwrap();
+    let pids_file = bin.path().join("pids");
+
+    for args in [
+        vec!["verify", file.to_str().unwrap()],
+        vec!["verify", "--all"],
+    ] {
+        let _ = fs::remove_file(&pids_file);
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
+        let child = spawn_tool(dir.path(), &args, &[("PG_RESTORE", &shim)]);
+        wait_for("the pg_restore wrapper", 20, || pids_file.exists());
+        let pids: Vec<i32> = fs::read_to_string(&pids_file)
+            .unwrap()
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        assert_eq!(pids.len(), 2);
+        assert!(pids.iter().all(|p| alive(*p)));
+        sigint(&child);
+        let out = child.wait_with_output().unwrap();
+        assert_interrupted(&out);
+        // Neither OK nor FAILED: an interrupted check says nothing of the dump.
+        assert!(
+            out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let lines = json_lines(&out.stderr);
+        assert!(!lines.iter().any(|l| l["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Dump failed verification")));
+        // The tool waited for pg_restore; the group kill reached its child.
+        assert!(!alive(pids[0]), "pg_restore left running");
+        wait_for("the wrapper's child to be gone", 10, || !alive(pids[1]));
+        assert_eq!(snapshot(dir.path()), before, "the dump changed");
+    }
+    // And the dump still verifies.
+    let out = tool(dir.path()).args(["verify", "--all"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A database whose restore is slow on the server: each row of `slow`
+/// passes a CHECK that sleeps 10 ms, except in the source database (so
+/// seeding it is quick). pg_dump writes the CHECK into CREATE TABLE, so it
+/// runs during the restore's COPY.
+fn slow_to_restore(db: &str) {
+    server()
+        .execute(
+            db,
+            &format!(
+                "CREATE FUNCTION slow_ok(int) RETURNS boolean LANGUAGE sql AS
+                   $$ SELECT true FROM pg_catalog.pg_sleep(CASE WHEN pg_catalog.current_database() = '{db}' THEN 0 ELSE 0.01 END) $$;
+                 CREATE TABLE quick (id int PRIMARY KEY);
+                 INSERT INTO quick SELECT generate_series(1, 100);
+                 CREATE TABLE slow (id int CHECK (slow_ok(id)));
+                 INSERT INTO slow SELECT generate_series(1, 3000);"
+            ),
+        )
+        .unwrap();
+}
+
+fn backends(db: &str) -> i64 {
+    let mut c = server().client("postgres").unwrap();
+    c.query_one(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        &[&db],
+    )
+    .unwrap()
+    .get(0)
+}
+
+fn copying(db: &str) -> bool {
+    let mut c = server().client("postgres").unwrap();
+    c.query_one(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query ILIKE 'COPY%'",
+        &[&db],
+    )
+    .unwrap()
+    .get::<_, i64>(0)
+        > 0
+}
+
+#[test]
+fn sigint_during_restore_rolls_back_and_stops_the_child() {
+    let db = fresh_db("de_rint");
+    slow_to_restore(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let mut dumps = Vec::new();
+    for extra in [&[][..], &["--format", "plain", "--compress", "1"][..]] {
+        let out = tool(dir.path())
+            .args(["dump", "--dsn", &url(&db)])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dumps.push(PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()));
+    }
+    let before = snapshot(dir.path());
+
+    for (i, (file, program)) in dumps.iter().zip(["pg_restore", "psql"]).enumerate() {
+        let target = format!("{db}_t{i}");
+        let pg = url("postgres");
+        let args: Vec<&std::ffi::OsStr> = vec![
+            "restore".as_ref(),
+            file.as_os_str(),
+            "--dsn".as_ref(),
+            pg.as_ref(),
+            "--db".as_ref(),
+            target.as_ref(),
+            "--create-db".as_ref(),
+        ];
+        let child = spawn_tool(dir.path(), &args, &[]);
+        // The restore is in its COPY of `slow` (some 30 s of sleeps).
+        wait_for("the restore's COPY", 30, || copying(&target));
+        let running = procs_mentioning(&format!("dbname='{target}'"));
+        assert_eq!(running.len(), 1, "{program}: {running:?}");
+        sigint(&child);
+        let out = child.wait_with_output().unwrap();
+        assert_interrupted(&out);
+        let lines = json_lines(&out.stderr);
+        assert!(has_message(&lines, "Restore started"));
+        assert!(!has_message(&lines, "Restore complete"));
+        if program == "psql" {
+            // psql does not cancel its query when killed: the tool ends its
+            // session, or the server would run the COPY on for some 30 s.
+            let ended = lines
+                .iter()
+                .find(|l| l["message"] == "Ended the interrupted restore's server sessions")
+                .unwrap_or_else(|| panic!("{lines:?}"));
+            assert_eq!(ended["sessions"], 1);
+        }
+        // The tool waited for its child: none is left running.
+        assert!(!alive(running[0]), "{program} left running");
+        assert_eq!(
+            procs_mentioning(&format!("dbname='{target}'")),
+            Vec::<i32>::new()
+        );
+        // The documented state: the restore was one transaction, rolled
+        // back; the database --create-db made stays, empty.
+        wait_for(
+            &format!("{program}: the restore's backend to end"),
+            30,
+            || backends(&target) == 0,
+        );
+        assert_eq!(relations(&target), 0, "{program}: partly restored");
+        // Nothing in the dump directory changed.
+        assert_eq!(snapshot(dir.path()), before);
+    }
+}
+
+fn dump_path(dir: &Path, db: &str, extra: &[&str]) -> (PathBuf, Vec<Value>) {
+    let out = tool(dir)
+        .args(["dump", "--dsn", &url(db)])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()),
+        json_lines(&out.stderr),
+    )
+}
+
+fn with_suffix(p: &Path, s: &str) -> PathBuf {
+    PathBuf::from(format!("{}{s}", p.display()))
+}
+
+#[test]
+fn dump_purge_never_removes_the_dump_it_just_wrote() {
+    let db = fresh_db("de_skew");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let (first, _) = dump_path(dir.path(), &db, &[]);
+    // A good dump whose name lies in the future, as after the clock was set
+    // back: by name it is the newest, so --keep-last 1 alone would keep it
+    // and remove the dump this run writes.
+    let sdir = first.parent().unwrap();
+    let future = sdir.join(format!("{db}_20991231T000000Z.pgdump"));
+    fs::copy(&first, &future).unwrap();
+    let digest = sha256_hex(&fs::read(&first).unwrap());
+    fs::write(
+        with_suffix(&future, ".sha256"),
+        format!(
+            "{digest}  {}\n",
+            future.file_name().unwrap().to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    fs::copy(with_suffix(&first, ".json"), with_suffix(&future, ".json")).unwrap();
+
+    let (new, lines) = dump_path(dir.path(), &db, &["--purge", "--keep-last", "1"]);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Dump complete");
+    assert_eq!(last["removed"], 1, "{last}");
+    assert_eq!(last["kept"], 2, "{last}");
+    assert!(new.is_file(), "the dump just written was removed");
+    assert!(with_suffix(&new, ".sha256").is_file());
+    assert!(future.is_file());
+    assert!(!first.exists(), "no rule keeps the first one");
+    let removed: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["message"] == "Dump removed")
+        .collect();
+    assert_eq!(removed.len(), 1);
+    assert_eq!(removed[0]["file"], first.display().to_string());
+    let future_warning = |lines: &[Value]| {
+        lines.iter().any(|l| {
+            l["message"] == "A dump is named in the future; check the clock"
+                && l["level"] == "warn"
+                && l["file"] == future.display().to_string()
+        })
+    };
+    assert!(future_warning(&lines), "{lines:?}");
+    let out = tool(dir.path())
+        .args(["purge", "1", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(future_warning(&json_lines(&out.stderr)));
+}
+
+#[test]
+fn verify_all_skips_a_dump_purged_meanwhile() {
+    let db = fresh_db("de_vgone");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let (older, _) = dump_path(dir.path(), &db, &[]);
+    let (newer, _) = dump_path(dir.path(), &db, &[]);
+    // pg_restore, run for the newest dump first, stands in for a purge that
+    // removes the older dump while verify --all is busy.
+    let bin = tempfile::tempdir().unwrap();
+    let shim = bin.path().join("pg_restore");
+    let o = older.display();
+    fs::write(
+        &shim,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\nrm -f '{o}' '{o}.sha256' '{o}.json'\nexec {real} \"$@\"\n",
+            real = server().bindir().join("pg_restore").display(),
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&shim, fs::Permissions::from_mode(0o755)).unwrap();
+    let out = tool(dir.path())
+        .env("PG_RESTORE", &shim)
+        .args(["verify", "--all"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{}: OK", newer.display())
+    );
+    let lines = json_lines(&out.stderr);
+    let skipped = lines
+        .iter()
+        .find(|l| l["message"] == "Dump removed while verifying; skipped")
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(skipped["file"], older.display().to_string());
+    assert_eq!(skipped["level"], "warn");
+    let last = lines.last().unwrap();
+    assert_eq!(last["verified"], 1);
+    assert_eq!(last["skipped"], 1);
+    // Named explicitly, a missing dump is still a failure (66).
+    let out = tool(dir.path()).arg("verify").arg(&older).output().unwrap();
+    assert_eq!(out.status.code(), Some(66));
+}
+
+#[test]
+fn a_database_holding_only_large_objects_is_not_empty() {
+    let db = fresh_db("de_lo");
+    seed(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _) = dump_path(dir.path(), &db, &[]);
+    let target = fresh_db("de_lo_t");
+    server()
+        .execute(&target, "SELECT lo_from_bytea(0, 'precious'::bytea)")
+        .unwrap();
+    let out = tool(dir.path())
+        .arg("restore")
+        .arg(&file)
+        .args(["--dsn", &url(&target)])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let last = last_line(&out.stderr);
+    assert_eq!(
+        last["message"],
+        "Refusing to restore into a non-empty database"
+    );
+    assert_eq!(last["objects"], 1);
+    assert_eq!(relations(&target), 0);
+}
