@@ -325,6 +325,28 @@ fn wait_for_sleep(db: &str) {
     }
 }
 
+/// Starts `up`, SIGKILLs it inside its pg_sleep, and waits until the server
+/// has noticed (client_connection_check_interval: well under a second; the
+/// bound is generous) and ended its session.
+fn kill_inside_the_sleep(db: &str, dir: &Path) {
+    let mut child = spawn_up(db, dir);
+    wait_for_sleep(db);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let t = Instant::now();
+    while scalar(
+        db,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg-migrate' AND datname = current_database()",
+    ) != "0"
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "the killed runner's backend lingers"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn sigkill_inside_a_slow_migration_leaves_no_row_and_no_schema() {
     let db = fresh_db("mig_kill");
@@ -341,24 +363,7 @@ fn sigkill_inside_a_slow_migration_leaves_no_row_and_no_schema() {
             "CREATE TABLE sleep_for (s int); INSERT INTO sleep_for VALUES (60)",
         )
         .unwrap();
-    let mut child = spawn_up(&db, dir.path());
-    wait_for_sleep(&db);
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    // client_connection_check_interval: the server notices the client gone
-    // during the 60 s sleep and rolls back (bound generous: it takes ~1 s).
-    let t = Instant::now();
-    while scalar(
-        &db,
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg-migrate' AND datname = current_database()",
-    ) != "0"
-    {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "the killed runner's backend lingers"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    kill_inside_the_sleep(&db, dir.path());
     server().execute(&db, "DELETE FROM sleep_for").unwrap();
     assert_eq!(
         scalar(
@@ -934,22 +939,7 @@ fn sigkill_inside_a_batch_leaves_that_file_and_the_rest_uncommitted() {
         8,
         &[(5, "CREATE TABLE t_005 (id int);\nSELECT pg_sleep(60);\n")],
     );
-    let mut child = spawn_up(&db, dir.path());
-    wait_for_sleep(&db);
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    let t = Instant::now();
-    while scalar(
-        &db,
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg-migrate' AND datname = current_database()",
-    ) != "0"
-    {
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "the killed runner's backend lingers"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    kill_inside_the_sleep(&db, dir.path());
     assert_eq!(
         scalar(
             &db,
