@@ -1042,3 +1042,34 @@ fn a_file_open_by_the_servers_reading_never_runs_into_the_next() {
         assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "4");
     }
 }
+
+#[test]
+fn a_file_resetting_all_settings_inside_a_batch_still_applies_once() {
+    // RESET ALL clears the guard 005's tracking row checks (the guard that
+    // catches a file whose start was swallowed by the one before it): the
+    // string stops, nothing of 005 stays, and the files from 005 on run
+    // one by one, each exactly once.
+    let db = fresh_db("mig_batch_guard");
+    let dir = tempfile::tempdir().unwrap();
+    numbered(
+        dir.path(),
+        10,
+        &[(
+            5,
+            "CREATE TABLE t_005 (id int);\nINSERT INTO counter VALUES (5);\nRESET ALL;\n",
+        )],
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 11);
+    let expected: Vec<String> = std::iter::once("000_counter.up.sql".to_string())
+        .chain((1..=10).map(|i| format!("{i:03}_f.up.sql")))
+        .collect();
+    assert_eq!(applied_files(&lines), expected);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT string_agg(n::text, ',' ORDER BY n) FROM counter"
+        ),
+        "1,2,3,4,5,6,7,8,9,10"
+    );
+}

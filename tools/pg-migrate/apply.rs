@@ -190,11 +190,13 @@ impl Runner<'_> {
     /// in the string. Returns each file's duration in milliseconds (measured
     /// by the server, so per file even inside one string).
     ///
-    /// Each file's transaction sets a guard setting named after its version
-    /// that its tracking row reads: should a file's text ever run on into
-    /// the next file's (the server lexing it differently from us), the row
-    /// of a file whose start was swallowed fails, and the string stops
-    /// before the COMMIT that would keep it.
+    /// Each file's transaction first sets a guard to its version, which its
+    /// tracking row checks: should a file's text ever run on into the next
+    /// file's (the server lexing it differently from us), the row of a file
+    /// whose start was swallowed fails, and the string stops before the
+    /// COMMIT that would keep it. (One setting for all: PostgreSQL 15 keeps
+    /// its settings in a sorted array, so a new name per file would cost a
+    /// sort per file.)
     ///
     /// On failure, says what committed: `prev`, and the first files of the
     /// batch. The server parses a whole string before running any of it, so
@@ -308,15 +310,20 @@ impl Runner<'_> {
             } else {
                 ""
             };
-            let guard = guard_name(job.version);
+            // Only a file after another in the string can be swallowed.
+            let guard = if i > 0 {
+                format!("SET LOCAL {GUARD} = {};", literal(job.version))
+            } else {
+                String::new()
+            };
             starts.push(push(
                 &mut batch,
-                &format!("BEGIN;SET LOCAL {guard} = on;{relaxed}{settings}\n"),
+                &format!("BEGIN;{guard}{relaxed}{settings}\n"),
             ));
             push(&mut batch, job.content);
             push(
                 &mut batch,
-                &format!("\n;\n{};", self.bookkeeping_returning(job)),
+                &format!("\n;\n{};", self.bookkeeping_returning(job, i > 0)),
             );
         }
         (batch, starts)
@@ -325,14 +332,21 @@ impl Runner<'_> {
     /// The tracking row's INSERT, returning its duration in milliseconds,
     /// whether the server still reads quotes as our lexer does, and its
     /// file's guard (an error if the file's start did not run).
-    fn bookkeeping_returning(&self, job: &Job) -> String {
+    fn bookkeeping_returning(&self, job: &Job, guarded: bool) -> String {
         debug_assert_eq!(job.direction, Direction::Up);
+        // The guard's error is a failed cast of a text that is not constant
+        // (so not folded at plan time), raised only when the check fails.
+        let v = literal(job.version);
+        let guard = if guarded {
+            format!(", CASE WHEN current_setting('{GUARD}', true) = {v} THEN 0 ELSE ('{GUARD_ERROR} ' || {v} || ' did not start; running: ' || coalesce(current_setting('{GUARD}', true), ''))::int END")
+        } else {
+            String::new()
+        };
         format!(
-            "{} RETURNING duration_ms AS {}, current_setting('standard_conforming_strings'), current_setting('{}'), {}",
+            "{} RETURNING duration_ms AS {}, current_setting('standard_conforming_strings'), {}{guard}",
             self.table
                 .insert_sql(job.version, job.up_filename, job.checksum, APPLIED),
             self.tag,
-            guard_name(job.version),
             crate::tracking::MARK_SQL
         )
     }
@@ -539,15 +553,17 @@ fn error_offset(e: &postgres::Error) -> Option<usize> {
     }
 }
 
-/// The setting a file's transaction sets first and its tracking row reads.
-fn guard_name(version: &str) -> String {
-    format!("pg_migrate.f_{version}")
-}
+/// The setting a file's transaction sets first (to its version) and its
+/// tracking row checks.
+const GUARD: &str = "pg_migrate.file";
+
+/// The start of the guard's error text.
+const GUARD_ERROR: &str = "pg-migrate guard: the file of version";
 
 /// Whether the error is a tracking row's guard: its file's start never ran.
 fn is_guard_error(e: &postgres::Error) -> bool {
     e.as_db_error()
-        .is_some_and(|d| d.code().code() == "42704" && d.message().contains("\"pg_migrate.f_"))
+        .is_some_and(|d| d.code().code() == "22P02" && d.message().contains(GUARD_ERROR))
 }
 
 /// The connection was lost during a batch and could not be re-opened to ask
