@@ -103,7 +103,20 @@ fn start_prints_a_url_and_stop_by_url_deletes_everything() {
         "{}",
         s.url
     );
-    assert!(s.url.ends_with(&format!(":{}/postgres", s.port)));
+    // The URL names this server, not only its port (see stop below).
+    let id = std::fs::read_to_string(s.dir.join("pg-tmp-instance")).unwrap();
+    assert_eq!(
+        s.url,
+        format!(
+            "postgresql://postgres@127.0.0.1:{}/postgres?application_name=pg-tmp-{}",
+            s.port,
+            id.trim()
+        )
+    );
+    assert_eq!(
+        query_one(&s.url, "SELECT current_setting('application_name')"),
+        format!("pg-tmp-{}", id.trim())
+    );
     assert_eq!(query_one(&s.url, "SELECT current_user::text"), "postgres");
     // fsync is off: a throwaway server trades durability for speed.
     assert_eq!(query_one(&s.url, "SHOW fsync"), "off");
@@ -244,6 +257,7 @@ fn env_prints_exports_that_eval_reaches_the_server_with() {
     assert!(text.contains(&format!("export PGPORT={}\n", s.port)));
     assert!(text.contains("export PGUSER=postgres\n"));
     assert!(text.contains("export PGDATABASE=postgres\n"));
+    assert!(text.contains("export PGAPPNAME=pg-tmp-"), "{text}");
     // Stale variables from an earlier eval are cleared.
     assert!(text.contains("unset PGPASSWORD\n"));
     assert!(
@@ -536,7 +550,11 @@ fn password_servers_use_scram_and_the_password_stays_off_the_log() {
 #[test]
 fn tls_servers_require_tls_and_verify_with_the_ca() {
     let s = start(&["--tls"]);
-    assert!(s.url.ends_with("?sslmode=require"), "{}", s.url);
+    assert!(
+        s.url.contains("?sslmode=require&application_name=pg-tmp-"),
+        "{}",
+        s.url
+    );
     let ca = PathBuf::from(s.summary["caCert"].as_str().unwrap());
     assert!(ca.is_file());
     assert_eq!(
@@ -1015,12 +1033,16 @@ fn stop_url_trusts_only_our_own_registry_links() {
         r#"{"port": 1, "bindir": "/nonexistent-bin"}"#,
     )
     .unwrap();
-    let link = registry.join("1");
+    std::fs::write(victim.join("pg-tmp-instance"), "0123456789abcdef\n").unwrap();
+    let link = registry.join("0123456789abcdef");
     std::os::unix::fs::symlink(&victim, &link).unwrap();
     std::os::unix::fs::lchown(&link, Some(65534), Some(65534)).unwrap();
     let out = cmd("pg-tmp")
         .env("TMPDIR", tmp.path())
-        .args(["stop", "postgresql://postgres@127.0.0.1:1/postgres"])
+        .args([
+            "stop",
+            "postgresql://postgres@127.0.0.1:1/postgres?application_name=pg-tmp-0123456789abcdef",
+        ])
         .assert()
         .code(66)
         .get_output()
@@ -1030,4 +1052,116 @@ fn stop_url_trusts_only_our_own_registry_links() {
         "No pg-tmp server known for this URL"
     );
     assert!(victim.join("pgkit-server.json").exists(), "not deleted");
+}
+
+/// The postmaster's pid from a server directory's postmaster.pid.
+fn postmaster_pid(dir: &Path) -> Option<i32> {
+    let text = std::fs::read_to_string(dir.join("data/postmaster.pid")).ok()?;
+    text.lines().next()?.trim().parse().ok()
+}
+
+#[test]
+fn stop_by_url_never_reaches_a_newer_server_on_the_same_port() {
+    // A, then A goes away behind pg-tmp's back (its postmaster told to shut
+    // down directly, as pg_ctl would), and B takes A's port.
+    let a = start(&[]);
+    let pid_a = postmaster_pid(&a.dir).unwrap();
+    // SAFETY: kill has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(pid_a, libc::SIGINT) }, 0);
+    let t = Instant::now();
+    while (port_open(a.port) || postmaster_pid(&a.dir).is_some())
+        && t.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!port_open(a.port), "A is down");
+    let port = a.port.to_string();
+    let b = start(&["--port", &port]);
+    assert_eq!(b.port, a.port);
+    // Same user, host, port and database: only the instance id differs.
+    assert_ne!(a.url, b.url);
+    assert_eq!(
+        a.url.split('?').next().unwrap(),
+        b.url.split('?').next().unwrap()
+    );
+    // A was killed and its pid reused by B's postmaster: A's stale
+    // postmaster.pid names B's (the worst case; pg_ctl alone would signal B).
+    let pid_b = postmaster_pid(&b.dir).unwrap();
+    std::fs::copy(
+        b.dir.join("data/postmaster.pid"),
+        a.dir.join("data/postmaster.pid"),
+    )
+    .unwrap();
+
+    // stop with A's URL cleans up A's directory, and only that.
+    let out = cmd("pg-tmp")
+        .args(["stop", &a.url])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let lines = json_lines(&out.stderr);
+    assert!(
+        has_message(
+            &lines,
+            "Stale postmaster.pid: its process is not this server"
+        ),
+        "{lines:?}"
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Server stopped and deleted");
+    assert_eq!(last["wasRunning"], false);
+    assert_eq!(last["dir"], a.dir.display().to_string());
+    assert!(!a.dir.exists());
+    // B still answers, on the same postmaster.
+    assert_eq!(query_one(&b.url, "SELECT 'B'::text"), "B");
+    assert_eq!(postmaster_pid(&b.dir), Some(pid_b));
+
+    // Again: A is gone for good (66), and B still answers.
+    let out = cmd("pg-tmp")
+        .args(["stop", &a.url])
+        .assert()
+        .code(66)
+        .get_output()
+        .clone();
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "No pg-tmp server known for this URL");
+    assert_eq!(last["exitCode"], 66);
+    assert!(last["suggestion"].as_str().unwrap().contains("--dir"));
+    assert_eq!(query_one(&b.url, "SELECT 'B'::text"), "B");
+
+    // A URL without the id (a port alone) is refused: it cannot say which
+    // server it means (64).
+    let bare = a.url.split('?').next().unwrap();
+    let out = cmd("pg-tmp")
+        .args(["stop", bare])
+        .assert()
+        .code(64)
+        .get_output()
+        .clone();
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Not a URL that pg-tmp start printed");
+    assert!(last["suggestion"].as_str().unwrap().contains("--dir"));
+    // Nor does a socket-directory URL without it, or with A's.
+    let sock = b.summary["socketDir"].as_str().unwrap();
+    let sock_url = format!("postgresql://postgres@/postgres?host={sock}&port={port}");
+    cmd("pg-tmp").args(["stop", &sock_url]).assert().code(64);
+    let a_id = a.url.rsplit("application_name=").next().unwrap();
+    cmd("pg-tmp")
+        .args(["stop", &format!("{sock_url}&application_name={a_id}")])
+        .assert()
+        .code(66);
+    assert_eq!(query_one(&b.url, "SELECT 'B'::text"), "B");
+    assert!(b.dir.exists());
+
+    // B's own URL stops B.
+    let out = cmd("pg-tmp")
+        .args(["stop", &b.url])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(last_line(&out.stderr)["wasRunning"], true);
+    assert!(!b.dir.exists());
+    assert!(!port_open(b.port));
 }

@@ -2,6 +2,7 @@
 //! template, in one command.
 
 mod cli;
+mod instance;
 mod registry;
 mod run;
 mod template;

@@ -1,12 +1,16 @@
 //! How `pg-tmp stop URL` finds a server's directory from its URL.
 //!
-//! `start` links `$TMPDIR/pgkit-tmp-registry/<port>` (a symlink, default
-//! `/tmp/pgkit-tmp-registry/<port>`) to the server's directory; a port
-//! identifies one server on this host. A URL whose host is the server's
-//! socket directory (`?host=/…/sock`) names the directory itself. The link
-//! is trusted only when it is ours (the directory is shared by every user)
-//! and the directory's state file agrees on the port.
+//! The URL `start` prints carries the server's instance id
+//! (`application_name=pg-tmp-ID`, see `instance`); `start` links
+//! `$TMPDIR/pgkit-tmp-registry/ID` (a symlink, default
+//! `/tmp/pgkit-tmp-registry/ID`) to the server's directory. A port does not
+//! identify a server: a newer one may have taken it since. A URL whose host
+//! is the server's socket directory (`?host=/…/sock`) names the directory
+//! itself, and must carry the id too. The link is trusted only when it is
+//! ours (the directory is shared by every user) and the directory's own
+//! records agree on the id and the port.
 
+use crate::instance;
 use pgkit::server::{TempServer, STATE_FILE};
 use pgkit::{Error, Exit, Result};
 use std::fs;
@@ -18,22 +22,25 @@ pub fn root() -> PathBuf {
     std::env::temp_dir().join("pgkit-tmp-registry")
 }
 
-/// Records that the server on `port` lives in `dir`.
-pub fn add(port: u16, dir: &Path) -> Result<()> {
+/// Records that the server with instance `id` lives in `dir`.
+pub fn add(id: &str, dir: &Path) -> Result<()> {
     let root = root();
     if !root.is_dir() {
         fs::create_dir_all(&root).map_err(|e| Error::io(Exit::Failure, "create", &root, &e))?;
         // Shared by every user of the host, like /tmp itself.
         let _ = fs::set_permissions(&root, fs::Permissions::from_mode(0o1777));
     }
-    let link = root.join(port.to_string());
+    let link = root.join(id);
     let _ = fs::remove_file(&link);
     std::os::unix::fs::symlink(dir, &link).map_err(|e| Error::io(Exit::Failure, "link", &link, &e))
 }
 
-/// Forgets the server on `port` if the link points at `dir`.
-pub fn remove(port: u16, dir: &Path) {
-    let link = root().join(port.to_string());
+/// Forgets the server of instance `id` if the link points at `dir`.
+pub fn remove(id: Option<&str>, dir: &Path) {
+    let Some(id) = id.filter(|i| instance::valid(i)) else {
+        return;
+    };
+    let link = root().join(id);
     if fs::read_link(&link).is_ok_and(|t| same(&t, dir)) {
         let _ = fs::remove_file(&link);
     }
@@ -42,6 +49,12 @@ pub fn remove(port: u16, dir: &Path) {
 /// Whether two paths name the same directory (which may be gone already).
 fn same(a: &Path, b: &Path) -> bool {
     a == b || matches!((fs::canonicalize(a), fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// Whether `dir` holds the server of instance `id` on `port`.
+fn holds(dir: &Path, id: &str, port: u16) -> bool {
+    instance::read(dir).as_deref() == Some(id)
+        && TempServer::adopt(dir).is_ok_and(|s| s.port() == port)
 }
 
 /// The directory of the pg-tmp server a URL points at.
@@ -60,25 +73,40 @@ pub fn find(url: &str) -> Result<PathBuf> {
             Error::usage("Invalid URL").cause(format!("invalid port number: {p:?}"))
         })?,
     };
+    let local =
+        host.starts_with('/') || matches!(host.as_str(), "" | "127.0.0.1" | "localhost" | "::1");
+    if !local {
+        return Err(Error::usage("Not a local pg-tmp server")
+            .cause(format!("host {host:?} is not this machine"))
+            .suggest("pg-tmp stops only servers it started on this host; give --dir"));
+    }
+    let Some(id) = get("application_name").and_then(|a| instance::of_application_name(&a)) else {
+        return Err(Error::usage("Not a URL that pg-tmp start printed")
+            .cause(format!(
+                "it has no application_name={}… naming the server, and a port alone may belong to a newer server by now",
+                instance::PREFIX
+            ))
+            .field("port", port)
+            .suggest("Give the URL exactly as pg-tmp start printed it, or the server's directory with --dir"));
+    };
+    let not_found = || {
+        Error::new(Exit::NoInput, "No pg-tmp server known for this URL")
+            .cause("its server was stopped or deleted already")
+            .field("port", port)
+            .field("instance", format!("{}{id}", instance::PREFIX))
+            .suggest("Give the server's directory with --dir (pg-tmp start --dir DIR)")
+    };
     if host.starts_with('/') {
         let base = Path::new(&host)
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        if base.join(STATE_FILE).is_file() {
+        if base.join(STATE_FILE).is_file() && holds(&base, &id, port) {
             return Ok(base);
         }
-    } else if !matches!(host.as_str(), "" | "127.0.0.1" | "localhost" | "::1") {
-        return Err(Error::usage("Not a local pg-tmp server")
-            .cause(format!("host {host:?} is not this machine"))
-            .suggest("pg-tmp stops only servers it started on this host; give --dir"));
+        return Err(not_found());
     }
-    let link = root().join(port.to_string());
-    let not_found = || {
-        Error::new(Exit::NoInput, "No pg-tmp server known for this URL")
-            .field("port", port)
-            .suggest("Give the server's directory with --dir (pg-tmp start --dir DIR)")
-    };
+    let link = root().join(&id);
     // The registry is shared by every user (mode 1777, as /tmp): only our own
     // links count, or another user could have us run their "pg_ctl" from a
     // state file they wrote, or delete their choice of directory.
@@ -91,11 +119,10 @@ pub fn find(url: &str) -> Result<PathBuf> {
         return Err(not_found());
     }
     let dir = fs::read_link(&link).map_err(|_| not_found())?;
-    match TempServer::adopt(&dir) {
-        Ok(s) if s.port() == port => Ok(dir),
-        _ => {
-            let _ = fs::remove_file(&link);
-            Err(not_found())
-        }
+    if holds(&dir, &id, port) {
+        Ok(dir)
+    } else {
+        let _ = fs::remove_file(&link);
+        Err(not_found())
     }
 }

@@ -1,7 +1,7 @@
 //! `start`, `stop` and `env`: the throwaway server's life cycle.
 
 use crate::cli::{EnvArgs, ServerArgs, StartArgs, StopArgs};
-use crate::{registry, ttl, util};
+use crate::{instance, registry, ttl, util};
 use pgkit::cli::Summary;
 use pgkit::server::{Options, TempServer, STATE_FILE};
 use pgkit::{interrupt, log, out, Error, Exit, Result};
@@ -177,6 +177,7 @@ pub fn start(mut args: StartArgs) -> Result<Summary> {
     let opts = options(&args.server)?;
     let (server, restarted) = match existing_server(args.server.dir.as_deref())? {
         Some(s) => {
+            instance::stale_pid_removed(&s);
             if !s.is_running() {
                 start_existing(&s)?;
             }
@@ -185,7 +186,10 @@ pub fn start(mut args: StartArgs) -> Result<Summary> {
         None => (create_and_start(opts)?, false),
     };
     let tls = server.ca_cert().is_some();
-    let url = server_url(&server, "postgres", tls);
+    // The id in the URL is what `stop URL` goes by: the same server (also
+    // when `start --dir` starts it again) keeps the same one.
+    let id = instance::ensure(server.base_dir())?;
+    let url = instance::tag_url(&server_url(&server, "postgres", tls), &id);
     let port = server.port();
     let mut summary = Summary::ok(if restarted {
         "Server running"
@@ -199,7 +203,7 @@ pub fn start(mut args: StartArgs) -> Result<Summary> {
         summary = summary.field("caCert", ca.display().to_string());
     }
     let dir = server.keep();
-    if let Err(e) = registry::add(port, &dir) {
+    if let Err(e) = registry::add(&id, &dir) {
         // Only `stop URL` needs the link; `stop --dir` still works.
         log::warn(
             "Cannot register the server for stop URL",
@@ -231,7 +235,10 @@ pub fn stop(args: StopArgs) -> Result<Summary> {
     };
     let server = TempServer::adopt(&dir)?;
     let port = server.port();
+    let id = instance::read(&dir);
     ttl::stop_watcher(&dir);
+    // A killed server's postmaster.pid may name another process by now.
+    instance::stale_pid_removed(&server);
     let was_running = server.is_running();
     if args.keep {
         if was_running {
@@ -240,7 +247,7 @@ pub fn stop(args: StopArgs) -> Result<Summary> {
     } else {
         server.stop_and_remove()?;
     }
-    registry::remove(port, &dir);
+    registry::remove(id.as_deref(), &dir);
     Ok(Summary::ok(if args.keep {
         "Server stopped, directory kept"
     } else {
