@@ -780,3 +780,64 @@ fn help_is_short_and_shows_defaults() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("[default: seeds]") && text.contains("SKIP_SEED"));
 }
+
+#[test]
+fn errors_in_files_with_begin_atomic_bodies_carry_the_statement_line() {
+    let db = fresh_db("seed_atomic_line");
+    let d = tempfile::tempdir().unwrap();
+    // The duplicate key is raised inside the function: the server gives no
+    // position in the file.
+    write(
+        d.path(),
+        "01.sql",
+        "CREATE TABLE t (id int PRIMARY KEY);\n\
+         CREATE FUNCTION add_two(v int) RETURNS void LANGUAGE sql\n\
+         BEGIN ATOMIC\n\
+         \x20 INSERT INTO t VALUES (v);\n\
+         \x20 INSERT INTO t VALUES (v + 1);\n\
+         END;\n\
+         SELECT add_two(1);\n\
+         \x20 SELECT add_two(2);\n\
+         INSERT INTO t VALUES (9);\n",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 4);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Seed failed");
+    assert_eq!(last["sqlstate"], "23505");
+    assert_eq!(last["filename"], "01.sql");
+    assert_eq!(
+        (last["line"].as_u64(), last["column"].as_u64()),
+        (Some(8), Some(3)),
+        "{last}"
+    );
+    // A run-time error inside the body's own statements when the function
+    // is created later in the same file, and a procedure (CALL).
+    write(
+        d.path(),
+        "01.sql",
+        "CREATE TABLE t (id int PRIMARY KEY);\n\
+         CREATE OR REPLACE PROCEDURE fill(n int)\n\
+         LANGUAGE sql\n\
+         BEGIN ATOMIC\n\
+         \x20 INSERT INTO t VALUES (n);\n\
+         \x20 INSERT INTO t VALUES (CASE WHEN n > 0 THEN 100 / (n - n) ELSE n + 1000 END);\n\
+         END;\n\
+         CALL fill(0);\n\
+         CALL fill(1);\n",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 4);
+    let last = lines.last().unwrap();
+    assert_eq!(last["sqlstate"], "22012", "{last}");
+    assert_eq!(
+        (last["line"].as_u64(), last["column"].as_u64()),
+        (Some(9), Some(1)),
+        "{last}"
+    );
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'schema_seeds')"
+        ),
+        0
+    );
+}
