@@ -500,6 +500,20 @@ fn runtime_error_without_position_reports_the_statement_line() {
         ),
         0
     );
+    // A file of one statement: its line, whatever the error.
+    write(
+        d.path(),
+        "01.sql",
+        "-- one statement\n\n  DO $$ BEGIN RAISE 'no; position'; END $$;\n-- end\n",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 4);
+    let last = lines.last().unwrap();
+    assert_eq!(last["sqlstate"], "P0001");
+    assert_eq!(
+        (last["line"].as_u64(), last["column"].as_u64()),
+        (Some(3), Some(3)),
+        "{last}"
+    );
 }
 
 #[test]

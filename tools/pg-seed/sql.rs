@@ -139,9 +139,13 @@ fn interrupt_free() -> bool {
 }
 
 /// Re-runs the file's statements one by one after rolling back to the
-/// file's savepoint; the line and column of the first that fails.
+/// file's savepoint; the line and column of the first that fails. A file of
+/// one statement needs no re-run: that one failed.
 fn locate(tx: &mut postgres::Transaction<'_>, text: &str) -> Option<(usize, usize)> {
     let statements = crate::statements::split(text);
+    if let [only] = statements.as_slice() {
+        return Some(line_col_at(text, only.first_token));
+    }
     tx.batch_execute("ROLLBACK TO SAVEPOINT pg_seed_file")
         .ok()?;
     for s in statements {
