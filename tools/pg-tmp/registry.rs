@@ -11,7 +11,7 @@
 //! records agree on the id and the port.
 
 use crate::instance;
-use pgkit::server::{TempServer, STATE_FILE};
+use pgkit::server::TempServer;
 use pgkit::{Error, Exit, Result};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -101,7 +101,7 @@ pub fn find(url: &str) -> Result<PathBuf> {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        if base.join(STATE_FILE).is_file() && holds(&base, &id, port) {
+        if holds(&base, &id, port) {
             return Ok(base);
         }
         return Err(not_found());
