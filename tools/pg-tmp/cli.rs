@@ -66,7 +66,7 @@ pub struct StartArgs {
 
 #[derive(Args, Debug)]
 pub struct StopArgs {
-    /// The URL `start` printed (its application_name names the server)
+    /// The URL `start` printed
     #[arg(
         value_name = "URL",
         required_unless_present = "dir",

@@ -2,7 +2,7 @@
 //! template, in one command.
 
 mod cli;
-mod instance;
+mod postmaster;
 mod registry;
 mod run;
 mod template;
