@@ -500,6 +500,20 @@ fn runtime_error_without_position_reports_the_statement_line() {
         ),
         0
     );
+    // A file of one statement: its line, whatever the error.
+    write(
+        d.path(),
+        "01.sql",
+        "-- one statement\n\n  DO $$ BEGIN RAISE 'no; position'; END $$;\n-- end\n",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 4);
+    let last = lines.last().unwrap();
+    assert_eq!(last["sqlstate"], "P0001");
+    assert_eq!(
+        (last["line"].as_u64(), last["column"].as_u64()),
+        (Some(3), Some(3)),
+        "{last}"
+    );
 }
 
 #[test]
@@ -779,4 +793,171 @@ fn help_is_short_and_shows_defaults() {
     let out = cmd("pg-seed").arg("--help").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("[default: seeds]") && text.contains("SKIP_SEED"));
+}
+
+/// The fields a refusal carries, to compare a dry run with a real run.
+fn refusal_fields(l: &Value) -> Value {
+    serde_json::json!({
+        "message": l["message"], "error": l["error"], "filename": l["filename"],
+        "line": l["line"], "column": l["column"], "suggestion": l["suggestion"],
+    })
+}
+
+#[test]
+fn dry_run_refuses_what_a_real_run_refuses() {
+    let db = fresh_db("seed_dryref");
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "01_schema.sql", "CREATE TABLE t (v int);");
+    write(
+        d.path(),
+        "02_wrapped.sql",
+        "-- wrapped, as psql scripts often are\nBEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;\n",
+    );
+    write(d.path(), "03_ok.sql", "INSERT INTO t VALUES (3);");
+    // After a BEGIN ATOMIC body (whose ; do not end the statement).
+    write(
+        d.path(),
+        "04_atomic.sql",
+        "CREATE FUNCTION one() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\nEND;\n  COMMIT;\n",
+    );
+    std::fs::write(d.path().join("05_latin1.sql"), b"SELECT 'caf\xe9';").unwrap();
+    write(d.path(), "06_t.csv", "v\n6\n");
+
+    let (stdout, lines) = run(seed(&db, d.path()).arg("--dry-run"), 65);
+    assert_eq!(
+        stdout,
+        "apply\t01_schema.sql\n\
+         refuse\t02_wrapped.sql\tcontrols the transaction (line 2, column 1)\n\
+         apply\t03_ok.sql\n\
+         refuse\t04_atomic.sql\tcontrols the transaction (line 5, column 3)\n\
+         refuse\t05_latin1.sql\tis not UTF-8\n\
+         apply\t06_t.csv\n"
+    );
+    let errors: Vec<&Value> = lines.iter().filter(|l| l["level"] == "error").collect();
+    assert_eq!(errors.len(), 4, "three refusals and the summary: {lines:?}");
+    assert_eq!(errors[0]["message"], "Seed file controls the transaction");
+    assert_eq!(errors[1]["filename"], "04_atomic.sql");
+    assert_eq!(errors[2]["message"], "Seed file is not UTF-8");
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Dry run: a seed file would be refused");
+    assert_eq!(last["failure"], "Seed file controls the transaction");
+    assert_eq!(last["filename"], "02_wrapped.sql");
+    assert_eq!(
+        (last["line"].as_u64(), last["column"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(last["refused"], 3);
+    assert_eq!(last["pending"], 6);
+    assert_eq!(
+        query_i64(&db, "SELECT count(*) FROM pg_class WHERE relname = 't'"),
+        0
+    );
+
+    // The real run stops at the first of them, with the same error line.
+    let (_, real) = run(&mut seed(&db, d.path()), 65);
+    let real_last = real.last().unwrap();
+    assert_eq!(refusal_fields(real_last), refusal_fields(errors[0]));
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'schema_seeds')"
+        ),
+        0
+    );
+
+    // Under --non-fatal both exit 0 at warn, with the code they would have had.
+    let (_, lines) = run(seed(&db, d.path()).args(["--dry-run", "--non-fatal"]), 0);
+    let last = lines.last().unwrap();
+    assert_eq!(last["level"], "warn");
+    assert_eq!(
+        last["message"],
+        "Dry run: a seed file would be refused (non-fatal)"
+    );
+    assert_eq!(last["failureExitCode"], 65);
+    let (_, lines) = run(seed(&db, d.path()).arg("--non-fatal"), 0);
+    assert_eq!(lines.last().unwrap()["failureExitCode"], 65);
+
+    // Each fixed in turn, the next one is named, and then both agree on 0.
+    write(d.path(), "02_wrapped.sql", "INSERT INTO t VALUES (2);\n");
+    let (_, lines) = run(seed(&db, d.path()).arg("--dry-run"), 65);
+    assert_eq!(lines.last().unwrap()["filename"], "04_atomic.sql");
+    let (_, lines) = run(&mut seed(&db, d.path()), 65);
+    assert_eq!(lines.last().unwrap()["filename"], "04_atomic.sql");
+    assert_eq!(lines.last().unwrap()["line"], 5);
+    write(
+        d.path(),
+        "04_atomic.sql",
+        "CREATE FUNCTION one() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\nEND;\n",
+    );
+    write(d.path(), "05_latin1.sql", "SELECT 'café';");
+    let (stdout, lines) = run(seed(&db, d.path()).arg("--dry-run"), 0);
+    assert!(!stdout.contains("refuse"), "{stdout}");
+    assert_eq!(lines.last().unwrap()["refused"], 0);
+    let (_, lines) = run(&mut seed(&db, d.path()), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 6);
+    assert_eq!(query_i64(&db, "SELECT sum(v) + one() FROM t"), 12);
+    // Applied files are not read again: nothing to refuse.
+    let (stdout, _) = run(seed(&db, d.path()).arg("--dry-run"), 0);
+    assert_eq!(stdout.matches("skip\t").count(), 6, "{stdout}");
+}
+
+#[test]
+fn errors_in_files_with_begin_atomic_bodies_carry_the_statement_line() {
+    let db = fresh_db("seed_atomic_line");
+    let d = tempfile::tempdir().unwrap();
+    // The duplicate key is raised inside the function: the server gives no
+    // position in the file.
+    write(
+        d.path(),
+        "01.sql",
+        "CREATE TABLE t (id int PRIMARY KEY);\n\
+         CREATE FUNCTION add_two(v int) RETURNS void LANGUAGE sql\n\
+         BEGIN ATOMIC\n\
+         \x20 INSERT INTO t VALUES (v);\n\
+         \x20 INSERT INTO t VALUES (v + 1);\n\
+         END;\n\
+         SELECT add_two(1);\n\
+         \x20 SELECT add_two(2);\n\
+         INSERT INTO t VALUES (9);\n",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 4);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Seed failed");
+    assert_eq!(last["sqlstate"], "23505");
+    assert_eq!(last["filename"], "01.sql");
+    assert_eq!(
+        (last["line"].as_u64(), last["column"].as_u64()),
+        (Some(8), Some(3)),
+        "{last}"
+    );
+    // A run-time error inside the body's own statements when the function
+    // is created later in the same file, and a procedure (CALL).
+    write(
+        d.path(),
+        "01.sql",
+        "CREATE TABLE t (id int PRIMARY KEY);\n\
+         CREATE OR REPLACE PROCEDURE fill(n int)\n\
+         LANGUAGE sql\n\
+         BEGIN ATOMIC\n\
+         \x20 INSERT INTO t VALUES (n);\n\
+         \x20 INSERT INTO t VALUES (CASE WHEN n > 0 THEN 100 / (n - n) ELSE n + 1000 END);\n\
+         END;\n\
+         CALL fill(0);\n\
+         CALL fill(1);\n",
+    );
+    let (_, lines) = run(&mut seed(&db, d.path()), 4);
+    let last = lines.last().unwrap();
+    assert_eq!(last["sqlstate"], "22012", "{last}");
+    assert_eq!(
+        (last["line"].as_u64(), last["column"].as_u64()),
+        (Some(9), Some(1)),
+        "{last}"
+    );
+    assert_eq!(
+        query_i64(
+            &db,
+            "SELECT count(*) FROM pg_class WHERE relname IN ('t', 'schema_seeds')"
+        ),
+        0
+    );
 }

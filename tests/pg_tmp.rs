@@ -103,7 +103,12 @@ fn start_prints_a_url_and_stop_by_url_deletes_everything() {
         "{}",
         s.url
     );
-    assert!(s.url.ends_with(&format!(":{}/postgres", s.port)));
+    // A plain URL: nothing in it overrides a client's own settings (its
+    // application_name, above all).
+    assert_eq!(
+        s.url,
+        format!("postgresql://postgres@127.0.0.1:{}/postgres", s.port)
+    );
     assert_eq!(query_one(&s.url, "SELECT current_user::text"), "postgres");
     // fsync is off: a throwaway server trades durability for speed.
     assert_eq!(query_one(&s.url, "SHOW fsync"), "off");
@@ -169,6 +174,32 @@ fn stop_keep_keeps_the_directory_and_start_dir_brings_it_back() {
     );
     assert!(dir.join("data").join("PG_VERSION").is_file());
     assert!(!port_open(s.port));
+
+    // The kept directory still claims its port: no other server gets it,
+    // and nothing is made (75, naming the directory to stop).
+    let other = parent.path().join("other");
+    let port = s.port.to_string();
+    let out = cmd("pg-tmp")
+        .args(["start", "--port", &port, "--dir"])
+        .arg(&other)
+        .assert()
+        .code(75)
+        .get_output()
+        .clone();
+    assert!(out.stdout.is_empty());
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "The port belongs to another pg-tmp server");
+    assert_eq!(last["exitCode"], 75);
+    assert_eq!(last["port"], s.port);
+    assert_eq!(last["claimingDir"], dir.display().to_string());
+    assert!(
+        last["suggestion"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("pg-tmp stop --dir {}", dir.display())),
+        "{last}"
+    );
+    assert!(!other.exists(), "nothing made");
 
     // start --dir on a kept server starts it again, same URL, same data.
     let out = cmd("pg-tmp")
@@ -244,6 +275,8 @@ fn env_prints_exports_that_eval_reaches_the_server_with() {
     assert!(text.contains(&format!("export PGPORT={}\n", s.port)));
     assert!(text.contains("export PGUSER=postgres\n"));
     assert!(text.contains("export PGDATABASE=postgres\n"));
+    // The URL sets no application_name: the client names itself.
+    assert!(text.contains("unset PGAPPNAME\n"), "{text}");
     // Stale variables from an earlier eval are cleared.
     assert!(text.contains("unset PGPASSWORD\n"));
     assert!(
@@ -1015,7 +1048,7 @@ fn stop_url_trusts_only_our_own_registry_links() {
         r#"{"port": 1, "bindir": "/nonexistent-bin"}"#,
     )
     .unwrap();
-    let link = registry.join("1");
+    let link = registry.join("1-someone");
     std::os::unix::fs::symlink(&victim, &link).unwrap();
     std::os::unix::fs::lchown(&link, Some(65534), Some(65534)).unwrap();
     let out = cmd("pg-tmp")
@@ -1030,4 +1063,148 @@ fn stop_url_trusts_only_our_own_registry_links() {
         "No pg-tmp server known for this URL"
     );
     assert!(victim.join("pgkit-server.json").exists(), "not deleted");
+}
+
+/// The postmaster's pid from a server directory's postmaster.pid.
+fn postmaster_pid(dir: &Path) -> Option<i32> {
+    let text = std::fs::read_to_string(dir.join("data/postmaster.pid")).ok()?;
+    text.lines().next()?.trim().parse().ok()
+}
+
+#[test]
+fn stop_by_url_never_reaches_a_newer_server_on_the_same_port() {
+    // A, then A goes away behind pg-tmp's back (its postmaster told to shut
+    // down directly, as pg_ctl would): its directory stays.
+    let a = start(&[]);
+    let pid_a = postmaster_pid(&a.dir).unwrap();
+    // SAFETY: kill has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(pid_a, libc::SIGINT) }, 0);
+    let t = Instant::now();
+    while (port_open(a.port) || postmaster_pid(&a.dir).is_some())
+        && t.elapsed() < Duration::from_secs(30)
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!port_open(a.port), "A is down");
+    assert!(a.dir.exists());
+
+    // A's directory still claims A's port: B gets another one…
+    let b = start(&[]);
+    assert_ne!(b.port, a.port);
+    assert_ne!(b.url, a.url);
+    // …and asking for A's port is refused (75), naming A's directory.
+    let port = a.port.to_string();
+    let out = cmd("pg-tmp")
+        .args(["start", "--port", &port])
+        .assert()
+        .code(75)
+        .get_output()
+        .clone();
+    assert!(out.stdout.is_empty());
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "The port belongs to another pg-tmp server");
+    assert_eq!(last["claimingDir"], a.dir.display().to_string());
+    assert!(last["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("pg-tmp stop --dir {}", a.dir.display())));
+    assert!(!port_open(a.port));
+
+    // A was killed and its pid reused by B's postmaster: A's stale
+    // postmaster.pid names B's (the worst case; pg_ctl alone would signal B).
+    let pid_b = postmaster_pid(&b.dir).unwrap();
+    std::fs::copy(
+        b.dir.join("data/postmaster.pid"),
+        a.dir.join("data/postmaster.pid"),
+    )
+    .unwrap();
+
+    // stop with A's URL: A's server is down, so it deletes A's directory and
+    // touches nothing else.
+    let out = cmd("pg-tmp")
+        .args(["stop", &a.url])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let lines = json_lines(&out.stderr);
+    assert!(
+        has_message(
+            &lines,
+            "Stale postmaster.pid: its process is not this server"
+        ),
+        "{lines:?}"
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Server stopped and deleted");
+    assert_eq!(last["wasRunning"], false);
+    assert_eq!(last["dir"], a.dir.display().to_string());
+    assert!(!a.dir.exists());
+    // B still answers, on the same postmaster.
+    assert_eq!(query_one(&b.url, "SELECT 'B'::text"), "B");
+    assert_eq!(postmaster_pid(&b.dir), Some(pid_b));
+
+    // Again: no directory claims A's port any more (66), nor does A's
+    // socket directory name a server; B still answers.
+    let out = cmd("pg-tmp")
+        .args(["stop", &a.url])
+        .assert()
+        .code(66)
+        .get_output()
+        .clone();
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "No pg-tmp server known for this URL");
+    assert_eq!(last["exitCode"], 66);
+    assert!(last["suggestion"].as_str().unwrap().contains("--dir"));
+    let a_sock = format!(
+        "postgresql://postgres@/postgres?host={}/sock&port={port}",
+        a.dir.display()
+    );
+    cmd("pg-tmp").args(["stop", &a_sock]).assert().code(66);
+    assert_eq!(query_one(&b.url, "SELECT 'B'::text"), "B");
+
+    // A's port is free again once A is deleted.
+    let c = start(&["--port", &port]);
+    assert_eq!(c.url, a.url);
+    cmd("pg-tmp").args(["stop", &c.url]).assert().success();
+    assert!(!c.dir.exists());
+
+    // Two directories claiming one port (made by an older pg-tmp, or a
+    // race): a URL cannot say which it means, so nothing is stopped (64).
+    let registry = std::env::temp_dir().join("pgkit-tmp-registry");
+    let twin = tempfile::tempdir().unwrap();
+    std::fs::write(
+        twin.path().join("pgkit-server.json"),
+        format!(r#"{{"port": {}, "bindir": "/nonexistent-bin"}}"#, b.port),
+    )
+    .unwrap();
+    let link = registry.join(format!("{}-test-twin-{}", b.port, std::process::id()));
+    std::os::unix::fs::symlink(twin.path(), &link).unwrap();
+    let out = cmd("pg-tmp")
+        .args(["stop", &b.url])
+        .assert()
+        .code(64)
+        .get_output()
+        .clone();
+    std::fs::remove_file(&link).unwrap();
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Several pg-tmp servers claim this port");
+    let dirs = last["dirs"].as_array().unwrap();
+    assert_eq!(dirs.len(), 2, "{last}");
+    assert!(dirs.contains(&Value::from(b.dir.display().to_string())));
+    assert!(dirs.contains(&Value::from(twin.path().display().to_string())));
+    assert!(last["suggestion"].as_str().unwrap().contains("--dir"));
+    assert_eq!(query_one(&b.url, "SELECT 'B'::text"), "B");
+    assert!(twin.path().join("pgkit-server.json").exists());
+
+    // B's own URL stops B.
+    let out = cmd("pg-tmp")
+        .args(["stop", &b.url])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert_eq!(last_line(&out.stderr)["wasRunning"], true);
+    assert!(!b.dir.exists());
+    assert!(!port_open(b.port));
 }

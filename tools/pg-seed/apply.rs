@@ -3,7 +3,7 @@
 
 use crate::discovery::{self, Kind, SeedFile};
 use crate::tracking::Tracking;
-use crate::{csv, sql, Cli, OnChange, WaitArgs};
+use crate::{csv, sql, Cli, OnChange, SeedArgs, WaitArgs};
 use pgkit::cli::Summary;
 use pgkit::conn::Settings;
 use pgkit::log::Level;
@@ -119,7 +119,7 @@ fn seed(cli: &Cli) -> Result<Summary> {
     }
 
     if args.dry_run {
-        return dry_run(&mut client, &tracking, &files, args.on_change);
+        return dry_run(&mut client, &tracking, &files, args);
     }
 
     let mut tx = client.transaction().map_err(|e| {
@@ -273,53 +273,120 @@ fn nonempty_guard(client: &mut postgres::Client, tables: &[String]) -> Result<Op
     Ok(None)
 }
 
-/// `--dry-run`: one line per file on stdout, `ACTION<TAB>FILE`.
+/// `--dry-run`: one line per file on stdout, `ACTION<TAB>FILE[<TAB>REASON]`,
+/// and the exit code a real run would end with where it can be known
+/// without running the files: a changed file under `--on-change fail` (4),
+/// a SQL file a real run refuses before it runs (65: it controls the
+/// transaction, or is not UTF-8; `refuse`, each also logged with the real
+/// run's error line). Under `--non-fatal`, as a real run, exit 0 at warn.
 fn dry_run(
     client: &mut postgres::Client,
     tracking: &Tracking,
     files: &[SeedFile],
-    on_change: OnChange,
+    args: &SeedArgs,
 ) -> Result<Summary> {
     let applied = if tracking.exists(client)? {
         tracking.load(client)?
     } else {
         Default::default()
     };
-    let (mut apply, mut skip, mut changed) = (0u64, 0u64, 0u64);
+    let (mut apply, mut skip, mut changed, mut refused) = (0u64, 0u64, 0u64, 0u64);
+    // The first refusal: the one a real run would stop at.
+    let mut refusal: Option<Error> = None;
     for f in files {
-        let line = match applied.get(&f.name).map(|a| a.checksum.as_str()) {
+        let (action, reason) = match applied.get(&f.name).map(|a| a.checksum.as_str()) {
             None => {
                 apply += 1;
-                format!("apply\t{}", f.name)
+                ("apply", None)
             }
             Some(c) if c == f.checksum => {
                 skip += 1;
-                format!("skip\t{}\talready applied", f.name)
+                ("skip", Some("already applied"))
             }
             Some(_) => {
                 changed += 1;
-                match on_change {
-                    OnChange::Fail => format!("fail\t{}\tchanged since applied", f.name),
-                    OnChange::Skip => format!("skip\t{}\tchanged since applied", f.name),
-                    OnChange::Rerun => format!("rerun\t{}\tchanged since applied", f.name),
-                }
+                let action = match args.on_change {
+                    OnChange::Fail => "fail",
+                    OnChange::Skip => "skip",
+                    OnChange::Rerun => "rerun",
+                };
+                (action, Some("changed since applied"))
             }
         };
+        let mut line = match reason {
+            None => format!("{action}\t{}", f.name),
+            Some(r) => format!("{action}\t{}\t{r}", f.name),
+        };
+        if matches!(action, "apply" | "rerun") && matches!(f.kind, Kind::Sql) {
+            if let Err(e) = sql::load(f) {
+                refused += 1;
+                line = format!("refuse\t{}\t{}", f.name, refusal_reason(&e));
+                log_error(&e);
+                refusal.get_or_insert(e);
+            }
+        }
         pgkit::out::println(&line)?;
     }
-    let summary = if changed > 0 && on_change == OnChange::Fail {
-        Summary::ok("Dry run: a changed seed file would fail the run")
-            .code(Exit::Seed)
-            .level(Level::Error)
-            .field(
-                "suggestion",
-                "Restore the changed files, or run with --on-change rerun or --on-change skip",
-            )
+    let failure = if changed > 0 && args.on_change == OnChange::Fail {
+        Some(
+            Summary::ok("Dry run: a changed seed file would fail the run")
+                .code(Exit::Seed)
+                .field(
+                    "suggestion",
+                    "Restore the changed files, or run with --on-change rerun or --on-change skip",
+                ),
+        )
     } else {
-        Summary::ok("Dry run: nothing applied")
+        refusal.map(|e| {
+            let mut s = Summary::ok("Dry run: a seed file would be refused")
+                .code(e.code)
+                .field("failure", e.message.clone());
+            for (k, v) in &e.fields {
+                s = s.field(k, v.clone());
+            }
+            if let Some(sg) = &e.suggestion {
+                s = s.field("suggestion", sg.clone());
+            }
+            s
+        })
+    };
+    let summary = match failure {
+        None => Summary::ok("Dry run: nothing applied"),
+        Some(s) if args.non_fatal => {
+            let code = s.code.code();
+            let mut s = s.code(Exit::Ok).level(Level::Warn);
+            s.message.push_str(" (non-fatal)");
+            s.field("failureExitCode", code)
+        }
+        Some(s) => s.level(Level::Error),
     };
     Ok(summary
         .field("pending", apply)
         .field("applied", skip)
-        .field("changed", changed))
+        .field("changed", changed)
+        .field("refused", refused))
+}
+
+/// The dry run's REASON for a refused file: what is wrong, and where.
+fn refusal_reason(e: &Error) -> String {
+    let what = e.message.strip_prefix("Seed file ").unwrap_or(&e.message);
+    match (e.fields.get("line"), e.fields.get("column")) {
+        (Some(l), Some(c)) => format!("{what} (line {l}, column {c})"),
+        _ => what.to_string(),
+    }
+}
+
+/// Logs an error as a real run's final line would, without ending the run.
+fn log_error(e: &Error) {
+    let mut fields = serde_json::Map::new();
+    if let Some(err) = &e.error {
+        fields.insert("error".into(), json!(err));
+    }
+    for (k, v) in &e.fields {
+        fields.insert(k.clone(), v.clone());
+    }
+    if let Some(sg) = &e.suggestion {
+        fields.insert("suggestion".into(), json!(sg));
+    }
+    log::error(&e.message, Value::Object(fields));
 }

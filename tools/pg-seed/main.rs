@@ -75,7 +75,7 @@ pub struct SeedArgs {
     /// Log a failed seed at warn and exit 0 (bad flags/config still fail)
     #[arg(long)]
     pub non_fatal: bool,
-    /// List what would be applied and skipped, change nothing
+    /// List what would be applied, skipped or refused (exits as a run would)
     #[arg(long)]
     pub dry_run: bool,
 }

@@ -72,24 +72,25 @@ fn with_position(err: Error, text: &str, e: &postgres::Error) -> (Error, bool) {
     }
 }
 
-/// Executes a SQL seed file inside the run's transaction, in one batch. When
-/// the server's error has no position (a constraint violation, a run-time
-/// error), the file is rolled back to a savepoint and its statements re-run
-/// one by one — still inside the transaction that will be rolled back — to
-/// find the line of the one that fails.
-pub fn apply(tx: &mut postgres::Transaction<'_>, file: &SeedFile) -> Result<()> {
+/// A SQL seed file's text as the server gets it (UTF-8, without a
+/// byte-order mark), or why a run refuses it before it runs: not UTF-8
+/// (65), or statements that control the transaction (65). `--dry-run`
+/// calls this too, so that it refuses what a real run refuses.
+pub fn load(file: &SeedFile) -> Result<String> {
     let bytes =
         std::fs::read(&file.path).map_err(|e| Error::io(Exit::Seed, "read", &file.path, &e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
+    let mut text = String::from_utf8(bytes).map_err(|e| {
         Error::new(Exit::DataErr, "Seed file is not UTF-8")
             .cause(e)
             .field("filename", file.name.clone())
             .suggest("Save the SQL file as UTF-8")
     })?;
     // A UTF-8 byte-order mark is not SQL; the checksum still covers it.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    if let Some(at) = crate::statements::transaction_control(text) {
-        let (line, column) = line_col_at(text, at);
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    if let Some(at) = crate::statements::transaction_control(&text) {
+        let (line, column) = line_col_at(&text, at);
         return Err(Error::new(Exit::DataErr, "Seed file controls the transaction")
             .cause("BEGIN, COMMIT, ROLLBACK and the like would end the run's transaction early, and a later failure could not undo the files before it")
             .field("filename", file.name.clone())
@@ -100,6 +101,17 @@ pub fn apply(tx: &mut postgres::Transaction<'_>, file: &SeedFile) -> Result<()> 
                 file.name
             )));
     }
+    Ok(text)
+}
+
+/// Executes a SQL seed file inside the run's transaction, in one batch. When
+/// the server's error has no position (a constraint violation, a run-time
+/// error), the file is rolled back to a savepoint and its statements re-run
+/// one by one — still inside the transaction that will be rolled back — to
+/// find the line of the one that fails.
+pub fn apply(tx: &mut postgres::Transaction<'_>, file: &SeedFile) -> Result<()> {
+    let text = load(file)?;
+    let text = text.as_str();
     tx.batch_execute("SAVEPOINT pg_seed_file")
         .map_err(|e| with_db_error(run_error(&file.name), &e))?;
     let Err(e) = tx.batch_execute(text) else {
@@ -127,9 +139,13 @@ fn interrupt_free() -> bool {
 }
 
 /// Re-runs the file's statements one by one after rolling back to the
-/// file's savepoint; the line and column of the first that fails.
+/// file's savepoint; the line and column of the first that fails. A file of
+/// one statement needs no re-run: that one failed.
 fn locate(tx: &mut postgres::Transaction<'_>, text: &str) -> Option<(usize, usize)> {
-    let statements = crate::statements::split(text)?;
+    let statements = crate::statements::split(text);
+    if let [only] = statements.as_slice() {
+        return Some(line_col_at(text, only.first_token));
+    }
     tx.batch_execute("ROLLBACK TO SAVEPOINT pg_seed_file")
         .ok()?;
     for s in statements {

@@ -5,8 +5,11 @@
 //!
 //! Knows PostgreSQL's lexical rules that can hide a `;`: '' strings (E''
 //! with backslash escapes), "" identifiers, -- and nested /* */ comments,
-//! $tag$ dollar quotes. A file with `BEGIN ATOMIC` bodies (whose `;` do not
-//! end the statement) is not split.
+//! $tag$ dollar quotes, parentheses; and, as psql does, the SQL-standard
+//! function bodies of `CREATE [OR REPLACE] FUNCTION|PROCEDURE … BEGIN ATOMIC
+//! … END`, whose `;` do not end the statement (psql's heuristic: in such a
+//! statement, outside parentheses, BEGIN opens a block, CASE inside one
+//! opens another, END closes one).
 
 /// One statement: its byte range (without the `;`) and the byte offset of
 /// its first token.
@@ -21,15 +24,61 @@ fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
 }
 
-/// The statements of `sql`, or None when the file cannot be split safely.
-pub fn split(sql: &str) -> Option<Vec<Statement>> {
-    if sql.to_ascii_uppercase().contains("BEGIN ATOMIC") {
-        return None;
+fn is_ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+}
+
+/// psql's tracking of `BEGIN ATOMIC … END` in one statement.
+#[derive(Default)]
+struct Blocks {
+    /// The first letters of the statement's first four words when they are
+    /// CREATE, OR, REPLACE, FUNCTION or PROCEDURE (0 otherwise).
+    words: [u8; 4],
+    count: usize,
+    parens: usize,
+    depth: usize,
+}
+
+impl Blocks {
+    fn word(&mut self, w: &str) {
+        let lower = w.to_ascii_lowercase();
+        if self.count < self.words.len()
+            && matches!(
+                lower.as_str(),
+                "create" | "function" | "procedure" | "or" | "replace"
+            )
+        {
+            self.words[self.count] = lower.as_bytes()[0];
+        }
+        self.count += 1;
+        let w = &self.words;
+        let routine = w[0] == b'c'
+            && (w[1] == b'f'
+                || w[1] == b'p'
+                || (w[1] == b'o' && w[2] == b'r' && (w[3] == b'f' || w[3] == b'p')));
+        if routine && self.parens == 0 {
+            match lower.as_str() {
+                "begin" => self.depth += 1,
+                "case" if self.depth >= 1 => self.depth += 1,
+                "end" => self.depth = self.depth.saturating_sub(1),
+                _ => {}
+            }
+        }
     }
+
+    /// Whether a `;` here ends the statement.
+    fn at_top(&self) -> bool {
+        self.parens == 0 && self.depth == 0
+    }
+}
+
+/// The statements of `sql`.
+pub fn split(sql: &str) -> Vec<Statement> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
     let mut start = 0usize;
     let mut first: Option<usize> = None;
+    let mut blocks = Blocks::default();
     let mut i = 0usize;
     while i < b.len() {
         let c = b[i];
@@ -56,7 +105,7 @@ pub fn split(sql: &str) -> Option<Vec<Statement>> {
                 }
                 continue;
             }
-            b';' => {
+            b';' if blocks.at_top() => {
                 if let Some(f) = first.take() {
                     out.push(Statement {
                         start,
@@ -64,6 +113,7 @@ pub fn split(sql: &str) -> Option<Vec<Statement>> {
                         first_token: f,
                     });
                 }
+                blocks = Blocks::default();
                 start = i + 1;
                 i += 1;
                 continue;
@@ -109,7 +159,26 @@ pub fn split(sql: &str) -> Option<Vec<Statement>> {
                 }
                 i += 1;
             }
-            b'$' if i == 0 || !is_ident(b[i - 1]) => {
+            // A word (`$` continues one, as in the server's lexer); a
+            // number with whatever sticks to it is no word.
+            c if is_ident_start(c) || c.is_ascii_digit() => {
+                let from = i;
+                while i < b.len() && (is_ident(b[i]) || b[i] == b'$') {
+                    i += 1;
+                }
+                if is_ident_start(c) {
+                    blocks.word(&sql[from..i]);
+                }
+            }
+            b'(' => {
+                blocks.parens += 1;
+                i += 1;
+            }
+            b')' => {
+                blocks.parens = blocks.parens.saturating_sub(1);
+                i += 1;
+            }
+            b'$' => {
                 // $tag$ or $$; a tag does not start with a digit ($1 is a parameter).
                 let mut j = i + 1;
                 if j < b.len() && (b[j].is_ascii_alphabetic() || b[j] == b'_' || b[j] >= 0x80) {
@@ -137,7 +206,7 @@ pub fn split(sql: &str) -> Option<Vec<Statement>> {
             first_token: f,
         });
     }
-    Some(out)
+    out
 }
 
 /// Whether a statement (from its first token) starts, ends or prepares the
@@ -162,10 +231,9 @@ fn controls_transaction(stmt: &str) -> bool {
 }
 
 /// The byte offset of the first top-level statement that controls the
-/// transaction, if any. None also when the file cannot be split (a
-/// `BEGIN ATOMIC` body): the server then has the last word.
+/// transaction, if any.
 pub fn transaction_control(sql: &str) -> Option<usize> {
-    split(sql)?
+    split(sql)
         .into_iter()
         .find(|s| controls_transaction(&sql[s.first_token..s.end]))
         .map(|s| s.first_token)
@@ -177,7 +245,6 @@ mod tests {
 
     fn texts(sql: &str) -> Vec<&str> {
         split(sql)
-            .unwrap_or_default()
             .iter()
             .map(|s| sql[s.first_token..s.end].trim_end())
             .collect()
@@ -204,7 +271,51 @@ mod tests {
             ["PREPARE p AS SELECT $1", "EXECUTE p(1)"]
         );
         assert_eq!(texts("  ;\n-- only a comment\n"), Vec::<&str>::new());
-        assert!(split("CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END;").is_none());
+        assert_eq!(
+            texts("SELECT a$b$c FROM t$; SELECT 2"),
+            ["SELECT a$b$c FROM t$", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn begin_atomic_bodies_are_one_statement_as_in_psql() {
+        assert_eq!(
+            texts("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\nSELECT f();"),
+            [
+                "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END",
+                "SELECT f()"
+            ]
+        );
+        // OR REPLACE, PROCEDURE, CASE … END inside, nested BEGIN … END.
+        let sql = "create or replace procedure p(a int)\nbegin atomic\n  insert into t values (case when a > 0 then a else 0 end);\n  select case a when 1 then 1 end;\nend;\nCALL p(1);";
+        assert_eq!(texts(sql).len(), 2, "{:?}", texts(sql));
+        assert_eq!(texts(sql)[1], "CALL p(1)");
+        // A parameter named begin, CASE outside a body, and other statements
+        // starting with CREATE are not blocks.
+        assert_eq!(
+            texts("CREATE FUNCTION g(begin int) RETURNS int RETURN 1; SELECT 3"),
+            [
+                "CREATE FUNCTION g(begin int) RETURNS int RETURN 1",
+                "SELECT 3"
+            ]
+        );
+        assert_eq!(
+            texts("SELECT CASE WHEN true THEN 1 END; CREATE TABLE begin_x (v int); SELECT 4"),
+            [
+                "SELECT CASE WHEN true THEN 1 END",
+                "CREATE TABLE begin_x (v int)",
+                "SELECT 4"
+            ]
+        );
+        // The block ends with its statement: the next one is split again.
+        assert_eq!(
+            texts("CREATE FUNCTION h() RETURNS int BEGIN ATOMIC SELECT 1; END; BEGIN; COMMIT"),
+            [
+                "CREATE FUNCTION h() RETURNS int BEGIN ATOMIC SELECT 1; END",
+                "BEGIN",
+                "COMMIT"
+            ]
+        );
     }
 
     #[test]
@@ -223,6 +334,9 @@ mod tests {
             assert!(transaction_control(sql).is_some(), "{sql}");
         }
         assert_eq!(transaction_control("SELECT 1;\n  COMMIT;"), Some(12));
+        // Found after a BEGIN ATOMIC body too (the server would run it).
+        let sql = "CREATE FUNCTION f() RETURNS int BEGIN ATOMIC SELECT 1; END;\nCOMMIT;";
+        assert_eq!(transaction_control(sql), sql.find("COMMIT"));
         for sql in [
             "SAVEPOINT s; INSERT INTO t VALUES (1); ROLLBACK TO SAVEPOINT s; RELEASE s",
             "ROLLBACK WORK TO s",
@@ -230,6 +344,7 @@ mod tests {
             "SELECT 'COMMIT'; -- COMMIT\n/* BEGIN; */",
             "CREATE TABLE begin_log (v int); INSERT INTO \"commit\" VALUES (1)",
             "PREPARE p AS SELECT 1; EXECUTE p",
+            "CREATE PROCEDURE p() BEGIN ATOMIC INSERT INTO t VALUES (1); END; CALL p()",
         ] {
             assert_eq!(transaction_control(sql), None, "{sql}");
         }

@@ -35,7 +35,7 @@ pub enum Cmd {
 /// How to make the server (shared by `start` and `run`).
 #[derive(Args, Debug, Clone)]
 pub struct ServerArgs {
-    /// TCP port on 127.0.0.1, or `auto` for a free one
+    /// TCP port on 127.0.0.1, or `auto` for a free one (never another pg-tmp server's)
     #[arg(long, value_name = "N|auto", default_value = "auto")]
     pub port: String,
     /// Directory for the server (data, socket, log); default: a new temporary directory
@@ -66,7 +66,7 @@ pub struct StartArgs {
 
 #[derive(Args, Debug)]
 pub struct StopArgs {
-    /// The URL `start` printed
+    /// The URL `start` printed: stops the server whose directory claims its port
     #[arg(
         value_name = "URL",
         required_unless_present = "dir",
@@ -76,7 +76,7 @@ pub struct StopArgs {
     /// The server's directory (as given to `start --dir`)
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-    /// Keep the directory (data, log): stop the server only
+    /// Keep the directory (data, log, and its claim on the port): stop the server only
     #[arg(long)]
     pub keep: bool,
 }

@@ -2,6 +2,7 @@
 //! template, in one command.
 
 mod cli;
+mod postmaster;
 mod registry;
 mod run;
 mod template;

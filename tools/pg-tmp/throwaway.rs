@@ -1,7 +1,7 @@
 //! `start`, `stop` and `env`: the throwaway server's life cycle.
 
 use crate::cli::{EnvArgs, ServerArgs, StartArgs, StopArgs};
-use crate::{registry, ttl, util};
+use crate::{postmaster, registry, ttl, util};
 use pgkit::cli::Summary;
 use pgkit::server::{Options, TempServer, STATE_FILE};
 use pgkit::{interrupt, log, out, Error, Exit, Result};
@@ -121,11 +121,21 @@ pub fn create_and_start(mut opts: Options) -> Result<TempServer> {
         opts.config
             .insert(0, ("listen_addresses".into(), "'127.0.0.1'".into()));
     }
+    // A port another server directory of ours still claims is not ours to
+    // take, even while its server is down: its URL must keep naming it.
+    let claims = registry::claims();
     let auto_port = opts.port.is_none();
+    if let Some(port) = opts.port {
+        registry::check_unclaimed(&claims, port, None)?;
+    }
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let s = TempServer::create(opts.clone())?;
+        let mut opts = opts.clone();
+        if auto_port {
+            opts.port = Some(registry::free_port(&claims)?);
+        }
+        let s = TempServer::create(opts)?;
         interrupt::check()?;
         match start_existing(&s) {
             Ok(()) => return Ok(s),
@@ -177,7 +187,11 @@ pub fn start(mut args: StartArgs) -> Result<Summary> {
     let opts = options(&args.server)?;
     let (server, restarted) = match existing_server(args.server.dir.as_deref())? {
         Some(s) => {
+            postmaster::stale_pid_removed(&s);
             if !s.is_running() {
+                // Not on a port another directory claims (made by an older
+                // pg-tmp): two servers would answer to one URL.
+                registry::check_unclaimed(&registry::claims(), s.port(), Some(s.base_dir()))?;
                 start_existing(&s)?;
             }
             (s, true)
@@ -232,6 +246,10 @@ pub fn stop(args: StopArgs) -> Result<Summary> {
     let server = TempServer::adopt(&dir)?;
     let port = server.port();
     ttl::stop_watcher(&dir);
+    // A killed server's postmaster.pid may name another process by now
+    // (even the postmaster of the server now running on its port): only a
+    // postmaster running in this directory is this server.
+    postmaster::stale_pid_removed(&server);
     let was_running = server.is_running();
     if args.keep {
         if was_running {
@@ -239,8 +257,10 @@ pub fn stop(args: StopArgs) -> Result<Summary> {
         }
     } else {
         server.stop_and_remove()?;
+        // The port is free again. A kept directory keeps claiming it, so
+        // that `start --dir` brings the server back with the same URL.
+        registry::remove(&dir);
     }
-    registry::remove(port, &dir);
     Ok(Summary::ok(if args.keep {
         "Server stopped, directory kept"
     } else {

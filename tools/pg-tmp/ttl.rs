@@ -9,7 +9,7 @@
 //! connections that came and went between two polls.
 
 use crate::cli::TtlWatchArgs;
-use crate::registry;
+use crate::{postmaster, registry};
 use pgkit::cli::Summary;
 use pgkit::server::TempServer;
 use pgkit::{interrupt, Error, Exit, Result};
@@ -110,10 +110,10 @@ pub fn watch(args: TtlWatchArgs) -> Result<Summary> {
         if last_active.elapsed() >= ttl {
             drop(client);
             let dir = server.base_dir().to_path_buf();
-            let port = server.port();
             let _ = std::fs::remove_file(dir.join(PID_FILE));
+            postmaster::stale_pid_removed(&server);
             server.stop_and_remove()?;
-            registry::remove(port, &dir);
+            registry::remove(&dir);
             return Ok(Summary::ok("Server expired"));
         }
     }

@@ -1,0 +1,43 @@
+//! Whether a server's postmaster.pid names its own postmaster.
+//!
+//! A server that was killed leaves a stale `postmaster.pid` whose process id
+//! may belong to another process by now (another server's postmaster even).
+//! `pg_ctl` trusts the file: `pg_ctl status` would call that process this
+//! server, and `pg_ctl stop` would signal it. `stale_pid_removed` checks that
+//! the process really runs in this data directory before anything signals it.
+
+use pgkit::server::TempServer;
+use std::fs;
+use std::path::Path;
+
+/// Removes the data directory's `postmaster.pid` when the process it names
+/// is not a postmaster of this data directory (the server was killed and its
+/// process id was reused), so that `pg_ctl` neither reports it running nor
+/// signals that process. True when it removed one.
+///
+/// A postmaster runs in its data directory (it changes into it at start):
+/// `/proc/PID/cwd` says which process it is. When that cannot be read (no
+/// permission: then `pg_ctl` could not signal it either), the file stays.
+pub fn stale_pid_removed(server: &TempServer) -> bool {
+    let Some(pid) = server.postmaster_pid() else {
+        return false;
+    };
+    let data = server.data_dir();
+    let ours = match fs::read_link(format!("/proc/{pid}/cwd")) {
+        Ok(cwd) => {
+            let canon = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            canon(&cwd) == canon(&data)
+        }
+        // No such process (pg_ctl knows it is not running), or not ours
+        // to look at (nor to signal).
+        Err(_) => return false,
+    };
+    if ours {
+        return false;
+    }
+    pgkit::log::warn(
+        "Stale postmaster.pid: its process is not this server",
+        serde_json::json!({"pid": pid, "dir": server.base_dir().display().to_string()}),
+    );
+    fs::remove_file(data.join("postmaster.pid")).is_ok()
+}
