@@ -14,9 +14,7 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn dump_verify_restore_gives_identical_tables() {
-    let db = fresh_db("dr_src");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("dr_src", seed);
     let file = dump_ok(dir.path(), &db, &[]);
 
     // Layout: DIR/SOURCE/SOURCE_YYYYMMDDTHHMMSSZ.pgdump with sidecar + manifest.
@@ -95,9 +93,7 @@ fn dump_verify_restore_gives_identical_tables() {
 
 #[test]
 fn plain_and_directory_formats() {
-    let db = fresh_db("dr_fmt");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("dr_fmt", seed);
     let sql = dump_ok(dir.path(), &db, &["--format", "plain"]);
     assert!(sql.display().to_string().ends_with("Z.sql"));
     let d = dump_ok(
@@ -130,9 +126,7 @@ fn plain_and_directory_formats() {
 
 #[test]
 fn truncated_and_bit_flipped_dumps_fail_verify_and_restore() {
-    let db = fresh_db("dr_bad");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("dr_bad", seed);
     let file = dump_ok(dir.path(), &db, &[]);
     let good = fs::read(&file).unwrap();
 
@@ -372,11 +366,7 @@ fn concurrent_dumps_of_one_source_take_turns() {
 #[test]
 fn password_travels_in_the_environment_never_on_argv() {
     let secret = "pgkit-secret-Pw0rd";
-    let srv = pgkit::server::TempServer::start(pgkit::server::Options {
-        password: Some(secret.into()),
-        ..Default::default()
-    })
-    .unwrap();
+    let srv = server_with_password(secret);
     srv.execute(
         "postgres",
         "CREATE TABLE t (x int); INSERT INTO t VALUES (1)",
@@ -568,9 +558,7 @@ fn bad_source_names_and_usage_errors() {
 
 #[test]
 fn dump_purge_applies_retention_only_after_success() {
-    let db = fresh_db("dr_purge");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("dr_purge", seed);
     let a = dump_ok(dir.path(), &db, &[]);
     let b = dump_ok(dir.path(), &db, &[]);
     // A failing dump with --purge removes nothing.
@@ -621,9 +609,7 @@ fn dump_purge_applies_retention_only_after_success() {
 
 #[test]
 fn restore_errors_are_relayed_and_exit_5() {
-    let db = fresh_db("dr_rerr");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("dr_rerr", seed);
     let file = dump_ok(dir.path(), &db, &[]);
 
     // A missing target database without --create-db.
@@ -810,9 +796,7 @@ fn a_failing_write_leaves_nothing_behind() {
         eprintln!("note: prlimit not installed; write-failure test skipped");
         return;
     }
-    let db = fresh_db("dr_full");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("dr_full", seed);
     let out = Command::new("prlimit")
         .arg("--fsize=4096")
         .arg(bin_path(TOOL))

@@ -22,11 +22,7 @@ fn dump_failed(dir: &Path, dsn: &str, source: &str) -> (i32, Vec<Value>) {
 #[test]
 fn a_failed_connection_leaves_no_directory_behind() {
     let secret = "edge-Secret-1";
-    let srv = pgkit::server::TempServer::start(pgkit::server::Options {
-        password: Some(secret.into()),
-        ..Default::default()
-    })
-    .unwrap();
+    let srv = server_with_password(secret);
     srv.execute("postgres", "CREATE TABLE t (x int)").unwrap();
     let good = srv.url("postgres");
     let wrong = good.replace(secret, "not-the-password");
@@ -105,9 +101,7 @@ fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn plain_dumps_compressed_with_gzip() {
-    let db = fresh_db("de_gz");
-    seed_items(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("de_gz", seed_items);
     let file = dump_ok(dir.path(), &db, &["--format", "plain", "--compress", "5"]);
     let name = file.file_name().unwrap().to_str().unwrap().to_string();
     assert!(name.ends_with("Z.sql.gz"), "{name}");
@@ -265,9 +259,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn sigint_during_verify_stops_pg_restore_and_changes_nothing() {
-    let db = fresh_db("de_vint");
-    seed_items(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("de_vint", seed_items);
     let file = dump_ok(dir.path(), &db, &[]);
     let before = snapshot(dir.path());
 
@@ -342,32 +334,28 @@ fn slow_to_restore(db: &str) {
         .unwrap();
 }
 
-fn backends(db: &str) -> i64 {
+/// How many sessions on `db` match `condition` (pg_stat_activity).
+fn sessions(db: &str, condition: &str) -> i64 {
     let mut c = server().client("postgres").unwrap();
     c.query_one(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        &format!("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND {condition}"),
         &[&db],
     )
     .unwrap()
     .get(0)
 }
 
+fn backends(db: &str) -> i64 {
+    sessions(db, "pid <> pg_backend_pid()")
+}
+
 fn copying(db: &str) -> bool {
-    let mut c = server().client("postgres").unwrap();
-    c.query_one(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query ILIKE 'COPY%'",
-        &[&db],
-    )
-    .unwrap()
-    .get::<_, i64>(0)
-        > 0
+    sessions(db, "state = 'active' AND query ILIKE 'COPY%'") > 0
 }
 
 #[test]
 fn sigint_during_restore_rolls_back_and_stops_the_child() {
-    let db = fresh_db("de_rint");
-    slow_to_restore(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("de_rint", slow_to_restore);
     let mut dumps = Vec::new();
     for extra in [&[][..], &["--format", "plain", "--compress", "1"][..]] {
         dumps.push(dump_ok(dir.path(), &db, extra));
@@ -427,9 +415,7 @@ fn sigint_during_restore_rolls_back_and_stops_the_child() {
 
 #[test]
 fn dump_purge_never_removes_the_dump_it_just_wrote() {
-    let db = fresh_db("de_skew");
-    seed_items(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("de_skew", seed_items);
     let first = dump_ok(dir.path(), &db, &[]);
     // A good dump whose name lies in the future, as after the clock was set
     // back: by name it is the newest, so --keep-last 1 alone would keep it
@@ -481,9 +467,7 @@ fn dump_purge_never_removes_the_dump_it_just_wrote() {
 
 #[test]
 fn verify_all_skips_a_dump_purged_meanwhile() {
-    let db = fresh_db("de_vgone");
-    seed_items(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("de_vgone", seed_items);
     let older = dump_ok(dir.path(), &db, &[]);
     let newer = dump_ok(dir.path(), &db, &[]);
     // pg_restore, run for the newest dump first, stands in for a purge that
@@ -523,9 +507,7 @@ fn verify_all_skips_a_dump_purged_meanwhile() {
 
 #[test]
 fn a_database_holding_only_large_objects_is_not_empty() {
-    let db = fresh_db("de_lo");
-    seed_items(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("de_lo", seed_items);
     let file = dump_ok(dir.path(), &db, &[]);
     let target = fresh_db("de_lo_t");
     server()

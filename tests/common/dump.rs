@@ -273,3 +273,10 @@ pub fn relations(db: &str) -> i64 {
     .unwrap()
     .get(0)
 }
+
+/// A fresh database (`prefix`) filled by `seed`, and an empty dump directory.
+pub fn seeded(prefix: &str, seed: fn(&str)) -> (String, tempfile::TempDir) {
+    let db = fresh_db(prefix);
+    seed(&db);
+    (db, tempfile::tempdir().unwrap())
+}

@@ -181,3 +181,12 @@ pub fn signal(pid: i32, sig: libc::c_int) {
 pub fn sigint(child: &std::process::Child) {
     signal(child.id() as i32, libc::SIGINT);
 }
+
+/// A throwaway server of its own whose superuser needs `password` (SCRAM).
+pub fn server_with_password(password: &str) -> TempServer {
+    TempServer::start(Options {
+        password: Some(password.into()),
+        ..Default::default()
+    })
+    .expect("start a server with a password")
+}
