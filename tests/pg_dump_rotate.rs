@@ -6,7 +6,6 @@
 mod common;
 use common::dump::*;
 use common::*;
-use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,11 +41,7 @@ fn dump_verify_restore_gives_identical_tables() {
     assert!(!m["server"].as_str().unwrap().contains("pgkit-secret"));
 
     // list shows it, checksum ok.
-    let rows = list_json(dir.path());
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["file"], name.as_str());
-    assert_eq!(rows[0]["checksum"], "ok");
-    assert_eq!(rows[0]["kind"], "dump");
+    assert_lists_only(dir.path(), &name);
 
     // verify passes.
     assert_verifies(dir.path(), &file);
@@ -575,11 +570,11 @@ fn dump_purge_applies_retention_only_after_success() {
         .args(["dump", "--dsn", &url(&db), "--purge", "--keep-last", "1"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(5));
+    assert_exit(&out, 5);
     let lines = json_lines(&out.stderr);
-    assert!(lines.iter().any(|l| l["message"] == "pg_dump output"
-        && l["level"] == "error"
-        && l["output"] == "pg_dump: error: simulated failure"));
+    assert!(relayed_errors(&lines, "pg_dump")
+        .iter()
+        .any(|l| l["output"] == "pg_dump: error: simulated failure"));
     assert_eq!(
         lines.last().unwrap()["error"],
         "pg_dump: error: simulated failure"
@@ -639,10 +634,7 @@ fn restore_errors_are_relayed_and_exit_5() {
     let out = restore_into(dir.path(), &file, &target, &["--force"]);
     assert_exit(&out, 5);
     let lines = json_lines(&out.stderr);
-    let errors: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l["message"] == "pg_restore output" && l["level"] == "error")
-        .collect();
+    let errors = relayed_errors(&lines, "pg_restore");
     assert!(!errors.is_empty(), "{lines:?}");
     assert!(errors
         .iter()

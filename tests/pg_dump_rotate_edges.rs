@@ -122,11 +122,7 @@ fn plain_dumps_compressed_with_gzip() {
     assert_sidecar_checks(&file);
 
     // list, verify, purge see it as a dump like any other.
-    let rows = list_json(dir.path());
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0]["file"], name.as_str());
-    assert_eq!(rows[0]["checksum"], "ok");
-    assert_eq!(rows[0]["kind"], "dump");
+    assert_lists_only(dir.path(), &name);
     assert_verifies(dir.path(), &file);
 
     // restore inflates it into psql: identical tables.
@@ -144,12 +140,7 @@ fn plain_dumps_compressed_with_gzip() {
     let out = restore_into(dir.path(), &file, &target, &["--force"]);
     assert_exit(&out, 5);
     let lines = json_lines(&out.stderr);
-    assert!(
-        lines
-            .iter()
-            .any(|l| l["message"] == "psql output" && l["level"] == "error"),
-        "{lines:?}"
-    );
+    assert!(!relayed_errors(&lines, "psql").is_empty(), "{lines:?}");
     let last = lines.last().unwrap();
     assert_eq!(last["message"], "Restore failed");
     assert!(
@@ -174,9 +165,7 @@ fn plain_dumps_compressed_with_gzip() {
     assert_exit(&out, 5);
     let lines = json_lines(&out.stderr);
     assert!(
-        lines
-            .iter()
-            .any(|l| l["message"] == "Dump failed verification: Dump is incomplete"),
+        has_message(&lines, "Dump failed verification: Dump is incomplete"),
         "{lines:?}"
     );
     let target = format!("{db}_short");
@@ -388,10 +377,7 @@ fn sigint_during_restore_rolls_back_and_stops_the_child() {
         if program == "psql" {
             // psql does not cancel its query when killed: the tool ends its
             // session, or the server would run the COPY on for some 30 s.
-            let ended = lines
-                .iter()
-                .find(|l| l["message"] == "Ended the interrupted restore's server sessions")
-                .unwrap_or_else(|| panic!("{lines:?}"));
+            let ended = first_with(&lines, "Ended the interrupted restore's server sessions");
             assert_eq!(ended["sessions"], 1);
         }
         // The tool waited for its child: none is left running.
@@ -443,10 +429,7 @@ fn dump_purge_never_removes_the_dump_it_just_wrote() {
     assert!(with_suffix(&new, ".sha256").is_file());
     assert!(future.is_file());
     assert!(!first.exists(), "no rule keeps the first one");
-    let removed: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l["message"] == "Dump removed")
-        .collect();
+    let removed = lines_with(&lines, "Dump removed");
     assert_eq!(removed.len(), 1);
     assert_eq!(removed[0]["file"], first.display().to_string());
     let future_warning = |lines: &[Value]| {
@@ -492,10 +475,7 @@ fn verify_all_skips_a_dump_purged_meanwhile() {
         format!("{}: OK", newer.display())
     );
     let lines = json_lines(&out.stderr);
-    let skipped = lines
-        .iter()
-        .find(|l| l["message"] == "Dump removed while verifying; skipped")
-        .unwrap_or_else(|| panic!("{lines:?}"));
+    let skipped = first_with(&lines, "Dump removed while verifying; skipped");
     assert_eq!(skipped["file"], older.display().to_string());
     assert_eq!(skipped["level"], "warn");
     let last = lines.last().unwrap();

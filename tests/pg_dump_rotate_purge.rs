@@ -356,10 +356,7 @@ fn dry_run_changes_nothing_and_a_real_run_does_what_it_said() {
         .unwrap();
     assert_success(&out);
     let lines = json_lines(&out.stderr);
-    let removed: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l["message"] == "Dump removed")
-        .collect();
+    let removed = lines_with(&lines, "Dump removed");
     let planned: Vec<&String> = plan
         .iter()
         .filter(|(_, (a, _))| a == "remove")

@@ -280,3 +280,21 @@ pub fn seeded(prefix: &str, seed: fn(&str)) -> (String, tempfile::TempDir) {
     seed(&db);
     (db, tempfile::tempdir().unwrap())
 }
+
+/// The error lines relaying `program`'s stderr ("pg_dump output", level
+/// error).
+pub fn relayed_errors<'a>(lines: &'a [Value], program: &str) -> Vec<&'a Value> {
+    lines_with(lines, &format!("{program} output"))
+        .into_iter()
+        .filter(|l| l["level"] == "error")
+        .collect()
+}
+
+/// `list --json` shows `name` as the only dump, its checksum ok.
+pub fn assert_lists_only(dir: &Path, name: &str) {
+    let rows = list_json(dir);
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["file"], name);
+    assert_eq!(rows[0]["checksum"], "ok");
+    assert_eq!(rows[0]["kind"], "dump");
+}

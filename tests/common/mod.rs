@@ -190,3 +190,17 @@ pub fn server_with_password(password: &str) -> TempServer {
     })
     .expect("start a server with a password")
 }
+
+/// The lines with this message.
+pub fn lines_with<'a>(lines: &'a [Value], message: &str) -> Vec<&'a Value> {
+    lines.iter().filter(|l| l["message"] == message).collect()
+}
+
+/// The first line with this message; fails the test (showing all lines)
+/// when there is none.
+pub fn first_with<'a>(lines: &'a [Value], message: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["message"] == message)
+        .unwrap_or_else(|| panic!("no {message:?} line in {lines:?}"))
+}
