@@ -219,11 +219,11 @@ fn slow_pg_dump(dir: &Path, sleep_s: u32) -> PathBuf {
 /// As `slow_pg_dump`; with `exec_sleep` empty, `sleep` runs as a child of
 /// the script and holds its stdout too (a grandchild of the tool).
 fn slow_pg_dump_with(dir: &Path, sleep_s: u32, exec_sleep: &str) -> PathBuf {
-    write_script(
-        &dir.join("pg_dump"),
+    wrap_program(
+        dir,
+        "pg_dump",
         &format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\necho $$ > {d}/pid\nprintf 'PGDMP partial bytes'\n{exec_sleep}sleep {sleep_s}\n",
-            real = pg_bin("pg_dump").display(),
+            "echo $$ > {d}/pid\nprintf 'PGDMP partial bytes'\n{exec_sleep}sleep {sleep_s}\n",
             d = dir.display()
         ),
     )
@@ -368,10 +368,11 @@ fn password_travels_in_the_environment_never_on_argv() {
     )
     .unwrap();
     let bin = tempfile::tempdir().unwrap();
-    let wrapper = write_script(
-        &bin.path().join("pg_dump"),
+    let wrapper = wrap_program(
+        bin.path(),
+        "pg_dump",
         &format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\ntr '\\0' '\\n' < /proc/$$/cmdline > {d}/argv\nenv | cut -d= -f1 > {d}/envkeys\nexec {real} \"$@\"\n",
+            "tr '\\0' '\\n' < /proc/$$/cmdline > {d}/argv\nenv | cut -d= -f1 > {d}/envkeys\nexec {real} \"$@\"\n",
             real = pg_bin("pg_dump").display(),
             d = bin.path().display()
         ),
@@ -558,12 +559,10 @@ fn dump_purge_applies_retention_only_after_success() {
     let b = dump_ok(dir.path(), &db, &[]);
     // A failing dump with --purge removes nothing.
     let empty = tempfile::tempdir().unwrap();
-    let failing = write_script(
-        &empty.path().join("pg_dump"),
-        &format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {} --version; fi\necho 'pg_dump: error: simulated failure' >&2\nexit 1\n",
-            pg_bin("pg_dump").display()
-        ),
+    let failing = wrap_program(
+        empty.path(),
+        "pg_dump",
+        "echo 'pg_dump: error: simulated failure' >&2\nexit 1\n",
     );
     let out = tool(dir.path())
         .env("PG_DUMP", &failing)

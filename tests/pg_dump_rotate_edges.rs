@@ -256,10 +256,11 @@ fn sigint_during_verify_stops_pg_restore_and_changes_nothing() {
     // records its pid and a child's, then waits (so the test is not a race
     // against the machine's speed). Both must go on SIGINT.
     let bin = tempfile::tempdir().unwrap();
-    let shim = write_script(
-        &bin.path().join("pg_restore"),
+    let shim = wrap_program(
+        bin.path(),
+        "pg_restore",
         &format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\nsleep 60 &\necho \"$$ $!\" > {d}/pids.tmp\nmv {d}/pids.tmp {d}/pids\nwait\nexec {real} \"$@\"\n",
+            "sleep 60 &\necho \"$$ $!\" > {d}/pids.tmp\nmv {d}/pids.tmp {d}/pids\nwait\nexec {real} \"$@\"\n",
             real = pg_bin("pg_restore").display(),
             d = bin.path().display()
         ),
@@ -457,10 +458,11 @@ fn verify_all_skips_a_dump_purged_meanwhile() {
     // removes the older dump while verify --all is busy.
     let bin = tempfile::tempdir().unwrap();
     let o = older.display();
-    let shim = write_script(
-        &bin.path().join("pg_restore"),
+    let shim = wrap_program(
+        bin.path(),
+        "pg_restore",
         &format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\nrm -f '{o}' '{o}.sha256' '{o}.json'\nexec {real} \"$@\"\n",
+            "rm -f '{o}' '{o}.sha256' '{o}.json'\nexec {real} \"$@\"\n",
             real = pg_bin("pg_restore").display(),
         ),
     );

@@ -63,6 +63,18 @@ pub fn write_script(path: &Path, body: &str) -> PathBuf {
     path.to_path_buf()
 }
 
+/// A stand-in for the server's `program` (pg_dump, pg_restore) in `dir`: it
+/// answers `--version` as the real one does, then runs the shell `body`.
+pub fn wrap_program(dir: &Path, program: &str, body: &str) -> PathBuf {
+    write_script(
+        &dir.join(program),
+        &format!(
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {} --version; fi\n{body}",
+            pg_bin(program).display()
+        ),
+    )
+}
+
 /// `PATH` + `suffix` (`.sha256`, `.json`: a dump's sidecar and manifest).
 pub fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(format!("{}{suffix}", p.display()))
@@ -107,11 +119,7 @@ pub fn dump_ok_lines(dir: &Path, db: &str, extra: &[&str]) -> (PathBuf, Vec<Valu
         .args(extra)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "dump failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let lines = json_lines(&out.stderr);
     assert!(has_message(&lines, "Dump written"));
     let last = lines.last().unwrap();
