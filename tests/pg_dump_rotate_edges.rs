@@ -256,12 +256,11 @@ fn sigint_during_verify_stops_pg_restore_and_changes_nothing() {
     // records its pid and a child's, then waits (so the test is not a race
     // against the machine's speed). Both must go on SIGINT.
     let bin = tempfile::tempdir().unwrap();
-    let shim = wrap_program(
+    let shim = wrap_program_exec(
         bin.path(),
         "pg_restore",
         &format!(
-            "sleep 60 &\necho \"$$ $!\" > {d}/pids.tmp\nmv {d}/pids.tmp {d}/pids\nwait\nexec {real} \"$@\"\n",
-            real = pg_bin("pg_restore").display(),
+            "sleep 60 &\necho \"$$ $!\" > {d}/pids.tmp\nmv {d}/pids.tmp {d}/pids\nwait\n",
             d = bin.path().display()
         ),
     );
@@ -458,13 +457,10 @@ fn verify_all_skips_a_dump_purged_meanwhile() {
     // removes the older dump while verify --all is busy.
     let bin = tempfile::tempdir().unwrap();
     let o = older.display();
-    let shim = wrap_program(
+    let shim = wrap_program_exec(
         bin.path(),
         "pg_restore",
-        &format!(
-            "rm -f '{o}' '{o}.sha256' '{o}.json'\nexec {real} \"$@\"\n",
-            real = pg_bin("pg_restore").display(),
-        ),
+        &format!("rm -f '{o}' '{o}.sha256' '{o}.json'\n"),
     );
     let out = tool(dir.path())
         .env("PG_RESTORE", &shim)

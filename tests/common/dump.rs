@@ -75,6 +75,16 @@ pub fn wrap_program(dir: &Path, program: &str, body: &str) -> PathBuf {
     )
 }
 
+/// As `wrap_program`, with `before` run ahead of the real program (which
+/// gets the arguments).
+pub fn wrap_program_exec(dir: &Path, program: &str, before: &str) -> PathBuf {
+    wrap_program(
+        dir,
+        program,
+        &format!("{before}exec {} \"$@\"\n", pg_bin(program).display()),
+    )
+}
+
 /// `PATH` + `suffix` (`.sha256`, `.json`: a dump's sidecar and manifest).
 pub fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(format!("{}{suffix}", p.display()))
