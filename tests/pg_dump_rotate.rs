@@ -4,99 +4,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::dump::*;
 use common::*;
-use serde_json::Value;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-const TOOL: &str = "pg-dump-rotate";
-
-fn pg_bin(name: &str) -> PathBuf {
-    server().bindir().join(name)
-}
-
-/// A tool command with PG_BINDIR pointing at the server's binaries.
-fn tool(dir: &Path) -> assert_cmd::Command {
-    let mut c = cmd(TOOL);
-    c.env("PG_BINDIR", server().bindir())
-        .env("DUMP_DIR", dir)
-        .env_remove("PG_DUMP")
-        .env_remove("PG_RESTORE");
-    c
-}
-
-fn seed(db: &str) {
-    server()
-        .execute(
-            db,
-            "CREATE TABLE items (id int PRIMARY KEY, name text, price numeric);
-             INSERT INTO items SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, 5000) g;
-             CREATE TABLE notes (id serial PRIMARY KEY, body text);
-             INSERT INTO notes (body) SELECT md5(g::text) FROM generate_series(1, 2000) g;
-             CREATE VIEW cheap AS SELECT * FROM items WHERE price < 10;
-             CREATE TABLE orders (id int PRIMARY KEY, item int REFERENCES items, qty int);
-             INSERT INTO orders SELECT g, g % 5000 + 1, g % 7 FROM generate_series(1, 3000) g;
-             CREATE INDEX orders_item ON orders (item);
-             SELECT lo_from_bytea(0, convert_to(repeat('large object ', 1000), 'UTF8'));",
-        )
-        .unwrap();
-}
-
-/// A checksum of a table's contents, in a stable order.
-fn table_sum(db: &str, table: &str) -> String {
-    let mut c = server().client(db).unwrap();
-    let row = c
-        .query_one(
-            &format!("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM {table} t"),
-            &[],
-        )
-        .unwrap();
-    row.get(0)
-}
-
-fn dump_ok(dir: &Path, db: &str, extra: &[&str]) -> PathBuf {
-    let out = tool(dir)
-        .args(["dump", "--dsn", &url(db)])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "dump failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines = json_lines(&out.stderr);
-    assert!(has_message(&lines, "Dump written"));
-    let last = lines.last().unwrap();
-    assert_eq!(last["message"], "Dump complete");
-    assert_eq!(last["exitCode"], 0);
-    let path = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    assert_eq!(last["file"], path.display().to_string());
-    path
-}
-
-fn list_json(dir: &Path) -> Vec<Value> {
-    let out = tool(dir).args(["list", "--json"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice::<Value>(&out.stdout)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
-}
 
 #[test]
 fn dump_verify_restore_gives_identical_tables() {
-    let db = fresh_db("dr_src");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("dr_src", seed);
     let file = dump_ok(dir.path(), &db, &[]);
 
     // Layout: DIR/SOURCE/SOURCE_YYYYMMDDTHHMMSSZ.pgdump with sidecar + manifest.
@@ -106,18 +23,11 @@ fn dump_verify_restore_gives_identical_tables() {
         name.starts_with(&format!("{db}_")) && name.ends_with("Z.pgdump"),
         "{name}"
     );
-    let sidecar = fs::read_to_string(format!("{}.sha256", file.display())).unwrap();
+    let sidecar = fs::read_to_string(with_suffix(&file, ".sha256")).unwrap();
     assert!(sidecar.ends_with(&format!("  {name}\n")), "{sidecar}");
     // The sidecar is sha256sum -c format.
-    let check = Command::new("sha256sum")
-        .arg("-c")
-        .arg(format!("{name}.sha256"))
-        .current_dir(file.parent().unwrap())
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "{check:?}");
-    let m: Value =
-        serde_json::from_slice(&fs::read(format!("{}.json", file.display())).unwrap()).unwrap();
+    assert_sidecar_checks(&file);
+    let m = manifest(&file);
     assert_eq!(m["source"], db.as_str());
     assert_eq!(m["database"], db.as_str());
     assert_eq!(m["format"], "custom");
@@ -131,44 +41,20 @@ fn dump_verify_restore_gives_identical_tables() {
     assert!(!m["server"].as_str().unwrap().contains("pgkit-secret"));
 
     // list shows it, checksum ok.
-    let rows = list_json(dir.path());
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["file"], name.as_str());
-    assert_eq!(rows[0]["checksum"], "ok");
-    assert_eq!(rows[0]["kind"], "dump");
+    assert_lists_only(dir.path(), &name);
 
     // verify passes.
-    let out = tool(dir.path()).args(["verify", "--all"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        format!("{}: OK", file.display())
-    );
+    assert_verifies(dir.path(), &file);
 
     // restore into a new database.
     let target = format!("{db}_copy");
-    let out = tool(dir.path())
-        .args(["restore"])
-        .arg(&file)
-        .args(["--dsn", &url("postgres"), "--db", &target, "--create-db"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = restore_new(dir.path(), &file, &target, &[]);
+    assert_success(&out);
     let lines = json_lines(&out.stderr);
     assert!(has_message(&lines, "Checksum verified"));
     assert!(has_message(&lines, "Database created"));
     assert_eq!(lines.last().unwrap()["message"], "Restore complete");
-    for t in ["items", "notes", "cheap", "orders"] {
-        assert_eq!(table_sum(&db, t), table_sum(&target, t), "{t}");
-    }
+    assert_same_tables(&db, &target, &["items", "notes", "cheap", "orders"]);
     assert!(table_sum(&target, "items").starts_with("5000:"));
     let lo = |db: &str| -> String {
         let mut c = server().client(db).unwrap();
@@ -182,18 +68,8 @@ fn dump_verify_restore_gives_identical_tables() {
     assert_eq!(lo(&db), lo(&target), "large objects restored");
 
     // Restoring again into the now non-empty database is refused …
-    let out = tool(dir.path())
-        .args(["restore"])
-        .arg(&file)
-        .args(["--dsn", &url(&target)])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5));
-    let last = last_line(&out.stderr);
-    assert_eq!(
-        last["message"],
-        "Refusing to restore into a non-empty database"
-    );
+    let out = restore_into(dir.path(), &file, &target, &[]);
+    let last = assert_refused_non_empty(&out);
     assert!(last["suggestion"].as_str().unwrap().contains("--force"));
     // … unless --force, which replaces the objects.
     server()
@@ -205,20 +81,14 @@ fn dump_verify_restore_gives_identical_tables() {
         .args(["--to", &url(&target)])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(table_sum(&db, "notes"), table_sum(&target, "notes"));
+    assert_success(&out);
+    assert_same_tables(&db, &target, &["notes"]);
     assert_eq!(lo(&db), lo(&target));
 }
 
 #[test]
 fn plain_and_directory_formats() {
-    let db = fresh_db("dr_fmt");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("dr_fmt", seed);
     let sql = dump_ok(dir.path(), &db, &["--format", "plain"]);
     assert!(sql.display().to_string().ends_with("Z.sql"));
     let d = dump_ok(
@@ -228,66 +98,30 @@ fn plain_and_directory_formats() {
     );
     assert!(d.is_dir() && d.display().to_string().ends_with("Z.dir"));
     // Directory sidecars list every file, sha256sum -c style.
-    let check = Command::new("sha256sum")
-        .arg("-c")
-        .arg(format!(
-            "{}.sha256",
-            d.file_name().unwrap().to_str().unwrap()
-        ))
-        .current_dir(d.parent().unwrap())
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "{check:?}");
-    let out = tool(dir.path()).args(["verify", "--all"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 2);
+    assert_sidecar_checks(&d);
+    assert_eq!(verify_all_ok(dir.path()).lines().count(), 2);
     let rows = list_json(dir.path());
     assert!(rows.iter().all(|r| r["checksum"] == "ok"), "{rows:?}");
 
     for (file, suffix) in [(&sql, "p"), (&d, "d")] {
         let target = format!("{db}_{suffix}");
-        let out = tool(dir.path())
-            .arg("restore")
-            .arg(file)
-            .args([
-                "--dsn",
-                &url("postgres"),
-                "--db",
-                &target,
-                "--create-db",
-                "--jobs",
-                "2",
-            ])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(table_sum(&db, "items"), table_sum(&target, "items"));
+        let out = restore_new(dir.path(), file, &target, &["--jobs", "2"]);
+        assert_success(&out);
+        assert_same_tables(&db, &target, &["items"]);
     }
 
     // A file in the directory dump that the sidecar does not list fails.
     fs::write(d.join("9999.dat.gz"), b"x").unwrap();
-    let out = tool(dir.path()).arg("verify").arg(&d).output().unwrap();
-    assert_eq!(out.status.code(), Some(5));
+    assert_exit(&verify(dir.path(), &d), 5);
     // A plain dump cut short fails.
     let text = fs::read(&sql).unwrap();
     fs::write(&sql, &text[..text.len() - 100]).unwrap();
-    let out = tool(dir.path()).arg("verify").arg(&sql).output().unwrap();
-    assert_eq!(out.status.code(), Some(5));
+    assert_exit(&verify(dir.path(), &sql), 5);
 }
 
 #[test]
 fn truncated_and_bit_flipped_dumps_fail_verify_and_restore() {
-    let db = fresh_db("dr_bad");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("dr_bad", seed);
     let file = dump_ok(dir.path(), &db, &[]);
     let good = fs::read(&file).unwrap();
 
@@ -305,25 +139,16 @@ fn truncated_and_bit_flipped_dumps_fail_verify_and_restore() {
     );
     // Even with a sidecar that matches the truncated bytes, reading the whole
     // archive catches it.
-    let digest = {
-        use sha2::Digest;
-        let h = sha2::Sha256::digest(cut);
-        h.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    };
+    let digest = sha256_hex(cut);
     let name = file.file_name().unwrap().to_str().unwrap();
-    let sidecar_path = format!("{}.sha256", file.display());
-    let manifest_path = format!("{}.json", file.display());
+    let sidecar_path = with_suffix(&file, ".sha256");
+    let manifest_path = with_suffix(&file, ".json");
     let sidecar = fs::read_to_string(&sidecar_path).unwrap();
     let manifest = fs::read_to_string(&manifest_path).unwrap();
     fs::write(&sidecar_path, format!("{digest}  {name}\n")).unwrap();
     fs::remove_file(&manifest_path).unwrap();
-    let out = tool(dir.path()).arg("verify").arg(&file).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = verify(dir.path(), &file);
+    assert_exit(&out, 5);
     let last = last_line(&out.stderr);
     assert!(last["message"].as_str().unwrap().contains(name), "{last}");
     assert!(has_message(
@@ -334,8 +159,8 @@ fn truncated_and_bit_flipped_dumps_fail_verify_and_restore() {
     // With the real sidecar: a checksum mismatch, and list sees the size.
     fs::write(&sidecar_path, &sidecar).unwrap();
     fs::write(&manifest_path, &manifest).unwrap();
-    let out = tool(dir.path()).arg("verify").arg(&file).output().unwrap();
-    assert_eq!(out.status.code(), Some(5));
+    let out = verify(dir.path(), &file);
+    assert_exit(&out, 5);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("{}: FAILED", file.display())
@@ -356,16 +181,10 @@ fn truncated_and_bit_flipped_dumps_fail_verify_and_restore() {
         "ok",
         "list does not hash"
     );
-    let out = tool(dir.path()).arg("verify").arg(&file).output().unwrap();
-    assert_eq!(out.status.code(), Some(5));
+    assert_exit(&verify(dir.path(), &file), 5);
     let target = format!("{db}_flip");
-    let out = tool(dir.path())
-        .arg("restore")
-        .arg(&file)
-        .args(["--dsn", &url("postgres"), "--db", &target, "--create-db"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5));
+    let out = restore_new(dir.path(), &file, &target, &[]);
+    assert_exit(&out, 5);
     let last = last_line(&out.stderr);
     assert_eq!(
         last["message"],
@@ -400,19 +219,14 @@ fn slow_pg_dump(dir: &Path, sleep_s: u32) -> PathBuf {
 /// As `slow_pg_dump`; with `exec_sleep` empty, `sleep` runs as a child of
 /// the script and holds its stdout too (a grandchild of the tool).
 fn slow_pg_dump_with(dir: &Path, sleep_s: u32, exec_sleep: &str) -> PathBuf {
-    let real = pg_bin("pg_dump");
-    let p = dir.join("pg_dump");
-    fs::write(
-        &p,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\necho $$ > {d}/pid\nprintf 'PGDMP partial bytes'\n{exec_sleep}sleep {sleep_s}\n",
-            real = real.display(),
+    wrap_program(
+        dir,
+        "pg_dump",
+        &format!(
+            "echo $$ > {d}/pid\nprintf 'PGDMP partial bytes'\n{exec_sleep}sleep {sleep_s}\n",
             d = dir.display()
         ),
     )
-    .unwrap();
-    fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
-    p
 }
 
 /// The fake pg_dump's pid, once its pid file is completely written.
@@ -424,36 +238,22 @@ fn fake_pid(dir: &Path) -> Option<i32> {
     text.trim().parse().ok()
 }
 
-fn wait_for(what: &str, f: impl Fn() -> bool) {
-    let end = Instant::now() + Duration::from_secs(20);
-    while !f() {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+/// Waits until the dump of `db` has its partial file and the fake pg_dump
+/// (in `bin`) its pid file.
+fn wait_for_fake_dump(what: &str, dir: &Path, db: &str, bin: &Path) {
+    wait_for(what, 20, || {
+        names(&dir.join(db)).iter().any(|n| n.ends_with(".partial")) && fake_pid(bin).is_some()
+    });
 }
 
-fn partials(dir: &Path, source: &str) -> Vec<String> {
-    fs::read_dir(dir.join(source))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn spawn_dump(dir: &Path, db: &str, fake: &Path, extra: &[&str]) -> std::process::Child {
-    let mut c = Command::new(bin_path(TOOL));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    c.env("HOME", empty_home())
+/// A dump of `db` run with the fake pg_dump, spawned (no PG_BINDIR).
+fn spawn_dump(dir: &Path, db: &str, fake: &Path) -> std::process::Child {
+    std_cmd(TOOL)
         .env("DUMP_DIR", dir)
         .env("PG_DUMP", fake)
         .args(["dump", "--dsn", &url(db)])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap()
 }
@@ -464,24 +264,13 @@ fn pg_dump_killed_mid_dump_leaves_no_dump() {
     let dir = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
     let fake = slow_pg_dump(bin.path(), 30);
-    let child = spawn_dump(dir.path(), &db, &fake, &[]);
-    wait_for("the partial file", || {
-        partials(dir.path(), &db)
-            .iter()
-            .any(|n| n.ends_with(".partial"))
-            && fake_pid(bin.path()).is_some()
-    });
+    let child = spawn_dump(dir.path(), &db, &fake);
+    wait_for_fake_dump("the partial file", dir.path(), &db, bin.path());
     std::thread::sleep(Duration::from_millis(200));
     let pid = fake_pid(bin.path()).unwrap();
-    // SAFETY: killing the fake pg_dump this test started.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
+    signal(pid, libc::SIGKILL);
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 5);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "pg_dump failed");
     assert!(
@@ -490,7 +279,7 @@ fn pg_dump_killed_mid_dump_leaves_no_dump() {
     );
     assert!(out.stdout.is_empty());
     assert_eq!(
-        partials(dir.path(), &db),
+        names(&dir.path().join(&db)),
         Vec::<String>::new(),
         "nothing left"
     );
@@ -503,23 +292,12 @@ fn sigterm_during_dump_stops_pg_dump_and_removes_the_partial() {
     let dir = tempfile::tempdir().unwrap();
     let bin = tempfile::tempdir().unwrap();
     let fake = slow_pg_dump_with(bin.path(), 30, "");
-    let child = spawn_dump(dir.path(), &db, &fake, &[]);
+    let child = spawn_dump(dir.path(), &db, &fake);
     let started = Instant::now();
-    wait_for("the fake pg_dump", || {
-        partials(dir.path(), &db)
-            .iter()
-            .any(|n| n.ends_with(".partial"))
-            && fake_pid(bin.path()).is_some()
-    });
-    // SAFETY: signalling the tool this test started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    wait_for_fake_dump("the fake pg_dump", dir.path(), &db, bin.path());
+    signal(child.id() as i32, libc::SIGTERM);
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(143),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 143);
     assert_eq!(last_line(&out.stderr)["message"], "Interrupted by SIGTERM");
     // The fake's `sleep 30` holds the stdout pipe too: the process-group
     // kill reaches it, so the tool does not wait for it (generous bound).
@@ -528,14 +306,9 @@ fn sigterm_during_dump_stops_pg_dump_and_removes_the_partial() {
         "{:?}",
         started.elapsed()
     );
-    assert_eq!(partials(dir.path(), &db), Vec::<String>::new());
+    assert_eq!(names(&dir.path().join(&db)), Vec::<String>::new());
     let pid = fake_pid(bin.path()).unwrap();
-    wait_for("the fake pg_dump to be gone", || {
-        !Path::new(&format!("/proc/{pid}")).exists()
-            || fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map(|s| s.contains(") Z "))
-                .unwrap_or(true)
-    });
+    wait_for("the fake pg_dump to be gone", 20, || !alive(pid));
 }
 
 #[test]
@@ -546,41 +319,23 @@ fn concurrent_dumps_of_one_source_take_turns() {
     // The first dump hangs (a fake pg_dump sleeping 30 s) until the test
     // kills it, so the timing below does not depend on the machine's speed.
     let fake = slow_pg_dump(bin.path(), 30);
-    let first = spawn_dump(dir.path(), &db, &fake, &[]);
-    wait_for("the first dump", || {
-        partials(dir.path(), &db)
-            .iter()
-            .any(|n| n.ends_with(".partial"))
-            && fake_pid(bin.path()).is_some()
-    });
+    let first = spawn_dump(dir.path(), &db, &fake);
+    wait_for_fake_dump("the first dump", dir.path(), &db, bin.path());
     // A second dump with a short --lock-wait gives up with 75.
     let out = tool(dir.path())
         .args(["dump", "--dsn", &url(&db), "--lock-wait", "200ms"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(75),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 75);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Another run holds the source's lock");
     assert_eq!(last["source"], db.as_str());
     // A third one that may wait long enough runs once the first ends.
-    let mut third = Command::new(bin_path(TOOL));
-    for v in cleared_vars() {
-        third.env_remove(v);
-    }
-    let mut third = third
-        .env("HOME", empty_home())
-        .env("DUMP_DIR", dir.path())
-        .env("PG_BINDIR", server().bindir())
-        .args(["dump", "--dsn", &url(&db), "--lock-wait", "60s"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut third = spawn_tool(
+        dir.path(),
+        ["dump", "--dsn", &url(&db), "--lock-wait", "60s"],
+        &[],
+    );
     // Its log says it waits; only then does the first dump end.
     let mut lines = std::io::BufReader::new(third.stderr.take().unwrap());
     let mut log = String::new();
@@ -590,8 +345,7 @@ fn concurrent_dumps_of_one_source_take_turns() {
         assert!(n > 0, "the third dump ended without waiting: {log}");
         log.push_str(&line);
     }
-    // SAFETY: killing the fake pg_dump this test started.
-    unsafe { libc::kill(fake_pid(bin.path()).unwrap(), libc::SIGKILL) };
+    signal(fake_pid(bin.path()).unwrap(), libc::SIGKILL);
     let first = first.wait_with_output().unwrap();
     assert_eq!(first.status.code(), Some(5));
     let mut rest = String::new();
@@ -607,29 +361,21 @@ fn concurrent_dumps_of_one_source_take_turns() {
 #[test]
 fn password_travels_in_the_environment_never_on_argv() {
     let secret = "pgkit-secret-Pw0rd";
-    let srv = pgkit::server::TempServer::start(pgkit::server::Options {
-        password: Some(secret.into()),
-        ..Default::default()
-    })
-    .unwrap();
+    let srv = server_with_password(secret);
     srv.execute(
         "postgres",
         "CREATE TABLE t (x int); INSERT INTO t VALUES (1)",
     )
     .unwrap();
     let bin = tempfile::tempdir().unwrap();
-    let real = pg_bin("pg_dump");
-    let wrapper = bin.path().join("pg_dump");
-    fs::write(
-        &wrapper,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\ntr '\\0' '\\n' < /proc/$$/cmdline > {d}/argv\nenv | cut -d= -f1 > {d}/envkeys\nexec {real} \"$@\"\n",
-            real = real.display(),
+    let wrapper = wrap_program_exec(
+        bin.path(),
+        "pg_dump",
+        &format!(
+            "tr '\\0' '\\n' < /proc/$$/cmdline > {d}/argv\nenv | cut -d= -f1 > {d}/envkeys\n",
             d = bin.path().display()
         ),
-    )
-    .unwrap();
-    fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let dir = tempfile::tempdir().unwrap();
     let out = cmd(TOOL)
         .env("PG_DUMP", &wrapper)
@@ -643,11 +389,7 @@ fn password_travels_in_the_environment_never_on_argv() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let argv = fs::read_to_string(bin.path().join("argv")).unwrap();
     assert!(argv.contains("--format=c"), "{argv}");
     assert!(!argv.contains(secret), "password on argv: {argv}");
@@ -690,16 +432,13 @@ fn missing_or_too_old_pg_dump_is_127() {
     assert_eq!(out.status.code(), Some(127));
 
     // A pg_dump older than the server: a matching one is looked for.
-    let old = empty.path().join("pg_dump");
-    fs::write(
-        &old,
-        format!(
+    let old = write_script(
+        &empty.path().join("pg_dump"),
+        &format!(
             "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 9.6.24'; exit 0; fi\nexec {} \"$@\"\n",
             pg_bin("pg_dump").display()
         ),
-    )
-    .unwrap();
-    fs::set_permissions(&old, fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let nowhere = tempfile::tempdir().unwrap();
     let out = cmd(TOOL)
         .env("PG_DUMP", &old)
@@ -708,12 +447,7 @@ fn missing_or_too_old_pg_dump_is_127() {
         .args(["dump", "--dsn", &url(&db)])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(127),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 127);
     let last = last_line(&out.stderr);
     let msg = last["message"].as_str().unwrap();
     let server_major = server()
@@ -739,11 +473,7 @@ fn missing_or_too_old_pg_dump_is_127() {
         .args(["dump", "--dsn", &url(&db)])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let lines = json_lines(&out.stderr);
     assert!(
         lines.iter().any(
@@ -823,33 +553,26 @@ fn bad_source_names_and_usage_errors() {
 
 #[test]
 fn dump_purge_applies_retention_only_after_success() {
-    let db = fresh_db("dr_purge");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("dr_purge", seed);
     let a = dump_ok(dir.path(), &db, &[]);
     let b = dump_ok(dir.path(), &db, &[]);
     // A failing dump with --purge removes nothing.
     let empty = tempfile::tempdir().unwrap();
-    let failing = empty.path().join("pg_dump");
-    fs::write(
-        &failing,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {} --version; fi\necho 'pg_dump: error: simulated failure' >&2\nexit 1\n",
-            pg_bin("pg_dump").display()
-        ),
-    )
-    .unwrap();
-    fs::set_permissions(&failing, fs::Permissions::from_mode(0o755)).unwrap();
+    let failing = wrap_program(
+        empty.path(),
+        "pg_dump",
+        "echo 'pg_dump: error: simulated failure' >&2\nexit 1\n",
+    );
     let out = tool(dir.path())
         .env("PG_DUMP", &failing)
         .args(["dump", "--dsn", &url(&db), "--purge", "--keep-last", "1"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(5));
+    assert_exit(&out, 5);
     let lines = json_lines(&out.stderr);
-    assert!(lines.iter().any(|l| l["message"] == "pg_dump output"
-        && l["level"] == "error"
-        && l["output"] == "pg_dump: error: simulated failure"));
+    assert!(relayed_errors(&lines, "pg_dump")
+        .iter()
+        .any(|l| l["output"] == "pg_dump: error: simulated failure"));
     assert_eq!(
         lines.last().unwrap()["error"],
         "pg_dump: error: simulated failure"
@@ -868,24 +591,18 @@ fn dump_purge_applies_retention_only_after_success() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let c = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    assert_success(&out);
+    let c = stdout_path(&out);
     let last = last_line(&out.stderr);
     assert_eq!(last["removed"], 2);
     assert!(c.exists() && !a.exists() && !b.exists());
-    assert!(!Path::new(&format!("{}.sha256", a.display())).exists());
-    assert!(!Path::new(&format!("{}.json", a.display())).exists());
+    assert!(!with_suffix(&a, ".sha256").exists());
+    assert!(!with_suffix(&a, ".json").exists());
 }
 
 #[test]
 fn restore_errors_are_relayed_and_exit_5() {
-    let db = fresh_db("dr_rerr");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("dr_rerr", seed);
     let file = dump_ok(dir.path(), &db, &[]);
 
     // A missing target database without --create-db.
@@ -895,12 +612,7 @@ fn restore_errors_are_relayed_and_exit_5() {
         .args(["--dsn", &url("postgres"), "--db", "dr_rerr_nowhere"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 5);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "The target database does not exist");
     assert!(last["suggestion"].as_str().unwrap().contains("--create-db"));
@@ -917,23 +629,10 @@ fn restore_errors_are_relayed_and_exit_5() {
              CREATE VIEW depends AS SELECT * FROM items;",
         )
         .unwrap();
-    let out = tool(dir.path())
-        .args(["restore", "--force"])
-        .arg(&file)
-        .args(["--dsn", &url(&target)])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = restore_into(dir.path(), &file, &target, &["--force"]);
+    assert_exit(&out, 5);
     let lines = json_lines(&out.stderr);
-    let errors: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l["message"] == "pg_restore output" && l["level"] == "error")
-        .collect();
+    let errors = relayed_errors(&lines, "pg_restore");
     assert!(!errors.is_empty(), "{lines:?}");
     assert!(errors
         .iter()
@@ -946,15 +645,10 @@ fn restore_errors_are_relayed_and_exit_5() {
     assert_eq!(other, "mine", "rolled back");
 
     // A dump without a sidecar is refused.
-    fs::remove_file(format!("{}.sha256", file.display())).unwrap();
+    fs::remove_file(with_suffix(&file, ".sha256")).unwrap();
     let t2 = format!("{db}_nosc");
-    let out = tool(dir.path())
-        .arg("restore")
-        .arg(&file)
-        .args(["--dsn", &url("postgres"), "--db", &t2, "--create-db"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(5));
+    let out = restore_new(dir.path(), &file, &t2, &[]);
+    assert_exit(&out, 5);
     assert!(last_line(&out.stderr)["error"]
         .as_str()
         .unwrap()
@@ -1006,12 +700,7 @@ fn a_newer_server_needs_a_matching_pg_dump() {
         .args(["dump", "--source", "v18", "--dsn", &srv.url("postgres")])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(127),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 127);
     let last = last_line(&out.stderr);
     assert_eq!(
         last["message"],
@@ -1031,14 +720,9 @@ fn a_newer_server_needs_a_matching_pg_dump() {
         .args(["dump", "--source", "v18", "--dsn", &srv.url("postgres")])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let file = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    let m: Value =
-        serde_json::from_slice(&fs::read(format!("{}.json", file.display())).unwrap()).unwrap();
+    assert_success(&out);
+    let file = stdout_path(&out);
+    let m = manifest(&file);
     assert!(
         m["pgDumpVersion"].as_str().unwrap().starts_with("18"),
         "{m}"
@@ -1056,11 +740,7 @@ fn a_newer_server_needs_a_matching_pg_dump() {
         .args(["verify", "--all"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     // … and without one: 127, not a misleading "damaged archive".
     let out = cmd(TOOL)
         .env("PG_RESTORE", old_bindir.join("pg_restore"))
@@ -1069,12 +749,7 @@ fn a_newer_server_needs_a_matching_pg_dump() {
         .args(["verify", "--all"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(127),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 127);
 
     // Restore on the 18 server into a new database.
     let out = cmd(TOOL)
@@ -1091,11 +766,7 @@ fn a_newer_server_needs_a_matching_pg_dump() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let mut c = srv.client("copy18").unwrap();
     let n: i64 = c.query_one("SELECT count(*) FROM t18", &[]).unwrap().get(0);
     assert_eq!(n, 100);
@@ -1115,9 +786,7 @@ fn a_failing_write_leaves_nothing_behind() {
         eprintln!("note: prlimit not installed; write-failure test skipped");
         return;
     }
-    let db = fresh_db("dr_full");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("dr_full", seed);
     let out = Command::new("prlimit")
         .arg("--fsize=4096")
         .arg(bin_path(TOOL))
@@ -1127,12 +796,7 @@ fn a_failing_write_leaves_nothing_behind() {
         .env("HOME", empty_home())
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 5);
     let last = last_line(&out.stderr);
     assert!(
         last["message"]
@@ -1143,5 +807,5 @@ fn a_failing_write_leaves_nothing_behind() {
     );
     assert!(last["suggestion"].as_str().unwrap().contains("free space"));
     assert!(out.stdout.is_empty());
-    assert_eq!(partials(dir.path(), &db), Vec::<String>::new());
+    assert_eq!(names(&dir.path().join(&db)), Vec::<String>::new());
 }

@@ -4,36 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::dump::*;
 use common::*;
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-const TOOL: &str = "pg-dump-rotate";
-
-/// A tool command with PG_BINDIR pointing at the server's binaries.
-fn tool(dir: &Path) -> assert_cmd::Command {
-    let mut c = cmd(TOOL);
-    c.env("PG_BINDIR", server().bindir())
-        .env("DUMP_DIR", dir)
-        .env_remove("PG_DUMP")
-        .env_remove("PG_RESTORE")
-        .env_remove("PSQL");
-    c
-}
-
-/// The names in a directory, sorted (empty when it does not exist).
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = fs::read_dir(dir)
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
 
 fn dump_failed(dir: &Path, dsn: &str, source: &str) -> (i32, Vec<Value>) {
     let out = tool(dir)
@@ -47,11 +22,7 @@ fn dump_failed(dir: &Path, dsn: &str, source: &str) -> (i32, Vec<Value>) {
 #[test]
 fn a_failed_connection_leaves_no_directory_behind() {
     let secret = "edge-Secret-1";
-    let srv = pgkit::server::TempServer::start(pgkit::server::Options {
-        password: Some(secret.into()),
-        ..Default::default()
-    })
-    .unwrap();
+    let srv = server_with_password(secret);
     srv.execute("postgres", "CREATE TABLE t (x int)").unwrap();
     let good = srv.url("postgres");
     let wrong = good.replace(secret, "not-the-password");
@@ -93,11 +64,7 @@ fn a_failed_connection_leaves_no_directory_behind() {
         .args(["dump", "--source", "app", "--dsn", &good])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let before = names(&dir.join("app"));
     assert_eq!(before.len(), 3, "{before:?}");
 
@@ -113,46 +80,7 @@ fn a_failed_connection_leaves_no_directory_behind() {
     assert_eq!(names(&dir.join("app")), before);
     assert!(!dir.join("other").exists());
     assert_eq!(names(&dir), vec!["app".to_string(), "empty".to_string()]);
-    let out = tool(&dir).args(["verify", "--all"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn seed(db: &str) {
-    server()
-        .execute(
-            db,
-            "CREATE TABLE items (id int PRIMARY KEY, name text);
-             INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 20000) g;
-             CREATE VIEW few AS SELECT * FROM items WHERE id < 10;",
-        )
-        .unwrap();
-}
-
-/// A checksum of a table's contents, in a stable order.
-fn table_sum(db: &str, table: &str) -> String {
-    let mut c = server().client(db).unwrap();
-    c.query_one(
-        &format!("SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM {table} t"),
-        &[],
-    )
-    .unwrap()
-    .get(0)
-}
-
-/// How many relations the target database holds outside the system schemas.
-fn relations(db: &str) -> i64 {
-    let mut c = server().client(db).unwrap();
-    c.query_one(
-        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'",
-        &[],
-    )
-    .unwrap()
-    .get(0)
+    verify_all_ok(&dir);
 }
 
 fn gunzip(bytes: &[u8]) -> Vec<u8> {
@@ -171,48 +99,10 @@ fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
     e.finish().unwrap()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn restore(dir: &Path, file: &Path, target: &str) -> std::process::Output {
-    tool(dir)
-        .arg("restore")
-        .arg(file)
-        .args(["--dsn", &url("postgres"), "--db", target, "--create-db"])
-        .output()
-        .unwrap()
-}
-
 #[test]
 fn plain_dumps_compressed_with_gzip() {
-    let db = fresh_db("de_gz");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
-    let out = tool(dir.path())
-        .args([
-            "dump",
-            "--dsn",
-            &url(&db),
-            "--format",
-            "plain",
-            "--compress",
-            "5",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let last = last_line(&out.stderr);
-    assert_eq!(last["message"], "Dump complete");
-    let file = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let (db, dir) = seeded("de_gz", seed_items);
+    let file = dump_ok(dir.path(), &db, &["--format", "plain", "--compress", "5"]);
     let name = file.file_name().unwrap().to_str().unwrap().to_string();
     assert!(name.ends_with("Z.sql.gz"), "{name}");
     // A real gzip file holding the whole script; the manifest says so.
@@ -221,8 +111,7 @@ fn plain_dumps_compressed_with_gzip() {
     let script = String::from_utf8(gunzip(&raw)).unwrap();
     assert!(script.contains("COPY public.items"), "not the SQL script");
     assert!(script.contains("-- PostgreSQL database dump complete"));
-    let m: Value =
-        serde_json::from_slice(&fs::read(format!("{}.json", file.display())).unwrap()).unwrap();
+    let m = manifest(&file);
     assert_eq!(m["format"], "plain");
     assert_eq!(m["compression"], "5");
     assert_eq!(m["sha256"], sha256_hex(&raw));
@@ -230,69 +119,28 @@ fn plain_dumps_compressed_with_gzip() {
         .as_str()
         .unwrap()
         .starts_with(char::is_numeric));
-    let check = std::process::Command::new("sha256sum")
-        .arg("-c")
-        .arg(format!("{name}.sha256"))
-        .current_dir(file.parent().unwrap())
-        .output()
-        .unwrap();
-    assert!(check.status.success(), "{check:?}");
+    assert_sidecar_checks(&file);
 
     // list, verify, purge see it as a dump like any other.
-    let out = tool(dir.path()).args(["list", "--json"]).output().unwrap();
-    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let rows = rows.as_array().unwrap();
-    assert_eq!(rows.len(), 1, "{rows:?}");
-    assert_eq!(rows[0]["file"], name.as_str());
-    assert_eq!(rows[0]["checksum"], "ok");
-    assert_eq!(rows[0]["kind"], "dump");
-    let out = tool(dir.path()).args(["verify", "--all"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        format!("{}: OK", file.display())
-    );
+    assert_lists_only(dir.path(), &name);
+    assert_verifies(dir.path(), &file);
 
     // restore inflates it into psql: identical tables.
     let target = format!("{db}_r");
-    let out = restore(dir.path(), &file, &target);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = restore_new(dir.path(), &file, &target, &[]);
+    assert_success(&out);
     assert_eq!(last_line(&out.stderr)["message"], "Restore complete");
-    assert_eq!(table_sum(&db, "items"), table_sum(&target, "items"));
-    assert_eq!(table_sum(&db, "few"), table_sum(&target, "few"));
+    assert_same_tables(&db, &target, &["items", "few"]);
     // Again with --force: the script has no DROPs, so psql stops at the
     // first existing object, mid-stream (the tool must not hang on the
     // pipe psql no longer reads), and rolls back.
     server()
         .execute(&target, "INSERT INTO items VALUES (0, 'mine')")
         .unwrap();
-    let out = tool(dir.path())
-        .args(["restore", "--force"])
-        .arg(&file)
-        .args(["--dsn", &url(&target)])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = restore_into(dir.path(), &file, &target, &["--force"]);
+    assert_exit(&out, 5);
     let lines = json_lines(&out.stderr);
-    assert!(
-        lines
-            .iter()
-            .any(|l| l["message"] == "psql output" && l["level"] == "error"),
-        "{lines:?}"
-    );
+    assert!(!relayed_errors(&lines, "psql").is_empty(), "{lines:?}");
     let last = lines.last().unwrap();
     assert_eq!(last["message"], "Restore failed");
     assert!(
@@ -309,42 +157,29 @@ fn plain_dumps_compressed_with_gzip() {
     let bad = dir.path().join("short.sql.gz");
     fs::write(&bad, &short).unwrap();
     fs::write(
-        format!("{}.sha256", bad.display()),
+        with_suffix(&bad, ".sha256"),
         format!("{}  short.sql.gz\n", sha256_hex(&short)),
     )
     .unwrap();
-    let out = tool(dir.path()).arg("verify").arg(&bad).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = verify(dir.path(), &bad);
+    assert_exit(&out, 5);
     let lines = json_lines(&out.stderr);
     assert!(
-        lines
-            .iter()
-            .any(|l| l["message"] == "Dump failed verification: Dump is incomplete"),
+        has_message(&lines, "Dump failed verification: Dump is incomplete"),
         "{lines:?}"
     );
     let target = format!("{db}_short");
-    let out = restore(dir.path(), &bad, &target);
-    assert_eq!(
-        out.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = restore_new(dir.path(), &bad, &target, &[]);
+    assert_exit(&out, 5);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Dump is incomplete; nothing was restored");
     assert_eq!(relations(&target), 0, "psql committed a partial script");
 
     // A truncated gzip file: verify fails (checksum first), restore refuses.
     fs::write(&file, &raw[..raw.len() / 2]).unwrap();
-    let out = tool(dir.path()).arg("verify").arg(&file).output().unwrap();
-    assert_eq!(out.status.code(), Some(5));
-    let out = restore(dir.path(), &file, &format!("{db}_trunc"));
-    assert_eq!(out.status.code(), Some(5));
+    assert_exit(&verify(dir.path(), &file), 5);
+    let out = restore_new(dir.path(), &file, &format!("{db}_trunc"), &[]);
+    assert_exit(&out, 5);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Refusing to restore a dump that fails its checksum"
@@ -352,21 +187,15 @@ fn plain_dumps_compressed_with_gzip() {
     // The same truncation with a matching sidecar: the gzip check catches it.
     let half = &raw[..raw.len() / 2];
     fs::write(
-        format!("{}.sha256", bad.display()),
+        with_suffix(&bad, ".sha256"),
         format!("{}  short.sql.gz\n", sha256_hex(half)),
     )
     .unwrap();
     fs::write(&bad, half).unwrap();
-    let out = tool(dir.path()).arg("verify").arg(&bad).output().unwrap();
-    assert_eq!(out.status.code(), Some(5));
+    assert_exit(&verify(dir.path(), &bad), 5);
     let target = format!("{db}_half");
-    let out = restore(dir.path(), &bad, &target);
-    assert_eq!(
-        out.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = restore_new(dir.path(), &bad, &target, &[]);
+    assert_exit(&out, 5);
     assert_eq!(relations(&target), 0);
 }
 
@@ -394,45 +223,6 @@ fn procs_mentioning(needle: &str) -> Vec<i32> {
     v
 }
 
-fn alive(pid: i32) -> bool {
-    fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| !s.contains(") Z "))
-        .unwrap_or(false)
-}
-
-fn wait_for(what: &str, secs: u64, f: impl Fn() -> bool) {
-    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
-    while !f() {
-        assert!(
-            std::time::Instant::now() < end,
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-}
-
-/// The tool, spawned (for signals), with PG_BINDIR set.
-fn spawn_tool(dir: &Path, args: &[&std::ffi::OsStr], env: &[(&str, &Path)]) -> std::process::Child {
-    let mut c = std_cmd(TOOL);
-    c.env("PG_BINDIR", server().bindir())
-        .env("DUMP_DIR", dir)
-        .env_remove("PG_DUMP")
-        .env_remove("PG_RESTORE")
-        .env_remove("PSQL")
-        .args(args)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.spawn().unwrap()
-}
-
-fn sigint(child: &std::process::Child) {
-    // SAFETY: signalling the tool this test started.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-}
-
 /// Every file under `dir` with its SHA-256, to show nothing changed.
 fn snapshot(dir: &Path) -> Vec<(String, String)> {
     let mut v = Vec::new();
@@ -456,54 +246,24 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
-fn assert_interrupted(out: &std::process::Output) {
-    assert_eq!(
-        out.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines = json_lines(&out.stderr);
-    let last = lines.last().unwrap();
-    assert_eq!(last["message"], "Interrupted by SIGINT", "{last}");
-    assert_eq!(last["exitCode"], 130);
-    assert_eq!(last["level"], "error");
-    assert_eq!(last["signal"], "SIGINT");
-}
-
 #[test]
 fn sigint_during_verify_stops_pg_restore_and_changes_nothing() {
-    let db = fresh_db("de_vint");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
-    let out = tool(dir.path())
-        .args(["dump", "--dsn", &url(&db)])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let file = PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
+    let (db, dir) = seeded("de_vint", seed_items);
+    let file = dump_ok(dir.path(), &db, &[]);
     let before = snapshot(dir.path());
 
     // pg_restore held up before it reads: a wrapper of the real one that
     // records its pid and a child's, then waits (so the test is not a race
     // against the machine's speed). Both must go on SIGINT.
     let bin = tempfile::tempdir().unwrap();
-    let shim = bin.path().join("pg_restore");
-    fs::write(
-        &shim,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\nsleep 60 &\necho \"$$ $!\" > {d}/pids.tmp\nmv {d}/pids.tmp {d}/pids\nwait\nexec {real} \"$@\"\n",
-            real = server().bindir().join("pg_restore").display(),
+    let shim = wrap_program_exec(
+        bin.path(),
+        "pg_restore",
+        &format!(
+            "sleep 60 &\necho \"$$ $!\" > {d}/pids.tmp\nmv {d}/pids.tmp {d}/pids\nwait\n",
             d = bin.path().display()
         ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&shim, fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let pids_file = bin.path().join("pids");
 
     for args in [
@@ -511,7 +271,6 @@ fn sigint_during_verify_stops_pg_restore_and_changes_nothing() {
         vec!["verify", "--all"],
     ] {
         let _ = fs::remove_file(&pids_file);
-        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
         let child = spawn_tool(dir.path(), &args, &[("PG_RESTORE", &shim)]);
         wait_for("the pg_restore wrapper", 20, || pids_file.exists());
         let pids: Vec<i32> = fs::read_to_string(&pids_file)
@@ -541,12 +300,7 @@ fn sigint_during_verify_stops_pg_restore_and_changes_nothing() {
         assert_eq!(snapshot(dir.path()), before, "the dump changed");
     }
     // And the dump still verifies.
-    let out = tool(dir.path()).args(["verify", "--all"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    verify_all_ok(dir.path());
 }
 
 /// A database whose restore is slow on the server: each row of `slow`
@@ -569,45 +323,31 @@ fn slow_to_restore(db: &str) {
         .unwrap();
 }
 
-fn backends(db: &str) -> i64 {
+/// How many sessions on `db` match `condition` (pg_stat_activity).
+fn sessions(db: &str, condition: &str) -> i64 {
     let mut c = server().client("postgres").unwrap();
     c.query_one(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        &format!("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND {condition}"),
         &[&db],
     )
     .unwrap()
     .get(0)
 }
 
+fn backends(db: &str) -> i64 {
+    sessions(db, "pid <> pg_backend_pid()")
+}
+
 fn copying(db: &str) -> bool {
-    let mut c = server().client("postgres").unwrap();
-    c.query_one(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND state = 'active' AND query ILIKE 'COPY%'",
-        &[&db],
-    )
-    .unwrap()
-    .get::<_, i64>(0)
-        > 0
+    sessions(db, "state = 'active' AND query ILIKE 'COPY%'") > 0
 }
 
 #[test]
 fn sigint_during_restore_rolls_back_and_stops_the_child() {
-    let db = fresh_db("de_rint");
-    slow_to_restore(&db);
-    let dir = tempfile::tempdir().unwrap();
+    let (db, dir) = seeded("de_rint", slow_to_restore);
     let mut dumps = Vec::new();
     for extra in [&[][..], &["--format", "plain", "--compress", "1"][..]] {
-        let out = tool(dir.path())
-            .args(["dump", "--dsn", &url(&db)])
-            .args(extra)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        dumps.push(PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()));
+        dumps.push(dump_ok(dir.path(), &db, extra));
     }
     let before = snapshot(dir.path());
 
@@ -637,10 +377,7 @@ fn sigint_during_restore_rolls_back_and_stops_the_child() {
         if program == "psql" {
             // psql does not cancel its query when killed: the tool ends its
             // session, or the server would run the COPY on for some 30 s.
-            let ended = lines
-                .iter()
-                .find(|l| l["message"] == "Ended the interrupted restore's server sessions")
-                .unwrap_or_else(|| panic!("{lines:?}"));
+            let ended = first_with(&lines, "Ended the interrupted restore's server sessions");
             assert_eq!(ended["sessions"], 1);
         }
         // The tool waited for its child: none is left running.
@@ -662,33 +399,10 @@ fn sigint_during_restore_rolls_back_and_stops_the_child() {
     }
 }
 
-fn dump_path(dir: &Path, db: &str, extra: &[&str]) -> (PathBuf, Vec<Value>) {
-    let out = tool(dir)
-        .args(["dump", "--dsn", &url(db)])
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (
-        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim()),
-        json_lines(&out.stderr),
-    )
-}
-
-fn with_suffix(p: &Path, s: &str) -> PathBuf {
-    PathBuf::from(format!("{}{s}", p.display()))
-}
-
 #[test]
 fn dump_purge_never_removes_the_dump_it_just_wrote() {
-    let db = fresh_db("de_skew");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
-    let (first, _) = dump_path(dir.path(), &db, &[]);
+    let (db, dir) = seeded("de_skew", seed_items);
+    let first = dump_ok(dir.path(), &db, &[]);
     // A good dump whose name lies in the future, as after the clock was set
     // back: by name it is the newest, so --keep-last 1 alone would keep it
     // and remove the dump this run writes.
@@ -706,7 +420,7 @@ fn dump_purge_never_removes_the_dump_it_just_wrote() {
     .unwrap();
     fs::copy(with_suffix(&first, ".json"), with_suffix(&future, ".json")).unwrap();
 
-    let (new, lines) = dump_path(dir.path(), &db, &["--purge", "--keep-last", "1"]);
+    let (new, lines) = dump_ok_lines(dir.path(), &db, &["--purge", "--keep-last", "1"]);
     let last = lines.last().unwrap();
     assert_eq!(last["message"], "Dump complete");
     assert_eq!(last["removed"], 1, "{last}");
@@ -715,10 +429,7 @@ fn dump_purge_never_removes_the_dump_it_just_wrote() {
     assert!(with_suffix(&new, ".sha256").is_file());
     assert!(future.is_file());
     assert!(!first.exists(), "no rule keeps the first one");
-    let removed: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l["message"] == "Dump removed")
-        .collect();
+    let removed = lines_with(&lines, "Dump removed");
     assert_eq!(removed.len(), 1);
     assert_eq!(removed[0]["file"], first.display().to_string());
     let future_warning = |lines: &[Value]| {
@@ -733,88 +444,55 @@ fn dump_purge_never_removes_the_dump_it_just_wrote() {
         .args(["purge", "1", "--dry-run"])
         .output()
         .unwrap();
-    assert!(out.status.success());
+    assert_success(&out);
     assert!(future_warning(&json_lines(&out.stderr)));
 }
 
 #[test]
 fn verify_all_skips_a_dump_purged_meanwhile() {
-    let db = fresh_db("de_vgone");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
-    let (older, _) = dump_path(dir.path(), &db, &[]);
-    let (newer, _) = dump_path(dir.path(), &db, &[]);
+    let (db, dir) = seeded("de_vgone", seed_items);
+    let older = dump_ok(dir.path(), &db, &[]);
+    let newer = dump_ok(dir.path(), &db, &[]);
     // pg_restore, run for the newest dump first, stands in for a purge that
     // removes the older dump while verify --all is busy.
     let bin = tempfile::tempdir().unwrap();
-    let shim = bin.path().join("pg_restore");
     let o = older.display();
-    fs::write(
-        &shim,
-        format!(
-            "#!/bin/sh\nif [ \"$1\" = --version ]; then exec {real} --version; fi\nrm -f '{o}' '{o}.sha256' '{o}.json'\nexec {real} \"$@\"\n",
-            real = server().bindir().join("pg_restore").display(),
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&shim, fs::Permissions::from_mode(0o755)).unwrap();
+    let shim = wrap_program_exec(
+        bin.path(),
+        "pg_restore",
+        &format!("rm -f '{o}' '{o}.sha256' '{o}.json'\n"),
+    );
     let out = tool(dir.path())
         .env("PG_RESTORE", &shim)
         .args(["verify", "--all"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
         format!("{}: OK", newer.display())
     );
     let lines = json_lines(&out.stderr);
-    let skipped = lines
-        .iter()
-        .find(|l| l["message"] == "Dump removed while verifying; skipped")
-        .unwrap_or_else(|| panic!("{lines:?}"));
+    let skipped = first_with(&lines, "Dump removed while verifying; skipped");
     assert_eq!(skipped["file"], older.display().to_string());
     assert_eq!(skipped["level"], "warn");
     let last = lines.last().unwrap();
     assert_eq!(last["verified"], 1);
     assert_eq!(last["skipped"], 1);
     // Named explicitly, a missing dump is still a failure (66).
-    let out = tool(dir.path()).arg("verify").arg(&older).output().unwrap();
-    assert_eq!(out.status.code(), Some(66));
+    assert_exit(&verify(dir.path(), &older), 66);
 }
 
 #[test]
 fn a_database_holding_only_large_objects_is_not_empty() {
-    let db = fresh_db("de_lo");
-    seed(&db);
-    let dir = tempfile::tempdir().unwrap();
-    let (file, _) = dump_path(dir.path(), &db, &[]);
+    let (db, dir) = seeded("de_lo", seed_items);
+    let file = dump_ok(dir.path(), &db, &[]);
     let target = fresh_db("de_lo_t");
     server()
         .execute(&target, "SELECT lo_from_bytea(0, 'precious'::bytea)")
         .unwrap();
-    let out = tool(dir.path())
-        .arg("restore")
-        .arg(&file)
-        .args(["--dsn", &url(&target)])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(5),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let last = last_line(&out.stderr);
-    assert_eq!(
-        last["message"],
-        "Refusing to restore into a non-empty database"
-    );
+    let out = restore_into(dir.path(), &file, &target, &[]);
+    let last = assert_refused_non_empty(&out);
     assert_eq!(last["objects"], 1);
     assert_eq!(relations(&target), 0);
 }

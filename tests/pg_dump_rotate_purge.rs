@@ -4,15 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::dump::*;
 use common::*;
 use serde_json::{json, Value};
-use sha2::Digest;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
-
-const TOOL: &str = "pg-dump-rotate";
 
 #[derive(Clone, Copy, PartialEq)]
 enum State {
@@ -39,21 +37,14 @@ fn make_dump(dir: &Path, source: &str, t: &str, state: State) -> PathBuf {
     let path = sdir.join(&name);
     let mut body = b"PGDMP\x01\x0f\x00\x04\x08\x01 synthetic dump of ".to_vec();
     body.extend_from_slice(t.as_bytes());
-    let digest: String = sha2::Sha256::digest(&body)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = sha256_hex(&body);
     if state == State::BitFlip {
         let last = body.len() - 1;
         body[last] ^= 1;
     }
     fs::write(&path, &body).unwrap();
     if state != State::NoSidecar {
-        fs::write(
-            format!("{}.sha256", path.display()),
-            format!("{digest}  {name}\n"),
-        )
-        .unwrap();
+        fs::write(with_suffix(&path, ".sha256"), format!("{digest}  {name}\n")).unwrap();
     }
     let manifest_sha = if state == State::Mismatch {
         "0".repeat(64)
@@ -61,7 +52,7 @@ fn make_dump(dir: &Path, source: &str, t: &str, state: State) -> PathBuf {
         digest
     };
     fs::write(
-        format!("{}.json", path.display()),
+        with_suffix(&path, ".json"),
         json!({"source": source, "file": name, "format": "custom", "size": body.len(), "sha256": manifest_sha})
             .to_string(),
     )
@@ -69,24 +60,14 @@ fn make_dump(dir: &Path, source: &str, t: &str, state: State) -> PathBuf {
     path
 }
 
-fn tool(dir: &Path) -> assert_cmd::Command {
-    let mut c = cmd(TOOL);
-    c.env("DUMP_DIR", dir);
-    c
-}
-
 /// Runs `purge --dry-run --json` and returns file → (action, reasons).
 fn dry_run(dir: &Path, args: &[&str]) -> BTreeMap<String, (String, Vec<String>)> {
-    let out = tool(dir)
+    let out = tool_offline(dir)
         .args(["purge", "--dry-run", "--json"])
         .args(args)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Dry run: nothing removed"
@@ -185,7 +166,7 @@ fn keep_last_and_the_positional_form() {
     assert_eq!(kept(dir.path(), "app", &["3"]), want);
     assert_eq!(kept(dir.path(), "app", &["--keep-last", "3"]), want);
     // Both at once is ambiguous.
-    let out = tool(dir.path())
+    let out = tool_offline(dir.path())
         .args(["purge", "--dry-run", "3", "--keep-last", "2"])
         .output()
         .unwrap();
@@ -315,7 +296,7 @@ fn combined_rules_and_reasons() {
     );
     assert_eq!(plan["app_20201231T120000Z.pgdump"].1, ["monthly 2020-12"]);
     // The human form names the same reasons.
-    let out = tool(dir.path())
+    let out = tool_offline(dir.path())
         .args([
             "purge",
             "--dry-run",
@@ -343,7 +324,7 @@ fn rules_larger_than_the_set_remove_nothing() {
     let dir = tempfile::tempdir().unwrap();
     set(dir.path(), "app", YEAR_END);
     let before = snapshot(dir.path());
-    let out = tool(dir.path())
+    let out = tool_offline(dir.path())
         .args([
             "purge",
             "--yes",
@@ -356,11 +337,7 @@ fn rules_larger_than_the_set_remove_nothing() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert_eq!(last_line(&out.stderr)["message"], "Nothing to purge");
     assert_eq!(snapshot(dir.path()), before);
 }
@@ -373,20 +350,13 @@ fn dry_run_changes_nothing_and_a_real_run_does_what_it_said() {
     let before = snapshot(dir.path());
     let plan = dry_run(dir.path(), &["--keep-daily", "2"]);
     assert_eq!(snapshot(dir.path()), before, "dry run touched files");
-    let out = tool(dir.path())
+    let out = tool_offline(dir.path())
         .args(["purge", "--yes", "--keep-daily", "2"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let lines = json_lines(&out.stderr);
-    let removed: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l["message"] == "Dump removed")
-        .collect();
+    let removed = lines_with(&lines, "Dump removed");
     let planned: Vec<&String> = plan
         .iter()
         .filter(|(_, (a, _))| a == "remove")
@@ -398,14 +368,8 @@ fn dry_run_changes_nothing_and_a_real_run_does_what_it_said() {
         let src = f.split('_').next().unwrap();
         let p = dir.path().join(src).join(f);
         assert_eq!(p.exists(), a == "keep", "{f}");
-        assert_eq!(
-            Path::new(&format!("{}.sha256", p.display())).exists(),
-            a == "keep"
-        );
-        assert_eq!(
-            Path::new(&format!("{}.json", p.display())).exists(),
-            a == "keep"
-        );
+        assert_eq!(with_suffix(&p, ".sha256").exists(), a == "keep");
+        assert_eq!(with_suffix(&p, ".json").exists(), a == "keep");
     }
     // Per source: "other" keeps its own two newest days.
     assert!(dir
@@ -423,7 +387,7 @@ fn without_yes_and_without_a_terminal_purge_refuses() {
     let dir = tempfile::tempdir().unwrap();
     set(dir.path(), "app", YEAR_END);
     let before = snapshot(dir.path());
-    let out = tool(dir.path())
+    let out = tool_offline(dir.path())
         .args(["purge", "1"])
         .write_stdin("y\n")
         .output()
@@ -435,7 +399,10 @@ fn without_yes_and_without_a_terminal_purge_refuses() {
     assert!(last["suggestion"].as_str().unwrap().contains("--yes"));
     assert_eq!(snapshot(dir.path()), before);
     // No rule at all is a usage error too (it would mean "delete everything").
-    let out = tool(dir.path()).args(["purge", "--yes"]).output().unwrap();
+    let out = tool_offline(dir.path())
+        .args(["purge", "--yes"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(64));
     assert_eq!(last_line(&out.stderr)["message"], "No retention rule given");
 }
@@ -446,11 +413,8 @@ fn a_corrupt_newest_dump_does_not_count_and_the_newest_good_one_survives() {
     set(dir.path(), "app", &YEAR_END[..7]);
     make_dump(dir.path(), "app", "2021-01-05 09:00", State::NoSidecar);
     make_dump(dir.path(), "app", "2021-01-05 18:00", State::Mismatch);
-    let out = tool(dir.path()).args(["list", "--json"]).output().unwrap();
-    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = list_json(dir.path());
     let states: Vec<&str> = rows
-        .as_array()
-        .unwrap()
         .iter()
         .map(|r| r["checksum"].as_str().unwrap())
         .collect();
@@ -482,24 +446,18 @@ fn a_bit_flip_in_the_newest_dump_is_found_before_anything_is_deleted() {
     let plan = dry_run(dir.path(), &["--keep-last", "1"]);
     assert_eq!(plan["app_20210105T180000Z.pgdump"].0, "keep");
     // … the real run hashes the dump it protects, and keeps the next one.
-    let out = tool(dir.path())
+    let out = tool_offline(dir.path())
         .args(["purge", "--yes", "--keep-last", "1"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     let lines = json_lines(&out.stderr);
     assert!(lines.iter().any(|l| l["message"]
         == "The newest dump fails its checksum; it does not count"
         && l["level"] == "warn"));
     assert!(!flipped.exists());
-    let left: Vec<String> = fs::read_dir(dir.path().join("app"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+    let left: Vec<String> = names(&dir.path().join("app"))
+        .into_iter()
         .filter(|n| n.ends_with(".pgdump"))
         .collect();
     assert_eq!(left, ["app_20210105T090000Z.pgdump"]);
@@ -544,7 +502,7 @@ fn stale_partials_go_fresh_ones_stay_and_foreign_files_are_never_touched() {
     .unwrap();
 
     // list shows the leftovers as such.
-    let out = tool(dir.path()).arg("list").output().unwrap();
+    let out = tool_offline(dir.path()).arg("list").output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with("SOURCE"), "{text}");
     assert!(text
@@ -556,7 +514,7 @@ fn stale_partials_go_fresh_ones_stay_and_foreign_files_are_never_touched() {
     assert!(!text.contains("notes.txt") && !text.contains("other_"));
     assert_eq!(text.lines().count(), 1 + 3 + 3);
 
-    let out = tool(dir.path())
+    let out = tool_offline(dir.path())
         .args([
             "purge",
             "--yes",
@@ -567,11 +525,7 @@ fn stale_partials_go_fresh_ones_stay_and_foreign_files_are_never_touched() {
         ])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert_eq!(last_line(&out.stderr)["removed"], 2);
     assert!(!old_partial.exists() && !orphan.exists());
     assert!(new_partial.exists());
@@ -589,15 +543,8 @@ fn list_json_and_missing_dirs() {
     let dir = tempfile::tempdir().unwrap();
     set(dir.path(), "b", &["2025-01-01 00:00", "2025-01-02 00:00"]);
     set(dir.path(), "a", &["2025-01-01 00:00"]);
-    let out = tool(dir.path()).args(["list", "--json"]).output().unwrap();
-    assert!(out.status.success());
-    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let files: Vec<&str> = rows
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["file"].as_str().unwrap())
-        .collect();
+    let rows = list_json(dir.path());
+    let files: Vec<&str> = rows.iter().map(|r| r["file"].as_str().unwrap()).collect();
     assert_eq!(
         files,
         [
@@ -609,15 +556,18 @@ fn list_json_and_missing_dirs() {
     assert_eq!(rows[0]["created"], "2025-01-01T00:00:00Z");
     assert_eq!(rows[0]["checksum"], "ok");
     assert!(rows[0]["ageSeconds"].as_i64().unwrap() > 0);
-    let out = tool(dir.path())
+    let out = tool_offline(dir.path())
         .args(["list", "--source", "b", "--json"])
         .output()
         .unwrap();
     let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 2);
-    let out = tool(&dir.path().join("nope")).arg("list").output().unwrap();
+    let out = tool_offline(&dir.path().join("nope"))
+        .arg("list")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(66));
-    let out = tool(dir.path())
+    let out = tool_offline(dir.path())
         .args(["list", "--source", "zzz"])
         .output()
         .unwrap();
@@ -657,7 +607,7 @@ fn list_and_dry_run_scale_to_ten_thousand_dumps() {
         ],
     ] {
         let start = std::time::Instant::now();
-        let out = tool(dir.path()).args(args).output().unwrap();
+        let out = tool_offline(dir.path()).args(args).output().unwrap();
         let took = start.elapsed();
         assert!(out.status.success());
         assert!(String::from_utf8_lossy(&out.stdout).lines().count() >= 10_000);
@@ -716,16 +666,11 @@ fn a_busy_source_is_skipped_with_75_and_the_others_are_purged() {
     let held = fs::File::open(dir.path().join("app")).unwrap();
     // SAFETY: flock on a descriptor this test owns.
     assert_eq!(unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX) }, 0);
-    let out = tool(dir.path())
+    let out = tool_offline(dir.path())
         .args(["purge", "1", "--yes", "--lock-wait", "300ms"])
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(75),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&out, 75);
     let lines = json_lines(&out.stderr);
     assert!(has_message(
         &lines,
@@ -742,7 +687,7 @@ fn a_busy_source_is_skipped_with_75_and_the_others_are_purged() {
     assert_eq!(fs::read_dir(dir.path().join("app")).unwrap().count(), 9);
     assert_eq!(fs::read_dir(dir.path().join("other")).unwrap().count(), 3);
     drop(held);
-    let out = tool(dir.path())
+    let out = tool_offline(dir.path())
         .args(["purge", "1", "--yes", "--lock-wait", "300ms"])
         .output()
         .unwrap();

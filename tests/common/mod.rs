@@ -130,3 +130,77 @@ pub fn std_cmd(name: &str) -> std::process::Command {
 }
 
 pub mod migrate;
+
+pub mod dump;
+
+/// Asserts the run exited 0, showing its stderr otherwise.
+pub fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Asserts the run exited with `code`, showing its stderr otherwise.
+pub fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Polls `f` every 20 ms until it holds; fails the test after `secs` seconds.
+pub fn wait_for(what: &str, secs: u64, f: impl Fn() -> bool) {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < end,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Whether process `pid` exists and is not a zombie.
+pub fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+/// Sends `sig` to `pid` (a process the test started).
+pub fn signal(pid: i32, sig: libc::c_int) {
+    // SAFETY: kill(2) on a process this test started.
+    unsafe { libc::kill(pid, sig) };
+}
+
+/// Sends SIGINT to a spawned child.
+pub fn sigint(child: &std::process::Child) {
+    signal(child.id() as i32, libc::SIGINT);
+}
+
+/// A throwaway server of its own whose superuser needs `password` (SCRAM).
+pub fn server_with_password(password: &str) -> TempServer {
+    TempServer::start(Options {
+        password: Some(password.into()),
+        ..Default::default()
+    })
+    .expect("start a server with a password")
+}
+
+/// The lines with this message.
+pub fn lines_with<'a>(lines: &'a [Value], message: &str) -> Vec<&'a Value> {
+    lines.iter().filter(|l| l["message"] == message).collect()
+}
+
+/// The first line with this message; fails the test (showing all lines)
+/// when there is none.
+pub fn first_with<'a>(lines: &'a [Value], message: &str) -> &'a Value {
+    lines
+        .iter()
+        .find(|l| l["message"] == message)
+        .unwrap_or_else(|| panic!("no {message:?} line in {lines:?}"))
+}
