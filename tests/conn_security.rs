@@ -6,9 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::conn::Case;
 use common::*;
 
-use pgkit::conn::{ConnArgs, Env, ErrorKind, Settings};
+use pgkit::conn::ErrorKind;
 use pgkit::server::{Options, TempServer};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::process::{Command, Stdio};
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 const KEYPASS: &str = "k3y pa'ss";
 
 /// Who, over what, with which client certificate.
-const QUERY: &str = "select current_user, coalesce(host(inet_server_addr()), 'socket'), \
+const SECURITY_QUERY: &str = "select current_user, coalesce(host(inet_server_addr()), 'socket'), \
      coalesce((select ssl::text || ':' || coalesce(client_dn, '') from pg_stat_ssl \
      where pid = pg_backend_pid()), 'none')";
 
@@ -117,103 +118,6 @@ fn tls_server() -> &'static TempServer {
     })
 }
 
-/// One side's outcome: the query's row, or the error text.
-type Outcome = Result<String, String>;
-
-/// An environment run through psql and through pgkit.
-struct Case {
-    vars: Vec<(String, String)>,
-    dsn: Option<String>,
-    home: tempfile::TempDir,
-}
-
-impl Case {
-    fn new(vars: &[(&str, &str)]) -> Case {
-        Case {
-            vars: vars
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            dsn: None,
-            home: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn dsn(mut self, d: &str) -> Case {
-        self.dsn = Some(d.into());
-        self
-    }
-
-    fn psql(&self) -> Outcome {
-        let mut c = Command::new("psql");
-        c.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.home.path())
-            .env("LC_ALL", "C")
-            .envs(self.vars.iter().map(|(k, v)| (k, v)))
-            .args(["-X", "-A", "-t", "-q", "-w", "-c", QUERY])
-            .stdin(Stdio::null());
-        if let Some(d) = &self.dsn {
-            c.args(["-d", d]);
-        }
-        let out = c.output().expect("run psql");
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-        } else {
-            Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-        }
-    }
-
-    fn settings(&self) -> pgkit::Result<Settings> {
-        let env = Env {
-            vars: self.vars.iter().cloned().collect(),
-            home: Some(self.home.path().to_path_buf()),
-            os_user: pgkit::conn::os_user_name(),
-        };
-        let args = ConnArgs {
-            dsn: self.dsn.clone(),
-            ..Default::default()
-        };
-        Settings::resolve_with(&args, "pgkit-test", &env)
-    }
-
-    fn pgkit(&self) -> Outcome {
-        let s = self.settings().map_err(|e| format!("{e:?}"))?;
-        let mut c = s
-            .connect()
-            .map_err(|e| format!("{:?}: {}", e.kind, e.message))?;
-        let rows = c.simple_query(QUERY).map_err(|e| e.to_string())?;
-        let mut lines = Vec::new();
-        for m in rows {
-            if let postgres::SimpleQueryMessage::Row(r) = m {
-                let cols: Vec<&str> = (0..r.len()).map(|i| r.get(i).unwrap_or("")).collect();
-                lines.push(cols.join("|"));
-            }
-        }
-        Ok(lines.join("\n"))
-    }
-
-    fn both_ok(&self, what: &str) -> String {
-        let (p, k) = (self.psql(), self.pgkit());
-        match (&p, &k) {
-            (Ok(a), Ok(b)) if a == b => a.clone(),
-            _ => panic!("{what}: psql and pgkit differ\n  psql:  {p:?}\n  pgkit: {k:?}"),
-        }
-    }
-
-    /// Both fail; returns (psql's error, pgkit's error).
-    fn both_fail(&self, what: &str) -> (String, String) {
-        let (p, k) = (self.psql(), self.pgkit());
-        match (p, k) {
-            (Err(e), Err(k)) => {
-                eprintln!("{what}:\n  psql:  {e}\n  pgkit: {k}");
-                (e, k)
-            }
-            (p, k) => panic!("{what}: expected both to fail\n  psql:  {p:?}\n  pgkit: {k:?}"),
-        }
-    }
-}
-
 /// The TCP environment for the TLS server, plus `extra`.
 fn tcp_case(extra: &[(&str, &str)]) -> Case {
     let s = tls_server();
@@ -225,7 +129,7 @@ fn tcp_case(extra: &[(&str, &str)]) -> Case {
         ("PGDATABASE", "postgres"),
     ];
     v.extend_from_slice(extra);
-    Case::new(&v)
+    Case::new(&v).query(SECURITY_QUERY)
 }
 
 /// pg-wait --once on `dsn` (clean environment): exit code and log lines.
@@ -292,7 +196,7 @@ fn crl_revoking_the_server_certificate_refuses_the_connection() {
             ]),
         ),
     ] {
-        let (psql_err, ours) = c.both_fail(what);
+        let (psql_err, ours) = c.both_fail_pair(what);
         assert!(psql_err.contains("certificate verify failed"), "{psql_err}");
         assert!(ours.contains("certificate revoked"), "{what}: {ours}");
         assert!(ours.starts_with("Tls:"), "{what}: {ours}");
@@ -343,13 +247,15 @@ fn sslpassword_decrypts_the_client_key() {
     let quoted = pgkit::conn::quote_conninfo(KEYPASS);
     // The right passphrase: the server sees our client certificate.
     let ok = Case::new(&[])
+        .query(SECURITY_QUERY)
         .dsn(&conninfo(&format!("sslpassword={quoted}")))
         .both_ok("right sslpassword");
     assert_eq!(ok, "postgres|127.0.0.1|true:/CN=postgres");
     // A wrong one: both refuse to load the key.
     let (psql_err, ours) = Case::new(&[])
+        .query(SECURITY_QUERY)
         .dsn(&conninfo("sslpassword=wrong-pass-5"))
-        .both_fail("wrong sslpassword");
+        .both_fail_pair("wrong sslpassword");
     assert!(
         psql_err.contains("could not load private key file"),
         "{psql_err}"
@@ -359,7 +265,7 @@ fn sslpassword_decrypts_the_client_key() {
         "{ours}"
     );
     // None: pgkit never prompts on the terminal; it says what is missing.
-    let c = Case::new(&[]).dsn(&conninfo(""));
+    let c = Case::new(&[]).query(SECURITY_QUERY).dsn(&conninfo(""));
     let Err(e) = c.settings().unwrap().connect() else {
         panic!("an encrypted key without sslpassword must not load");
     };
@@ -409,13 +315,13 @@ fn requirepeer_checks_the_servers_os_user() {
     let case = |peer: &str| {
         let mut v = base.to_vec();
         v.push(("PGREQUIREPEER", peer));
-        Case::new(&v)
+        Case::new(&v).query(SECURITY_QUERY)
     };
     assert_eq!(
         case(&owner).both_ok("requirepeer = the server's user"),
         "postgres|socket|false:"
     );
-    let (psql_err, ours) = case("nobody").both_fail("requirepeer=nobody");
+    let (psql_err, ours) = case("nobody").both_fail_pair("requirepeer=nobody");
     let want =
         format!("requirepeer specifies \"nobody\", but actual peer user name is \"{owner}\"");
     assert!(psql_err.contains(&want), "{psql_err}");
@@ -429,7 +335,9 @@ fn requirepeer_checks_the_servers_os_user() {
     v[0] = ("PGHOST", "127.0.0.1");
     v.push(("PGREQUIREPEER", "nobody"));
     v.push(("PGSSLMODE", "disable"));
-    Case::new(&v).both_ok("requirepeer over TCP is ignored");
+    Case::new(&v)
+        .query(SECURITY_QUERY)
+        .both_ok("requirepeer over TCP is ignored");
     // It ends the attempt: the next host is not tried, as in libpq.
     let c = case("nobody").dsn(&format!(
         "host={sock},127.0.0.1 port={port} sslmode=disable"
@@ -495,7 +403,8 @@ fn connect_timeout_zero_waits_indefinitely() {
         ("PGPORT", &port),
         ("PGUSER", "postgres"),
         ("PGCONNECT_TIMEOUT", "0"),
-    ]);
+    ])
+    .query(SECURITY_QUERY);
     c.both_ok("PGCONNECT_TIMEOUT=0");
     let settings = c.settings().unwrap();
     assert_eq!(settings.connect_timeout, Some(Duration::ZERO));
@@ -503,6 +412,7 @@ fn connect_timeout_zero_waits_indefinitely() {
         .libpq_env()
         .contains(&("PGCONNECT_TIMEOUT".into(), "0".into())));
     Case::new(&[])
+        .query(SECURITY_QUERY)
         .dsn(&format!(
             "host={sock} port={port} user=postgres connect_timeout=0"
         ))
@@ -512,7 +422,7 @@ fn connect_timeout_zero_waits_indefinitely() {
     // so the attempt is still waiting well past that (4 s, twice libpq's
     // minimum); closing the listener then ends it.
     let (hung, hung_port) = hung_listener();
-    let c = Case::new(&[]).dsn(&format!(
+    let c = Case::new(&[]).query(SECURITY_QUERY).dsn(&format!(
         "host=127.0.0.1 port={hung_port} user=postgres sslmode=disable connect_timeout=0"
     ));
     let settings = c.settings().unwrap();
@@ -614,6 +524,7 @@ fn children_get_crl_and_requirepeer_but_never_sslpassword() {
     assert!(!all.contains("Hush-42"), "{all}");
     // And the library's own view: redacted URL, Debug, child environment.
     let s = Case::new(&[])
+        .query(SECURITY_QUERY)
         .dsn("host=h sslpassword=Hush-42 sslkey=/k")
         .settings()
         .unwrap();

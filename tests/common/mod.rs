@@ -204,3 +204,6 @@ pub fn first_with<'a>(lines: &'a [Value], message: &str) -> &'a Value {
         .find(|l| l["message"] == message)
         .unwrap_or_else(|| panic!("no {message:?} line in {lines:?}"))
 }
+
+/// The psql-vs-pgkit connection harness.
+pub mod conn;
