@@ -10,6 +10,7 @@ mod files;
 mod lock;
 mod plan;
 mod position;
+mod sequence;
 mod session;
 mod splitter;
 mod sql;

@@ -39,8 +39,28 @@ pub fn split<'a>(sql: &'a str) -> Vec<Statement<'a>> {
 /// identifier, a dollar quote, a block comment or a `BEGIN ATOMIC` body.
 /// Only such a file may share a query string with the files after it: an
 /// unterminated quote would swallow their text.
+#[cfg(test)]
 pub fn ends_clean(sql: &str) -> bool {
-    scan(sql).1
+    inspect(sql).ends_clean
+}
+
+/// What a transactional file's text says about how it may run, from one
+/// pass of the lexer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inspection {
+    /// The byte offset of its first BEGIN/COMMIT/… ([`transaction_control`]).
+    pub transaction_control: Option<usize>,
+    /// It ends at top level ([`ends_clean`]).
+    pub ends_clean: bool,
+}
+
+/// Both answers about `sql`, lexing it once.
+pub fn inspect(sql: &str) -> Inspection {
+    let (statements, ends_clean) = scan(sql);
+    Inspection {
+        transaction_control: statements.iter().find_map(controls_transaction),
+        ends_clean,
+    }
 }
 
 /// The statements, and whether the text ends at top level.
@@ -230,23 +250,26 @@ fn scan<'a>(sql: &'a str) -> (Vec<Statement<'a>>, bool) {
 /// migration must not contain one, or its tracking row would commit apart
 /// from it. Returns its byte offset.
 pub fn transaction_control(sql: &str) -> Option<usize> {
-    split(sql).into_iter().find_map(|st| {
-        let mut words = st
-            .text
-            .split(|c: char| !c.is_ascii_alphabetic())
-            .filter(|w| !w.is_empty())
-            .map(str::to_ascii_lowercase);
-        let first = words.next()?;
-        let second = words.next();
-        let hit = match first.as_str() {
-            "begin" | "commit" | "end" | "abort" => true,
-            "start" => second.as_deref() == Some("transaction"),
-            // ROLLBACK TO SAVEPOINT stays inside the transaction.
-            "rollback" => second.as_deref() != Some("to"),
-            _ => false,
-        };
-        hit.then_some(st.offset)
-    })
+    inspect(sql).transaction_control
+}
+
+/// The statement's offset when it starts or ends a transaction.
+fn controls_transaction(st: &Statement) -> Option<usize> {
+    let mut words = st
+        .text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase);
+    let first = words.next()?;
+    let second = words.next();
+    let hit = match first.as_str() {
+        "begin" | "commit" | "end" | "abort" => true,
+        "start" => second.as_deref() == Some("transaction"),
+        // ROLLBACK TO SAVEPOINT stays inside the transaction.
+        "rollback" => second.as_deref() != Some("to"),
+        _ => false,
+    };
+    hit.then_some(st.offset)
 }
 
 /// Where a quoted string continues after its closing quote (the server's

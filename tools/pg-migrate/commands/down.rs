@@ -63,7 +63,11 @@ fn revert(
         };
         let (content, _) = files::read(dir, &down)?;
         if !splitter::is_no_transaction(&content) {
-            super::up::refuse_transaction_control(&down, &content)?;
+            super::up::refuse_transaction_control(
+                &down,
+                &content,
+                splitter::transaction_control(&content),
+            )?;
         }
         let stored = e
             .row

@@ -1,18 +1,18 @@
 //! `up`: apply pending migrations in order, each in its own transaction
 //! (or all in one with --single-transaction), under the lock.
 
-use crate::apply::{Direction, Job, Runner};
+use crate::apply::Runner;
 use crate::args::{LockMode, UpArgs};
 use crate::files::{self, cmp_version, Migration};
 use crate::plan::{self, Entry};
+use crate::sequence::{self, Pending};
 use crate::session::{self, Session};
 use crate::splitter;
 use crate::tracking::Table;
 use crate::watch::Watcher;
 use pgkit::cli::Summary;
-use pgkit::{log, out, Error, Exit, Result};
-use serde_json::json;
-use std::time::{Duration, Instant};
+use pgkit::{out, Error, Exit, Result};
+use std::time::Duration;
 
 /// Runs `up`.
 pub fn run(a: &UpArgs) -> Result<Summary> {
@@ -122,10 +122,12 @@ fn apply_all(
         let Some(f) = &e.file else { continue };
         let (content, checksum) = files::read(&a.common.dir, &f.up)?;
         let no_tx = splitter::is_no_transaction(&content);
+        let mut clean = false;
         if !no_tx {
-            refuse_transaction_control(&f.up, &content)?;
+            let inspection = splitter::inspect(&content);
+            refuse_transaction_control(&f.up, &content, inspection.transaction_control)?;
+            clean = inspection.ends_clean;
         }
-        let clean = !no_tx && splitter::ends_clean(&content);
         jobs.push(Pending {
             file: f,
             content,
@@ -156,7 +158,7 @@ fn apply_all(
     let pid: Option<i32> = row.first().cloned().flatten().and_then(|p| p.parse().ok());
     let setting = |i: usize| row.get(i).cloned().flatten();
     let sync_off = setting(1).as_deref() == Some("off");
-    let mut lexer_agrees = setting(2).as_deref() == Some("on");
+    let lexer_agrees = setting(2).as_deref() == Some("on");
     // Several files per string only where a runner killed mid-file still
     // leaves that file uncommitted: PostgreSQL 14+, where the session's
     // client_connection_check_interval stops the string when we vanish.
@@ -184,181 +186,37 @@ fn apply_all(
         statement_timeout: a.exec.statement_timeout,
         tag: crate::apply::run_tag(),
     };
-    let mut applied = 0usize;
-    let mut last = head;
-    if a.single_transaction {
-        let begin = format!("BEGIN;{}", runner.settings_sql(true));
-        crate::sql::exec(runner.client, &begin)
-            .map_err(|e| crate::sql::fail("Cannot begin the transaction", &e))?;
-        let mut done = Vec::new();
-        for p in &jobs {
-            match runner.run_tx(&p.job(false), true) {
-                Ok(d) => done.push((p, d)),
-                Err(e) => {
-                    let _ = crate::sql::exec(runner.client, "ROLLBACK");
-                    return Err(e.field("applied", 0).field("rolledBack", done.len()));
-                }
-            }
-        }
-        if let Err(e) = pgkit::interrupt::check().and_then(|_| runner.lock.check()) {
-            let _ = crate::sql::exec(runner.client, "ROLLBACK");
-            return Err(e.field("applied", 0));
-        }
-        if let Err(e) = crate::sql::exec(runner.client, "COMMIT") {
-            let _ = crate::sql::exec(runner.client, "ROLLBACK");
-            return Err(crate::sql::fail("Migration failed", &e).field("applied", 0));
-        }
-        for (p, d) in done {
-            applied_line(p, d.as_millis() as u64);
-            applied += 1;
-            last = Some(p.file.version.as_str());
-        }
+    let opts = sequence::Options {
+        sync_off,
+        batching,
+        lexer_agrees,
+    };
+    let (applied, failure) = if a.single_transaction {
+        (sequence::all_in_one(&mut runner, &jobs)?, None)
     } else {
-        let n = jobs.len();
-        // Applied, once committed: logged and counted.
-        let mut log_applied = |p: &Pending, ms: u64| {
-            applied_line(p, ms);
-            applied += 1;
-        };
-        // A transactional file's transaction stays open until the next
-        // string commits it (or `commit` after the last one). Files go in
-        // strings of up to `size` (1, doubling while strings run fast), so
-        // a thousand small files cost a few dozen round trips.
-        let mut open: Option<(usize, u64)> = None;
-        let mut failure = None;
-        let mut size = 1;
-        let mut i = 0;
-        while i < n {
-            let p = &jobs[i];
-            let prev = open.map(|(pi, _)| jobs[pi].job(true));
-            if p.no_tx {
-                if let (Some(pj), Some((pi, ms))) = (&prev, open.take()) {
-                    if let Err(e) = runner.commit(pj) {
-                        failure = Some(e);
-                        break;
-                    }
-                    log_applied(&jobs[pi], ms);
-                }
-                match runner.run_no_tx(&p.job(i + 1 < n && !sync_off)) {
-                    Ok(d) => log_applied(p, d.as_millis() as u64),
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                }
-                i += 1;
-                continue;
-            }
-            let mut end = i + 1;
-            let mut bytes = p.content.len();
-            while end < n
-                && end - i < size
-                && batching
-                && lexer_agrees
-                && jobs[end - 1].clean
-                && !jobs[end].no_tx
-                && bytes + jobs[end].content.len() <= MAX_BATCH_BYTES
-            {
-                bytes += jobs[end].content.len();
-                end += 1;
-            }
-            let batch: Vec<Job> = jobs[i..end]
-                .iter()
-                .enumerate()
-                .map(|(k, j)| j.job(i + k + 1 < n && !sync_off))
-                .collect();
-            let started = Instant::now();
-            let r = runner.run_batch(&batch, prev.as_ref());
-            let (prev_committed, done, result) = match r {
-                Ok(b) => {
-                    lexer_agrees &= b.lexer_agrees;
-                    let mut ms = b.ms;
-                    let open_ms = ms.pop().unwrap_or(0);
-                    (true, ms, Ok(open_ms))
-                }
-                Err((e, part)) => (part.prev_committed, part.done, Err(e)),
-            };
-            if let Some((pi, ms)) = open.take() {
-                if prev_committed {
-                    log_applied(&jobs[pi], ms);
-                }
-            }
-            for (k, ms) in done.into_iter().enumerate() {
-                log_applied(&jobs[i + k], ms);
-            }
-            match result {
-                Ok(ms) => open = Some((end - 1, ms)),
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-            size = if started.elapsed() > SLOW_BATCH {
-                1
-            } else {
-                (size * 2).min(MAX_BATCH_FILES)
-            };
-            i = end;
+        sequence::each(&mut runner, &jobs, opts)
+    };
+    // Files commit in order: the applied ones are the first.
+    let last = match applied.checked_sub(1) {
+        Some(k) => Some(jobs[k].file.version.as_str()),
+        None => head,
+    };
+    if let Some(e) = failure {
+        if applied > 0 {
+            crate::apply::flush(runner.client);
         }
-        if let Some((pi, ms)) = open.take() {
-            match runner.commit(&jobs[pi].job(false)) {
-                Ok(()) => log_applied(&jobs[pi], ms),
-                Err(e) => failure = Some(e),
-            }
-        }
-        // Files commit in order: the applied ones are the first.
-        if let Some(p) = applied.checked_sub(1).map(|k| &jobs[k]) {
-            last = Some(p.file.version.as_str());
-        }
-        if let Some(e) = failure {
-            if applied > 0 {
-                crate::apply::flush(runner.client);
-            }
-            return Err(e.field("applied", applied));
-        }
+        return Err(e.field("applied", applied));
     }
     Ok(Summary::ok("Migrations applied")
         .field("applied", applied)
         .field("version", last))
 }
 
-/// At most this many files in one query string.
-const MAX_BATCH_FILES: usize = 64;
-/// At most this much SQL in one query string (a bigger file goes alone).
-const MAX_BATCH_BYTES: usize = 1 << 20;
-/// A string that ran longer than this is followed by single files again, so
-/// that the log keeps up with slow migrations.
-const SLOW_BATCH: Duration = Duration::from_millis(250);
-
-/// A pending file, read.
-struct Pending<'a> {
-    file: &'a Migration,
-    content: String,
-    checksum: String,
-    /// Starts with `-- pg-migrate: no-transaction`.
-    no_tx: bool,
-    /// Ends at top level: another file may follow it in a query string.
-    clean: bool,
-}
-
-impl Pending<'_> {
-    fn job(&self, relaxed: bool) -> Job<'_> {
-        Job {
-            filename: &self.file.up,
-            up_filename: &self.file.up,
-            version: &self.file.version,
-            content: &self.content,
-            checksum: &self.checksum,
-            direction: Direction::Up,
-            relaxed,
-        }
-    }
-}
-
 /// A transactional file must not BEGIN or COMMIT itself (its tracking row
 /// would commit apart from it): 65, naming the line.
-pub fn refuse_transaction_control(filename: &str, content: &str) -> Result<()> {
-    if let Some(at) = splitter::transaction_control(content) {
+/// `at` is [`splitter::transaction_control`]'s answer.
+pub fn refuse_transaction_control(filename: &str, content: &str, at: Option<usize>) -> Result<()> {
+    if let Some(at) = at {
         let idx = crate::position::chars_before(content, at);
         let mut e = Error::new(Exit::DataErr, "Migration controls its own transaction")
             .field("filename", filename);
@@ -370,14 +228,6 @@ pub fn refuse_transaction_control(filename: &str, content: &str) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-fn applied_line(p: &Pending, ms: u64) {
-    let f = p.file;
-    log::info(
-        "Migration applied",
-        json!({"filename": f.up, "version": f.version, "checksum": p.checksum, "durationMs": ms}),
-    );
 }
 
 /// How often the watcher looks for blockers: a quarter of the lock timeout
