@@ -186,7 +186,7 @@ impl Runner<'_> {
     /// them, so each file still commits alone with its tracking row, and the
     /// caller passes the last as `prev` to the next call, whose string starts
     /// with its `COMMIT`, or ends it with [`Runner::commit`]. Only files that
-    /// end at top level ([`splitter::ends_clean`]) may be followed by another
+    /// end at top level ([`splitter::inspect`]) may be followed by another
     /// in the string. Returns each file's duration in milliseconds (measured
     /// by the server, so per file even inside one string).
     ///
