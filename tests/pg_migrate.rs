@@ -1073,3 +1073,62 @@ fn a_file_resetting_all_settings_inside_a_batch_still_applies_once() {
         "1,2,3,4,5,6,7,8,9,10"
     );
 }
+
+#[test]
+fn a_connection_lost_for_good_inside_a_batch_says_the_outcome_is_unknown() {
+    // Run by the database's owner (not a superuser): 004 closes the
+    // database to its new connections and commits; 005 ends its own
+    // session. What committed cannot be asked again, so the run names the
+    // files in doubt instead of guessing.
+    let db = fresh_db("mig_batch_doubt");
+    let owner = format!("{db}_owner");
+    server()
+        .execute(
+            "postgres",
+            &format!("CREATE ROLE {owner} LOGIN; ALTER DATABASE {db} OWNER TO {owner}"),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let close = format!("ALTER DATABASE {db} CONNECTION LIMIT 0;\n");
+    numbered(
+        dir.path(),
+        8,
+        &[
+            (4, &close),
+            (5, "SELECT pg_terminate_backend(pg_backend_pid());\n"),
+        ],
+    );
+    let as_owner = url(&db).replacen("postgres@", &format!("{owner}@"), 1);
+    let (_, lines) = run(migrate(&db, dir.path()).env("DATABASE_URL", &as_owner), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Migration outcome unknown", "{last}");
+    let files: Vec<&str> = last["filenames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(files.contains(&"005_f.up.sql"), "{files:?}");
+    assert!(
+        last["suggestion"]
+            .as_str()
+            .unwrap()
+            .contains("pg-migrate status"),
+        "{last}"
+    );
+    // What the run did log is true: 000–002 committed.
+    assert_eq!(last["applied"], applied_files(&lines).len());
+    server()
+        .execute(
+            "postgres",
+            &format!("ALTER DATABASE {db} CONNECTION LIMIT -1"),
+        )
+        .unwrap();
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT string_agg(version, ',' ORDER BY version::int) FROM schema_migrations"
+        ),
+        "0,1,2,3,4"
+    );
+}
