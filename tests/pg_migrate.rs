@@ -589,6 +589,20 @@ fn a_file_with_its_own_begin_commit_is_refused_with_65() {
     assert_eq!(last["line"], 1);
     // Refused before anything ran.
     assert_eq!(scalar(&db, "SELECT to_regclass('ok') IS NULL"), "t");
+    // PREPARE TRANSACTION would detach the file's work from its row.
+    write(
+        dir.path(),
+        "2_own_tx.up.sql",
+        "CREATE TABLE own (id int);
+-- hand it to a coordinator
+PREPARE TRANSACTION 'own';
+",
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Migration controls its own transaction");
+    assert_eq!(last["line"], 3);
+    assert_eq!(last["lineText"], "PREPARE TRANSACTION 'own';");
 }
 
 #[test]

@@ -17,6 +17,7 @@ pub mod redact;
 pub mod server;
 pub mod shell;
 pub mod sql;
+pub mod statements;
 pub mod wait;
 
 pub use error::{Error, Result};
