@@ -630,7 +630,9 @@ fn a_migration_waiting_for_a_lock_says_who_blocks_it() {
         .unwrap();
     let child = spawn(&db, dir.path(), &["up"]);
     wait_until(&db, "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'pg-migrate' AND datname = current_database()");
-    std::thread::sleep(Duration::from_millis(1600));
+    // The warning comes once the watcher has seen it wait a second (it
+    // looks every 250 ms): hold the lock well past that.
+    std::thread::sleep(Duration::from_millis(2500));
     holder.simple_query("COMMIT").unwrap();
     let (code, lines) = finish(child);
     assert_eq!(code, 0, "{lines:#?}");

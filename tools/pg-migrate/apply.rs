@@ -15,7 +15,7 @@ use crate::position::{chars_before, locate};
 use crate::splitter;
 use crate::sql::{self, literal};
 use crate::tracking::{Table, APPLIED, FAILED};
-use crate::watch::{Blocker, Watcher};
+use crate::watch::{Blocker, Seen, Watcher};
 use pgkit::conn::{Client, Settings};
 use pgkit::{interrupt, Error, Exit, Result};
 use postgres::error::ErrorPosition;
@@ -151,10 +151,10 @@ impl Runner<'_> {
         let batch = format!("{prefix}{}\n;\n{}", job.content, self.bookkeeping(job));
         let start = Instant::now();
         if let Some(w) = self.watcher {
-            w.begin(job.filename);
+            w.begin(job.filename, job.version);
         }
         let r = sql::exec(self.client, &batch);
-        let blockers = self.watcher.map(Watcher::end).unwrap_or_default();
+        let seen = self.watcher.map(Watcher::end).unwrap_or_default();
         if let Err(e) = r {
             if !outer {
                 let _ = sql::exec(self.client, "ROLLBACK");
@@ -164,7 +164,7 @@ impl Runner<'_> {
                 job,
                 prefix.chars().count(),
                 0,
-                &blockers,
+                seen.of(job.version),
                 true,
             ));
         }
@@ -227,10 +227,10 @@ impl Runner<'_> {
             );
         }
         let r = self.client.simple_query(&batch);
-        let blockers = self.watcher.map(Watcher::end).unwrap_or_default();
+        let seen = self.watcher.map(Watcher::end).unwrap_or_default();
         let msgs = match r {
             Ok(msgs) => msgs,
-            Err(e) => return self.batch_failed(&e, jobs, prev, &starts, &blockers),
+            Err(e) => return self.batch_failed(&e, jobs, prev, &starts, &seen),
         };
         let last = jobs.len() - 1;
         // Our rows among those the files' own SELECTs return: the column's
@@ -359,7 +359,7 @@ impl Runner<'_> {
         jobs: &[Job],
         prev: Option<&Job>,
         starts: &[usize],
-        blockers: &[Blocker],
+        seen: &Seen,
     ) -> std::result::Result<Batch, (Error, Partial)> {
         let _ = sql::exec(self.client, "ROLLBACK");
         let Some((prev_committed, done)) = self.recorded(prev, jobs) else {
@@ -371,7 +371,7 @@ impl Runner<'_> {
         if !guard && (ran || (prev.is_none() && (jobs.len() == 1 || at == Some(0)))) {
             let u = done.len().min(jobs.len() - 1);
             return Err((
-                sql_error(e, &jobs[u], starts[u], 0, blockers, true),
+                sql_error(e, &jobs[u], starts[u], 0, seen.of(jobs[u].version), true),
                 Partial {
                     prev_committed,
                     done,
@@ -498,15 +498,15 @@ impl Runner<'_> {
                 return Err(e.field("filename", job.filename));
             }
             if let Some(w) = self.watcher {
-                w.begin(job.filename);
+                w.begin(job.filename, job.version);
             }
             let r = sql::exec(self.client, stmt.text);
-            let blockers = self.watcher.map(Watcher::end).unwrap_or_default();
+            let seen = self.watcher.map(Watcher::end).unwrap_or_default();
             if let Err(e) = r {
                 let _ = self.record_failure(job, &sql::message(&e));
                 let _ = sql::exec(self.client, reset);
                 let offset = chars_before(job.content, stmt.offset);
-                return Err(sql_error(&e, job, 0, offset, &blockers, false));
+                return Err(sql_error(&e, job, 0, offset, seen.of(job.version), false));
             }
         }
         let done = match job.direction {

@@ -30,11 +30,33 @@ pub struct Blocker {
 /// The files of what is running: (filename, version), in order.
 type Files = Vec<(String, String)>;
 
+/// What the watcher saw blocking a run of files: the sessions, and the
+/// version of the file they blocked (the one running when last looked at).
+#[derive(Debug, Default, Clone)]
+pub struct Seen {
+    /// The blocking sessions.
+    pub blockers: Vec<Blocker>,
+    /// The version of the file they blocked.
+    pub version: String,
+}
+
+impl Seen {
+    /// The blockers, if they were seen blocking the file of `version` (in
+    /// a string of files, another file may have waited before it).
+    pub fn of(&self, version: &str) -> &[Blocker] {
+        if self.version == version {
+            &self.blockers
+        } else {
+            &[]
+        }
+    }
+}
+
 #[derive(Default)]
 struct State {
     running: Option<(u64, Instant, Files)>,
     generation: u64,
-    blockers: Vec<Blocker>,
+    seen: Seen,
     stop: bool,
 }
 
@@ -58,9 +80,9 @@ impl Watcher {
         }
     }
 
-    /// A migration (file name) starts running.
-    pub fn begin(&self, filename: &str) {
-        self.begin_batch(vec![(filename.to_string(), String::new())]);
+    /// A migration (file name, version) starts running.
+    pub fn begin(&self, filename: &str, version: &str) {
+        self.begin_batch(vec![(filename.to_string(), version.to_string())]);
     }
 
     /// Files sent in one query string start running: (filename, version).
@@ -68,19 +90,19 @@ impl Watcher {
         if let Ok(mut g) = self.shared.0.lock() {
             g.generation += 1;
             g.running = Some((g.generation, Instant::now(), files));
-            g.blockers.clear();
+            g.seen = Seen::default();
         }
         self.shared.1.notify_all();
     }
 
-    /// It ended; returns the sessions seen blocking it.
-    pub fn end(&self) -> Vec<Blocker> {
+    /// It ended; returns the sessions seen blocking it, and which file.
+    pub fn end(&self) -> Seen {
         match self.shared.0.lock() {
             Ok(mut g) => {
                 g.running = None;
-                std::mem::take(&mut g.blockers)
+                std::mem::take(&mut g.seen)
             }
-            Err(_) => Vec::new(),
+            Err(_) => Seen::default(),
         }
     }
 }
@@ -107,7 +129,9 @@ fn run(
     let (m, c) = shared;
     let mut conn: Option<Client> = None;
     let mut failed = false;
-    let mut warned_gen = 0;
+    // The file seen waiting, since when (in a string of files, the string's
+    // start says nothing about one file's wait), and whether it was logged.
+    let mut waiting: Option<(u64, String, Instant, bool)> = None;
     let q = format!(
         "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.state, ''), left(coalesce(a.query, ''), 1000) FROM pg_stat_activity a WHERE a.pid = ANY(pg_blocking_pids({pid})) ORDER BY a.pid"
     );
@@ -158,17 +182,34 @@ fn run(
         if found.is_empty() {
             continue;
         }
+        // Which file waits: in a string of files, the first whose row has
+        // not committed (a query only while something blocks us).
+        let (file, version) = running_file(cl, table, &files);
+        let same = matches!(&waiting, Some((g, v, ..)) if *g == gen && *v == version);
+        if !same {
+            let from = if files.len() < 2 {
+                since
+            } else {
+                Instant::now()
+            };
+            waiting = Some((gen, version.clone(), from, false));
+        }
+        let Some((_, _, from, warned)) = waiting.as_mut() else {
+            continue;
+        };
         let Ok(mut g) = m.lock() else { return };
         if g.running.as_ref().map(|r| r.0) == Some(gen) {
-            g.blockers = found.clone();
-            if warned_gen != gen && since.elapsed() >= Duration::from_secs(1) {
-                warned_gen = gen;
-                drop(g);
-                let file = running_file(cl, table, &files);
+            g.seen = Seen {
+                blockers: found.clone(),
+                version,
+            };
+            drop(g);
+            if !*warned && from.elapsed() >= Duration::from_secs(1) {
+                *warned = true;
                 let b = &found[0];
                 log::warn(
                     "Migration waiting for a lock",
-                    json!({"filename": file, "waitedMs": since.elapsed().as_millis() as u64, "blockingPid": b.pid.parse::<i64>().ok(), "blockingApplicationName": b.application_name, "blockingState": b.state, "blockingQuery": b.query}),
+                    json!({"filename": file, "waitedMs": from.elapsed().as_millis() as u64, "blockingPid": b.pid.parse::<i64>().ok(), "blockingApplicationName": b.application_name, "blockingState": b.state, "blockingQuery": b.query}),
                 );
             }
         }
@@ -176,9 +217,9 @@ fn run(
 }
 
 /// Which of `files` (sent in one query string) is running: the first whose
-/// tracking row is not there yet.
-fn running_file(client: &mut Client, table: &str, files: &Files) -> String {
-    let first = files.first().map(|f| f.0.clone()).unwrap_or_default();
+/// tracking row is not there yet. (filename, version).
+fn running_file(client: &mut Client, table: &str, files: &Files) -> (String, String) {
+    let first = files.first().cloned().unwrap_or_default();
     if files.len() < 2 {
         return first;
     }
@@ -196,7 +237,8 @@ fn running_file(client: &mut Client, table: &str, files: &Files) -> String {
             files
                 .iter()
                 .find(|f| !done.contains(&f.1))
-                .map_or(first, |f| f.0.clone())
+                .cloned()
+                .unwrap_or(first)
         }
         Err(_) => first,
     }
