@@ -207,3 +207,21 @@ pub fn first_with<'a>(lines: &'a [Value], message: &str) -> &'a Value {
 
 /// The psql-vs-pgkit connection harness.
 pub mod conn;
+
+/// Runs a command and hands back its output once its exit status is checked
+/// (assert_cmd's `.assert().code(n).get_output().clone()` in one call).
+pub trait RunExt {
+    /// Runs the command, asserts it exited with `code`, returns its output.
+    fn exits(&mut self, code: i32) -> std::process::Output;
+    /// Runs the command, asserts it succeeded, returns its output.
+    fn succeeds(&mut self) -> std::process::Output;
+}
+
+impl RunExt for assert_cmd::Command {
+    fn exits(&mut self, code: i32) -> std::process::Output {
+        self.assert().code(code).get_output().clone()
+    }
+    fn succeeds(&mut self) -> std::process::Output {
+        self.assert().success().get_output().clone()
+    }
+}
