@@ -42,12 +42,7 @@ fn stderr_text(out: &std::process::Output) -> String {
 #[test]
 fn ready_over_tcp_logs_one_ready_line_and_nothing_on_stdout() {
     let db = fresh_db("wait_tcp");
-    let out = pg_wait()
-        .arg(url(&db))
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = pg_wait().arg(url(&db)).exits(0);
     assert!(out.stdout.is_empty());
     let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "{}", stderr_text(&out));
@@ -68,10 +63,7 @@ fn ready_over_the_unix_socket_with_every_check() {
         let out = pg_wait()
             .envs(server().socket_env(&db))
             .args(["--check", check])
-            .assert()
-            .code(0)
-            .get_output()
-            .clone();
+            .exits(0);
         let last = last_line(&out.stderr);
         assert_eq!(last["message"], "Postgres is ready");
         assert_eq!(last["check"], check);
@@ -113,12 +105,7 @@ fn ping_and_login_leave_no_line_in_the_server_log() {
 fn never_started_gives_up_at_the_deadline_with_the_timeout_message() {
     let target = down_url();
     let t = Instant::now();
-    let out = pg_wait()
-        .args(["--timeout", "1200ms", &target])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--timeout", "1200ms", &target]).exits(2);
     let elapsed = t.elapsed();
     assert!(out.stdout.is_empty());
     let lines = json_lines(&out.stderr);
@@ -149,24 +136,12 @@ fn never_started_gives_up_at_the_deadline_with_the_timeout_message() {
 
 #[test]
 fn db_timeout_takes_bare_milliseconds_or_units_and_rejects_garbage_with_78() {
-    let out = pg_wait()
-        .env("DB_TIMEOUT", "700")
-        .arg(down_url())
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().env("DB_TIMEOUT", "700").arg(down_url()).exits(2);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Postgres readiness timeout after 700ms"
     );
-    let out = pg_wait()
-        .env("DB_TIMEOUT", "1s")
-        .arg(down_url())
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().env("DB_TIMEOUT", "1s").arg(down_url()).exits(2);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Postgres readiness timeout after 1000ms"
@@ -175,10 +150,7 @@ fn db_timeout_takes_bare_milliseconds_or_units_and_rejects_garbage_with_78() {
     let out = pg_wait()
         .env("DB_TIMEOUT", "nonsense")
         .args(["--timeout", "300ms", &down_url()])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Postgres readiness timeout after 300ms"
@@ -186,10 +158,7 @@ fn db_timeout_takes_bare_milliseconds_or_units_and_rejects_garbage_with_78() {
     let out = pg_wait()
         .env("DB_TIMEOUT", "soon")
         .arg(down_url())
-        .assert()
-        .code(78)
-        .get_output()
-        .clone();
+        .exits(78);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Invalid DB_TIMEOUT");
     assert!(last["suggestion"].is_string());
@@ -208,10 +177,7 @@ fn db_timeout_takes_bare_milliseconds_or_units_and_rejects_garbage_with_78() {
 fn max_attempts_ends_the_wait_with_2() {
     let out = pg_wait()
         .args(["--max-attempts", "3", &down_url()])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let lines = json_lines(&out.stderr);
     assert_eq!(warns(&lines).len(), 2);
     let last = lines.last().unwrap();
@@ -219,10 +185,7 @@ fn max_attempts_ends_the_wait_with_2() {
     assert_eq!(last["attempts"], 3);
     let out = pg_wait()
         .args(["--max-attempts", "1", &down_url()])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Postgres not ready after 1 attempt");
     assert_eq!(last["attempts"], 1);
@@ -230,12 +193,7 @@ fn max_attempts_ends_the_wait_with_2() {
 
 #[test]
 fn unparsable_settings_are_78_at_once() {
-    let out = pg_wait()
-        .arg("postgresql://u@h:notaport/db")
-        .assert()
-        .code(78)
-        .get_output()
-        .clone();
+    let out = pg_wait().arg("postgresql://u@h:notaport/db").exits(78);
     assert_eq!(json_lines(&out.stderr).len(), 1);
     pg_wait().arg("mysql://x@y/z").assert().code(78);
     pg_wait()
@@ -252,12 +210,7 @@ fn database_created_late_is_retried_then_ready() {
         std::thread::sleep(Duration::from_millis(1500));
         server().create_database(&name).unwrap();
     });
-    let out = pg_wait()
-        .args(["--timeout", "20s", &url(&db)])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--timeout", "20s", &url(&db)]).exits(0);
     creator.join().unwrap();
     let lines = json_lines(&out.stderr);
     let w = warns(&lines);
@@ -281,12 +234,7 @@ fn role_created_late_is_retried_with_a_note_then_ready() {
             .unwrap();
     });
     let target = format!("postgresql://{role}@127.0.0.1:{}/{db}", server().port());
-    let out = pg_wait()
-        .args(["--timeout", "20s", &target])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--timeout", "20s", &target]).exits(0);
     creator.join().unwrap();
     let lines = json_lines(&out.stderr);
     let w = warns(&lines);
@@ -321,10 +269,7 @@ fn until_sql_waits_for_a_table_that_appears_later() {
             "SELECT count(*) FROM pgflow.runs",
             &url(&db),
         ])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+        .exits(0);
     creator.join().unwrap();
     let lines = json_lines(&out.stderr);
     let w = warns(&lines);
@@ -365,10 +310,7 @@ fn until_sql_the_man_page_example_and_a_false_condition() {
             "SELECT count(*) >= 7 FROM pg_tables WHERE schemaname = 'pgflow'",
             &url(&db),
         ])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Postgres readiness timeout after 600ms");
     assert!(last["error"].as_str().unwrap().contains("returned no row"));
@@ -380,10 +322,7 @@ fn until_sql_syntax_error_is_64_at_once() {
     let db = fresh_db("wait_syntax");
     let out = pg_wait()
         .args(["--until-sql", "SELEC 1", &url(&db)])
-        .assert()
-        .code(64)
-        .get_output()
-        .clone();
+        .exits(64);
     let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "no retry: {}", stderr_text(&out));
     assert_eq!(lines[0]["message"], "Invalid --until-sql query");
@@ -400,12 +339,7 @@ fn until_sql_syntax_error_is_64_at_once() {
 #[test]
 fn primary_is_ready_on_a_primary() {
     let db = fresh_db("wait_primary");
-    let out = pg_wait()
-        .args(["--primary", &url(&db)])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--primary", &url(&db)]).exits(0);
     assert_eq!(last_line(&out.stderr)["message"], "Postgres is ready");
 }
 
@@ -416,10 +350,7 @@ fn healthcheck_answers_only_0_or_1() {
     let out = cmd("pg-wait")
         .envs(server().socket_env(&db))
         .arg("--healthcheck")
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+        .exits(0);
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
     cmd("pg-wait")
         .args(["--healthcheck", &url(&db)])
@@ -428,12 +359,7 @@ fn healthcheck_answers_only_0_or_1() {
         .stderr("");
     // Down: 1, not 2, with one error line.
     let t = Instant::now();
-    let out = cmd("pg-wait")
-        .args(["--healthcheck", &down_url()])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = cmd("pg-wait").args(["--healthcheck", &down_url()]).exits(1);
     assert!(t.elapsed() < Duration::from_secs(3), "no retries");
     let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1);
@@ -480,10 +406,7 @@ fn healthcheck_is_bounded_by_the_connect_timeout() {
             "500ms",
             &format!("postgresql://postgres@127.0.0.1:{port}/postgres"),
         ])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let elapsed = t.elapsed();
     eprintln!("healthcheck against a silent server took {elapsed:?}");
     // 500 ms, with room for a loaded machine.
@@ -499,12 +422,7 @@ fn healthcheck_is_bounded_by_the_connect_timeout() {
 fn once_is_a_single_probe_with_normal_codes() {
     let db = fresh_db("wait_once");
     pg_wait().args(["--once", &url(&db)]).assert().code(0);
-    let out = pg_wait()
-        .args(["--once", &down_url()])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--once", &down_url()]).exits(2);
     let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "no retries");
     assert_eq!(lines[0]["message"], "Postgres is not ready");
@@ -529,10 +447,7 @@ fn exec_runs_the_command_only_when_ready() {
             "a",
             "b",
         ])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+        .exits(0);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\na b\n");
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Postgres is ready");
@@ -553,18 +468,12 @@ fn exec_runs_the_command_only_when_ready() {
             "-c",
             "echo ran",
         ])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     assert!(out.stdout.is_empty());
     // Not found: 127.
     let out = pg_wait()
         .args([&url(&db), "--", "no-such-command-pgkit"])
-        .assert()
-        .code(127)
-        .get_output()
-        .clone();
+        .exits(127);
     assert_eq!(last_line(&out.stderr)["message"], "Cannot run the command");
 }
 
@@ -574,10 +483,7 @@ fn several_targets_all_must_be_ready_and_the_down_one_is_named() {
     let down = down_url();
     let out = pg_wait()
         .args(["--timeout", "800ms", "--json", &url(&db), "--dsn", &down])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Postgres readiness timeout after 800ms");
     assert_eq!(last["target"], down.as_str());
@@ -597,12 +503,7 @@ fn several_targets_all_must_be_ready_and_the_down_one_is_named() {
     assert!(results[1]["error"].as_str().unwrap().contains("refused"));
     // All up: 0, one ready line per target and a summary.
     let db2 = fresh_db("wait_multi");
-    let out = pg_wait()
-        .args([&url(&db), &url(&db2), "--json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = pg_wait().args([&url(&db), &url(&db2), "--json"]).exits(0);
     let lines = json_lines(&out.stderr);
     assert_eq!(
         lines
@@ -635,8 +536,7 @@ fn interrupt_with(sig: i32, code: i32, name: &str) {
     // Let it fail its first attempt and fall asleep in the backoff.
     std::thread::sleep(Duration::from_millis(800));
     let t = Instant::now();
-    // SAFETY: kill on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, sig) };
+    signal(child.id() as i32, sig);
     let out = child.wait_with_output().unwrap();
     let elapsed = t.elapsed();
     // The issue asks for 200 ms; the bound is generous for a loaded machine.
@@ -662,10 +562,7 @@ fn sigterm_during_the_wait_exits_143_at_once() {
 fn text_log_format_and_json_lines_everywhere() {
     let out = pg_wait()
         .args(["--log-format", "text", "--once", &down_url()])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let text = stderr_text(&out);
     assert!(text.contains("ERROR Postgres is not ready"), "{text}");
     assert!(serde_json::from_str::<Value>(text.lines().next().unwrap()).is_err());
@@ -693,8 +590,7 @@ fn sigint_during_an_attempt_ends_it_at_once_and_cancels_the_query() {
     let child = spawn_args(&["--connect-timeout", "30s", &silent]);
     std::thread::sleep(Duration::from_millis(700));
     let t = Instant::now();
-    // SAFETY: kill on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    sigint(&child);
     let out = child.wait_with_output().unwrap();
     eprintln!("SIGINT during a connect: exited {:?} after", t.elapsed());
     assert!(t.elapsed() < Duration::from_secs(2));
@@ -724,8 +620,7 @@ fn sigint_during_an_attempt_ends_it_at_once_and_cancels_the_query() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(count(), 1, "the query runs");
-    // SAFETY: kill on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    sigint(&child);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     let t = Instant::now();
@@ -745,10 +640,7 @@ fn a_fatal_target_ends_the_wait_for_all_at_once() {
     let t = Instant::now();
     let out = pg_wait()
         .args(["--timeout", "30s", "--json", &down, &bad])
-        .assert()
-        .code(78)
-        .get_output()
-        .clone();
+        .exits(78);
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
     let last = last_line(&out.stderr);
     assert_eq!(last["exitCode"], 78);
@@ -792,18 +684,8 @@ fn json_to_a_closed_stdout_keeps_the_answer_and_the_exec() {
 
 #[test]
 fn help_is_short_and_shows_the_defaults() {
-    let long = cmd("pg-wait")
-        .arg("--help")
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let short = cmd("pg-wait")
-        .arg("-h")
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let long = cmd("pg-wait").arg("--help").succeeds();
+    let short = cmd("pg-wait").arg("-h").succeeds();
     let text = String::from_utf8_lossy(&long.stdout).into_owned();
     assert_eq!(long.stdout, short.stdout, "--help is the short help");
     assert!(text.lines().count() < 60, "{text}");
@@ -829,12 +711,7 @@ fn a_single_probe_does_not_claim_to_retry() {
     let db = fresh_db("wait_once_auth");
     // An unknown role: 28000, which a wait retries with a note saying so.
     let u = server().url(&db).replace("postgres@", "nobody_here@");
-    let out = pg_wait()
-        .args(["--once", &u])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--once", &u]).exits(2);
     let last = last_line(&out.stderr);
     assert_eq!(last["sqlstate"], "28000");
     assert!(last.get("note").is_none(), "{last}");
@@ -864,12 +741,7 @@ fn too_many_connections_53300_is_retried_then_ready() {
             .unwrap();
     });
     let target = format!("postgresql://{role}@127.0.0.1:{}/{db}", server().port());
-    let out = pg_wait()
-        .args(["--timeout", "20s", &target])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--timeout", "20s", &target]).exits(0);
     freer.join().unwrap();
     let lines = json_lines(&out.stderr);
     let w = warns(&lines);
@@ -904,12 +776,7 @@ fn several_targets_are_probed_concurrently() {
     // first one's warn lines would come before the second one's first. Probed
     // concurrently, their attempts interleave.
     let (a, b) = (down_url(), down_url());
-    let out = pg_wait()
-        .args(["--timeout", "1s", &a, &b])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--timeout", "1s", &a, &b]).exits(2);
     let lines = json_lines(&out.stderr);
     let targets: Vec<&str> = warns(&lines)
         .iter()
