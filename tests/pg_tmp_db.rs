@@ -97,10 +97,7 @@ impl Fixture {
             .cmd()
             .args(["db", "create", "--migrations"])
             .arg(&self.migrations)
-            .assert()
-            .success()
-            .get_output()
-            .clone();
+            .succeeds();
         let db_url = String::from_utf8(out.stdout).unwrap().trim().to_string();
         (db_url, last_line(&out.stderr))
     }
@@ -220,11 +217,7 @@ fn eight_concurrent_creates_build_the_template_once() {
     let mut built = 0;
     for h in handles {
         let out = h.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         let last = last_line(&out.stderr);
         if last["templateBuilt"] == true {
             built += 1;
@@ -248,10 +241,7 @@ fn a_failing_migration_is_exit_3_and_leaves_nothing_behind() {
         .cmd()
         .args(["db", "create", "--migrations"])
         .arg(&f.migrations)
-        .assert()
-        .code(3)
-        .get_output()
-        .clone();
+        .exits(3);
     assert!(out.stdout.is_empty());
     let last = last_line(&out.stderr);
     assert_eq!(
@@ -290,10 +280,7 @@ fn seeds_are_part_of_the_template_and_its_hash() {
             .arg(&f.migrations)
             .arg("--seeds")
             .arg(&f.seeds)
-            .assert()
-            .success()
-            .get_output()
-            .clone();
+            .succeeds();
         (
             String::from_utf8(out.stdout).unwrap().trim().to_string(),
             last_line(&out.stderr),
@@ -321,10 +308,7 @@ fn seeds_are_part_of_the_template_and_its_hash() {
         .arg(&f.migrations)
         .arg("--seeds")
         .arg(&f.seeds)
-        .assert()
-        .code(4)
-        .get_output()
-        .clone();
+        .exits(4);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Seeds failed while building the template"
@@ -337,10 +321,7 @@ fn missing_migrations_dir_is_66_and_an_unreachable_server_is_2() {
     let out = f
         .cmd()
         .args(["db", "create", "--migrations", "/no/such/dir"])
-        .assert()
-        .code(66)
-        .get_output()
-        .clone();
+        .exits(66);
     assert_eq!(last_line(&out.stderr)["exitCode"], 66);
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
@@ -353,10 +334,7 @@ fn missing_migrations_dir_is_66_and_an_unreachable_server_is_2() {
         )
         .args(["db", "create", "--migrations"])
         .arg(&f.migrations)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     assert_eq!(last_line(&out.stderr)["level"], "error");
 }
 
@@ -367,32 +345,17 @@ fn drop_drops_test_databases_only() {
     let db = dbname(&u);
     // A session still connected does not stop the drop (FORCE).
     let _held = server().client(&db).unwrap();
-    let out = cmd("pg-tmp")
-        .args(["db", "drop", &u])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["db", "drop", &u]).succeeds();
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Database dropped");
     assert_eq!(last["existed"], true);
     assert!(databases(&db).is_empty());
     // Again: nothing to drop, still 0.
-    let out = cmd("pg-tmp")
-        .args(["db", "drop", &u])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["db", "drop", &u]).succeeds();
     assert_eq!(last_line(&out.stderr)["existed"], false);
     // Not a pgtmp_ database: refused unless --force.
     let other = fresh_db("keepme");
-    let out = cmd("pg-tmp")
-        .args(["db", "drop", &url(&other)])
-        .assert()
-        .code(64)
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["db", "drop", &url(&other)]).exits(64);
     assert!(last_line(&out.stderr)["suggestion"]
         .as_str()
         .unwrap()
@@ -418,10 +381,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
             .cmd_on(&su)
             .args(["db", "create", "--migrations"])
             .arg(&f.migrations)
-            .assert()
-            .success()
-            .get_output()
-            .clone();
+            .succeeds();
         (
             String::from_utf8(out.stdout).unwrap().trim().to_string(),
             last_line(&out.stderr),
@@ -434,10 +394,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
     let out = f
         .cmd_on(&su)
         .args(["db", "prune", "--older-than", "1h"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert!(!String::from_utf8_lossy(&out.stdout).contains(&db));
     assert_eq!(databases(&db).len(), 1);
     // A database in use is skipped, not forced.
@@ -445,10 +402,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
     let out = f
         .cmd_on(&su)
         .args(["db", "prune", "--older-than", "0s"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert!(!String::from_utf8_lossy(&out.stdout).contains(&db));
     assert!(json_lines(&out.stderr)
         .iter()
@@ -458,10 +412,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
     let out = f
         .cmd_on(&su)
         .args(["db", "prune", "--older-than", "0s", "--dry-run"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert!(String::from_utf8_lossy(&out.stdout)
         .lines()
         .any(|l| l == db));
@@ -471,10 +422,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
     let out = f
         .cmd_on(&su)
         .args(["db", "prune", "--older-than", "0s"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert!(String::from_utf8_lossy(&out.stdout)
         .lines()
         .any(|l| l == db));
@@ -489,10 +437,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
         .cmd_on(&su)
         .args(["db", "prune", "--older-than", "1h", "--migrations"])
         .arg(&f.migrations)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.lines().any(|l| l == old_template), "{stdout}");
     assert!(databases(&old_template).is_empty());
@@ -518,10 +463,7 @@ fn run_migrates_and_seeds_before_the_command() {
         .arg("--seeds")
         .arg(&f.seeds)
         .args(["--", "psql", "-X", "-tA", "-c", "SELECT count(*) FROM r"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2");
     assert_eq!(f.runs(), 1);
     // A failing migration: exit 3, CMD never runs, the server is gone.
@@ -532,10 +474,7 @@ fn run_migrates_and_seeds_before_the_command() {
         .args(["run", "--migrations"])
         .arg(&f.migrations)
         .args(["--", "sh", "-c", "echo ran"])
-        .assert()
-        .code(3)
-        .get_output()
-        .clone();
+        .exits(3);
     assert!(out.stdout.is_empty());
     let lines = json_lines(&out.stderr);
     let started = lines
@@ -580,8 +519,7 @@ fn sigint_while_building_the_template_is_130_and_leaves_nothing_behind() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert_eq!(f.runs(), 1, "pg-migrate started");
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    sigint(&child);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     assert!(out.stdout.is_empty());
