@@ -119,10 +119,7 @@ fn password_server_wrong_password_until_the_deadline() {
     );
     let out = pg_wait()
         .args(["--timeout", "1500ms", "--json", &target])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let all = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -146,12 +143,7 @@ fn password_server_wrong_password_until_the_deadline() {
     assert!(last["suggestion"].as_str().unwrap().contains("password"));
 
     // The right password: ready, and still no password anywhere.
-    let out = pg_wait()
-        .args(["--json", &srv.url("postgres")])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--json", &srv.url("postgres")]).exits(0);
     let all = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -170,10 +162,7 @@ fn password_server_wrong_password_until_the_deadline() {
             "postgresql://postgres@127.0.0.1:{}/postgres",
             srv.port()
         ))
-        .assert()
-        .code(78)
-        .get_output()
-        .clone();
+        .exits(78);
     assert!(last_line(&out.stderr)["suggestion"]
         .as_str()
         .unwrap()
@@ -224,12 +213,7 @@ fn tls_targets_and_tls_required_with_sslmode_disable_is_78() {
         "?sslmode=require".to_string(),
         format!("?sslmode=verify-ca&sslrootcert={}", ca.display()),
     ] {
-        let out = pg_wait()
-            .arg(format!("{base}{q}"))
-            .assert()
-            .code(0)
-            .get_output()
-            .clone();
+        let out = pg_wait().arg(format!("{base}{q}")).exits(0);
         assert_eq!(last_line(&out.stderr)["message"], "Postgres is ready");
     }
     // ping negotiates TLS as libpq does (prefer by default): a hostssl-only
@@ -257,10 +241,7 @@ fn tls_targets_and_tls_required_with_sslmode_disable_is_78() {
                 check,
                 &format!("{ping_base}?sslmode=verify-ca&sslrootcert=system"),
             ])
-            .assert()
-            .code(78)
-            .get_output()
-            .clone();
+            .exits(78);
         assert_eq!(json_lines(&out.stderr).len(), 1, "no retries ({check})");
     }
     // Unix socket: no TLS there, as libpq.
@@ -270,12 +251,7 @@ fn tls_targets_and_tls_required_with_sslmode_disable_is_78() {
         .assert()
         .code(0);
     // sslmode=disable against hostssl-only: cannot change by waiting.
-    let out = pg_wait()
-        .args(["--sslmode", "disable", &base])
-        .assert()
-        .code(78)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--sslmode", "disable", &base]).exits(78);
     let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "no retries");
     assert_eq!(lines[0]["exitCode"], 78);
@@ -296,12 +272,7 @@ fn primary_waits_for_a_standby_to_be_promoted() {
     // A standby accepts logins: the login check alone says ready...
     pg_wait().args(["--once", &url]).assert().code(0);
     // ...--primary does not.
-    let out = pg_wait()
-        .args(["--once", "--primary", &url])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--once", "--primary", &url]).exits(2);
     assert!(last_line(&out.stderr)["error"]
         .as_str()
         .unwrap()
@@ -364,12 +335,7 @@ fn starting_up_57p03_is_not_ready_for_ping_and_login() {
         .code(0);
     // ...but the server is not ready, for ping and for login.
     for check in ["ping", "login"] {
-        let out = pg_wait()
-            .args(["--once", "--check", check, &url])
-            .assert()
-            .code(2)
-            .get_output()
-            .clone();
+        let out = pg_wait().args(["--once", "--check", check, &url]).exits(2);
         let last = last_line(&out.stderr);
         assert_eq!(last["sqlstate"], "57P03", "{check}: {last}");
         assert_eq!(last["message"], "Postgres is not ready");
@@ -453,7 +419,7 @@ fn a_password_with_special_characters_works_and_never_shows_from_url_env_or_pgpa
                 .env("PGPASSWORD", &wrong)
                 .args(["--timeout", "500ms", &bare]),
         };
-        let out = c.assert().code(code).get_output().clone();
+        let out = c.exits(code);
         check(&out, &secrets);
         let result: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(result["ready"], code == 0, "{name}");
