@@ -748,11 +748,7 @@ fn library_passwords_with_any_character_are_set_without_initdb() {
     // The password is set in single-user mode from a Unicode-escaped literal:
     // quotes, backslashes, spaces and non-ASCII all survive.
     let pw = "p'w\"\\ ü;--\u{1F418}";
-    let s = pgkit::server::TempServer::start(pgkit::server::Options {
-        password: Some(pw.to_string()),
-        ..Default::default()
-    })
-    .unwrap();
+    let s = server_with_password(pw);
     let mut c = s.settings("postgres").unwrap().connect().unwrap();
     let ok: bool = c
         .query_one(

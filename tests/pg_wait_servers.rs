@@ -106,11 +106,7 @@ fn server_restarted_mid_wait_and_ping_noise_check() {
 #[test]
 fn password_server_wrong_password_until_the_deadline() {
     let pw = "Sup3r-s3cret-pw";
-    let srv = TempServer::start(Options {
-        password: Some(pw.into()),
-        ..Options::default()
-    })
-    .unwrap();
+    let srv = server_with_password(pw);
     srv.create_database("pingdb").unwrap();
     let wrong = "wr0ng-pa55word";
     let target = format!(
@@ -360,11 +356,7 @@ fn starting_up_57p03_is_not_ready_for_ping_and_login() {
 fn a_password_with_special_characters_works_and_never_shows_from_url_env_or_pgpass() {
     use std::os::unix::fs::PermissionsExt;
     let pw = "p@s s:w/o\"rd'x\\y%z#?&";
-    let srv = TempServer::start(Options {
-        password: Some(pw.into()),
-        ..Options::default()
-    })
-    .unwrap();
+    let srv = server_with_password(pw);
     let port = srv.port().to_string();
     let enc = pgkit::redact::percent_encode;
     let escaped = pw.replace('\\', "\\\\").replace(':', "\\:");
