@@ -101,6 +101,21 @@ impl Fixture {
         let db_url = String::from_utf8(out.stdout).unwrap().trim().to_string();
         (db_url, last_line(&out.stderr))
     }
+
+    /// `pg-tmp db create --migrations` on the shared server, spawned, its
+    /// stdout and stderr piped.
+    fn spawn_create(&self) -> std::process::Child {
+        std_cmd("pg-tmp")
+            .env("PGKIT_BIN", &self.bin)
+            .env("COUNTER", &self.counter)
+            .env("DATABASE_URL", url("postgres"))
+            .args(["db", "create", "--migrations"])
+            .arg(&self.migrations)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
 }
 
 fn dbname(db_url: &str) -> String {
@@ -195,24 +210,7 @@ fn a_changed_migration_builds_a_new_template() {
 #[test]
 fn eight_concurrent_creates_build_the_template_once() {
     let f = fixture("CREATE TABLE c(id int); SELECT pg_sleep(0.5);");
-    let handles: Vec<_> = (0..8)
-        .map(|_| {
-            let mut c = std::process::Command::new(bin_path("pg-tmp"));
-            for v in cleared_vars() {
-                c.env_remove(v);
-            }
-            c.env("PGKIT_BIN", &f.bin)
-                .env("COUNTER", &f.counter)
-                .env("HOME", empty_home())
-                .env("DATABASE_URL", url("postgres"))
-                .args(["db", "create", "--migrations"])
-                .arg(&f.migrations)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let handles: Vec<_> = (0..8).map(|_| f.spawn_create()).collect();
     let mut names = Vec::new();
     let mut built = 0;
     for h in handles {
@@ -477,10 +475,7 @@ fn run_migrates_and_seeds_before_the_command() {
         .exits(3);
     assert!(out.stdout.is_empty());
     let lines = json_lines(&out.stderr);
-    let started = lines
-        .iter()
-        .find(|l| l["message"] == "Server started")
-        .unwrap();
+    let started = first_with(&lines, "Server started");
     assert!(!Path::new(started["dir"].as_str().unwrap()).exists());
     assert_eq!(lines.last().unwrap()["message"], "Migrations failed");
     // A missing migrations directory: 66 before any server starts.
@@ -499,21 +494,7 @@ fn sigint_while_building_the_template_is_130_and_leaves_nothing_behind() {
         "#!/bin/sh\necho run >> \"$COUNTER\"\nexec sleep 30\n",
     )
     .unwrap();
-    let mut c = std::process::Command::new(bin_path("pg-tmp"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    let child = c
-        .env("PGKIT_BIN", &f.bin)
-        .env("COUNTER", &f.counter)
-        .env("HOME", empty_home())
-        .env("DATABASE_URL", url("postgres"))
-        .args(["db", "create", "--migrations"])
-        .arg(&f.migrations)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = f.spawn_create();
     let t = std::time::Instant::now();
     while f.runs() == 0 && t.elapsed() < std::time::Duration::from_secs(20) {
         std::thread::sleep(std::time::Duration::from_millis(50));
@@ -524,10 +505,7 @@ fn sigint_while_building_the_template_is_130_and_leaves_nothing_behind() {
     assert_eq!(out.status.code(), Some(130));
     assert!(out.stdout.is_empty());
     let lines = json_lines(&out.stderr);
-    let building = lines
-        .iter()
-        .find(|l| l["message"] == "Building the template")
-        .unwrap();
+    let building = first_with(&lines, "Building the template");
     let template = building["template"].as_str().unwrap();
     assert_eq!(lines.last().unwrap()["exitCode"], 130);
     assert!(databases(template).is_empty(), "no template, no _building");
