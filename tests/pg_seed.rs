@@ -66,13 +66,6 @@ fn spawn_seed(db: &str, dir: &Path) -> std::process::Child {
         .unwrap()
 }
 
-fn line<'a>(lines: &'a [Value], message: &str) -> &'a Value {
-    lines
-        .iter()
-        .find(|l| l["message"] == message)
-        .unwrap_or_else(|| panic!("no line {message:?} in {lines:?}"))
-}
-
 const SCHEMA: &str = "CREATE TABLE users (id int PRIMARY KEY, name text, email text);\n";
 
 #[test]
@@ -88,7 +81,10 @@ fn rerun_skips_everything() {
     assert_eq!(last["message"], "Seeding completed");
     assert_eq!(last["applied"], 2);
     assert_eq!(last["rows"], 2);
-    assert_eq!(line(&lines, "Seed applied")["filename"], "01_schema.sql");
+    assert_eq!(
+        first_with(&lines, "Seed applied")["filename"],
+        "01_schema.sql"
+    );
     assert!(lines.iter().any(|l| l["message"] == "Seed applied"
         && l["filename"] == "02_users.csv"
         && l["rows"] == 2));
@@ -214,7 +210,7 @@ fn edited_file_under_each_on_change_mode() {
 
     // skip: exit 0, logged at warn, the stored checksum is NOT updated.
     let (_, lines) = run(seed(&db, d.path()).args(["--on-change", "skip"]), 0);
-    let w = line(
+    let w = first_with(
         &lines,
         "Seed file changed since it was applied, skipped (--on-change skip)",
     );
@@ -226,7 +222,7 @@ fn edited_file_under_each_on_change_mode() {
     // rerun: runs the file again and records the new checksum.
     let (_, lines) = run(seed(&db, d.path()).args(["--on-change", "rerun"]), 0);
     assert_eq!(
-        line(&lines, "Seed re-applied (--on-change rerun)")["filename"],
+        first_with(&lines, "Seed re-applied (--on-change rerun)")["filename"],
         "02_data.sql"
     );
     assert_ne!(stored(&db), before);
@@ -571,7 +567,7 @@ fn csv_quoting_newlines_nulls_and_utf8() {
          3,Zoë 日本語 🚀,\"say \"\"hi\"\"\",ok\n",
     )]);
     let (_, lines) = run(&mut seed(&db, d.path()), 0);
-    assert_eq!(line(&lines, "Seed applied")["rows"], 3);
+    assert_eq!(first_with(&lines, "Seed applied")["rows"], 3);
     let mut c = server().client(&db).unwrap();
     let rows = c
         .query(
