@@ -357,7 +357,8 @@ fn run_sets_database_url_and_the_pg_variables() {
             "sh",
             "-c",
             "echo \"$DATABASE_URL|$PGHOST|$PGPORT|$PGUSER|$PGDATABASE|$PGSSLMODE|${PGPASSWORD-unset}|${PGHOSTADDR-unset}|${PGSERVICE-unset}\"",
-        ]).succeeds();
+        ])
+        .succeeds();
     let port = started_line(&out.stderr)["port"].as_u64().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
@@ -557,7 +558,8 @@ fn run_with_tls_and_password_hands_both_to_the_command() {
             "test -n \"$PGPASSWORD\" && test \"$PGSSLMODE\" = require && test -f \"$PGSSLROOTCERT\" && \
              psql -X -tA -c 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()' && \
              psql -X -tA -c 'SELECT 1' \"$DATABASE_URL\"",
-        ]).succeeds();
+        ])
+        .succeeds();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "t\n1\n");
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(
