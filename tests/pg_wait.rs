@@ -35,6 +35,33 @@ fn warns(lines: &[Value]) -> Vec<&Value> {
     lines.iter().filter(|l| l["level"] == "warn").collect()
 }
 
+/// Runs `sql` on the shared server's postgres database after `ms`
+/// milliseconds, from another thread.
+fn execute_later(ms: u64, sql: String) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(ms));
+        server().execute("postgres", &sql).unwrap();
+    })
+}
+
+/// pg-wait (for up to 20 s) on `target` while `fixer` makes it reachable:
+/// asserts exit 0, that it retried at least once, the first time for
+/// `sqlstate`, and that it ended ready; returns the log lines.
+fn ready_after_retries(
+    target: &str,
+    fixer: std::thread::JoinHandle<()>,
+    sqlstate: &str,
+) -> Vec<Value> {
+    let out = pg_wait().args(["--timeout", "20s", target]).exits(0);
+    fixer.join().unwrap();
+    let lines = json_lines(&out.stderr);
+    let w = warns(&lines);
+    assert!(!w.is_empty());
+    assert_eq!(w[0]["sqlstate"], sqlstate);
+    assert_eq!(lines.last().unwrap()["message"], "Postgres is ready");
+    lines
+}
+
 fn stderr_text(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -210,38 +237,21 @@ fn database_created_late_is_retried_then_ready() {
         std::thread::sleep(Duration::from_millis(1500));
         server().create_database(&name).unwrap();
     });
-    let out = pg_wait().args(["--timeout", "20s", &url(&db)]).exits(0);
-    creator.join().unwrap();
-    let lines = json_lines(&out.stderr);
+    let lines = ready_after_retries(&url(&db), creator, "3D000");
     let w = warns(&lines);
-    assert!(!w.is_empty());
-    assert_eq!(w[0]["sqlstate"], "3D000");
     assert!(w[0]["error"].as_str().unwrap().contains("does not exist"));
-    let last = lines.last().unwrap();
-    assert_eq!(last["message"], "Postgres is ready");
-    assert_eq!(last["attempts"], w.len() as u64 + 1);
+    assert_eq!(lines.last().unwrap()["attempts"], w.len() as u64 + 1);
 }
 
 #[test]
 fn role_created_late_is_retried_with_a_note_then_ready() {
     let db = fresh_db("wait_role");
     let role = format!("late_role_{}", std::process::id());
-    let r = role.clone();
-    let creator = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
-        server()
-            .execute("postgres", &format!("CREATE ROLE \"{r}\" LOGIN"))
-            .unwrap();
-    });
+    let creator = execute_later(1500, format!("CREATE ROLE \"{role}\" LOGIN"));
     let target = format!("postgresql://{role}@127.0.0.1:{}/{db}", server().port());
-    let out = pg_wait().args(["--timeout", "20s", &target]).exits(0);
-    creator.join().unwrap();
-    let lines = json_lines(&out.stderr);
+    let lines = ready_after_retries(&target, creator, "28000");
     let w = warns(&lines);
-    assert!(!w.is_empty());
-    assert_eq!(w[0]["sqlstate"], "28000");
     assert!(w[0]["note"].as_str().unwrap().contains("create the role"));
-    assert_eq!(lines.last().unwrap()["message"], "Postgres is ready");
 }
 
 #[test]
@@ -730,25 +740,11 @@ fn too_many_connections_53300_is_retried_then_ready() {
             &format!("CREATE ROLE \"{role}\" LOGIN NOSUPERUSER CONNECTION LIMIT 0"),
         )
         .unwrap();
-    let r = role.clone();
-    let freer = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
-        server()
-            .execute(
-                "postgres",
-                &format!("ALTER ROLE \"{r}\" CONNECTION LIMIT -1"),
-            )
-            .unwrap();
-    });
+    let freer = execute_later(1500, format!("ALTER ROLE \"{role}\" CONNECTION LIMIT -1"));
     let target = format!("postgresql://{role}@127.0.0.1:{}/{db}", server().port());
-    let out = pg_wait().args(["--timeout", "20s", &target]).exits(0);
-    freer.join().unwrap();
-    let lines = json_lines(&out.stderr);
+    let lines = ready_after_retries(&target, freer, "53300");
     let w = warns(&lines);
-    assert!(!w.is_empty());
-    assert_eq!(w[0]["sqlstate"], "53300");
     assert!(w[0]["delayMs"].is_u64() && w[0]["attempt"] == 1);
-    assert_eq!(lines.last().unwrap()["message"], "Postgres is ready");
 }
 
 #[test]
