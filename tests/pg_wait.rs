@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::wait::*;
 use common::*;
 use serde_json::Value;
 use std::process::{Command, Stdio};
@@ -22,17 +23,6 @@ fn closed_port() -> u16 {
 
 fn down_url() -> String {
     format!("postgresql://postgres@127.0.0.1:{}/postgres", closed_port())
-}
-
-/// pg-wait with short backoff steps, so the tests stay fast.
-fn pg_wait() -> assert_cmd::Command {
-    let mut c = cmd("pg-wait");
-    c.args(["--interval", "100ms", "--max-interval", "200ms"]);
-    c
-}
-
-fn warns(lines: &[Value]) -> Vec<&Value> {
-    lines.iter().filter(|l| l["level"] == "warn").collect()
 }
 
 /// Runs `sql` on the shared server's postgres database after `ms`

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::wait::*;
 use common::*;
 use pgkit::server::{Options, TempServer};
 use serde_json::Value;
@@ -21,16 +22,6 @@ fn spawn(args: &[&str]) -> Child {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     c.spawn().unwrap()
-}
-
-fn pg_wait() -> assert_cmd::Command {
-    let mut c = cmd("pg-wait");
-    c.args(["--interval", "100ms", "--max-interval", "200ms"]);
-    c
-}
-
-fn warns(lines: &[Value]) -> Vec<&Value> {
-    lines.iter().filter(|l| l["level"] == "warn").collect()
 }
 
 #[test]

@@ -225,3 +225,6 @@ impl RunExt for assert_cmd::Command {
         self.assert().success().get_output().clone()
     }
 }
+
+/// pg-wait's helpers (pg_wait, warns).
+pub mod wait;
