@@ -113,9 +113,7 @@ fn ping_and_login_leave_no_line_in_the_server_log() {
             .code(0);
     }
     // The prefix is '%m [%p] %q%u@%d ': any line about our sessions names the db.
-    let log = server().log();
-    let ours: Vec<&str> = log.lines().filter(|l| l.contains(&db)).collect();
-    assert!(ours.is_empty(), "server log lines: {ours:#?}");
+    assert_no_log_line_about(server(), &db);
 }
 
 #[test]

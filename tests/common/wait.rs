@@ -14,3 +14,12 @@ pub fn pg_wait() -> assert_cmd::Command {
 pub fn warns(lines: &[Value]) -> Vec<&Value> {
     lines.iter().filter(|l| l["level"] == "warn").collect()
 }
+
+/// Asserts that `srv`'s log has no line naming `db` (the log line prefix
+/// names the database of every session, so this means pg-wait's probes
+/// left no trace).
+pub fn assert_no_log_line_about(srv: &pgkit::server::TempServer, db: &str) {
+    let log = srv.log();
+    let ours: Vec<&str> = log.lines().filter(|l| l.contains(db)).collect();
+    assert!(ours.is_empty(), "server log lines: {ours:#?}");
+}
