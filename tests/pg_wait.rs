@@ -9,7 +9,7 @@ mod common;
 use common::wait::*;
 use common::*;
 use serde_json::Value;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// A port nothing listens on.
@@ -517,16 +517,7 @@ fn several_targets_all_must_be_ready_and_the_down_one_is_named() {
 }
 
 fn spawn_waiting() -> std::process::Child {
-    let mut c = Command::new(bin_path("pg-wait"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    c.env("HOME", empty_home())
-        .args(["--timeout", "60s", "--interval", "5s", &down_url()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c.spawn().unwrap()
+    spawn_pg_wait(&["--timeout", "60s", "--interval", "5s", &down_url()])
 }
 
 fn interrupt_with(sig: i32, code: i32, name: &str) {
@@ -566,26 +557,13 @@ fn text_log_format_and_json_lines_everywhere() {
     assert!(serde_json::from_str::<Value>(text.lines().next().unwrap()).is_err());
 }
 
-fn spawn_args(args: &[&str]) -> std::process::Child {
-    let mut c = Command::new(bin_path("pg-wait"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    c.env("HOME", empty_home())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c.spawn().unwrap()
-}
-
 #[test]
 fn sigint_during_an_attempt_ends_it_at_once_and_cancels_the_query() {
     // An attempt stuck on a silent server (30 s connect timeout).
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let silent = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
-    let child = spawn_args(&["--connect-timeout", "30s", &silent]);
+    let child = spawn_pg_wait(&["--connect-timeout", "30s", &silent]);
     std::thread::sleep(Duration::from_millis(700));
     let t = Instant::now();
     sigint(&child);
@@ -599,7 +577,7 @@ fn sigint_during_an_attempt_ends_it_at_once_and_cancels_the_query() {
     let db = fresh_db("wait_cancel");
     let app = format!("pgwait_cancel_{}", std::process::id());
     let target = format!("{}?application_name={app}", url(&db));
-    let child = spawn_args(&[
+    let child = spawn_pg_wait(&[
         "--connect-timeout",
         "60s",
         "--until-sql",

@@ -11,17 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 fn spawn(args: &[&str]) -> Child {
-    let mut c = Command::new(bin_path("pg-wait"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    c.env("HOME", empty_home())
-        .args(["--interval", "100ms", "--max-interval", "300ms"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c.spawn().unwrap()
+    spawn_pg_wait(&[&["--interval", "100ms", "--max-interval", "300ms"], args].concat())
 }
 
 #[test]

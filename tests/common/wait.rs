@@ -23,3 +23,16 @@ pub fn assert_no_log_line_about(srv: &pgkit::server::TempServer, db: &str) {
     let ours: Vec<&str> = log.lines().filter(|l| l.contains(db)).collect();
     assert!(ours.is_empty(), "server log lines: {ours:#?}");
 }
+
+/// pg-wait ARGS spawned (clean environment as `std_cmd`), stdin empty,
+/// stdout and stderr piped.
+pub fn spawn_pg_wait(args: &[&str]) -> std::process::Child {
+    use std::process::Stdio;
+    std_cmd("pg-wait")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
