@@ -396,15 +396,10 @@ fn run_missing_command_is_127_and_cleans_up() {
 /// Spawns `pg-tmp run -- ARGS`, waits for its `Server started` line, sends
 /// `sig` to pg-tmp, and returns (exit code, started line, all stderr lines).
 fn run_and_signal(args: &[&str], sig: i32) -> (Option<i32>, Value, Vec<Value>) {
-    let mut c = Command::new(bin_path("pg-tmp"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    let mut child = c
+    let mut child = std_cmd("pg-tmp")
         .arg("run")
         .arg("--")
         .args(args)
-        .env("HOME", empty_home())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -711,13 +706,8 @@ fn stop_ends_the_ttl_watcher() {
 fn a_killed_pg_tmp_run_still_deletes_its_server() {
     // SIGKILL leaves pg-tmp no chance; the watchdog cleans up (it polls
     // every second: generous wait).
-    let mut c = Command::new(bin_path("pg-tmp"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    let mut child = c
+    let mut child = std_cmd("pg-tmp")
         .args(["run", "--", "sleep", "5"])
-        .env("HOME", empty_home())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
