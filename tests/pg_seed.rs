@@ -42,17 +42,8 @@ fn run(c: &mut assert_cmd::Command, code: i32) -> (String, Vec<Value>) {
     (String::from_utf8(out.stdout).unwrap(), lines)
 }
 
-fn query<T: for<'a> postgres::types::FromSql<'a>>(db: &str, q: &str) -> T {
-    server()
-        .client(db)
-        .unwrap()
-        .query_one(q, &[])
-        .unwrap()
-        .get(0)
-}
-
 fn query_i64(db: &str, q: &str) -> i64 {
-    query(db, q)
+    query_value(db, q)
 }
 
 /// pg-seed on `dir` against `db`, spawned, its stderr piped.
@@ -95,7 +86,7 @@ fn rerun_skips_everything() {
         ),
         1
     );
-    let checksum: String = query(
+    let checksum: String = query_value(
         &db,
         "SELECT checksum FROM schema_seeds WHERE filename = '01_schema.sql'",
     );
@@ -180,7 +171,7 @@ fn edited_file_under_each_on_change_mode() {
     ]);
     run(&mut seed(&db, d.path()), 0);
     let stored = |db: &str| -> String {
-        query(
+        query_value(
             db,
             "SELECT checksum FROM schema_seeds WHERE filename = '02_data.sql'",
         )
@@ -687,7 +678,7 @@ fn sigterm_cancels_and_rolls_back() {
     // Wait until the sleep runs on the server, then SIGTERM the tool.
     let mut waited = 0;
     loop {
-        let n: i64 = query(
+        let n: i64 = query_value(
             &db,
             "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'",
         );

@@ -228,3 +228,13 @@ impl RunExt for assert_cmd::Command {
 
 /// pg-wait's helpers (pg_wait, warns).
 pub mod wait;
+
+/// The first column of the one row `q` returns on the shared server's `db`.
+pub fn query_value<T: for<'a> postgres::types::FromSql<'a>>(db: &str, q: &str) -> T {
+    server()
+        .client(db)
+        .unwrap()
+        .query_one(q, &[])
+        .unwrap()
+        .get(0)
+}
