@@ -238,3 +238,13 @@ pub fn query_value<T: for<'a> postgres::types::FromSql<'a>>(db: &str, q: &str) -
         .unwrap()
         .get(0)
 }
+
+/// Every tool the workspace builds.
+pub const TOOLS: &[&str] = &[
+    "pg-wait",
+    "pg-migrate",
+    "pg-seed",
+    "pg-dotenv",
+    "pg-dump-rotate",
+    "pg-tmp",
+];
