@@ -52,6 +52,14 @@ fn ready_after_retries(
     lines
 }
 
+/// `--json` output: one JSON object a line, one line a target.
+fn json_results(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
 fn stderr_text(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -487,11 +495,7 @@ fn several_targets_all_must_be_ready_and_the_down_one_is_named() {
     assert_eq!(last["target"], down.as_str());
     assert_eq!(last["notReady"][0], down.as_str());
     assert!(last["ready"][0].as_str().unwrap().ends_with(&db));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let results: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let results = json_results(&out.stdout);
     assert_eq!(results.len(), 2);
     assert_eq!(results[0]["ready"], true);
     assert_eq!(results[0]["exitCode"], 0);
@@ -621,11 +625,7 @@ fn a_fatal_target_ends_the_wait_for_all_at_once() {
     let last = last_line(&out.stderr);
     assert_eq!(last["exitCode"], 78);
     assert!(last["error"].as_str().unwrap().contains("certificate"));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let results: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let results = json_results(&out.stdout);
     assert_eq!(results.len(), 2);
     assert_eq!(results[0]["ready"], false);
     assert_eq!(results[0]["message"], "not finished: another target failed");
