@@ -118,6 +118,11 @@ impl Fixture {
     }
 }
 
+/// Writes `text` to `path` (a migration, a seed, a fake tool).
+fn write(path: PathBuf, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
 fn dbname(db_url: &str) -> String {
     db_url.rsplit('/').next().unwrap().to_string()
 }
@@ -195,7 +200,7 @@ fn the_template_is_built_once_and_reused() {
 fn a_changed_migration_builds_a_new_template() {
     let f = fixture("CREATE TABLE a(id int);");
     let (_, s1) = f.create();
-    std::fs::write(f.migrations.join("002_more.sql"), "CREATE TABLE b(id int);").unwrap();
+    write(f.migrations.join("002_more.sql"), "CREATE TABLE b(id int);");
     let (u2, s2) = f.create();
     assert_eq!(s2["templateBuilt"], true);
     assert_ne!(s1["template"], s2["template"]);
@@ -253,11 +258,10 @@ fn a_failing_migration_is_exit_3_and_leaves_nothing_behind() {
         "no template, no _building leftover"
     );
     // Fixed: the next create builds it.
-    std::fs::write(
+    write(
         f.migrations.join("001_init.sql"),
         "CREATE TABLE ok(id int);",
-    )
-    .unwrap();
+    );
     let (u, s) = f.create();
     assert_eq!(s["templateBuilt"], true);
     assert!(has_table(&dbname(&u), "ok"));
@@ -266,11 +270,10 @@ fn a_failing_migration_is_exit_3_and_leaves_nothing_behind() {
 #[test]
 fn seeds_are_part_of_the_template_and_its_hash() {
     let f = fixture("CREATE TABLE colors(name text);");
-    std::fs::write(
+    write(
         f.seeds.join("001_colors.sql"),
         "INSERT INTO colors VALUES ('red');",
-    )
-    .unwrap();
+    );
     let create = |f: &Fixture| {
         let out = f
             .cmd()
@@ -295,11 +298,10 @@ fn seeds_are_part_of_the_template_and_its_hash() {
     let (_, s2) = f.create();
     assert_ne!(s1["template"], s2["template"]);
     // A failing seed is exit 4.
-    std::fs::write(
+    write(
         f.seeds.join("002_bad.sql"),
         "INSERT INTO nowhere VALUES (1);",
-    )
-    .unwrap();
+    );
     let out = f
         .cmd()
         .args(["db", "create", "--migrations"])
@@ -428,7 +430,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
     // Without --migrations, templates stay.
     assert_eq!(databases(&old_template).len(), 1);
     // The migrations changed: the old template is stale, the current stays.
-    std::fs::write(f.migrations.join("002.sql"), "CREATE TABLE q(id int);").unwrap();
+    write(f.migrations.join("002.sql"), "CREATE TABLE q(id int);");
     let (_, s2) = create(&f);
     let new_template = s2["template"].as_str().unwrap().to_string();
     let out = f
@@ -452,7 +454,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
 #[test]
 fn run_migrates_and_seeds_before_the_command() {
     let f = fixture("CREATE TABLE r(id int);");
-    std::fs::write(f.seeds.join("001.sql"), "INSERT INTO r VALUES (1), (2);").unwrap();
+    write(f.seeds.join("001.sql"), "INSERT INTO r VALUES (1), (2);");
     let out = cmd("pg-tmp")
         .env("PGKIT_BIN", &f.bin)
         .env("COUNTER", &f.counter)
@@ -465,7 +467,7 @@ fn run_migrates_and_seeds_before_the_command() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2");
     assert_eq!(f.runs(), 1);
     // A failing migration: exit 3, CMD never runs, the server is gone.
-    std::fs::write(f.migrations.join("002.sql"), "SELEC oops;").unwrap();
+    write(f.migrations.join("002.sql"), "SELEC oops;");
     let out = cmd("pg-tmp")
         .env("PGKIT_BIN", &f.bin)
         .env("COUNTER", &f.counter)
@@ -489,11 +491,10 @@ fn run_migrates_and_seeds_before_the_command() {
 fn sigint_while_building_the_template_is_130_and_leaves_nothing_behind() {
     let f = fixture("CREATE TABLE s(id int);");
     // A pg-migrate that hangs: pg-tmp must forward the signal and clean up.
-    std::fs::write(
+    write(
         f.bin.join("pg-migrate"),
         "#!/bin/sh\necho run >> \"$COUNTER\"\nexec sleep 30\n",
-    )
-    .unwrap();
+    );
     let child = f.spawn_create();
     let t = std::time::Instant::now();
     while f.runs() == 0 && t.elapsed() < std::time::Duration::from_secs(20) {
@@ -510,7 +511,7 @@ fn sigint_while_building_the_template_is_130_and_leaves_nothing_behind() {
     assert_eq!(lines.last().unwrap()["exitCode"], 130);
     assert!(databases(template).is_empty(), "no template, no _building");
     // The lock was released: a working pg-migrate builds it now.
-    std::fs::write(f.bin.join("pg-migrate"), FAKE_MIGRATE).unwrap();
+    write(f.bin.join("pg-migrate"), FAKE_MIGRATE);
     let (u, s) = f.create();
     assert_eq!(s["templateBuilt"], true);
     assert!(has_table(&dbname(&u), "s"));
