@@ -92,14 +92,23 @@ impl Fixture {
         c
     }
 
+    /// `pg-tmp db create --migrations DIR` against `server_url`.
+    fn create_cmd_on(&self, server_url: &str) -> assert_cmd::Command {
+        let mut c = self.cmd_on(server_url);
+        c.args(["db", "create", "--migrations"])
+            .arg(&self.migrations);
+        c
+    }
+
+    /// `pg-tmp db create --migrations DIR --seeds DIR` on the shared server.
+    fn create_seeded_cmd(&self) -> assert_cmd::Command {
+        let mut c = self.create_cmd_on(&url("postgres"));
+        c.arg("--seeds").arg(&self.seeds);
+        c
+    }
+
     fn create(&self) -> (String, serde_json::Value) {
-        let out = self
-            .cmd()
-            .args(["db", "create", "--migrations"])
-            .arg(&self.migrations)
-            .succeeds();
-        let db_url = String::from_utf8(out.stdout).unwrap().trim().to_string();
-        (db_url, last_line(&out.stderr))
+        created(self.create_cmd_on(&url("postgres")).succeeds())
     }
 
     /// `pg-tmp db create --migrations` on the shared server, spawned, its
@@ -121,6 +130,12 @@ impl Fixture {
 /// Writes `text` to `path` (a migration, a seed, a fake tool).
 fn write(path: PathBuf, text: &str) {
     std::fs::write(path, text).unwrap();
+}
+
+/// A successful `db create`'s database URL (stdout) and summary line.
+fn created(out: std::process::Output) -> (String, serde_json::Value) {
+    let db_url = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    (db_url, last_line(&out.stderr))
 }
 
 fn dbname(db_url: &str) -> String {
@@ -274,25 +289,8 @@ fn seeds_are_part_of_the_template_and_its_hash() {
         f.seeds.join("001_colors.sql"),
         "INSERT INTO colors VALUES ('red');",
     );
-    let create = |f: &Fixture| {
-        let out = f
-            .cmd()
-            .args(["db", "create", "--migrations"])
-            .arg(&f.migrations)
-            .arg("--seeds")
-            .arg(&f.seeds)
-            .succeeds();
-        (
-            String::from_utf8(out.stdout).unwrap().trim().to_string(),
-            last_line(&out.stderr),
-        )
-    };
-    let (u, s1) = create(&f);
-    let mut c = server().client(&dbname(&u)).unwrap();
-    let n: i64 = c
-        .query_one("SELECT count(*) FROM colors", &[])
-        .unwrap()
-        .get(0);
+    let (u, s1) = created(f.create_seeded_cmd().succeeds());
+    let n: i64 = query_value(&dbname(&u), "SELECT count(*) FROM colors");
     assert_eq!(n, 1);
     // Without seeds it is another template.
     let (_, s2) = f.create();
@@ -302,13 +300,7 @@ fn seeds_are_part_of_the_template_and_its_hash() {
         f.seeds.join("002_bad.sql"),
         "INSERT INTO nowhere VALUES (1);",
     );
-    let out = f
-        .cmd()
-        .args(["db", "create", "--migrations"])
-        .arg(&f.migrations)
-        .arg("--seeds")
-        .arg(&f.seeds)
-        .exits(4);
+    let out = f.create_seeded_cmd().exits(4);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Seeds failed while building the template"
@@ -376,17 +368,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
     let su = srv.url("postgres");
     let databases = |p: &str| databases_on(&srv, p);
     let f = fixture("CREATE TABLE p(id int);");
-    let create = |f: &Fixture| {
-        let out = f
-            .cmd_on(&su)
-            .args(["db", "create", "--migrations"])
-            .arg(&f.migrations)
-            .succeeds();
-        (
-            String::from_utf8(out.stdout).unwrap().trim().to_string(),
-            last_line(&out.stderr),
-        )
-    };
+    let create = |f: &Fixture| created(f.create_cmd_on(&su).succeeds());
     let (u, s1) = create(&f);
     let db = dbname(&u);
     let old_template = s1["template"].as_str().unwrap().to_string();
