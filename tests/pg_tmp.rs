@@ -619,12 +619,7 @@ fn no_server_binaries_is_127_with_the_package_to_install() {
             .env("PG_BINDIR", empty.path())
             .args(sub)
             .exits(127);
-        let last = last_line(&out.stderr);
-        assert_eq!(last["message"], "PostgreSQL server binaries not found");
-        assert!(last["suggestion"]
-            .as_str()
-            .unwrap()
-            .contains("apt-get install postgresql"));
+        assert_no_server_binaries(&out.stderr);
     }
     let out = cmd("pg-tmp")
         .args(["start", "--pg-version", "99"])

@@ -248,3 +248,14 @@ pub const TOOLS: &[&str] = &[
     "pg-dump-rotate",
     "pg-tmp",
 ];
+
+/// Asserts the run's last line says the PostgreSQL server binaries are
+/// missing and suggests the package to install.
+pub fn assert_no_server_binaries(stderr: &[u8]) {
+    let last = last_line(stderr);
+    assert_eq!(last["message"], "PostgreSQL server binaries not found");
+    assert!(last["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("apt-get install postgresql"));
+}
