@@ -8,15 +8,6 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 
-const TOOLS: &[&str] = &[
-    "pg-wait",
-    "pg-migrate",
-    "pg-seed",
-    "pg-dotenv",
-    "pg-dump-rotate",
-    "pg-tmp",
-];
-
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }

@@ -16,14 +16,7 @@ fn harness_server_accepts_logins() {
 
 #[test]
 fn every_tool_has_version_and_help_with_exit_0() {
-    for t in [
-        "pg-wait",
-        "pg-migrate",
-        "pg-seed",
-        "pg-dotenv",
-        "pg-dump-rotate",
-        "pg-tmp",
-    ] {
+    for &t in TOOLS {
         cmd(t)
             .arg("--version")
             .assert()
@@ -39,20 +32,8 @@ fn every_tool_has_version_and_help_with_exit_0() {
 
 #[test]
 fn usage_errors_exit_64_with_a_json_line() {
-    for t in [
-        "pg-wait",
-        "pg-migrate",
-        "pg-seed",
-        "pg-dotenv",
-        "pg-dump-rotate",
-        "pg-tmp",
-    ] {
-        let out = cmd(t)
-            .arg("--no-such-flag")
-            .assert()
-            .code(64)
-            .get_output()
-            .clone();
+    for &t in TOOLS {
+        let out = cmd(t).arg("--no-such-flag").exits(64);
         let last = last_line(&out.stderr);
         assert_eq!(last["level"], "error");
         assert_eq!(last["exitCode"], 64);
@@ -196,21 +177,12 @@ fn log_level_and_format_filter_and_reshape_and_bad_values_are_78() {
     let out = cmd("pg-wait")
         .env("LOG_LEVEL", "error")
         .args(["--timeout", "300ms", "--interval", "100ms", &down])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["exitCode"], 2);
     // LOG_LEVEL=debug adds lines; --log-level beats LOG_LEVEL.
-    let out = cmd("pg-wait")
-        .env("LOG_LEVEL", "debug")
-        .args(once)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = cmd("pg-wait").env("LOG_LEVEL", "debug").args(once).exits(2);
     assert!(json_lines(&out.stderr)
         .iter()
         .any(|l| l["level"] == "debug"));
@@ -218,21 +190,12 @@ fn log_level_and_format_filter_and_reshape_and_bad_values_are_78() {
         .env("LOG_LEVEL", "debug")
         .args(["--log-level", "info"])
         .args(once)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     assert!(json_lines(&out.stderr)
         .iter()
         .all(|l| l["level"] != "debug"));
     // LOG_FORMAT=text: the same events as plain lines, the summary last.
-    let out = cmd("pg-wait")
-        .env("LOG_FORMAT", "text")
-        .args(once)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = cmd("pg-wait").env("LOG_FORMAT", "text").args(once).exits(2);
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
     let last = text.lines().last().unwrap();
     assert!(
@@ -253,13 +216,7 @@ fn log_level_and_format_filter_and_reshape_and_bad_values_are_78() {
             ("LOG_LEVEL", "loud", "Invalid log level"),
             ("LOG_FORMAT", "xml", "Invalid log format"),
         ] {
-            let out = cmd(tool)
-                .env(var, val)
-                .args(&args)
-                .assert()
-                .code(78)
-                .get_output()
-                .clone();
+            let out = cmd(tool).env(var, val).args(&args).exits(78);
             assert!(out.stdout.is_empty(), "{tool} {var}");
             let last = last_line(&out.stderr);
             assert_eq!(last["message"], message, "{tool}");
@@ -361,12 +318,7 @@ fn no_server_binaries_anywhere_is_a_prompt_127() {
     // Generous: the answer needs no waiting at all.
     assert!(t.elapsed() < std::time::Duration::from_secs(10), "no hang");
     assert_eq!(out.status.code(), Some(127));
-    let last = last_line(&out.stderr);
-    assert_eq!(last["message"], "PostgreSQL server binaries not found");
-    assert!(last["suggestion"]
-        .as_str()
-        .unwrap()
-        .contains("apt-get install postgresql"));
+    assert_no_server_binaries(&out.stderr);
 }
 
 #[test]
@@ -451,10 +403,7 @@ fn scrubbing_never_breaks_the_log_and_never_shows_a_password() {
         let out = cmd("pg-wait")
             .env("LOG_LEVEL", "debug")
             .args(["--once", "--json", &url])
-            .assert()
-            .code(2)
-            .get_output()
-            .clone();
+            .exits(2);
         // Every line keeps its keys and fixed values.
         let lines = json_lines(&out.stderr);
         for l in &lines {
@@ -500,7 +449,7 @@ fn a_usage_error_is_logged_in_the_format_the_flags_ask_for() {
             &["--log-format", "text", "--no-such-flag"][..],
             &["--log-format=text", "--no-such-flag"][..],
         ] {
-            let out = cmd(t).args(args).assert().code(64).get_output().clone();
+            let out = cmd(t).args(args).exits(64);
             let text = String::from_utf8_lossy(&out.stderr).into_owned();
             assert!(text.contains("ERROR Invalid usage"), "{t}: {text}");
             assert!(text.contains("exitCode=64"), "{t}: {text}");
@@ -515,10 +464,7 @@ fn a_usage_error_is_logged_in_the_format_the_flags_ask_for() {
                 "xml",
                 "--no-such-flag",
             ])
-            .assert()
-            .code(64)
-            .get_output()
-            .clone();
+            .exits(64);
         assert_eq!(last_line(&out.stderr)["exitCode"], 64);
     }
 }

@@ -21,13 +21,15 @@ fn sh() -> std::process::Command {
     c
 }
 
+/// `pg-dotenv -f FILE`, as `cmd` makes it.
+fn dotenv_cmd(file: &Path) -> assert_cmd::Command {
+    let mut c = cmd("pg-dotenv");
+    c.arg("-f").arg(file);
+    c
+}
+
 fn dotenv(file: &Path, args: &[&str]) -> Output {
-    cmd("pg-dotenv")
-        .arg("-f")
-        .arg(file)
-        .args(args)
-        .output()
-        .unwrap()
+    dotenv_cmd(file).args(args).output().unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -43,6 +45,43 @@ fn dir_with(text: &str) -> (tempfile::TempDir, PathBuf) {
     let p = d.path().join(".env");
     std::fs::write(&p, text).unwrap();
     (d, p)
+}
+
+/// `list --format json` of the file, parsed.
+fn list_json(file: &Path) -> Value {
+    serde_json::from_slice(&dotenv(file, &["list", "--format", "json"]).stdout).unwrap()
+}
+
+/// Runs `pg-dotenv -f FILE set ARGS(i)` for i in 0..20 all at once (logging
+/// errors only); asserts that every one succeeded.
+fn twenty_concurrent_sets(file: &Path, args: impl Fn(usize) -> Vec<String>) {
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            std::process::Command::new(bin_path("pg-dotenv"))
+                .arg("-f")
+                .arg(file)
+                .arg("set")
+                .args(args(i))
+                .env("LOG_LEVEL", "error")
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+}
+
+/// Opens `file` and takes an exclusive flock on it, held until the returned
+/// file is dropped.
+fn lock_exclusively(file: &Path) -> std::fs::File {
+    let f = std::fs::File::open(file).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(
+        unsafe { libc::flock(std::os::unix::io::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) },
+        0
+    );
+    f
 }
 
 fn no_temp_files_left(dir: &Path) {
@@ -130,24 +169,20 @@ fn repeated_files_later_wins_and_interpolates_across() {
     let b = d.path().join(".env");
     std::fs::write(&a, "HOST=localhost\nPORT=5432\nNAME=app\n").unwrap();
     std::fs::write(&b, "HOST=db\nURL=postgres://${HOST}:${PORT}/${NAME}\n").unwrap();
-    let o = cmd("pg-dotenv")
-        .arg("-f")
-        .arg(&a)
+    let o = dotenv_cmd(&a)
         .arg("-f")
         .arg(&b)
         .args(["list", "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 0);
     let v: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["HOST"], "db");
     assert_eq!(v["URL"], "postgres://db:5432/app");
     let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
     assert_eq!(keys, ["HOST", "PORT", "NAME", "URL"]);
     // Writes go to exactly one file.
-    let o = cmd("pg-dotenv")
-        .arg("-f")
-        .arg(&a)
+    let o = dotenv_cmd(&a)
         .arg("-f")
         .arg(&b)
         .args(["set", "X", "1"])
@@ -171,10 +206,7 @@ fn duplicates_last_wins_with_a_warning() {
     let o = dotenv(&p, &["get", "A"]);
     assert_eq!(stdout(&o), "3\n");
     let lines = json_lines(&o.stderr);
-    let w = lines
-        .iter()
-        .find(|l| l["message"] == "Duplicate key; the last occurrence wins")
-        .expect("a duplicate warning");
+    let w = first_with(&lines, "Duplicate key; the last occurrence wins");
     assert_eq!(w["level"], "warn");
     assert_eq!(w["key"], "A");
     assert_eq!(w["lines"], serde_json::json!([1, 3]));
@@ -199,7 +231,7 @@ fn set_forms_and_set_if_absent() {
             "+ignored",
         ],
     );
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 0);
     assert_eq!(
         std::fs::read_to_string(&p).unwrap(),
         "A=new\nB=two=2\nC=dflt\nA2=\nP=+plus\nQ=+x\n"
@@ -304,7 +336,7 @@ fn untouched_bytes_stay_byte_for_byte() {
         &p,
         &["set", "DATABASE_URL", "postgres://app:n3w pass@db/app"],
     );
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 0);
     let want = FIXTURE.replace(
         "postgres://app:s3cret@db:5432/app   # primary",
         "'postgres://app:n3w pass@db/app'   # primary",
@@ -345,8 +377,7 @@ fn untouched_bytes_stay_byte_for_byte() {
     assert_eq!(std::fs::metadata(&p).unwrap().ino(), ino);
 
     // Every value still reads; the mode is kept; no temp files are left.
-    let o = dotenv(&p, &["list", "--format", "json"]);
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = list_json(&p);
     assert_eq!(v["API_KEY"], "abc#def");
     assert_eq!(v["SECRET"], "it's");
     assert_eq!(v["EMPTY"], "");
@@ -374,7 +405,7 @@ fn a_new_file_is_created_with_mode_0600() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("new.env");
     let o = dotenv(&p, &["set", "A", "1"]);
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 0);
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=1\n");
     assert_eq!(
         std::fs::metadata(&p).unwrap().permissions().mode() & 0o7777,
@@ -415,7 +446,7 @@ fn a_symlink_stays_a_link_and_its_target_is_updated() {
     let link = d.path().join(".env");
     std::os::unix::fs::symlink("shared/prod.env", &link).unwrap();
     let o = dotenv(&link, &["set", "A", "2", "B", "3"]);
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 0);
     assert!(std::fs::symlink_metadata(&link)
         .unwrap()
         .file_type()
@@ -439,12 +470,12 @@ fn a_hard_link_is_replaced_under_its_name_with_a_warning() {
     let other = d.path().join("other.env");
     std::fs::hard_link(&p, &other).unwrap();
     let o = dotenv(&p, &["set", "A", "2"]);
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 0);
     let lines = json_lines(&o.stderr);
-    let warn = lines
-        .iter()
-        .find(|l| l["message"] == "The file had other hard links; they keep the old content")
-        .unwrap_or_else(|| panic!("no hard-link warning in {lines:?}"));
+    let warn = first_with(
+        &lines,
+        "The file had other hard links; they keep the old content",
+    );
     assert_eq!(warn["level"], "warn");
     assert_eq!(warn["links"], 2);
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=2\n");
@@ -454,22 +485,8 @@ fn a_hard_link_is_replaced_under_its_name_with_a_warning() {
 #[test]
 fn twenty_concurrent_sets_all_land() {
     let (_d, p) = dir_with("# shared\nEXISTING=1\n");
-    let children: Vec<_> = (0..20)
-        .map(|i| {
-            std::process::Command::new(bin_path("pg-dotenv"))
-                .arg("-f")
-                .arg(&p)
-                .args(["set", &format!("KEY_{i}"), &format!("value {i}")])
-                .env("LOG_LEVEL", "error")
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for mut c in children {
-        assert!(c.wait().unwrap().success());
-    }
-    let o = dotenv(&p, &["list", "--format", "json"]);
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    twenty_concurrent_sets(&p, |i| vec![format!("KEY_{i}"), format!("value {i}")]);
+    let v = list_json(&p);
     for i in 0..20 {
         assert_eq!(v[format!("KEY_{i}")], format!("value {i}"), "KEY_{i}");
     }
@@ -484,22 +501,8 @@ fn twenty_concurrent_sets_all_land() {
 fn twenty_concurrent_sets_on_a_file_that_does_not_exist_yet() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("fresh.env");
-    let children: Vec<_> = (0..20)
-        .map(|i| {
-            std::process::Command::new(bin_path("pg-dotenv"))
-                .arg("-f")
-                .arg(&p)
-                .args(["set", &format!("K{i}=v{i}")])
-                .env("LOG_LEVEL", "error")
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for mut c in children {
-        assert!(c.wait().unwrap().success());
-    }
-    let o = dotenv(&p, &["list", "--format", "json"]);
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    twenty_concurrent_sets(&p, |i| vec![format!("K{i}=v{i}")]);
+    let v = list_json(&p);
     assert_eq!(v.as_object().unwrap().len(), 20, "{v}");
     for i in 0..20 {
         assert_eq!(v[format!("K{i}")], format!("v{i}"));
@@ -565,7 +568,7 @@ fn a_read_only_directory_fails_with_the_original_intact() {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         o
     };
-    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_exit(&out, 1);
     let l = last_line(&out.stderr);
     assert_eq!(l["exitCode"], 1);
     assert!(
@@ -593,7 +596,7 @@ fn a_full_disk_fails_with_the_original_intact() {
         .args(["set", "A", "2", "B", "a longer value"])
         .output()
         .unwrap();
-    assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 1);
     let l = last_line(&o.stderr);
     assert!(l["message"].as_str().unwrap().starts_with("Cannot write"));
     assert!(l["error"].as_str().unwrap().contains("too large"), "{l}");
@@ -681,7 +684,7 @@ fn random_values_round_trip_through_pg_dotenv_sh_and_python_dotenv() {
             args[2 + 2 * i] = e;
         }
         let o = dotenv(&p, &args);
-        assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+        assert_exit(&o, 0);
 
         // get, one key at a time.
         for (k, v) in keys.iter().zip(&values) {
@@ -770,7 +773,7 @@ fn list_formats_are_safe_to_eval() {
     let want_b = "it's $HOME `whoami` \\ \"q\"\nline";
     for format in ["shell", "export"] {
         let o = dotenv(&p, &["list", "--format", format]);
-        assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+        assert_exit(&o, 0);
         let text = stdout(&o);
         assert!(!text.contains("D.E"), "invalid shell names are left out");
         assert!(has_message(
@@ -789,8 +792,7 @@ fn list_formats_are_safe_to_eval() {
         // Only `export` exports.
         assert_eq!(parts[4], if format == "export" { "plain" } else { "" });
     }
-    let o = dotenv(&p, &["list", "--format", "json"]);
-    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let v = list_json(&p);
     assert_eq!(v["B"], want_b);
     assert_eq!(v["D.E"], "dotted");
     // dotenv format reads back to the same values.
@@ -805,7 +807,7 @@ fn generate_sets_a_secret_once() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join(".env");
     let o = dotenv(&p, &["generate", "DB_PASSWORD"]);
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 0);
     assert_eq!(stdout(&o), "", "nothing secret without --print");
     let l = last_line(&o.stderr);
     assert_eq!(l["message"], "Secret generated");
@@ -871,9 +873,7 @@ fn generate_sets_a_secret_once() {
 #[test]
 fn run_execs_with_the_values_and_existing_variables_win() {
     let (_d, p) = dir_with("FROM_FILE='a b'\nSHARED=file\n");
-    let o = cmd("pg-dotenv")
-        .arg("-f")
-        .arg(&p)
+    let o = dotenv_cmd(&p)
         .env("SHARED", "env")
         .args([
             "run",
@@ -886,11 +886,9 @@ fn run_execs_with_the_values_and_existing_variables_win() {
         ])
         .output()
         .unwrap();
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 0);
     assert_eq!(stdout(&o), "a b|env|-x");
-    let o = cmd("pg-dotenv")
-        .arg("-f")
-        .arg(&p)
+    let o = dotenv_cmd(&p)
         .env("SHARED", "env")
         .args([
             "run",
@@ -915,7 +913,7 @@ fn pgenv_from_postgres_keys_is_shell_quoted() {
         "POSTGRES_HOST=db.internal\nPOSTGRES_PORT=6543\nPOSTGRES_USER=app\nPOSTGRES_PASSWORD='p@ss w\"rd $x'\n",
     );
     let o = dotenv(&p, &["pgenv"]);
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 0);
     assert_eq!(
         stdout(&o),
         "export PGHOST=db.internal PGPORT=6543 PGUSER=app PGPASSWORD='p@ss w\"rd $x' PGDATABASE=app PGSSLMODE=prefer\n"
@@ -950,16 +948,12 @@ fn pgenv_output_connects_psql() {
     // A server of its own, with a SCRAM password full of shell metacharacters:
     // trust authentication would let psql in whatever PGPASSWORD said.
     let password = "pa ss'w\"rd$`x`\\!";
-    let srv = pgkit::server::TempServer::start(pgkit::server::Options {
-        password: Some(password.to_string()),
-        ..Default::default()
-    })
-    .unwrap();
+    let srv = server_with_password(password);
     srv.create_database("dotenv_app").unwrap();
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join(".env");
     let o = dotenv(&p, &["set", "DATABASE_URL", &srv.url("dotenv_app")]);
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 0);
     assert!(!String::from_utf8_lossy(&o.stderr).contains("w\"rd"));
 
     let psql = srv.bindir().join("psql");
@@ -1047,14 +1041,9 @@ fn the_man_page_is_current_and_the_help_short() {
 #[test]
 fn a_held_lock_times_out_with_75_and_writes_nothing() {
     let (_d, p) = dir_with("A=1\n");
-    let f = std::fs::File::open(&p).unwrap();
-    // SAFETY: flock on a descriptor this test owns.
-    assert_eq!(
-        unsafe { libc::flock(std::os::unix::io::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) },
-        0
-    );
+    let f = lock_exclusively(&p);
     let o = dotenv(&p, &["--lock-timeout", "200ms", "set", "A", "2"]);
-    assert_eq!(code(&o), 75, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 75);
     assert_eq!(
         last_line(&o.stderr)["message"],
         format!("Cannot lock {}", p.display())
@@ -1069,12 +1058,7 @@ fn a_held_lock_times_out_with_75_and_writes_nothing() {
 #[test]
 fn sigterm_while_waiting_for_the_lock_is_143_and_writes_nothing() {
     let (d, p) = dir_with("A=1\n");
-    let f = std::fs::File::open(&p).unwrap();
-    // SAFETY: flock on a descriptor this test owns.
-    assert_eq!(
-        unsafe { libc::flock(std::os::unix::io::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) },
-        0
-    );
+    let _lock = lock_exclusively(&p);
     let child = std::process::Command::new(bin_path("pg-dotenv"))
         .arg("-f")
         .arg(&p)
@@ -1083,10 +1067,9 @@ fn sigterm_while_waiting_for_the_lock_is_143_and_writes_nothing() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    signal(child.id() as i32, libc::SIGTERM);
     let o = child.wait_with_output().unwrap();
-    assert_eq!(code(&o), 143, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 143);
     assert_eq!(last_line(&o.stderr)["exitCode"], 143);
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=1\n");
     no_temp_files_left(d.path());
@@ -1098,14 +1081,12 @@ fn unrepresentable_input_is_65() {
     let (_d, p) = dir_with("A=1\n");
     // A value that is not UTF-8 (a NUL cannot travel in argv at all; the
     // quoting refuses one too, see quote.rs's unit tests).
-    let o = cmd("pg-dotenv")
-        .arg("-f")
-        .arg(&p)
+    let o = dotenv_cmd(&p)
         .args(["set", "B"])
         .arg(std::ffi::OsStr::from_bytes(b"\xff\xfe"))
         .output()
         .unwrap();
-    assert_eq!(code(&o), 65, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 65);
     assert_eq!(last_line(&o.stderr)["message"], "Cannot write the value");
     assert!(last_line(&o.stderr)["suggestion"].is_string());
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=1\n");
@@ -1157,14 +1138,12 @@ fn the_environment_wins_in_expansion_as_in_compose_and_run() {
 #[test]
 fn set_stdin_keeps_secrets_off_argv_and_refuses_nul() {
     let (d, p) = dir_with("A=1\n");
-    let o = cmd("pg-dotenv")
-        .arg("-f")
-        .arg(&p)
+    let o = dotenv_cmd(&p)
         .args(["set", "--stdin", "SECRET"])
         .write_stdin("s3cr3t 'with' \"quotes\" $x\n")
         .output()
         .unwrap();
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 0);
     assert!(!String::from_utf8_lossy(&o.stderr).contains("s3cr3t"));
     assert_eq!(
         stdout(&dotenv(&p, &["get", "SECRET"])),
@@ -1173,9 +1152,7 @@ fn set_stdin_keeps_secrets_off_argv_and_refuses_nul() {
     );
     // A NUL byte cannot be written by any reader: 65, nothing written.
     let before = std::fs::read_to_string(&p).unwrap();
-    let o = cmd("pg-dotenv")
-        .arg("-f")
-        .arg(&p)
+    let o = dotenv_cmd(&p)
         .args(["set", "--stdin", "B"])
         .write_stdin(&b"a\0b"[..])
         .output()
@@ -1191,9 +1168,7 @@ fn set_stdin_keeps_secrets_off_argv_and_refuses_nul() {
     let o = dotenv(&p, &["set", "--stdin", "A", "B"]);
     assert_eq!(code(&o), 64);
     // Taken literally: a secret that starts with + is not set-if-absent.
-    let o = cmd("pg-dotenv")
-        .arg("-f")
-        .arg(&p)
+    let o = dotenv_cmd(&p)
         .args(["set", "--stdin", "A"])
         .write_stdin("+plus")
         .output()
@@ -1230,7 +1205,7 @@ fn hostile_values_never_run_when_evald() {
     args.push(hostile[0].clone());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let o = dotenv(&p, &args);
-    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    assert_exit(&o, 0);
     let reads = [
         "set -a; . \"$1\"",
         "eval \"$(\"$0\" -f \"$1\" list --format shell)\"",

@@ -358,11 +358,7 @@ print(json.dumps(out))
         .env_remove("UNSET_ZZ")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 

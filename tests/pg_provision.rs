@@ -51,7 +51,7 @@ fn copy_dir(from: &Path, to: &Path) {
 #[test]
 fn fresh_database_is_provisioned_and_a_rerun_is_a_no_op() {
     let db = fresh_db("prov");
-    let out = provision(&url(&db)).assert().code(0).get_output().clone();
+    let out = provision(&url(&db)).exits(0);
     assert!(out.stdout.is_empty(), "stdout stays empty");
     let lines = json_lines(&out.stderr);
     let last = lines.last().unwrap();
@@ -77,7 +77,7 @@ fn fresh_database_is_provisioned_and_a_rerun_is_a_no_op() {
         .get(0);
     assert_eq!((users, posts), (3, 3));
 
-    let again = provision(&url(&db)).assert().code(0).get_output().clone();
+    let again = provision(&url(&db)).exits(0);
     let lines = json_lines(&again.stderr);
     assert!(
         !has_message(&lines, "Migration applied"),
@@ -100,10 +100,7 @@ fn database_never_up_exits_2_within_the_timeout() {
     let start = std::time::Instant::now();
     let out = provision(&format!("postgresql://postgres@127.0.0.1:{port}/postgres"))
         .env("DB_TIMEOUT", "1500")
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     // Generous bound: the deadline is 1.5 s.
     assert!(start.elapsed() < Duration::from_secs(20));
     let last = last_line(&out.stderr);
@@ -125,10 +122,7 @@ fn broken_migration_exits_3_and_does_not_seed() {
     .unwrap();
     let out = provision(&url(&db))
         .env("MIGRATIONS_DIR", dir.path())
-        .assert()
-        .code(3)
-        .get_output()
-        .clone();
+        .exits(3);
     let lines = json_lines(&out.stderr);
     assert!(
         !tools_of(&lines).iter().any(|t| t == "pg-seed"),
@@ -155,12 +149,7 @@ fn seed_failure_is_non_fatal() {
         "INSERT INTO no_such_table VALUES (1);\n",
     )
     .unwrap();
-    let out = provision(&url(&db))
-        .env("SEEDS_DIR", seeds.path())
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = provision(&url(&db)).env("SEEDS_DIR", seeds.path()).exits(0);
     let lines = json_lines(&out.stderr);
     assert!(has_message(&lines, "Database seed failed (non-fatal)"));
     assert_eq!(
@@ -172,12 +161,7 @@ fn seed_failure_is_non_fatal() {
 #[test]
 fn skip_seed_skips_the_seed_step() {
     let db = fresh_db("provskip");
-    let out = provision(&url(&db))
-        .env("SKIP_SEED", "true")
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = provision(&url(&db)).env("SKIP_SEED", "true").exits(0);
     let lines = json_lines(&out.stderr);
     assert!(has_message(&lines, "Seeding skipped"));
     assert!(!tools_of(&lines).iter().any(|t| t == "pg-seed"));
@@ -195,10 +179,7 @@ fn a_missing_binary_exits_127_naming_it() {
     let out = provision("postgresql://postgres@127.0.0.1:1/postgres")
         .env("PGKIT_BIN", empty.path())
         .env("PATH", "/usr/bin:/bin")
-        .assert()
-        .code(127)
-        .get_output()
-        .clone();
+        .exits(127);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Required program not found: pg-wait");
     assert!(last["suggestion"].as_str().unwrap().contains("PGKIT_BIN"));
@@ -240,8 +221,7 @@ fn sigint_is_forwarded_to_the_running_step() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    sigint(&child);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     let last = last_line(&out.stderr);
@@ -301,10 +281,7 @@ fn the_demo_runs_end_to_end() {
     let out = c
         .env("HOME", empty_home())
         .env("PGKIT_BIN", bin_dir())
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+        .exits(0);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("==> done"), "{stdout}");
 }
@@ -318,10 +295,7 @@ fn dump_schema_writes_the_schema_after_migrating() {
         .env("SKIP_SEED", "true")
         .arg("--dump-schema")
         .arg(&file)
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+        .exits(0);
     json_lines(&out.stderr);
     let schema = std::fs::read_to_string(&file).unwrap();
     assert!(schema.contains("CREATE TABLE public.users"), "{schema}");
@@ -340,10 +314,7 @@ fn dump_schema_without_pg_dump_exits_127() {
     let out = provision("postgresql://postgres@127.0.0.1:1/postgres")
         .env("PATH", bin.path())
         .args(["--dump-schema", "/tmp/never-written.sql"])
-        .assert()
-        .code(127)
-        .get_output()
-        .clone();
+        .exits(127);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Required program not found: pg_dump");
 }

@@ -12,6 +12,15 @@ fn write(dir: &Path, name: &str, content: &str) {
     std::fs::write(dir.join(name), content).unwrap();
 }
 
+/// A fresh seeds directory holding these (name, content) files.
+fn seeds(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        write(d.path(), name, content);
+    }
+    d
+}
+
 fn seed(db: &str, dir: &Path) -> assert_cmd::Command {
     let mut c = cmd("pg-seed");
     c.env("DATABASE_URL", url(db)).arg("--dir").arg(dir);
@@ -34,19 +43,18 @@ fn run(c: &mut assert_cmd::Command, code: i32) -> (String, Vec<Value>) {
 }
 
 fn query_i64(db: &str, q: &str) -> i64 {
-    server()
-        .client(db)
-        .unwrap()
-        .query_one(q, &[])
-        .unwrap()
-        .get(0)
+    query_value(db, q)
 }
 
-fn line<'a>(lines: &'a [Value], message: &str) -> &'a Value {
-    lines
-        .iter()
-        .find(|l| l["message"] == message)
-        .unwrap_or_else(|| panic!("no line {message:?} in {lines:?}"))
+/// pg-seed on `dir` against `db`, spawned, its stderr piped.
+fn spawn_seed(db: &str, dir: &Path) -> std::process::Child {
+    std_cmd("pg-seed")
+        .env("DATABASE_URL", url(db))
+        .arg("--dir")
+        .arg(dir)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 const SCHEMA: &str = "CREATE TABLE users (id int PRIMARY KEY, name text, email text);\n";
@@ -54,20 +62,20 @@ const SCHEMA: &str = "CREATE TABLE users (id int PRIMARY KEY, name text, email t
 #[test]
 fn rerun_skips_everything() {
     let db = fresh_db("seed_rerun");
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "01_schema.sql", SCHEMA);
-    write(
-        d.path(),
-        "02_users.csv",
-        "id,name,email\n1,Ann,a@x\n2,Bob,b@x\n",
-    );
-    write(d.path(), "README.md", "not a seed");
+    let d = seeds(&[
+        ("01_schema.sql", SCHEMA),
+        ("02_users.csv", "id,name,email\n1,Ann,a@x\n2,Bob,b@x\n"),
+        ("README.md", "not a seed"),
+    ]);
     let (_, lines) = run(&mut seed(&db, d.path()), 0);
     let last = lines.last().unwrap();
     assert_eq!(last["message"], "Seeding completed");
     assert_eq!(last["applied"], 2);
     assert_eq!(last["rows"], 2);
-    assert_eq!(line(&lines, "Seed applied")["filename"], "01_schema.sql");
+    assert_eq!(
+        first_with(&lines, "Seed applied")["filename"],
+        "01_schema.sql"
+    );
     assert!(lines.iter().any(|l| l["message"] == "Seed applied"
         && l["filename"] == "02_users.csv"
         && l["rows"] == 2));
@@ -78,15 +86,10 @@ fn rerun_skips_everything() {
         ),
         1
     );
-    let checksum: String = server()
-        .client(&db)
-        .unwrap()
-        .query_one(
-            "SELECT checksum FROM schema_seeds WHERE filename = '01_schema.sql'",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let checksum: String = query_value(
+        &db,
+        "SELECT checksum FROM schema_seeds WHERE filename = '01_schema.sql'",
+    );
     assert_eq!(checksum.len(), 64);
 
     let (_, lines) = run(&mut seed(&db, d.path()), 0);
@@ -127,9 +130,10 @@ fn custom_tracking_table_and_file_flags() {
             "CREATE SCHEMA meta; CREATE TABLE users (id int, name text)",
         )
         .unwrap();
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "users.csv", "id,name\n1,Ann\n");
-    write(d.path(), "other.sql", "INSERT INTO users VALUES (9, 'x');");
+    let d = seeds(&[
+        ("users.csv", "id,name\n1,Ann\n"),
+        ("other.sql", "INSERT INTO users VALUES (9, 'x');"),
+    ]);
     let (_, lines) = run(
         cmd("pg-seed")
             .env("DATABASE_URL", url(&db))
@@ -161,20 +165,16 @@ fn custom_tracking_table_and_file_flags() {
 #[test]
 fn edited_file_under_each_on_change_mode() {
     let db = fresh_db("seed_change");
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "01_schema.sql", "CREATE TABLE t (v int);");
-    write(d.path(), "02_data.sql", "INSERT INTO t VALUES (1);");
+    let d = seeds(&[
+        ("01_schema.sql", "CREATE TABLE t (v int);"),
+        ("02_data.sql", "INSERT INTO t VALUES (1);"),
+    ]);
     run(&mut seed(&db, d.path()), 0);
     let stored = |db: &str| -> String {
-        server()
-            .client(db)
-            .unwrap()
-            .query_one(
-                "SELECT checksum FROM schema_seeds WHERE filename = '02_data.sql'",
-                &[],
-            )
-            .unwrap()
-            .get(0)
+        query_value(
+            db,
+            "SELECT checksum FROM schema_seeds WHERE filename = '02_data.sql'",
+        )
     };
     let before = stored(&db);
     write(d.path(), "02_data.sql", "INSERT INTO t VALUES (2);");
@@ -201,7 +201,7 @@ fn edited_file_under_each_on_change_mode() {
 
     // skip: exit 0, logged at warn, the stored checksum is NOT updated.
     let (_, lines) = run(seed(&db, d.path()).args(["--on-change", "skip"]), 0);
-    let w = line(
+    let w = first_with(
         &lines,
         "Seed file changed since it was applied, skipped (--on-change skip)",
     );
@@ -213,7 +213,7 @@ fn edited_file_under_each_on_change_mode() {
     // rerun: runs the file again and records the new checksum.
     let (_, lines) = run(seed(&db, d.path()).args(["--on-change", "rerun"]), 0);
     assert_eq!(
-        line(&lines, "Seed re-applied (--on-change rerun)")["filename"],
+        first_with(&lines, "Seed re-applied (--on-change rerun)")["filename"],
         "02_data.sql"
     );
     assert_ne!(stored(&db), before);
@@ -232,8 +232,7 @@ fn if_empty_guard() {
             "CREATE TABLE a (v int); CREATE TABLE b (v int); INSERT INTO b VALUES (1)",
         )
         .unwrap();
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "01.sql", "INSERT INTO a VALUES (1);");
+    let d = seeds(&[("01.sql", "INSERT INTO a VALUES (1);")]);
     // b has rows: everything is skipped, nothing is created.
     let (_, lines) = run(
         seed(&db, d.path()).args(["--if-empty", "a", "--if-empty", "b"]),
@@ -347,14 +346,14 @@ fn a_commit_inside_a_seed_file_is_refused_before_it_runs() {
     // Executed inside the run's transaction, its COMMIT would make 01 and
     // the tracking table permanent although 03 fails.
     let db = fresh_db("seed_txctl");
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "01_schema.sql", "CREATE TABLE t (v int);");
-    write(
-        d.path(),
-        "02_wrapped.sql",
-        "-- wrapped, as psql scripts often are\nBEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;\n",
-    );
-    write(d.path(), "03_bad.sql", "SELECT 1/0;");
+    let d = seeds(&[
+        ("01_schema.sql", "CREATE TABLE t (v int);"),
+        (
+            "02_wrapped.sql",
+            "-- wrapped, as psql scripts often are\nBEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;\n",
+        ),
+        ("03_bad.sql", "SELECT 1/0;"),
+    ]);
     let (_, lines) = run(&mut seed(&db, d.path()), 65);
     let last = lines.last().unwrap();
     assert_eq!(last["message"], "Seed file controls the transaction");
@@ -392,18 +391,17 @@ fn a_files_settings_end_with_it() {
     // pg_dump output empties search_path for the rest of the session; the
     // next file and the tracking rows must not notice.
     let db = fresh_db("seed_setcfg");
-    let d = tempfile::tempdir().unwrap();
-    write(
-        d.path(),
-        "01_dump.sql",
-        "SELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.t (v int);\nINSERT INTO public.t VALUES (1);\n",
-    );
-    write(d.path(), "02_t.csv", "v\n2\n");
-    write(
-        d.path(),
-        "03_check.sql",
-        "DO $$ BEGIN IF current_setting('search_path') = '' THEN RAISE 'search_path leaked'; END IF; END $$;",
-    );
+    let d = seeds(&[
+        (
+            "01_dump.sql",
+            "SELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.t (v int);\nINSERT INTO public.t VALUES (1);\n",
+        ),
+        ("02_t.csv", "v\n2\n"),
+        (
+            "03_check.sql",
+            "DO $$ BEGIN IF current_setting('search_path') = '' THEN RAISE 'search_path leaked'; END IF; END $$;",
+        ),
+    ]);
     let (_, lines) = run(&mut seed(&db, d.path()), 0);
     assert_eq!(lines.last().unwrap()["applied"], 3);
     assert_eq!(query_i64(&db, "SELECT sum(v) FROM t"), 3);
@@ -415,20 +413,19 @@ fn a_files_settings_end_with_it() {
 #[test]
 fn failure_in_third_of_five_files_leaves_nothing() {
     let db = fresh_db("seed_atomic");
-    let d = tempfile::tempdir().unwrap();
-    write(
-        d.path(),
-        "01_schema.sql",
-        "CREATE TABLE t (v int);\nCREATE TABLE users (id int, name text);",
-    );
-    write(d.path(), "02_a.sql", "INSERT INTO t VALUES (1);");
-    write(
-        d.path(),
-        "03_b.sql",
-        "INSERT INTO t VALUES (2);\n\nINSERT INTO t VALUES ('two');\n",
-    );
-    write(d.path(), "04_users.csv", "id,name\n1,Ann\n");
-    write(d.path(), "05_c.sql", "INSERT INTO t VALUES (5);");
+    let d = seeds(&[
+        (
+            "01_schema.sql",
+            "CREATE TABLE t (v int);\nCREATE TABLE users (id int, name text);",
+        ),
+        ("02_a.sql", "INSERT INTO t VALUES (1);"),
+        (
+            "03_b.sql",
+            "INSERT INTO t VALUES (2);\n\nINSERT INTO t VALUES ('two');\n",
+        ),
+        ("04_users.csv", "id,name\n1,Ann\n"),
+        ("05_c.sql", "INSERT INTO t VALUES (5);"),
+    ]);
     let (_, lines) = run(&mut seed(&db, d.path()), 4);
     let last = lines.last().unwrap();
     assert_eq!(last["message"], "Seed failed");
@@ -456,12 +453,10 @@ fn failure_in_third_of_five_files_leaves_nothing() {
 #[test]
 fn sql_syntax_error_reports_line_and_column() {
     let db = fresh_db("seed_sqlerr");
-    let d = tempfile::tempdir().unwrap();
-    write(
-        d.path(),
+    let d = seeds(&[(
         "01.sql",
         "\u{feff}-- a comment\nSELECT 1;\n  CRATE TABLE x (id int);\n",
-    );
+    )]);
     let (_, lines) = run(&mut seed(&db, d.path()), 4);
     let last = lines.last().unwrap();
     assert_eq!(last["filename"], "01.sql");
@@ -475,9 +470,7 @@ fn sql_syntax_error_reports_line_and_column() {
 #[test]
 fn runtime_error_without_position_reports_the_statement_line() {
     let db = fresh_db("seed_sqlrt");
-    let d = tempfile::tempdir().unwrap();
-    write(
-        d.path(),
+    let d = seeds(&[(
         "01.sql",
         "CREATE TABLE t (id int PRIMARY KEY, note text);\n\
          INSERT INTO t VALUES (1, 'a;b');\n\
@@ -485,7 +478,7 @@ fn runtime_error_without_position_reports_the_statement_line() {
          -- the duplicate:\n\
          \x20 INSERT INTO t\n    VALUES (1, 'again');\n\
          INSERT INTO t VALUES (3, 'never');\n",
-    );
+    )]);
     let (_, lines) = run(&mut seed(&db, d.path()), 4);
     let last = lines.last().unwrap();
     assert_eq!(last["sqlstate"], "23505");
@@ -519,8 +512,7 @@ fn runtime_error_without_position_reports_the_statement_line() {
 #[test]
 fn non_fatal_failure_is_a_warning_and_exit_0() {
     let db = fresh_db("seed_nonfatal");
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "01.sql", "INSERT INTO missing_table VALUES (1);");
+    let d = seeds(&[("01.sql", "INSERT INTO missing_table VALUES (1);")]);
     let (_, lines) = run(seed(&db, d.path()).arg("--non-fatal"), 0);
     assert_eq!(lines.len(), 1, "{lines:?}");
     let l = &lines[0];
@@ -558,17 +550,15 @@ fn csv_quoting_newlines_nulls_and_utf8() {
     server()
         .execute(&db, "CREATE SCHEMA app; CREATE TABLE app.notes (id int, title text, body text, note varchar(10))")
         .unwrap();
-    let d = tempfile::tempdir().unwrap();
-    write(
-        d.path(),
+    let d = seeds(&[(
         "20_app.notes.csv",
         "id,title,body,note\n\
          1,\"Smith, John\",\"line one\nline two\",\n\
          2,\"\",plain,\"\"\n\
          3,Zoë 日本語 🚀,\"say \"\"hi\"\"\",ok\n",
-    );
+    )]);
     let (_, lines) = run(&mut seed(&db, d.path()), 0);
-    assert_eq!(line(&lines, "Seed applied")["rows"], 3);
+    assert_eq!(first_with(&lines, "Seed applied")["rows"], 3);
     let mut c = server().client(&db).unwrap();
     let rows = c
         .query(
@@ -596,8 +586,7 @@ fn csv_unknown_column_is_65() {
     server()
         .execute(&db, "CREATE TABLE users (id int, name text)")
         .unwrap();
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "users.csv", "id,nmae\n1,Ann\n");
+    let d = seeds(&[("users.csv", "id,nmae\n1,Ann\n")]);
     let (_, lines) = run(&mut seed(&db, d.path()), 65);
     let last = lines.last().unwrap();
     assert_eq!(last["message"], "CSV header names an unknown column");
@@ -648,8 +637,7 @@ fn csv_bad_value_bad_name_missing_table() {
     server()
         .execute(&db, "CREATE TABLE users (id int, name text)")
         .unwrap();
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "users.csv", "id,name\n1,Ann\nabc,Bob\n");
+    let d = seeds(&[("users.csv", "id,name\n1,Ann\nabc,Bob\n")]);
     let (_, lines) = run(&mut seed(&db, d.path()), 65);
     let last = lines.last().unwrap();
     assert_eq!(last["message"], "Bad value in CSV");
@@ -657,24 +645,21 @@ fn csv_bad_value_bad_name_missing_table() {
     assert_eq!(last["line"], 3);
     assert_eq!(last["csvColumn"], "id");
 
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "20-users.csv", "id\n1\n");
+    let d = seeds(&[("20-users.csv", "id\n1\n")]);
     let (_, lines) = run(&mut seed(&db, d.path()), 65);
     assert_eq!(
         lines.last().unwrap()["message"],
         "CSV file name is not a table name"
     );
 
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "nosuch.csv", "id\n1\n");
+    let d = seeds(&[("nosuch.csv", "id\n1\n")]);
     let (_, lines) = run(&mut seed(&db, d.path()), 4);
     assert_eq!(
         lines.last().unwrap()["message"],
         "CSV target table does not exist"
     );
 
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "users.csv", "");
+    let d = seeds(&[("users.csv", "")]);
     let (_, lines) = run(&mut seed(&db, d.path()), 65);
     assert_eq!(lines.last().unwrap()["message"], "Malformed CSV");
 }
@@ -682,37 +667,21 @@ fn csv_bad_value_bad_name_missing_table() {
 #[test]
 fn sigterm_cancels_and_rolls_back() {
     let db = fresh_db("seed_signal");
-    let d = tempfile::tempdir().unwrap();
-    write(
-        d.path(),
-        "01.sql",
-        "CREATE TABLE t (v int); INSERT INTO t VALUES (1);",
-    );
-    write(d.path(), "02.sql", "SELECT pg_sleep(60);");
-    let mut c = std::process::Command::new(bin_path("pg-seed"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    let child = c
-        .env("HOME", empty_home())
-        .env("DATABASE_URL", url(&db))
-        .arg("--dir")
-        .arg(d.path())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let d = seeds(&[
+        (
+            "01.sql",
+            "CREATE TABLE t (v int); INSERT INTO t VALUES (1);",
+        ),
+        ("02.sql", "SELECT pg_sleep(60);"),
+    ]);
+    let child = spawn_seed(&db, d.path());
     // Wait until the sleep runs on the server, then SIGTERM the tool.
     let mut waited = 0;
     loop {
-        let n: i64 = server()
-            .client(&db)
-            .unwrap()
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'",
-                &[],
-            )
-            .unwrap()
-            .get(0);
+        let n: i64 = query_value(
+            &db,
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'",
+        );
         if n > 0 {
             break;
         }
@@ -720,7 +689,7 @@ fn sigterm_cancels_and_rolls_back() {
         assert!(waited < 300, "the seed never reached pg_sleep");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    signal(child.id() as i32, libc::SIGTERM);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(143));
     let last = last_line(&out.stderr);
@@ -737,36 +706,16 @@ fn sigterm_cancels_and_rolls_back() {
 #[test]
 fn concurrent_runs_apply_once() {
     let db = fresh_db("seed_concurrent");
-    let d = tempfile::tempdir().unwrap();
-    write(
-        d.path(),
+    let d = seeds(&[(
         "01.sql",
         "CREATE TABLE t (v int); INSERT INTO t VALUES (1); SELECT pg_sleep(1);",
-    );
-    let spawn = || {
-        let mut c = std::process::Command::new(bin_path("pg-seed"));
-        for v in cleared_vars() {
-            c.env_remove(v);
-        }
-        c.env("HOME", empty_home())
-            .env("DATABASE_URL", url(&db))
-            .arg("--dir")
-            .arg(d.path())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
-    let (a, b) = (spawn(), spawn());
+    )]);
+    let (a, b) = (spawn_seed(&db, d.path()), spawn_seed(&db, d.path()));
     let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
     let mut messages: Vec<String> = outs
         .iter()
         .map(|o| {
-            assert_eq!(
-                o.status.code(),
-                Some(0),
-                "{}",
-                String::from_utf8_lossy(&o.stderr)
-            );
+            assert_exit(o, 0);
             last_line(&o.stderr)["message"]
                 .as_str()
                 .unwrap()
@@ -806,14 +755,14 @@ fn refusal_fields(l: &Value) -> Value {
 #[test]
 fn dry_run_refuses_what_a_real_run_refuses() {
     let db = fresh_db("seed_dryref");
-    let d = tempfile::tempdir().unwrap();
-    write(d.path(), "01_schema.sql", "CREATE TABLE t (v int);");
-    write(
-        d.path(),
-        "02_wrapped.sql",
-        "-- wrapped, as psql scripts often are\nBEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;\n",
-    );
-    write(d.path(), "03_ok.sql", "INSERT INTO t VALUES (3);");
+    let d = seeds(&[
+        ("01_schema.sql", "CREATE TABLE t (v int);"),
+        (
+            "02_wrapped.sql",
+            "-- wrapped, as psql scripts often are\nBEGIN;\nINSERT INTO t VALUES (1);\nCOMMIT;\n",
+        ),
+        ("03_ok.sql", "INSERT INTO t VALUES (3);"),
+    ]);
     // After a BEGIN ATOMIC body (whose ; do not end the statement).
     write(
         d.path(),

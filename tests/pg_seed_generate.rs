@@ -27,17 +27,8 @@ fn run(c: &mut assert_cmd::Command, code: i32) -> Vec<Value> {
     lines
 }
 
-fn one<T: for<'a> postgres::types::FromSql<'a>>(db: &str, q: &str) -> T {
-    server()
-        .client(db)
-        .unwrap()
-        .query_one(q, &[])
-        .unwrap()
-        .get(0)
-}
-
 fn checksum(db: &str, table: &str) -> String {
-    one(
+    query_value(
         db,
         &format!(
             "SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM {table} t"
@@ -165,7 +156,7 @@ fn every_listed_type_is_covered() {
         "varchar(5)[] elements"
     );
     // The enum label with a quote survives COPY.
-    let n: i64 = one(
+    let n: i64 = query_value(
         &db,
         "SELECT count(*) FROM every WHERE e = 'it''s complicated'",
     );
@@ -213,7 +204,7 @@ fn unique_and_primary_keys_never_collide() {
     assert_eq!(last["message"], "Cannot generate enough distinct values");
     assert_eq!(last["column"], "f");
     assert!(last["suggestion"].is_string());
-    assert_eq!(one::<i64>(&db, "SELECT count(*) FROM flags"), 0);
+    assert_eq!(query_value::<i64>(&db, "SELECT count(*) FROM flags"), 0);
 }
 
 #[test]
@@ -267,10 +258,10 @@ fn foreign_keys_sample_parents_or_generate_them() {
         .map(|l| l["table"].as_str().unwrap())
         .collect();
     assert_eq!(filled, ["public.org", "public.team", "public.member"]);
-    assert_eq!(one::<i64>(&db, "SELECT count(*) FROM org"), 20);
-    assert_eq!(one::<i64>(&db, "SELECT count(*) FROM team"), 20);
+    assert_eq!(query_value::<i64>(&db, "SELECT count(*) FROM org"), 20);
+    assert_eq!(query_value::<i64>(&db, "SELECT count(*) FROM team"), 20);
     assert_eq!(
-        one::<i64>(
+        query_value::<i64>(
             &db,
             "SELECT count(*) FROM member m JOIN team t ON t.id = m.team_id"
         ),
@@ -281,7 +272,7 @@ fn foreign_keys_sample_parents_or_generate_them() {
     server()
         .execute(&db, "INSERT INTO org (name) VALUES ('x')")
         .unwrap();
-    let before: i64 = one(&db, "SELECT count(*) FROM org");
+    let before: i64 = query_value(&db, "SELECT count(*) FROM org");
     server()
         .execute(
             &db,
@@ -292,15 +283,15 @@ fn foreign_keys_sample_parents_or_generate_them() {
         &mut generate(&db, &["--table", "proj", "--rows", "500", "--seed", "3"]),
         0,
     );
-    assert_eq!(one::<i64>(&db, "SELECT count(*) FROM org"), before);
+    assert_eq!(query_value::<i64>(&db, "SELECT count(*) FROM org"), before);
     assert_eq!(
-        one::<i64>(
+        query_value::<i64>(
             &db,
             "SELECT count(*) FROM proj p JOIN org o ON o.id = p.org_id"
         ),
         500
     );
-    assert!(one::<i64>(&db, "SELECT count(DISTINCT org_id) FROM proj") > 10);
+    assert!(query_value::<i64>(&db, "SELECT count(DISTINCT org_id) FROM proj") > 10);
 }
 
 #[test]
@@ -353,7 +344,7 @@ fn zero_rows_missing_table_columns_and_unsupported() {
         .unwrap();
     let lines = run(&mut generate(&db, &["--table", "t", "--rows", "0"]), 0);
     assert_eq!(lines.last().unwrap()["rows"], 0);
-    assert_eq!(one::<i64>(&db, "SELECT count(*) FROM t"), 0);
+    assert_eq!(query_value::<i64>(&db, "SELECT count(*) FROM t"), 0);
 
     // SKIP_SEED holds for synthetic rows too (and an invalid one is 78).
     let lines = run(
@@ -362,12 +353,12 @@ fn zero_rows_missing_table_columns_and_unsupported() {
     );
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["message"], "Seeding skipped");
-    assert_eq!(one::<i64>(&db, "SELECT count(*) FROM t"), 0);
+    assert_eq!(query_value::<i64>(&db, "SELECT count(*) FROM t"), 0);
     run(
         generate(&db, &["--table", "t", "--rows", "5"]).env("SKIP_SEED", "maybe"),
         78,
     );
-    assert_eq!(one::<i64>(&db, "SELECT count(*) FROM t"), 0);
+    assert_eq!(query_value::<i64>(&db, "SELECT count(*) FROM t"), 0);
 
     let lines = run(&mut generate(&db, &["--table", "nope", "--rows", "5"]), 4);
     let last = lines.last().unwrap();
@@ -398,12 +389,12 @@ fn zero_rows_missing_table_columns_and_unsupported() {
     );
     assert_eq!(lines.last().unwrap()["rows"], 10);
     assert_eq!(
-        one::<i64>(&db, "SELECT count(*) FROM t WHERE id BETWEEN 1 AND 10"),
+        query_value::<i64>(&db, "SELECT count(*) FROM t WHERE id BETWEEN 1 AND 10"),
         10
     );
     // The serial sequence moved past the explicit ids: defaults go on from 11.
     run(&mut generate(&db, &["--table", "t", "--rows", "3"]), 0);
-    assert_eq!(one::<i32>(&db, "SELECT max(id) FROM t"), 13);
+    assert_eq!(query_value::<i32>(&db, "SELECT max(id) FROM t"), 13);
     let lines = run(
         &mut generate(&db, &["--table", "t", "--rows", "1", "--columns", "nosuch"]),
         4,

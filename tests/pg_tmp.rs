@@ -34,13 +34,7 @@ impl Drop for Started {
 }
 
 fn start(args: &[&str]) -> Started {
-    let out = cmd("pg-tmp")
-        .arg("start")
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").arg("start").args(args).succeeds();
     let summary = last_line(&out.stderr);
     assert_eq!(summary["message"], "Server started", "{summary}");
     assert_eq!(summary["exitCode"], 0);
@@ -95,6 +89,17 @@ fn psql(url: &str, sql: &str) -> std::process::Output {
         .unwrap()
 }
 
+/// Whether the test runs as root; otherwise notes on stderr that the check
+/// is skipped, and `why`.
+fn running_as_root(why: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        eprintln!("note: not root, {why}; check skipped");
+    }
+    root
+}
+
 #[test]
 fn start_prints_a_url_and_stop_by_url_deletes_everything() {
     let s = start(&[]);
@@ -124,12 +129,7 @@ fn start_prints_a_url_and_stop_by_url_deletes_everything() {
     // pg-tmp has exited; the server is still running.
     assert!(port_open(s.port));
 
-    let out = cmd("pg-tmp")
-        .args(["stop", &s.url])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["stop", &s.url]).succeeds();
     assert!(out.stdout.is_empty());
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Server stopped and deleted");
@@ -139,12 +139,7 @@ fn start_prints_a_url_and_stop_by_url_deletes_everything() {
     assert!(!port_open(s.port), "port closed");
 
     // Stopping it again: nothing is known on that port any more (66).
-    let out = cmd("pg-tmp")
-        .args(["stop", &s.url])
-        .assert()
-        .code(66)
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["stop", &s.url]).exits(66);
     let last = last_line(&out.stderr);
     assert_eq!(last["level"], "error");
     assert!(last["suggestion"].as_str().unwrap().contains("--dir"));
@@ -164,10 +159,7 @@ fn stop_keep_keeps_the_directory_and_start_dir_brings_it_back() {
     let out = cmd("pg-tmp")
         .args(["stop", "--keep", "--dir"])
         .arg(&dir)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Server stopped, directory kept"
@@ -182,10 +174,7 @@ fn stop_keep_keeps_the_directory_and_start_dir_brings_it_back() {
     let out = cmd("pg-tmp")
         .args(["start", "--port", &port, "--dir"])
         .arg(&other)
-        .assert()
-        .code(75)
-        .get_output()
-        .clone();
+        .exits(75);
     assert!(out.stdout.is_empty());
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "The port belongs to another pg-tmp server");
@@ -202,13 +191,7 @@ fn stop_keep_keeps_the_directory_and_start_dir_brings_it_back() {
     assert!(!other.exists(), "nothing made");
 
     // start --dir on a kept server starts it again, same URL, same data.
-    let out = cmd("pg-tmp")
-        .args(["start", "--dir"])
-        .arg(&dir)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["start", "--dir"]).arg(&dir).succeeds();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), s.url);
     assert_eq!(last_line(&out.stderr)["message"], "Server running");
     assert_eq!(query_one(&s.url, "SELECT x::text FROM kept"), "42");
@@ -225,10 +208,7 @@ fn start_dir_refuses_a_foreign_non_empty_directory() {
     let out = cmd("pg-tmp")
         .args(["start", "--dir"])
         .arg(dir.path())
-        .assert()
-        .code(64)
-        .get_output()
-        .clone();
+        .exits(64);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "The --dir directory is not empty"
@@ -240,10 +220,7 @@ fn start_dir_refuses_a_foreign_non_empty_directory() {
 fn stop_refuses_remote_urls_and_unknown_dirs() {
     let out = cmd("pg-tmp")
         .args(["stop", "postgresql://u@db.example.com:5432/x"])
-        .assert()
-        .code(64)
-        .get_output()
-        .clone();
+        .exits(64);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Not a local pg-tmp server"
@@ -252,10 +229,7 @@ fn stop_refuses_remote_urls_and_unknown_dirs() {
     let out = cmd("pg-tmp")
         .args(["stop", "--dir"])
         .arg(dir.path())
-        .assert()
-        .code(66)
-        .get_output()
-        .clone();
+        .exits(66);
     assert_eq!(last_line(&out.stderr)["exitCode"], 66);
     // Neither a URL nor --dir: usage.
     cmd("pg-tmp").arg("stop").assert().code(64);
@@ -264,12 +238,7 @@ fn stop_refuses_remote_urls_and_unknown_dirs() {
 #[test]
 fn env_prints_exports_that_eval_reaches_the_server_with() {
     let s = start(&[]);
-    let out = cmd("pg-tmp")
-        .args(["env", &s.url])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["env", &s.url]).succeeds();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("export PGHOST=127.0.0.1\n"), "{text}");
     assert!(text.contains(&format!("export PGPORT={}\n", s.port)));
@@ -297,11 +266,7 @@ fn env_prints_exports_that_eval_reaches_the_server_with() {
         ))
         .output()
         .unwrap();
-    assert!(
-        sh.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sh.stderr)
-    );
+    assert_success(&sh);
     assert_eq!(String::from_utf8_lossy(&sh.stdout).trim(), "postgres");
     stop_dir(&s.dir);
 }
@@ -313,10 +278,7 @@ fn env_quotes_values_for_the_shell() {
             "env",
             "postgresql://al%20ice:p%27w%24x@db.example.com:6543/my%20db?sslmode=verify-full",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("export PGUSER='al ice'\n"), "{text}");
     assert!(text.contains("export PGPASSWORD='p'\\''w$x'\n"), "{text}");
@@ -371,10 +333,7 @@ fn run_exits_with_the_command_code_and_cleans_up() {
             "-c",
             "psql -X -tA -c 'SELECT 41+1' && exit 7",
         ])
-        .assert()
-        .code(7)
-        .get_output()
-        .clone();
+        .exits(7);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "42");
     let started = started_line(&out.stderr);
     let dir = PathBuf::from(started["dir"].as_str().unwrap());
@@ -399,10 +358,7 @@ fn run_sets_database_url_and_the_pg_variables() {
             "-c",
             "echo \"$DATABASE_URL|$PGHOST|$PGPORT|$PGUSER|$PGDATABASE|$PGSSLMODE|${PGPASSWORD-unset}|${PGHOSTADDR-unset}|${PGSERVICE-unset}\"",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     let port = started_line(&out.stderr)["port"].as_u64().unwrap();
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).trim(),
@@ -418,10 +374,7 @@ fn run_sets_database_url_and_the_pg_variables() {
 fn run_cleans_up_after_the_command_is_killed() {
     let out = cmd("pg-tmp")
         .args(["run", "--", "sh", "-c", "kill -9 $$"])
-        .assert()
-        .code(137)
-        .get_output()
-        .clone();
+        .exits(137);
     let started = started_line(&out.stderr);
     assert!(!Path::new(started["dir"].as_str().unwrap()).exists());
     assert!(!port_open(started["port"].as_u64().unwrap() as u16));
@@ -432,10 +385,7 @@ fn run_cleans_up_after_the_command_is_killed() {
 fn run_missing_command_is_127_and_cleans_up() {
     let out = cmd("pg-tmp")
         .args(["run", "--", "/no/such/program"])
-        .assert()
-        .code(127)
-        .get_output()
-        .clone();
+        .exits(127);
     let started = started_line(&out.stderr);
     assert!(!Path::new(started["dir"].as_str().unwrap()).exists());
     assert_eq!(last_line(&out.stderr)["exitCode"], 127);
@@ -446,15 +396,10 @@ fn run_missing_command_is_127_and_cleans_up() {
 /// Spawns `pg-tmp run -- ARGS`, waits for its `Server started` line, sends
 /// `sig` to pg-tmp, and returns (exit code, started line, all stderr lines).
 fn run_and_signal(args: &[&str], sig: i32) -> (Option<i32>, Value, Vec<Value>) {
-    let mut c = Command::new(bin_path("pg-tmp"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    let mut child = c
+    let mut child = std_cmd("pg-tmp")
         .arg("run")
         .arg("--")
         .args(args)
-        .env("HOME", empty_home())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -477,8 +422,7 @@ fn run_and_signal(args: &[&str], sig: i32) -> (Option<i32>, Value, Vec<Value>) {
     };
     // Give CMD a moment to start (it is spawned right after the line).
     std::thread::sleep(Duration::from_millis(300));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, sig) };
+    signal(child.id() as i32, sig);
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
     let status = child.wait().unwrap();
@@ -591,11 +535,7 @@ fn tls_servers_require_tls_and_verify_with_the_ca() {
         ca.display()
     );
     let out = psql(&full, "SELECT 'verified'");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&out);
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "verified");
     stop_dir(&s.dir);
 }
@@ -614,10 +554,7 @@ fn run_with_tls_and_password_hands_both_to_the_command() {
              psql -X -tA -c 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()' && \
              psql -X -tA -c 'SELECT 1' \"$DATABASE_URL\"",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "t\n1\n");
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -643,12 +580,7 @@ fn settings_with_c_reach_the_server_and_bad_ones_are_refused() {
     assert_eq!(query_one(&s.url, "SHOW cluster_name"), "x\\y'z");
     stop_dir(&s.dir);
     for bad in ["novalue", "port=5", "bad name=1"] {
-        let out = cmd("pg-tmp")
-            .args(["start", "-c", bad])
-            .assert()
-            .code(64)
-            .get_output()
-            .clone();
+        let out = cmd("pg-tmp").args(["start", "-c", bad]).exits(64);
         assert_eq!(last_line(&out.stderr)["message"], "Invalid -c setting");
     }
 }
@@ -657,10 +589,7 @@ fn settings_with_c_reach_the_server_and_bad_ones_are_refused() {
 fn a_server_that_does_not_come_up_is_exit_2_with_its_log() {
     let out = cmd("pg-tmp")
         .args(["start", "-c", "shared_buffers=lots"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "The throwaway server did not start");
     assert!(
@@ -671,12 +600,7 @@ fn a_server_that_does_not_come_up_is_exit_2_with_its_log() {
     // A port already taken.
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port().to_string();
-    let out = cmd("pg-tmp")
-        .args(["start", "--port", &port])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["start", "--port", &port]).exits(2);
     assert!(last_line(&out.stderr)["error"]
         .as_str()
         .unwrap()
@@ -694,23 +618,12 @@ fn no_server_binaries_is_127_with_the_package_to_install() {
         let out = cmd("pg-tmp")
             .env("PG_BINDIR", empty.path())
             .args(sub)
-            .assert()
-            .code(127)
-            .get_output()
-            .clone();
-        let last = last_line(&out.stderr);
-        assert_eq!(last["message"], "PostgreSQL server binaries not found");
-        assert!(last["suggestion"]
-            .as_str()
-            .unwrap()
-            .contains("apt-get install postgresql"));
+            .exits(127);
+        assert_no_server_binaries(&out.stderr);
     }
     let out = cmd("pg-tmp")
         .args(["start", "--pg-version", "99"])
-        .assert()
-        .code(127)
-        .get_output()
-        .clone();
+        .exits(127);
     assert!(last_line(&out.stderr)["suggestion"]
         .as_str()
         .unwrap()
@@ -734,10 +647,7 @@ fn pg_version_picks_the_installed_major() {
             "-c",
             "SHOW server_version_num",
         ])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert!(String::from_utf8_lossy(&out.stdout)
         .trim()
         .starts_with(&major));
@@ -791,13 +701,8 @@ fn stop_ends_the_ttl_watcher() {
 fn a_killed_pg_tmp_run_still_deletes_its_server() {
     // SIGKILL leaves pg-tmp no chance; the watchdog cleans up (it polls
     // every second: generous wait).
-    let mut c = Command::new(bin_path("pg-tmp"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    let mut child = c
+    let mut child = std_cmd("pg-tmp")
         .args(["run", "--", "sleep", "5"])
-        .env("HOME", empty_home())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -830,11 +735,7 @@ fn library_passwords_with_any_character_are_set_without_initdb() {
     // The password is set in single-user mode from a Unicode-escaped literal:
     // quotes, backslashes, spaces and non-ASCII all survive.
     let pw = "p'w\"\\ ü;--\u{1F418}";
-    let s = pgkit::server::TempServer::start(pgkit::server::Options {
-        password: Some(pw.to_string()),
-        ..Default::default()
-    })
-    .unwrap();
+    let s = server_with_password(pw);
     let mut c = s.settings("postgres").unwrap().connect().unwrap();
     let ok: bool = c
         .query_one(
@@ -935,8 +836,7 @@ fn sigint_while_the_server_starts_is_130_and_leaves_nothing() {
             .unwrap();
         // Before (or at worst just after) the `Server started` line.
         std::thread::sleep(Duration::from_millis(delay_ms));
-        // SAFETY: kill(2) on our child.
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        sigint(&child);
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(130), "after {delay_ms} ms");
         assert_eq!(last_line(&out.stderr)["exitCode"], 130);
@@ -948,9 +848,7 @@ fn sigint_while_the_server_starts_is_130_and_leaves_nothing() {
 #[test]
 fn a_server_directory_the_postgres_user_cannot_reach_is_a_clear_error() {
     use std::os::unix::fs::PermissionsExt;
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("note: not root, the server runs as this user; check skipped");
+    if !running_as_root("the server runs as this user") {
         return;
     }
     // A directory that is root's alone.
@@ -959,10 +857,7 @@ fn a_server_directory_the_postgres_user_cannot_reach_is_a_clear_error() {
     let out = cmd("pg-tmp")
         .env("PGKIT_TMPDIR", private.path().join("servers"))
         .args(["run", "--", "true"])
-        .assert()
-        .code(78)
-        .get_output()
-        .clone();
+        .exits(78);
     let last = last_line(&out.stderr);
     assert_eq!(
         last["message"],
@@ -1009,8 +904,7 @@ fn repeated_ctrl_c_goes_to_an_interactive_command_which_decides_the_end() {
     assert_eq!(started["message"], "Server started");
     std::thread::sleep(Duration::from_millis(300));
     for _ in 0..2 {
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        sigint(&child);
         std::thread::sleep(Duration::from_millis(400));
     }
     // pg-tmp is still there after the second Ctrl-C, and so is its server.
@@ -1029,9 +923,7 @@ fn repeated_ctrl_c_goes_to_an_interactive_command_which_decides_the_end() {
 #[test]
 fn stop_url_trusts_only_our_own_registry_links() {
     use std::os::unix::fs::PermissionsExt;
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("note: not root, cannot make another user's link; check skipped");
+    if !running_as_root("cannot make another user's link") {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -1054,10 +946,7 @@ fn stop_url_trusts_only_our_own_registry_links() {
     let out = cmd("pg-tmp")
         .env("TMPDIR", tmp.path())
         .args(["stop", "postgresql://postgres@127.0.0.1:1/postgres"])
-        .assert()
-        .code(66)
-        .get_output()
-        .clone();
+        .exits(66);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "No pg-tmp server known for this URL"
@@ -1094,12 +983,7 @@ fn stop_by_url_never_reaches_a_newer_server_on_the_same_port() {
     assert_ne!(b.url, a.url);
     // …and asking for A's port is refused (75), naming A's directory.
     let port = a.port.to_string();
-    let out = cmd("pg-tmp")
-        .args(["start", "--port", &port])
-        .assert()
-        .code(75)
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["start", "--port", &port]).exits(75);
     assert!(out.stdout.is_empty());
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "The port belongs to another pg-tmp server");
@@ -1121,12 +1005,7 @@ fn stop_by_url_never_reaches_a_newer_server_on_the_same_port() {
 
     // stop with A's URL: A's server is down, so it deletes A's directory and
     // touches nothing else.
-    let out = cmd("pg-tmp")
-        .args(["stop", &a.url])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["stop", &a.url]).succeeds();
     let lines = json_lines(&out.stderr);
     assert!(
         has_message(
@@ -1146,12 +1025,7 @@ fn stop_by_url_never_reaches_a_newer_server_on_the_same_port() {
 
     // Again: no directory claims A's port any more (66), nor does A's
     // socket directory name a server; B still answers.
-    let out = cmd("pg-tmp")
-        .args(["stop", &a.url])
-        .assert()
-        .code(66)
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["stop", &a.url]).exits(66);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "No pg-tmp server known for this URL");
     assert_eq!(last["exitCode"], 66);
@@ -1180,12 +1054,7 @@ fn stop_by_url_never_reaches_a_newer_server_on_the_same_port() {
     .unwrap();
     let link = registry.join(format!("{}-test-twin-{}", b.port, std::process::id()));
     std::os::unix::fs::symlink(twin.path(), &link).unwrap();
-    let out = cmd("pg-tmp")
-        .args(["stop", &b.url])
-        .assert()
-        .code(64)
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["stop", &b.url]).exits(64);
     std::fs::remove_file(&link).unwrap();
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Several pg-tmp servers claim this port");
@@ -1198,12 +1067,7 @@ fn stop_by_url_never_reaches_a_newer_server_on_the_same_port() {
     assert!(twin.path().join("pgkit-server.json").exists());
 
     // B's own URL stops B.
-    let out = cmd("pg-tmp")
-        .args(["stop", &b.url])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["stop", &b.url]).succeeds();
     assert_eq!(last_line(&out.stderr)["wasRunning"], true);
     assert!(!b.dir.exists());
     assert!(!port_open(b.port));

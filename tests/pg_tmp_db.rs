@@ -92,18 +92,50 @@ impl Fixture {
         c
     }
 
+    /// `pg-tmp db create --migrations DIR` against `server_url`.
+    fn create_cmd_on(&self, server_url: &str) -> assert_cmd::Command {
+        let mut c = self.cmd_on(server_url);
+        c.args(["db", "create", "--migrations"])
+            .arg(&self.migrations);
+        c
+    }
+
+    /// `pg-tmp db create --migrations DIR --seeds DIR` on the shared server.
+    fn create_seeded_cmd(&self) -> assert_cmd::Command {
+        let mut c = self.create_cmd_on(&url("postgres"));
+        c.arg("--seeds").arg(&self.seeds);
+        c
+    }
+
     fn create(&self) -> (String, serde_json::Value) {
-        let out = self
-            .cmd()
+        created(self.create_cmd_on(&url("postgres")).succeeds())
+    }
+
+    /// `pg-tmp db create --migrations` on the shared server, spawned, its
+    /// stdout and stderr piped.
+    fn spawn_create(&self) -> std::process::Child {
+        std_cmd("pg-tmp")
+            .env("PGKIT_BIN", &self.bin)
+            .env("COUNTER", &self.counter)
+            .env("DATABASE_URL", url("postgres"))
             .args(["db", "create", "--migrations"])
             .arg(&self.migrations)
-            .assert()
-            .success()
-            .get_output()
-            .clone();
-        let db_url = String::from_utf8(out.stdout).unwrap().trim().to_string();
-        (db_url, last_line(&out.stderr))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
     }
+}
+
+/// Writes `text` to `path` (a migration, a seed, a fake tool).
+fn write(path: PathBuf, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+/// A successful `db create`'s database URL (stdout) and summary line.
+fn created(out: std::process::Output) -> (String, serde_json::Value) {
+    let db_url = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    (db_url, last_line(&out.stderr))
 }
 
 fn dbname(db_url: &str) -> String {
@@ -183,7 +215,7 @@ fn the_template_is_built_once_and_reused() {
 fn a_changed_migration_builds_a_new_template() {
     let f = fixture("CREATE TABLE a(id int);");
     let (_, s1) = f.create();
-    std::fs::write(f.migrations.join("002_more.sql"), "CREATE TABLE b(id int);").unwrap();
+    write(f.migrations.join("002_more.sql"), "CREATE TABLE b(id int);");
     let (u2, s2) = f.create();
     assert_eq!(s2["templateBuilt"], true);
     assert_ne!(s1["template"], s2["template"]);
@@ -198,33 +230,12 @@ fn a_changed_migration_builds_a_new_template() {
 #[test]
 fn eight_concurrent_creates_build_the_template_once() {
     let f = fixture("CREATE TABLE c(id int); SELECT pg_sleep(0.5);");
-    let handles: Vec<_> = (0..8)
-        .map(|_| {
-            let mut c = std::process::Command::new(bin_path("pg-tmp"));
-            for v in cleared_vars() {
-                c.env_remove(v);
-            }
-            c.env("PGKIT_BIN", &f.bin)
-                .env("COUNTER", &f.counter)
-                .env("HOME", empty_home())
-                .env("DATABASE_URL", url("postgres"))
-                .args(["db", "create", "--migrations"])
-                .arg(&f.migrations)
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let handles: Vec<_> = (0..8).map(|_| f.spawn_create()).collect();
     let mut names = Vec::new();
     let mut built = 0;
     for h in handles {
         let out = h.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_success(&out);
         let last = last_line(&out.stderr);
         if last["templateBuilt"] == true {
             built += 1;
@@ -248,10 +259,7 @@ fn a_failing_migration_is_exit_3_and_leaves_nothing_behind() {
         .cmd()
         .args(["db", "create", "--migrations"])
         .arg(&f.migrations)
-        .assert()
-        .code(3)
-        .get_output()
-        .clone();
+        .exits(3);
     assert!(out.stdout.is_empty());
     let last = last_line(&out.stderr);
     assert_eq!(
@@ -265,11 +273,10 @@ fn a_failing_migration_is_exit_3_and_leaves_nothing_behind() {
         "no template, no _building leftover"
     );
     // Fixed: the next create builds it.
-    std::fs::write(
+    write(
         f.migrations.join("001_init.sql"),
         "CREATE TABLE ok(id int);",
-    )
-    .unwrap();
+    );
     let (u, s) = f.create();
     assert_eq!(s["templateBuilt"], true);
     assert!(has_table(&dbname(&u), "ok"));
@@ -278,53 +285,22 @@ fn a_failing_migration_is_exit_3_and_leaves_nothing_behind() {
 #[test]
 fn seeds_are_part_of_the_template_and_its_hash() {
     let f = fixture("CREATE TABLE colors(name text);");
-    std::fs::write(
+    write(
         f.seeds.join("001_colors.sql"),
         "INSERT INTO colors VALUES ('red');",
-    )
-    .unwrap();
-    let create = |f: &Fixture| {
-        let out = f
-            .cmd()
-            .args(["db", "create", "--migrations"])
-            .arg(&f.migrations)
-            .arg("--seeds")
-            .arg(&f.seeds)
-            .assert()
-            .success()
-            .get_output()
-            .clone();
-        (
-            String::from_utf8(out.stdout).unwrap().trim().to_string(),
-            last_line(&out.stderr),
-        )
-    };
-    let (u, s1) = create(&f);
-    let mut c = server().client(&dbname(&u)).unwrap();
-    let n: i64 = c
-        .query_one("SELECT count(*) FROM colors", &[])
-        .unwrap()
-        .get(0);
+    );
+    let (u, s1) = created(f.create_seeded_cmd().succeeds());
+    let n: i64 = query_value(&dbname(&u), "SELECT count(*) FROM colors");
     assert_eq!(n, 1);
     // Without seeds it is another template.
     let (_, s2) = f.create();
     assert_ne!(s1["template"], s2["template"]);
     // A failing seed is exit 4.
-    std::fs::write(
+    write(
         f.seeds.join("002_bad.sql"),
         "INSERT INTO nowhere VALUES (1);",
-    )
-    .unwrap();
-    let out = f
-        .cmd()
-        .args(["db", "create", "--migrations"])
-        .arg(&f.migrations)
-        .arg("--seeds")
-        .arg(&f.seeds)
-        .assert()
-        .code(4)
-        .get_output()
-        .clone();
+    );
+    let out = f.create_seeded_cmd().exits(4);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Seeds failed while building the template"
@@ -337,10 +313,7 @@ fn missing_migrations_dir_is_66_and_an_unreachable_server_is_2() {
     let out = f
         .cmd()
         .args(["db", "create", "--migrations", "/no/such/dir"])
-        .assert()
-        .code(66)
-        .get_output()
-        .clone();
+        .exits(66);
     assert_eq!(last_line(&out.stderr)["exitCode"], 66);
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
@@ -353,10 +326,7 @@ fn missing_migrations_dir_is_66_and_an_unreachable_server_is_2() {
         )
         .args(["db", "create", "--migrations"])
         .arg(&f.migrations)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     assert_eq!(last_line(&out.stderr)["level"], "error");
 }
 
@@ -367,32 +337,17 @@ fn drop_drops_test_databases_only() {
     let db = dbname(&u);
     // A session still connected does not stop the drop (FORCE).
     let _held = server().client(&db).unwrap();
-    let out = cmd("pg-tmp")
-        .args(["db", "drop", &u])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["db", "drop", &u]).succeeds();
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Database dropped");
     assert_eq!(last["existed"], true);
     assert!(databases(&db).is_empty());
     // Again: nothing to drop, still 0.
-    let out = cmd("pg-tmp")
-        .args(["db", "drop", &u])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["db", "drop", &u]).succeeds();
     assert_eq!(last_line(&out.stderr)["existed"], false);
     // Not a pgtmp_ database: refused unless --force.
     let other = fresh_db("keepme");
-    let out = cmd("pg-tmp")
-        .args(["db", "drop", &url(&other)])
-        .assert()
-        .code(64)
-        .get_output()
-        .clone();
+    let out = cmd("pg-tmp").args(["db", "drop", &url(&other)]).exits(64);
     assert!(last_line(&out.stderr)["suggestion"]
         .as_str()
         .unwrap()
@@ -413,20 +368,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
     let su = srv.url("postgres");
     let databases = |p: &str| databases_on(&srv, p);
     let f = fixture("CREATE TABLE p(id int);");
-    let create = |f: &Fixture| {
-        let out = f
-            .cmd_on(&su)
-            .args(["db", "create", "--migrations"])
-            .arg(&f.migrations)
-            .assert()
-            .success()
-            .get_output()
-            .clone();
-        (
-            String::from_utf8(out.stdout).unwrap().trim().to_string(),
-            last_line(&out.stderr),
-        )
-    };
+    let create = |f: &Fixture| created(f.create_cmd_on(&su).succeeds());
     let (u, s1) = create(&f);
     let db = dbname(&u);
     let old_template = s1["template"].as_str().unwrap().to_string();
@@ -434,10 +376,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
     let out = f
         .cmd_on(&su)
         .args(["db", "prune", "--older-than", "1h"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert!(!String::from_utf8_lossy(&out.stdout).contains(&db));
     assert_eq!(databases(&db).len(), 1);
     // A database in use is skipped, not forced.
@@ -445,10 +384,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
     let out = f
         .cmd_on(&su)
         .args(["db", "prune", "--older-than", "0s"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert!(!String::from_utf8_lossy(&out.stdout).contains(&db));
     assert!(json_lines(&out.stderr)
         .iter()
@@ -458,10 +394,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
     let out = f
         .cmd_on(&su)
         .args(["db", "prune", "--older-than", "0s", "--dry-run"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert!(String::from_utf8_lossy(&out.stdout)
         .lines()
         .any(|l| l == db));
@@ -471,10 +404,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
     let out = f
         .cmd_on(&su)
         .args(["db", "prune", "--older-than", "0s"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert!(String::from_utf8_lossy(&out.stdout)
         .lines()
         .any(|l| l == db));
@@ -482,17 +412,14 @@ fn prune_drops_old_test_databases_and_stale_templates() {
     // Without --migrations, templates stay.
     assert_eq!(databases(&old_template).len(), 1);
     // The migrations changed: the old template is stale, the current stays.
-    std::fs::write(f.migrations.join("002.sql"), "CREATE TABLE q(id int);").unwrap();
+    write(f.migrations.join("002.sql"), "CREATE TABLE q(id int);");
     let (_, s2) = create(&f);
     let new_template = s2["template"].as_str().unwrap().to_string();
     let out = f
         .cmd_on(&su)
         .args(["db", "prune", "--older-than", "1h", "--migrations"])
         .arg(&f.migrations)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.lines().any(|l| l == old_template), "{stdout}");
     assert!(databases(&old_template).is_empty());
@@ -509,7 +436,7 @@ fn prune_drops_old_test_databases_and_stale_templates() {
 #[test]
 fn run_migrates_and_seeds_before_the_command() {
     let f = fixture("CREATE TABLE r(id int);");
-    std::fs::write(f.seeds.join("001.sql"), "INSERT INTO r VALUES (1), (2);").unwrap();
+    write(f.seeds.join("001.sql"), "INSERT INTO r VALUES (1), (2);");
     let out = cmd("pg-tmp")
         .env("PGKIT_BIN", &f.bin)
         .env("COUNTER", &f.counter)
@@ -518,30 +445,21 @@ fn run_migrates_and_seeds_before_the_command() {
         .arg("--seeds")
         .arg(&f.seeds)
         .args(["--", "psql", "-X", "-tA", "-c", "SELECT count(*) FROM r"])
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+        .succeeds();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "2");
     assert_eq!(f.runs(), 1);
     // A failing migration: exit 3, CMD never runs, the server is gone.
-    std::fs::write(f.migrations.join("002.sql"), "SELEC oops;").unwrap();
+    write(f.migrations.join("002.sql"), "SELEC oops;");
     let out = cmd("pg-tmp")
         .env("PGKIT_BIN", &f.bin)
         .env("COUNTER", &f.counter)
         .args(["run", "--migrations"])
         .arg(&f.migrations)
         .args(["--", "sh", "-c", "echo ran"])
-        .assert()
-        .code(3)
-        .get_output()
-        .clone();
+        .exits(3);
     assert!(out.stdout.is_empty());
     let lines = json_lines(&out.stderr);
-    let started = lines
-        .iter()
-        .find(|l| l["message"] == "Server started")
-        .unwrap();
+    let started = first_with(&lines, "Server started");
     assert!(!Path::new(started["dir"].as_str().unwrap()).exists());
     assert_eq!(lines.last().unwrap()["message"], "Migrations failed");
     // A missing migrations directory: 66 before any server starts.
@@ -555,46 +473,27 @@ fn run_migrates_and_seeds_before_the_command() {
 fn sigint_while_building_the_template_is_130_and_leaves_nothing_behind() {
     let f = fixture("CREATE TABLE s(id int);");
     // A pg-migrate that hangs: pg-tmp must forward the signal and clean up.
-    std::fs::write(
+    write(
         f.bin.join("pg-migrate"),
         "#!/bin/sh\necho run >> \"$COUNTER\"\nexec sleep 30\n",
-    )
-    .unwrap();
-    let mut c = std::process::Command::new(bin_path("pg-tmp"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    let child = c
-        .env("PGKIT_BIN", &f.bin)
-        .env("COUNTER", &f.counter)
-        .env("HOME", empty_home())
-        .env("DATABASE_URL", url("postgres"))
-        .args(["db", "create", "--migrations"])
-        .arg(&f.migrations)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    );
+    let child = f.spawn_create();
     let t = std::time::Instant::now();
     while f.runs() == 0 && t.elapsed() < std::time::Duration::from_secs(20) {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert_eq!(f.runs(), 1, "pg-migrate started");
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    sigint(&child);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     assert!(out.stdout.is_empty());
     let lines = json_lines(&out.stderr);
-    let building = lines
-        .iter()
-        .find(|l| l["message"] == "Building the template")
-        .unwrap();
+    let building = first_with(&lines, "Building the template");
     let template = building["template"].as_str().unwrap();
     assert_eq!(lines.last().unwrap()["exitCode"], 130);
     assert!(databases(template).is_empty(), "no template, no _building");
     // The lock was released: a working pg-migrate builds it now.
-    std::fs::write(f.bin.join("pg-migrate"), FAKE_MIGRATE).unwrap();
+    write(f.bin.join("pg-migrate"), FAKE_MIGRATE);
     let (u, s) = f.create();
     assert_eq!(s["templateBuilt"], true);
     assert!(has_table(&dbname(&u), "s"));

@@ -19,10 +19,7 @@ fn create(db_url: &str) -> (String, serde_json::Value) {
         .arg("--seeds")
         .arg(examples("seeds"))
         .env("DATABASE_URL", db_url)
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+        .exits(0);
     let url = String::from_utf8(out.stdout).unwrap().trim().to_string();
     (url, last_line(&out.stderr))
 }

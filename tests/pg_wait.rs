@@ -6,9 +6,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::wait::*;
 use common::*;
 use serde_json::Value;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 /// A port nothing listens on.
@@ -24,15 +25,39 @@ fn down_url() -> String {
     format!("postgresql://postgres@127.0.0.1:{}/postgres", closed_port())
 }
 
-/// pg-wait with short backoff steps, so the tests stay fast.
-fn pg_wait() -> assert_cmd::Command {
-    let mut c = cmd("pg-wait");
-    c.args(["--interval", "100ms", "--max-interval", "200ms"]);
-    c
+/// Runs `sql` on the shared server's postgres database after `ms`
+/// milliseconds, from another thread.
+fn execute_later(ms: u64, sql: String) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(ms));
+        server().execute("postgres", &sql).unwrap();
+    })
 }
 
-fn warns(lines: &[Value]) -> Vec<&Value> {
-    lines.iter().filter(|l| l["level"] == "warn").collect()
+/// pg-wait (for up to 20 s) on `target` while `fixer` makes it reachable:
+/// asserts exit 0, that it retried at least once, the first time for
+/// `sqlstate`, and that it ended ready; returns the log lines.
+fn ready_after_retries(
+    target: &str,
+    fixer: std::thread::JoinHandle<()>,
+    sqlstate: &str,
+) -> Vec<Value> {
+    let out = pg_wait().args(["--timeout", "20s", target]).exits(0);
+    fixer.join().unwrap();
+    let lines = json_lines(&out.stderr);
+    let w = warns(&lines);
+    assert!(!w.is_empty());
+    assert_eq!(w[0]["sqlstate"], sqlstate);
+    assert_eq!(lines.last().unwrap()["message"], "Postgres is ready");
+    lines
+}
+
+/// `--json` output: one JSON object a line, one line a target.
+fn json_results(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 fn stderr_text(out: &std::process::Output) -> String {
@@ -42,12 +67,7 @@ fn stderr_text(out: &std::process::Output) -> String {
 #[test]
 fn ready_over_tcp_logs_one_ready_line_and_nothing_on_stdout() {
     let db = fresh_db("wait_tcp");
-    let out = pg_wait()
-        .arg(url(&db))
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = pg_wait().arg(url(&db)).exits(0);
     assert!(out.stdout.is_empty());
     let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "{}", stderr_text(&out));
@@ -68,10 +88,7 @@ fn ready_over_the_unix_socket_with_every_check() {
         let out = pg_wait()
             .envs(server().socket_env(&db))
             .args(["--check", check])
-            .assert()
-            .code(0)
-            .get_output()
-            .clone();
+            .exits(0);
         let last = last_line(&out.stderr);
         assert_eq!(last["message"], "Postgres is ready");
         assert_eq!(last["check"], check);
@@ -104,21 +121,14 @@ fn ping_and_login_leave_no_line_in_the_server_log() {
             .code(0);
     }
     // The prefix is '%m [%p] %q%u@%d ': any line about our sessions names the db.
-    let log = server().log();
-    let ours: Vec<&str> = log.lines().filter(|l| l.contains(&db)).collect();
-    assert!(ours.is_empty(), "server log lines: {ours:#?}");
+    assert_no_log_line_about(server(), &db);
 }
 
 #[test]
 fn never_started_gives_up_at_the_deadline_with_the_timeout_message() {
     let target = down_url();
     let t = Instant::now();
-    let out = pg_wait()
-        .args(["--timeout", "1200ms", &target])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--timeout", "1200ms", &target]).exits(2);
     let elapsed = t.elapsed();
     assert!(out.stdout.is_empty());
     let lines = json_lines(&out.stderr);
@@ -149,24 +159,12 @@ fn never_started_gives_up_at_the_deadline_with_the_timeout_message() {
 
 #[test]
 fn db_timeout_takes_bare_milliseconds_or_units_and_rejects_garbage_with_78() {
-    let out = pg_wait()
-        .env("DB_TIMEOUT", "700")
-        .arg(down_url())
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().env("DB_TIMEOUT", "700").arg(down_url()).exits(2);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Postgres readiness timeout after 700ms"
     );
-    let out = pg_wait()
-        .env("DB_TIMEOUT", "1s")
-        .arg(down_url())
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().env("DB_TIMEOUT", "1s").arg(down_url()).exits(2);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Postgres readiness timeout after 1000ms"
@@ -175,10 +173,7 @@ fn db_timeout_takes_bare_milliseconds_or_units_and_rejects_garbage_with_78() {
     let out = pg_wait()
         .env("DB_TIMEOUT", "nonsense")
         .args(["--timeout", "300ms", &down_url()])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     assert_eq!(
         last_line(&out.stderr)["message"],
         "Postgres readiness timeout after 300ms"
@@ -186,10 +181,7 @@ fn db_timeout_takes_bare_milliseconds_or_units_and_rejects_garbage_with_78() {
     let out = pg_wait()
         .env("DB_TIMEOUT", "soon")
         .arg(down_url())
-        .assert()
-        .code(78)
-        .get_output()
-        .clone();
+        .exits(78);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Invalid DB_TIMEOUT");
     assert!(last["suggestion"].is_string());
@@ -208,10 +200,7 @@ fn db_timeout_takes_bare_milliseconds_or_units_and_rejects_garbage_with_78() {
 fn max_attempts_ends_the_wait_with_2() {
     let out = pg_wait()
         .args(["--max-attempts", "3", &down_url()])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let lines = json_lines(&out.stderr);
     assert_eq!(warns(&lines).len(), 2);
     let last = lines.last().unwrap();
@@ -219,10 +208,7 @@ fn max_attempts_ends_the_wait_with_2() {
     assert_eq!(last["attempts"], 3);
     let out = pg_wait()
         .args(["--max-attempts", "1", &down_url()])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Postgres not ready after 1 attempt");
     assert_eq!(last["attempts"], 1);
@@ -230,12 +216,7 @@ fn max_attempts_ends_the_wait_with_2() {
 
 #[test]
 fn unparsable_settings_are_78_at_once() {
-    let out = pg_wait()
-        .arg("postgresql://u@h:notaport/db")
-        .assert()
-        .code(78)
-        .get_output()
-        .clone();
+    let out = pg_wait().arg("postgresql://u@h:notaport/db").exits(78);
     assert_eq!(json_lines(&out.stderr).len(), 1);
     pg_wait().arg("mysql://x@y/z").assert().code(78);
     pg_wait()
@@ -252,48 +233,21 @@ fn database_created_late_is_retried_then_ready() {
         std::thread::sleep(Duration::from_millis(1500));
         server().create_database(&name).unwrap();
     });
-    let out = pg_wait()
-        .args(["--timeout", "20s", &url(&db)])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
-    creator.join().unwrap();
-    let lines = json_lines(&out.stderr);
+    let lines = ready_after_retries(&url(&db), creator, "3D000");
     let w = warns(&lines);
-    assert!(!w.is_empty());
-    assert_eq!(w[0]["sqlstate"], "3D000");
     assert!(w[0]["error"].as_str().unwrap().contains("does not exist"));
-    let last = lines.last().unwrap();
-    assert_eq!(last["message"], "Postgres is ready");
-    assert_eq!(last["attempts"], w.len() as u64 + 1);
+    assert_eq!(lines.last().unwrap()["attempts"], w.len() as u64 + 1);
 }
 
 #[test]
 fn role_created_late_is_retried_with_a_note_then_ready() {
     let db = fresh_db("wait_role");
     let role = format!("late_role_{}", std::process::id());
-    let r = role.clone();
-    let creator = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
-        server()
-            .execute("postgres", &format!("CREATE ROLE \"{r}\" LOGIN"))
-            .unwrap();
-    });
+    let creator = execute_later(1500, format!("CREATE ROLE \"{role}\" LOGIN"));
     let target = format!("postgresql://{role}@127.0.0.1:{}/{db}", server().port());
-    let out = pg_wait()
-        .args(["--timeout", "20s", &target])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
-    creator.join().unwrap();
-    let lines = json_lines(&out.stderr);
+    let lines = ready_after_retries(&target, creator, "28000");
     let w = warns(&lines);
-    assert!(!w.is_empty());
-    assert_eq!(w[0]["sqlstate"], "28000");
     assert!(w[0]["note"].as_str().unwrap().contains("create the role"));
-    assert_eq!(lines.last().unwrap()["message"], "Postgres is ready");
 }
 
 #[test]
@@ -321,10 +275,7 @@ fn until_sql_waits_for_a_table_that_appears_later() {
             "SELECT count(*) FROM pgflow.runs",
             &url(&db),
         ])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+        .exits(0);
     creator.join().unwrap();
     let lines = json_lines(&out.stderr);
     let w = warns(&lines);
@@ -365,10 +316,7 @@ fn until_sql_the_man_page_example_and_a_false_condition() {
             "SELECT count(*) >= 7 FROM pg_tables WHERE schemaname = 'pgflow'",
             &url(&db),
         ])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Postgres readiness timeout after 600ms");
     assert!(last["error"].as_str().unwrap().contains("returned no row"));
@@ -380,10 +328,7 @@ fn until_sql_syntax_error_is_64_at_once() {
     let db = fresh_db("wait_syntax");
     let out = pg_wait()
         .args(["--until-sql", "SELEC 1", &url(&db)])
-        .assert()
-        .code(64)
-        .get_output()
-        .clone();
+        .exits(64);
     let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "no retry: {}", stderr_text(&out));
     assert_eq!(lines[0]["message"], "Invalid --until-sql query");
@@ -400,12 +345,7 @@ fn until_sql_syntax_error_is_64_at_once() {
 #[test]
 fn primary_is_ready_on_a_primary() {
     let db = fresh_db("wait_primary");
-    let out = pg_wait()
-        .args(["--primary", &url(&db)])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--primary", &url(&db)]).exits(0);
     assert_eq!(last_line(&out.stderr)["message"], "Postgres is ready");
 }
 
@@ -416,10 +356,7 @@ fn healthcheck_answers_only_0_or_1() {
     let out = cmd("pg-wait")
         .envs(server().socket_env(&db))
         .arg("--healthcheck")
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+        .exits(0);
     assert!(out.stdout.is_empty() && out.stderr.is_empty());
     cmd("pg-wait")
         .args(["--healthcheck", &url(&db)])
@@ -428,12 +365,7 @@ fn healthcheck_answers_only_0_or_1() {
         .stderr("");
     // Down: 1, not 2, with one error line.
     let t = Instant::now();
-    let out = cmd("pg-wait")
-        .args(["--healthcheck", &down_url()])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+    let out = cmd("pg-wait").args(["--healthcheck", &down_url()]).exits(1);
     assert!(t.elapsed() < Duration::from_secs(3), "no retries");
     let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1);
@@ -480,10 +412,7 @@ fn healthcheck_is_bounded_by_the_connect_timeout() {
             "500ms",
             &format!("postgresql://postgres@127.0.0.1:{port}/postgres"),
         ])
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
+        .exits(1);
     let elapsed = t.elapsed();
     eprintln!("healthcheck against a silent server took {elapsed:?}");
     // 500 ms, with room for a loaded machine.
@@ -499,12 +428,7 @@ fn healthcheck_is_bounded_by_the_connect_timeout() {
 fn once_is_a_single_probe_with_normal_codes() {
     let db = fresh_db("wait_once");
     pg_wait().args(["--once", &url(&db)]).assert().code(0);
-    let out = pg_wait()
-        .args(["--once", &down_url()])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--once", &down_url()]).exits(2);
     let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "no retries");
     assert_eq!(lines[0]["message"], "Postgres is not ready");
@@ -529,10 +453,7 @@ fn exec_runs_the_command_only_when_ready() {
             "a",
             "b",
         ])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+        .exits(0);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "ran\na b\n");
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Postgres is ready");
@@ -553,18 +474,12 @@ fn exec_runs_the_command_only_when_ready() {
             "-c",
             "echo ran",
         ])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     assert!(out.stdout.is_empty());
     // Not found: 127.
     let out = pg_wait()
         .args([&url(&db), "--", "no-such-command-pgkit"])
-        .assert()
-        .code(127)
-        .get_output()
-        .clone();
+        .exits(127);
     assert_eq!(last_line(&out.stderr)["message"], "Cannot run the command");
 }
 
@@ -574,20 +489,13 @@ fn several_targets_all_must_be_ready_and_the_down_one_is_named() {
     let down = down_url();
     let out = pg_wait()
         .args(["--timeout", "800ms", "--json", &url(&db), "--dsn", &down])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Postgres readiness timeout after 800ms");
     assert_eq!(last["target"], down.as_str());
     assert_eq!(last["notReady"][0], down.as_str());
     assert!(last["ready"][0].as_str().unwrap().ends_with(&db));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let results: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let results = json_results(&out.stdout);
     assert_eq!(results.len(), 2);
     assert_eq!(results[0]["ready"], true);
     assert_eq!(results[0]["exitCode"], 0);
@@ -597,12 +505,7 @@ fn several_targets_all_must_be_ready_and_the_down_one_is_named() {
     assert!(results[1]["error"].as_str().unwrap().contains("refused"));
     // All up: 0, one ready line per target and a summary.
     let db2 = fresh_db("wait_multi");
-    let out = pg_wait()
-        .args([&url(&db), &url(&db2), "--json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = pg_wait().args([&url(&db), &url(&db2), "--json"]).exits(0);
     let lines = json_lines(&out.stderr);
     assert_eq!(
         lines
@@ -618,16 +521,7 @@ fn several_targets_all_must_be_ready_and_the_down_one_is_named() {
 }
 
 fn spawn_waiting() -> std::process::Child {
-    let mut c = Command::new(bin_path("pg-wait"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    c.env("HOME", empty_home())
-        .args(["--timeout", "60s", "--interval", "5s", &down_url()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c.spawn().unwrap()
+    spawn_pg_wait(&["--timeout", "60s", "--interval", "5s", &down_url()])
 }
 
 fn interrupt_with(sig: i32, code: i32, name: &str) {
@@ -635,8 +529,7 @@ fn interrupt_with(sig: i32, code: i32, name: &str) {
     // Let it fail its first attempt and fall asleep in the backoff.
     std::thread::sleep(Duration::from_millis(800));
     let t = Instant::now();
-    // SAFETY: kill on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, sig) };
+    signal(child.id() as i32, sig);
     let out = child.wait_with_output().unwrap();
     let elapsed = t.elapsed();
     // The issue asks for 200 ms; the bound is generous for a loaded machine.
@@ -662,26 +555,10 @@ fn sigterm_during_the_wait_exits_143_at_once() {
 fn text_log_format_and_json_lines_everywhere() {
     let out = pg_wait()
         .args(["--log-format", "text", "--once", &down_url()])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let text = stderr_text(&out);
     assert!(text.contains("ERROR Postgres is not ready"), "{text}");
     assert!(serde_json::from_str::<Value>(text.lines().next().unwrap()).is_err());
-}
-
-fn spawn_args(args: &[&str]) -> std::process::Child {
-    let mut c = Command::new(bin_path("pg-wait"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    c.env("HOME", empty_home())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c.spawn().unwrap()
 }
 
 #[test]
@@ -690,11 +567,10 @@ fn sigint_during_an_attempt_ends_it_at_once_and_cancels_the_query() {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let silent = format!("postgresql://postgres@127.0.0.1:{port}/postgres");
-    let child = spawn_args(&["--connect-timeout", "30s", &silent]);
+    let child = spawn_pg_wait(&["--connect-timeout", "30s", &silent]);
     std::thread::sleep(Duration::from_millis(700));
     let t = Instant::now();
-    // SAFETY: kill on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    sigint(&child);
     let out = child.wait_with_output().unwrap();
     eprintln!("SIGINT during a connect: exited {:?} after", t.elapsed());
     assert!(t.elapsed() < Duration::from_secs(2));
@@ -705,7 +581,7 @@ fn sigint_during_an_attempt_ends_it_at_once_and_cancels_the_query() {
     let db = fresh_db("wait_cancel");
     let app = format!("pgwait_cancel_{}", std::process::id());
     let target = format!("{}?application_name={app}", url(&db));
-    let child = spawn_args(&[
+    let child = spawn_pg_wait(&[
         "--connect-timeout",
         "60s",
         "--until-sql",
@@ -724,8 +600,7 @@ fn sigint_during_an_attempt_ends_it_at_once_and_cancels_the_query() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert_eq!(count(), 1, "the query runs");
-    // SAFETY: kill on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    sigint(&child);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     let t = Instant::now();
@@ -745,19 +620,12 @@ fn a_fatal_target_ends_the_wait_for_all_at_once() {
     let t = Instant::now();
     let out = pg_wait()
         .args(["--timeout", "30s", "--json", &down, &bad])
-        .assert()
-        .code(78)
-        .get_output()
-        .clone();
+        .exits(78);
     assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
     let last = last_line(&out.stderr);
     assert_eq!(last["exitCode"], 78);
     assert!(last["error"].as_str().unwrap().contains("certificate"));
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let results: Vec<Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let results = json_results(&out.stdout);
     assert_eq!(results.len(), 2);
     assert_eq!(results[0]["ready"], false);
     assert_eq!(results[0]["message"], "not finished: another target failed");
@@ -792,18 +660,8 @@ fn json_to_a_closed_stdout_keeps_the_answer_and_the_exec() {
 
 #[test]
 fn help_is_short_and_shows_the_defaults() {
-    let long = cmd("pg-wait")
-        .arg("--help")
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let short = cmd("pg-wait")
-        .arg("-h")
-        .assert()
-        .success()
-        .get_output()
-        .clone();
+    let long = cmd("pg-wait").arg("--help").succeeds();
+    let short = cmd("pg-wait").arg("-h").succeeds();
     let text = String::from_utf8_lossy(&long.stdout).into_owned();
     assert_eq!(long.stdout, short.stdout, "--help is the short help");
     assert!(text.lines().count() < 60, "{text}");
@@ -829,12 +687,7 @@ fn a_single_probe_does_not_claim_to_retry() {
     let db = fresh_db("wait_once_auth");
     // An unknown role: 28000, which a wait retries with a note saying so.
     let u = server().url(&db).replace("postgres@", "nobody_here@");
-    let out = pg_wait()
-        .args(["--once", &u])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--once", &u]).exits(2);
     let last = last_line(&out.stderr);
     assert_eq!(last["sqlstate"], "28000");
     assert!(last.get("note").is_none(), "{last}");
@@ -853,30 +706,11 @@ fn too_many_connections_53300_is_retried_then_ready() {
             &format!("CREATE ROLE \"{role}\" LOGIN NOSUPERUSER CONNECTION LIMIT 0"),
         )
         .unwrap();
-    let r = role.clone();
-    let freer = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
-        server()
-            .execute(
-                "postgres",
-                &format!("ALTER ROLE \"{r}\" CONNECTION LIMIT -1"),
-            )
-            .unwrap();
-    });
+    let freer = execute_later(1500, format!("ALTER ROLE \"{role}\" CONNECTION LIMIT -1"));
     let target = format!("postgresql://{role}@127.0.0.1:{}/{db}", server().port());
-    let out = pg_wait()
-        .args(["--timeout", "20s", &target])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
-    freer.join().unwrap();
-    let lines = json_lines(&out.stderr);
+    let lines = ready_after_retries(&target, freer, "53300");
     let w = warns(&lines);
-    assert!(!w.is_empty());
-    assert_eq!(w[0]["sqlstate"], "53300");
     assert!(w[0]["delayMs"].is_u64() && w[0]["attempt"] == 1);
-    assert_eq!(lines.last().unwrap()["message"], "Postgres is ready");
 }
 
 #[test]
@@ -904,12 +738,7 @@ fn several_targets_are_probed_concurrently() {
     // first one's warn lines would come before the second one's first. Probed
     // concurrently, their attempts interleave.
     let (a, b) = (down_url(), down_url());
-    let out = pg_wait()
-        .args(["--timeout", "1s", &a, &b])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--timeout", "1s", &a, &b]).exits(2);
     let lines = json_lines(&out.stderr);
     let targets: Vec<&str> = warns(&lines)
         .iter()

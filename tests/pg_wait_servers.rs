@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
+use common::wait::*;
 use common::*;
 use pgkit::server::{Options, TempServer};
 use serde_json::Value;
@@ -10,27 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 fn spawn(args: &[&str]) -> Child {
-    let mut c = Command::new(bin_path("pg-wait"));
-    for v in cleared_vars() {
-        c.env_remove(v);
-    }
-    c.env("HOME", empty_home())
-        .args(["--interval", "100ms", "--max-interval", "300ms"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c.spawn().unwrap()
-}
-
-fn pg_wait() -> assert_cmd::Command {
-    let mut c = cmd("pg-wait");
-    c.args(["--interval", "100ms", "--max-interval", "200ms"]);
-    c
-}
-
-fn warns(lines: &[Value]) -> Vec<&Value> {
-    lines.iter().filter(|l| l["level"] == "warn").collect()
+    spawn_pg_wait(&[&["--interval", "100ms", "--max-interval", "300ms"], args].concat())
 }
 
 #[test]
@@ -106,11 +87,7 @@ fn server_restarted_mid_wait_and_ping_noise_check() {
 #[test]
 fn password_server_wrong_password_until_the_deadline() {
     let pw = "Sup3r-s3cret-pw";
-    let srv = TempServer::start(Options {
-        password: Some(pw.into()),
-        ..Options::default()
-    })
-    .unwrap();
+    let srv = server_with_password(pw);
     srv.create_database("pingdb").unwrap();
     let wrong = "wr0ng-pa55word";
     let target = format!(
@@ -119,10 +96,7 @@ fn password_server_wrong_password_until_the_deadline() {
     );
     let out = pg_wait()
         .args(["--timeout", "1500ms", "--json", &target])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+        .exits(2);
     let all = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -146,12 +120,7 @@ fn password_server_wrong_password_until_the_deadline() {
     assert!(last["suggestion"].as_str().unwrap().contains("password"));
 
     // The right password: ready, and still no password anywhere.
-    let out = pg_wait()
-        .args(["--json", &srv.url("postgres")])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--json", &srv.url("postgres")]).exits(0);
     let all = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -170,10 +139,7 @@ fn password_server_wrong_password_until_the_deadline() {
             "postgresql://postgres@127.0.0.1:{}/postgres",
             srv.port()
         ))
-        .assert()
-        .code(78)
-        .get_output()
-        .clone();
+        .exits(78);
     assert!(last_line(&out.stderr)["suggestion"]
         .as_str()
         .unwrap()
@@ -202,9 +168,7 @@ fn password_server_wrong_password_until_the_deadline() {
             .assert()
             .code(0);
     }
-    let log = srv.log();
-    let ours: Vec<&str> = log.lines().filter(|l| l.contains("pingdb")).collect();
-    assert!(ours.is_empty(), "{ours:#?}");
+    assert_no_log_line_about(&srv, "pingdb");
 }
 
 #[test]
@@ -224,12 +188,7 @@ fn tls_targets_and_tls_required_with_sslmode_disable_is_78() {
         "?sslmode=require".to_string(),
         format!("?sslmode=verify-ca&sslrootcert={}", ca.display()),
     ] {
-        let out = pg_wait()
-            .arg(format!("{base}{q}"))
-            .assert()
-            .code(0)
-            .get_output()
-            .clone();
+        let out = pg_wait().arg(format!("{base}{q}")).exits(0);
         assert_eq!(last_line(&out.stderr)["message"], "Postgres is ready");
     }
     // ping negotiates TLS as libpq does (prefer by default): a hostssl-only
@@ -245,9 +204,7 @@ fn tls_targets_and_tls_required_with_sslmode_disable_is_78() {
             .assert()
             .code(0);
     }
-    let log = srv.log();
-    let ours: Vec<&str> = log.lines().filter(|l| l.contains("tlsping")).collect();
-    assert!(ours.is_empty(), "{ours:#?}");
+    assert_no_log_line_about(&srv, "tlsping");
     // A certificate that does not verify cannot change by waiting: 78.
     // (The system's CAs did not sign the throwaway server's certificate.)
     for check in ["ping", "login"] {
@@ -257,10 +214,7 @@ fn tls_targets_and_tls_required_with_sslmode_disable_is_78() {
                 check,
                 &format!("{ping_base}?sslmode=verify-ca&sslrootcert=system"),
             ])
-            .assert()
-            .code(78)
-            .get_output()
-            .clone();
+            .exits(78);
         assert_eq!(json_lines(&out.stderr).len(), 1, "no retries ({check})");
     }
     // Unix socket: no TLS there, as libpq.
@@ -270,12 +224,7 @@ fn tls_targets_and_tls_required_with_sslmode_disable_is_78() {
         .assert()
         .code(0);
     // sslmode=disable against hostssl-only: cannot change by waiting.
-    let out = pg_wait()
-        .args(["--sslmode", "disable", &base])
-        .assert()
-        .code(78)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--sslmode", "disable", &base]).exits(78);
     let lines = json_lines(&out.stderr);
     assert_eq!(lines.len(), 1, "no retries");
     assert_eq!(lines[0]["exitCode"], 78);
@@ -296,12 +245,7 @@ fn primary_waits_for_a_standby_to_be_promoted() {
     // A standby accepts logins: the login check alone says ready...
     pg_wait().args(["--once", &url]).assert().code(0);
     // ...--primary does not.
-    let out = pg_wait()
-        .args(["--once", "--primary", &url])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
+    let out = pg_wait().args(["--once", "--primary", &url]).exits(2);
     assert!(last_line(&out.stderr)["error"]
         .as_str()
         .unwrap()
@@ -364,12 +308,7 @@ fn starting_up_57p03_is_not_ready_for_ping_and_login() {
         .code(0);
     // ...but the server is not ready, for ping and for login.
     for check in ["ping", "login"] {
-        let out = pg_wait()
-            .args(["--once", "--check", check, &url])
-            .assert()
-            .code(2)
-            .get_output()
-            .clone();
+        let out = pg_wait().args(["--once", "--check", check, &url]).exits(2);
         let last = last_line(&out.stderr);
         assert_eq!(last["sqlstate"], "57P03", "{check}: {last}");
         assert_eq!(last["message"], "Postgres is not ready");
@@ -394,11 +333,7 @@ fn starting_up_57p03_is_not_ready_for_ping_and_login() {
 fn a_password_with_special_characters_works_and_never_shows_from_url_env_or_pgpass() {
     use std::os::unix::fs::PermissionsExt;
     let pw = "p@s s:w/o\"rd'x\\y%z#?&";
-    let srv = TempServer::start(Options {
-        password: Some(pw.into()),
-        ..Options::default()
-    })
-    .unwrap();
+    let srv = server_with_password(pw);
     let port = srv.port().to_string();
     let enc = pgkit::redact::percent_encode;
     let escaped = pw.replace('\\', "\\\\").replace(':', "\\:");
@@ -453,7 +388,7 @@ fn a_password_with_special_characters_works_and_never_shows_from_url_env_or_pgpa
                 .env("PGPASSWORD", &wrong)
                 .args(["--timeout", "500ms", &bare]),
         };
-        let out = c.assert().code(code).get_output().clone();
+        let out = c.exits(code);
         check(&out, &secrets);
         let result: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(result["ready"], code == 0, "{name}");

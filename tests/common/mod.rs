@@ -207,3 +207,55 @@ pub fn first_with<'a>(lines: &'a [Value], message: &str) -> &'a Value {
 
 /// The psql-vs-pgkit connection harness.
 pub mod conn;
+
+/// Runs a command and hands back its output once its exit status is checked
+/// (assert_cmd's `.assert().code(n).get_output().clone()` in one call).
+pub trait RunExt {
+    /// Runs the command, asserts it exited with `code`, returns its output.
+    fn exits(&mut self, code: i32) -> std::process::Output;
+    /// Runs the command, asserts it succeeded, returns its output.
+    fn succeeds(&mut self) -> std::process::Output;
+}
+
+impl RunExt for assert_cmd::Command {
+    fn exits(&mut self, code: i32) -> std::process::Output {
+        self.assert().code(code).get_output().clone()
+    }
+    fn succeeds(&mut self) -> std::process::Output {
+        self.assert().success().get_output().clone()
+    }
+}
+
+/// pg-wait's helpers (pg_wait, warns).
+pub mod wait;
+
+/// The first column of the one row `q` returns on the shared server's `db`.
+pub fn query_value<T: for<'a> postgres::types::FromSql<'a>>(db: &str, q: &str) -> T {
+    server()
+        .client(db)
+        .unwrap()
+        .query_one(q, &[])
+        .unwrap()
+        .get(0)
+}
+
+/// Every tool the workspace builds.
+pub const TOOLS: &[&str] = &[
+    "pg-wait",
+    "pg-migrate",
+    "pg-seed",
+    "pg-dotenv",
+    "pg-dump-rotate",
+    "pg-tmp",
+];
+
+/// Asserts the run's last line says the PostgreSQL server binaries are
+/// missing and suggests the package to install.
+pub fn assert_no_server_binaries(stderr: &[u8]) {
+    let last = last_line(stderr);
+    assert_eq!(last["message"], "PostgreSQL server binaries not found");
+    assert!(last["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("apt-get install postgresql"));
+}
