@@ -1,10 +1,12 @@
 //! A connection to the database: resolve the settings, `--wait` first when
 //! asked, cancel the running query on SIGINT/SIGTERM, and take the lock.
 
-use crate::args::CommonArgs;
+use crate::apply::Runner;
+use crate::args::{CommonArgs, ExecArgs};
 use crate::lock::{self, Lock};
 use crate::sql;
 use crate::tracking::Table;
+use crate::watch::{watch_interval, Watcher};
 use pgkit::conn::{Client, Settings};
 use pgkit::interrupt::HookGuard;
 use pgkit::wait::{wait_for, WaitOptions};
@@ -113,6 +115,39 @@ impl Session {
             .as_deref()?
             .parse()
             .ok()
+    }
+
+    /// The lock watcher for our backend `pid` (none without a pid).
+    pub fn watcher(&self, pid: Option<i32>, exec: &ExecArgs) -> Option<Watcher> {
+        pid.map(|pid| {
+            Watcher::start(
+                &self.settings,
+                pid,
+                watch_interval(exec.lock_timeout),
+                self.table.sql(),
+            )
+        })
+    }
+
+    /// What runs the files on this connection, under the lock we hold.
+    pub fn runner<'a>(
+        &'a mut self,
+        watcher: Option<&'a Watcher>,
+        exec: &ExecArgs,
+    ) -> Result<Runner<'a>> {
+        let Some(lock) = self.lock.as_ref() else {
+            return Err(Error::new(Exit::Failure, "Internal error: no lock"));
+        };
+        Ok(Runner {
+            client: &mut self.client,
+            settings: &self.settings,
+            table: &self.table,
+            lock,
+            watcher,
+            lock_timeout: exec.lock_timeout,
+            statement_timeout: exec.statement_timeout,
+            tag: crate::apply::run_tag(),
+        })
     }
 
     /// Releases the lock.

@@ -243,3 +243,12 @@ fn running_file(client: &mut Client, table: &str, files: &Files) -> (String, Str
         Err(_) => first,
     }
 }
+
+/// How often the watcher looks for blockers: a quarter of the lock timeout
+/// (so a 55P03 names who blocked), at most every 250 ms.
+pub fn watch_interval(lock_timeout: Option<Duration>) -> Duration {
+    lock_timeout
+        .map(|t| t / 4)
+        .unwrap_or(Duration::from_millis(250))
+        .clamp(Duration::from_millis(20), Duration::from_millis(250))
+}

@@ -1,13 +1,12 @@
 //! `down`: revert applied migrations newest first with their .down.sql
 //! files, each in its own transaction with the row's removal.
 
-use crate::apply::{Direction, Job, Runner};
+use crate::apply::{Direction, Job};
 use crate::args::DownArgs;
 use crate::files::{self, cmp_version};
 use crate::plan::{self, State};
 use crate::session::Session;
 use crate::splitter;
-use crate::watch::Watcher;
 use pgkit::cli::Summary;
 use pgkit::{log, Error, Exit, Result};
 use serde_json::json;
@@ -82,27 +81,9 @@ fn revert(
             stored,
         ));
     }
-    let watcher = s.backend_pid().map(|pid| {
-        Watcher::start(
-            &s.settings,
-            pid,
-            super::up::watch_interval(a.exec.lock_timeout),
-            s.table.sql(),
-        )
-    });
-    let Some(lock) = s.lock.as_ref() else {
-        return Err(Error::new(Exit::Failure, "Internal error: no lock"));
-    };
-    let mut runner = Runner {
-        client: &mut s.client,
-        settings: &s.settings,
-        table: &s.table,
-        lock,
-        watcher: watcher.as_ref(),
-        lock_timeout: a.exec.lock_timeout,
-        statement_timeout: a.exec.statement_timeout,
-        tag: crate::apply::run_tag(),
-    };
+    let pid = s.backend_pid();
+    let watcher = s.watcher(pid, &a.exec);
+    let mut runner = s.runner(watcher.as_ref(), &a.exec)?;
     let mut reverted = 0usize;
     for (version, up, down, content, stored) in &jobs {
         let job = Job {

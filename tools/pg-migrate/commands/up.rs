@@ -1,7 +1,6 @@
 //! `up`: apply pending migrations in order, each in its own transaction
 //! (or all in one with --single-transaction), under the lock.
 
-use crate::apply::Runner;
 use crate::args::{LockMode, UpArgs};
 use crate::files::{self, cmp_version, Migration};
 use crate::plan::{self, Entry};
@@ -9,10 +8,8 @@ use crate::sequence::{self, Pending};
 use crate::session::{self, Session};
 use crate::splitter;
 use crate::tracking::Table;
-use crate::watch::Watcher;
 use pgkit::cli::Summary;
 use pgkit::{out, Error, Exit, Result};
-use std::time::Duration;
 
 /// Runs `up`.
 pub fn run(a: &UpArgs) -> Result<Summary> {
@@ -165,27 +162,8 @@ fn apply_all(
     // Not in lease mode (for poolers, no such setting; and the lease is
     // checked before every file's COMMIT).
     let batching = setting(3).as_deref() == Some("t") && a.common.lock_mode != LockMode::Lease;
-    let watcher = pid.map(|pid| {
-        Watcher::start(
-            &s.settings,
-            pid,
-            watch_interval(a.exec.lock_timeout),
-            s.table.sql(),
-        )
-    });
-    let Some(lock) = s.lock.as_ref() else {
-        return Err(Error::new(Exit::Failure, "Internal error: no lock"));
-    };
-    let mut runner = Runner {
-        client: &mut s.client,
-        settings: &s.settings,
-        table: &s.table,
-        lock,
-        watcher: watcher.as_ref(),
-        lock_timeout: a.exec.lock_timeout,
-        statement_timeout: a.exec.statement_timeout,
-        tag: crate::apply::run_tag(),
-    };
+    let watcher = s.watcher(pid, &a.exec);
+    let mut runner = s.runner(watcher.as_ref(), &a.exec)?;
     let opts = sequence::Options {
         sync_off,
         batching,
@@ -228,13 +206,4 @@ pub fn refuse_transaction_control(filename: &str, content: &str, at: Option<usiz
         ));
     }
     Ok(())
-}
-
-/// How often the watcher looks for blockers: a quarter of the lock timeout
-/// (so a 55P03 names who blocked), at most every 250 ms.
-pub fn watch_interval(lock_timeout: Option<Duration>) -> Duration {
-    lock_timeout
-        .map(|t| t / 4)
-        .unwrap_or(Duration::from_millis(250))
-        .clamp(Duration::from_millis(20), Duration::from_millis(250))
 }
