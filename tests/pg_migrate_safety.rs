@@ -168,34 +168,53 @@ fn a_failed_no_transaction_file_leaves_a_failed_row_until_repair() {
     assert_eq!(lines.last().unwrap()["filename"], "002_notx.up.sql");
 }
 
-#[test]
-fn lock_timeout_names_the_blocking_session() {
-    let db = fresh_db("mig_lt");
-    let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "001_t.up.sql", "CREATE TABLE t (id int);\n");
-    run(&mut migrate(&db, dir.path()), 0);
-    // The ALTER is the middle file of the second query string (003–005).
-    for v in ["002", "003", "005"] {
-        write(
-            dir.path(),
-            &format!("{v}_f.up.sql"),
-            &format!("CREATE TABLE t_{v} (id int);\n"),
-        );
+/// Applies `001_t` (table t), then writes files 002…`last`, each creating a
+/// table, except `{alter}_alter`, which alters t.
+fn blocked_alter(db: &str, dir: &Path, alter: &str, last: u32) {
+    write(dir, "001_t.up.sql", "CREATE TABLE t (id int);\n");
+    run(&mut migrate(db, dir), 0);
+    for n in 2..=last {
+        let v = format!("{n:03}");
+        if v == alter {
+            write(
+                dir,
+                &format!("{v}_alter.up.sql"),
+                "ALTER TABLE t ADD COLUMN x int;\n",
+            );
+        } else {
+            write(
+                dir,
+                &format!("{v}_f.up.sql"),
+                &format!("CREATE TABLE t_{v} (id int);\n"),
+            );
+        }
     }
-    write(
-        dir.path(),
-        "004_alter.up.sql",
-        "ALTER TABLE t ADD COLUMN x int;\n",
-    );
-    // A long transaction holds a lock on t.
-    let mut holder = server().client(&db).unwrap();
+}
+
+/// A session named `app`, idle in a transaction that holds a lock on t;
+/// and its pid.
+fn hold_t(db: &str, app: &str) -> (postgres::Client, i32) {
+    let mut holder = server().client(db).unwrap();
     let pid = holder
         .query_one("SELECT pg_backend_pid()", &[])
         .unwrap()
         .get::<_, i32>(0);
     holder
-        .simple_query("SET application_name = 'long-report'; BEGIN; SELECT count(*) FROM t")
+        .simple_query(&format!(
+            "SET application_name = '{app}'; BEGIN; SELECT count(*) FROM t"
+        ))
         .unwrap();
+    (holder, pid)
+}
+
+#[test]
+fn lock_timeout_names_the_blocking_session() {
+    let db = fresh_db("mig_lt");
+    let dir = tempfile::tempdir().unwrap();
+    // The ALTER is the middle file of the second query string (003–005).
+    blocked_alter(&db, dir.path(), "004", 5);
+    // A long transaction holds a lock on t.
+    let (mut holder, pid) = hold_t(&db, "long-report");
     let (_, lines) = run(
         migrate(&db, dir.path()).args(["up", "--lock-timeout", "1s"]),
         3,
@@ -604,30 +623,10 @@ fn lease_mode_works_through_pgbouncer_transaction_pooling() {
 fn a_migration_waiting_for_a_lock_says_who_blocks_it() {
     let db = fresh_db("mig_blocked");
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "001_t.up.sql", "CREATE TABLE t (id int);\n");
-    run(&mut migrate(&db, dir.path()), 0);
     // The ALTER is the middle file of the third query string (005–007):
     // the warning still names it, not the string's first file.
-    for v in ["002", "003", "004", "005", "007"] {
-        write(
-            dir.path(),
-            &format!("{v}_f.up.sql"),
-            &format!("CREATE TABLE t_{v} (id int);\n"),
-        );
-    }
-    write(
-        dir.path(),
-        "006_alter.up.sql",
-        "ALTER TABLE t ADD COLUMN x int;\n",
-    );
-    let mut holder = server().client(&db).unwrap();
-    let pid = holder
-        .query_one("SELECT pg_backend_pid()", &[])
-        .unwrap()
-        .get::<_, i32>(0);
-    holder
-        .simple_query("SET application_name = 'nightly-report'; BEGIN; SELECT count(*) FROM t")
-        .unwrap();
+    blocked_alter(&db, dir.path(), "006", 7);
+    let (mut holder, pid) = hold_t(&db, "nightly-report");
     let child = spawn(&db, dir.path(), &["up"]);
     wait_until(&db, "SELECT count(*) > 0 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND application_name = 'pg-migrate' AND datname = current_database()");
     // The warning comes once the watcher has seen it wait a second (it
