@@ -13,6 +13,12 @@ pub struct Rule {
     pub max: Option<(f64, bool)>,
     /// The allowed values (text form), for IN lists.
     pub set: Option<Vec<String>>,
+    /// A POSIX regular expression values must match (`col ~ '…'`, regex
+    /// domains): text is generated from it.
+    pub pattern: Option<String>,
+    /// String literals of CHECKs not understood (`upper(x) IN ('A','B')`):
+    /// offered as candidate values; the server decides.
+    pub hints: Vec<String>,
 }
 
 impl Rule {
@@ -36,7 +42,51 @@ impl Rule {
                 None => s,
             });
         }
+        if o.pattern.is_some() {
+            self.pattern = o.pattern;
+        }
+        self.hints.extend(o.hints);
     }
+
+    /// Why no value can satisfy this rule, when none can (`x > 10 AND
+    /// x < 5`, an empty IN list after narrowing).
+    pub fn contradiction(&self) -> Option<String> {
+        if let (Some((lo, li)), Some((hi, hi_incl))) = (self.min, self.max) {
+            if lo > hi || (lo == hi && !(li && hi_incl)) {
+                return Some(format!("no value is above {lo} and below {hi}"));
+            }
+        }
+        if self.set.as_ref().is_some_and(|s| s.is_empty()) {
+            return Some("the allowed value lists have nothing in common".into());
+        }
+        None
+    }
+}
+
+/// The string literals of a CHECK definition, unescaped (`'A'::text` → `A`).
+pub fn literals(def: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = def.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if c != '\'' {
+            continue;
+        }
+        let mut lit = String::new();
+        loop {
+            match chars.next() {
+                Some((_, '\'')) if chars.peek().map(|p| p.1) == Some('\'') => {
+                    chars.next();
+                    lit.push('\'');
+                }
+                Some((_, '\'')) | None => break,
+                Some((_, ch)) => lit.push(ch),
+            }
+        }
+        if !out.contains(&lit) {
+            out.push(lit);
+        }
+    }
+    out
 }
 
 /// Strips balanced outer parentheses.
@@ -141,6 +191,14 @@ fn comparison(s: &str, col: &str) -> Option<Rule> {
         }
         return Some(r);
     }
+    // `col ~ 'regex'` (regex domains are `VALUE ~ '…'`).
+    let sides = split_top(s, " ~ ");
+    if sides.len() == 2 && ident(sides[0]).as_deref() == Some(col) {
+        return Some(Rule {
+            pattern: Some(literal(sides[1])?),
+            ..Rule::default()
+        });
+    }
     for op in [" >= ", " <= ", " > ", " < ", " = "] {
         let sides = split_top(s, op);
         if sides.len() != 2 {
@@ -205,7 +263,7 @@ mod tests {
         Some(Rule {
             min,
             max,
-            set: None,
+            ..Rule::default()
         })
     }
 
@@ -255,6 +313,22 @@ mod tests {
             parse("CHECK ((\"Weird\" > 3)) NOT VALID", "Weird"),
             r(Some((3.0, false)), None)
         );
+    }
+
+    #[test]
+    fn patterns_literals_and_contradictions() {
+        assert_eq!(
+            parse("CHECK ((VALUE ~ '^[A-Z]{3}$'::text))", "VALUE").and_then(|r| r.pattern),
+            Some("^[A-Z]{3}$".to_string())
+        );
+        assert_eq!(
+            literals("CHECK ((upper(code) = ANY (ARRAY['A'::text, 'it''s'::text])))"),
+            vec!["A".to_string(), "it's".to_string()]
+        );
+        let r = parse("CHECK (((n > 10) AND (n < 5)))", "n").unwrap_or_default();
+        assert!(r.contradiction().is_some());
+        let r = parse("CHECK (((n >= 5) AND (n <= 5)))", "n").unwrap_or_default();
+        assert!(r.contradiction().is_none());
     }
 
     #[test]

@@ -32,6 +32,54 @@ pub enum Scalar {
     Bytea,
     /// An enum, by its labels in sort order.
     Enum(Vec<String>),
+    /// timetz.
+    Timetz,
+    Interval,
+    Money,
+    Inet,
+    Cidr,
+    Macaddr,
+    Macaddr8,
+    /// oid and the other 32-bit unsigned identifiers.
+    Oid,
+    /// name (63 bytes at most).
+    Name,
+    /// "char" (one byte).
+    CharByte,
+    Tsvector,
+    Tsquery,
+    Xml,
+    Point,
+    Line,
+    Lseg,
+    Box,
+    Path,
+    Polygon,
+    Circle,
+    /// bit(n).
+    Bit(usize),
+    /// bit varying(n); no limit: None.
+    Varbit(Option<usize>),
+    PgLsn,
+    /// The ltree extension's label paths.
+    Ltree,
+    /// The hstore extension's key/value sets.
+    Hstore,
+    /// A range type, by its subtype; `true` for the multirange.
+    Range(RangeKind, bool),
+    /// A composite type, by its fields' types.
+    Composite(Vec<Ty>),
+}
+
+/// The subtype of a range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RangeKind {
+    Int4,
+    Int8,
+    Num,
+    Date,
+    Ts,
+    Tstz,
 }
 
 /// A column type.
@@ -52,6 +100,8 @@ pub struct Column {
     pub not_null: bool,
     pub has_default: bool,
     pub identity: bool,
+    /// GENERATED ALWAYS AS IDENTITY.
+    pub identity_always: bool,
     pub generated: bool,
     /// CHECK constraints of the column's domains (`VALUE > 0`).
     pub domain_checks: Vec<String>,
@@ -72,6 +122,19 @@ pub struct ForeignKey {
     pub cols: Vec<i16>,
     pub parent: Oid,
     pub parent_cols: Vec<String>,
+    /// DEFERRABLE (checked at commit once deferred).
+    pub deferrable: bool,
+}
+
+/// A partitioned table's single-column key and its children's bounds.
+#[derive(Debug, Clone)]
+pub struct Partitioning {
+    /// The key column; None for an expression or multi-column key.
+    pub key: Option<i16>,
+    /// `r` range, `l` list, `h` hash.
+    pub strategy: char,
+    /// Each child partition's bound, as pg_get_expr prints it.
+    pub bounds: Vec<String>,
 }
 
 /// A table's shape.
@@ -87,6 +150,16 @@ pub struct Table {
     pub uniques: Vec<Vec<i16>>,
     pub checks: Vec<CheckDef>,
     pub fks: Vec<ForeignKey>,
+    /// Partial and expression unique indexes, and exclusion constraints,
+    /// by name: honoured by checking candidate rows on the server.
+    pub other_uniques: Vec<String>,
+    /// Set for a partitioned table.
+    pub partitioning: Option<Partitioning>,
+    /// Whether the table is itself a partition (its bound limits rows).
+    pub is_partition: bool,
+    /// Columns that a BEFORE INSERT row trigger sets (named in its
+    /// function's body as `NEW.col` or among its arguments).
+    pub trigger_cols: Vec<i16>,
 }
 
 fn db(e: postgres::Error) -> Error {
@@ -173,6 +246,41 @@ fn resolve_type(
             .collect();
         return Ok(Ty::Scalar(Scalar::Enum(labels)));
     }
+    if typtype == "c" {
+        let fields = c
+            .query(
+                "SELECT a.atttypid, a.atttypmod FROM pg_type t JOIN pg_attribute a ON a.attrelid = t.typrelid
+                 WHERE t.oid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+                &[&oid],
+            )
+            .map_err(db)?;
+        let mut tys = Vec::with_capacity(fields.len());
+        for f in fields {
+            let mut ignore = false;
+            tys.push(resolve_type(c, f.get(0), f.get(1), &mut Vec::new(), &mut ignore)?);
+        }
+        return Ok(Ty::Scalar(Scalar::Composite(tys)));
+    }
+    if typtype == "r" || typtype == "m" {
+        let sub: Option<String> = c
+            .query_opt(
+                "SELECT st.typname::text FROM pg_range r JOIN pg_type st ON st.oid = r.rngsubtype
+                 WHERE r.rngtypid = $1 OR r.rngmultitypid = $1",
+                &[&oid],
+            )
+            .map_err(db)?
+            .map(|r| r.get(0));
+        let kind = match sub.as_deref() {
+            Some("int4") => RangeKind::Int4,
+            Some("int8") => RangeKind::Int8,
+            Some("numeric") => RangeKind::Num,
+            Some("date") => RangeKind::Date,
+            Some("timestamp") => RangeKind::Ts,
+            Some("timestamptz") => RangeKind::Tstz,
+            _ => return Ok(Ty::Unsupported(name)),
+        };
+        return Ok(Ty::Scalar(Scalar::Range(kind, typtype == "m")));
+    }
     if category == "A" && elem != 0 {
         let mut ignore = false;
         return Ok(
@@ -183,7 +291,13 @@ fn resolve_type(
         );
     }
     if nsp != "pg_catalog" {
-        return Ok(Ty::Unsupported(name));
+        // Extension types, recognised by name wherever the extension lives.
+        return Ok(match name.as_str() {
+            "citext" => Ty::Scalar(Scalar::Text(None)),
+            "ltree" => Ty::Scalar(Scalar::Ltree),
+            "hstore" => Ty::Scalar(Scalar::Hstore),
+            _ => Ty::Unsupported(name),
+        });
     }
     let len = |m: i32| if m >= 4 { Some((m - 4) as usize) } else { None };
     Ok(Ty::Scalar(match name.as_str() {
@@ -212,6 +326,29 @@ fn resolve_type(
         "json" => Scalar::Json,
         "jsonb" => Scalar::Jsonb,
         "bytea" => Scalar::Bytea,
+        "timetz" => Scalar::Timetz,
+        "interval" => Scalar::Interval,
+        "money" => Scalar::Money,
+        "inet" => Scalar::Inet,
+        "cidr" => Scalar::Cidr,
+        "macaddr" => Scalar::Macaddr,
+        "macaddr8" => Scalar::Macaddr8,
+        "oid" | "xid" | "cid" => Scalar::Oid,
+        "name" => Scalar::Name,
+        "char" => Scalar::CharByte,
+        "tsvector" => Scalar::Tsvector,
+        "tsquery" => Scalar::Tsquery,
+        "xml" => Scalar::Xml,
+        "point" => Scalar::Point,
+        "line" => Scalar::Line,
+        "lseg" => Scalar::Lseg,
+        "box" => Scalar::Box,
+        "path" => Scalar::Path,
+        "polygon" => Scalar::Polygon,
+        "circle" => Scalar::Circle,
+        "bit" => Scalar::Bit(if typmod > 0 { typmod as usize } else { 1 }),
+        "varbit" => Scalar::Varbit((typmod > 0).then_some(typmod as usize)),
+        "pg_lsn" => Scalar::PgLsn,
         _ => return Ok(Ty::Unsupported(name)),
     }))
 }
@@ -248,6 +385,7 @@ pub fn load(c: &mut impl GenericClient, oid: Oid) -> Result<Table> {
             not_null,
             has_default: r.get(5),
             identity: !identity.is_empty(),
+            identity_always: identity == "a",
             generated: !generated.is_empty(),
             domain_checks,
         });
@@ -268,6 +406,7 @@ pub fn load(c: &mut impl GenericClient, oid: Oid) -> Result<Table> {
     for r in c
         .query(
             "SELECT conname::text, contype::text, conkey, confrelid, confkey, pg_get_constraintdef(oid)
+                    , condeferrable
              FROM pg_constraint WHERE conrelid = $1 AND contype IN ('c', 'f') ORDER BY conname",
             &[&oid],
         )
@@ -300,7 +439,78 @@ pub fn load(c: &mut impl GenericClient, oid: Oid) -> Result<Table> {
                 cols: conkey.unwrap_or_default(),
                 parent,
                 parent_cols,
+                deferrable: r.get(6),
             });
+        }
+    }
+    let other_uniques: Vec<String> = c
+        .query(
+            "SELECT i.indexrelid::regclass::text FROM pg_index i WHERE i.indrelid = $1
+               AND ((i.indisunique AND (i.indpred IS NOT NULL OR i.indexprs IS NOT NULL))
+                    OR i.indisexclusion)
+             ORDER BY 1",
+            &[&oid],
+        )
+        .map_err(db)?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let (kind, is_partition): (String, bool) = {
+        let r = c
+            .query_one(
+                "SELECT relkind::text, relispartition FROM pg_class WHERE oid = $1",
+                &[&oid],
+            )
+            .map_err(db)?;
+        (r.get(0), r.get(1))
+    };
+    let partitioning = if kind == "p" {
+        let r = c
+            .query_one(
+                "SELECT partstrat::text, partnatts::int, partattrs[0]::int2 FROM pg_partitioned_table WHERE partrelid = $1",
+                &[&oid],
+            )
+            .map_err(db)?;
+        let strat: String = r.get(0);
+        let natts: i32 = r.get(1);
+        let key: i16 = r.get(2);
+        let bounds = c
+            .query(
+                "SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                 WHERE i.inhparent = $1 ORDER BY c.relname",
+                &[&oid],
+            )
+            .map_err(db)?
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect();
+        Some(Partitioning {
+            key: (natts == 1 && key != 0).then_some(key),
+            strategy: strat.chars().next().unwrap_or('r'),
+            bounds,
+        })
+    } else {
+        None
+    };
+    // BEFORE INSERT row triggers: tgtype bits ROW (1), BEFORE (2), INSERT (4).
+    let mut trigger_cols = Vec::new();
+    for r in c
+        .query(
+            "SELECT lower(p.prosrc), encode(t.tgargs, 'escape') FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+             WHERE t.tgrelid = $1 AND NOT t.tgisinternal AND t.tgenabled <> 'D' AND t.tgtype & 7 = 7",
+            &[&oid],
+        )
+        .map_err(db)?
+    {
+        let body: String = r.get(0);
+        let args: String = r.get(1);
+        // A C trigger such as tsvector_update_trigger names the column it
+        // sets first; a PL/pgSQL one assigns `NEW.col := …`.
+        let first_arg = args.split("\\000").next().unwrap_or("");
+        for col in &columns {
+            if col.name == first_arg || assigns(&body, &col.name.to_lowercase()) {
+                trigger_cols.push(col.attnum);
+            }
         }
     }
     Ok(Table {
@@ -315,5 +525,32 @@ pub fn load(c: &mut impl GenericClient, oid: Oid) -> Result<Table> {
         uniques,
         checks,
         fks,
+        other_uniques,
+        partitioning,
+        is_partition,
+        trigger_cols,
     })
+}
+
+/// Whether a trigger body (lower-cased) assigns `new.<col>` (`:=` or `=`).
+fn assigns(body: &str, col: &str) -> bool {
+    let pat = format!("new.{col}");
+    let mut from = 0;
+    while let Some(i) = body[from..].find(&pat) {
+        let at = from + i;
+        let before_ok = at == 0
+            || !body[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+        let rest = body[at + pat.len()..].trim_start();
+        // `=` assigns only as a statement of its own (`IF new.a = 1` compares).
+        let line_start = body[..at].rfind(['\n', ';']).map_or(0, |p| p + 1);
+        let statement = body[line_start..at].trim().is_empty();
+        if before_ok && (rest.starts_with(":=") || (statement && rest.starts_with('='))) {
+            return true;
+        }
+        from = at + pat.len();
+    }
+    false
 }

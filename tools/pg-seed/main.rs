@@ -8,6 +8,7 @@ mod discovery;
 mod generate;
 mod ident;
 mod introspect;
+mod pattern;
 mod sql;
 mod statements;
 mod tracking;

@@ -4,7 +4,8 @@
 //! derived from the row index, so they never collide).
 
 use crate::checks::Rule;
-use crate::introspect::Scalar;
+use crate::introspect::{RangeKind, Scalar, Ty};
+use crate::pattern::Pattern;
 use rand::rngs::StdRng;
 use rand::Rng;
 use std::io::Write;
@@ -151,6 +152,11 @@ pub struct ValueGen {
     /// Integer range of the value in units of 10^-scale (numbers only).
     pub lo: i128,
     pub hi: i128,
+    /// The rule's regular expression, parsed.
+    pattern: Option<Pattern>,
+    /// The type's lowest value, where unique integers wrap to once the
+    /// positive range is used up (a unique smallint holds 65,536 values).
+    type_lo: i128,
 }
 
 fn int_bounds(s: &Scalar) -> (i128, i128) {
@@ -236,6 +242,11 @@ impl ValueGen {
         if let Some(m) = existing_max {
             start = start.max(to_units(m.floor()) + unit);
         }
+        let pattern = rule.pattern.as_deref().and_then(Pattern::parse);
+        let wraps = rule.min.is_none()
+            && existing_max.is_none()
+            && matches!(scalar, Scalar::Int2 | Scalar::Int4 | Scalar::Int8);
+        let type_lo = if wraps { tlo } else { start };
         ValueGen {
             scalar,
             rule,
@@ -244,6 +255,8 @@ impl ValueGen {
             start,
             lo,
             hi,
+            pattern,
+            type_lo,
         }
     }
 
@@ -269,9 +282,11 @@ impl ValueGen {
             Scalar::Text(Some(n)) | Scalar::Char(n) => (base36_len(need) > *n).then_some(0),
             Scalar::Int2 | Scalar::Int4 | Scalar::Int8 | Scalar::Numeric(_) => {
                 let unit = 10i128.pow(scale_of(&self.scalar));
-                let last = self.start + (rows as i128 - 1) * unit;
-                (last > self.hi).then_some(0)
+                let room = (self.hi - self.start) / unit + 1 + (self.start - self.type_lo) / unit;
+                (rows as i128 > room).then_some(0)
             }
+            Scalar::CharByte => Some(94),
+            Scalar::Bit(n) if *n < 40 => Some(1u64 << n),
             _ => None,
         };
         match cap {
@@ -285,7 +300,14 @@ impl ValueGen {
     fn number(&self, rng: &mut StdRng, i: u64, out: &mut Vec<u8>) {
         let scale = scale_of(&self.scalar);
         let v = if self.unique {
-            self.start + (i as i128) * 10i128.pow(scale)
+            let unit = 10i128.pow(scale);
+            let up = (self.hi - self.start) / unit + 1;
+            if (i as i128) < up {
+                self.start + (i as i128) * unit
+            } else {
+                // Past the top: the values below the start, from the bottom.
+                self.type_lo + (i as i128 - up) * unit
+            }
         } else if self.lo >= self.hi {
             self.lo
         } else {
@@ -368,6 +390,9 @@ impl ValueGen {
                 self.number(rng, i, out)
             }
             Scalar::Float4 | Scalar::Float8 => self.number(rng, i, out),
+            Scalar::Text(max) if self.pattern.is_some() || !self.rule.hints.is_empty() => {
+                self.constrained_text(rng, i, *max, out)
+            }
             Scalar::Text(max) => self.text(rng, i, *max, 32, out),
             Scalar::Char(len) if self.unique => self.text(rng, i, Some(*len), 12, out),
             Scalar::Char(len) => {
@@ -456,6 +481,193 @@ impl ValueGen {
                     let _ = write!(out, "{n:016x}");
                 }
             }
+            Scalar::Timetz => {
+                let secs = if self.unique {
+                    n as i64 % 86_400
+                } else {
+                    rng.gen_range(0..86_400)
+                };
+                push_time(out, secs);
+                out.extend_from_slice(b"+00");
+            }
+            Scalar::Interval => {
+                let (d, secs) = if self.unique {
+                    (n / 86_400, n % 86_400)
+                } else {
+                    (rng.gen_range(0..400), rng.gen_range(0..86_400))
+                };
+                let _ = write!(out, "{d} days ");
+                push_time(out, secs as i64);
+            }
+            Scalar::Money => {
+                let v = if self.unique {
+                    n
+                } else {
+                    rng.gen_range(0..1_000_000)
+                };
+                let _ = write!(out, "{}.{:02}", v / 100, v % 100);
+            }
+            Scalar::Inet | Scalar::Cidr => {
+                let v = if self.unique { n as u32 } else { rng.gen::<u32>() } & 0x00ff_ffff;
+                let _ = write!(out, "10.{}.{}.{}", v >> 16, (v >> 8) & 255, v & 255);
+                if self.scalar == Scalar::Cidr {
+                    out.extend_from_slice(b"/32");
+                }
+            }
+            Scalar::Macaddr | Scalar::Macaddr8 => {
+                let mut b: [u8; 8] = rng.gen();
+                if self.unique {
+                    let len = if self.scalar == Scalar::Macaddr { 6 } else { 8 };
+                    b[2..len].copy_from_slice(&n.to_be_bytes()[8 - (len - 2)..]);
+                }
+                b[0] = 0x02; // locally administered, unicast
+                let len = if self.scalar == Scalar::Macaddr { 6 } else { 8 };
+                for (k, x) in b[..len].iter().enumerate() {
+                    if k > 0 {
+                        out.push(b':');
+                    }
+                    let _ = write!(out, "{x:02x}");
+                }
+            }
+            Scalar::Oid => {
+                let v = if self.unique {
+                    n + 1
+                } else {
+                    rng.gen_range(1..1_000_000)
+                };
+                let _ = write!(out, "{v}");
+            }
+            Scalar::Name => self.text(rng, i, Some(63), 32, out),
+            Scalar::CharByte => {
+                let c = if self.unique {
+                    b'!' + (n % 94) as u8
+                } else {
+                    rng.gen_range(b'a'..=b'z')
+                };
+                esc(out, &char::from(c).to_string());
+            }
+            Scalar::Tsvector | Scalar::Tsquery => {
+                let k = rng.gen_range(1..=4);
+                let sep: &[u8] = if self.scalar == Scalar::Tsquery {
+                    b" & "
+                } else {
+                    b" "
+                };
+                for j in 0..k {
+                    if j > 0 {
+                        out.extend_from_slice(sep);
+                    }
+                    out.extend_from_slice(WORDS[rng.gen_range(0..26)].as_bytes());
+                }
+                if self.unique {
+                    out.extend_from_slice(sep);
+                    out.push(b'n');
+                    base36(n, out);
+                }
+            }
+            Scalar::Xml => {
+                let w = WORDS[rng.gen_range(0..26)];
+                let _ = write!(out, "<item n=\"{n}\">{w}</item>");
+            }
+            Scalar::Point => {
+                let (x, y) = self.coords(rng, n);
+                let _ = write!(out, "({x},{y})");
+            }
+            Scalar::Line => {
+                let (x, _) = self.coords(rng, n);
+                let _ = write!(out, "{{1,-1,{x}}}");
+            }
+            Scalar::Lseg | Scalar::Box | Scalar::Path => {
+                let (x, y) = self.coords(rng, n);
+                let (open, close) = match self.scalar {
+                    Scalar::Lseg | Scalar::Path => ("[", "]"),
+                    _ => ("", ""),
+                };
+                let _ = write!(out, "{open}({x},{y}),({},{}){close}", x + 1, y + 1);
+            }
+            Scalar::Polygon => {
+                let (x, y) = self.coords(rng, n);
+                let _ = write!(out, "(({x},{y}),({},{y}),({x},{}))", x + 1, y + 1);
+            }
+            Scalar::Circle => {
+                let (x, y) = self.coords(rng, n);
+                let _ = write!(out, "<({x},{y}),1>");
+            }
+            Scalar::Bit(len) => {
+                for k in (0..*len).rev() {
+                    let bit = if self.unique && k < 64 {
+                        (n >> k) & 1 == 1
+                    } else {
+                        rng.gen()
+                    };
+                    out.push(if bit { b'1' } else { b'0' });
+                }
+            }
+            Scalar::Varbit(max) => {
+                let len = rng.gen_range(1..=max.unwrap_or(16).clamp(1, 16));
+                for _ in 0..len {
+                    out.push(if rng.gen() { b'1' } else { b'0' });
+                }
+            }
+            Scalar::PgLsn => {
+                let v = if self.unique {
+                    n
+                } else {
+                    rng.gen_range(0..1u64 << 40)
+                };
+                let _ = write!(out, "{:X}/{:X}", v >> 32, v & 0xffff_ffff);
+            }
+            Scalar::Ltree => {
+                let k = rng.gen_range(1..=3);
+                for j in 0..k {
+                    if j > 0 {
+                        out.push(b'.');
+                    }
+                    out.extend_from_slice(WORDS[rng.gen_range(0..26)].as_bytes());
+                }
+                if self.unique {
+                    out.extend_from_slice(b".n");
+                    base36(n, out);
+                }
+            }
+            Scalar::Hstore => {
+                let w = WORDS[rng.gen_range(0..26)];
+                let _ = write!(out, "\"name\"=>\"{w}\", \"n\"=>\"{n}\"");
+            }
+            Scalar::Range(kind, multi) => {
+                if *multi {
+                    out.push(b'{');
+                }
+                self.range(rng, n, *kind, out);
+                if *multi {
+                    out.push(b'}');
+                }
+            }
+            Scalar::Composite(fields) => {
+                let mut scratch = Vec::new();
+                let mut inner = Vec::new();
+                out.push(b'(');
+                for (k, f) in fields.iter().enumerate() {
+                    if k > 0 {
+                        out.push(b',');
+                    }
+                    scratch.clear();
+                    match f {
+                        Ty::Scalar(sc) => {
+                            ValueGen::new(sc.clone(), Rule::default(), self.unique, self.offset, None)
+                                .write(rng, i, &mut scratch);
+                        }
+                        Ty::Array(sc) => {
+                            ValueGen::new(sc.clone(), Rule::default(), false, 0, None)
+                                .write_array(rng, i, &mut scratch, &mut inner);
+                        }
+                        // Left empty: a NULL field.
+                        Ty::Unsupported(_) => continue,
+                    }
+                    quote_element(&scratch, out);
+                }
+                out.push(b')');
+            }
             Scalar::Enum(labels) => {
                 if labels.is_empty() {
                     out.extend_from_slice(b"\\N");
@@ -482,19 +694,93 @@ impl ValueGen {
             }
             scratch.clear();
             self.write(rng, i, scratch);
-            // The element is COPY-escaped already; quote it for the array
-            // parser: `"` and `\` get a backslash (itself COPY-escaped).
-            out.push(b'"');
-            for &b in scratch.iter() {
-                match b {
-                    b'"' => out.extend_from_slice(b"\\\\\""),
-                    b'\\' => out.extend_from_slice(b"\\\\"),
-                    _ => out.push(b),
-                }
-            }
-            out.push(b'"');
+            quote_element(scratch, out);
         }
         out.push(b'}');
+    }
+}
+
+/// Quotes a COPY-escaped element for the array and record parsers: `"`
+/// and `\` get a backslash (itself COPY-escaped).
+fn quote_element(scratch: &[u8], out: &mut Vec<u8>) {
+    out.push(b'"');
+    for &b in scratch {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+impl ValueGen {
+    /// Coordinates for geometric values (distinct per row when unique).
+    fn coords(&self, rng: &mut StdRng, n: u64) -> (i64, i64) {
+        if self.unique {
+            ((n % 100_000) as i64, (n / 100_000) as i64)
+        } else {
+            (rng.gen_range(-1000..1000), rng.gen_range(-1000..1000))
+        }
+    }
+
+    /// A non-empty range `[lo,hi)`: short and spread out, so ranges seldom
+    /// overlap (exclusion constraints), and disjoint when unique.
+    fn range(&self, rng: &mut StdRng, n: u64, kind: RangeKind, out: &mut Vec<u8>) {
+        let (start, len) = if self.unique {
+            (n as i64 * 10, rng.gen_range(1..10))
+        } else {
+            (rng.gen_range(0..SPAN_DAYS * 24), rng.gen_range(1..48))
+        };
+        match kind {
+            RangeKind::Int4 | RangeKind::Int8 | RangeKind::Num => {
+                let _ = write!(out, "[{start},{})", start + len);
+            }
+            RangeKind::Date => {
+                out.push(b'[');
+                push_date(out, Y2000 + start / 24);
+                out.push(b',');
+                push_date(out, Y2000 + start / 24 + 1 + len / 24);
+                out.push(b')');
+            }
+            RangeKind::Ts | RangeKind::Tstz => {
+                let tz: &[u8] = if kind == RangeKind::Tstz { b"+00" } else { b"" };
+                for (k, h) in [start, start + len].into_iter().enumerate() {
+                    out.extend_from_slice(if k == 0 { b"[\"" } else { b",\"" });
+                    push_date(out, Y2000 + h / 24);
+                    out.push(b' ');
+                    push_time(out, (h % 24) * 3600);
+                    out.extend_from_slice(tz);
+                    out.push(b'"');
+                }
+                out.push(b')');
+            }
+        }
+    }
+
+    /// Text under a regular expression or offered literals: some values
+    /// from the literals of a CHECK not understood (as written, lower or
+    /// upper case), the rest from the pattern (or plain words); the server
+    /// keeps those that pass.
+    fn constrained_text(&self, rng: &mut StdRng, i: u64, max: Option<usize>, out: &mut Vec<u8>) {
+        if !self.rule.hints.is_empty() && rng.gen_ratio(1, 2) {
+            let h = &self.rule.hints[rng.gen_range(0..self.rule.hints.len())];
+            let v = match rng.gen_range(0..3) {
+                0 => h.to_lowercase(),
+                1 => h.to_uppercase(),
+                _ => h.clone(),
+            };
+            esc(out, &v);
+            return;
+        }
+        match &self.pattern {
+            Some(p) => {
+                let mut s = String::new();
+                p.generate(rng, &mut s);
+                esc(out, &s);
+            }
+            None => self.text(rng, i, max, 32, out),
+        }
     }
 }
 
@@ -520,7 +806,7 @@ mod tests {
         let rule = Rule {
             min: Some((0.0, false)),
             max: Some((10.0, true)),
-            set: None,
+            ..Rule::default()
         };
         let g = ValueGen::new(Scalar::Numeric(Some((5, 2))), rule, false, 0, None);
         let mut rng = StdRng::seed_from_u64(1);
