@@ -405,9 +405,22 @@ pub fn load(c: &mut impl GenericClient, oid: Oid) -> Result<Table> {
     let mut fks = Vec::new();
     for r in c
         .query(
-            "SELECT conname::text, contype::text, conkey, confrelid, confkey, pg_get_constraintdef(oid)
-                    , condeferrable
-             FROM pg_constraint WHERE conrelid = $1 AND contype IN ('c', 'f') ORDER BY conname",
+            // Foreign keys declared on a partitioned table's partitions only
+            // (pagila's payment) bind the rows generated for the parent too:
+            // they are read with their columns mapped to the parent's by name.
+            "SELECT conname::text, contype::text, conkey, confrelid, confkey, pg_get_constraintdef(oid), condeferrable
+             FROM pg_constraint WHERE conrelid = $1 AND contype IN ('c', 'f')
+             UNION ALL
+             SELECT c.conname::text, 'f', ARRAY(
+                      SELECT pa.attnum FROM unnest(c.conkey) WITH ORDINALITY k(n, o)
+                      JOIN pg_attribute la ON la.attrelid = c.conrelid AND la.attnum = k.n
+                      JOIN pg_attribute pa ON pa.attrelid = $1 AND pa.attname = la.attname
+                      ORDER BY k.o)::int2[],
+                    c.confrelid, c.confkey, pg_get_constraintdef(c.oid), c.condeferrable
+             FROM pg_constraint c
+             WHERE c.contype = 'f' AND c.conparentid = 0
+               AND c.conrelid IN (SELECT relid FROM pg_partition_tree($1::oid::regclass) WHERE relid <> $1::oid::regclass)
+             ORDER BY 1",
             &[&oid],
         )
         .map_err(db)?
@@ -434,9 +447,13 @@ pub fn load(c: &mut impl GenericClient, oid: Oid) -> Result<Table> {
                     .get(0);
                 parent_cols.push(n);
             }
+            let cols = conkey.unwrap_or_default();
+            if fks.iter().any(|f: &ForeignKey| f.cols == cols && f.parent == parent && f.parent_cols == parent_cols) {
+                continue;
+            }
             fks.push(ForeignKey {
                 name: r.get(0),
-                cols: conkey.unwrap_or_default(),
+                cols,
                 parent,
                 parent_cols,
                 deferrable: r.get(6),

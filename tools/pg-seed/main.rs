@@ -1,15 +1,19 @@
 //! pg-seed: optional, idempotent development data — SQL and CSV seed files
 //! applied once and tracked, and synthetic rows with `pg-seed generate`.
 
+mod all;
 mod apply;
 mod checks;
 mod csv;
 mod discovery;
+mod fill;
 mod generate;
 mod ident;
 mod introspect;
+mod partition;
 mod pattern;
 mod sql;
+mod staged;
 mod statements;
 mod tracking;
 mod values;
@@ -108,11 +112,26 @@ pub enum Command {
 #[derive(clap::Args, Debug, Clone)]
 pub struct GenerateArgs {
     /// Table to fill (as in SQL: schema-qualified or on the search_path)
-    #[arg(long, value_name = "TABLE")]
-    pub table: String,
-    /// Number of rows
-    #[arg(long, value_name = "N")]
-    pub rows: u64,
+    #[arg(long, value_name = "TABLE", required_unless_present = "all", conflicts_with = "all")]
+    pub table: Option<String>,
+    /// Number of rows (per table with --all) [default with --all: 100]
+    #[arg(long, value_name = "N", required_unless_present = "all")]
+    pub rows: Option<u64>,
+    /// Fill every table of the chosen schemas, in dependency order, in one transaction
+    #[arg(long, conflicts_with_all = ["with_parents", "columns"])]
+    pub all: bool,
+    /// With --all: only tables of this schema (repeatable) [default: every non-system schema]
+    #[arg(long = "schema", value_name = "SCHEMA", requires = "all")]
+    pub schemas: Vec<String>,
+    /// With --all: rows for one table, TABLE=N (repeatable)
+    #[arg(long = "rows-per-table", value_name = "TABLE=N", requires = "all")]
+    pub rows_per_table: Vec<String>,
+    /// With --all: leave this table out, as schema.table or table (repeatable)
+    #[arg(long = "exclude", value_name = "TABLE", requires = "all")]
+    pub exclude: Vec<String>,
+    /// With --all: print the plan (order, rows, columns left to the database) and change nothing
+    #[arg(long, requires = "all")]
+    pub dry_run: bool,
     /// Random seed: the same seed, schema and N give the same rows [default: random, logged]
     #[arg(long, value_name = "SEED")]
     pub seed: Option<u64>,
