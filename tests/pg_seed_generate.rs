@@ -339,7 +339,7 @@ fn zero_rows_missing_table_columns_and_unsupported() {
     server()
         .execute(
             &db,
-            "CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL, addr inet)",
+            "CREATE TABLE t (id serial PRIMARY KEY, name text NOT NULL, addr jsonpath)",
         )
         .unwrap();
     let lines = run(&mut generate(&db, &["--table", "t", "--rows", "0"]), 0);

@@ -50,10 +50,14 @@ fn per_table(specs: &[String]) -> Result<Vec<(String, u64)>> {
         .iter()
         .map(|s| {
             let (t, n) = s.rsplit_once('=').ok_or_else(|| {
-                Error::usage("Invalid --rows-per-table").field("value", s.clone()).suggest("Write TABLE=N, e.g. --rows-per-table public.orders=5000")
+                Error::usage("Invalid --rows-per-table")
+                    .field("value", s.clone())
+                    .suggest("Write TABLE=N, e.g. --rows-per-table public.orders=5000")
             })?;
             let n: u64 = n.trim().parse().map_err(|_| {
-                Error::usage("Invalid --rows-per-table").field("value", s.clone()).suggest("Write TABLE=N with N a whole number")
+                Error::usage("Invalid --rows-per-table")
+                    .field("value", s.clone())
+                    .suggest("Write TABLE=N with N a whole number")
             })?;
             Ok((t.trim().to_string(), n))
         })
@@ -100,9 +104,11 @@ fn plan(tx: &mut Transaction<'_>, g: &GenerateArgs) -> Result<Vec<Step>> {
     }
     for (name, _) in &overrides {
         if !tables.iter().any(|t| matches(name, t)) {
-            return Err(Error::usage("--rows-per-table names a table that is not planned")
-                .field("table", name.clone())
-                .suggest("Name a table of the chosen schemas as schema.table or table"));
+            return Err(
+                Error::usage("--rows-per-table names a table that is not planned")
+                    .field("table", name.clone())
+                    .suggest("Name a table of the chosen schemas as schema.table or table"),
+            );
         }
     }
     let index: HashMap<Oid, usize> = tables.iter().enumerate().map(|(i, t)| (t.oid, i)).collect();
@@ -113,7 +119,9 @@ fn plan(tx: &mut Transaction<'_>, g: &GenerateArgs) -> Result<Vec<Step>> {
     let mut edge_fk: BTreeMap<(usize, usize), Vec<(String, bool)>> = BTreeMap::new();
     for (i, t) in tables.iter().enumerate() {
         for fk in &t.fks {
-            let Some(&p) = index.get(&fk.parent) else { continue };
+            let Some(&p) = index.get(&fk.parent) else {
+                continue;
+            };
             let generated = fk.cols.iter().all(|a| {
                 t.columns
                     .iter()
@@ -122,7 +130,10 @@ fn plan(tx: &mut Transaction<'_>, g: &GenerateArgs) -> Result<Vec<Step>> {
             if !generated {
                 continue;
             }
-            let nullable = fk.cols.iter().any(|a| t.columns.iter().any(|c| c.attnum == *a && !c.not_null));
+            let nullable = fk
+                .cols
+                .iter()
+                .any(|a| t.columns.iter().any(|c| c.attnum == *a && !c.not_null));
             let breakable = nullable || fk.deferrable;
             if p == i {
                 // A self-reference: set once the table has rows.
@@ -132,7 +143,10 @@ fn plan(tx: &mut Transaction<'_>, g: &GenerateArgs) -> Result<Vec<Step>> {
                 continue;
             }
             edges[i].insert(p);
-            edge_fk.entry((i, p)).or_default().push((fk.name.clone(), breakable));
+            edge_fk
+                .entry((i, p))
+                .or_default()
+                .push((fk.name.clone(), breakable));
         }
     }
     // Break cycles: within each strongly connected component, every
@@ -142,7 +156,11 @@ fn plan(tx: &mut Transaction<'_>, g: &GenerateArgs) -> Result<Vec<Step>> {
             continue;
         }
         for &i in &comp {
-            let parents: Vec<usize> = edges[i].iter().copied().filter(|p| comp.contains(p)).collect();
+            let parents: Vec<usize> = edges[i]
+                .iter()
+                .copied()
+                .filter(|p| comp.contains(p))
+                .collect();
             for p in parents {
                 let fks = &edge_fk[&(i, p)];
                 if fks.iter().all(|(_, b)| *b) {
@@ -151,6 +169,8 @@ fn plan(tx: &mut Transaction<'_>, g: &GenerateArgs) -> Result<Vec<Step>> {
                 }
             }
         }
+    }
+    {
         for sub in components(&edges) {
             if sub.len() > 1 {
                 let names: Vec<String> = sub.iter().map(|i| tables[*i].display.clone()).collect();
@@ -172,7 +192,10 @@ fn plan(tx: &mut Transaction<'_>, g: &GenerateArgs) -> Result<Vec<Step>> {
     while order.len() < tables.len() {
         let next = (0..tables.len()).find(|i| !done[*i] && edges[*i].iter().all(|p| done[*p]));
         let Some(i) = next else {
-            return Err(Error::new(Exit::Seed, "Dependency order not found (a bug: please report it)"));
+            return Err(Error::new(
+                Exit::Seed,
+                "Dependency order not found (a bug: please report it)",
+            ));
         };
         done[i] = true;
         order.push(i);
@@ -192,7 +215,9 @@ fn plan(tx: &mut Transaction<'_>, g: &GenerateArgs) -> Result<Vec<Step>> {
     for &i in order.iter().rev() {
         let t = &tables[i];
         for fk in &t.fks {
-            let Some(&p) = index.get(&fk.parent) else { continue };
+            let Some(&p) = index.get(&fk.parent) else {
+                continue;
+            };
             if p == i {
                 continue;
             }
@@ -301,7 +326,11 @@ pub fn run(g: &GenerateArgs, mut tx: Transaction<'_>, seed: u64) -> Result<Summa
                 k + 1,
                 s.table.display,
                 s.rows,
-                if s.later.is_empty() { "-".to_string() } else { s.later.join(", ") },
+                if s.later.is_empty() {
+                    "-".to_string()
+                } else {
+                    s.later.join(", ")
+                },
                 defaults_note(&s.table),
             ));
         }
@@ -338,7 +367,12 @@ pub fn run(g: &GenerateArgs, mut tx: Transaction<'_>, seed: u64) -> Result<Summa
     }
     let empty: Vec<String> = filled
         .iter()
-        .filter(|f| f.rows == 0 && steps.iter().any(|s| s.table.display == f.display && s.rows > 0))
+        .filter(|f| {
+            f.rows == 0
+                && steps
+                    .iter()
+                    .any(|s| s.table.display == f.display && s.rows > 0)
+        })
         .map(|f| f.display.clone())
         .collect();
     if !empty.is_empty() {

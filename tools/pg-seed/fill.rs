@@ -138,10 +138,12 @@ pub fn left_out(table: &Table, c: &introspect::Column, only: &[String]) -> Optio
 /// The rule of a column from its CHECK constraints and its domains' ones,
 /// and whether all of them were understood. A CHECK not understood hands
 /// its string literals to the generator as candidates.
-fn rule_for(table: &Table, col: &introspect::Column) -> (Rule, Vec<String>) {
+fn rule_for(table: &Table, col: &introspect::Column, array: bool) -> (Rule, Vec<String>) {
     let mut rule = Rule::default();
     let mut not_understood = Vec::new();
-    for c in &table.checks {
+    // A table CHECK on an array column is about the whole array: the server
+    // judges it; the element domain's CHECKs shape each element.
+    for c in table.checks.iter().filter(|_| !array) {
         if c.attnums.as_slice() != [col.attnum] {
             continue;
         }
@@ -195,8 +197,11 @@ pub fn fill(tx: &mut Transaction<'_>, table: &Table, req: &Request<'_>) -> Resul
     }
     // Two runs on one table wait for each other rather than collide; reads
     // go on. Taken before anything is counted.
-    tx.batch_execute(&format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", table.sql))
-        .map_err(|e| db_err("Cannot lock the table", &e))?;
+    tx.batch_execute(&format!(
+        "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+        table.sql
+    ))
+    .map_err(|e| db_err("Cannot lock the table", &e))?;
 
     let selected: Vec<&introspect::Column> = table
         .columns
@@ -206,9 +211,7 @@ pub fn fill(tx: &mut Transaction<'_>, table: &Table, req: &Request<'_>) -> Resul
     let is_selected = |a: &i16| selected.iter().any(|c| c.attnum == *a);
     let mut staged_why: Vec<String> = Vec::new();
     for c in &table.checks {
-        if c.attnums.len() != 1
-            && c.attnums.iter().any(is_selected)
-        {
+        if c.attnums.len() != 1 && c.attnums.iter().any(is_selected) {
             staged_why.push(format!("CHECK {}", c.name));
         }
     }
@@ -232,7 +235,11 @@ pub fn fill(tx: &mut Transaction<'_>, table: &Table, req: &Request<'_>) -> Resul
             continue;
         }
         let pos_of = |a: &i16| selected.iter().position(|c| c.attnum == *a);
-        if fk.cols.iter().any(|a| pos_of(a).and_then(|p| fk_of[p]).is_some()) {
+        if fk
+            .cols
+            .iter()
+            .any(|a| pos_of(a).and_then(|p| fk_of[p]).is_some())
+        {
             continue;
         }
         if req.later.contains(&fk.name) {
@@ -323,7 +330,10 @@ pub fn fill(tx: &mut Transaction<'_>, table: &Table, req: &Request<'_>) -> Resul
             unique[*p] = true;
             continue;
         }
-        let mut gs: Vec<usize> = positions.iter().filter_map(|p| fk_of[*p].map(|f| f.0)).collect();
+        let mut gs: Vec<usize> = positions
+            .iter()
+            .filter_map(|p| fk_of[*p].map(|f| f.0))
+            .collect();
         gs.sort_unstable();
         gs.dedup();
         if gs.len() == 1 {
@@ -342,9 +352,15 @@ pub fn fill(tx: &mut Transaction<'_>, table: &Table, req: &Request<'_>) -> Resul
         for g in &gs {
             groups[*g].combo = Some(combos.len());
         }
-        combos.push(Combo { groups: gs, total, a, b });
+        combos.push(Combo {
+            groups: gs,
+            total,
+            a,
+            b,
+        });
     }
-    let any_unique = unique.iter().any(|u| *u) || groups.iter().any(|g| g.unique) || !combos.is_empty();
+    let any_unique =
+        unique.iter().any(|u| *u) || groups.iter().any(|g| g.unique) || !combos.is_empty();
     let existing: u64 = if any_unique {
         let n: i64 = tx
             .query_one(&format!("SELECT count(*) FROM {}", table.sql), &[])
@@ -413,17 +429,25 @@ pub fn fill(tx: &mut Transaction<'_>, table: &Table, req: &Request<'_>) -> Resul
                 continue;
             }
         };
-        let (rule, not_understood) = if array {
-            (Rule::default(), Vec::new())
-        } else {
-            rule_for(table, c)
-        };
+        let (rule, mut not_understood) = rule_for(table, c, array);
+        if array {
+            not_understood.extend(
+                table
+                    .checks
+                    .iter()
+                    .filter(|k| k.attnums.as_slice() == [c.attnum])
+                    .map(|k| k.name.clone()),
+            );
+        }
         if let Some(why) = rule.contradiction() {
-            return Err(Error::new(Exit::Seed, "Contradictory CHECK constraint: no value can satisfy it")
-                .cause(why)
-                .field("table", table.display.clone())
-                .field("column", c.name.clone())
-                .suggest("Fix the constraint; as it stands no row can ever be inserted"));
+            return Err(Error::new(
+                Exit::Seed,
+                "Contradictory CHECK constraint: no value can satisfy it",
+            )
+            .cause(why)
+            .field("table", table.display.clone())
+            .field("column", c.name.clone())
+            .suggest("Fix the constraint; as it stands no row can ever be inserted"));
         }
         staged_why.extend(not_understood.into_iter().map(|n| format!("CHECK {n}")));
         if rule.pattern.is_some() {
@@ -676,11 +700,18 @@ fn advance_sequences(
 
 /// Sets the foreign keys left for later (cycle edges, self-references):
 /// each row this run inserted takes a parent key, spread evenly (row k the
-/// k-th key modulo their number, so a unique key stays unique).
+/// k-th key modulo their number, so a unique key stays unique). This run's
+/// rows are those whose xmin is our transaction's xid or one of its
+/// subtransactions' (assigned later, so larger); nobody else can have
+/// inserted meanwhile, since the table is locked against writers.
 pub fn set_later(tx: &mut Transaction<'_>, f: &Filled) -> Result<()> {
     for fk in &f.later {
         let parent = regclass(tx, fk.parent)?;
-        let pcols: Vec<String> = fk.parent_cols.iter().map(|c| crate::ident::quote(c)).collect();
+        let pcols: Vec<String> = fk
+            .parent_cols
+            .iter()
+            .map(|c| crate::ident::quote(c))
+            .collect();
         // In conkey order.
         let mut ccols = Vec::new();
         for a in &fk.cols {
@@ -708,14 +739,16 @@ pub fn set_later(tx: &mut Transaction<'_>, f: &Filled) -> Result<()> {
             "WITH p AS (SELECT {pick}, (row_number() OVER (ORDER BY {order}) - 1) AS rn, count(*) OVER () AS n
                         FROM {parent} WHERE {nn}),
                   c AS (SELECT tableoid AS o, ctid AS t, (row_number() OVER (ORDER BY tableoid, ctid) - 1) AS rn
-                        FROM {child} WHERE xmin::text = (txid_current() % 4294967296)::text)
-             UPDATE {child} x SET {set} FROM c JOIN p ON p.rn = c.rn % p.n
+                        FROM {child} WHERE xmin::text::int8 >= txid_current() % 4294967296)
+             UPDATE {child} x SET {set} FROM c JOIN p ON p.rn = (c.rn + {shift}) % p.n
              WHERE x.tableoid = c.o AND x.ctid = c.t",
             pick = pick.join(", "),
             order = pcols.join(", "),
             nn = not_null.join(" AND "),
             child = f.sql,
             set = set.join(", "),
+            // A self-reference points at the next row, not at itself.
+            shift = u8::from(fk.parent == f.oid),
         );
         tx.execute(&sql, &[]).map_err(|e| {
             db_err("Cannot set the foreign key that closes a cycle", &e)

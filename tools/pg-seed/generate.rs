@@ -50,8 +50,11 @@ pub fn run(g: &GenerateArgs) -> Result<Summary> {
         return crate::all::run(g, tx, seed);
     }
     let Some(name) = g.table.as_deref() else {
-        return Err(Error::usage("Name a table with --table, or pass --all")
-            .suggest("pg-seed generate --table orders --rows 1000, or pg-seed generate --all --rows 100"));
+        return Err(
+            Error::usage("Name a table with --table, or pass --all").suggest(
+                "pg-seed generate --table orders --rows 1000, or pg-seed generate --all --rows 100",
+            ),
+        );
     };
     let rows = g.rows.unwrap_or(0);
     let target = introspect::find(&mut tx, name)?.ok_or_else(|| {

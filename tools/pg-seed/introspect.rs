@@ -257,7 +257,13 @@ fn resolve_type(
         let mut tys = Vec::with_capacity(fields.len());
         for f in fields {
             let mut ignore = false;
-            tys.push(resolve_type(c, f.get(0), f.get(1), &mut Vec::new(), &mut ignore)?);
+            tys.push(resolve_type(
+                c,
+                f.get(0),
+                f.get(1),
+                &mut Vec::new(),
+                &mut ignore,
+            )?);
         }
         return Ok(Ty::Scalar(Scalar::Composite(tys)));
     }
@@ -282,9 +288,10 @@ fn resolve_type(
         return Ok(Ty::Scalar(Scalar::Range(kind, typtype == "m")));
     }
     if category == "A" && elem != 0 {
+        // An element domain's CHECKs bind each element: kept with the column.
         let mut ignore = false;
         return Ok(
-            match resolve_type(c, elem, typmod, &mut Vec::new(), &mut ignore)? {
+            match resolve_type(c, elem, typmod, domain_checks, &mut ignore)? {
                 Ty::Scalar(s) => Ty::Array(s),
                 _ => Ty::Unsupported(format!("{name} (array)")),
             },

@@ -112,7 +112,12 @@ pub enum Command {
 #[derive(clap::Args, Debug, Clone)]
 pub struct GenerateArgs {
     /// Table to fill (as in SQL: schema-qualified or on the search_path)
-    #[arg(long, value_name = "TABLE", required_unless_present = "all", conflicts_with = "all")]
+    #[arg(
+        long,
+        value_name = "TABLE",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
     pub table: Option<String>,
     /// Number of rows (per table with --all) [default with --all: 100]
     #[arg(long, value_name = "N", required_unless_present = "all")]

@@ -99,7 +99,11 @@ fn child_expr(bound: &str, ty: &str, category: &str, typname: &str) -> Option<St
 /// The `UPDATE` that routes staged rows (`pg_temp.pg_seed_stage`, key in
 /// column `c{pos}`) into the children, or None when no routing is needed
 /// or possible (a DEFAULT or HASH partition, an expression key).
-pub fn routing(tx: &mut Transaction<'_>, table: &Table, key_pos: Option<usize>) -> Result<Option<String>> {
+pub fn routing(
+    tx: &mut Transaction<'_>,
+    table: &Table,
+    key_pos: Option<usize>,
+) -> Result<Option<String>> {
     let Some(p) = &table.partitioning else {
         return Ok(None);
     };
@@ -156,6 +160,12 @@ mod tests {
         assert!(l.contains("('b,c')::text") && l.contains("* 2"), "{l}");
         let m = child_expr("FOR VALUES FROM (MINVALUE) TO (10)", "integer", "N", "int4");
         assert!(m.is_some());
-        assert!(child_expr("FOR VALUES FROM (MINVALUE) TO (MAXVALUE)", "integer", "N", "int4").is_none());
+        assert!(child_expr(
+            "FOR VALUES FROM (MINVALUE) TO (MAXVALUE)",
+            "integer",
+            "N",
+            "int4"
+        )
+        .is_none());
     }
 }

@@ -113,7 +113,11 @@ impl Parser<'_> {
         while self.peek().is_some_and(|c| c.is_ascii_digit()) {
             self.i += 1;
         }
-        self.s[start..self.i].iter().collect::<String>().parse().ok()
+        self.s[start..self.i]
+            .iter()
+            .collect::<String>()
+            .parse()
+            .ok()
     }
 
     fn quantifier(&mut self) -> Option<(u32, u32)> {
@@ -241,7 +245,10 @@ mod tests {
     #[test]
     fn common_shapes() {
         for s in sample("^[A-Z]{3}$") {
-            assert!(s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase()), "{s}");
+            assert!(
+                s.len() == 3 && s.chars().all(|c| c.is_ascii_uppercase()),
+                "{s}"
+            );
         }
         for s in sample(r"^\d{5}(-\d{4})?$") {
             assert!(s.len() == 5 || s.len() == 10, "{s}");

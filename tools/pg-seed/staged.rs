@@ -126,8 +126,9 @@ pub fn fill(
             for i in base..base + count {
                 gen.write_rows(&mut rng, i, &mut buf, &mut scratch, &mut picks, true);
                 if buf.len() >= 256 * 1024 {
-                    w.write_all(&buf)
-                        .map_err(|e| Error::new(Exit::Seed, "Cannot stage the generated rows").cause(e))?;
+                    w.write_all(&buf).map_err(|e| {
+                        Error::new(Exit::Seed, "Cannot stage the generated rows").cause(e)
+                    })?;
                     buf.clear();
                 }
             }
@@ -152,7 +153,8 @@ pub fn fill(
             .map_err(|e| db_err("Cannot start a savepoint", &e))?;
         let n = match sp.execute(&batch, &[]) {
             Ok(n) => {
-                sp.commit().map_err(|e| db_err("Cannot release a savepoint", &e))?;
+                sp.commit()
+                    .map_err(|e| db_err("Cannot release a savepoint", &e))?;
                 n
             }
             Err(e) => {
@@ -169,7 +171,8 @@ pub fn fill(
                 let n: i64 = r.get(0);
                 let failures: i64 = r.get(1);
                 if failures > 0 {
-                    last_failure = Some((r.get(2), r.get::<_, Option<String>>(3).unwrap_or_default()));
+                    last_failure =
+                        Some((r.get(2), r.get::<_, Option<String>>(3).unwrap_or_default()));
                 }
                 drop(e);
                 n as u64
@@ -184,10 +187,13 @@ pub fn fill(
     if kept < rows {
         let (constraint, message) = last_failure.unwrap_or((None, String::new()));
         if kept == 0 {
-            let mut err = Error::new(Exit::Seed, "No generated row satisfies the table's constraints")
-                .cause(message)
-                .field("table", table.display.clone())
-                .field("candidates", base);
+            let mut err = Error::new(
+                Exit::Seed,
+                "No generated row satisfies the table's constraints",
+            )
+            .cause(message)
+            .field("table", table.display.clone())
+            .field("candidates", base);
             if let Some(c) = constraint {
                 err = err.field("constraint", c);
             }

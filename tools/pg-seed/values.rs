@@ -508,7 +508,11 @@ impl ValueGen {
                 let _ = write!(out, "{}.{:02}", v / 100, v % 100);
             }
             Scalar::Inet | Scalar::Cidr => {
-                let v = if self.unique { n as u32 } else { rng.gen::<u32>() } & 0x00ff_ffff;
+                let v = if self.unique {
+                    n as u32
+                } else {
+                    rng.gen::<u32>()
+                } & 0x00ff_ffff;
                 let _ = write!(out, "10.{}.{}.{}", v >> 16, (v >> 8) & 255, v & 255);
                 if self.scalar == Scalar::Cidr {
                     out.extend_from_slice(b"/32");
@@ -654,12 +658,22 @@ impl ValueGen {
                     scratch.clear();
                     match f {
                         Ty::Scalar(sc) => {
-                            ValueGen::new(sc.clone(), Rule::default(), self.unique, self.offset, None)
-                                .write(rng, i, &mut scratch);
+                            ValueGen::new(
+                                sc.clone(),
+                                Rule::default(),
+                                self.unique,
+                                self.offset,
+                                None,
+                            )
+                            .write(rng, i, &mut scratch);
                         }
                         Ty::Array(sc) => {
-                            ValueGen::new(sc.clone(), Rule::default(), false, 0, None)
-                                .write_array(rng, i, &mut scratch, &mut inner);
+                            ValueGen::new(sc.clone(), Rule::default(), false, 0, None).write_array(
+                                rng,
+                                i,
+                                &mut scratch,
+                                &mut inner,
+                            );
                         }
                         // Left empty: a NULL field.
                         Ty::Unsupported(_) => continue,
