@@ -25,7 +25,7 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(3);
 /// Where a column's values come from.
 enum Source {
     Value {
-        gen: ValueGen,
+        gen: Box<ValueGen>,
         array: bool,
         nullable: bool,
     },
@@ -488,7 +488,7 @@ pub fn fill(tx: &mut Transaction<'_>, table: &Table, req: &Request<'_>) -> Resul
             );
         }
         sources.push(Source::Value {
-            gen,
+            gen: Box::new(gen),
             array,
             nullable: !c.not_null && !unique[p],
         });
