@@ -332,6 +332,66 @@ def seed_generate(ctx):
     ])
 
 
+def sixty_tables_ddl() -> str:
+    """60 tables of an application's shapes: chains and fan-outs of foreign
+    keys, a junction every tenth table, a 1:1 child every seventh, CHECKs
+    pg-seed reads and CHECKs the server judges, a partitioned table."""
+    out = []
+    for i in range(60):
+        cols = ["id serial PRIMARY KEY", "name text NOT NULL CHECK (length(name) > 0)",
+                "qty int NOT NULL CHECK (qty >= 0)", "price numeric(10,2)",
+                "created timestamptz NOT NULL", "active bool NOT NULL", "tags text[]"]
+        if i >= 1:
+            cols.append(f"t{(i - 1):02d}_id int NOT NULL REFERENCES t{(i - 1):02d}")
+        if i >= 5:
+            cols.append(f"t{(i // 2):02d}_id int REFERENCES t{(i // 2):02d}")
+        if i % 10 == 9:
+            cols.append("starts date NOT NULL, ends date NOT NULL, CHECK (ends >= starts)")
+        out.append(f"CREATE TABLE t{i:02d} ({', '.join(cols)});")
+        if i % 10 == 5:
+            out.append(f"CREATE TABLE j{i:02d} (a int REFERENCES t{i:02d}, b int REFERENCES "
+                       f"t{(i - 1):02d}, PRIMARY KEY (a, b));")
+        if i % 7 == 3:
+            out.append(f"CREATE TABLE d{i:02d} (id int PRIMARY KEY REFERENCES t{i:02d}, "
+                       "body text);")
+    out.append("CREATE TABLE events (id bigserial, at timestamptz NOT NULL, kind text NOT NULL, "
+               "PRIMARY KEY (id, at)) PARTITION BY RANGE (at);")
+    out.append("CREATE TABLE events_a PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');")
+    out.append("CREATE TABLE events_b PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');")
+    return "\n".join(out)
+
+
+@comparison("seed-generate-all", "pg-seed generate --all: a 60-table schema",
+            "reported: rows per second overall and peak RSS")
+def seed_generate_all(ctx):
+    srv = ctx.server
+    per = 100 if ctx.quick else 2000
+    srv.recreate_db("gen_all")
+    srv.psql(sixty_tables_ddl(), "gen_all")
+    tables = int(srv.psql("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                          "c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
+                          "AND NOT c.relispartition", "gen_all"))
+
+    def empty(_i):
+        srv.psql("DO $$ DECLARE r record; BEGIN FOR r IN SELECT tablename FROM pg_tables "
+                 "WHERE schemaname = 'public' LOOP EXECUTE format('TRUNCATE %I CASCADE', "
+                 "r.tablename); END LOOP; END $$", "gen_all")
+
+    def filled(_s):
+        got = srv.psql("SELECT count(*) FROM t59", "gen_all")
+        expect(int(got) >= per, f"gen_all.t59 has {got} rows, expected {per}")
+
+    side = Side("pgkit", [ctx.tool("pg-seed"), "generate", "--all", "--rows", str(per),
+                          "--seed", "1"],
+                env=ctx.env({"DATABASE_URL": srv.url("gen_all")}), prepare=empty, after=filled)
+    measure(ctx, [side], rss=True)
+    title = f"pg-seed generate --all, {tables} tables × {per:,} rows"
+    return rows_from([side], [
+        (None, "wall", title, INFO),
+        (None, "rss", f"{title}: peak RSS", INFO),
+    ])
+
+
 # ---------------------------------------------------------------------------
 # pg-dotenv
 

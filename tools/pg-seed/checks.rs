@@ -191,6 +191,22 @@ fn comparison(s: &str, col: &str) -> Option<Rule> {
         }
         return Some(r);
     }
+    // Non-empty text: every generated text value is (`length(col) > 0`,
+    // `char_length(col) > 0`, `col <> ''`).
+    for f in ["length(", "char_length("] {
+        if let Some(arg) = s.strip_prefix(f).and_then(|r| r.strip_suffix(") > 0")) {
+            if ident(arg).as_deref() == Some(col) {
+                return Some(Rule::default());
+            }
+        }
+    }
+    let sides = split_top(s, " <> ");
+    if sides.len() == 2
+        && ident(sides[0]).as_deref() == Some(col)
+        && literal(sides[1]).as_deref() == Some("")
+    {
+        return Some(Rule::default());
+    }
     // `col ~ 'regex'` (regex domains are `VALUE ~ '…'`).
     let sides = split_top(s, " ~ ");
     if sides.len() == 2 && ident(sides[0]).as_deref() == Some(col) {
@@ -316,6 +332,20 @@ mod tests {
     }
 
     #[test]
+    fn non_empty_text() {
+        assert_eq!(
+            parse("CHECK ((length(name) > 0))", "name"),
+            Some(Rule::default())
+        );
+        assert_eq!(
+            parse("CHECK ((length((name)::text) > 0))", "name"),
+            Some(Rule::default())
+        );
+        assert_eq!(parse("CHECK ((c <> ''::text))", "c"), Some(Rule::default()));
+        assert_eq!(parse("CHECK ((length(name) > 3))", "name"), None);
+    }
+
+    #[test]
     fn patterns_literals_and_contradictions() {
         assert_eq!(
             parse("CHECK ((VALUE ~ '^[A-Z]{3}$'::text))", "VALUE").and_then(|r| r.pattern),
@@ -334,7 +364,6 @@ mod tests {
     #[test]
     fn not_understood() {
         assert_eq!(parse("CHECK ((a > b))", "a"), None);
-        assert_eq!(parse("CHECK ((length(name) > 0))", "name"), None);
         assert_eq!(parse("CHECK ((a > 0))", "b"), None);
         assert_eq!(parse("CHECK (((a > 0) OR (a < -5)))", "a"), None);
     }
