@@ -1,5 +1,6 @@
-//! pg-seed generate --all on real schemas (pagila, chinook: public samples
-//! in tests/fixtures/schemas with their sources and licences; hard_parts:
+//! pg-seed generate --all on real schemas (pagila, chinook, AdventureWorks:
+//! public samples in tests/fixtures/schemas with their sources and
+//! licences; hard_parts:
 //! junctions, cycles, partitions, triggers, CHECKs, domains, extension
 //! types), on PostgreSQL 15 and, when PGKIT_PG18_BINDIR is set, 18; and the
 //! generate defects of issue 15, each with a test.
@@ -108,6 +109,7 @@ fn every_table_filled(s: &TempServer, tag: &str) {
         ("pagila", pagila(m)),
         ("chinook", fixture("chinook.sql")),
         ("hard_parts", fixture("hard_parts.sql")),
+        ("adventureworks", fixture("adventureworks.sql")),
     ] {
         let db = format!("all_{name}_{tag}_{}", std::process::id());
         s.create_database(&db).unwrap();
@@ -136,12 +138,12 @@ fn every_table_filled(s: &TempServer, tag: &str) {
 }
 
 #[test]
-fn all_fills_every_table_of_three_real_schemas() {
+fn all_fills_every_table_of_four_schemas() {
     every_table_filled(server(), "15");
 }
 
 #[test]
-fn all_fills_every_table_of_three_real_schemas_on_18() {
+fn all_fills_every_table_of_four_schemas_on_18() {
     let Some(s) = pg18() else {
         eprintln!("note: PGKIT_PG18_BINDIR not set; PostgreSQL 18 run skipped (CI sets it)");
         return;

@@ -44,6 +44,9 @@ struct FkGroup {
     /// Part of a unique key over several foreign keys (a junction table):
     /// the index of the combination it belongs to.
     combo: Option<usize>,
+    /// For a unique foreign key: the parent keys no row of the table uses
+    /// yet (read again before each round of checked candidates).
+    free_sql: String,
 }
 
 /// Distinct tuples of parent keys for a unique key made of several foreign
@@ -128,11 +131,30 @@ pub fn left_out(table: &Table, c: &introspect::Column, only: &[String]) -> Optio
         Some("identity")
     } else if table.trigger_cols.contains(&c.attnum) {
         Some("set by a BEFORE INSERT trigger")
-    } else if c.has_default {
+    } else if c.has_default && !(constant(c.default_expr.as_deref()) && in_unique(table, c)) {
         Some("has a default")
     } else {
         None
     }
+}
+
+/// Whether a default gives every row the same value (`'/'`, `0`), as
+/// opposed to a sequence, a clock or a random function. A unique column
+/// with such a default is generated: left to it, a second row collides.
+fn constant(expr: Option<&str>) -> bool {
+    let Some(e) = expr else { return false };
+    let b = e.as_bytes();
+    let call = (1..b.len())
+        .any(|i| b[i] == b'(' && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_'));
+    !call && !e.contains("CURRENT_") && !e.contains("LOCAL")
+}
+
+/// A column whose constant default could break a rule: it is in a unique
+/// key, or a CHECK names it (AdventureWorks has `shipbase DEFAULT 0.00`
+/// with `CHECK (shipbase > 0.00)`).
+fn in_unique(table: &Table, c: &introspect::Column) -> bool {
+    table.uniques.iter().any(|u| u.contains(&c.attnum))
+        || table.checks.iter().any(|k| k.attnums.contains(&c.attnum))
 }
 
 /// The rule of a column from its CHECK constraints and its domains' ones,
@@ -299,10 +321,31 @@ pub fn fill(tx: &mut Transaction<'_>, table: &Table, req: &Request<'_>) -> Resul
                 fk_of[p] = Some((g, pos));
             }
         }
+        let ccols: Vec<String> = fk
+            .cols
+            .iter()
+            .filter_map(|a| table.columns.iter().find(|c| c.attnum == *a))
+            .map(|c| format!("c.{}", crate::ident::quote(&c.name)))
+            .collect();
+        let joins: Vec<String> = ccols
+            .iter()
+            .zip(&cols)
+            .map(|(c, p)| format!("{c} = p.{p}"))
+            .collect();
+        let pcasts: Vec<String> = cols.iter().map(|c| format!("p.{c}::text")).collect();
+        let pnn: Vec<String> = cols.iter().map(|c| format!("p.{c} IS NOT NULL")).collect();
+        let free_sql = format!(
+            "SELECT DISTINCT {} FROM {parent} p WHERE {} AND NOT EXISTS (SELECT 1 FROM {} c WHERE {}) ORDER BY 1",
+            pcasts.join(", "),
+            pnn.join(" AND "),
+            table.sql,
+            joins.join(" AND ")
+        );
         groups.push(FkGroup {
             keys,
             unique: false,
             combo: None,
+            free_sql,
         });
     }
 
@@ -518,11 +561,12 @@ pub fn fill(tx: &mut Transaction<'_>, table: &Table, req: &Request<'_>) -> Resul
         return Ok(done(rows));
     }
 
-    let gen = RowGen {
+    let mut gen = RowGen {
         sources,
         groups,
         combos,
         existing,
+        unique_base: None,
     };
     let n = if staged_why.is_empty() {
         direct(tx, table, &selected, &gen, rows, seed, start)?
@@ -533,7 +577,7 @@ pub fn fill(tx: &mut Transaction<'_>, table: &Table, req: &Request<'_>) -> Resul
             "Rows are checked on the server before they are kept",
             json!({"table": table.display, "reasons": staged_why}),
         );
-        staged::fill(tx, table, &selected, &gen, rows, seed)?
+        staged::fill(tx, table, &selected, &mut gen, rows, seed)?
     };
     advance_sequences(tx, table, &selected)?;
     Ok(done(n))
@@ -545,9 +589,35 @@ pub struct RowGen {
     groups: Vec<FkGroup>,
     combos: Vec<Combo>,
     existing: u64,
+    /// The row index the unique foreign keys' free keys start at.
+    unique_base: Option<u64>,
 }
 
 impl RowGen {
+    pub fn has_existing(&self) -> bool {
+        self.existing > 0
+    }
+
+    /// Before a round of checked candidates from row `base` on: unique
+    /// foreign keys take only the parent keys still free, so refused
+    /// candidates never pin parents that later rounds need.
+    pub fn refresh_free_keys(&mut self, tx: &mut Transaction<'_>, base: u64) -> Result<()> {
+        let mut any = false;
+        for g in self.groups.iter_mut().filter(|g| g.unique) {
+            g.keys = tx
+                .query(&g.free_sql, &[])
+                .map_err(|e| db_err("Cannot read the free parent keys", &e))?
+                .iter()
+                .map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect())
+                .collect();
+            any = true;
+        }
+        if any {
+            self.unique_base = Some(base);
+        }
+        Ok(())
+    }
+
     /// Appends rows `first..first+count` in COPY text form; `ord` prefixes
     /// each row with its index (the staging table's first column).
     pub fn write_rows(
@@ -571,7 +641,11 @@ impl RowGen {
             picks[g] = if grp.keys.is_empty() {
                 None
             } else if grp.unique {
-                Some(((i + self.existing) % grp.keys.len() as u64) as usize)
+                let k = match self.unique_base {
+                    Some(b) => i.saturating_sub(b),
+                    None => i + self.existing,
+                };
+                Some((k % grp.keys.len() as u64) as usize)
             } else {
                 Some(rng.gen_range(0..grp.keys.len()))
             };

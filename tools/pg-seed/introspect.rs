@@ -99,6 +99,8 @@ pub struct Column {
     pub ty: Ty,
     pub not_null: bool,
     pub has_default: bool,
+    /// The default's expression, when there is one.
+    pub default_expr: Option<String>,
     pub identity: bool,
     /// GENERATED ALWAYS AS IDENTITY.
     pub identity_always: bool,
@@ -372,8 +374,9 @@ pub fn load(c: &mut impl GenericClient, oid: Oid) -> Result<Table> {
     let rows = c
         .query(
             "SELECT a.attnum, a.attname::text, a.atttypid, a.atttypmod, a.attnotnull, a.atthasdef,
-                    a.attidentity::text, a.attgenerated::text
-             FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+                    a.attidentity::text, a.attgenerated::text, pg_get_expr(d.adbin, d.adrelid)
+             FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+             WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
              ORDER BY a.attnum",
             &[&oid],
         )
@@ -391,6 +394,7 @@ pub fn load(c: &mut impl GenericClient, oid: Oid) -> Result<Table> {
             ty,
             not_null,
             has_default: r.get(5),
+            default_expr: r.get(8),
             identity: !identity.is_empty(),
             identity_always: identity == "a",
             generated: !generated.is_empty(),

@@ -51,7 +51,7 @@ pub fn fill(
     tx: &mut Transaction<'_>,
     table: &Table,
     selected: &[&introspect::Column],
-    gen: &RowGen,
+    gen: &mut RowGen,
     rows: u64,
     seed: u64,
 ) -> Result<u64> {
@@ -112,12 +112,15 @@ pub fn fill(
     let mut last_failure: Option<(Option<String>, String)> = None;
     let mut buf = Vec::with_capacity(64 * 1024);
     let (mut scratch, mut picks) = (Vec::new(), Vec::new());
-    for _ in 0..ROUNDS {
+    for round in 0..ROUNDS {
         let need = rows - kept;
         if need == 0 {
             break;
         }
         interrupt::check()?;
+        if round > 0 || gen.has_existing() {
+            gen.refresh_free_keys(tx, base)?;
+        }
         let count = need.saturating_mul(factor).max(need + 8);
         {
             let mut w = tx

@@ -393,6 +393,12 @@ impl ValueGen {
             Scalar::Text(max) if self.pattern.is_some() || !self.rule.hints.is_empty() => {
                 self.constrained_text(rng, i, *max, out)
             }
+            Scalar::Char(len) if self.pattern.is_some() || !self.rule.hints.is_empty() => {
+                self.constrained_text(rng, i, Some(*len), out)
+            }
+            Scalar::Name if self.pattern.is_some() || !self.rule.hints.is_empty() => {
+                self.constrained_text(rng, i, Some(63), out)
+            }
             Scalar::Text(max) => self.text(rng, i, *max, 32, out),
             Scalar::Char(len) if self.unique => self.text(rng, i, Some(*len), 12, out),
             Scalar::Char(len) => {
