@@ -3,7 +3,8 @@
 //! tests, `pg-tmp` and the demo all stand on this one code path.
 //!
 //! - Server binaries come from `PG_BINDIR`, then `pg_config --bindir`, then
-//!   `/usr/lib/postgresql/*/bin` (newest first); none → exit 127.
+//!   `/usr/lib/postgresql/*/bin` (newest first), then the versions `pg-tmp
+//!   install` cached (see `pginstall`); none → exit 127.
 //! - Run as root, the server runs as the `postgres` user (PostgreSQL refuses
 //!   to run as root).
 //! - `initdb` is the slow part; its result (trust authentication, no
@@ -120,6 +121,11 @@ pub fn find_bindir(version: Option<u32>) -> Result<PathBuf> {
             }
         }
     }
+    // Versions `pg-tmp install` put in the cache, after the system's.
+    let system = candidates.len();
+    for c in crate::pginstall::cached() {
+        candidates.push((c.major, c.bindir()));
+    }
     if let Some(v) = version {
         return candidates
             .into_iter()
@@ -130,19 +136,21 @@ pub fn find_bindir(version: Option<u32>) -> Result<PathBuf> {
                     Exit::MissingProgram,
                     format!("PostgreSQL {v} server binaries not found"),
                 )
-                .suggest(format!("Install them: apt-get install postgresql-{v}"))
+                .suggest(format!(
+                    "Install them: apt-get install postgresql-{v}, or pg-tmp install {v}"
+                ))
             });
     }
     // pg_config's answer first (it is what the user has on PATH), then the
-    // newest of /usr/lib/postgresql.
-    candidates.sort_by_key(|(v, _)| std::cmp::Reverse(*v));
+    // newest of /usr/lib/postgresql, then the newest cached.
+    candidates[..system].sort_by_key(|(v, _)| std::cmp::Reverse(*v));
     if let Some((_, d)) = from_pg_config.or_else(|| candidates.into_iter().next()) {
         return Ok(d);
     }
     Err(
         Error::new(Exit::MissingProgram, "PostgreSQL server binaries not found")
-            .cause("no initdb/pg_ctl in PG_BINDIR, pg_config --bindir or /usr/lib/postgresql/*/bin")
-            .suggest("Install the server: apt-get install postgresql (or set PG_BINDIR)"),
+            .cause("no initdb/pg_ctl in PG_BINDIR, pg_config --bindir, /usr/lib/postgresql/*/bin or pg-tmp's cache")
+            .suggest("Install the server: apt-get install postgresql, or pg-tmp install 18 (or set PG_BINDIR)"),
     )
 }
 

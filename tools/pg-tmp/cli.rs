@@ -27,6 +27,10 @@ pub enum Cmd {
     /// Fresh databases from a migrated template, on any server
     #[command(subcommand)]
     Db(DbCmd),
+    /// Find or download PostgreSQL MAJOR[.MINOR]; print its bin directory
+    Install(crate::install::InstallArgs),
+    /// List the installed and cached PostgreSQL versions
+    Versions(crate::install::VersionsArgs),
     /// (internal) the --ttl watcher
     #[command(name = "__ttl-watch", hide = true)]
     TtlWatch(TtlWatchArgs),
@@ -50,9 +54,12 @@ pub struct ServerArgs {
     /// A server setting, repeatable (e.g. -c log_statement=all)
     #[arg(short = 'c', value_name = "NAME=VALUE")]
     pub settings: Vec<String>,
-    /// PostgreSQL major version to use among those installed
+    /// PostgreSQL major version: installed, cached, or else downloaded (see install)
     #[arg(long, value_name = "N")]
     pub pg_version: Option<u32>,
+    /// Never download PostgreSQL: use installed or cached binaries only [env: PGKIT_OFFLINE]
+    #[arg(long)]
+    pub offline: bool,
 }
 
 #[derive(Args, Debug)]

@@ -2,6 +2,7 @@
 //! template, in one command.
 
 mod cli;
+mod install;
 mod postmaster;
 mod registry;
 mod run;
@@ -36,6 +37,8 @@ fn main() -> ExitCode {
             Cmd::Db(DbCmd::Create(a)) => template::create(a),
             Cmd::Db(DbCmd::Drop(a)) => template::drop(a),
             Cmd::Db(DbCmd::Prune(a)) => template::prune(a),
+            Cmd::Install(a) => install::install(a),
+            Cmd::Versions(a) => install::versions(a),
             Cmd::TtlWatch(a) => ttl::watch(a),
         }
     });

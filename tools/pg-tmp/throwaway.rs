@@ -62,7 +62,10 @@ pub fn options(args: &ServerArgs) -> Result<Options> {
         require_tls: false,
         port,
         config,
-        bindir: None,
+        bindir: Some(crate::install::server_bindir(
+            args.pg_version,
+            args.offline,
+        )?),
         version: args.pg_version,
         dir: args.dir.clone(),
         no_watchdog: true,
