@@ -305,9 +305,13 @@ fn no_server_binaries_anywhere_is_a_prompt_127() {
     for v in cleared_vars() {
         c.env_remove(v);
     }
+    let no_cache = tempfile::tempdir().unwrap();
     let t = std::time::Instant::now();
     let out = c
         .env_remove("PG_BINDIR")
+        // pg-tmp would download PostgreSQL; this is the offline answer.
+        .env("PGKIT_OFFLINE", "1")
+        .env("XDG_CACHE_HOME", no_cache.path())
         .env("HOME", empty_home())
         .args(["-m", "sh", "-c"])
         .arg("mount -t tmpfs tmpfs /usr/lib/postgresql && exec \"$0\" \"$@\"")

@@ -642,16 +642,13 @@ fn check_runs(bindir: &Path) -> Result<()> {
         .output();
     match out {
         Ok(o) if o.status.success() => Ok(()),
-        Ok(o) => Err(Error::new(
-            Exit::Failure,
-            "The downloaded PostgreSQL does not run here",
-        )
-        .cause(String::from_utf8_lossy(&o.stderr).trim().to_string())),
-        Err(e) => Err(Error::new(
-            Exit::Failure,
-            "The downloaded PostgreSQL does not run here",
-        )
-        .cause(e)),
+        Ok(o) => Err(
+            Error::new(Exit::Failure, "The downloaded PostgreSQL does not run here")
+                .cause(String::from_utf8_lossy(&o.stderr).trim().to_string()),
+        ),
+        Err(e) => {
+            Err(Error::new(Exit::Failure, "The downloaded PostgreSQL does not run here").cause(e))
+        }
     }
 }
 
@@ -683,7 +680,10 @@ mod tests {
         let s = |t| Some(Spec::parse(t).unwrap());
         assert_eq!(choose(&doc(), s("17.9"), lx).unwrap().minor, 9);
         assert_eq!(choose(&doc(), s("16"), lx).unwrap().minor, 13);
-        assert!(choose(&doc(), s("14"), lx).is_none(), "dev releases skipped");
+        assert!(
+            choose(&doc(), s("14"), lx).is_none(),
+            "dev releases skipped"
+        );
         assert!(choose(&doc(), s("18"), lx).is_none(), "no linux wheel");
         assert_eq!(
             choose(&doc(), s("18"), Platform::Mac("arm64"))

@@ -9,10 +9,76 @@ use serde_json::Value;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
-/// The server shared by the tests of one test binary (started on first use).
+/// The server shared by the tests of one test binary (started on first use),
+/// from the binaries `server_bindir` chooses.
 pub fn server() -> &'static TempServer {
     static S: OnceLock<TempServer> = OnceLock::new();
-    S.get_or_init(|| TempServer::start(Options::default()).expect("start the throwaway server"))
+    S.get_or_init(|| {
+        TempServer::start(Options {
+            bindir: Some(server_bindir().clone()),
+            ..Default::default()
+        })
+        .expect("start the throwaway server")
+    })
+}
+
+/// The server binaries of this run: PG_BINDIR (one variable chooses the
+/// major for the whole run; .ci/run sets it per major), else what the
+/// library finds; on a machine with no PostgreSQL at all, the newest stable
+/// major installed into pg-tmp's cache (unless PGKIT_OFFLINE), as `pg-tmp
+/// start` does.
+pub fn server_bindir() -> &'static std::path::PathBuf {
+    static B: OnceLock<std::path::PathBuf> = OnceLock::new();
+    B.get_or_init(|| match pgkit::server::find_bindir(None) {
+        Ok(d) => d,
+        Err(e) if std::env::var_os("PG_BINDIR").is_none_or(|v| v.is_empty()) => {
+            let offline = pgkit::pginstall::offline(false).unwrap();
+            eprintln!("note: {e}; installing the newest PostgreSQL into pg-tmp's cache");
+            pgkit::pginstall::install(None, offline, Some("the tests found no PostgreSQL"))
+                .expect("install PostgreSQL for the tests")
+                .cached
+                .bindir()
+        }
+        Err(e) => panic!("{e}"),
+    })
+}
+
+/// The major version of the run's server (version-dependent tests branch
+/// on it explicitly).
+pub fn major() -> u32 {
+    static M: OnceLock<u32> = OnceLock::new();
+    *M.get_or_init(|| pgkit::server::major_of(server_bindir()).expect("postgres --version"))
+}
+
+/// The bin directory of PostgreSQL `major` (installed or in pg-tmp's
+/// cache, which .ci/run fills with 14 to 18 before the tests). When it is
+/// missing: a failure if PGKIT_TEST_MAJORS lists it (CI), else a note and
+/// `None` (the caller skips, saying so).
+pub fn bindir_for(major: u32) -> Option<std::path::PathBuf> {
+    if let Ok(d) = pgkit::server::find_bindir(Some(major)) {
+        return Some(d);
+    }
+    let required = std::env::var("PGKIT_TEST_MAJORS").unwrap_or_default();
+    if required
+        .split([',', ' '])
+        .any(|m| m.trim() == major.to_string())
+    {
+        panic!("PostgreSQL {major} is required (PGKIT_TEST_MAJORS={required}) but not installed: pg-tmp install {major}");
+    }
+    eprintln!(
+        "note: PostgreSQL {major} not installed or cached; check skipped (pg-tmp install {major}; CI installs 14-18)"
+    );
+    None
+}
+
+/// pg-tmp's cache as this process sees it, handed to the tools a test runs
+/// (their HOME is an empty directory).
+fn xdg_cache_home() -> std::path::PathBuf {
+    let root = pgkit::pginstall::cache_root();
+    root.parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.to_path_buf())
+        .unwrap_or(root)
 }
 
 /// A fresh, empty database on the shared server; returns its name.
@@ -61,6 +127,11 @@ pub fn cmd(name: &str) -> assert_cmd::Command {
     for v in cleared_vars() {
         c.env_remove(v);
     }
+    // The same cache of PostgreSQL versions, and never a download: a test
+    // that installs points PGKIT_PYPI_URL at its own loopback index.
+    c.env("XDG_CACHE_HOME", xdg_cache_home())
+        .env("PGKIT_OFFLINE", "1")
+        .env_remove("PGKIT_PYPI_URL");
     c.env("HOME", empty_home());
     c
 }
@@ -125,6 +196,9 @@ pub fn std_cmd(name: &str) -> std::process::Command {
     for v in cleared_vars() {
         c.env_remove(v);
     }
+    c.env("XDG_CACHE_HOME", xdg_cache_home())
+        .env("PGKIT_OFFLINE", "1")
+        .env_remove("PGKIT_PYPI_URL");
     c.env("HOME", empty_home());
     c
 }
@@ -228,6 +302,9 @@ impl RunExt for assert_cmd::Command {
 
 /// pg-wait's helpers (pg_wait, warns).
 pub mod wait;
+
+/// A loopback package index for `pg-tmp install`.
+pub mod pypi;
 
 /// The first column of the one row `q` returns on the shared server's `db`.
 pub fn query_value<T: for<'a> postgres::types::FromSql<'a>>(db: &str, q: &str) -> T {

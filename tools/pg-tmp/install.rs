@@ -136,6 +136,8 @@ pub fn version_of(bindir: &Path) -> Option<String> {
     let text = String::from_utf8_lossy(&o.stdout);
     text.split_whitespace()
         .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
-        .map(|w| w.trim_end_matches(|c: char| !c.is_ascii_digit()).to_string())
+        .map(|w| {
+            w.trim_end_matches(|c: char| !c.is_ascii_digit())
+                .to_string()
+        })
 }
-
