@@ -197,6 +197,38 @@ pub fn cached_bindirs() -> Vec<PathBuf> {
     cached().iter().map(Cached::bindir).collect()
 }
 
+/// `name` (pg_dump, pg_restore, psql) from the cached versions of at least
+/// `min_major`, the closest major first: where the tools look after their
+/// own places (PATH, PG_BINDIR, the system's directories).
+pub fn cached_programs(name: &str, min_major: u32) -> Vec<PathBuf> {
+    let mut v = cached();
+    v.retain(|c| c.major >= min_major && c.bindir().join(name).is_file());
+    v.sort_by_key(|c| (c.major, std::cmp::Reverse(c.minor)));
+    v.iter().map(|c| c.bindir().join(name)).collect()
+}
+
+/// The newest cached `name`, for a machine with none on PATH.
+pub fn newest_cached_program(name: &str) -> Option<PathBuf> {
+    cached()
+        .into_iter()
+        .map(|c| c.bindir().join(name))
+        .find(|p| p.is_file())
+}
+
+/// `program` as given, unless it is a bare name (`pg_dump`) found nowhere on
+/// PATH: then the newest cached one, when there is one.
+pub fn resolve_program(program: &str) -> PathBuf {
+    if program.contains('/') {
+        return PathBuf::from(program);
+    }
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()));
+    match on_path {
+        true => PathBuf::from(program),
+        false => newest_cached_program(program).unwrap_or_else(|| PathBuf::from(program)),
+    }
+}
+
 /// Finds `spec` in the cache, or downloads and unpacks it (`None`: the
 /// newest stable major on the index). `reason` goes into the one info line
 /// a download logs.

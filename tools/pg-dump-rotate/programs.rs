@@ -5,8 +5,9 @@
 //! `PATH`. When it is older than needed (the server's major version for
 //! pg_dump, the archive's for pg_restore), a matching one is looked for in
 //! `PG_BINDIR`, `PG_INSTALL_ROOT/<major>/bin` (default
-//! `/usr/lib/postgresql`, Debian's layout) and `/usr/pgsql-<major>/bin`
-//! (RHEL's); none → 127 naming both versions.
+//! `/usr/lib/postgresql`, Debian's layout), `/usr/pgsql-<major>/bin`
+//! (RHEL's) and the versions `pg-tmp install` cached; none → 127 naming
+//! both versions. With none on PATH, the newest cached one is used.
 
 use pgkit::{log, Error, Exit, Result};
 use serde_json::json;
@@ -82,7 +83,9 @@ fn locate(name: &str) -> Result<PathBuf> {
             format!("PG_BINDIR={} has no {name}", d.display()),
         ));
     }
-    on_path(name).ok_or_else(|| missing(name, format!("no {name} on PATH")))
+    on_path(name)
+        .or_else(|| pgkit::pginstall::newest_cached_program(name))
+        .ok_or_else(|| missing(name, format!("no {name} on PATH or in pg-tmp's cache")))
 }
 
 /// Runs `path --version` and parses "pg_dump (PostgreSQL) 15.14 (Debian …)".
@@ -117,6 +120,7 @@ fn candidates(name: &str, major: u32) -> Vec<PathBuf> {
     let root = install_root();
     v.push(root.join(major.to_string()).join("bin").join(name));
     v.push(PathBuf::from(format!("/usr/pgsql-{major}/bin/{name}")));
+    v.extend(pgkit::pginstall::cached_programs(name, major));
     v
 }
 

@@ -21,7 +21,8 @@ pub fn schema(settings: &Settings, program: &str, file: &Path) -> Result<()> {
     let out = tmp
         .reopen()
         .map_err(|e| Error::io(Exit::Dump, "open", tmp.path(), &e))?;
-    let mut cmd = Command::new(program);
+    // A bare `pg_dump` missing from PATH may be in pg-tmp's cache.
+    let mut cmd = Command::new(pgkit::pginstall::resolve_program(program));
     cmd.args(["--schema-only", "--no-password"])
         .stdin(Stdio::null())
         .stdout(out)
