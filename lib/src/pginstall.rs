@@ -215,11 +215,18 @@ pub fn newest_cached_program(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// `program` as given, unless it is a bare name (`pg_dump`) found nowhere on
-/// PATH: then the newest cached one, when there is one.
+/// `program` as given when it is a path; a bare name (`pg_dump`) is taken
+/// from `PG_BINDIR` when it has it (the PostgreSQL the user chose, as
+/// pg-dump-rotate does), else from PATH, else the newest cached one.
 pub fn resolve_program(program: &str) -> PathBuf {
     if program.contains('/') {
         return PathBuf::from(program);
+    }
+    if let Some(d) = env_nonempty("PG_BINDIR") {
+        let p = PathBuf::from(d).join(program);
+        if p.is_file() {
+            return p;
+        }
     }
     let on_path = std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()));
@@ -685,6 +692,7 @@ fn check_runs(bindir: &Path) -> Result<()> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

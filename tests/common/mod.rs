@@ -29,7 +29,23 @@ pub fn server() -> &'static TempServer {
 /// start` does.
 pub fn server_bindir() -> &'static std::path::PathBuf {
     static B: OnceLock<std::path::PathBuf> = OnceLock::new();
-    B.get_or_init(|| match pgkit::server::find_bindir(None) {
+    B.get_or_init(|| {
+        let d = find_or_install_bindir();
+        // A machine without PostgreSQL's client on PATH (a fresh one): the
+        // tests' psql and pg_dump are the server's, appended to PATH (std
+        // serialises its environment access, and this runs once).
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        if !std::env::split_paths(&path).any(|p| p.join("psql").is_file()) {
+            let mut dirs: Vec<_> = std::env::split_paths(&path).collect();
+            dirs.push(d.clone());
+            std::env::set_var("PATH", std::env::join_paths(dirs).unwrap());
+        }
+        d
+    })
+}
+
+fn find_or_install_bindir() -> std::path::PathBuf {
+    match pgkit::server::find_bindir(None) {
         Ok(d) => d,
         Err(e) if std::env::var_os("PG_BINDIR").is_none_or(|v| v.is_empty()) => {
             let offline = pgkit::pginstall::offline(false).unwrap();
@@ -40,7 +56,7 @@ pub fn server_bindir() -> &'static std::path::PathBuf {
                 .bindir()
         }
         Err(e) => panic!("{e}"),
-    })
+    }
 }
 
 /// The major version of the run's server (version-dependent tests branch

@@ -238,11 +238,21 @@ fn plan_for(f: &SeedFile, stored: Option<&str>, on_change: OnChange) -> Result<P
 fn nonempty_guard(client: &mut postgres::Client, tables: &[String]) -> Result<Option<String>> {
     for t in tables {
         let row = client
-            .query_one("SELECT to_regclass($1::text)::text", &[t])
+            // parse_ident raises on a name that does not parse: since
+            // PostgreSQL 16, to_regclass answers NULL for it instead.
+            .query_one(
+                "SELECT to_regclass($1::text)::text, parse_ident($1::text) IS NOT NULL",
+                &[t],
+            )
             .map_err(|e| {
                 // A name that does not parse is a bad flag value (64).
                 let code = match e.code() {
-                    Some(s) if *s == postgres::error::SqlState::INVALID_NAME => Exit::Usage,
+                    Some(s)
+                        if *s == postgres::error::SqlState::INVALID_NAME
+                            || *s == postgres::error::SqlState::INVALID_PARAMETER_VALUE =>
+                    {
+                        Exit::Usage
+                    }
                     _ => Exit::Seed,
                 };
                 sql::with_db_error(Error::new(code, "Invalid --if-empty table name"), &e)
