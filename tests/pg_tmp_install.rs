@@ -314,3 +314,14 @@ fn can_unshare_mounts() -> bool {
         .status()
         .is_ok_and(|s| s.success())
 }
+
+#[test]
+fn run_puts_the_servers_bin_last_on_cmds_path() {
+    let out = cmd("pg-tmp")
+        .args(["run", "--", "sh", "-c", "echo \"$PATH\""])
+        .succeeds();
+    let path = stdout(&out);
+    let last = path.trim().rsplit(':').next().unwrap().to_string();
+    let want = server_bindir();
+    assert_eq!(Path::new(&last), want.as_path(), "{path}");
+}

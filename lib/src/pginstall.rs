@@ -215,6 +215,15 @@ pub fn newest_cached_program(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Waits for an install into the cache that another process is making (its
+/// lock held), so that a lookup that found nothing can look again.
+pub fn wait_for_installs() {
+    let root = cache_root();
+    if root.join(LOCK_FILE).is_file() {
+        let _ = Lock::take(&root);
+    }
+}
+
 /// `program` as given when it is a path; a bare name (`pg_dump`) is taken
 /// from `PG_BINDIR` when it has it (the PostgreSQL the user chose, as
 /// pg-dump-rotate does), else from PATH, else the newest cached one.

@@ -121,9 +121,20 @@ pub fn find_bindir(version: Option<u32>) -> Result<PathBuf> {
             }
         }
     }
-    // Versions `pg-tmp install` put in the cache, after the system's.
+    // Versions `pg-tmp install` put in the cache, after the system's; when
+    // nothing fits, after any install in progress (a concurrent pg-tmp
+    // start on a fresh machine) has finished.
     let system = candidates.len();
-    for c in crate::pginstall::cached() {
+    let fits = |cands: &[(u32, PathBuf)]| match version {
+        Some(v) => cands.iter().any(|(m, _)| *m == v),
+        None => !cands.is_empty(),
+    };
+    let mut cached = crate::pginstall::cached();
+    if !fits(&candidates) && !cached.iter().any(|c| version.is_none_or(|v| c.major == v)) {
+        crate::pginstall::wait_for_installs();
+        cached = crate::pginstall::cached();
+    }
+    for c in cached {
         candidates.push((c.major, c.bindir()));
     }
     if let Some(v) = version {

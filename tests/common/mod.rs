@@ -31,17 +31,35 @@ pub fn server_bindir() -> &'static std::path::PathBuf {
     static B: OnceLock<std::path::PathBuf> = OnceLock::new();
     B.get_or_init(|| {
         let d = find_or_install_bindir();
-        // A machine without PostgreSQL's client on PATH (a fresh one): the
-        // tests' psql and pg_dump are the server's, appended to PATH (std
-        // serialises its environment access, and this runs once).
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        if !std::env::split_paths(&path).any(|p| p.join("psql").is_file()) {
-            let mut dirs: Vec<_> = std::env::split_paths(&path).collect();
-            dirs.push(d.clone());
-            std::env::set_var("PATH", std::env::join_paths(dirs).unwrap());
-        }
+        put_clients_on_path(&d);
         d
     })
+}
+
+/// On a machine without PostgreSQL's client on PATH (a fresh one), the
+/// tests' psql and pg_dump are the server's: its bin/ is put first on PATH
+/// (std serialises its environment access).
+fn put_clients_on_path(bindir: &std::path::Path) {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _g = LOCK.lock();
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if !std::env::split_paths(&path).any(|p| p.join("psql").is_file()) {
+        let mut dirs: Vec<_> = std::env::split_paths(&path).collect();
+        dirs.insert(0, bindir.to_path_buf());
+        std::env::set_var("PATH", std::env::join_paths(dirs).unwrap());
+    }
+}
+
+/// As `server_bindir` for the tools a test runs, without installing
+/// anything: a test that runs psql through pg-tmp finds it on PATH.
+fn clients_on_path() {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    if std::env::split_paths(&path).any(|p| p.join("psql").is_file()) {
+        return;
+    }
+    if let Ok(d) = pgkit::server::find_bindir(None) {
+        put_clients_on_path(&d);
+    }
 }
 
 fn find_or_install_bindir() -> std::path::PathBuf {
@@ -139,6 +157,7 @@ pub fn bin_path(name: &str) -> std::path::PathBuf {
 /// A command for a built binary with a clean environment (no PG* leaks) and
 /// HOME pointing at an empty temp dir (no stray ~/.pgpass).
 pub fn cmd(name: &str) -> assert_cmd::Command {
+    clients_on_path();
     let mut c = assert_cmd::Command::new(bin_path(name));
     for v in cleared_vars() {
         c.env_remove(v);
@@ -208,6 +227,7 @@ pub fn closed_stdout() -> std::process::Stdio {
 /// As `cmd`, but a plain `std::process::Command`, for tests that spawn the
 /// binary and talk to it while it runs (signals, pipes).
 pub fn std_cmd(name: &str) -> std::process::Command {
+    clients_on_path();
     let mut c = std::process::Command::new(bin_path(name));
     for v in cleared_vars() {
         c.env_remove(v);

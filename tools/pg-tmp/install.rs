@@ -141,3 +141,15 @@ pub fn version_of(bindir: &Path) -> Option<String> {
                 .to_string()
         })
 }
+
+/// PATH with the server's bin/ appended: CMD of `run` finds psql and
+/// pg_dump of the server's major when PATH has none (a machine where pg-tmp
+/// installed PostgreSQL itself); PATH's own programs still come first.
+pub fn path_with(bindir: &Path) -> std::ffi::OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = std::env::split_paths(&path).collect();
+    if !dirs.iter().any(|d| d == bindir) {
+        dirs.push(bindir.to_path_buf());
+    }
+    std::env::join_paths(dirs).unwrap_or(path)
+}
