@@ -246,6 +246,11 @@ fn start_with_no_postgresql_on_the_machine_installs_the_newest_major() {
         return;
     }
     let Some(real) = relocatable_bindir() else {
+        // CI (PGKIT_TEST_MAJORS set) has them: there, missing is a failure.
+        assert!(
+            std::env::var_os("PGKIT_TEST_MAJORS").is_none(),
+            "no relocatable PostgreSQL to serve although PGKIT_TEST_MAJORS is set"
+        );
         eprintln!("note: no relocatable PostgreSQL (PGKIT_PG18_BINDIR or pg-tmp's cache) to serve; check skipped");
         return;
     };

