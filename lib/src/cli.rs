@@ -25,20 +25,28 @@ impl LogArgs {
     /// Applies the flags to the logger; an invalid value is a configuration
     /// error (78), since it usually comes from the environment.
     pub fn apply(&self) -> Result<()> {
+        // From the command line a bad value is a usage error (64); from
+        // LOG_LEVEL / LOG_FORMAT a configuration error (78).
+        let flag =
+            |name: &str| std::env::args().any(|a| a == name || a.starts_with(&format!("{name}=")));
+        let bad = |name: &str, var: &str, what: &str| {
+            if flag(name) {
+                Error::usage(format!("Invalid {name}"))
+            } else {
+                Error::config(format!("Invalid {var}")).field("variable", var.to_string())
+            }
+            .suggest(format!("Set {var} or {name} to {what}"))
+        };
         if let Some(l) = &self.log_level {
             let level: Level = l.parse().map_err(|e: String| {
-                Error::config("Invalid log level")
-                    .cause(e)
-                    .suggest("Set LOG_LEVEL or --log-level to debug, info, warn or error")
+                bad("--log-level", "LOG_LEVEL", "debug, info, warn or error").cause(e)
             })?;
             log::set_level(level);
         }
         if let Some(f) = &self.log_format {
-            let format: Format = f.parse().map_err(|e: String| {
-                Error::config("Invalid log format")
-                    .cause(e)
-                    .suggest("Set LOG_FORMAT or --log-format to json or text")
-            })?;
+            let format: Format = f
+                .parse()
+                .map_err(|e: String| bad("--log-format", "LOG_FORMAT", "json or text").cause(e))?;
             log::set_format(format);
         }
         Ok(())

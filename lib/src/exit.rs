@@ -28,6 +28,8 @@ pub enum Exit {
     TempFail = 75,
     /// Bad configuration: unparsable DSN, invalid env value (EX_CONFIG).
     Config = 78,
+    /// A program was found but cannot be run (not executable), as shells.
+    CannotExecute = 126,
     /// A required program is missing (pg_dump, pg_restore).
     MissingProgram = 127,
     /// Interrupted by SIGINT.
@@ -72,6 +74,10 @@ pub const TABLE: &[(Exit, &str)] = &[
     (
         Exit::Config,
         "bad configuration: unparsable DSN, invalid env value (EX_CONFIG)",
+    ),
+    (
+        Exit::CannotExecute,
+        "a program was found but cannot be run: not executable (`pg-dotenv run`), as shells",
     ),
     (
         Exit::MissingProgram,
@@ -126,7 +132,7 @@ mod tests {
         let codes: Vec<i32> = TABLE.iter().map(|(e, _)| e.code()).collect();
         assert_eq!(
             codes,
-            vec![0, 1, 2, 3, 4, 5, 64, 65, 66, 75, 78, 127, 130, 143]
+            vec![0, 1, 2, 3, 4, 5, 64, 65, 66, 75, 78, 126, 127, 130, 143]
         );
     }
 

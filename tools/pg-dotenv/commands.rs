@@ -20,6 +20,8 @@ pub struct Ctx {
     pub interpolate: bool,
     /// How long a writer waits for the lock.
     pub lock_timeout: Duration,
+    /// Write even a read-only (0444) file.
+    pub force: bool,
 }
 
 impl Ctx {
@@ -86,10 +88,11 @@ pub fn get(ctx: &Ctx, key: &str, default: Option<&str>) -> Result<Summary> {
 /// `list [--format F]`.
 pub fn list(ctx: &Ctx, format: Format) -> Result<Summary> {
     let values = read::load(&ctx.files, ctx.interpolate, Order::EnvFirst)?;
-    out::print(&format::render(&values.pairs(), format)?)?;
+    let (text, written) = format::render(&values.pairs(), format)?;
+    out::print(&text)?;
     Ok(Summary::ok("Keys listed")
         .field("filename", ctx.shown())
-        .field("keys", values.len()))
+        .field("keys", written))
 }
 
 /// Turns `set`'s arguments into changes: `KEY VALUE`, `KEY=VALUE`, and a
@@ -186,6 +189,16 @@ fn modify(ctx: &Ctx, ops: &[Op], create: bool) -> Result<Option<Outcomes>> {
             Outcome::Removed(_) => removed.push(k),
         }
         text = applied.text;
+    }
+    if text != locked.text && locked.read_only() && !ctx.force {
+        return Err(
+            Error::new(Exit::Failure, format!("Cannot write {}", path.display()))
+                .cause("the file is read-only (no write permission for anyone)")
+                .field("filename", path.display().to_string())
+                .suggest(
+                    "Pass --force to replace it anyway (its mode is kept), or chmod u+w it first",
+                ),
+        );
     }
     if text != locked.text || locked.created() {
         locked.commit(&text)?;
@@ -368,10 +381,12 @@ pub fn run(ctx: &Ctx, override_env: bool, cmd: &[OsString]) -> Result<Summary> {
         json!({"program": prog.to_string_lossy(), "variables": added}),
     );
     let e = c.exec();
-    let code = if e.kind() == std::io::ErrorKind::NotFound {
-        Exit::MissingProgram
-    } else {
-        Exit::Failure
+    let code = match e.kind() {
+        std::io::ErrorKind::NotFound => Exit::MissingProgram,
+        // As shells: found but not executable (EACCES, ENOEXEC) is 126.
+        std::io::ErrorKind::PermissionDenied => Exit::CannotExecute,
+        _ if e.raw_os_error() == Some(libc::ENOEXEC) => Exit::CannotExecute,
+        _ => Exit::Failure,
     };
     Err(Error::new(code, "Cannot run the command")
         .cause(e)

@@ -98,7 +98,12 @@ fn apply_to(src: &str, doc: &Doc, op: &Op) -> Result<Applied, EditError> {
                     let rest = after.trim_start_matches([' ', '\t', '\u{b}', '\u{c}']);
                     let comment_follows = rest.starts_with('#');
                     let bare = !q.starts_with(['\'', '"']);
-                    let q = if bare && (after.starts_with('#') || (q.is_empty() && comment_follows))
+                    // `A= # c` (an empty value before a comment): the new
+                    // value goes before one blank and the comment.
+                    let spaced = e.value.is_empty() && after.starts_with('#') && !q.is_empty();
+                    let q = if bare
+                        && ((after.starts_with('#') && !spaced)
+                            || (q.is_empty() && comment_follows))
                     {
                         std::borrow::Cow::Owned(format!("'{q}'"))
                     } else {
@@ -107,10 +112,21 @@ fn apply_to(src: &str, doc: &Doc, op: &Op) -> Result<Applied, EditError> {
                     if e.raw(src) == q {
                         return Ok(unchanged(duplicates));
                     }
-                    let mut text = String::with_capacity(src.len() + q.len());
-                    text.push_str(&src[..e.value.start]);
+                    // No blank between `=` and the written value: `A= /x`
+                    // sourced by sh would run /x as a command. A comment that
+                    // followed an empty value keeps one blank before it.
+                    let mut eq = e.value.start;
+                    while eq > e.key.end && src.as_bytes()[eq - 1] != b'=' {
+                        eq -= 1;
+                    }
+                    let mut text = String::with_capacity(src.len() + q.len() + 1);
+                    text.push_str(&src[..eq]);
                     text.push_str(&q);
-                    text.push_str(&src[e.value.end..]);
+                    let rest = &src[e.value.end..];
+                    if spaced || (e.value.is_empty() && rest.starts_with('#')) {
+                        text.push(' ');
+                    }
+                    text.push_str(rest);
                     Ok(Applied {
                         text,
                         outcome: Outcome::Changed(e.line),

@@ -28,9 +28,22 @@ pub fn sh_name(key: &str) -> bool {
         && b.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
 }
 
-/// Renders the pairs in a format.
-pub fn render(pairs: &[(&str, &str)], format: Format) -> Result<String> {
+/// Variables bash will not let `eval` assign (read-only in every shell
+/// session): a line setting one aborts the whole `eval`.
+const SHELL_READONLY: &[&str] = &[
+    "UID",
+    "EUID",
+    "PPID",
+    "BASHOPTS",
+    "SHELLOPTS",
+    "BASH_VERSINFO",
+    "BASH_ARGV0",
+];
+
+/// Renders the pairs in a format; also returns how many were written.
+pub fn render(pairs: &[(&str, &str)], format: Format) -> Result<(String, usize)> {
     let mut out = String::new();
+    let mut written = pairs.len();
     match format {
         Format::Json => {
             let mut m = Map::new();
@@ -60,7 +73,14 @@ pub fn render(pairs: &[(&str, &str)], format: Format) -> Result<String> {
                         "Key is not a valid shell variable name; left out",
                         json!({"key": k}),
                     );
+                    written -= 1;
                     continue;
+                }
+                if SHELL_READONLY.contains(k) {
+                    log::warn(
+                        "Key is a read-only shell variable: eval of this output fails in bash",
+                        json!({"key": k, "suggestion": "Rename the key, or read it with pg-dotenv get"}),
+                    );
                 }
                 if format == Format::Export {
                     out.push_str("export ");
@@ -72,7 +92,7 @@ pub fn render(pairs: &[(&str, &str)], format: Format) -> Result<String> {
             }
         }
     }
-    Ok(out)
+    Ok((out, written))
 }
 
 #[cfg(test)]

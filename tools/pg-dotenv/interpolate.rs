@@ -51,6 +51,31 @@ pub fn expand(
     lookup: &dyn Fn(&str) -> Option<String>,
     missing: &mut dyn FnMut(&str),
 ) -> Result<String, String> {
+    expand_at(s, lookup, missing, 0)
+}
+
+/// The largest value expansion may build: references that double a value
+/// line after line (`B=${A}${A}`) would otherwise take all memory.
+pub const MAX_EXPANDED: usize = 1 << 20;
+/// The deepest nesting of `${A:-${B:-…}}` followed.
+const MAX_DEPTH: usize = 32;
+
+fn too_big() -> String {
+    format!(
+        "the expanded value exceeds {} bytes (references that grow a value line after line?)",
+        MAX_EXPANDED
+    )
+}
+
+fn expand_at(
+    s: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+    missing: &mut dyn FnMut(&str),
+    depth: usize,
+) -> Result<String, String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("${{…}} nested more than {MAX_DEPTH} deep"));
+    }
     if !s.contains('$') {
         return Ok(s.to_string());
     }
@@ -74,8 +99,11 @@ pub fn expand(
                 let close = matching_brace(b, i + 2)
                     .ok_or_else(|| "unterminated ${ (no closing })".to_string())?;
                 let inner = &s[i + 2..close];
-                out.push_str(&braced(inner, lookup, missing)?);
+                out.push_str(&braced(inner, lookup, missing, depth)?);
                 i = close + 1;
+                if out.len() > MAX_EXPANDED {
+                    return Err(too_big());
+                }
             }
             Some(&c) if c.is_ascii_alphabetic() || c == b'_' => {
                 let mut j = i + 1;
@@ -88,6 +116,9 @@ pub fn expand(
                     None => missing(name),
                 }
                 i = j;
+                if out.len() > MAX_EXPANDED {
+                    return Err(too_big());
+                }
             }
             _ => {
                 out.push('$');
@@ -97,6 +128,9 @@ pub fn expand(
         lit = i;
     }
     out.push_str(&s[lit..]);
+    if out.len() > MAX_EXPANDED {
+        return Err(too_big());
+    }
     Ok(out)
 }
 
@@ -137,6 +171,7 @@ fn braced(
     inner: &str,
     lookup: &dyn Fn(&str) -> Option<String>,
     missing: &mut dyn FnMut(&str),
+    depth: usize,
 ) -> Result<String, String> {
     let b = inner.as_bytes();
     let n = b
@@ -173,7 +208,7 @@ fn braced(
     };
     let set = value.is_some();
     let non_empty = value.as_deref().is_some_and(|v| !v.is_empty());
-    let arg_value = |missing: &mut dyn FnMut(&str)| expand(arg, lookup, missing);
+    let arg_value = |missing: &mut dyn FnMut(&str)| expand_at(arg, lookup, missing, depth + 1);
     Ok(match op {
         "" => match value {
             Some(v) => v,

@@ -39,6 +39,9 @@ struct Cli {
         global = true
     )]
     lock_timeout: String,
+    /// Write even a read-only (0444) file (its mode is kept)
+    #[arg(long, global = true)]
+    force: bool,
     #[command(flatten)]
     log: pgkit::cli::LogArgs,
     #[command(subcommand)]
@@ -61,8 +64,9 @@ enum Cmd {
         /// one trailing newline is dropped)
         #[arg(long)]
         stdin: bool,
-        /// KEY VALUE | KEY=VALUE | KEY +DEFAULT, repeated; applied atomically
-        #[arg(required = true, allow_hyphen_values = true, value_name = "PAIR")]
+        /// KEY VALUE | KEY=VALUE | KEY +DEFAULT, repeated; applied atomically.
+        /// A value starting with - needs KEY=VALUE or `--` first: set -- K -5
+        #[arg(required = true, value_name = "PAIR")]
         pairs: Vec<OsString>,
     },
     /// Remove keys (every occurrence)
@@ -122,18 +126,20 @@ fn main() -> std::process::ExitCode {
     pgkit::cli::run("pg-dotenv", || {
         let cli: Cli = pgkit::cli::parse_or_man(include_str!("man.roff"))?;
         cli.log.apply()?;
-        let lock_timeout = pgkit::duration::parse(&cli.lock_timeout).map_err(|e| {
-            // From the command line a usage error, from DOTENV_LOCK_TIMEOUT a
-            // configuration error.
-            let flag = std::env::args().any(|a| a.starts_with("--lock-timeout"));
-            let err = if flag {
-                pgkit::Error::usage("Invalid --lock-timeout")
-            } else {
-                pgkit::Error::config("Invalid DOTENV_LOCK_TIMEOUT")
-            };
-            err.cause(e)
-                .suggest("Give a duration with a unit: 500ms, 10s, 1m")
-        })?;
+        // One duration grammar for every tool: a bare number is milliseconds.
+        let lock_timeout =
+            pgkit::duration::parse_ms_or_duration(&cli.lock_timeout).map_err(|e| {
+                // From the command line a usage error, from DOTENV_LOCK_TIMEOUT a
+                // configuration error.
+                let flag = std::env::args().any(|a| a.starts_with("--lock-timeout"));
+                let err = if flag {
+                    pgkit::Error::usage("Invalid --lock-timeout")
+                } else {
+                    pgkit::Error::config("Invalid DOTENV_LOCK_TIMEOUT")
+                };
+                err.cause(e)
+                    .suggest("Give a duration with a unit: 500ms, 10s, 1m")
+            })?;
         let ctx = commands::Ctx {
             files: if cli.file.is_empty() {
                 vec![PathBuf::from(".env")]
@@ -142,6 +148,7 @@ fn main() -> std::process::ExitCode {
             },
             interpolate: !cli.no_interpolate,
             lock_timeout,
+            force: cli.force,
         };
         match cli.cmd {
             Cmd::Get { key, default } => commands::get(&ctx, &key, default.as_deref()),

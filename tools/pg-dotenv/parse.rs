@@ -264,6 +264,7 @@ pub fn parse(src: &str) -> Result<Doc, ParseError> {
             }));
         }
         c.i += 1;
+        let after_eq = c.i;
         c.skip_blanks();
         let vs = c.i;
         let value_col = c.col_of(vs, c.line_start);
@@ -319,12 +320,20 @@ pub fn parse(src: &str) -> Result<Doc, ParseError> {
                 c.skip_to_eol();
                 let line_end = c.i;
                 let seg = &b[vs..line_end];
-                // A comment starts at the first `#` preceded by a blank; a `#`
-                // that begins the value is part of it (as in Compose).
-                let cut = seg
-                    .windows(2)
-                    .position(|w| matches!(w[0], b' ' | b'\t') && w[1] == b'#')
-                    .unwrap_or(seg.len());
+                // A comment starts at the first `#` preceded by a blank (space,
+                // tab, vertical tab, form feed or a lone CR: the same blanks
+                // as after a quoted value). A `#` right after `=` begins the
+                // value (`A=#x` is "#x", as in Compose); after a blank it is a
+                // comment, so `A= # note` is empty, as sh, python-dotenv,
+                // dotenvx and dotenv-cli read it (Compose reads "# note").
+                let blank = |x: u8| matches!(x, b' ' | b'\t' | 0x0b | 0x0c | b'\r');
+                let cut = if vs > after_eq && seg.first() == Some(&b'#') {
+                    0
+                } else {
+                    seg.windows(2)
+                        .position(|w| blank(w[0]) && w[1] == b'#')
+                        .unwrap_or(seg.len())
+                };
                 let mut end = vs + cut;
                 while end > vs && matches!(b[end - 1], b' ' | b'\t' | 0x0b | 0x0c | b'\r') {
                     end -= 1;
@@ -375,6 +384,10 @@ mod tests {
         assert_eq!(one("A='x\ny'\r\n").2, "'x\ny'");
         assert_eq!(one("A=\"a\\\"b\" # c").2, "\"a\\\"b\"");
         assert_eq!(one("A=#x").2, "#x");
+        assert_eq!(one("A= # note").2, "");
+        assert_eq!(one("A=\t#note\n").2, "");
+        assert_eq!(one("A=x\x0c# c").2, "x");
+        assert_eq!(one("A=x\x0b#c\n").2, "x");
         assert_eq!(one("A=a#x").2, "a#x");
         assert_eq!(one("A=\r\n").2, "");
     }

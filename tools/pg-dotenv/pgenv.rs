@@ -16,6 +16,14 @@ pub enum Source {
     Keys,
 }
 
+/// libpq's environment variable for a connection keyword (None: it has none).
+fn env_var(keyword: &str) -> Option<&'static str> {
+    pgkit::conn::ENV_KEYS
+        .iter()
+        .find(|(_, k)| *k == keyword)
+        .map(|(v, _)| *v)
+}
+
 /// The shell text for `values`, and where it came from.
 pub fn render(values: &Values, prefix: &str) -> Result<(String, Source)> {
     let url_key = format!("{prefix}DATABASE_URL");
@@ -65,8 +73,24 @@ pub fn render(values: &Values, prefix: &str) -> Result<(String, Source)> {
     // Only the file speaks: no PG* variables of this process leak in.
     let mut env = Env::process();
     env.vars.clear();
+    // Every keyword the URL sets, to export beyond the resolved basics.
+    let mut given: Vec<(String, String)> = Vec::new();
     let settings = match kv.remove("\0dsn") {
         Some(dsn) => {
+            given = pgkit::conn::parse_dsn(&dsn).map_err(|e| e.field("key", url_key.clone()))?;
+            // A setting libpq has no environment variable for cannot reach
+            // psql through `eval`: refused, never dropped.
+            for (k, _) in &given {
+                if env_var(k).is_none()
+                    && !matches!(k.as_str(), "host" | "port" | "dbname" | "user" | "password")
+                {
+                    return Err(Error::config("Setting has no libpq environment variable")
+                        .cause(format!("{k} in {url_key} cannot be exported as a PG* variable"))
+                        .field("key", url_key.clone())
+                        .field("setting", k.clone())
+                        .suggest("Pass the connection string itself (psql \"$DATABASE_URL\") or drop the setting from the URL"));
+                }
+            }
             let args = ConnArgs {
                 dsn: Some(dsn),
                 ..ConnArgs::default()
@@ -76,13 +100,6 @@ pub fn render(values: &Values, prefix: &str) -> Result<(String, Source)> {
         None => Settings::from_keywords(&kv, "pg-dotenv", &env)
             .map_err(|e| e.field("key", format!("{prefix}POSTGRES_*")))?,
     };
-    let wanted_extra = |var: &str, val: &str| match var {
-        "PGSSLROOTCERT" | "PGSSLCERT" | "PGSSLKEY" | "PGOPTIONS" | "PGCONNECT_TIMEOUT" => true,
-        // Security settings a URL asked for must reach psql too.
-        "PGSSLCRL" | "PGSSLCRLDIR" | "PGREQUIREPEER" => true,
-        "PGAPPNAME" => val != "pg-dotenv",
-        _ => false,
-    };
     let vars = settings.libpq_env();
     let get = |name: &str| {
         vars.iter()
@@ -90,6 +107,7 @@ pub fn render(values: &Values, prefix: &str) -> Result<(String, Source)> {
             .map(|(_, v)| v.as_str())
     };
     let mut words: Vec<String> = Vec::new();
+    let mut done: Vec<&str> = Vec::new();
     for name in [
         "PGHOST",
         "PGPORT",
@@ -100,11 +118,18 @@ pub fn render(values: &Values, prefix: &str) -> Result<(String, Source)> {
     ] {
         if let Some(v) = get(name) {
             words.push(format!("{name}={}", sh_quote(v)));
+            done.push(name);
         }
     }
-    for (k, v) in &vars {
-        if wanted_extra(k, v) {
-            words.push(format!("{k}={}", sh_quote(v)));
+    // Then every other setting the file gave, as written, under libpq's own
+    // variable for it (channel_binding, target_session_attrs, hostaddr …).
+    for (k, v) in &given {
+        if let Some(var) = env_var(k) {
+            if done.contains(&var) {
+                continue;
+            }
+            words.retain(|w| !w.starts_with(&format!("{var}=")));
+            words.push(format!("{var}={}", sh_quote(v)));
         }
     }
     let mut out = format!("export {}\n", words.join(" "));

@@ -66,11 +66,6 @@ impl Values {
         self.map.get(key).map(|s| s.value.as_ref())
     }
 
-    /// How many keys there are.
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
     /// The keys and values in file order.
     pub fn pairs(&self) -> Vec<(&str, &str)> {
         let mut v: Vec<(usize, &str, &str)> = self

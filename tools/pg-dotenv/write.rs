@@ -15,7 +15,8 @@
 //! followed: its final target is replaced and the link stays a link. On any
 //! failure the temporary file is removed and the original is untouched.
 
-use pgkit::{interrupt, Error, Exit, Result};
+use pgkit::{interrupt, log, Error, Exit, Result};
+use serde_json::json;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -166,6 +167,12 @@ impl Locked {
         self.created
     }
 
+    /// Whether the file has no write permission for anyone (0444): someone
+    /// meant it not to change, even though renaming over it would work.
+    pub fn read_only(&self) -> bool {
+        !self.created && self.meta.mode() & 0o222 == 0
+    }
+
     /// Replaces the file's content with `text`, atomically and durably.
     pub fn commit(&mut self, text: &str) -> Result<()> {
         interrupt::check()?;
@@ -178,6 +185,7 @@ impl Locked {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| ".env".into());
+        sweep_stale(&dir, &name);
         let tmp = dir.join(format!(
             ".{name}.{}.{:08x}.tmp",
             std::process::id(),
@@ -201,17 +209,22 @@ impl Locked {
                 // SAFETY: fchown on our own descriptor.
                 if unsafe { libc::fchown(fd, self.meta.uid(), self.meta.gid()) } != 0 {
                     let e = std::io::Error::last_os_error();
+                    let (what, who) = if tm.uid() != self.meta.uid() {
+                        ("owner", "Run as the file's owner (or root)")
+                    } else {
+                        ("group", "Run as a member of the file's group (or root)")
+                    };
                     return Err(Error::new(
                         Exit::Failure,
                         format!("Cannot write {}", shown.display()),
                     )
                     .cause(format!(
-                        "cannot keep the file's owner {}:{}: {e}",
+                        "cannot keep the file's {what} {}:{}: {e}",
                         self.meta.uid(),
                         self.meta.gid()
                     ))
                     .field("filename", shown.display().to_string())
-                    .suggest("Run as the file's owner (or root); the file is unchanged"));
+                    .suggest(format!("{who}; the file is unchanged")));
                 }
             }
         }
@@ -287,6 +300,45 @@ impl Drop for TmpGuard {
     fn drop(&mut self) {
         if let Some(p) = self.0.take() {
             let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Removes the temporary files (`.NAME.PID.RAND.tmp`) of writers that died
+/// before renaming theirs (SIGKILL, power loss): each is a full copy of the
+/// file's secrets. Called under the file's lock, so no live writer of this
+/// file is between writing its temporary file and renaming it; the process
+/// check is a second safeguard.
+fn sweep_stale(dir: &Path, name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let prefix = format!(".{name}.");
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(f) = file.to_str() else { continue };
+        let Some(rest) = f.strip_prefix(&prefix).and_then(|r| r.strip_suffix(".tmp")) else {
+            continue;
+        };
+        let mut parts = rest.split('.');
+        let (Some(pid), Some(rand), None) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let (Ok(pid), true) = (
+            pid.parse::<i32>(),
+            rand.len() == 8 && rand.bytes().all(|b| b.is_ascii_hexdigit()),
+        ) else {
+            continue;
+        };
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        let gone = pid > 0
+            && unsafe { libc::kill(pid, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone && std::fs::remove_file(entry.path()).is_ok() {
+            log::info(
+                "Removed a dead writer's temporary file",
+                json!({"filename": entry.path().display().to_string(), "pid": pid}),
+            );
         }
     }
 }

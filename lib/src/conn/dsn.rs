@@ -5,7 +5,9 @@
 
 use crate::error::Error;
 
-/// Every connection keyword libpq 15 accepts (PQconninfoOptions).
+/// Every connection keyword libpq accepts (PQconninfoOptions of libpq 18:
+/// libpq 15's list and the 16–18 additions at the end). The resolver
+/// refuses, with exit 78, the ones whose value it cannot honour.
 pub(crate) const KEYWORDS: &[&str] = &[
     "service",
     "user",
@@ -43,6 +45,23 @@ pub(crate) const KEYWORDS: &[&str] = &[
     "gsslib",
     "replication",
     "target_session_attrs",
+    // libpq 16
+    "require_auth",
+    "sslcertmode",
+    "load_balance_hosts",
+    "gssdelegation",
+    // libpq 17
+    "sslnegotiation",
+    // libpq 18
+    "min_protocol_version",
+    "max_protocol_version",
+    "sslkeylogfile",
+    "scram_client_key",
+    "scram_server_key",
+    "oauth_issuer",
+    "oauth_client_id",
+    "oauth_client_secret",
+    "oauth_scope",
 ];
 
 /// The libpq keywords a connection string sets, in order (a later one wins).

@@ -226,6 +226,45 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// The libpq 16–18 settings pgkit's client cannot honour are refused
+/// (exit 78) rather than silently ignored: an authentication or protocol
+/// requirement that is dropped is a security hole. The harmless defaults
+/// are accepted.
+fn refuse_unhonoured<'a>(raw: &impl Fn(&str) -> Option<&'a str>) -> Result<()> {
+    let ok: &[(&str, &[&str])] = &[
+        ("sslnegotiation", &["postgres"]),
+        ("load_balance_hosts", &["disable"]),
+        ("min_protocol_version", &["3.0"]),
+        ("max_protocol_version", &["3.0", "3.2", "latest"]),
+        ("sslcertmode", &["disable", "allow"]),
+        ("gssdelegation", &["0"]),
+        ("require_auth", &[]),
+        ("sslkeylogfile", &[]),
+        ("scram_client_key", &[]),
+        ("scram_server_key", &[]),
+        ("oauth_issuer", &[]),
+        ("oauth_client_id", &[]),
+        ("oauth_client_secret", &[]),
+        ("oauth_scope", &[]),
+    ];
+    for (key, allowed) in ok {
+        if let Some(v) = raw(key).filter(|v| !v.is_empty()) {
+            if !allowed.contains(&v) {
+                let shown = if key.contains("secret") || key.contains("scram") {
+                    crate::redact::REDACTED
+                } else {
+                    v
+                };
+                return Err(invalid_setting(
+                    format!("{key}={shown} cannot be honoured by pgkit's client"),
+                    "Remove it for pgkit's tools (psql and other libpq clients still read it), or use what pgkit supports: sslmode=verify-full, channel_binding=require",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// libpq's TLS protocol names.
 fn tls_version(key: &str, v: &str) -> Result<Option<openssl::ssl::SslVersion>> {
     use openssl::ssl::SslVersion;
@@ -249,8 +288,9 @@ impl std::fmt::Debug for Settings {
     }
 }
 
-/// Environment variables and the libpq keywords they set (libpq 15's list).
-pub(crate) const ENV_KEYS: &[(&str, &str)] = &[
+/// Environment variables and the libpq keywords they set (libpq 18's list,
+/// as its PQconndefaults reports them).
+pub const ENV_KEYS: &[(&str, &str)] = &[
     ("PGSERVICE", "service"),
     ("PGUSER", "user"),
     ("PGPASSWORD", "password"),
@@ -279,6 +319,13 @@ pub(crate) const ENV_KEYS: &[(&str, &str)] = &[
     ("PGKRBSRVNAME", "krbsrvname"),
     ("PGGSSLIB", "gsslib"),
     ("PGTARGETSESSIONATTRS", "target_session_attrs"),
+    ("PGREQUIREAUTH", "require_auth"),
+    ("PGSSLCERTMODE", "sslcertmode"),
+    ("PGLOADBALANCEHOSTS", "load_balance_hosts"),
+    ("PGGSSDELEGATION", "gssdelegation"),
+    ("PGSSLNEGOTIATION", "sslnegotiation"),
+    ("PGMINPROTOCOLVERSION", "min_protocol_version"),
+    ("PGMAXPROTOCOLVERSION", "max_protocol_version"),
 ];
 
 /// libpq's `parse_int_param`: optional surrounding whitespace, a decimal
@@ -563,6 +610,7 @@ impl Settings {
                 ));
             }
         }
+        refuse_unhonoured(&raw)?;
         let int = |k: &str| -> Result<Option<i64>> { get(k).map(|v| parse_int(v, k)).transpose() };
         let secs = |n: i64| Duration::from_secs(n.max(0) as u64);
         let ssl_min = match get("ssl_min_protocol_version") {
