@@ -245,10 +245,16 @@ fn set_forms_and_set_if_absent() {
     assert_eq!(last_line(&o.stderr)["message"], "Nothing to change");
     let o = dotenv(&p, &["get", "A2"]);
     assert_eq!(stdout(&o), "\n");
-    // A value that starts with '-' is a value.
+    // A value that starts with '-' needs `--` first, or KEY=VALUE; alone
+    // it is a usage error, never saved (issue 20: `set K -h` saved "-h").
     let o = dotenv(&p, &["set", "D", "-x"]);
+    assert_eq!(code(&o), 64);
+    let o = dotenv(&p, &["set", "--", "D", "-x"]);
     assert_eq!(code(&o), 0);
     assert_eq!(stdout(&dotenv(&p, &["get", "D"])), "-x\n");
+    let o = dotenv(&p, &["set", "E=-y"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(stdout(&dotenv(&p, &["get", "E"])), "-y\n");
 }
 
 #[test]
@@ -257,10 +263,10 @@ fn set_usage_errors_are_64_and_write_nothing() {
     for args in [
         &["set", "B"][..],
         &["set", "A=2", "B"],
-        &["set", "1BAD", "x"],
+        &["set", "B@D", "x"],
         &["set", "BAD KEY=x"],
         &["set"],
-        &["unset", "1BAD"],
+        &["unset", "B@D"],
         &["get", "BAD KEY"],
     ] {
         let o = dotenv(&p, args);
@@ -271,10 +277,11 @@ fn set_usage_errors_are_64_and_write_nothing() {
 }
 
 #[test]
-fn set_on_a_malformed_file_is_65_and_writes_nothing() {
+fn a_line_no_reader_agrees_on_costs_only_its_key() {
     let text = "A=1\nB='open\nC=3\n";
     let (d, p) = dir_with(text);
-    let o = dotenv(&p, &["set", "A", "2"]);
+    // Setting the broken line's own key is refused, naming the line.
+    let o = dotenv(&p, &["set", "B", "2"]);
     assert_eq!(code(&o), 65);
     let l = last_line(&o.stderr);
     assert!(l["error"]
@@ -283,8 +290,27 @@ fn set_on_a_malformed_file_is_65_and_writes_nothing() {
         .starts_with(&format!("{}:2:3: expected", p.display())));
     assert_eq!(std::fs::read_to_string(&p).unwrap(), text);
     no_temp_files_left(d.path());
-    let o = dotenv(&p, &["get", "A"]);
+    let o = dotenv(&p, &["get", "B"]);
     assert_eq!(code(&o), 65);
+    // Every other key reads and writes, with a warning naming the line;
+    // the broken line's bytes stay as they were.
+    let o = dotenv(&p, &["get", "C"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(stdout(&o), "3\n");
+    let w = first_with(
+        &json_lines(&o.stderr),
+        "Line not understood; its key is left out",
+    )
+    .clone();
+    assert_eq!(w["line"], 2);
+    assert_eq!(w["key"], "B");
+    let o = dotenv(&p, &["set", "A", "2"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "A=2\nB='open\nC=3\n");
+    // Files written by python-dotenv: `'O\\'Brien'` reads as O'Brien.
+    let (_d2, p2) = dir_with("NAME='O\\'Brien'\nOTHER=x\n");
+    assert_eq!(stdout(&dotenv(&p2, &["get", "NAME"])), "O'Brien\n");
+    assert_eq!(stdout(&dotenv(&p2, &["get", "OTHER"])), "x\n");
 }
 
 #[test]
@@ -348,7 +374,7 @@ fn untouched_bytes_stay_byte_for_byte() {
     assert_eq!(code(&o), 0);
     let want = want.replace(
         "  REDIS_URL = 'redis://cache:6379/0'\r\n",
-        "  REDIS_URL = redis://other:6379/1\r\n",
+        "  REDIS_URL =redis://other:6379/1\r\n",
     );
     assert_eq!(std::fs::read_to_string(&p).unwrap(), want);
 
@@ -664,7 +690,7 @@ fn random_values_round_trip_through_pg_dotenv_sh_and_python_dotenv() {
         std::fs::write(&p, "# round trip\n").unwrap();
         let values: Vec<String> = (0..10).map(|_| random_value(&mut rng)).collect();
         let keys: Vec<String> = (0..10).map(|i| format!("K{i}")).collect();
-        let mut args: Vec<&str> = vec!["set"];
+        let mut args: Vec<&str> = vec!["set", "--"];
         for (k, v) in keys.iter().zip(&values) {
             args.push(k);
             // A leading '+' asks for set-if-absent: '++' escapes it.
@@ -681,7 +707,7 @@ fn random_values_round_trip_through_pg_dotenv_sh_and_python_dotenv() {
             })
             .collect();
         for (i, e) in escaped.iter().enumerate() {
-            args[2 + 2 * i] = e;
+            args[3 + 2 * i] = e;
         }
         let o = dotenv(&p, &args);
         assert_exit(&o, 0);
@@ -720,7 +746,7 @@ fn random_values_round_trip_through_pg_dotenv_sh_and_python_dotenv() {
         // since a value it misreads can swallow the lines after it.
         if have_python {
             let pp = d.path().join(format!("rt{batch}.py.env"));
-            let mut args: Vec<&str> = vec!["set"];
+            let mut args: Vec<&str> = vec!["set", "--"];
             let mut readable = Vec::new();
             for (i, v) in values.iter().enumerate() {
                 if python_can_read(v) {

@@ -66,6 +66,9 @@ fn utf8_arg(a: &OsString, what: &str) -> Result<String> {
 pub fn get(ctx: &Ctx, key: &str, default: Option<&str>) -> Result<Summary> {
     check_key(key)?;
     let values = read::load(&ctx.files, ctx.interpolate, Order::EnvFirst)?;
+    if let Some(e) = values.refused(key) {
+        return Err(e.clone());
+    }
     match values.get(key).or(default) {
         Some(v) => {
             out::println(v)?;

@@ -62,7 +62,12 @@ pub enum EditError {
 
 /// Applies one change to `src`.
 pub fn apply(src: &str, op: &Op) -> Result<Applied, EditError> {
-    let doc = parse::parse(src).map_err(EditError::Parse)?;
+    let doc = parse::parse_lenient(src).map_err(EditError::Parse)?;
+    // A line that does not parse stays byte for byte; changing its own key
+    // is refused (where would the value go?).
+    if let Some(bad) = doc.bad.iter().find(|b| b.key.as_deref() == Some(op.key())) {
+        return Err(EditError::Parse(bad.error.clone()));
+    }
     apply_to(src, &doc, op)
 }
 

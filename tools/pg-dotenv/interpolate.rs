@@ -255,6 +255,20 @@ pub fn resolve<'a>(
     let plain = !inner.contains('$') || !interpolate;
     Ok(match quote {
         Quote::Single => Cow::Borrowed(inner),
+        Quote::SingleEscaped => {
+            let mut out = String::with_capacity(inner.len());
+            let mut chars = inner.chars();
+            while let Some(ch) = chars.next() {
+                match (ch, chars.clone().next()) {
+                    ('\\', Some(n @ ('\'' | '\\'))) => {
+                        out.push(n);
+                        chars.next();
+                    }
+                    _ => out.push(ch),
+                }
+            }
+            Cow::Owned(out)
+        }
         Quote::Double if plain && !inner.contains('\\') => Cow::Borrowed(inner),
         Quote::Double if !interpolate => Cow::Owned(unescape(inner, false)),
         Quote::Double => Cow::Owned(expand(&unescape(inner, true), lookup, missing)?),

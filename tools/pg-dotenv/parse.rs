@@ -16,6 +16,9 @@ pub enum Quote {
     None,
     /// `'…'`: literal, may span lines.
     Single,
+    /// `'…\'…'` as python-dotenv writes a value with a `'`: `\'` and `\\`
+    /// are escapes (read only where no other reader finds a value).
+    SingleEscaped,
     /// `"…"`: escapes, `$` interpolates, may span lines.
     Double,
 }
@@ -56,7 +59,7 @@ impl Entry {
         let r = &src[self.value.clone()];
         match self.quote {
             Quote::None => r,
-            Quote::Single | Quote::Double => &r[1..r.len() - 1],
+            Quote::Single | Quote::SingleEscaped | Quote::Double => &r[1..r.len() - 1],
         }
     }
 }
@@ -69,6 +72,18 @@ pub struct Doc {
     pub entries: Vec<Entry>,
     /// Whether the file uses CRLF line endings (judged by its first line end).
     pub crlf: bool,
+    /// Lines no reader agrees on, skipped by a lenient parse (their bytes
+    /// stay as they are in an edit).
+    pub bad: Vec<BadLine>,
+}
+
+/// A line a lenient parse skipped.
+#[derive(Debug, Clone)]
+pub struct BadLine {
+    /// The key it seems to set, when one can be made out.
+    pub key: Option<String>,
+    /// Why it does not parse.
+    pub error: ParseError,
 }
 
 impl Doc {
@@ -93,9 +108,9 @@ pub struct ParseError {
     pub expected: String,
 }
 
-/// Whether `b` may start a key.
+/// Whether `b` may start a key: Compose accepts a digit, `-` or `.` too.
 fn key_start(b: u8) -> bool {
-    b.is_ascii_alphabetic() || b == b'_'
+    key_char(b)
 }
 
 /// Whether `b` may continue a key.
@@ -103,7 +118,7 @@ fn key_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
-/// Whether `key` is a valid key: `[A-Za-z_][A-Za-z0-9_.-]*`.
+/// Whether `key` is a valid key: `[A-Za-z0-9_.-]+`.
 pub fn valid_key(key: &str) -> bool {
     let b = key.as_bytes();
     !b.is_empty() && key_start(b[0]) && b[1..].iter().all(|&c| key_char(c))
@@ -191,8 +206,44 @@ impl Cursor<'_> {
     }
 }
 
-/// Parses a whole file.
+/// Whether what follows `at` up to the line end is blanks and an optional
+/// comment.
+fn ends_clean(b: &[u8], at: usize) -> bool {
+    let mut i = at;
+    while i < b.len() && matches!(b[i], b' ' | b'\t' | 0x0b | 0x0c) {
+        i += 1;
+    }
+    matches!(b.get(i), None | Some(b'\n') | Some(b'#'))
+        || (b.get(i) == Some(&b'\r') && matches!(b.get(i + 1), None | Some(b'\n')))
+}
+
+/// The closing `'` of a single-quoted value read with `\'` and `\\` as
+/// escapes (python-dotenv's reading), from `from` on.
+fn escaped_close(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'\'' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// Parses a whole file; the first line that does not parse is an error.
+#[cfg(test)]
 pub fn parse(src: &str) -> Result<Doc, ParseError> {
+    parse_with(src, false)
+}
+
+/// Parses a whole file, skipping the lines that do not parse (listed in
+/// `Doc::bad`); a NUL byte is still an error for the whole file.
+pub fn parse_lenient(src: &str) -> Result<Doc, ParseError> {
+    parse_with(src, true)
+}
+
+fn parse_with(src: &str, lenient: bool) -> Result<Doc, ParseError> {
     let b = src.as_bytes();
     let mut c = Cursor {
         b,
@@ -224,6 +275,7 @@ pub fn parse(src: &str) -> Result<Doc, ParseError> {
         .position(|&x| x == b'\n')
         .is_some_and(|p| p > 0 && b[p - 1] == b'\r');
     let mut entries = Vec::with_capacity(b.iter().filter(|&&x| x == b'\n').count() + 1);
+    let mut bad = Vec::new();
     while c.i < b.len() {
         let start = c.i;
         let line = c.line;
@@ -237,130 +289,174 @@ pub fn parse(src: &str) -> Result<Doc, ParseError> {
             c.eat_eol();
             continue;
         }
-        let mut export = false;
-        if b[c.i..].starts_with(b"export") && matches!(b.get(c.i + 6), Some(b' ' | b'\t')) {
-            export = true;
-            c.i += 6;
-            c.skip_blanks();
-        }
-        if !c.peek().is_some_and(key_start) {
-            return Err(c.err(if export {
-                "a key name ([A-Za-z_][A-Za-z0-9_.-]*) after 'export'"
-            } else {
-                "a key name ([A-Za-z_][A-Za-z0-9_.-]*), a comment (#) or a blank line"
-            }));
-        }
-        let ks = c.i;
-        while c.peek().is_some_and(key_char) {
-            c.i += 1;
-        }
-        let key = ks..c.i;
-        c.skip_blanks();
-        if c.peek() != Some(b'=') {
-            return Err(c.err(if c.at_eol() {
-                "'=' and a value after the key (a line with only a key is not supported)"
-            } else {
-                "'=' after the key (keys are [A-Za-z_][A-Za-z0-9_.-]*)"
-            }));
-        }
-        c.i += 1;
-        let after_eq = c.i;
-        c.skip_blanks();
-        let vs = c.i;
-        let value_col = c.col_of(vs, c.line_start);
-        let (open_line, open_col) = (c.line, value_col);
-        let quote = match c.peek() {
-            Some(b'\'') => Quote::Single,
-            Some(b'"') => Quote::Double,
-            _ => Quote::None,
-        };
-        let value = match quote {
-            Quote::Single => {
-                let close = b[vs + 1..]
-                    .iter()
-                    .position(|&x| x == b'\'')
-                    .map(|p| vs + 1 + p)
-                    .ok_or_else(|| ParseError {
-                        line: open_line,
-                        col: open_col,
-                        expected: "a closing ' for the single-quoted value opened here".into(),
-                    })?;
-                c.advance_lines(vs..close);
-                c.i = close + 1;
-                vs..close + 1
+        match entry(&mut c, b, start, line) {
+            Ok(mut e) => {
+                c.eat_eol();
+                e.span.end = c.i;
+                entries.push(e);
             }
-            Quote::Double => {
-                let mut j = vs + 1;
-                let close = loop {
-                    match b[j..].iter().position(|&x| x == b'"' || x == b'\\') {
-                        None => {
-                            return Err(ParseError {
-                                line: open_line,
-                                col: open_col,
-                                expected: "a closing \" for the double-quoted value opened here"
-                                    .into(),
-                            })
-                        }
-                        Some(p) if b[j + p] == b'\\' => j += p + 2,
-                        Some(p) => break j + p,
+            Err(error) if lenient => {
+                let key = {
+                    let rest = &src[start..];
+                    let rest = rest.trim_start_matches([' ', '\t']);
+                    let rest = rest.strip_prefix("export ").unwrap_or(rest).trim_start();
+                    let k: String = rest
+                        .bytes()
+                        .take_while(|x| key_char(*x))
+                        .map(char::from)
+                        .collect();
+                    (!k.is_empty()).then_some(k)
+                };
+                bad.push(BadLine { key, error });
+                // Skip the line where the entry starts, and go on.
+                c.i = start;
+                c.line = line;
+                c.skip_to_eol();
+                c.eat_eol();
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(Doc { entries, crlf, bad })
+}
+
+/// One `KEY=value` statement from the cursor (at its first non-blank).
+fn entry(c: &mut Cursor<'_>, b: &[u8], start: usize, line: usize) -> Result<Entry, ParseError> {
+    let mut export = false;
+    if b[c.i..].starts_with(b"export") && matches!(b.get(c.i + 6), Some(b' ' | b'\t')) {
+        export = true;
+        c.i += 6;
+        c.skip_blanks();
+    }
+    if !c.peek().is_some_and(key_start) {
+        return Err(c.err(if export {
+            "a key name ([A-Za-z_][A-Za-z0-9_.-]*) after 'export'"
+        } else {
+            "a key name ([A-Za-z_][A-Za-z0-9_.-]*), a comment (#) or a blank line"
+        }));
+    }
+    let ks = c.i;
+    while c.peek().is_some_and(key_char) {
+        c.i += 1;
+    }
+    let key = ks..c.i;
+    c.skip_blanks();
+    if c.peek() != Some(b'=') {
+        return Err(c.err(if c.at_eol() {
+            "'=' and a value after the key (a line with only a key is not supported)"
+        } else {
+            "'=' after the key (keys are [A-Za-z_][A-Za-z0-9_.-]*)"
+        }));
+    }
+    c.i += 1;
+    let after_eq = c.i;
+    c.skip_blanks();
+    let vs = c.i;
+    let value_col = c.col_of(vs, c.line_start);
+    let (open_line, open_col) = (c.line, value_col);
+    let mut quote = match c.peek() {
+        Some(b'\'') => Quote::Single,
+        Some(b'"') => Quote::Double,
+        _ => Quote::None,
+    };
+    let value = match quote {
+        Quote::Single => {
+            let close = b[vs + 1..]
+                .iter()
+                .position(|&x| x == b'\'')
+                .map(|p| vs + 1 + p)
+                .ok_or_else(|| ParseError {
+                    line: open_line,
+                    col: open_col,
+                    expected: "a closing ' for the single-quoted value opened here".into(),
+                })?;
+            // python-dotenv writes `'O\'Brien'`: where the plain reading
+            // leaves text after the closing quote and a `\'` reading ends the
+            // line cleanly, take the latter.
+            let close = if b[close - 1] == b'\\' && !ends_clean(b, close + 1) {
+                match escaped_close(b, vs + 1) {
+                    Some(e) if ends_clean(b, e + 1) => {
+                        quote = Quote::SingleEscaped;
+                        e
                     }
-                    if j >= b.len() {
+                    _ => close,
+                }
+            } else {
+                close
+            };
+            c.advance_lines(vs..close);
+            c.i = close + 1;
+            vs..close + 1
+        }
+        Quote::SingleEscaped => vs..vs,
+        Quote::Double => {
+            let mut j = vs + 1;
+            let close = loop {
+                match b[j..].iter().position(|&x| x == b'"' || x == b'\\') {
+                    None => {
                         return Err(ParseError {
                             line: open_line,
                             col: open_col,
                             expected: "a closing \" for the double-quoted value opened here".into(),
-                        });
+                        })
                     }
-                };
-                c.advance_lines(vs..close);
-                c.i = close + 1;
-                vs..close + 1
-            }
-            Quote::None => {
-                c.skip_to_eol();
-                let line_end = c.i;
-                let seg = &b[vs..line_end];
-                // A comment starts at the first `#` preceded by a blank (space,
-                // tab, vertical tab, form feed or a lone CR: the same blanks
-                // as after a quoted value). A `#` right after `=` begins the
-                // value (`A=#x` is "#x", as in Compose); after a blank it is a
-                // comment, so `A= # note` is empty, as sh, python-dotenv,
-                // dotenvx and dotenv-cli read it (Compose reads "# note").
-                let blank = |x: u8| matches!(x, b' ' | b'\t' | 0x0b | 0x0c | b'\r');
-                let cut = if vs > after_eq && seg.first() == Some(&b'#') {
-                    0
-                } else {
-                    seg.windows(2)
-                        .position(|w| blank(w[0]) && w[1] == b'#')
-                        .unwrap_or(seg.len())
-                };
-                let mut end = vs + cut;
-                while end > vs && matches!(b[end - 1], b' ' | b'\t' | 0x0b | 0x0c | b'\r') {
-                    end -= 1;
+                    Some(p) if b[j + p] == b'\\' => j += p + 2,
+                    Some(p) => break j + p,
                 }
-                vs..end
-            }
-        };
-        if quote != Quote::None {
-            c.skip_blanks();
-            if c.peek() == Some(b'#') {
-                c.skip_to_eol();
-            } else if !c.at_eol() {
-                return Err(c.err("the end of the line or a comment after the closing quote"));
-            }
+                if j >= b.len() {
+                    return Err(ParseError {
+                        line: open_line,
+                        col: open_col,
+                        expected: "a closing \" for the double-quoted value opened here".into(),
+                    });
+                }
+            };
+            c.advance_lines(vs..close);
+            c.i = close + 1;
+            vs..close + 1
         }
-        c.eat_eol();
-        entries.push(Entry {
-            line,
-            span: start..c.i,
-            key,
-            value,
-            quote,
-            export,
-            value_col,
-        });
+        Quote::None => {
+            c.skip_to_eol();
+            let line_end = c.i;
+            let seg = &b[vs..line_end];
+            // A comment starts at the first `#` preceded by a blank (space,
+            // tab, vertical tab, form feed or a lone CR: the same blanks
+            // as after a quoted value). A `#` right after `=` begins the
+            // value (`A=#x` is "#x", as in Compose); after a blank it is a
+            // comment, so `A= # note` is empty, as sh, python-dotenv,
+            // dotenvx and dotenv-cli read it (Compose reads "# note").
+            let blank = |x: u8| matches!(x, b' ' | b'\t' | 0x0b | 0x0c | b'\r');
+            let cut = if vs > after_eq && seg.first() == Some(&b'#') {
+                0
+            } else {
+                seg.windows(2)
+                    .position(|w| blank(w[0]) && w[1] == b'#')
+                    .unwrap_or(seg.len())
+            };
+            let mut end = vs + cut;
+            while end > vs && matches!(b[end - 1], b' ' | b'\t' | 0x0b | 0x0c | b'\r') {
+                end -= 1;
+            }
+            vs..end
+        }
+    };
+    if quote != Quote::None {
+        c.skip_blanks();
+        if c.peek() == Some(b'#') {
+            c.skip_to_eol();
+        } else if !c.at_eol() {
+            return Err(c.err("the end of the line or a comment after the closing quote"));
+        }
     }
-    Ok(Doc { entries, crlf })
+    Ok(Entry {
+        line,
+        span: start..c.i,
+        key,
+        value,
+        quote,
+        export,
+        value_col,
+    })
 }
 
 #[cfg(test)]
@@ -411,7 +507,23 @@ mod tests {
         assert_eq!(e.as_ref().map(|e| (e.line, e.col)), Some((2, 3)));
         let e = parse("A=\"x\" y\n").err();
         assert_eq!(e.as_ref().map(|e| (e.line, e.col)), Some((1, 7)));
-        assert!(parse("1A=x").is_err());
+        assert!(parse("=x").is_err());
+        // Compose's keys: a digit, `-` or `.` may start one.
+        assert_eq!(one("1A=x").0, "1A");
+        assert_eq!(one(".a-b=x").0, ".a-b");
+        // python-dotenv's `\'` inside single quotes, where nothing else parses.
+        assert_eq!(one("N='O\\'Brien'").1, Quote::SingleEscaped);
+        assert_eq!(one("N='a\\' # c").1, Quote::Single);
+        // Lenient: a bad line is skipped and listed with its key.
+        let d = parse_lenient("A=1\nB='open\nC=2\nD=\"x\" y\n").unwrap();
+        let keys: Vec<&str> = d
+            .entries
+            .iter()
+            .map(|e| &"A=1\nB='open\nC=2\nD=\"x\" y\n"[e.key.clone()])
+            .collect();
+        assert_eq!(keys, ["A", "C"]);
+        let bad: Vec<Option<&str>> = d.bad.iter().map(|b| b.key.as_deref()).collect();
+        assert_eq!(bad, [Some("B"), Some("D")]);
         assert!(parse("A\n").is_err());
         assert!(parse("A=\"x\\\"").is_err());
         assert!(parse("A=x\0").is_err());

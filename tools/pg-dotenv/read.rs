@@ -58,12 +58,21 @@ struct Slot {
 #[derive(Debug, Default)]
 pub struct Values {
     map: HashMap<&'static str, Slot, Fx>,
+    /// Keys of lines that did not parse, with the error to give when one
+    /// of them is asked for.
+    bad: HashMap<String, Error>,
 }
 
 impl Values {
     /// The value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.map.get(key).map(|s| s.value.as_ref())
+    }
+
+    /// The error for a key whose line did not parse (and that no later
+    /// line set), if it is one.
+    pub fn refused(&self, key: &str) -> Option<&Error> {
+        self.bad.get(key).filter(|_| !self.map.contains_key(key))
     }
 
     /// The keys and values in file order.
@@ -175,7 +184,17 @@ pub fn resolve_into(
     values: &mut Values,
     warned: &mut HashSet<String>,
 ) -> Result<()> {
-    let doc = parse::parse(src).map_err(|e| malformed(path, &e))?;
+    let doc = parse::parse_lenient(src).map_err(|e| malformed(path, &e))?;
+    for bad in &doc.bad {
+        // One line no reader agrees on costs its key, not the whole file.
+        log::warn(
+            "Line not understood; its key is left out",
+            json!({"filename": path.display().to_string(), "line": bad.error.line, "column": bad.error.col, "key": bad.key, "expected": bad.error.expected}),
+        );
+        if let Some(k) = &bad.key {
+            values.bad.insert(k.clone(), malformed(path, &bad.error));
+        }
+    }
     values.map.reserve(doc.entries.len());
     let mut dups = false;
     for e in &doc.entries {
