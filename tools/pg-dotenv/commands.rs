@@ -22,9 +22,32 @@ pub struct Ctx {
     pub lock_timeout: Duration,
     /// Write even a read-only (0444) file.
     pub force: bool,
+    /// Files that may be missing (`-f .env.local?`, `--optional`).
+    pub optional: Vec<PathBuf>,
 }
 
 impl Ctx {
+    /// Reads the files, skipping the optional ones that do not exist.
+    pub fn load(&self, order: Order) -> Result<read::Values> {
+        let files: Vec<PathBuf> = self
+            .files
+            .iter()
+            .filter(|f| {
+                let skip =
+                    self.optional.contains(f) && !f.exists() && f.symlink_metadata().is_err();
+                if skip {
+                    log::debug(
+                        "Optional file missing; skipped",
+                        json!({"filename": f.display().to_string()}),
+                    );
+                }
+                !skip
+            })
+            .cloned()
+            .collect();
+        read::load(&files, self.interpolate, order)
+    }
+
     fn shown(&self) -> String {
         self.files
             .iter()
@@ -34,7 +57,7 @@ impl Ctx {
     }
 
     /// The one file a write goes to.
-    fn target(&self) -> Result<&Path> {
+    pub fn target(&self) -> Result<&Path> {
         match self.files.as_slice() {
             [one] => Ok(one),
             _ => Err(Error::usage("Writes go to one file")
@@ -65,7 +88,18 @@ fn utf8_arg(a: &OsString, what: &str) -> Result<String> {
 /// `get KEY [--default V]`.
 pub fn get(ctx: &Ctx, key: &str, default: Option<&str>) -> Result<Summary> {
     check_key(key)?;
-    let values = read::load(&ctx.files, ctx.interpolate, Order::EnvFirst)?;
+    let values = match (ctx.load(Order::EnvFirst), default) {
+        // `get K --default d` answers d when the file itself is missing.
+        (Err(e), Some(d)) if e.code == Exit::NoInput => {
+            out::println(d)?;
+            return Ok(Summary::ok("File missing; default printed")
+                .level(pgkit::log::Level::Warn)
+                .field("key", key)
+                .field("filename", ctx.shown())
+                .field("default", true));
+        }
+        (r, _) => r?,
+    };
     if let Some(e) = values.refused(key) {
         return Err(e.clone());
     }
@@ -90,7 +124,7 @@ pub fn get(ctx: &Ctx, key: &str, default: Option<&str>) -> Result<Summary> {
 
 /// `list [--format F]`.
 pub fn list(ctx: &Ctx, format: Format) -> Result<Summary> {
-    let values = read::load(&ctx.files, ctx.interpolate, Order::EnvFirst)?;
+    let values = ctx.load(Order::EnvFirst)?;
     let (text, written) = format::render(&values.pairs(), format)?;
     out::print(&text)?;
     Ok(Summary::ok("Keys listed")
@@ -216,7 +250,7 @@ fn dedup(mut v: Vec<String>) -> Vec<String> {
 }
 
 /// `set KEY VALUE | KEY=VALUE | KEY +DEFAULT …`.
-pub fn set(ctx: &Ctx, stdin: bool, args: &[OsString]) -> Result<Summary> {
+pub fn set(ctx: &Ctx, stdin: bool, if_empty: bool, args: &[OsString]) -> Result<Summary> {
     let ops = if stdin {
         let [key] = args else {
             return Err(Error::usage("--stdin sets one key")
@@ -229,8 +263,16 @@ pub fn set(ctx: &Ctx, stdin: bool, args: &[OsString]) -> Result<Summary> {
     } else {
         parse_pairs(args)?
     };
+    // `--if-empty`: `+DEFAULT` also fills a key that is present but empty.
+    let ops: Vec<Op> = ops
+        .into_iter()
+        .map(|op| match op {
+            Op::SetIfAbsent(k, v) if if_empty => Op::SetIfEmpty(k, v),
+            other => other,
+        })
+        .collect();
     for op in &ops {
-        if let Op::Set(_, v) | Op::SetIfAbsent(_, v) = op {
+        if let Op::Set(_, v) | Op::SetIfAbsent(_, v) | Op::SetIfEmpty(_, v) = op {
             if v.contains('\0') {
                 return Err(Error::new(Exit::DataErr, "Cannot write the value")
                     .cause("it contains a NUL byte, which no .env reader can represent")
@@ -307,6 +349,7 @@ pub fn generate(
     length: usize,
     charset: Charset,
     print: bool,
+    if_empty: bool,
 ) -> Result<Summary> {
     check_key(key)?;
     if !(1..=4096).contains(&length) {
@@ -315,15 +358,19 @@ pub fn generate(
             .suggest("Give --length from 1 to 4096 (32 alnum characters hold 190 bits)"));
     }
     let value = secret(length, charset);
-    let ops = [Op::SetIfAbsent(key.to_string(), value.clone())];
-    let (_, added, _, _) = modify(ctx, &ops, true)?.unwrap_or_default();
+    let ops = [if if_empty {
+        Op::SetIfEmpty(key.to_string(), value.clone())
+    } else {
+        Op::SetIfAbsent(key.to_string(), value.clone())
+    }];
+    let (changed, added, _, _) = modify(ctx, &ops, true)?.unwrap_or_default();
     let file = ctx.target()?.display().to_string();
-    let generated = !added.is_empty();
+    let generated = !added.is_empty() || !changed.is_empty();
     if print {
         if generated {
             out::println(&value)?;
         } else {
-            let values = read::load(&ctx.files, ctx.interpolate, Order::EnvFirst)?;
+            let values = ctx.load(Order::EnvFirst)?;
             if let Some(v) = values.get(key) {
                 out::println(v)?;
             }
@@ -341,7 +388,7 @@ pub fn generate(
 
 /// `pgenv [--prefix P]`.
 pub fn pgenv(ctx: &Ctx, prefix: &str) -> Result<Summary> {
-    let values = read::load(&ctx.files, ctx.interpolate, Order::EnvFirst)?;
+    let values = ctx.load(Order::EnvFirst)?;
     let (text, source) = pgenv::render(&values, prefix)?;
     out::print(&text)?;
     Ok(Summary::ok("libpq variables printed")
@@ -358,15 +405,11 @@ pub fn pgenv(ctx: &Ctx, prefix: &str) -> Result<Summary> {
 /// `run [--override] -- CMD ARGS…`: replaces this process with CMD.
 pub fn run(ctx: &Ctx, override_env: bool, cmd: &[OsString]) -> Result<Summary> {
     use std::os::unix::process::CommandExt;
-    let values = read::load(
-        &ctx.files,
-        ctx.interpolate,
-        if override_env {
-            Order::FileFirst
-        } else {
-            Order::EnvFirst
-        },
-    )?;
+    let values = ctx.load(if override_env {
+        Order::FileFirst
+    } else {
+        Order::EnvFirst
+    })?;
     let Some((prog, args)) = cmd.split_first() else {
         return Err(Error::usage("No command given").suggest("pg-dotenv run -- CMD ARGS…"));
     };

@@ -12,6 +12,9 @@ pub enum Op {
     Set(String, String),
     /// Set the key only when the file does not have it.
     SetIfAbsent(String, String),
+    /// Set the key when the file does not have it or has it empty
+    /// (`KEY=` as copied from a `.env.example`).
+    SetIfEmpty(String, String),
     /// Remove every occurrence of the key.
     Unset(String),
 }
@@ -20,7 +23,7 @@ impl Op {
     /// The key the change is about.
     pub fn key(&self) -> &str {
         match self {
-            Op::Set(k, _) | Op::SetIfAbsent(k, _) | Op::Unset(k) => k,
+            Op::Set(k, _) | Op::SetIfAbsent(k, _) | Op::SetIfEmpty(k, _) | Op::Unset(k) => k,
         }
     }
 }
@@ -91,7 +94,14 @@ fn apply_to(src: &str, doc: &Doc, op: &Op) -> Result<Applied, EditError> {
     };
     match op {
         Op::SetIfAbsent(_, _) if !all.is_empty() => Ok(unchanged(duplicates)),
-        Op::Set(_, value) | Op::SetIfAbsent(_, value) => {
+        Op::SetIfEmpty(_, _)
+            if all
+                .last()
+                .is_some_and(|&i| !doc.entries[i].inner(src).is_empty()) =>
+        {
+            Ok(unchanged(duplicates))
+        }
+        Op::Set(_, value) | Op::SetIfAbsent(_, value) | Op::SetIfEmpty(_, value) => {
             let q = quote::quote(value).map_err(EditError::Value)?;
             match all.last() {
                 Some(&i) => {

@@ -1,5 +1,6 @@
 //! pg-dotenv: read and edit .env files without ever damaging them.
 
+mod check;
 mod commands;
 mod edit;
 mod format;
@@ -42,6 +43,10 @@ struct Cli {
     /// Write even a read-only (0444) file (its mode is kept)
     #[arg(long, global = true)]
     force: bool,
+    /// A file that may be missing, read after the -f files (repeatable;
+    /// `-f FILE?` says the same)
+    #[arg(long, value_name = "FILE", global = true)]
+    optional: Vec<PathBuf>,
     #[command(flatten)]
     log: pgkit::cli::LogArgs,
     #[command(subcommand)]
@@ -64,6 +69,9 @@ enum Cmd {
         /// one trailing newline is dropped)
         #[arg(long)]
         stdin: bool,
+        /// +DEFAULT also fills a key that is present but empty (KEY=)
+        #[arg(long)]
+        if_empty: bool,
         /// KEY VALUE | KEY=VALUE | KEY +DEFAULT, repeated; applied atomically.
         /// A value starting with - needs KEY=VALUE or `--` first: set -- K -5
         #[arg(required = true, value_name = "PAIR")]
@@ -99,12 +107,25 @@ enum Cmd {
         /// Print the value (the new one, or the one already set)
         #[arg(long)]
         print: bool,
+        /// Also replace a key that is present but empty (KEY= from a .env.example)
+        #[arg(long)]
+        if_empty: bool,
     },
     /// Print `export PGHOST=… PGPASSWORD=…` from DATABASE_URL or POSTGRES_* keys
     Pgenv {
         /// Read {PREFIX}DATABASE_URL and {PREFIX}POSTGRES_* instead
         #[arg(long, value_name = "PREFIX", default_value = "")]
         prefix: String,
+    },
+    /// Compare with an example file: list missing and extra keys; exit 1 when
+    /// keys are missing (CI)
+    Check {
+        /// The example file (.env.example)
+        #[arg(long, value_name = "FILE")]
+        example: PathBuf,
+        /// Append the missing keys with the example's values and comments
+        #[arg(long)]
+        fix: bool,
     },
     /// Run a command with the file's values in its environment
     Run {
@@ -140,19 +161,40 @@ fn main() -> std::process::ExitCode {
                 err.cause(e)
                     .suggest("Give a duration with a unit: 500ms, 10s, 1m")
             })?;
+        // `-f FILE?`: FILE may be missing (unless a file named `FILE?` exists).
+        let mut optional = Vec::new();
+        let mut files: Vec<PathBuf> = cli
+            .file
+            .into_iter()
+            .map(|f| match f.to_str().and_then(|s| s.strip_suffix('?')) {
+                Some(stem) if !f.exists() => {
+                    optional.push(PathBuf::from(stem));
+                    PathBuf::from(stem)
+                }
+                _ => f,
+            })
+            .collect();
+        if files.is_empty() {
+            files.push(PathBuf::from(".env"));
+        }
+        for f in cli.optional {
+            optional.push(f.clone());
+            files.push(f);
+        }
         let ctx = commands::Ctx {
-            files: if cli.file.is_empty() {
-                vec![PathBuf::from(".env")]
-            } else {
-                cli.file
-            },
+            files,
+            optional,
             interpolate: !cli.no_interpolate,
             lock_timeout,
             force: cli.force,
         };
         match cli.cmd {
             Cmd::Get { key, default } => commands::get(&ctx, &key, default.as_deref()),
-            Cmd::Set { stdin, pairs } => commands::set(&ctx, stdin, &pairs),
+            Cmd::Set {
+                stdin,
+                if_empty,
+                pairs,
+            } => commands::set(&ctx, stdin, if_empty, &pairs),
             Cmd::Unset { keys } => commands::unset(&ctx, &keys),
             Cmd::List { format } => commands::list(&ctx, format),
             Cmd::Generate {
@@ -160,9 +202,11 @@ fn main() -> std::process::ExitCode {
                 length,
                 charset,
                 print,
-            } => commands::generate(&ctx, &key, length, charset, print),
+                if_empty,
+            } => commands::generate(&ctx, &key, length, charset, print, if_empty),
             Cmd::Pgenv { prefix } => commands::pgenv(&ctx, &prefix),
             Cmd::Run { override_env, cmd } => commands::run(&ctx, override_env, &cmd),
+            Cmd::Check { example, fix } => check::run(&ctx, &example, fix),
         }
     })
 }
