@@ -16,6 +16,17 @@ pub enum Source {
     Keys,
 }
 
+/// libpq 16–18 settings exported as given, without resolving them.
+const PASS_THROUGH: &[&str] = &[
+    "require_auth",
+    "sslcertmode",
+    "load_balance_hosts",
+    "gssdelegation",
+    "sslnegotiation",
+    "min_protocol_version",
+    "max_protocol_version",
+];
+
 /// libpq's environment variable for a connection keyword (None: it has none).
 fn env_var(keyword: &str) -> Option<&'static str> {
     pgkit::conn::ENV_KEYS
@@ -91,6 +102,22 @@ pub fn render(values: &Values, prefix: &str) -> Result<(String, Source)> {
                         .suggest("Pass the connection string itself (psql \"$DATABASE_URL\") or drop the setting from the URL"));
                 }
             }
+            // Settings pgkit's own client cannot honour (require_auth, …)
+            // are still psql's to honour: they are passed through, and the
+            // rest is resolved for the basics.
+            let resolvable: Vec<String> = given
+                .iter()
+                .filter(|(k, _)| !PASS_THROUGH.contains(&k.as_str()))
+                .map(|(k, v)| format!("{k}={}", pgkit::conn::quote_conninfo(v)))
+                .collect();
+            let dsn = if given
+                .iter()
+                .any(|(k, _)| PASS_THROUGH.contains(&k.as_str()))
+            {
+                resolvable.join(" ")
+            } else {
+                dsn
+            };
             let args = ConnArgs {
                 dsn: Some(dsn),
                 ..ConnArgs::default()

@@ -1,0 +1,373 @@
+//! pg-dotenv: the defects and gaps of issue 20, each with a test that fails
+//! on the code before it (flags after the key, a write sh misreads, `KEY= #`
+//! comments, pgenv's libpq settings, blanks before comments, expansion size,
+//! dead writers' temporary files, read-only files, exit codes) and the new
+//! reading rules (optional files, --if-empty, check --example).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::*;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+
+fn dir_with(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join(".env");
+    std::fs::write(&p, text).unwrap();
+    (d, p)
+}
+
+fn dotenv(file: &Path, args: &[&str]) -> Output {
+    cmd("pg-dotenv")
+        .arg("-f")
+        .arg(file)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap()
+}
+
+#[test]
+fn flags_after_the_key_work_and_hyphen_values_need_dashdash() {
+    let (_d, p) = dir_with("A=1\n");
+    let mut c = std::process::Command::new(bin_path("pg-dotenv"));
+    let mut child = c
+        .arg("-f")
+        .arg(&p)
+        .args(["set", "SECRET", "--stdin"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"s3cr3t\n").unwrap();
+    assert!(child.wait().unwrap().success());
+    assert_eq!(out(&dotenv(&p, &["get", "SECRET"])), "s3cr3t\n");
+    // `set K -h` is help, not a value; the file is unchanged.
+    let o = dotenv(&p, &["set", "K", "-h"]);
+    assert_eq!(code(&o), 0);
+    assert!(out(&o).contains("Usage"));
+    assert!(!read(&p).contains("K="));
+    let o = dotenv(&p, &["set", "K", "-5"]);
+    assert_eq!(code(&o), 64);
+    assert_eq!(code(&dotenv(&p, &["set", "--", "K", "-5"])), 0);
+    assert_eq!(out(&dotenv(&p, &["get", "K"])), "-5\n");
+}
+
+#[test]
+fn a_written_value_never_follows_a_blank_so_sh_never_runs_it() {
+    let (d, p) = dir_with("APP_CMD= \nOTHER = x\n");
+    let marker = d.path().join("ran");
+    let script = d.path().join("script.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\ntouch '{}'\n", marker.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let s = script.display().to_string();
+    assert_eq!(code(&dotenv(&p, &["set", "APP_CMD", &s])), 0);
+    assert_eq!(read(&p), format!("APP_CMD={s}\nOTHER = x\n"));
+    let o = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "set -a; . '{}'; printf %s \"$APP_CMD\"",
+            p.display()
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), s);
+    assert!(!marker.exists(), "sourcing the file ran the value");
+}
+
+#[test]
+fn an_empty_value_before_a_comment_is_empty_and_never_a_secret() {
+    let (_d, p) = dir_with("SECRET_KEY= # generate with: openssl rand -hex 32\n");
+    assert_eq!(out(&dotenv(&p, &["get", "SECRET_KEY"])), "\n");
+    let o = dotenv(&p, &["generate", "SECRET_KEY", "--print", "--if-empty"]);
+    assert_eq!(code(&o), 0);
+    let secret = out(&o);
+    assert_eq!(secret.trim().len(), 32, "{secret}");
+    assert!(!secret.contains('#'));
+    assert_eq!(
+        read(&p),
+        format!(
+            "SECRET_KEY={} # generate with: openssl rand -hex 32\n",
+            secret.trim()
+        )
+    );
+    // Without --if-empty a present key is left alone, as before.
+    let (_d2, p2) = dir_with("SECRET_KEY=\n");
+    let o = dotenv(&p2, &["generate", "SECRET_KEY"]);
+    assert_eq!(last_line(&o.stderr)["generated"], false);
+    // set +DEFAULT --if-empty fills an empty placeholder, not a set key.
+    let (_d3, p3) = dir_with("A=\nB=kept\n");
+    assert_eq!(
+        code(&dotenv(&p3, &["set", "--if-empty", "A", "+x", "B", "+y"])),
+        0
+    );
+    assert_eq!(read(&p3), "A=x\nB=kept\n");
+}
+
+#[test]
+fn set_then_get_returns_what_was_set_whatever_blank_precedes_the_comment() {
+    for text in [
+        "K='old'\x0c# note\n",
+        "K=old\x0c#c\n",
+        "K=\"old\"\x0b# n\n",
+        "K=old\r# c\n",
+    ] {
+        let (_d, p) = dir_with(text);
+        assert_eq!(out(&dotenv(&p, &["get", "K"])), "old\n", "{text:?}");
+        assert_eq!(code(&dotenv(&p, &["set", "K", "new"])), 0);
+        assert_eq!(out(&dotenv(&p, &["get", "K"])), "new\n", "{text:?}");
+        assert!(read(&p).contains('#'), "{text:?}: the comment was dropped");
+    }
+}
+
+#[test]
+fn expansion_is_capped_with_a_clear_error() {
+    let mut text = String::from("L0=xxxxxxxxxxxxxxxx\n");
+    for i in 1..=31 {
+        text.push_str(&format!("L{i}=${{L{}}}${{L{}}}\n", i - 1, i - 1));
+    }
+    let (_d, p) = dir_with(&text);
+    let o = dotenv(&p, &["get", "L31"]);
+    assert_eq!(code(&o), 65, "{}", String::from_utf8_lossy(&o.stderr));
+    let last = last_line(&o.stderr);
+    assert_eq!(last["message"], "Cannot expand a value");
+    assert_eq!(last["line"], 18);
+    assert!(last["error"].as_str().unwrap().contains("exceeds"));
+    // Nesting too.
+    let deep = format!("K={}x{}\n", "${U:-".repeat(100), "}".repeat(100));
+    let (_d2, p2) = dir_with(&deep);
+    assert_eq!(code(&dotenv(&p2, &["get", "K"])), 65);
+}
+
+#[test]
+fn a_dead_writers_temporary_file_is_removed_by_the_next_writer() {
+    let (d, p) = dir_with("A=1\n");
+    // A pid beyond the kernel's default pid_max: no such process.
+    let stale = d.path().join("..env.4194303.deadbeef.tmp");
+    std::fs::write(&stale, "A=secret copy\n").unwrap();
+    let keep = d.path().join("..env.notes.tmp");
+    std::fs::write(&keep, "mine").unwrap();
+    let o = dotenv(&p, &["set", "A", "2"]);
+    assert_eq!(code(&o), 0);
+    assert!(!stale.exists());
+    assert!(keep.exists(), "only pg-dotenv's own pattern is swept");
+    let lines = json_lines(&o.stderr);
+    assert!(has_message(
+        &lines,
+        "Removed a dead writer's temporary file"
+    ));
+}
+
+#[test]
+fn read_only_files_need_force_and_small_exit_code_fixes() {
+    let (d, p) = dir_with("A=1\n");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let o = dotenv(&p, &["set", "A", "2"]);
+    assert_eq!(code(&o), 1);
+    assert!(last_line(&o.stderr)["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("--force"));
+    assert_eq!(read(&p), "A=1\n");
+    assert_eq!(code(&dotenv(&p, &["--force", "set", "A", "2"])), 0);
+    assert_eq!(read(&p), "A=2\n");
+    assert_eq!(
+        std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+        0o444
+    );
+
+    // --log-level bogus as a flag is a usage error; from LOG_LEVEL, config.
+    assert_eq!(code(&dotenv(&p, &["--log-level", "bogus", "get", "A"])), 64);
+    let o = cmd("pg-dotenv")
+        .env("LOG_LEVEL", "bogus")
+        .arg("-f")
+        .arg(&p)
+        .args(["get", "A"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 78);
+    // One duration grammar: a bare number is milliseconds, as in pg-wait.
+    let (_d2, p2) = dir_with("A=1\n");
+    assert_eq!(
+        code(&dotenv(&p2, &["--lock-timeout", "500", "set", "B", "1"])),
+        0
+    );
+    // run: found but not executable is 126, as shells.
+    let script = d.path().join("noexec.sh");
+    std::fs::write(&script, "#!/bin/sh\n").unwrap();
+    let o = dotenv(&p2, &["run", "--", script.to_str().unwrap()]);
+    assert_eq!(code(&o), 126);
+    // list --format shell counts what it printed; read-only names warn.
+    let (_d3, p3) = dir_with("UID=1\na.b=2\nC=3\n");
+    let o = dotenv(&p3, &["list", "--format", "export"]);
+    assert_eq!(out(&o), "export UID=1\nexport C=3\n");
+    let lines = json_lines(&o.stderr);
+    assert_eq!(lines.last().unwrap()["keys"], 2);
+    assert!(has_message(
+        &lines,
+        "Key is a read-only shell variable: eval of this output fails in bash"
+    ));
+}
+
+#[test]
+fn optional_files_and_defaults_on_missing_files() {
+    let (d, p) = dir_with("A=1\n");
+    let local = d.path().join(".env.local");
+    let opt = format!("{}?", local.display());
+    let o = cmd("pg-dotenv")
+        .args(["-f", p.to_str().unwrap(), "-f", &opt, "get", "A"])
+        .output()
+        .unwrap();
+    assert_eq!(out(&o), "1\n");
+    std::fs::write(&local, "A=2\n").unwrap();
+    let o = cmd("pg-dotenv")
+        .args(["-f", p.to_str().unwrap(), "-f", &opt, "get", "A"])
+        .output()
+        .unwrap();
+    assert_eq!(out(&o), "2\n");
+    let o = cmd("pg-dotenv")
+        .args([
+            "-f",
+            p.to_str().unwrap(),
+            "--optional",
+            "/nonexistent/.env.x",
+            "get",
+            "A",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out(&o), "1\n");
+    // Without `?` a missing file is still 66; `get --default` answers d.
+    let missing = d.path().join("nope.env");
+    assert_eq!(code(&dotenv(&missing, &["get", "A"])), 66);
+    let o = dotenv(&missing, &["get", "A", "--default", "d"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(out(&o), "d\n");
+}
+
+#[test]
+fn check_against_the_example_lists_and_fixes() {
+    let d = tempfile::tempdir().unwrap();
+    let ex = d.path().join(".env.example");
+    std::fs::write(
+        &ex,
+        "# Database\nDATABASE_URL=postgres://localhost/app\n\n# Generate with: openssl rand -hex 32\nSECRET_KEY=\nPORT=8080\n",
+    )
+    .unwrap();
+    let p = d.path().join(".env");
+    std::fs::write(&p, "DATABASE_URL=postgres://prod/app # prod\nEXTRA=1\n").unwrap();
+    let exs = ex.to_str().unwrap();
+    let o = dotenv(&p, &["check", "--example", exs]);
+    assert_eq!(code(&o), 1);
+    assert_eq!(
+        out(&o),
+        "missing\tSECRET_KEY\nmissing\tPORT\nextra\tEXTRA\n"
+    );
+    let o = dotenv(&p, &["check", "--example", exs, "--fix"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(
+        read(&p),
+        "DATABASE_URL=postgres://prod/app # prod\n# Generate with: openssl rand -hex 32\nSECRET_KEY=\nPORT=8080\nEXTRA=1\n"
+    );
+    let o = dotenv(&p, &["check", "--example", exs]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(out(&o), "extra\tEXTRA\n");
+    // The fixed placeholder then gets a secret.
+    assert_eq!(
+        code(&dotenv(&p, &["generate", "SECRET_KEY", "--if-empty"])),
+        0
+    );
+    assert_eq!(out(&dotenv(&p, &["get", "SECRET_KEY"])).trim().len(), 32);
+}
+
+/// psql to use: PostgreSQL 18's when the tests have it (its libpq knows the
+/// 16–18 variables), else the harness server's.
+fn psql() -> PathBuf {
+    if let Some(d) = std::env::var_os("PGKIT_PG18_BINDIR") {
+        let p = PathBuf::from(d).join("psql");
+        if p.exists() {
+            return p;
+        }
+    }
+    let p = server().bindir().join("psql");
+    if p.exists() {
+        p
+    } else {
+        PathBuf::from("psql")
+    }
+}
+
+#[test]
+fn pgenv_exports_every_libpq_setting_and_refuses_what_has_no_variable() {
+    let db = fresh_db("pgenv_all");
+    let base = url(&db);
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let params = "channel_binding=disable&target_session_attrs=read-write&hostaddr=127.0.0.1\
+                  &gssencmode=disable&ssl_min_protocol_version=TLSv1.2&application_name=pgenv%20test\
+                  &options=-c%20search_path%3Dpgenv_s&client_encoding=LATIN1&connect_timeout=7\
+                  &require_auth=none&load_balance_hosts=disable&sslnegotiation=postgres\
+                  &sslcertmode=disable&gssdelegation=0&min_protocol_version=3.0";
+    let (_d, p) = dir_with(&format!("DATABASE_URL={base}{sep}{params}\n"));
+    let o = dotenv(&p, &["pgenv"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
+    let text = out(&o);
+    for var in [
+        "PGCHANNELBINDING=disable",
+        "PGTARGETSESSIONATTRS=read-write",
+        "PGHOSTADDR=127.0.0.1",
+        "PGGSSENCMODE=disable",
+        "PGSSLMINPROTOCOLVERSION=TLSv1.2",
+        "PGAPPNAME='pgenv test'",
+        "PGCLIENTENCODING=LATIN1",
+        "PGCONNECT_TIMEOUT=7",
+        "PGREQUIREAUTH=none",
+        "PGLOADBALANCEHOSTS=disable",
+        "PGSSLNEGOTIATION=postgres",
+        "PGSSLCERTMODE=disable",
+        "PGGSSDELEGATION=0",
+        "PGMINPROTOCOLVERSION=3.0",
+    ] {
+        assert!(text.contains(var), "{var} missing from {text}");
+    }
+    // psql reads them: the session shows the settings that reach the server.
+    let script = "eval \"$(\"$0\" -f \"$1\" pgenv)\" && \"$2\" -XAtc \"select current_setting('application_name'), current_setting('search_path'), current_setting('client_encoding')\"";
+    let o = std::process::Command::new("sh")
+        .args(["-c", script])
+        .arg(bin_path("pg-dotenv"))
+        .arg(&p)
+        .arg(psql())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(out(&o), "pgenv test|pgenv_s|LATIN1\n");
+    // A setting libpq has no variable for is refused, never dropped.
+    for extra in [
+        "keepalives=1",
+        "sslpassword=x",
+        "fallback_application_name=x",
+    ] {
+        let (_d, p) = dir_with(&format!("DATABASE_URL={base}{sep}{extra}\n"));
+        let o = dotenv(&p, &["pgenv"]);
+        assert_eq!(code(&o), 78, "{extra}");
+        let last = last_line(&o.stderr);
+        assert_eq!(last["setting"], extra.split('=').next().unwrap());
+        assert!(out(&o).is_empty());
+    }
+}
