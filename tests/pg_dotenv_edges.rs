@@ -214,6 +214,16 @@ fn read_only_files_need_force_and_small_exit_code_fixes() {
     std::fs::write(&script, "#!/bin/sh\n").unwrap();
     let o = dotenv(&p2, &["run", "--", script.to_str().unwrap()]);
     assert_eq!(code(&o), 126);
+    // A symlink loop is not "missing" (66).
+    let l1 = d.path().join("loop1");
+    std::os::unix::fs::symlink(d.path().join("loop2"), &l1).unwrap();
+    std::os::unix::fs::symlink(&l1, d.path().join("loop2")).unwrap();
+    let o = dotenv(&l1, &["get", "A"]);
+    assert_eq!(code(&o), 1);
+    assert!(last_line(&o.stderr)["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("symlink loop"));
     // list --format shell counts what it printed; read-only names warn.
     let (_d3, p3) = dir_with("UID=1\na.b=2\nC=3\n");
     let o = dotenv(&p3, &["list", "--format", "export"]);

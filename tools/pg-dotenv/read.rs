@@ -146,6 +146,12 @@ pub fn malformed(path: &Path, e: &ParseError) -> Error {
 /// Reads a file (66 when missing or unreadable, 65 when not UTF-8).
 pub fn read_file(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            // Not missing: a link that points back at itself (exit 1, as
+            // for writes).
+            return Error::io(Exit::Failure, "read", path, &e)
+                .suggest("The path is a symlink loop: point the link at a real file");
+        }
         Error::io(Exit::NoInput, "read", path, &e)
             .suggest("Check the path given with -f/--file or DOTENV_FILE")
     })?;
