@@ -495,13 +495,33 @@ fn connect_timeout_zero_waits_indefinitely() {
 #[test]
 fn children_get_crl_and_requirepeer_but_never_sslpassword() {
     // pg-dotenv pgenv hands the URL's settings to a shell (psql): the CRL
-    // and requirepeer go along; sslpassword cannot (libpq has no variable)
-    // and never appears.
+    // and requirepeer go along; sslpassword cannot (libpq has no variable):
+    // refused, and never shown.
     let dir = tempfile::tempdir().unwrap();
     let env_file = dir.path().join(".env");
     std::fs::write(
         &env_file,
         "DATABASE_URL=postgresql://u@h/db?sslcrl=/etc/x.crl&sslcrldir=/etc/crls&requirepeer=postgres&sslpassword=Hush-42&connect_timeout=0\n",
+    )
+    .unwrap();
+    // sslpassword has no libpq variable: refused (78), never silently
+    // dropped, and never shown.
+    let out = cmd("pg-dotenv")
+        .arg("-f")
+        .arg(&env_file)
+        .arg("pgenv")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    assert!(out.stdout.is_empty());
+    let all = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        all.contains("sslpassword") && !all.contains("Hush-42"),
+        "{all}"
+    );
+    std::fs::write(
+        &env_file,
+        "DATABASE_URL=postgresql://u@h/db?sslcrl=/etc/x.crl&sslcrldir=/etc/crls&requirepeer=postgres&connect_timeout=0\n",
     )
     .unwrap();
     let out = cmd("pg-dotenv")
