@@ -207,7 +207,8 @@ fn log_level_and_format_filter_and_reshape_and_bad_values_are_78() {
         last.contains("exitCode=2") && last.contains("durationMs="),
         "{last}"
     );
-    // Invalid values, from the environment or a flag: 78, with a suggestion.
+    // Invalid values from the environment: 78, with a suggestion; as a flag,
+    // a usage error (64).
     for (tool, args) in [
         ("pg-wait", vec!["--once", down.as_str()]),
         ("pg-tmp", vec!["env", "postgresql://u@h/d"]),
@@ -227,7 +228,7 @@ fn log_level_and_format_filter_and_reshape_and_bad_values_are_78() {
             .args(["--log-level", "loud"])
             .args(&args)
             .assert()
-            .code(78);
+            .code(64);
     }
 }
 

@@ -30,10 +30,11 @@ impl LogArgs {
         let flag =
             |name: &str| std::env::args().any(|a| a == name || a.starts_with(&format!("{name}=")));
         let bad = |name: &str, var: &str, what: &str| {
+            let message = format!("Invalid {}", name.trim_start_matches('-').replace('-', " "));
             if flag(name) {
-                Error::usage(format!("Invalid {name}"))
+                Error::usage(message).field("flag", name.to_string())
             } else {
-                Error::config(format!("Invalid {var}")).field("variable", var.to_string())
+                Error::config(message).field("variable", var.to_string())
             }
             .suggest(format!("Set {var} or {name} to {what}"))
         };
