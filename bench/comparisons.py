@@ -332,6 +332,55 @@ def seed_generate(ctx):
     ])
 
 
+@comparison("seed-dump", "pg-seed: a pg_dump --data-only file (pgbench tables)",
+            "≥ 0.9× the throughput of psql -f")
+def seed_dump(ctx):
+    """The same data-only dump, loaded by pg-seed --file and by psql -f into
+    empty copies of the schema (pgbench -i -I dt)."""
+    srv = ctx.server
+    scale = 1 if ctx.quick else 10
+    rows = scale * 100_000
+    pgbench = ctx.peers.system("pgbench")
+    tcp = {"PGHOST": "127.0.0.1", "PGPORT": str(srv.port), "PGUSER": "postgres"}
+    srv.recreate_db("dump_src")
+    check([pgbench, "-i", "-s", str(scale)], env=ctx.env({**tcp, "PGDATABASE": "dump_src"}),
+          what="pgbench -i")
+    d = fresh_dir(WORK / "seed-dump")
+    dump = d / "10_pgbench.sql"
+    check([ctx.peers.system("pg_dump"), "--data-only", "-f", str(dump), srv.url("dump_src")],
+          env=ctx.env(), what="pg_dump --data-only")
+    for db in ("dump_pgkit", "dump_psql"):
+        srv.recreate_db(db)
+        check([pgbench, "-i", "-I", "dt", "-s", str(scale)],
+              env=ctx.env({**tcp, "PGDATABASE": db}), what="pgbench -i -I dt")
+
+    def empty(db):
+        def prepare(_i):
+            srv.psql("TRUNCATE pgbench_accounts, pgbench_branches, pgbench_tellers, "
+                     "pgbench_history; DROP TABLE IF EXISTS schema_seeds", db)
+        return prepare
+
+    def loaded(db):
+        def after(_s):
+            got = srv.psql("SELECT count(*) FROM pgbench_accounts", db)
+            expect(got == str(rows), f"{db}.pgbench_accounts has {got} of {rows} rows")
+        return after
+
+    sides = [
+        Side("pgkit", [ctx.tool("pg-seed"), "--file", str(dump)],
+             env=ctx.env({"DATABASE_URL": srv.url("dump_pgkit")}),
+             prepare=empty("dump_pgkit"), after=loaded("dump_pgkit")),
+        peer("psql -f", lambda: [ctx.peers.system("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                 "-d", srv.url("dump_psql"), "-f", str(dump)],
+             env=ctx.env(), prepare=empty("dump_psql"), after=loaded("dump_psql")),
+    ]
+    measure(ctx, sides)
+    return rows_from(sides, [
+        ("psql -f", "wall", f"pg-seed --file of a data-only dump, {rows:,} pgbench rows",
+         Goal("≥ 0.9× throughput", ratio=0.9)),
+    ])
+
+
 def sixty_tables_ddl() -> str:
     """60 tables of an application's shapes: chains and fan-outs of foreign
     keys, a junction every tenth table, a 1:1 child every seventh, CHECKs

@@ -15,6 +15,7 @@ pub mod manpage;
 pub mod out;
 pub mod pginstall;
 pub mod redact;
+pub mod script;
 pub mod server;
 pub mod shell;
 pub mod sql;

@@ -123,6 +123,14 @@ fn continuation(b: &[u8], mut i: usize) -> Option<usize> {
 
 /// The statements of `sql`, and whether it ends at top level.
 pub fn scan(sql: &str) -> Scan {
+    scan_until(sql, &mut |_, _| false)
+}
+
+/// As [`scan`], but stops after the first statement for which `stop` says
+/// yes (it is the last one returned): a reader that must treat what follows
+/// that statement differently (COPY data, a psql meta-command's line) lexes
+/// only up to it.
+pub fn scan_until(sql: &str, stop: &mut dyn FnMut(&str, &Statement) -> bool) -> Scan {
     let b = sql.as_bytes();
     let n = b.len();
     let mut out = Vec::new();
@@ -159,11 +167,18 @@ pub fn scan(sql: &str) -> Scan {
             }
             b';' if blocks.at_top() => {
                 if let Some(f) = first.take() {
-                    out.push(Statement {
+                    let s = Statement {
                         start,
                         end: i,
                         first_token: f,
-                    });
+                    };
+                    out.push(s);
+                    if stop(sql, &s) {
+                        return Scan {
+                            statements: out,
+                            ends_clean: true,
+                        };
+                    }
                 }
                 blocks = Blocks::default();
                 start = i + 1;

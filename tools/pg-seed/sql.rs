@@ -1,5 +1,8 @@
 //! SQL seed files, executed as written (one simple-protocol batch), and the
-//! mapping of a server error to the file's line and column.
+//! mapping of a server error to the file's line and column. What `pg_dump`
+//! writes beyond SQL (`COPY … FROM stdin` data, `\restrict` lines) is read
+//! by the library's script reader; the SQL between COPY blocks still runs
+//! as written.
 
 use crate::discovery::SeedFile;
 use pgkit::{Error, Exit, Result};
@@ -89,7 +92,21 @@ pub fn load(file: &SeedFile) -> Result<String> {
     if text.starts_with('\u{feff}') {
         text.drain(..'\u{feff}'.len_utf8());
     }
-    if let Some(at) = crate::statements::transaction_control(&text) {
+    let script = pgkit::script::parse(&text).map_err(|r| {
+        Error::new(Exit::DataErr, "Seed file has a psql meta-command pg-seed does not run")
+            .cause(r.why)
+            .field("filename", file.name.clone())
+            .field("line", r.line)
+            .field("command", r.command)
+            .suggest("Remove it (pg-seed runs SQL and the COPY data of pg_dump files, and skips \\restrict / \\unrestrict), or load the file with psql")
+    })?;
+    let control = script.pieces.iter().find_map(|p| match p {
+        pgkit::script::Piece::Sql(r) => {
+            crate::statements::transaction_control(&text[r.clone()]).map(|a| r.start + a)
+        }
+        pgkit::script::Piece::Copy { .. } => None,
+    });
+    if let Some(at) = control {
         let (line, column) = line_col_at(&text, at);
         return Err(Error::new(Exit::DataErr, "Seed file controls the transaction")
             .cause("BEGIN, COMMIT, ROLLBACK and the like would end the run's transaction early, and a later failure could not undo the files before it")
@@ -114,6 +131,10 @@ pub fn apply(tx: &mut postgres::Transaction<'_>, file: &SeedFile) -> Result<()> 
     let text = text.as_str();
     tx.batch_execute("SAVEPOINT pg_seed_file")
         .map_err(|e| with_db_error(run_error(&file.name), &e))?;
+    let script = pgkit::script::parse(text).map_err(|r| run_error(&file.name).cause(r.why))?;
+    if !script.is_plain() {
+        return apply_pieces(tx, file, text, &script);
+    }
     let Err(e) = tx.batch_execute(text) else {
         // Every file starts from the run's session settings: a SET it made
         // (pg_dump output empties search_path) ends with it, as a re-run
@@ -132,6 +153,97 @@ pub fn apply(tx: &mut postgres::Transaction<'_>, file: &SeedFile) -> Result<()> 
         "Fix {} and run pg-seed again; nothing from this run was applied",
         file.name
     )))
+}
+
+/// Runs a script with COPY data or skipped `\restrict` lines piece by
+/// piece: SQL as it is, COPY data streamed to the server; a bad data row is
+/// named by its line in the file.
+fn apply_pieces(
+    tx: &mut postgres::Transaction<'_>,
+    file: &SeedFile,
+    text: &str,
+    script: &pgkit::script::Script,
+) -> Result<()> {
+    use pgkit::script::Piece;
+    use std::io::Write;
+    let fail = |err: Error| {
+        Err(err.suggest(format!(
+            "Fix {} and run pg-seed again; nothing from this run was applied",
+            file.name
+        )))
+    };
+    for p in &script.pieces {
+        match p {
+            Piece::Sql(r) => {
+                let part = &text[r.clone()];
+                if let Err(e) = tx.batch_execute(part) {
+                    let (mut err, located) =
+                        with_position(with_db_error(run_error(&file.name), &e), part, &e);
+                    if located {
+                        // Positions count from the piece: move to the file.
+                        let (line0, _) = line_col_at(text, r.start);
+                        if let Some(pgkit_line) = err.fields.get("line").and_then(|v| v.as_u64()) {
+                            err = err.field("line", line0 as u64 + pgkit_line - 1);
+                        }
+                    } else {
+                        err = err.field(
+                            "line",
+                            line_col_at(text, r.start + part.len() - part.trim_start().len()).0,
+                        );
+                    }
+                    return fail(err);
+                }
+            }
+            Piece::Copy {
+                statement,
+                data,
+                first_line,
+            } => {
+                let copy_err = |e: &postgres::Error| {
+                    let mut err = with_db_error(run_error(&file.name), e);
+                    // The server says "COPY t, line N": row N of the data.
+                    let row = e.as_db_error().and_then(|d| d.where_()).and_then(|w| {
+                        let at = w.find(", line ")? + 7;
+                        w[at..]
+                            .split(|c: char| !c.is_ascii_digit())
+                            .next()?
+                            .parse::<usize>()
+                            .ok()
+                    });
+                    err = err.field("line", row.map_or(*first_line - 1, |n| first_line + n - 1));
+                    err
+                };
+                let mut w = match tx.copy_in(&text[statement.clone()]) {
+                    Ok(w) => w,
+                    Err(e) => {
+                        return fail(
+                            copy_err(&e).field("line", line_col_at(text, statement.start).0),
+                        )
+                    }
+                };
+                let bytes = text[data.clone()].as_bytes();
+                let mut sent = 0;
+                while sent < bytes.len() {
+                    let n = (bytes.len() - sent).min(256 * 1024);
+                    if let Err(e) = w.write_all(&bytes[sent..sent + n]) {
+                        return match copy_write_failure(w, e) {
+                            Ok(pg) => fail(copy_err(&pg)),
+                            Err(e) => fail(run_error(&file.name).cause(e)),
+                        };
+                    }
+                    sent += n;
+                }
+                if let Err(e) = w.finish() {
+                    return fail(copy_err(&e));
+                }
+            }
+        }
+        if !interrupt_free() {
+            return Err(pgkit::interrupt::error());
+        }
+    }
+    tx.batch_execute("RELEASE SAVEPOINT pg_seed_file; RESET ALL")
+        .map_err(|e| with_db_error(run_error(&file.name), &e))
 }
 
 fn interrupt_free() -> bool {
