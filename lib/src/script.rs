@@ -54,8 +54,27 @@ pub struct Refusal {
     pub why: String,
 }
 
-fn line_of(text: &str, at: usize) -> usize {
-    text[..at.min(text.len())].matches('\n').count() + 1
+/// Line numbers of offsets that only grow: each byte is counted once (a
+/// data-only dump is mostly lines, and it can be large).
+struct Lines<'a> {
+    text: &'a [u8],
+    at: usize,
+    line: usize,
+}
+
+impl Lines<'_> {
+    fn of(&mut self, at: usize) -> usize {
+        let at = at.min(self.text.len());
+        if at < self.at {
+            return self.text[..at].iter().filter(|&&b| b == b'\n').count() + 1;
+        }
+        self.line += self.text[self.at..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        self.at = at;
+        self.line
+    }
 }
 
 fn line_end(text: &str, at: usize) -> usize {
@@ -76,6 +95,11 @@ fn copy_from_stdin(stmt: &str) -> bool {
 pub fn parse(text: &str) -> Result<Script, Refusal> {
     let mut pieces = Vec::new();
     let mut skipped = Vec::new();
+    let mut lines = Lines {
+        text: text.as_bytes(),
+        at: 0,
+        line: 1,
+    };
     let mut pos = 0;
     // SQL gathered since the last cut.
     let mut sql_start = 0;
@@ -90,7 +114,7 @@ pub fn parse(text: &str) -> Result<Script, Refusal> {
             if text[first..].starts_with('\\') {
                 // A meta-command: from the backslash to the end of its line.
                 let end = line_end(text, first);
-                let line = line_of(text, first);
+                let line = lines.of(first);
                 let cmdline = text[first..end].trim_end();
                 let command = cmdline
                     .split_whitespace()
@@ -120,23 +144,42 @@ pub fn parse(text: &str) -> Result<Script, Refusal> {
                     pieces.push(Piece::Sql(sql_start..first));
                 }
                 let data_start = line_end(text, stmt_end);
-                let first_line = line_of(text, data_start);
-                // The data ends at a line that is exactly `\.`.
-                let mut at = data_start;
-                let data_end = loop {
-                    if at >= text.len() {
-                        return Err(Refusal {
-                            line: line_of(text, first),
-                            command: "COPY".into(),
-                            why: "the COPY data has no closing \\. line".into(),
-                        });
-                    }
-                    let end = line_end(text, at);
-                    if text[at..end].trim_end_matches(['\n', '\r']) == "\\." {
-                        break (at, end);
-                    }
-                    at = end;
+                let first_line = lines.of(data_start);
+                // The data ends at a line that is exactly `\.`: searched for
+                // as a whole (the data can be most of a large file).
+                let closes = |at: usize| {
+                    let rest = &text[at + 2..];
+                    rest.is_empty() || rest.starts_with('\n') || rest.starts_with("\r\n")
                 };
+                let data_end = if text[data_start..].starts_with("\\.") && closes(data_start) {
+                    Some(data_start)
+                } else {
+                    // Backslashes are rare in COPY data (\N, escapes): look
+                    // for them, then check for a line of its own.
+                    let b = text.as_bytes();
+                    let mut from = data_start;
+                    loop {
+                        match text[from..].find('\\') {
+                            Some(p) => {
+                                let at = from + p;
+                                if b[at - 1] == b'\n' && b.get(at + 1) == Some(&b'.') && closes(at)
+                                {
+                                    break Some(at);
+                                }
+                                from = at + 1;
+                            }
+                            None => break None,
+                        }
+                    }
+                };
+                let Some(at) = data_end else {
+                    return Err(Refusal {
+                        line: lines.of(first),
+                        command: "COPY".into(),
+                        why: "the COPY data has no closing \\. line".into(),
+                    });
+                };
+                let data_end = (at, line_end(text, at));
                 pieces.push(Piece::Copy {
                     statement: first..stmt_end,
                     data: data_start..data_end.0,

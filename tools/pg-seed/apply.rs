@@ -148,14 +148,14 @@ fn seed(cli: &Cli) -> Result<Summary> {
                 n_skipped += 1;
                 log::info(
                     "Seed already applied, skipped",
-                    json!({"filename": f.name, "checksum": f.checksum}),
+                    json!({"filename": f.name, "checksum": f.checksum.get()?}),
                 );
             }
             Plan::SkipChanged => {
                 n_skipped += 1;
                 log::warn(
                     "Seed file changed since it was applied, skipped (--on-change skip)",
-                    json!({"filename": f.name, "checksum": f.checksum}),
+                    json!({"filename": f.name, "checksum": f.checksum.get()?}),
                 );
             }
             Plan::Apply | Plan::Rerun => {
@@ -169,12 +169,13 @@ fn seed(cli: &Cli) -> Result<Summary> {
                         Some(csv::apply(&mut tx, f, table).map_err(interrupted_or)?)
                     }
                 };
-                tracking.record(&mut tx, &f.name, &f.checksum, rows.map(|r| r as i64))?;
+                let checksum = f.checksum.get()?;
+                tracking.record(&mut tx, &f.name, &checksum, rows.map(|r| r as i64))?;
                 n_applied += 1;
                 n_rows += rows.unwrap_or(0);
                 let mut fields = json!({
                     "filename": f.name,
-                    "checksum": f.checksum,
+                    "checksum": checksum,
                     "durationMs": start.elapsed().as_millis() as u64,
                 });
                 if let (Some(r), Value::Object(m)) = (rows, &mut fields) {
@@ -215,14 +216,14 @@ fn interrupted_or(e: Error) -> Error {
 fn plan_for(f: &SeedFile, stored: Option<&str>, on_change: OnChange) -> Result<Plan> {
     Ok(match stored {
         None => Plan::Apply,
-        Some(c) if c == f.checksum => Plan::Skip,
+        Some(c) if c == f.checksum.get()? => Plan::Skip,
         Some(c) => match on_change {
             OnChange::Skip => Plan::SkipChanged,
             OnChange::Rerun => Plan::Rerun,
             OnChange::Fail => {
                 return Err(Error::new(Exit::Seed, "Seed file changed since it was applied")
                     .field("filename", f.name.clone())
-                    .field("checksum", f.checksum.clone())
+                    .field("checksum", f.checksum.get()?)
                     .field("appliedChecksum", c.to_string())
                     .suggest(format!(
                         "Restore {} as it was applied, put the new data in a new seed file, or run with --on-change rerun (apply it again) or --on-change skip",
@@ -309,7 +310,7 @@ fn dry_run(
                 apply += 1;
                 ("apply", None)
             }
-            Some(c) if c == f.checksum => {
+            Some(c) if c == f.checksum.get()? => {
                 skip += 1;
                 ("skip", Some("already applied"))
             }

@@ -28,7 +28,57 @@ pub struct SeedFile {
     /// SQL or CSV.
     pub kind: Kind,
     /// SHA-256 of the content, hex.
-    pub checksum: String,
+    pub checksum: Checksum,
+}
+
+/// A file's SHA-256. A large file's is computed on a thread of its own
+/// from discovery on, so that it overlaps with reading, checking and
+/// loading the file: a run needs it first only for a file already in the
+/// tracking table (to compare), else only to record it at the end.
+#[derive(Debug, Clone)]
+pub struct Checksum(std::sync::Arc<std::sync::Mutex<State>>);
+
+#[derive(Debug)]
+enum State {
+    Running(Option<std::thread::JoinHandle<Result<String>>>),
+    Done(Result<String>),
+}
+
+/// Files smaller than this are hashed at once: a thread costs more.
+const THREAD_FROM: u64 = 1 << 20;
+
+impl Checksum {
+    fn start(path: &Path) -> Result<Checksum> {
+        let big = std::fs::metadata(path)
+            .map(|m| m.len() >= THREAD_FROM)
+            .unwrap_or(false);
+        let state = if big {
+            let p = path.to_path_buf();
+            State::Running(Some(std::thread::spawn(move || checksum(&p))))
+        } else {
+            State::Done(Ok(checksum(path)?))
+        };
+        Ok(Checksum(std::sync::Arc::new(std::sync::Mutex::new(state))))
+    }
+
+    /// The checksum (waiting for its thread if it is still running).
+    pub fn get(&self) -> Result<String> {
+        let mut st = self
+            .0
+            .lock()
+            .map_err(|_| Error::new(Exit::Seed, "Cannot compute a checksum"))?;
+        if let State::Running(h) = &mut *st {
+            let r = match h.take().map(|h| h.join()) {
+                Some(Ok(r)) => r,
+                _ => Err(Error::new(Exit::Seed, "Cannot compute a checksum")),
+            };
+            *st = State::Done(r);
+        }
+        match &*st {
+            State::Done(r) => r.clone(),
+            State::Running(_) => Err(Error::new(Exit::Seed, "Cannot compute a checksum")),
+        }
+    }
 }
 
 /// The table a CSV file name designates: `users.csv` → users,
@@ -133,7 +183,7 @@ pub fn discover(dir: &Path) -> Result<Vec<SeedFile>> {
         .filter_map(|(name, path)| {
             kind_of(&name).map(|k| {
                 let kind = k?;
-                let checksum = checksum(&path)?;
+                let checksum = Checksum::start(&path)?;
                 Ok(SeedFile {
                     name,
                     path,
@@ -178,7 +228,7 @@ pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<SeedFile>> {
                 .field("filename", name)
                 .suggest("Seed files are tracked by file name: rename one of them"));
         }
-        let checksum = checksum(path)?;
+        let checksum = Checksum::start(path)?;
         out.push(SeedFile {
             name,
             path: path.clone(),

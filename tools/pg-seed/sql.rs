@@ -80,6 +80,11 @@ fn with_position(err: Error, text: &str, e: &postgres::Error) -> (Error, bool) {
 /// (65), or statements that control the transaction (65). `--dry-run`
 /// calls this too, so that it refuses what a real run refuses.
 pub fn load(file: &SeedFile) -> Result<String> {
+    load_script(file).map(|(text, _)| text)
+}
+
+/// As [`load`], with the script cut into SQL and COPY pieces.
+fn load_script(file: &SeedFile) -> Result<(String, pgkit::script::Script)> {
     let bytes =
         std::fs::read(&file.path).map_err(|e| Error::io(Exit::Seed, "read", &file.path, &e))?;
     let mut text = String::from_utf8(bytes).map_err(|e| {
@@ -118,7 +123,7 @@ pub fn load(file: &SeedFile) -> Result<String> {
                 file.name
             )));
     }
-    Ok(text)
+    Ok((text, script))
 }
 
 /// Executes a SQL seed file inside the run's transaction, in one batch. When
@@ -127,11 +132,10 @@ pub fn load(file: &SeedFile) -> Result<String> {
 /// one by one — still inside the transaction that will be rolled back — to
 /// find the line of the one that fails.
 pub fn apply(tx: &mut postgres::Transaction<'_>, file: &SeedFile) -> Result<()> {
-    let text = load(file)?;
+    let (text, script) = load_script(file)?;
     let text = text.as_str();
     tx.batch_execute("SAVEPOINT pg_seed_file")
         .map_err(|e| with_db_error(run_error(&file.name), &e))?;
-    let script = pgkit::script::parse(text).map_err(|r| run_error(&file.name).cause(r.why))?;
     if !script.is_plain() {
         return apply_pieces(tx, file, text, &script);
     }
@@ -224,7 +228,7 @@ fn apply_pieces(
                 let bytes = text[data.clone()].as_bytes();
                 let mut sent = 0;
                 while sent < bytes.len() {
-                    let n = (bytes.len() - sent).min(256 * 1024);
+                    let n = (bytes.len() - sent).min(4 << 20);
                     if let Err(e) = w.write_all(&bytes[sent..sent + n]) {
                         return match copy_write_failure(w, e) {
                             Ok(pg) => fail(copy_err(&pg)),
