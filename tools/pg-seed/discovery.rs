@@ -31,53 +31,59 @@ pub struct SeedFile {
     pub checksum: Checksum,
 }
 
-/// A file's SHA-256. A large file's is computed on a thread of its own
-/// from discovery on, so that it overlaps with reading, checking and
-/// loading the file: a run needs it first only for a file already in the
-/// tracking table (to compare), else only to record it at the end.
+/// A file's SHA-256, computed when it is first needed: before the run for a
+/// file already in the tracking table (to compare), else only to record the
+/// file once it ran. A SQL file that runs is hashed from the text already
+/// loaded, on a thread of its own while the server works.
 #[derive(Debug, Clone)]
 pub struct Checksum(std::sync::Arc<std::sync::Mutex<State>>);
 
 #[derive(Debug)]
 enum State {
-    Running(Option<std::thread::JoinHandle<Result<String>>>),
+    NotStarted(PathBuf),
+    Running(Option<std::thread::JoinHandle<String>>),
     Done(Result<String>),
 }
 
-/// Files smaller than this are hashed at once: a thread costs more.
-const THREAD_FROM: u64 = 1 << 20;
+fn hex(d: impl AsRef<[u8]>) -> String {
+    d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
 
 impl Checksum {
-    fn start(path: &Path) -> Result<Checksum> {
-        let big = std::fs::metadata(path)
-            .map(|m| m.len() >= THREAD_FROM)
-            .unwrap_or(false);
-        let state = if big {
-            let p = path.to_path_buf();
-            State::Running(Some(std::thread::spawn(move || checksum(&p))))
-        } else {
-            State::Done(Ok(checksum(path)?))
-        };
-        Ok(Checksum(std::sync::Arc::new(std::sync::Mutex::new(state))))
+    fn lazy(path: &Path) -> Checksum {
+        Checksum(std::sync::Arc::new(std::sync::Mutex::new(
+            State::NotStarted(path.to_path_buf()),
+        )))
     }
 
-    /// The checksum (waiting for its thread if it is still running).
+    /// Starts hashing text already read from the file (`bom`: the file
+    /// began with a UTF-8 byte-order mark, stripped from `text`).
+    pub fn hash_loaded(&self, text: std::sync::Arc<String>, bom: bool) {
+        if let Ok(mut st) = self.0.lock() {
+            if matches!(*st, State::NotStarted(_)) {
+                *st = State::Running(Some(std::thread::spawn(move || {
+                    let mut h = Sha256::new();
+                    if bom {
+                        h.update("\u{feff}".as_bytes());
+                    }
+                    h.update(text.as_bytes());
+                    hex(h.finalize())
+                })));
+            }
+        }
+    }
+
+    /// The checksum.
     pub fn get(&self) -> Result<String> {
-        let mut st = self
-            .0
-            .lock()
-            .map_err(|_| Error::new(Exit::Seed, "Cannot compute a checksum"))?;
-        if let State::Running(h) = &mut *st {
-            let r = match h.take().map(|h| h.join()) {
-                Some(Ok(r)) => r,
-                _ => Err(Error::new(Exit::Seed, "Cannot compute a checksum")),
-            };
-            *st = State::Done(r);
-        }
-        match &*st {
-            State::Done(r) => r.clone(),
-            State::Running(_) => Err(Error::new(Exit::Seed, "Cannot compute a checksum")),
-        }
+        let fail = || Error::new(Exit::Seed, "Cannot compute a checksum");
+        let mut st = self.0.lock().map_err(|_| fail())?;
+        let done = match &mut *st {
+            State::NotStarted(p) => checksum(p),
+            State::Running(h) => h.take().and_then(|h| h.join().ok()).ok_or_else(fail),
+            State::Done(r) => return r.clone(),
+        };
+        *st = State::Done(done.clone());
+        done
     }
 }
 
@@ -126,7 +132,7 @@ pub fn checksum(path: &Path) -> Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex(h.finalize()))
 }
 
 /// The seed files of a directory, in lexical (byte) order of their names.
@@ -183,7 +189,7 @@ pub fn discover(dir: &Path) -> Result<Vec<SeedFile>> {
         .filter_map(|(name, path)| {
             kind_of(&name).map(|k| {
                 let kind = k?;
-                let checksum = Checksum::start(&path)?;
+                let checksum = Checksum::lazy(&path);
                 Ok(SeedFile {
                     name,
                     path,
@@ -228,7 +234,7 @@ pub fn from_paths(paths: &[PathBuf]) -> Result<Vec<SeedFile>> {
                 .field("filename", name)
                 .suggest("Seed files are tracked by file name: rename one of them"));
         }
-        let checksum = Checksum::start(path)?;
+        let checksum = Checksum::lazy(path);
         out.push(SeedFile {
             name,
             path: path.clone(),

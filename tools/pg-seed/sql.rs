@@ -79,12 +79,12 @@ fn with_position(err: Error, text: &str, e: &postgres::Error) -> (Error, bool) {
 /// byte-order mark), or why a run refuses it before it runs: not UTF-8
 /// (65), or statements that control the transaction (65). `--dry-run`
 /// calls this too, so that it refuses what a real run refuses.
-pub fn load(file: &SeedFile) -> Result<String> {
-    load_script(file).map(|(text, _)| text)
+pub fn load(file: &SeedFile) -> Result<()> {
+    load_script(file).map(|_| ())
 }
 
 /// As [`load`], with the script cut into SQL and COPY pieces.
-fn load_script(file: &SeedFile) -> Result<(String, pgkit::script::Script)> {
+fn load_script(file: &SeedFile) -> Result<(String, pgkit::script::Script, bool)> {
     let bytes =
         std::fs::read(&file.path).map_err(|e| Error::io(Exit::Seed, "read", &file.path, &e))?;
     let mut text = String::from_utf8(bytes).map_err(|e| {
@@ -94,7 +94,8 @@ fn load_script(file: &SeedFile) -> Result<(String, pgkit::script::Script)> {
             .suggest("Save the SQL file as UTF-8")
     })?;
     // A UTF-8 byte-order mark is not SQL; the checksum still covers it.
-    if text.starts_with('\u{feff}') {
+    let bom = text.starts_with('\u{feff}');
+    if bom {
         text.drain(..'\u{feff}'.len_utf8());
     }
     let script = pgkit::script::parse(&text).map_err(|r| {
@@ -123,7 +124,7 @@ fn load_script(file: &SeedFile) -> Result<(String, pgkit::script::Script)> {
                 file.name
             )));
     }
-    Ok((text, script))
+    Ok((text, script, bom))
 }
 
 /// Executes a SQL seed file inside the run's transaction, in one batch. When
@@ -132,7 +133,9 @@ fn load_script(file: &SeedFile) -> Result<(String, pgkit::script::Script)> {
 /// one by one — still inside the transaction that will be rolled back — to
 /// find the line of the one that fails.
 pub fn apply(tx: &mut postgres::Transaction<'_>, file: &SeedFile) -> Result<()> {
-    let (text, script) = load_script(file)?;
+    let (text, script, bom) = load_script(file)?;
+    let text = std::sync::Arc::new(text);
+    file.checksum.hash_loaded(text.clone(), bom);
     let text = text.as_str();
     tx.batch_execute("SAVEPOINT pg_seed_file")
         .map_err(|e| with_db_error(run_error(&file.name), &e))?;
@@ -198,12 +201,10 @@ fn apply_pieces(
                     return fail(err);
                 }
             }
-            Piece::Copy {
-                statement,
-                data,
-                first_line,
-            } => {
+            Piece::Copy { statement, data } => {
                 let copy_err = |e: &postgres::Error| {
+                    // Counted only now: the data can be most of the file.
+                    let first_line = line_col_at(text, data.start).0;
                     let mut err = with_db_error(run_error(&file.name), e);
                     // The server says "COPY t, line N": row N of the data.
                     let row = e.as_db_error().and_then(|d| d.where_()).and_then(|w| {
@@ -214,7 +215,7 @@ fn apply_pieces(
                             .parse::<usize>()
                             .ok()
                     });
-                    err = err.field("line", row.map_or(*first_line - 1, |n| first_line + n - 1));
+                    err = err.field("line", row.map_or(first_line - 1, |n| first_line + n - 1));
                     err
                 };
                 let mut w = match tx.copy_in(&text[statement.clone()]) {
