@@ -10,22 +10,12 @@ mod common;
 use common::*;
 use pgkit::server::{Options, TempServer};
 use serde_json::Value;
-use std::path::Path;
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/schemas")
-            .join(name),
-    )
-    .unwrap()
-}
 
 /// pagila's schema as published targets PostgreSQL 18 (`uuidv7()`,
 /// VIRTUAL generated columns); for older servers those two are swapped for
 /// their nearest equivalents, and nothing else changes.
 fn pagila(major: i32) -> String {
-    let s = fixture("pagila.sql");
+    let s = schema_fixture("pagila.sql");
     if major >= 18 {
         s
     } else {
@@ -107,9 +97,9 @@ fn every_table_filled(s: &TempServer, tag: &str) {
     let m = major(s);
     for (name, sql) in [
         ("pagila", pagila(m)),
-        ("chinook", fixture("chinook.sql")),
-        ("hard_parts", fixture("hard_parts.sql")),
-        ("adventureworks", fixture("adventureworks.sql")),
+        ("chinook", schema_fixture("chinook.sql")),
+        ("hard_parts", schema_fixture("hard_parts.sql")),
+        ("adventureworks", schema_fixture("adventureworks.sql")),
     ] {
         let db = format!("all_{name}_{tag}_{}", std::process::id());
         s.create_database(&db).unwrap();
@@ -155,7 +145,9 @@ fn all_fills_every_table_of_four_schemas_on_18() {
 #[test]
 fn dry_run_prints_the_plan_and_changes_nothing() {
     let db = fresh_db("all_plan");
-    server().execute(&db, &fixture("hard_parts.sql")).unwrap();
+    server()
+        .execute(&db, &schema_fixture("hard_parts.sql"))
+        .unwrap();
     let (lines, stdout) = run_on(&url(&db), &["--all", "--dry-run", "--rows", "10"], 0);
     assert_eq!(
         lines.last().unwrap()["message"],
@@ -281,7 +273,9 @@ fn contradictory_checks_are_reported() {
 #[test]
 fn checks_of_any_form_and_types_are_honoured_on_single_tables() {
     let db = fresh_db("all_checks");
-    server().execute(&db, &fixture("hard_parts.sql")).unwrap();
+    server()
+        .execute(&db, &schema_fixture("hard_parts.sql"))
+        .unwrap();
     run_on(
         &url(&db),
         &["--table", "shop.product", "--rows", "300", "--seed", "3"],

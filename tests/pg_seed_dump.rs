@@ -8,16 +8,7 @@
 mod common;
 use common::*;
 use pgkit::server::{Options, TempServer};
-use std::path::{Path, PathBuf};
-
-fn fixture(name: &str) -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/schemas")
-            .join(name),
-    )
-    .unwrap()
-}
+use std::path::PathBuf;
 
 /// A checksum per user table (pg-seed's tracking table aside).
 fn checksums(s: &TempServer, db: &str) -> Vec<(String, String)> {
@@ -47,8 +38,18 @@ fn checksums(s: &TempServer, db: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// pg-seed over a seeds directory (a dry run when asked).
+fn seed_dir(db: &str, dir: &std::path::Path, dry: bool) -> std::process::Output {
+    let mut c = cmd("pg-seed");
+    c.env("DATABASE_URL", url(db)).arg("--dir").arg(dir);
+    if dry {
+        c.arg("--dry-run");
+    }
+    c.output().unwrap()
+}
+
 fn round_trip(s: &TempServer, tag: &str) {
-    let schema = fixture("chinook.sql");
+    let schema = schema_fixture("chinook.sql");
     let (a, b) = (format!("dump_a_{tag}"), format!("dump_b_{tag}"));
     for db in [&a, &b] {
         s.create_database(db).unwrap();
@@ -115,12 +116,7 @@ fn bad_rows_are_named_and_meta_commands_refused_before_anything_runs() {
         "\\restrict k3y\nSET client_encoding = 'UTF8';\nCOPY public.t (id, name) FROM stdin;\n1\ta\n2\t\\N\nzz\tc\n\\.\n\\unrestrict k3y\n",
     )
     .unwrap();
-    let out = cmd("pg-seed")
-        .env("DATABASE_URL", url(&db))
-        .arg("--dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = seed_dir(&db, dir.path(), false);
     assert_exit(&out, 4);
     let last = last_line(&out.stderr);
     assert_eq!(last["line"], 6, "{last}");
@@ -133,12 +129,7 @@ fn bad_rows_are_named_and_meta_commands_refused_before_anything_runs() {
         "\\restrict k3y\nCOPY public.t (id, name) FROM stdin;\n1\ta\n2\t\\N\n\\.\n\\unrestrict k3y\n",
     )
     .unwrap();
-    let out = cmd("pg-seed")
-        .env("DATABASE_URL", url(&db))
-        .arg("--dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = seed_dir(&db, dir.path(), false);
     assert_success(&out);
     assert_eq!(query_value::<i64>(&db, "SELECT count(*) FROM t"), 2);
 
@@ -149,12 +140,7 @@ fn bad_rows_are_named_and_meta_commands_refused_before_anything_runs() {
     )
     .unwrap();
     for dry in [true, false] {
-        let mut c = cmd("pg-seed");
-        c.env("DATABASE_URL", url(&db)).arg("--dir").arg(dir.path());
-        if dry {
-            c.arg("--dry-run");
-        }
-        let out = c.output().unwrap();
+        let out = seed_dir(&db, dir.path(), dry);
         assert_exit(&out, 65);
         let lines = json_lines(&out.stderr);
         let refusal = lines
@@ -174,11 +160,6 @@ fn bad_rows_are_named_and_meta_commands_refused_before_anything_runs() {
         "COPY public.t (id, name) FROM stdin;\n3\tx\n",
     )
     .unwrap();
-    let out = cmd("pg-seed")
-        .env("DATABASE_URL", url(&db))
-        .arg("--dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = seed_dir(&db, dir.path(), false);
     assert_exit(&out, 65);
 }

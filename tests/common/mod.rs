@@ -372,3 +372,14 @@ pub fn assert_no_server_binaries(stderr: &[u8]) {
         .unwrap()
         .contains("apt-get install postgresql"));
 }
+
+/// A schema from tests/fixtures/schemas (public samples, their sources and
+/// licences noted in each file).
+pub fn schema_fixture(name: &str) -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/schemas")
+            .join(name),
+    )
+    .unwrap()
+}

@@ -16,16 +16,11 @@ pub enum Source {
     Keys,
 }
 
-/// libpq 16–18 settings exported as given, without resolving them.
-const PASS_THROUGH: &[&str] = &[
-    "require_auth",
-    "sslcertmode",
-    "load_balance_hosts",
-    "gssdelegation",
-    "sslnegotiation",
-    "min_protocol_version",
-    "max_protocol_version",
-];
+/// Settings pgkit's client cannot honour (libpq 16–18's): exported as
+/// given, without resolving them.
+fn pass_through(key: &str) -> bool {
+    pgkit::conn::UNHONOURED.iter().any(|(k, _)| *k == key)
+}
 
 /// libpq's environment variable for a connection keyword (None: it has none).
 fn env_var(keyword: &str) -> Option<&'static str> {
@@ -107,13 +102,10 @@ pub fn render(values: &Values, prefix: &str) -> Result<(String, Source)> {
             // rest is resolved for the basics.
             let resolvable: Vec<String> = given
                 .iter()
-                .filter(|(k, _)| !PASS_THROUGH.contains(&k.as_str()))
+                .filter(|(k, _)| !pass_through(k))
                 .map(|(k, v)| format!("{k}={}", pgkit::conn::quote_conninfo(v)))
                 .collect();
-            let dsn = if given
-                .iter()
-                .any(|(k, _)| PASS_THROUGH.contains(&k.as_str()))
-            {
+            let dsn = if given.iter().any(|(k, _)| pass_through(k)) {
                 resolvable.join(" ")
             } else {
                 dsn

@@ -45,4 +45,4 @@ pub use dsn::parse as parse_dsn;
 pub use dsn::quote_conninfo;
 pub use env::{os_user_name, Env};
 pub use error::{ConnectError, ErrorKind};
-pub use settings::{Host, Settings, SslMode, TargetSessionAttrs, ENV_KEYS};
+pub use settings::{Host, Settings, SslMode, TargetSessionAttrs, ENV_KEYS, UNHONOURED};

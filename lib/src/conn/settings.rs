@@ -231,23 +231,7 @@ impl std::fmt::Debug for Secret {
 /// requirement that is dropped is a security hole. The harmless defaults
 /// are accepted.
 fn refuse_unhonoured<'a>(raw: &impl Fn(&str) -> Option<&'a str>) -> Result<()> {
-    let ok: &[(&str, &[&str])] = &[
-        ("sslnegotiation", &["postgres"]),
-        ("load_balance_hosts", &["disable"]),
-        ("min_protocol_version", &["3.0"]),
-        ("max_protocol_version", &["3.0", "3.2", "latest"]),
-        ("sslcertmode", &["disable", "allow"]),
-        ("gssdelegation", &["0"]),
-        ("require_auth", &[]),
-        ("sslkeylogfile", &[]),
-        ("scram_client_key", &[]),
-        ("scram_server_key", &[]),
-        ("oauth_issuer", &[]),
-        ("oauth_client_id", &[]),
-        ("oauth_client_secret", &[]),
-        ("oauth_scope", &[]),
-    ];
-    for (key, allowed) in ok {
+    for (key, allowed) in UNHONOURED {
         if let Some(v) = raw(key).filter(|v| !v.is_empty()) {
             if !allowed.contains(&v) {
                 let shown = if key.contains("secret") || key.contains("scram") {
@@ -264,6 +248,25 @@ fn refuse_unhonoured<'a>(raw: &impl Fn(&str) -> Option<&'a str>) -> Result<()> {
     }
     Ok(())
 }
+
+/// The libpq 16–18 settings pgkit's client does not implement, with the
+/// values it accepts (their defaults): any other value is refused.
+pub const UNHONOURED: &[(&str, &[&str])] = &[
+    ("sslnegotiation", &["postgres"]),
+    ("load_balance_hosts", &["disable"]),
+    ("min_protocol_version", &["3.0"]),
+    ("max_protocol_version", &["3.0", "3.2", "latest"]),
+    ("sslcertmode", &["disable", "allow"]),
+    ("gssdelegation", &["0"]),
+    ("require_auth", &[]),
+    ("sslkeylogfile", &[]),
+    ("scram_client_key", &[]),
+    ("scram_server_key", &[]),
+    ("oauth_issuer", &[]),
+    ("oauth_client_id", &[]),
+    ("oauth_client_secret", &[]),
+    ("oauth_scope", &[]),
+];
 
 /// libpq's TLS protocol names.
 fn tls_version(key: &str, v: &str) -> Result<Option<openssl::ssl::SslVersion>> {
