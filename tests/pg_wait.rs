@@ -324,6 +324,31 @@ fn until_sql_the_man_page_example_and_a_false_condition() {
 }
 
 #[test]
+fn until_sql_rows_without_columns_are_64_at_once_not_a_panic() {
+    let db = fresh_db("wait_nocols");
+    server()
+        .execute(&db, "CREATE TABLE t (a int); INSERT INTO t VALUES (1)")
+        .unwrap();
+    for q in ["select", "select from t"] {
+        let out = pg_wait()
+            .args(["--timeout", "30s", "--until-sql", q, &url(&db)])
+            .exits(64);
+        let text = stderr_text(&out);
+        assert!(!text.contains("panicked"), "{text}");
+        let lines = json_lines(&out.stderr);
+        assert_eq!(lines.len(), 1, "no retry: {text}");
+        assert!(lines[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("without columns"));
+    }
+    // In HEALTHCHECK mode: unhealthy (1), at once.
+    pg_wait()
+        .args(["--healthcheck", "--until-sql", "select", &url(&db)])
+        .exits(1);
+}
+
+#[test]
 fn until_sql_syntax_error_is_64_at_once() {
     let db = fresh_db("wait_syntax");
     let out = pg_wait()

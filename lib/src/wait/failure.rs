@@ -102,6 +102,16 @@ impl Failure {
         )
     }
 
+    /// The `--until-sql` query returns rows without a column (`SELECT`,
+    /// `SELECT FROM t`): it can never be true, so waiting is pointless.
+    pub fn no_columns() -> Failure {
+        Failure::fatal(
+            Exit::Usage,
+            "the --until-sql query returns rows without columns: it can never be true",
+            SUGGEST_UNTIL,
+        )
+    }
+
     /// The server is in recovery (`--primary`).
     pub fn in_recovery() -> Failure {
         Failure::retry(

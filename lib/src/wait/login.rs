@@ -42,6 +42,12 @@ pub(crate) fn login(
             let msgs = client
                 .simple_query(sql)
                 .map_err(|e| Failure::from_query(&e, true))?;
+            let rows_without_columns = msgs
+                .iter()
+                .any(|m| matches!(m, SimpleQueryMessage::Row(r) if r.is_empty()));
+            if rows_without_columns {
+                return Err(Failure::no_columns());
+            }
             if !first_values(&msgs).any(truthy) {
                 return Err(Failure::condition_not_met());
             }
@@ -75,7 +81,8 @@ fn where_(settings: &Settings) -> String {
 /// The first column of every row the query returned.
 fn first_values(msgs: &[SimpleQueryMessage]) -> impl Iterator<Item = Option<&str>> {
     msgs.iter().filter_map(|m| match m {
-        SimpleQueryMessage::Row(r) => Some(r.get(0)),
+        // try_get: a row without columns has no first value (get would panic).
+        SimpleQueryMessage::Row(r) => Some(r.try_get(0).ok().flatten()),
         _ => None,
     })
 }
