@@ -10,7 +10,7 @@
 //!   expires after `--lease-ttl`.
 //! - none.
 
-use crate::args::LockMode;
+use crate::cli::LockMode;
 use crate::sql::{self, literal};
 use crate::tracking::Table;
 use pgkit::conn::{Client, Settings};

@@ -1,9 +1,7 @@
-//! pg-migrate: SQL migrations applied exactly once, transactionally, safely
-//! under concurrency. The logic lives in the modules beside this file.
-
+//! pg-migrate: SQL migrations applied exactly once, safely under concurrency.
 mod apply;
-mod args;
 mod checksum;
+mod cli;
 mod commands;
 mod dump;
 mod files;
@@ -20,12 +18,12 @@ mod watch;
 fn main() -> std::process::ExitCode {
     pgkit::cli::run("pg-migrate", || {
         let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-        let cli: args::Cli = if argv.get(1).is_some_and(|a| a == "--generate-man") {
+        let parsed: cli::Cli = if argv.get(1).is_some_and(|a| a == "--generate-man") {
             pgkit::cli::parse_or_man(include_str!("man.roff"))?
         } else {
-            pgkit::cli::parse_from(args::subcommand_first(argv))?
+            pgkit::cli::parse_from(cli::subcommand_first(argv))?
         };
-        cli.log.apply()?;
-        commands::run(cli)
+        parsed.log.apply()?;
+        commands::run(parsed)
     })
 }

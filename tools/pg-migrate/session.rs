@@ -2,7 +2,7 @@
 //! asked, cancel the running query on SIGINT/SIGTERM, and take the lock.
 
 use crate::apply::Runner;
-use crate::args::{CommonArgs, ExecArgs};
+use crate::cli::{CommonArgs, ExecArgs};
 use crate::lock::{self, Lock};
 use crate::sql;
 use crate::tracking::Table;
@@ -81,7 +81,7 @@ impl Session {
             // commit; a check costs one poll() per interval. Not in lease
             // mode, which is for poolers: a session setting would outlive us
             // there.
-            if common.lock_mode != crate::args::LockMode::Lease {
+            if common.lock_mode != crate::cli::LockMode::Lease {
                 let _ = sql::exec(
                     &mut s.client,
                     "SELECT set_config('client_connection_check_interval', '100ms', false) WHERE current_setting('server_version_num')::int >= 140000",

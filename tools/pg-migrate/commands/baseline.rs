@@ -1,7 +1,7 @@
 //! `baseline VERSION`: records every migration up to VERSION as applied
 //! without running it (adopting a database whose schema already exists).
 
-use crate::args::BaselineArgs;
+use crate::cli::BaselineArgs;
 use crate::files::{self, cmp_version};
 use crate::session::Session;
 use crate::sql;

@@ -2,7 +2,7 @@
 //! files, each in its own transaction with the row's removal.
 
 use crate::apply::{Direction, Job};
-use crate::args::DownArgs;
+use crate::cli::DownArgs;
 use crate::files::{self, cmp_version};
 use crate::plan::{self, State};
 use crate::session::Session;

@@ -8,7 +8,7 @@ mod status;
 mod up;
 mod verify;
 
-use crate::args::{Cli, Command};
+use crate::cli::{Cli, Command};
 use pgkit::cli::Summary;
 use pgkit::{Error, Result};
 

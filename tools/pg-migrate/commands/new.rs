@@ -1,7 +1,7 @@
 //! `new DESCRIPTION`: creates `YYYYMMDDHHmmSS_slug.up.sql` and `.down.sql`
 //! (UTC) in the migrations directory and prints their paths.
 
-use crate::args::NewArgs;
+use crate::cli::NewArgs;
 use pgkit::cli::Summary;
 use pgkit::{out, Error, Exit, Result};
 use std::io::Write;

@@ -1,7 +1,7 @@
 //! `repair`: after a human decision, accept a changed applied file's current
 //! checksum (`--filename`), or clear failed rows. Logged at warn.
 
-use crate::args::RepairArgs;
+use crate::cli::RepairArgs;
 use crate::files;
 use crate::session::Session;
 use crate::sql::{self, literal};

@@ -1,7 +1,7 @@
 //! `status`: applied and pending migrations, as a table or `--json`;
 //! `--exit-code` answers "is this database at head?" (3 when not).
 
-use crate::args::StatusArgs;
+use crate::cli::StatusArgs;
 use crate::files;
 use crate::plan::{self, Entry, State};
 use crate::session;

@@ -1,7 +1,7 @@
 //! `up`: apply pending migrations in order, each in its own transaction
 //! (or all in one with --single-transaction), under the lock.
 
-use crate::args::{LockMode, UpArgs};
+use crate::cli::{LockMode, UpArgs};
 use crate::files::{self, cmp_version, Migration};
 use crate::plan::{self, Entry};
 use crate::sequence::{self, Pending};

@@ -1,7 +1,7 @@
 //! `verify`: every applied migration's checksum against its file; applied
 //! migrations whose files are gone; failed rows.
 
-use crate::args::CommonArgs;
+use crate::cli::CommonArgs;
 use crate::files;
 use crate::plan::{self, State};
 use crate::session;
