@@ -192,6 +192,43 @@ fn bad_names_duplicates_and_orphan_downs_are_65_missing_dir_66() {
     );
 }
 
+/// Regression (issue 14): a dbmate or goose file (up and down sections in
+/// one file) ran whole, its down section dropping what the up section made;
+/// a diesel folder (one directory per migration) was reported empty.
+#[test]
+fn other_tools_layouts_are_refused_with_65_never_run_whole_or_empty() {
+    let db = fresh_db("mig_layouts");
+    let dbmate =
+        "-- migrate:up\ncreate table users (id int);\n\n-- migrate:down\ndrop table users;\n";
+    let goose = "-- +goose Up\nCREATE TABLE users (id int);\n-- +goose Down\nDROP TABLE users;\n";
+    for (name, text, layout) in [
+        ("20151129054053_test_migration.sql", dbmate, "dbmate"),
+        ("00001_create_users_table.sql", goose, "goose"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), name, text);
+        for cmd in ["up", "status"] {
+            let (_, lines) = run(migrate(&db, dir.path()).arg(cmd), 65);
+            let last = lines.last().unwrap();
+            assert_eq!(last["filename"], name, "{last}");
+            assert_eq!(last["layout"], layout, "{last}");
+            assert!(last["suggestion"].is_string());
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("2025-11-19-091444-0000_create_users");
+    std::fs::create_dir(&sub).unwrap();
+    write(&sub, "up.sql", "CREATE TABLE users (id int);");
+    write(&sub, "down.sql", "DROP TABLE users;");
+    for cmd in ["up", "status"] {
+        let (_, lines) = run(migrate(&db, dir.path()).arg(cmd), 65);
+        let last = lines.last().unwrap();
+        assert_eq!(last["layout"], "diesel", "{last}");
+    }
+    // Nothing ran: no users table.
+    assert_eq!(scalar(&db, "SELECT to_regclass('users') IS NULL"), "t");
+}
+
 #[test]
 fn lock_held_exits_75_naming_the_holder() {
     let db = fresh_db("mig_lock");

@@ -88,6 +88,34 @@ fn bad_name(dir: &Path, name: &str) -> Error {
         .suggest("Name migrations {version}_{description}.up.sql (with an optional .down.sql), or {version}_{description}.sql; the version is digits")
 }
 
+/// The tool whose up/down annotations a plain `.sql` file carries (dbmate's
+/// `-- migrate:up`, goose's `-- +goose Up`): such a file holds an up and a
+/// down section and must never run as one script.
+fn annotated_layout(path: &Path) -> Option<&'static str> {
+    let text = std::fs::read(path).ok()?;
+    String::from_utf8_lossy(&text).lines().find_map(|line| {
+        let l = line.trim_start();
+        let rest = l.strip_prefix("--")?.trim_start();
+        if rest.starts_with("migrate:up") || rest.starts_with("migrate:down") {
+            Some("dbmate")
+        } else if rest.starts_with("+goose ") {
+            Some("goose")
+        } else {
+            None
+        }
+    })
+}
+
+fn foreign_layout(dir: &Path, name: &str, layout: &str) -> Error {
+    Error::new(Exit::DataErr, "Migration folder is in another tool's layout")
+        .field("filename", name.to_string())
+        .field("dir", dir.display().to_string())
+        .field("layout", layout.to_string())
+        .suggest(format!(
+            "This folder is written for {layout}, whose files pg-migrate cannot run as plain scripts; keep using {layout} for it, or convert the files to {{version}}_{{description}}.up.sql / .down.sql"
+        ))
+}
+
 /// Lists the migrations in `dir`, in version order. A missing directory is
 /// 66; a badly named `.sql` file, two files with one version or a down file
 /// without its up file is 65, naming the file.
@@ -106,7 +134,16 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>> {
             .file_name()
             .into_string()
             .unwrap_or_else(|n| n.to_string_lossy().into_owned());
-        if !name.ends_with(".sql") || name.starts_with('.') {
+        if name.starts_with('.') {
+            continue;
+        }
+        if !name.ends_with(".sql") {
+            // A diesel folder holds one directory per migration with an
+            // up.sql inside: refused, never reported as an empty folder.
+            if entry.file_type().is_ok_and(|t| t.is_dir()) && entry.path().join("up.sql").is_file()
+            {
+                return Err(foreign_layout(dir, &format!("{name}/up.sql"), "diesel"));
+            }
             continue;
         }
         // The directory entry's type needs no stat; a symlink is followed.
@@ -121,6 +158,11 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>> {
             continue;
         }
         let parsed = parse_name(&name).ok_or_else(|| bad_name(dir, &name))?;
+        if !name.ends_with(".up.sql") && !name.ends_with(".down.sql") {
+            if let Some(layout) = annotated_layout(&entry.path()) {
+                return Err(foreign_layout(dir, &name, layout));
+            }
+        }
         match parsed.kind {
             Kind::Up => ups.push((parsed, name)),
             Kind::Down => downs.push((parsed, name)),
