@@ -73,8 +73,17 @@ pub fn checksums(dir: &Path, files: &[Migration]) -> Result<Vec<String>> {
     let one = |buf: &mut Vec<u8>, m: &Migration| {
         open_in(&dirfd, &m.up)
             .and_then(|mut f| read_small(&mut f, buf))
-            .map(|n| checksum::of(&buf[..n]))
             .map_err(|e| Error::io(Exit::NoInput, "read", &dir.join(&m.up), &e))
+            .and_then(|n| {
+                // A plain .sql file with dbmate/goose up+down annotations
+                // must never run whole.
+                if !m.up.ends_with(".up.sql") {
+                    if let Some(layout) = crate::files::annotated_layout(&buf[..n]) {
+                        return Err(crate::files::foreign_layout(dir, &m.up, layout));
+                    }
+                }
+                Ok(checksum::of(&buf[..n]))
+            })
     };
     let all = |c: &[Migration]| {
         let mut buf = vec![0u8; 64 * 1024];
