@@ -323,6 +323,25 @@ fn until_sql_the_man_page_example_and_a_false_condition() {
     assert!(last["suggestion"].as_str().unwrap().contains("--until-sql"));
 }
 
+/// Issue 16, defect 11: the simple protocol has no column types, so the
+/// first column is judged on its text; the man page used to say text is
+/// never ready while a text 't' / '1' / '1.0' was. Docs now match the code.
+#[test]
+fn until_sql_text_first_column_is_judged_as_documented() {
+    let db = fresh_db("wait_textcol");
+    // Text 't' / '1' / '1.0' read as ready, as the man page says.
+    for sql in ["select 't'::text", "select '1'", "select '1.0'"] {
+        pg_wait()
+            .args(["--once", "--until-sql", sql, &url(&db)])
+            .assert()
+            .code(0);
+    }
+    pg_wait()
+        .args(["--once", "--until-sql", "select 'yes'", &url(&db)])
+        .assert()
+        .code(2);
+}
+
 #[test]
 fn until_sql_rows_without_columns_are_64_at_once_not_a_panic() {
     let db = fresh_db("wait_nocols");

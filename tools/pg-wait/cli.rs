@@ -52,7 +52,7 @@ pub struct Cli {
     #[arg(long, value_enum, value_name = "CHECK")]
     pub check: Option<CheckArg>,
 
-    /// After login, ready only when this query returns a row whose first column is true or non-zero
+    /// After login, ready only when this query returns a row whose first column reads t, true or non-zero
     #[arg(long, value_name = "SQL")]
     pub until_sql: Option<String>,
 
