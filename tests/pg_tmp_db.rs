@@ -345,6 +345,11 @@ fn drop_drops_test_databases_only() {
     // Again: nothing to drop, still 0.
     let out = cmd("pg-tmp").args(["db", "drop", &u]).succeeds();
     assert_eq!(last_line(&out.stderr)["existed"], false);
+    // Issue 16, defect 11: it used to say "Database dropped" here too.
+    assert_eq!(
+        last_line(&out.stderr)["message"],
+        "Database did not exist; nothing dropped"
+    );
     // Not a pgtmp_ database: refused unless --force.
     let other = fresh_db("keepme");
     let out = cmd("pg-tmp").args(["db", "drop", &url(&other)]).exits(64);

@@ -335,7 +335,14 @@ pub fn drop(args: DbDropArgs) -> Result<Summary> {
     if !existed {
         log::warn("Database did not exist", json!({"database": name}));
     }
-    Ok(Summary::ok("Database dropped")
+    // Dropping what is not there is done (0, idempotent), but the summary
+    // must not claim a drop that did not happen (issue 16, defect 11).
+    let message = if existed {
+        "Database dropped"
+    } else {
+        "Database did not exist; nothing dropped"
+    };
+    Ok(Summary::ok(message)
         .field("database", name)
         .field("existed", existed))
 }
