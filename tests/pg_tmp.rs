@@ -673,6 +673,17 @@ fn ttl_stops_an_idle_server_but_not_a_used_one() {
     cmd("pg-tmp").args(["stop", &s.url]).assert().code(66);
 }
 
+/// Issue 16, defect 11: `--ttl 0s` used to print a URL to a server already gone.
+#[test]
+fn ttl_zero_is_refused_with_64_before_anything_starts() {
+    let out = cmd("pg-tmp").args(["start", "--ttl", "0s"]).exits(64);
+    assert!(out.stdout.is_empty());
+    assert!(last_line(&out.stderr)["message"]
+        .as_str()
+        .unwrap()
+        .contains("--ttl"));
+}
+
 #[test]
 fn stop_ends_the_ttl_watcher() {
     let s = start(&["--ttl", "1h"]);

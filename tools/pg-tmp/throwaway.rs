@@ -187,6 +187,13 @@ pub fn start(mut args: StartArgs) -> Result<Summary> {
         .as_deref()
         .map(|t| util::duration_flag("--ttl", t))
         .transpose()?;
+    // A zero TTL would hand out a URL to a server already being removed
+    // (issue 16, defect 11): refuse it before anything starts.
+    if ttl.is_some_and(|t| t.is_zero()) {
+        return Err(Error::usage("--ttl must be longer than 0").suggest(
+            "Give a positive duration (e.g. 30m), or leave --ttl out to keep the server",
+        ));
+    }
     let opts = options(&args.server)?;
     let (server, restarted) = match existing_server(args.server.dir.as_deref())? {
         Some(s) => {
