@@ -4,7 +4,8 @@
 //! example's value and the comment lines just above it, each after the key
 //! that precedes it in the example, leaving every other byte as it was.
 
-use crate::commands::Ctx;
+use super::{read_only_error, Ctx};
+use crate::cli::CheckArgs;
 use crate::parse::{self, Doc};
 use crate::read::{malformed, read_file};
 use crate::write;
@@ -45,8 +46,9 @@ fn block<'a>(example: &'a str, doc: &Doc, key: &str) -> Option<&'a str> {
     Some(&example[start..e.span.end])
 }
 
-/// `check --example FILE [--fix]`.
-pub fn run(ctx: &Ctx, example: &Path, fix: bool) -> Result<Summary> {
+/// Runs `check --example FILE [--fix]`.
+pub fn run(ctx: &Ctx, a: &CheckArgs) -> Result<Summary> {
+    let (example, fix): (&Path, bool) = (&a.example, a.fix);
     let path = ctx.target()?;
     let ex_text = read_file(example)?;
     let ex_doc = parse::parse_lenient(&ex_text).map_err(|e| malformed(example, &e))?;
@@ -128,10 +130,7 @@ pub fn run(ctx: &Ctx, example: &Path, fix: bool) -> Result<Summary> {
         }
         new.push_str(&cur[last..]);
         if locked.read_only() && !ctx.force {
-            return Err(pgkit::Error::new(Exit::Failure, format!("Cannot write {shown}"))
-                .cause("the file is read-only (no write permission for anyone)")
-                .field("filename", shown)
-                .suggest("Pass --force to replace it anyway (its mode is kept), or chmod u+w it first"));
+            return Err(read_only_error(path));
         }
         locked.commit(&new)?;
         log::info(
