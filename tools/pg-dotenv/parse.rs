@@ -217,18 +217,13 @@ fn ends_clean(b: &[u8], at: usize) -> bool {
         || (b.get(i) == Some(&b'\r') && matches!(b.get(i + 1), None | Some(b'\n')))
 }
 
-/// The closing `'` of a single-quoted value read with `\'` and `\\` as
-/// escapes (python-dotenv's reading), from `from` on.
+/// The closing `'` of a single-quoted value as python-dotenv finds it, from
+/// `from` on: its pattern `'((?:\\'|[^'])*)'` passes every `\'` (even in
+/// `\\'`, which its writer makes of a value's `\'`) and stops at the first
+/// `'` with no `\` before it. (`\\` is decoded afterwards, not skipped
+/// here.) `from` follows the opening quote, so `b[i - 1]` always exists.
 fn escaped_close(b: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 2,
-            b'\'' => return Some(i),
-            _ => i += 1,
-        }
-    }
-    None
+    (from..b.len()).find(|&i| b[i] == b'\'' && b[i - 1] != b'\\')
 }
 
 /// Parses a whole file; the first line that does not parse is an error.
@@ -514,6 +509,9 @@ mod tests {
         // python-dotenv's `\'` inside single quotes, where nothing else parses.
         assert_eq!(one("N='O\\'Brien'").1, Quote::SingleEscaped);
         assert_eq!(one("N='a\\' # c").1, Quote::Single);
+        // Its writer turns a value's `\'` into `\\'`: that `'` is escaped too.
+        assert_eq!(one("N='back\\\\'slash'").1, Quote::SingleEscaped);
+        assert_eq!(one("N='\\''").1, Quote::SingleEscaped);
         // Lenient: a bad line is skipped and listed with its key.
         let d = parse_lenient("A=1\nB='open\nC=2\nD=\"x\" y\n").unwrap();
         let keys: Vec<&str> = d
