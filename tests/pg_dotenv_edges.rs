@@ -176,8 +176,8 @@ fn a_dead_writers_temporary_file_is_removed_by_the_next_writer() {
 }
 
 #[test]
-fn read_only_files_need_force_and_small_exit_code_fixes() {
-    let (d, p) = dir_with("A=1\n");
+fn a_read_only_file_is_refused_unless_forced_and_keeps_its_mode() {
+    let (_d, p) = dir_with("A=1\n");
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o444)).unwrap();
     let o = dotenv(&p, &["set", "A", "2"]);
     assert_eq!(code(&o), 1);
@@ -192,8 +192,11 @@ fn read_only_files_need_force_and_small_exit_code_fixes() {
         std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
         0o444
     );
+}
 
-    // --log-level bogus as a flag is a usage error; from LOG_LEVEL, config.
+#[test]
+fn log_level_bogus_is_64_as_a_flag_and_78_from_the_environment() {
+    let (_d, p) = dir_with("A=1\n");
     assert_eq!(code(&dotenv(&p, &["--log-level", "bogus", "get", "A"])), 64);
     let o = cmd("pg-dotenv")
         .env("LOG_LEVEL", "bogus")
@@ -203,18 +206,43 @@ fn read_only_files_need_force_and_small_exit_code_fixes() {
         .output()
         .unwrap();
     assert_eq!(code(&o), 78);
-    // One duration grammar: a bare number is milliseconds, as in pg-wait.
-    let (_d2, p2) = dir_with("A=1\n");
+}
+
+#[test]
+fn lock_timeout_takes_a_bare_number_of_milliseconds_as_pg_wait() {
+    // One duration grammar (lib/src/duration.rs): a bare number is
+    // milliseconds, as in pg-wait.
+    let (_d, p) = dir_with("A=1\n");
+    let o = dotenv(&p, &["--lock-timeout", "500", "set", "B", "1"]);
+    assert_eq!(code(&o), 0, "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
-        code(&dotenv(&p2, &["--lock-timeout", "500", "set", "B", "1"])),
-        0
+        code(&dotenv(&p, &["--lock-timeout", "soon", "set", "B", "2"])),
+        64
     );
-    // run: found but not executable is 126, as shells.
+    let o = cmd("pg-dotenv")
+        .env("DOTENV_LOCK_TIMEOUT", "soon")
+        .arg("-f")
+        .arg(&p)
+        .args(["set", "B", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 78);
+    assert_eq!(read(&p), "A=1\nB=1\n");
+}
+
+#[test]
+fn run_of_a_file_that_is_not_executable_is_126_as_shells() {
+    let (d, p) = dir_with("A=1\n");
     let script = d.path().join("noexec.sh");
     std::fs::write(&script, "#!/bin/sh\n").unwrap();
-    let o = dotenv(&p2, &["run", "--", script.to_str().unwrap()]);
+    let o = dotenv(&p, &["run", "--", script.to_str().unwrap()]);
     assert_eq!(code(&o), 126);
-    // A symlink loop is not "missing" (66).
+    assert_eq!(code(&dotenv(&p, &["run", "--", "/nonexistent/cmd"])), 127);
+}
+
+#[test]
+fn a_symlink_loop_is_not_reported_as_missing() {
+    let d = tempfile::tempdir().unwrap();
     let l1 = d.path().join("loop1");
     std::os::unix::fs::symlink(d.path().join("loop2"), &l1).unwrap();
     std::os::unix::fs::symlink(&l1, d.path().join("loop2")).unwrap();
@@ -224,16 +252,27 @@ fn read_only_files_need_force_and_small_exit_code_fixes() {
         .as_str()
         .unwrap()
         .contains("symlink loop"));
-    // list --format shell counts what it printed; read-only names warn.
-    let (_d3, p3) = dir_with("UID=1\na.b=2\nC=3\n");
-    let o = dotenv(&p3, &["list", "--format", "export"]);
-    assert_eq!(out(&o), "export UID=1\nexport C=3\n");
-    let lines = json_lines(&o.stderr);
-    assert_eq!(lines.last().unwrap()["keys"], 2);
-    assert!(has_message(
-        &lines,
-        "Key is a read-only shell variable: eval of this output fails in bash"
-    ));
+}
+
+#[test]
+fn list_counts_only_what_it_printed_and_warns_about_read_only_shell_names() {
+    let (_d, p) = dir_with("UID=1\na.b=2\nC=3\n");
+    for (format, want) in [
+        ("export", "export UID=1\nexport C=3\n"),
+        ("shell", "UID=1\nC=3\n"),
+    ] {
+        let o = dotenv(&p, &["list", "--format", format]);
+        assert_eq!(out(&o), want, "{format}");
+        let lines = json_lines(&o.stderr);
+        assert_eq!(lines.last().unwrap()["keys"], 2, "{format}");
+        assert!(
+            has_message(
+                &lines,
+                "Key is a read-only shell variable: eval of this output fails in bash"
+            ),
+            "{format}"
+        );
+    }
 }
 
 #[test]
@@ -380,4 +419,61 @@ fn pgenv_exports_every_libpq_setting_and_refuses_what_has_no_variable() {
         assert_eq!(last["setting"], extra.split('=').next().unwrap());
         assert!(out(&o).is_empty());
     }
+}
+
+#[test]
+fn a_file_whose_group_cannot_be_kept_says_group_not_user() {
+    // The writer is `nobody` (setpriv, run as root): it owns the file, but
+    // the file's group is root's, which it is not a member of, so the
+    // replacement cannot keep that group.
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("note: not root; the group-refusal check needs setpriv as root, skipped");
+        return;
+    }
+    let probe = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(bin_path("pg-dotenv"))
+        .arg("--version")
+        .output();
+    if !probe.map(|o| o.status.success()).unwrap_or(false) {
+        eprintln!("note: cannot run pg-dotenv as nobody with setpriv; group-refusal check skipped");
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(d.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = d.path().join("app");
+    std::fs::create_dir(&dir).unwrap();
+    let p = dir.join(".env");
+    std::fs::write(&p, "A=1\n").unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o660)).unwrap();
+    std::os::unix::fs::chown(&dir, Some(65534), Some(65534)).unwrap();
+    std::os::unix::fs::chown(&p, Some(65534), Some(0)).unwrap();
+    let mut c = std::process::Command::new("setpriv");
+    c.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+    ])
+    .arg(bin_path("pg-dotenv"))
+    .arg("-f")
+    .arg(&p)
+    .args(["set", "A", "2"])
+    .current_dir(&dir);
+    for v in cleared_vars() {
+        c.env_remove(v);
+    }
+    let o = c.output().unwrap();
+    assert_eq!(code(&o), 1, "{}", String::from_utf8_lossy(&o.stderr));
+    let last = last_line(&o.stderr);
+    let error = last["error"].as_str().unwrap();
+    assert!(error.contains("cannot keep the file's group"), "{error}");
+    let suggestion = last["suggestion"].as_str().unwrap();
+    assert!(
+        suggestion.contains("member of the file's group"),
+        "{suggestion}"
+    );
+    assert!(!suggestion.contains("owner"), "{suggestion}");
+    assert_eq!(read(&p), "A=1\n");
 }

@@ -16,10 +16,12 @@ pub enum Source {
     Keys,
 }
 
-/// Settings pgkit's client cannot honour (libpq 16–18's): exported as
-/// given, without resolving them.
-fn pass_through(key: &str) -> bool {
+/// Settings pgkit's own client cannot honour but psql can (libpq 16–18's,
+/// and GSSAPI encryption, which pgkit is built without): exported as given,
+/// left out of the resolving, for psql to judge.
+fn pass_through(key: &str, value: &str) -> bool {
     pgkit::conn::UNHONOURED.iter().any(|(k, _)| *k == key)
+        || (key == "gssencmode" && value == "require")
 }
 
 /// libpq's environment variable for a connection keyword (None: it has none).
@@ -102,10 +104,10 @@ pub fn render(values: &Values, prefix: &str) -> Result<(String, Source)> {
             // rest is resolved for the basics.
             let resolvable: Vec<String> = given
                 .iter()
-                .filter(|(k, _)| !pass_through(k))
+                .filter(|(k, v)| !pass_through(k, v))
                 .map(|(k, v)| format!("{k}={}", pgkit::conn::quote_conninfo(v)))
                 .collect();
-            let dsn = if given.iter().any(|(k, _)| pass_through(k)) {
+            let dsn = if given.iter().any(|(k, v)| pass_through(k, v)) {
                 resolvable.join(" ")
             } else {
                 dsn
