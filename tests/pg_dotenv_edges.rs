@@ -477,3 +477,29 @@ fn a_file_whose_group_cannot_be_kept_says_group_not_user() {
     assert!(!suggestion.contains("owner"), "{suggestion}");
     assert_eq!(read(&p), "A=1\n");
 }
+
+#[test]
+fn a_key_sh_cannot_assign_is_written_with_a_warning() {
+    // Compose and python-dotenv read `1K=x` and `a.b=x`; sh runs such a
+    // line as a command, so the writer says so.
+    let (_d, p) = dir_with("A=1\n");
+    let o = dotenv(&p, &["set", "1K", "x", "a.b=y", "OK", "z"]);
+    assert_eq!(code(&o), 0);
+    assert_eq!(read(&p), "A=1\n1K=x\na.b=y\nOK=z\n");
+    let lines = json_lines(&o.stderr);
+    let warned: Vec<&str> = lines_with(
+        &lines,
+        "Key is not a shell variable name: sh runs its line as a command when sourcing the file",
+    )
+    .iter()
+    .map(|l| l["key"].as_str().unwrap())
+    .collect();
+    assert_eq!(warned, ["1K", "a.b"]);
+    // A key with other characters is still a usage error, and says which.
+    let o = dotenv(&p, &["set", "B@D", "x"]);
+    assert_eq!(code(&o), 64);
+    assert!(last_line(&o.stderr)["error"]
+        .as_str()
+        .unwrap()
+        .contains("[A-Za-z0-9_.-]+"));
+}

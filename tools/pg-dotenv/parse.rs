@@ -325,9 +325,9 @@ fn entry(c: &mut Cursor<'_>, b: &[u8], start: usize, line: usize) -> Result<Entr
     }
     if !c.peek().is_some_and(key_start) {
         return Err(c.err(if export {
-            "a key name ([A-Za-z_][A-Za-z0-9_.-]*) after 'export'"
+            "a key name ([A-Za-z0-9_.-]+) after 'export'"
         } else {
-            "a key name ([A-Za-z_][A-Za-z0-9_.-]*), a comment (#) or a blank line"
+            "a key name ([A-Za-z0-9_.-]+), a comment (#) or a blank line"
         }));
     }
     let ks = c.i;
@@ -340,7 +340,7 @@ fn entry(c: &mut Cursor<'_>, b: &[u8], start: usize, line: usize) -> Result<Entr
         return Err(c.err(if c.at_eol() {
             "'=' and a value after the key (a line with only a key is not supported)"
         } else {
-            "'=' after the key (keys are [A-Za-z_][A-Za-z0-9_.-]*)"
+            "'=' after the key (keys are [A-Za-z0-9_.-]+)"
         }));
     }
     c.i += 1;

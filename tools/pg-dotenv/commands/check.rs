@@ -4,7 +4,7 @@
 //! example's value and the comment lines just above it, each after the key
 //! that precedes it in the example, leaving every other byte as it was.
 
-use super::{read_only_error, Ctx};
+use super::{read_only_error, warn_unless_sh_name, Ctx};
 use crate::cli::CheckArgs;
 use crate::parse::{self, Doc};
 use crate::read::{malformed, read_file};
@@ -133,6 +133,9 @@ pub fn run(ctx: &Ctx, a: &CheckArgs) -> Result<Summary> {
             return Err(read_only_error(path));
         }
         locked.commit(&new)?;
+        for k in &missing {
+            warn_unless_sh_name(k, path);
+        }
         log::info(
             "Missing keys added from the example",
             json!({"filename": shown, "keys": missing}),

@@ -144,8 +144,20 @@ pub fn check_key(key: &str) -> Result<()> {
         Ok(())
     } else {
         Err(Error::usage("Invalid key")
-            .cause(format!("{key:?} is not a key ([A-Za-z_][A-Za-z0-9_.-]*)"))
-            .suggest("Keys start with a letter or _ and hold letters, digits, _ . -"))
+            .cause(format!("{key:?} is not a key ([A-Za-z0-9_.-]+)"))
+            .suggest("Keys hold ASCII letters, digits, _ . - (as Compose reads them)"))
+    }
+}
+
+/// A key written to the file that sh cannot assign (a digit first, `.` or
+/// `-` in it): `set -a; . ./.env` runs that line as a command. Compose and
+/// python-dotenv read it, so it is written, with a warning.
+pub fn warn_unless_sh_name(key: &str, path: &Path) {
+    if !crate::format::sh_name(key) {
+        log::warn(
+            "Key is not a shell variable name: sh runs its line as a command when sourcing the file",
+            json!({"filename": path.display().to_string(), "key": key, "suggestion": "Use letters, digits and _ (not first a digit) if the file is ever sourced by sh"}),
+        );
     }
 }
 
@@ -218,6 +230,9 @@ pub fn modify(ctx: &Ctx, ops: &[Op], create: bool) -> Result<Option<Outcomes>> {
     }
     if text != locked.text || locked.created() {
         locked.commit(&text)?;
+        for k in &o.added {
+            warn_unless_sh_name(k, path);
+        }
     }
     Ok(Some(o))
 }
