@@ -110,8 +110,15 @@ fn an_empty_value_before_a_comment_is_empty_and_never_a_secret() {
     );
     // Without --if-empty a present key is left alone, as before.
     let (_d2, p2) = dir_with("SECRET_KEY=\n");
-    let o = dotenv(&p2, &["generate", "SECRET_KEY"]);
-    assert_eq!(last_line(&o.stderr)["generated"], false);
+    let o = dotenv(&p2, &["generate", "SECRET_KEY", "--print"]);
+    let last = last_line(&o.stderr);
+    assert_eq!(last["generated"], false);
+    // …but an empty "secret" is never passed off quietly.
+    assert_eq!(last["level"], "warn");
+    assert_eq!(last["message"], "Key is set but empty; left as it is");
+    assert!(last["suggestion"].as_str().unwrap().contains("--if-empty"));
+    assert_eq!(out(&o), "\n");
+    assert_eq!(read(&p2), "SECRET_KEY=\n");
     // set +DEFAULT --if-empty fills an empty placeholder, not a set key.
     let (_d3, p3) = dir_with("A=\nB=kept\n");
     assert_eq!(

@@ -45,22 +45,39 @@ pub fn run(ctx: &Ctx, a: &GenerateArgs) -> Result<Summary> {
     let o = modify(ctx, &ops, true)?.unwrap_or_default();
     let file = ctx.target()?.display().to_string();
     let generated = !o.added.is_empty() || !o.changed.is_empty();
-    if a.print {
-        if generated {
+    let mut empty = false;
+    if generated {
+        if a.print {
             out::println(&value)?;
-        } else {
-            let values = ctx.load(Order::EnvFirst)?;
-            if let Some(v) = values.get(key) {
+        }
+    } else {
+        let values = ctx.load(Order::EnvFirst)?;
+        let current = values.get(key);
+        // `SECRET_KEY=` copied from an example is a placeholder, not a
+        // secret: say so rather than pass an empty value off quietly.
+        empty = current == Some("");
+        if a.print {
+            if let Some(v) = current {
                 out::println(v)?;
             }
         }
     }
-    Ok(Summary::ok(if generated {
+    let s = Summary::ok(if generated {
         "Secret generated"
+    } else if empty {
+        "Key is set but empty; left as it is"
     } else {
         "Key already set; left as it is"
     })
     .field("filename", file)
     .field("key", key)
-    .field("generated", generated))
+    .field("generated", generated);
+    Ok(if empty {
+        s.level(pgkit::log::Level::Warn).field(
+            "suggestion",
+            "Pass --if-empty to generate a secret for an empty placeholder (KEY= from a .env.example)",
+        )
+    } else {
+        s
+    })
 }
