@@ -157,6 +157,21 @@ fn expansion_is_capped_with_a_clear_error() {
     assert_eq!(last["message"], "Cannot expand a value");
     assert_eq!(last["line"], 18);
     assert!(last["error"].as_str().unwrap().contains("exceeds"));
+    // The total too: each line may stay under 1 MiB and the lines together
+    // still ask for gigabytes.
+    let mut text = String::from("L0=xxxxxxxxxxxxxxxx\n");
+    for i in 1..=16 {
+        text.push_str(&format!("L{i}=${{L{}}}${{L{}}}\n", i - 1, i - 1));
+    }
+    for i in 0..4000 {
+        text.push_str(&format!("X{i}=${{L16}}\n"));
+    }
+    let (_d3, p3) = dir_with(&text);
+    let o = dotenv(&p3, &["get", "L0"]);
+    assert_eq!(code(&o), 65, "{}", String::from_utf8_lossy(&o.stderr));
+    let last = last_line(&o.stderr);
+    assert!(last["error"].as_str().unwrap().contains("in total"));
+    assert!(last["line"].as_u64().unwrap() < 100, "{last}");
     // Nesting too.
     let deep = format!("K={}x{}\n", "${U:-".repeat(100), "}".repeat(100));
     let (_d2, p2) = dir_with(&deep);

@@ -57,6 +57,10 @@ pub fn expand(
 /// The largest value expansion may build: references that double a value
 /// line after line (`B=${A}${A}`) would otherwise take all memory.
 pub const MAX_EXPANDED: usize = 1 << 20;
+/// The most all of one read's expanded values may hold together: a file of
+/// lines that each copy a 1 MiB value would otherwise take memory by the
+/// gigabyte.
+pub const MAX_EXPANDED_TOTAL: usize = 64 << 20;
 /// The deepest nesting of `${A:-${B:-…}}` followed.
 const MAX_DEPTH: usize = 32;
 

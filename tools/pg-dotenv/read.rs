@@ -61,6 +61,9 @@ pub struct Values {
     /// Keys of lines that did not parse, with the error to give when one
     /// of them is asked for.
     bad: HashMap<String, Error>,
+    /// Bytes of the values built by expansion or unescaping so far (the
+    /// others borrow the file's text).
+    built: usize,
 }
 
 impl Values {
@@ -238,6 +241,24 @@ pub fn resolve_into(
                         )
                 })?
         };
+        if let Cow::Owned(v) = &value {
+            values.built += v.len();
+            if values.built > interpolate::MAX_EXPANDED_TOTAL {
+                return Err(Error::new(Exit::DataErr, "Cannot expand a value")
+                    .cause(format!(
+                        "{}:{}:{}: the expanded values exceed {} bytes in total (lines that copy a large value?)",
+                        path.display(),
+                        e.line,
+                        e.value_col,
+                        interpolate::MAX_EXPANDED_TOTAL
+                    ))
+                    .field("filename", path.display().to_string())
+                    .field("line", e.line)
+                    .field("column", e.value_col)
+                    .field("key", key)
+                    .suggest("Refer to large values less often, or use --no-interpolate"));
+            }
+        }
         dups |= values.insert(key, value, file_no);
     }
     if dups {
