@@ -20,7 +20,8 @@ pub struct Cli {
     /// Take values as written: no $VAR / ${VAR} expansion
     #[arg(long, global = true)]
     pub no_interpolate: bool,
-    /// How long a writer waits for another writer's lock
+    /// How long a writer waits for another writer's lock (a bare number is
+    /// milliseconds)
     #[arg(
         long,
         env = "DOTENV_LOCK_TIMEOUT",
