@@ -134,7 +134,9 @@ pub fn acquire(
             );
             match sql::exec(client, &create) {
                 Ok(()) => {}
-                Err(e) if matches!(sql::sqlstate(&e), Some("23505" | "42P07")) => {}
+                // Runners racing on CREATE TABLE IF NOT EXISTS: the loser may see the
+                // table (42P07), its row type (42710) or pg_type's unique index (23505).
+                Err(e) if matches!(sql::sqlstate(&e), Some("23505" | "42P07" | "42710")) => {}
                 Err(e) => return Err(sql::fail("Cannot create the lease table", &e)),
             }
             let host = hostname();

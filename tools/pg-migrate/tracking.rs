@@ -187,7 +187,9 @@ impl Table {
                     log::info("Tracking table created", json!({"table": self.display()}));
                     Ok(())
                 }
-                Err(e) if matches!(sql::sqlstate(&e), Some("23505" | "42P07")) => Ok(()),
+                // Runners racing on CREATE TABLE IF NOT EXISTS: the loser may see the
+                // table (42P07), its row type (42710) or pg_type's unique index (23505).
+                Err(e) if matches!(sql::sqlstate(&e), Some("23505" | "42P07" | "42710")) => Ok(()),
                 Err(e) => Err(sql::fail("Cannot create the tracking table", &e)
                     .field("table", self.display())
                     .suggest("Grant CREATE on the schema to the migration user (GRANT CREATE ON SCHEMA public TO ...)")),
