@@ -85,6 +85,10 @@ where
 {
     use clap::error::ErrorKind;
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    remember_env_flags(&T::command(), &args);
+    if std::env::var_os(DEBUG_ENV_FLAGS).is_some() {
+        return Err(print_env_flags(&T::command()));
+    }
     T::try_parse_from(&args).map_err(|e| match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
             match out::print(&e.render().to_string()) {
@@ -181,6 +185,167 @@ fn env_source<T: clap::CommandFactory>(
     }
     let var = find(&T::command(), &long)?;
     std::env::var_os(&var).is_some().then_some(var)
+}
+
+/// Test-only: when set, a tool prints its options that read an environment
+/// variable (one JSON object a line: `command`, `long`, `env`, `valueName`,
+/// `possibleValues`) and exits 0, so tests/robust.rs can try a bad value in
+/// every variable of every tool from clap's own definitions. Not part of
+/// any tool's interface.
+pub const DEBUG_ENV_FLAGS: &str = "PGKIT_DEBUG_ENV_FLAGS";
+
+fn print_env_flags(cmd: &clap::Command) -> Error {
+    fn walk(cmd: &clap::Command, path: &mut Vec<String>, out: &mut String) {
+        for a in cmd.get_arguments() {
+            let (Some(long), Some(var)) = (a.get_long(), a.get_env()) else {
+                continue;
+            };
+            let possible: Vec<String> = a
+                .get_possible_values()
+                .iter()
+                .map(|p| p.get_name().to_string())
+                .collect();
+            let line = json!({
+                "command": path.clone(),
+                "long": long,
+                "env": var.to_string_lossy(),
+                "valueName": a.get_value_names().and_then(|v| v.first()).map(|v| v.to_string()),
+                "possibleValues": possible,
+                "global": a.is_global_set(),
+            });
+            out.push_str(&format!("{line}\n"));
+        }
+        for s in cmd.get_subcommands() {
+            path.push(s.get_name().to_string());
+            walk(s, path, out);
+            path.pop();
+        }
+    }
+    let mut out = String::new();
+    walk(cmd, &mut Vec::new(), &mut out);
+    match out::print(&out) {
+        Ok(()) => Error::new(Exit::Ok, "help").quiet(),
+        Err(e) => e,
+    }
+}
+
+/// An option that can come from the environment: its long flag, short flag
+/// and variable.
+struct EnvFlag {
+    long: String,
+    short: Option<char>,
+    var: String,
+}
+
+/// The parsed command's options with an `env`, and the command line they
+/// were parsed from, for `env_blame`.
+fn env_flags() -> &'static std::sync::Mutex<(Vec<EnvFlag>, Vec<String>)> {
+    static F: std::sync::OnceLock<std::sync::Mutex<(Vec<EnvFlag>, Vec<String>)>> =
+        std::sync::OnceLock::new();
+    F.get_or_init(|| std::sync::Mutex::new((Vec::new(), Vec::new())))
+}
+
+fn remember_env_flags(cmd: &clap::Command, args: &[std::ffi::OsString]) {
+    fn walk(cmd: &clap::Command, out: &mut Vec<EnvFlag>) {
+        for a in cmd.get_arguments() {
+            if let (Some(long), Some(var)) = (a.get_long(), a.get_env()) {
+                out.push(EnvFlag {
+                    long: long.to_string(),
+                    short: a.get_short(),
+                    var: var.to_string_lossy().into_owned(),
+                });
+            }
+        }
+        for s in cmd.get_subcommands() {
+            walk(s, out);
+        }
+    }
+    let mut flags = Vec::new();
+    walk(cmd, &mut flags);
+    let argv = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .take_while(|a| a != "--")
+        .collect();
+    if let Ok(mut f) = env_flags().lock() {
+        *f = (flags, argv);
+    }
+}
+
+/// Every invalid environment value is a configuration error (78) naming the
+/// variable, and the same value given as a flag a usage error (64) naming
+/// the flag (issue 16, defect 10) — also when the tool, not clap, found the
+/// value invalid and guessed its source wrong. The error is matched to an
+/// option by its `flag` or `variable` field, or by a message `Invalid
+/// --flag…` / `Invalid VARIABLE…` / `Invalid <long name>…`; the command
+/// line then says where the value came from.
+fn env_blame(e: Error) -> Error {
+    if e.code != Exit::Usage && e.code != Exit::Config {
+        return e;
+    }
+    let Ok(guard) = env_flags().lock() else {
+        return e;
+    };
+    let (flags, argv) = &*guard;
+    let field = |k: &str| e.fields.get(k).and_then(Value::as_str).map(str::to_string);
+    let subject = e.message.strip_prefix("Invalid ").map(|m| {
+        m.trim_end_matches(" value")
+            .trim_end_matches([':', ','])
+            .to_string()
+    });
+    let flag = flags.iter().find(|f| {
+        field("flag").is_some_and(|x| x == format!("--{}", f.long))
+            || field("variable").is_some_and(|x| x == f.var)
+            || subject.as_deref().is_some_and(|s| {
+                s == format!("--{}", f.long)
+                    || s.starts_with(&format!("--{} ", f.long))
+                    || s == f.var
+                    || s == f.long.replace('-', " ")
+            })
+    });
+    let Some(flag) = flag else {
+        return e;
+    };
+    let long = &flag.long;
+    let on_command_line = argv.iter().any(|a| {
+        a == &format!("--{long}")
+            || a.starts_with(&format!("--{long}="))
+            || flag
+                .short
+                .is_some_and(|c| a.starts_with('-') && !a.starts_with("--") && a[1..].contains(c))
+    });
+    let var = flag.var.clone();
+    let from_env = !on_command_line && std::env::var_os(&var).is_some();
+    let mut out = match (e.code, on_command_line, from_env) {
+        (Exit::Usage, _, true) => {
+            Error::config(format!("Invalid value in environment variable {var}"))
+        }
+        (Exit::Config, true, _) => Error::usage(format!("Invalid --{long}")),
+        (Exit::Config, _, true) if !e.message.contains(&var) => {
+            Error::config(format!("Invalid value in environment variable {var}"))
+        }
+        (Exit::Config, _, true) => Error::config(e.message.clone()),
+        _ => return e,
+    };
+    out.error = e.error;
+    for (k, v) in e.fields {
+        if k != "flag" && k != "variable" {
+            out.fields.insert(k, v);
+        }
+    }
+    if out.code == Exit::Config {
+        out.fields.insert("variable".into(), json!(var));
+    } else {
+        out.fields.insert("flag".into(), json!(format!("--{long}")));
+    }
+    out.suggestion = match (e.suggestion, out.code) {
+        (Some(s), _) if s.contains(&var) => Some(s),
+        (Some(s), Exit::Config) => Some(format!("Fix or unset {var}: {s}")),
+        (None, Exit::Config) => Some(format!("Fix or unset {var}")),
+        (s, _) => s,
+    };
+    out
 }
 
 /// Applies valid `--log-format`/`--log-level` values found among `args`
@@ -292,13 +457,23 @@ impl Summary {
 pub fn run(tool: &str, body: impl FnOnce() -> Result<Summary>) -> ExitCode {
     let start = Instant::now();
     log::init(tool);
+    crate::panic::install();
     if let Err(e) = interrupt::install() {
         log::warn(
             "Cannot install signal handlers",
             json!({"error": e.to_string()}),
         );
     }
-    let result = body();
+    // A panic on the main thread unwinds to here (guards clean up on the
+    // way) and ends the run with one JSON line and 70 (see `panic`).
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::panic::debug_hook();
+        body()
+    }));
+    let result = match result {
+        Ok(r) => r,
+        Err(_) => return crate::panic::caught().into(),
+    };
     let duration_ms = start.elapsed().as_millis() as u64;
     let code = match result {
         Ok(s) => {
@@ -310,12 +485,36 @@ pub fn run(tool: &str, body: impl FnOnce() -> Result<Summary>) -> ExitCode {
             }
             s.code
         }
-        Err(e) => {
+        Err(mut e) => {
+            // One code for permission and read-only file system errors in
+            // every tool (77), also where a tool built its error from the
+            // I/O error's text with the general code 1.
+            // (HEALTHCHECK mode answers only 0 or 1: nothing is remapped.)
+            if !healthcheck_mode() {
+                if e.code == Exit::Failure
+                    && e.error
+                        .as_deref()
+                        .is_some_and(crate::error::names_permission)
+                {
+                    e.code = Exit::NoPerm;
+                }
+                e = env_blame(e);
+            }
             report(&e, duration_ms);
             e.code
         }
     };
     code.into()
+}
+
+/// HEALTHCHECK mode (`pg-wait --healthcheck`): the run answers only 0 or 1,
+/// a panic included (Docker reserves 2). Called from the tool's `main`.
+pub fn healthcheck() {
+    crate::panic::exit_code(Exit::Failure);
+}
+
+fn healthcheck_mode() -> bool {
+    crate::panic::code() == Exit::Failure
 }
 
 /// Logs an error as the run's final line.

@@ -75,9 +75,12 @@ impl Error {
     }
 
     /// An I/O error on a path, with the exit code the kind of failure deserves:
-    /// a missing input is 66, anything else the given code.
+    /// a missing input is 66, a permission or read-only file system error 77
+    /// (one code for it in every tool, issue 16), anything else the given code.
     pub fn io(code: Exit, what: &str, path: &std::path::Path, e: &std::io::Error) -> Self {
-        let code = if e.kind() == std::io::ErrorKind::NotFound && code != Exit::Failure {
+        let code = if is_permission(e) {
+            Exit::NoPerm
+        } else if e.kind() == std::io::ErrorKind::NotFound && code != Exit::Failure {
             Exit::NoInput
         } else {
             code
@@ -86,6 +89,28 @@ impl Error {
             .cause(e)
             .field("path", path.display().to_string())
     }
+}
+
+/// Whether an I/O error is a permission (EACCES, EPERM) or read-only file
+/// system (EROFS) error: exit 77 in every tool.
+pub fn is_permission(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem
+    ) || matches!(
+        e.raw_os_error(),
+        Some(libc::EACCES | libc::EPERM | libc::EROFS)
+    )
+}
+
+/// Whether an error's text carries a permission or read-only file system
+/// error from the OS (`Permission denied (os error 13)`): the net `cli::run`
+/// casts under errors built from an I/O error's text rather than with
+/// `Error::io`.
+pub fn names_permission(text: &str) -> bool {
+    [libc::EACCES, libc::EPERM, libc::EROFS]
+        .iter()
+        .any(|n| text.contains(&format!("(os error {n})")))
 }
 
 impl fmt::Display for Error {

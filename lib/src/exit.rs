@@ -24,8 +24,12 @@ pub enum Exit {
     DataErr = 65,
     /// An input file or directory is missing (EX_NOINPUT).
     NoInput = 66,
+    /// Internal error: a bug in the tool, never a panic's raw text (EX_SOFTWARE).
+    Software = 70,
     /// Temporary failure, retry later: e.g. the migration lock is held (EX_TEMPFAIL).
     TempFail = 75,
+    /// Permission denied or read-only file system (EX_NOPERM).
+    NoPerm = 77,
     /// Bad configuration: unparsable DSN, invalid env value (EX_CONFIG).
     Config = 78,
     /// A program was found but cannot be run (not executable), as shells.
@@ -68,8 +72,16 @@ pub const TABLE: &[(Exit, &str)] = &[
         "an input file or directory is missing (EX_NOINPUT)",
     ),
     (
+        Exit::Software,
+        "internal error: a bug in the tool, never a panic's raw text (EX_SOFTWARE)",
+    ),
+    (
         Exit::TempFail,
         "temporary failure, retry later: e.g. the migration lock is held (EX_TEMPFAIL)",
+    ),
+    (
+        Exit::NoPerm,
+        "permission denied or read-only file system: a file or directory the tool must read or write (EX_NOPERM)",
     ),
     (
         Exit::Config,
@@ -132,7 +144,7 @@ mod tests {
         let codes: Vec<i32> = TABLE.iter().map(|(e, _)| e.code()).collect();
         assert_eq!(
             codes,
-            vec![0, 1, 2, 3, 4, 5, 64, 65, 66, 75, 78, 126, 127, 130, 143]
+            vec![0, 1, 2, 3, 4, 5, 64, 65, 66, 70, 75, 77, 78, 126, 127, 130, 143]
         );
     }
 

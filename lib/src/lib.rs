@@ -13,6 +13,7 @@ pub mod interrupt;
 pub mod log;
 pub mod manpage;
 pub mod out;
+pub mod panic;
 pub mod pginstall;
 pub mod redact;
 pub mod script;

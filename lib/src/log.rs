@@ -172,7 +172,9 @@ pub fn render_text(level: Level, message: &str, fields: &Map<String, Value>) -> 
 /// Writes one event, if its level is enabled. `fields` should be a JSON object
 /// (`serde_json::json!({...})`); anything else is logged under `data`.
 pub fn event(level: Level, message: &str, fields: Value) {
-    let Ok(l) = logger().lock() else { return };
+    // A panic while the lock was held must not silence the run's last line
+    // (see `panic`): a poisoned logger is still a usable logger.
+    let l = logger().lock().unwrap_or_else(|e| e.into_inner());
     if level < l.level {
         return;
     }
