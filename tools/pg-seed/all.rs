@@ -9,10 +9,10 @@
 //! refused, and row counts raised where children need them (a 1:1 child
 //! needs a parent per row, a junction enough distinct pairs).
 
-use crate::fill::{self, db_err, left_out, Filled, Request};
-use crate::generate::table_seed;
+use crate::cli::GenerateArgs;
+use crate::fill::{self, left_out, table_seed, Filled, Request};
 use crate::introspect::{self, Table};
-use crate::GenerateArgs;
+use crate::sql::db_err;
 use pgkit::cli::Summary;
 use pgkit::{interrupt, log, out, Error, Exit, Result};
 use postgres::types::Oid;

@@ -9,8 +9,10 @@
 
 use crate::checks::{self, Rule};
 use crate::introspect::{self, Scalar, Table, Ty};
+use crate::rowgen::{gcd, Combo, FkGroup, RowGen, Source};
+use crate::sql::{db_err, rejected};
 use crate::staged;
-use crate::values::{esc, ValueGen};
+use crate::values::ValueGen;
 use pgkit::{interrupt, log, Error, Exit, Result};
 use postgres::Transaction;
 use rand::rngs::StdRng;
@@ -22,60 +24,13 @@ use std::time::{Duration, Instant};
 const CHUNK: usize = 256 * 1024;
 const PROGRESS_EVERY: Duration = Duration::from_secs(3);
 
-/// Where a column's values come from.
-enum Source {
-    Value {
-        gen: Box<ValueGen>,
-        array: bool,
-        nullable: bool,
-    },
-    Fk {
-        group: usize,
-        pos: usize,
-    },
-    Null,
-}
-
-/// A foreign key's parent keys, loaded once (text form, in key order).
-struct FkGroup {
-    keys: Vec<Vec<String>>,
-    /// Each parent key at most once (a unique foreign key: 1:1).
-    unique: bool,
-    /// Part of a unique key over several foreign keys (a junction table):
-    /// the index of the combination it belongs to.
-    combo: Option<usize>,
-    /// For a unique foreign key: the parent keys no row of the table uses
-    /// yet (read again before each round of checked candidates).
-    free_sql: String,
-}
-
-/// Distinct tuples of parent keys for a unique key made of several foreign
-/// keys: row i takes tuple `perm(i)` of the cartesian product, where perm is
-/// a bijection `(a·i + b) mod total`, so no pair repeats and pairs spread.
-struct Combo {
-    groups: Vec<usize>,
-    total: u64,
-    a: u64,
-    b: u64,
-}
-
-impl Combo {
-    fn pick(&self, groups: &[FkGroup], i: u64, picks: &mut [Option<usize>]) {
-        let mut k = ((self.a as u128 * (i % self.total) as u128 + self.b as u128)
-            % self.total as u128) as u64;
-        for g in &self.groups {
-            let len = groups[*g].keys.len() as u64;
-            picks[*g] = Some((k % len) as usize);
-            k /= len;
-        }
+/// The seed of the k-th table of a run (k = 0 for the target itself).
+pub fn table_seed(seed: u64, k: usize) -> u64 {
+    if k == 0 {
+        seed
+    } else {
+        seed.wrapping_add((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
     }
-}
-
-fn gcd(mut a: u64, mut b: u64) -> u64 {
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a
 }
 
 /// What the caller asks of one table.
@@ -108,10 +63,6 @@ impl Filled {
             json!({"table": self.display, "rows": self.rows, "seed": self.seed, "durationMs": self.duration.as_millis() as u64, "rowsPerSecond": (self.rows as f64 / secs) as u64}),
         );
     }
-}
-
-pub fn db_err(message: &str, e: &postgres::Error) -> Error {
-    crate::sql::with_db_error(Error::new(Exit::Seed, message), e)
 }
 
 pub fn regclass(tx: &mut Transaction<'_>, oid: postgres::types::Oid) -> Result<String> {
@@ -557,7 +508,7 @@ pub fn fill(tx: &mut Transaction<'_>, table: &Table, req: &Request<'_>) -> Resul
             ),
             &[&(rows as i64)],
         )
-        .map_err(|e| rejected(table, &e))?;
+        .map_err(|e| rejected(&table.display, &e))?;
         return Ok(done(rows));
     }
 
@@ -583,105 +534,6 @@ pub fn fill(tx: &mut Transaction<'_>, table: &Table, req: &Request<'_>) -> Resul
     Ok(done(n))
 }
 
-/// Everything needed to write rows: per-column sources and parent keys.
-pub struct RowGen {
-    sources: Vec<Source>,
-    groups: Vec<FkGroup>,
-    combos: Vec<Combo>,
-    existing: u64,
-    /// The row index the unique foreign keys' free keys start at.
-    unique_base: Option<u64>,
-}
-
-impl RowGen {
-    pub fn has_existing(&self) -> bool {
-        self.existing > 0
-    }
-
-    /// Before a round of checked candidates from row `base` on: unique
-    /// foreign keys take only the parent keys still free, so refused
-    /// candidates never pin parents that later rounds need.
-    pub fn refresh_free_keys(&mut self, tx: &mut Transaction<'_>, base: u64) -> Result<()> {
-        let mut any = false;
-        for g in self.groups.iter_mut().filter(|g| g.unique) {
-            g.keys = tx
-                .query(&g.free_sql, &[])
-                .map_err(|e| db_err("Cannot read the free parent keys", &e))?
-                .iter()
-                .map(|r| (0..r.len()).map(|i| r.get::<_, String>(i)).collect())
-                .collect();
-            any = true;
-        }
-        if any {
-            self.unique_base = Some(base);
-        }
-        Ok(())
-    }
-
-    /// Appends rows `first..first+count` in COPY text form; `ord` prefixes
-    /// each row with its index (the staging table's first column).
-    pub fn write_rows(
-        &self,
-        rng: &mut StdRng,
-        i: u64,
-        buf: &mut Vec<u8>,
-        scratch: &mut Vec<u8>,
-        picks: &mut Vec<Option<usize>>,
-        ord: bool,
-    ) {
-        picks.clear();
-        picks.resize(self.groups.len(), None);
-        for c in &self.combos {
-            c.pick(&self.groups, i + self.existing, picks);
-        }
-        for (g, grp) in self.groups.iter().enumerate() {
-            if grp.combo.is_some() {
-                continue;
-            }
-            picks[g] = if grp.keys.is_empty() {
-                None
-            } else if grp.unique {
-                let k = match self.unique_base {
-                    Some(b) => i.saturating_sub(b),
-                    None => i + self.existing,
-                };
-                Some((k % grp.keys.len() as u64) as usize)
-            } else {
-                Some(rng.gen_range(0..grp.keys.len()))
-            };
-        }
-        if ord {
-            let _ = write!(buf, "{i}\t");
-        }
-        for (j, s) in self.sources.iter().enumerate() {
-            if j > 0 {
-                buf.push(b'\t');
-            }
-            match s {
-                Source::Null => buf.extend_from_slice(b"\\N"),
-                Source::Fk { group, pos } => match picks[*group] {
-                    Some(k) => esc(buf, &self.groups[*group].keys[k][*pos]),
-                    None => buf.extend_from_slice(b"\\N"),
-                },
-                Source::Value {
-                    gen,
-                    array,
-                    nullable,
-                } => {
-                    if *nullable && rng.gen_ratio(1, 10) {
-                        buf.extend_from_slice(b"\\N");
-                    } else if *array {
-                        gen.write_array(rng, i, buf, scratch);
-                    } else {
-                        gen.write(rng, i, buf);
-                    }
-                }
-            }
-        }
-        buf.push(b'\n');
-    }
-}
-
 /// Streams rows straight into the table.
 fn direct(
     tx: &mut Transaction<'_>,
@@ -697,7 +549,7 @@ fn direct(
         .map(|c| crate::ident::quote(&c.name))
         .collect();
     let stmt = format!("COPY {} ({}) FROM STDIN", table.sql, cols.join(", "));
-    let mut w = tx.copy_in(&stmt).map_err(|e| rejected(table, &e))?;
+    let mut w = tx.copy_in(&stmt).map_err(|e| rejected(&table.display, &e))?;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 64 * 1024);
     let mut scratch: Vec<u8> = Vec::with_capacity(256);
@@ -730,7 +582,7 @@ fn direct(
         return Err(copy_failed(table, w, e));
     }
     interrupt::check()?;
-    w.finish().map_err(|e| rejected(table, &e))
+    w.finish().map_err(|e| rejected(&table.display, &e))
 }
 
 /// After explicit values went into serial or identity columns, moves their
@@ -838,29 +690,9 @@ fn copy_failed(table: &Table, w: postgres::CopyInWriter<'_>, e: std::io::Error) 
         return interrupt::error();
     }
     match crate::sql::copy_write_failure(w, e) {
-        Ok(pg) => rejected(table, &pg),
+        Ok(pg) => rejected(&table.display, &pg),
         Err(e) => Error::new(Exit::Seed, "Cannot stream the generated rows")
             .cause(e)
             .field("table", table.display.clone()),
     }
-}
-
-pub fn rejected(table: &Table, e: &postgres::Error) -> Error {
-    if interrupt::received().is_some() {
-        return interrupt::error();
-    }
-    let mut err = crate::sql::with_db_error(
-        Error::new(Exit::Seed, "The database rejected the generated rows"),
-        e,
-    )
-    .field("table", table.display.clone());
-    if let Some(d) = e.as_db_error() {
-        if let Some(c) = d.column() {
-            err = err.field("column", c.to_string());
-        }
-        if let Some(c) = d.constraint() {
-            err = err.field("constraint", c.to_string());
-        }
-    }
-    err.suggest("A constraint rejected a row: give the column a default, limit --columns, or seed it with a SQL file")
 }

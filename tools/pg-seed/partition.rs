@@ -121,7 +121,7 @@ pub fn routing(
              WHERE a.attrelid = $1 AND a.attnum = $2",
             &[&table.oid, &key],
         )
-        .map_err(|e| crate::fill::db_err("Cannot read the partition key's type", &e))?;
+        .map_err(|e| crate::sql::db_err("Cannot read the partition key's type", &e))?;
     let (ty, category, typname): (String, String, String) = (r.get(0), r.get(1), r.get(2));
     let exprs: Vec<String> = p
         .bounds

@@ -5,7 +5,7 @@
 //! as written.
 
 use crate::discovery::SeedFile;
-use pgkit::{Error, Exit, Result};
+use pgkit::{interrupt, Error, Exit, Result};
 use postgres::error::ErrorPosition;
 
 /// Adds the server's error details to an error: `error`, `sqlstate`,
@@ -26,6 +26,32 @@ pub fn with_db_error(mut err: Error, e: &postgres::Error) -> Error {
         }
         None => err.cause(e),
     }
+}
+
+/// A database error while generating rows (exit 4).
+pub fn db_err(message: &str, e: &postgres::Error) -> Error {
+    with_db_error(Error::new(Exit::Seed, message), e)
+}
+
+/// The database refused generated rows: the constraint and column it named.
+pub fn rejected(table: &str, e: &postgres::Error) -> Error {
+    if interrupt::received().is_some() {
+        return interrupt::error();
+    }
+    let mut err = with_db_error(
+        Error::new(Exit::Seed, "The database rejected the generated rows"),
+        e,
+    )
+    .field("table", table.to_string());
+    if let Some(d) = e.as_db_error() {
+        if let Some(c) = d.column() {
+            err = err.field("column", c.to_string());
+        }
+        if let Some(c) = d.constraint() {
+            err = err.field("constraint", c.to_string());
+        }
+    }
+    err.suggest("A constraint rejected a row: give the column a default, limit --columns, or seed it with a SQL file")
 }
 
 /// Why a write into a COPY failed: the server's error, found inside the I/O

@@ -7,8 +7,9 @@
 //! partition bound or trigger decides for itself. Rounds of more candidates
 //! follow until the rows asked for are in, within a bounded number of tries.
 
-use crate::fill::{db_err, rejected, RowGen};
 use crate::introspect::{self, Table};
+use crate::rowgen::RowGen;
+use crate::sql::{db_err, rejected};
 use pgkit::{interrupt, log, Error, Exit, Result};
 use postgres::Transaction;
 use rand::rngs::StdRng;
@@ -138,7 +139,7 @@ pub fn fill(
             w.write_all(&buf)
                 .map_err(|e| Error::new(Exit::Seed, "Cannot stage the generated rows").cause(e))?;
             buf.clear();
-            w.finish().map_err(|e| rejected(table, &e))?;
+            w.finish().map_err(|e| rejected(&table.display, &e))?;
         }
         if let Some(u) = &route {
             tx.batch_execute(u)
@@ -170,7 +171,7 @@ pub fn fill(
                         "SELECT * FROM pg_temp.pg_seed_insert($1, $2, $3)",
                         &[&rows_sql, &ins_one, &(need as i64)],
                     )
-                    .map_err(|e| rejected(table, &e))?;
+                    .map_err(|e| rejected(&table.display, &e))?;
                 let n: i64 = r.get(0);
                 let failures: i64 = r.get(1);
                 if failures > 0 {

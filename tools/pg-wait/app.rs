@@ -2,7 +2,8 @@
 //! backoff, or once), report, and exec the command when ready.
 
 use crate::cli::{parse_connect_timeout, parse_timeout, CheckArg, Cli};
-use crate::{exec, report, targets};
+use crate::report::{self, Outcome};
+use crate::{exec, targets};
 use pgkit::backoff::Policy;
 use pgkit::cli::Summary;
 use pgkit::conn::Settings;
@@ -11,16 +12,6 @@ use pgkit::{log, Error, Exit, Result};
 use serde_json::json;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-/// How one target ended.
-pub struct Outcome {
-    /// The target, redacted.
-    pub target: String,
-    /// Ready (attempts, duration) or the error that ended its wait.
-    pub result: Result<wait::Ready>,
-    /// Time until it ended.
-    pub duration: Duration,
-}
 
 /// Whether `--healthcheck` is among the arguments (before `--`), so that even
 /// a usage error answers 1.

@@ -1,10 +1,20 @@
 //! What pg-wait reports: the error that ends a wait, and `--json` results.
 
-use crate::app::Outcome;
 use pgkit::conn::Settings;
-use pgkit::wait::{Class, Failure};
+use pgkit::wait::{self, Class, Failure};
 use pgkit::{out, Error, Exit, Result};
 use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+/// How one target ended.
+pub struct Outcome {
+    /// The target, redacted.
+    pub target: String,
+    /// Ready (attempts, duration) or the error that ended its wait.
+    pub result: Result<wait::Ready>,
+    /// Time until it ended.
+    pub duration: Duration,
+}
 
 /// The error of a single probe (`--once`, `--healthcheck`): not ready is 2.
 pub fn once_error(f: Failure, target: &str) -> Error {

@@ -4,24 +4,16 @@
 //! Deterministic: one seeded RNG per table, consumed in row and column
 //! order, so the same seed, schema and N give the same rows.
 
-use crate::fill::{self, db_err, regclass, Filled, Request};
+use crate::cli::GenerateArgs;
+use crate::fill::{self, regclass, table_seed, Filled, Request};
 use crate::introspect;
-use crate::GenerateArgs;
+use crate::sql::db_err;
 use pgkit::cli::Summary;
 use pgkit::conn::Settings;
 use pgkit::{interrupt, log, Error, Exit, Result};
 use postgres::types::Oid;
 use postgres::Transaction;
 use serde_json::json;
-
-/// The seed of the k-th table of a run (k = 0 for the target itself).
-pub fn table_seed(seed: u64, k: usize) -> u64 {
-    if k == 0 {
-        seed
-    } else {
-        seed.wrapping_add((k as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
-    }
-}
 
 /// Runs `pg-seed generate`.
 pub fn run(g: &GenerateArgs) -> Result<Summary> {
@@ -37,7 +29,7 @@ pub fn run(g: &GenerateArgs) -> Result<Summary> {
             s
         }
     };
-    let mut client = crate::apply::connect(&settings, &g.wait)?;
+    let mut client = crate::commands::seed::connect(&settings, &g.wait)?;
     let _cancel = pgkit::conn::cancel_on_signal(&settings, &client);
     let mut tx = client
         .transaction()

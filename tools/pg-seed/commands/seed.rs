@@ -1,9 +1,10 @@
 //! A seeding run: skip checks, discovery, the `--if-empty` guard, then every
 //! pending file and its tracking row in one transaction.
 
+use crate::cli::{Cli, OnChange, SeedArgs, WaitArgs};
 use crate::discovery::{self, Kind, SeedFile};
 use crate::tracking::Tracking;
-use crate::{csv, sql, Cli, OnChange, SeedArgs, WaitArgs};
+use crate::{csv, sql};
 use pgkit::cli::Summary;
 use pgkit::conn::Settings;
 use pgkit::log::Level;
