@@ -123,7 +123,12 @@ fn scripts_are_clean_under_shellcheck() {
         eprintln!("note: shellcheck not installed; check skipped (CI installs it)");
         return;
     }
-    for s in ["scripts/pg-provision", "scripts/demo", "scripts/gen-man"] {
+    for s in [
+        "scripts/pg-provision",
+        "scripts/demo",
+        "scripts/gen-man",
+        "scripts/gen-completions",
+    ] {
         let path = root().join(s);
         if !path.exists() {
             continue;
@@ -135,4 +140,214 @@ fn scripts_are_clean_under_shellcheck() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
+}
+
+/// The committed file name of a tool's completion script for a shell.
+fn completion_file(t: &str, shell: &str) -> String {
+    match shell {
+        "zsh" => format!("completions/_{t}"),
+        _ => format!("completions/{t}.{shell}"),
+    }
+}
+
+#[test]
+fn completions_are_generated_from_the_current_flags() {
+    for t in TOOLS {
+        for shell in ["bash", "zsh", "fish"] {
+            let out = cmd(t)
+                .args(["--generate-completions", shell])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{t} --generate-completions {shell} failed"
+            );
+            let file = completion_file(t, shell);
+            let committed = std::fs::read_to_string(root().join(&file))
+                .unwrap_or_else(|_| panic!("{file} is missing: run scripts/gen-completions"));
+            assert!(
+                committed == String::from_utf8_lossy(&out.stdout),
+                "{file} is stale: run scripts/gen-completions and commit"
+            );
+        }
+    }
+    let out = cmd("pg-wait")
+        .args(["--generate-completions", "tcsh"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+}
+
+#[test]
+fn completion_scripts_parse_in_their_shells() {
+    for (shell, flag) in [("bash", "-n"), ("zsh", "-n"), ("fish", "-n")] {
+        if Command::new(shell).arg("-c").arg("true").output().is_err() {
+            eprintln!("note: {shell} not installed; syntax check skipped");
+            continue;
+        }
+        for t in TOOLS {
+            let file = root().join(completion_file(t, shell));
+            let out = Command::new(shell).arg(flag).arg(&file).output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                file.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+/// What bash offers for `words` (the last one being completed), with the
+/// committed completion script of `tool`, from `dir`.
+fn bash_complete(tool: &str, dir: &Path, words: &[&str]) -> Vec<String> {
+    let script = root().join(completion_file(tool, "bash"));
+    let quoted: Vec<String> = words
+        .iter()
+        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+        .collect();
+    let body = format!(
+        "source '{}'\nCOMP_WORDS=({})\nCOMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))\n\
+         COMP_LINE=\"${{COMP_WORDS[*]}}\"\nCOMP_POINT=${{#COMP_LINE}}\n\
+         f=$(complete -p {tool} | sed -E 's/.* -F ([^ ]+) .*/\\1/')\n\
+         \"$f\" {tool} \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        script.display(),
+        quoted.join(" ")
+    );
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(body)
+        .current_dir(dir)
+        .env_remove("DUMP_DIR")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn bash_completes_subcommands_values_and_the_dumps_under_dir() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let dumps = d.join("backups/app");
+    std::fs::create_dir_all(&dumps).unwrap();
+    for f in [
+        "app_20250102T030405Z.pgdump",
+        "app_20250102T030405Z.pgdump.sha256",
+        "app_20250103T030405Z.sql.gz",
+    ] {
+        std::fs::write(dumps.join(f), "").unwrap();
+    }
+    let c = |t: &str, w: &[&str]| bash_complete(t, d, w);
+    assert_eq!(c("pg-dump-rotate", &["pg-dump-rotate", "res"]), ["restore"]);
+    assert_eq!(
+        c("pg-migrate", &["pg-migrate", "stat"]),
+        ["status"],
+        "a hyphenated tool's subcommands"
+    );
+    // Options of a subcommand (clap-rs/clap#6421 worked around).
+    assert_eq!(
+        c("pg-dump-rotate", &["pg-dump-rotate", "dump", "--form"]),
+        ["--format"]
+    );
+    assert_eq!(
+        c(
+            "pg-dump-rotate",
+            &["pg-dump-rotate", "dump", "--format", ""]
+        ),
+        ["custom", "plain", "directory"]
+    );
+    assert_eq!(
+        c("pg-dotenv", &["pg-dotenv", "list", "--format", ""]),
+        ["dotenv", "shell", "export", "json"]
+    );
+    assert_eq!(
+        c("pg-wait", &["pg-wait", "--log-format", ""]),
+        ["json", "text"]
+    );
+    // The dumps under --dir, wherever --dir is, for restore and verify.
+    let both = [
+        "backups/app/app_20250102T030405Z.pgdump",
+        "backups/app/app_20250103T030405Z.sql.gz",
+    ];
+    for words in [
+        &["pg-dump-rotate", "--dir", "backups", "restore", ""][..],
+        &["pg-dump-rotate", "restore", "--dir", "backups", ""],
+        &["pg-dump-rotate", "verify", "--dir", "=", "backups", ""],
+        &["pg-dump-rotate", "--dir", "backups", "verify", "--all", "b"],
+    ] {
+        assert_eq!(c("pg-dump-rotate", words), both, "{words:?}");
+    }
+    assert_eq!(
+        c(
+            "pg-dump-rotate",
+            &[
+                "pg-dump-rotate",
+                "--dir",
+                "backups",
+                "restore",
+                "backups/app/app_20250103"
+            ]
+        ),
+        ["backups/app/app_20250103T030405Z.sql.gz"]
+    );
+    // An option's value is the option's completion, not a dump.
+    let db = c(
+        "pg-dump-rotate",
+        &["pg-dump-rotate", "--dir", "backups", "restore", "--db", ""],
+    );
+    assert!(!db.iter().any(|w| w.ends_with(".pgdump")), "{db:?}");
+}
+
+#[test]
+fn long_help_ends_with_examples_from_the_man_page() {
+    for t in TOOLS {
+        let long = cmd(t).arg("--help").output().unwrap();
+        let short = cmd(t).arg("-h").output().unwrap();
+        assert_eq!(long.status.code(), Some(0), "{t}");
+        let long = String::from_utf8_lossy(&long.stdout).into_owned();
+        let short = String::from_utf8_lossy(&short.stdout).into_owned();
+        let at = long
+            .find("\nExamples:\n")
+            .unwrap_or_else(|| panic!("{t} --help has no examples:\n{long}"));
+        assert!(!short.contains("Examples:"), "{t} -h stays short");
+        // Three to five examples, each with a command naming the tool.
+        let examples = &long[at..];
+        let n = examples.split("\n\n").count();
+        assert!((3..=5).contains(&n), "{t}: {n} examples\n{examples}");
+        assert!(examples.matches(t).count() >= n, "{t}:\n{examples}");
+        // Plain text: no roff escapes left.
+        assert!(
+            !examples.contains("\\-") && !examples.contains(".nf"),
+            "{examples}"
+        );
+        // The one source: every command shown is in the man page.
+        let page = std::fs::read_to_string(root().join(format!("man/{t}.1"))).unwrap();
+        let page = pgkit::manpage::roff_unescape(&page);
+        for l in examples.lines().skip(2).filter(|l| l.starts_with("    ")) {
+            assert!(page.contains(l.trim()), "{t}: {l:?} is not in man/{t}.1");
+        }
+    }
+    let up = cmd("pg-migrate").args(["up", "--help"]).output().unwrap();
+    let up = String::from_utf8_lossy(&up.stdout).into_owned();
+    let examples = &up[up
+        .find("Examples:")
+        .expect("pg-migrate up --help: examples")..];
+    assert!(
+        examples.contains("pg-migrate up --lock-mode lease"),
+        "{examples}"
+    );
+    assert!(
+        !examples.contains("pg-migrate status"),
+        "only up's: {examples}"
+    );
 }

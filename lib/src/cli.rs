@@ -63,17 +63,38 @@ pub fn parse<T: clap::Parser>() -> Result<T> {
 
 /// As `parse`, but `TOOL --generate-man` (hidden, first argument) prints the
 /// tool's man page, built from the clap definition and `extra` (hand-written
-/// roff sections: ENVIRONMENT, EXAMPLES...), and ends the run with 0.
+/// roff sections: ENVIRONMENT, EXAMPLES...), and `TOOL --generate-completions
+/// SHELL` its shell completion script; both end the run with 0. `--help`
+/// (not `-h`) ends with the first examples of `extra`'s EXAMPLES section.
 pub fn parse_or_man<T: clap::Parser>(extra: &str) -> Result<T> {
-    if std::env::args_os()
-        .nth(1)
-        .is_some_and(|a| a == "--generate-man")
-    {
-        let page = crate::manpage::render(T::command(), extra)?;
-        out::print(&page)?;
-        return Err(Error::new(Exit::Ok, "help").quiet());
+    parse_or_man_from(extra, std::env::args_os())
+}
+
+/// As `parse_or_man`, from given arguments.
+pub fn parse_or_man_from<T, I, A>(extra: &str, args: I) -> Result<T>
+where
+    T: clap::Parser,
+    I: IntoIterator<Item = A>,
+    A: Into<std::ffi::OsString> + Clone,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some("--generate-man") => {
+            let page = crate::manpage::render(T::command(), extra)?;
+            out::print(&page)?;
+            Err(Error::new(Exit::Ok, "help").quiet())
+        }
+        Some("--generate-completions") => {
+            let Some(shell) = args.get(2).and_then(|a| a.to_str()) else {
+                return Err(Error::usage("--generate-completions needs a shell")
+                    .suggest("Give bash, zsh or fish"));
+            };
+            let script = crate::completions::render(T::command(), shell)?;
+            out::print(&script)?;
+            Err(Error::new(Exit::Ok, "help").quiet())
+        }
+        _ => parse_inner(args, Some(extra)),
     }
-    parse()
 }
 
 /// As `parse`, from given arguments.
@@ -83,15 +104,26 @@ where
     I: IntoIterator<Item = A>,
     A: Into<std::ffi::OsString> + Clone,
 {
+    parse_inner(args.into_iter().map(Into::into).collect(), None)
+}
+
+/// Parses `args`; `extra` (a man page's roff sections) gives `--help` its
+/// examples.
+fn parse_inner<T: clap::Parser>(args: Vec<std::ffi::OsString>, extra: Option<&str>) -> Result<T> {
     use clap::error::ErrorKind;
-    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
     remember_env_flags(&T::command(), &args);
     if std::env::var_os(DEBUG_ENV_FLAGS).is_some() {
         return Err(print_env_flags(&T::command()));
     }
     T::try_parse_from(&args).map_err(|e| match e.kind() {
         ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-            match out::print(&e.render().to_string()) {
+            let mut text = e.render().to_string();
+            if e.kind() == ErrorKind::DisplayHelp {
+                if let Some(extra) = extra {
+                    text.push_str(&crate::manpage::help_examples(&T::command(), extra, &args));
+                }
+            }
+            match out::print(&text) {
                 Ok(()) => Error::new(Exit::Ok, "help").quiet(),
                 Err(e) => e,
             }

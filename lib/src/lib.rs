@@ -5,6 +5,7 @@
 
 pub mod backoff;
 pub mod cli;
+pub mod completions;
 pub mod conn;
 pub mod duration;
 pub mod error;

@@ -142,6 +142,181 @@ pub fn exit_status_section() -> String {
     s
 }
 
+/// How many examples `--help` shows: enough to answer "how do I…", short
+/// enough to stay a help screen (the man page has them all).
+const HELP_EXAMPLES: usize = 5;
+
+/// The examples `--help` ends with, as plain text: the first few of `extra`'s
+/// EXAMPLES section (the man page stays their one source), or for a
+/// subcommand's `--help` those that use it. Empty for `-h`, or when there
+/// are none.
+pub fn help_examples(cmd: &clap::Command, extra: &str, args: &[std::ffi::OsString]) -> String {
+    let args: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .take_while(|a| a != "--")
+        .collect();
+    if !args.iter().any(|a| a == "--help") {
+        return String::new();
+    }
+    // The subcommand path the help is for: `pg-tmp db create --help`.
+    let mut path = vec![cmd.get_name().to_string()];
+    let mut c = cmd;
+    for a in args.iter().filter(|a| !a.starts_with('-')) {
+        if let Some(sub) = c.find_subcommand(a) {
+            path.push(sub.get_name().to_string());
+            c = sub;
+        }
+    }
+    let prefix = path.join(" ");
+    let blocks: Vec<Example> = examples(extra)
+        .into_iter()
+        .filter(|b| path.len() == 1 || b.commands.iter().any(|l| l.contains(&prefix)))
+        .take(HELP_EXAMPLES)
+        .collect();
+    if blocks.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("\nExamples:\n");
+    for (i, b) in blocks.iter().enumerate() {
+        if i > 0 {
+            s.push('\n');
+        }
+        for d in &b.description {
+            s.push_str(&format!("  {d}\n"));
+        }
+        let indent = if b.description.is_empty() {
+            "  "
+        } else {
+            "    "
+        };
+        for l in &b.commands {
+            s.push_str(&format!("{indent}{l}\n"));
+        }
+    }
+    s
+}
+
+/// One example of a man page's EXAMPLES section.
+#[derive(Debug, Default, PartialEq)]
+pub struct Example {
+    /// What it does (filled text, or a `.TP` tag), one line per paragraph.
+    pub description: Vec<String>,
+    /// The command lines (`.nf` text or `.B` lines), comments included.
+    pub commands: Vec<String>,
+}
+
+/// The examples of a roff EXAMPLES section, in order. A new example starts
+/// at prose, at a `#` comment or after a blank line in a `.nf` block, once
+/// the current one has a command: the shapes the tools' man.roff use.
+pub fn examples(roff: &str) -> Vec<Example> {
+    let mut out = Vec::new();
+    let mut cur = Example::default();
+    let mut in_section = false;
+    let mut nf = false;
+    let mut gap = false;
+    // A paragraph break: the next prose line starts a new description line.
+    let mut para = true;
+    let next = |cur: &mut Example, out: &mut Vec<Example>| {
+        if !cur.commands.is_empty() {
+            out.push(std::mem::take(cur));
+        }
+    };
+    for line in roff.lines() {
+        if line.starts_with(".SH") {
+            if in_section {
+                break;
+            }
+            in_section = line.trim_end().ends_with("EXAMPLES");
+            continue;
+        }
+        if !in_section || line.starts_with(".\\\"") {
+            continue;
+        }
+        if let Some(req) = line.strip_prefix('.') {
+            let (name, rest) = req.split_once(' ').unwrap_or((req, ""));
+            match name {
+                "nf" => nf = true,
+                "fi" => nf = false,
+                "B" | "I" | "BR" | "IR" if !rest.is_empty() => {
+                    gap = false;
+                    cur.commands.push(roff_unescape(rest.trim_matches('"')));
+                }
+                _ => para = true,
+            }
+            continue;
+        }
+        let text = roff_unescape(line);
+        if nf {
+            if text.trim().is_empty() {
+                gap = true;
+                continue;
+            }
+            if gap || text.trim_start().starts_with('#') {
+                next(&mut cur, &mut out);
+            }
+            gap = false;
+            cur.commands.push(text.trim_end().to_string());
+        } else if !text.trim().is_empty() {
+            next(&mut cur, &mut out);
+            match cur.description.last_mut() {
+                Some(d) if !para => {
+                    d.push(' ');
+                    d.push_str(text.trim());
+                }
+                _ => cur.description.push(text.trim().to_string()),
+            }
+            para = false;
+        }
+    }
+    next(&mut cur, &mut out);
+    // Commands keep their indentation relative to each other only.
+    for e in &mut out {
+        let strip = e
+            .commands
+            .iter()
+            .map(|l| l.len() - l.trim_start().len())
+            .min()
+            .unwrap_or(0);
+        for l in &mut e.commands {
+            *l = l[strip..].to_string();
+        }
+    }
+    out
+}
+
+/// Roff text as plain text: `\-` `\e` `\\` `\&` `\(aq` and font escapes.
+pub fn roff_unescape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('e') | Some('\\') => out.push('\\'),
+            Some('-') => out.push('-'),
+            Some('&') | None => {}
+            Some('f') => {
+                chars.next();
+            }
+            Some('(') => {
+                let name: String = chars.by_ref().take(2).collect();
+                match name.as_str() {
+                    "aq" => out.push('\''),
+                    "dq" => out.push('"'),
+                    "em" => out.push('—'),
+                    _ => {}
+                }
+            }
+            Some(other) => out.push(other),
+        }
+    }
+    out
+}
+
 /// Escapes text for roff: backslashes, and a leading dot or quote.
 pub fn roff_escape(s: &str) -> String {
     let t = s.replace('\\', "\\e").replace('-', "\\-");
@@ -149,5 +324,51 @@ pub fn roff_escape(s: &str) -> String {
         format!("\\&{t}")
     } else {
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples_of_every_shape_the_pages_use() {
+        // .TP tag + .B command (pg-migrate); prose + .nf (pg-seed, pg-wait);
+        // # comments and blank-line groups in one .nf block (pg-dotenv).
+        let roff = ".SH OPTIONS\n.TP\nnot this\n.SH EXAMPLES\n.TP\nApply:\n.B pg\\-migrate up\n\
+                    .PP\nA long\ndescription:\n.PP\n.nf\n  t \\-\\-x '\\e'\n    cont\n.fi\n\
+                    .nf\n# One.\na 1\na 2\n\nb\n# Two.\nc\n.fi\n.SH \"EXIT STATUS\"\n.B no\n";
+        let e = examples(roff);
+        let got: Vec<(Vec<&str>, Vec<&str>)> = e
+            .iter()
+            .map(|e| {
+                (
+                    e.description.iter().map(String::as_str).collect(),
+                    e.commands.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (vec!["Apply:"], vec!["pg-migrate up"]),
+                (vec!["A long description:"], vec!["t --x '\\'", "  cont"]),
+                (vec![], vec!["# One.", "a 1", "a 2"]),
+                (vec![], vec!["b"]),
+                (vec![], vec!["# Two.", "c"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn examples_show_for_long_help_only() {
+        let cmd = clap::Command::new("t").subcommand(clap::Command::new("up"));
+        let roff = ".SH EXAMPLES\n.TP\nA:\n.B t up\n.TP\nB:\n.B t down\n";
+        let args = |a: &[&str]| -> Vec<std::ffi::OsString> { a.iter().map(Into::into).collect() };
+        assert_eq!(help_examples(&cmd, roff, &args(&["t", "-h"])), "");
+        let all = help_examples(&cmd, roff, &args(&["t", "--help"]));
+        assert_eq!(all, "\nExamples:\n  A:\n    t up\n\n  B:\n    t down\n");
+        let up = help_examples(&cmd, roff, &args(&["t", "up", "--help"]));
+        assert_eq!(up, "\nExamples:\n  A:\n    t up\n");
     }
 }

@@ -18,11 +18,8 @@ mod watch;
 fn main() -> std::process::ExitCode {
     pgkit::cli::run("pg-migrate", || {
         let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-        let parsed: cli::Cli = if argv.get(1).is_some_and(|a| a == "--generate-man") {
-            pgkit::cli::parse_or_man(include_str!("man.roff"))?
-        } else {
-            pgkit::cli::parse_from(cli::subcommand_first(argv))?
-        };
+        let parsed: cli::Cli =
+            pgkit::cli::parse_or_man_from(include_str!("man.roff"), cli::subcommand_first(argv))?;
         parsed.log.apply()?;
         commands::run(parsed)
     })

@@ -1,0 +1,162 @@
+# pgkit: `restore`/`verify` complete the dump files under --dir (else $DUMP_DIR, else dbdumps).
+function _pg_dump_rotate_dumps
+    set -l dir dbdumps
+    set -q DUMP_DIR; and set dir $DUMP_DIR
+    set -l words (commandline -opc)
+    for i in (seq (count $words))
+        switch $words[$i]
+            case --dir
+                set -l j (math $i + 1)
+                set -q words[$j]; and set dir $words[$j]
+            case '--dir=*'
+                set dir (string replace -- '--dir=' '' $words[$i])
+        end
+    end
+    for f in $dir/*/*.pgdump $dir/*/*.sql $dir/*/*.sql.gz $dir/*/*.dir
+        echo $f
+    end
+end
+
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_pg_dump_rotate_global_optspecs
+    string join \n dir= log-level= log-format= h/help V/version
+end
+
+function __fish_pg_dump_rotate_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_pg_dump_rotate_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_pg_dump_rotate_using_subcommand
+    set -l cmd (__fish_pg_dump_rotate_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
+info\t''
+warn\t''
+error\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
+text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -s h -l help -d 'Print help'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -s V -l version -d 'Print version'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "dump" -d 'Dump a database into DIR/SOURCE/, checksummed, atomically'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "list" -d 'List dumps per source, newest first'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "purge" -d 'Remove old dumps by retention rules'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "restore" -d 'Verify a dump, then restore it with pg_restore'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "verify" -d 'Recompute checksums and read whole archives'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s d -l dsn -d 'Connection string: a postgres:// URL or key=value conninfo [env: DATABASE_URL]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l host -d 'Server host name, IP or unix-socket directory (overrides the DSN) [env: PGHOST]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s p -l port -d 'Server port (overrides the DSN) [env: PGPORT]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s U -l user -d 'User name (overrides the DSN) [env: PGUSER]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l dbname -d 'Database name (overrides the DSN) [env: PGDATABASE]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l source -d 'Source name, the dump\'s subdirectory [default: the database name]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l format -d 'Dump format: custom (.pgdump), plain (.sql, .sql.gz) or directory (.dir)' -r -f -a "custom\t'`pg_dump -Fc`, one file, `.pgdump`'
+plain\t'`pg_dump -Fp`, an SQL script, `.sql`'
+directory\t'`pg_dump -Fd`, a directory, `.dir`'"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l compress -d 'Compression, passed to pg_dump --compress (e.g. 6, gzip:9, zstd:3 on 16+; plain format: gzip only, written as .sql.gz)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s j -l jobs -d 'Parallel jobs (directory format only)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l exclude-table-data -d 'Dump this table\'s definition but not its data (repeatable; pg_dump patterns)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-last -d 'Keep the newest N dumps' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-hourly -d 'Keep the newest dump of each of the last N hours that have one' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-daily -d 'Keep the newest dump of each of the last N days that have one' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-weekly -d 'Keep the newest dump of each of the last N ISO weeks that have one' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-monthly -d 'Keep the newest dump of each of the last N months that have one' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-yearly -d 'Keep the newest dump of each of the last N years that have one' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-within -d 'Keep every dump within DURATION of the newest good one (e.g. 7d)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l partial-age -d 'Remove .partial leftovers older than this' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l lock-wait -d 'How long to wait for another dump/purge of this source' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
+info\t''
+warn\t''
+error\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
+text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l no-owner -d 'Do not dump ownership (pg_dump --no-owner)'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l purge -d 'After a successful dump, apply the retention rules to this source'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s y -l yes -d 'Accepted for symmetry with purge: dump --purge never asks'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -l source -d 'Only this source' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
+info\t''
+warn\t''
+error\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
+text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -l json -d 'JSON output (one array)'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -s h -l help -d 'Print help'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l keep-last -d 'Keep the newest N dumps' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l keep-hourly -d 'Keep the newest dump of each of the last N hours that have one' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l keep-daily -d 'Keep the newest dump of each of the last N days that have one' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l keep-weekly -d 'Keep the newest dump of each of the last N ISO weeks that have one' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l keep-monthly -d 'Keep the newest dump of each of the last N months that have one' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l keep-yearly -d 'Keep the newest dump of each of the last N years that have one' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l keep-within -d 'Keep every dump within DURATION of the newest good one (e.g. 7d)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l partial-age -d 'Remove .partial leftovers older than this' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l source -d 'Only this source' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l lock-wait -d 'How long to wait for a dump of the same source to finish' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
+info\t''
+warn\t''
+error\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
+text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -s n -l dry-run -d 'Print what would be removed and why each dump is kept; change nothing'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -s y -l yes -d 'Do not ask for confirmation'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l json -d 'With --dry-run: JSON output'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -s h -l help -d 'Print help'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s d -l dsn -d 'Connection string: a postgres:// URL or key=value conninfo [env: DATABASE_URL]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l host -d 'Server host name, IP or unix-socket directory (overrides the DSN) [env: PGHOST]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s p -l port -d 'Server port (overrides the DSN) [env: PGPORT]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s U -l user -d 'User name (overrides the DSN) [env: PGUSER]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l dbname -d 'Database name (overrides the DSN) [env: PGDATABASE]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l to -d 'Target connection string (same as --dsn)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l db -d 'Target database name on the resolved server' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s j -l jobs -d 'Parallel pg_restore jobs (then without --single-transaction)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
+info\t''
+warn\t''
+error\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
+text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l create-db -d 'Create the target database when it does not exist'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l force -d 'Restore into a database that already holds objects (they are dropped and replaced)'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l keep-owner -d 'Keep the dump\'s object owners (default: --no-owner)'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s h -l help -d 'Print help'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l source -d 'With --all: only this source' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
+info\t''
+warn\t''
+error\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
+text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l all -d 'Verify every dump in DIR (or in --source)'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "dump" -d 'Dump a database into DIR/SOURCE/, checksummed, atomically'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "list" -d 'List dumps per source, newest first'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "purge" -d 'Remove old dumps by retention rules'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "restore" -d 'Verify a dump, then restore it with pg_restore'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "verify" -d 'Recompute checksums and read whole archives'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -k -a "(_pg_dump_rotate_dumps)"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -k -a "(_pg_dump_rotate_dumps)"
