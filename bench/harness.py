@@ -12,8 +12,8 @@ Every comparison (comparisons.py) stands on four things from here:
 - `Server`: initdb + pg_ctl into a temporary directory (as the `postgres`
   user when we are root), fsync off like every throwaway server of the
   project; `PgTmpServer` is the same from `pg-tmp start`.
-- `Row` and `write_results`: bench/RESULTS.md, bench/results.json and the
-  README table.
+- `Row` and `write_results`: bench/RESULTS.md, bench/results.json,
+  bench/results.svg (chart.py) and the README table.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
+
+import chart
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -275,7 +277,7 @@ class Row:
         d = {
             "id": self.id, "title": self.title, "metric": self.metric,
             "goal": self.goal.text, "status": self.status, "reason": self.reason,
-            "peerName": self.peer_name,
+            "peerName": self.peer_name, "goalRatio": self.goal.ratio,
             "pgkit": self.pgkit, "peer": self.peer,
         }
         if self.status == "ok" and self.pgkit:
@@ -381,6 +383,8 @@ def write_results(out_dir: Path, meta: dict, rows: list[dict]) -> None:
         table(rows, n=meta["n"]),
     ]
     (out_dir / "RESULTS.md").write_text("\n".join(md))
+    # The picture, checked as it is written (it parses, one bar per row).
+    chart.write(out_dir / "results.json", out_dir / "results.svg")
 
 
 README_BEGIN = "<!-- bench: section begins -->"
@@ -399,6 +403,8 @@ def update_readme(results_json: Path, readme: Path) -> None:
         "comparison: [bench/README.md](bench/README.md); every figure with\n"
         f"min–max: [bench/RESULTS.md](bench/RESULTS.md) ({meta['date']},\n"
         f"{meta['machine']}, commit {meta['commit']}).\n\n"
+        "![pgkit vs its peers: one bar per comparison, the ratio labelled, the goal"
+        " a dashed line](bench/results.svg)\n\n"
         + table(data["rows"], detailed=False) + "\n"
     )
     text = readme.read_text()

@@ -351,3 +351,136 @@ fn long_help_ends_with_examples_from_the_man_page() {
         "only up's: {examples}"
     );
 }
+
+/// A small XML well-formedness check: tags balance, attributes are quoted,
+/// `&` starts an entity. Enough for the SVG we write ourselves.
+fn well_formed(xml: &str) -> Result<String, String> {
+    let mut stack: Vec<String> = Vec::new();
+    let mut root = None;
+    let mut rest = xml;
+    while let Some(i) = rest.find(['<', '&']) {
+        let (text, tail) = rest.split_at(i);
+        if stack.is_empty() && !text.trim().is_empty() {
+            return Err(format!("text outside the root: {text:?}"));
+        }
+        if tail.starts_with('&') {
+            let end = tail.find(';').ok_or("& without ;")?;
+            let name = &tail[1..end];
+            let known = ["amp", "lt", "gt", "quot", "apos"].contains(&name)
+                || name.starts_with('#') && name.len() > 1;
+            if !known {
+                return Err(format!("unknown entity &{name};"));
+            }
+            rest = &tail[end + 1..];
+            continue;
+        }
+        let end = tail.find('>').ok_or("< without >")?;
+        let tag = &tail[1..end];
+        rest = &tail[end + 1..];
+        if tag.starts_with('?') || tag.starts_with("!--") {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            match stack.pop() {
+                Some(open) if open == name.trim() => continue,
+                other => return Err(format!("</{name}> closes {other:?}")),
+            }
+        }
+        let self_closing = tag.ends_with('/');
+        let body = tag.trim_end_matches('/');
+        let name = body
+            .split_whitespace()
+            .next()
+            .ok_or("empty tag")?
+            .to_string();
+        // Attributes: name="value" pairs, nothing else.
+        let mut attrs = body[name.len()..].trim();
+        while !attrs.is_empty() {
+            let eq = attrs
+                .find('=')
+                .ok_or(format!("attribute without = in <{name}>"))?;
+            let q = attrs[eq + 1..]
+                .chars()
+                .next()
+                .ok_or("attribute without value")?;
+            if q != '"' && q != '\'' {
+                return Err(format!("unquoted attribute in <{name}>"));
+            }
+            let close = attrs[eq + 2..].find(q).ok_or("unterminated attribute")?;
+            attrs = attrs[eq + 2 + close + 1..].trim_start();
+        }
+        if stack.is_empty() {
+            if root.is_some() {
+                return Err("two root elements".into());
+            }
+            root = Some(name.clone());
+        }
+        if !self_closing {
+            stack.push(name);
+        }
+    }
+    if !stack.is_empty() || !rest.trim().is_empty() {
+        return Err(format!("unclosed: {stack:?}"));
+    }
+    root.ok_or_else(|| "no element".into())
+}
+
+#[test]
+fn the_benchmark_picture_is_well_formed_svg_drawn_from_results_json() {
+    let svg = std::fs::read_to_string(root().join("bench/results.svg"))
+        .expect("bench/results.svg: run bench/run --readme");
+    assert_eq!(well_formed(&svg).as_deref(), Ok("svg"));
+    assert!(svg.contains("xmlns=\"http://www.w3.org/2000/svg\""));
+    // One bar (with its tooltip) per measured comparison with a peer.
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("bench/results.json")).unwrap())
+            .unwrap();
+    let measured = results["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["peerName"].is_string() && r["ratio"].is_number())
+        .count();
+    assert!(measured > 0);
+    assert_eq!(svg.matches("</rect>").count(), measured);
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(
+        readme.contains("](bench/results.svg)"),
+        "README links the picture"
+    );
+    // In sync with results.json, as bench/run writes it.
+    let Ok(out) = Command::new("python3")
+        .args(["bench/chart.py", "bench/results.json"])
+        .current_dir(root())
+        .output()
+    else {
+        eprintln!("note: python3 not installed; sync check skipped");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stdout == svg.as_bytes(),
+        "bench/results.svg is stale: run bench/run --readme and commit"
+    );
+}
+
+#[test]
+fn the_well_formedness_check_finds_what_breaks_xml() {
+    assert_eq!(
+        well_formed("<svg a=\"1\"><g><t>x &amp; y</t></g></svg>\n").as_deref(),
+        Ok("svg")
+    );
+    for bad in [
+        "<svg><g></svg>",
+        "<svg>a & b</svg>",
+        "<svg a=1></svg>",
+        "<svg></svg><svg></svg>",
+        "<svg>",
+    ] {
+        assert!(well_formed(bad).is_err(), "{bad}");
+    }
+}
