@@ -77,7 +77,7 @@ _pg__dotenv() {
 
     case "${cmd}" in
         pg__dotenv)
-            opts="-f -h -V --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --help --version get set unset list generate pgenv check run help"
+            opts="-f -h -V --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --progress --help --version get set unset list generate pgenv check run help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -107,6 +107,10 @@ _pg__dotenv() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -115,7 +119,7 @@ _pg__dotenv() {
             return 0
             ;;
         pg__dotenv__subcmd__check)
-            opts="-f -h --example --fix --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --help"
+            opts="-f -h --example --fix --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -149,6 +153,10 @@ _pg__dotenv() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -157,7 +165,7 @@ _pg__dotenv() {
             return 0
             ;;
         pg__dotenv__subcmd__generate)
-            opts="-f -h --length --charset --print --if-empty --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --help"
+            opts="-f -h --length --charset --print --if-empty --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -195,6 +203,10 @@ _pg__dotenv() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -203,7 +215,7 @@ _pg__dotenv() {
             return 0
             ;;
         pg__dotenv__subcmd__get)
-            opts="-f -h --default --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --help"
+            opts="-f -h --default --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -235,6 +247,10 @@ _pg__dotenv() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -385,7 +401,7 @@ _pg__dotenv() {
             return 0
             ;;
         pg__dotenv__subcmd__list)
-            opts="-f -h --format --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --help"
+            opts="-f -h --format --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -419,6 +435,10 @@ _pg__dotenv() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -427,7 +447,7 @@ _pg__dotenv() {
             return 0
             ;;
         pg__dotenv__subcmd__pgenv)
-            opts="-f -h --prefix --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --help"
+            opts="-f -h --prefix --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -461,6 +481,10 @@ _pg__dotenv() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -469,7 +493,7 @@ _pg__dotenv() {
             return 0
             ;;
         pg__dotenv__subcmd__run)
-            opts="-f -h --override --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --help"
+            opts="-f -h --override --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,6 +521,10 @@ _pg__dotenv() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -507,7 +535,7 @@ _pg__dotenv() {
             return 0
             ;;
         pg__dotenv__subcmd__set)
-            opts="-f -h --stdin --if-empty --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --help"
+            opts="-f -h --stdin --if-empty --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -535,6 +563,10 @@ _pg__dotenv() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -545,7 +577,7 @@ _pg__dotenv() {
             return 0
             ;;
         pg__dotenv__subcmd__unset)
-            opts="-f -h --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --help"
+            opts="-f -h --file --no-interpolate --lock-timeout --force --optional --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -573,6 +605,10 @@ _pg__dotenv() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

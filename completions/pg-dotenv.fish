@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pg_dotenv_global_optspecs
-    string join \n f/file= no-interpolate lock-timeout= force optional= log-level= log-format= h/help V/version
+    string join \n f/file= no-interpolate lock-timeout= force optional= log-level= log-format= progress= h/help V/version
 end
 
 function __fish_pg_dotenv_needs_command
@@ -33,6 +33,9 @@ warn\t''
 error\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_needs_command" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dotenv -n "__fish_pg_dotenv_needs_command" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_needs_command" -l no-interpolate -d 'Take values as written: no $VAR / ${VAR} expansion'
 complete -c pg-dotenv -n "__fish_pg_dotenv_needs_command" -l force -d 'Write even a read-only (0444) file (its mode is kept)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_needs_command" -s h -l help -d 'Print help'
@@ -56,6 +59,9 @@ warn\t''
 error\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -l no-interpolate -d 'Take values as written: no $VAR / ${VAR} expansion'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -l force -d 'Write even a read-only (0444) file (its mode is kept)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -s h -l help -d 'Print help'
@@ -68,6 +74,9 @@ warn\t''
 error\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -l stdin -d 'Read the value of the one KEY from stdin (keeps a secret off argv; one trailing newline is dropped)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -l if-empty -d '+DEFAULT also fills a key that is present but empty (KEY=)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -l no-interpolate -d 'Take values as written: no $VAR / ${VAR} expansion'
@@ -82,6 +91,9 @@ warn\t''
 error\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand unset" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand unset" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand unset" -l no-interpolate -d 'Take values as written: no $VAR / ${VAR} expansion'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand unset" -l force -d 'Write even a read-only (0444) file (its mode is kept)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand unset" -s h -l help -d 'Print help'
@@ -98,6 +110,9 @@ warn\t''
 error\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand list" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand list" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand list" -l no-interpolate -d 'Take values as written: no $VAR / ${VAR} expansion'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand list" -l force -d 'Write even a read-only (0444) file (its mode is kept)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand list" -s h -l help -d 'Print help'
@@ -114,6 +129,9 @@ warn\t''
 error\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -l print -d 'Print the value (the new one, or the one already set)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -l if-empty -d 'Also replace a key that is present but empty (KEY= from a .env.example)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -l no-interpolate -d 'Take values as written: no $VAR / ${VAR} expansion'
@@ -129,6 +147,9 @@ warn\t''
 error\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -l no-interpolate -d 'Take values as written: no $VAR / ${VAR} expansion'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -l force -d 'Write even a read-only (0444) file (its mode is kept)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -s h -l help -d 'Print help'
@@ -142,6 +163,9 @@ warn\t''
 error\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -l fix -d 'Append the missing keys with the example\'s values and comments'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -l no-interpolate -d 'Take values as written: no $VAR / ${VAR} expansion'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -l force -d 'Write even a read-only (0444) file (its mode is kept)'
@@ -155,6 +179,9 @@ warn\t''
 error\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand run" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand run" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand run" -l override -d 'Let the file\'s values replace variables already set'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand run" -l no-interpolate -d 'Take values as written: no $VAR / ${VAR} expansion'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand run" -l force -d 'Write even a read-only (0444) file (its mode is kept)'

@@ -59,7 +59,7 @@ _pg__dump__rotate() {
 
     case "${cmd}" in
         pg__dump__rotate)
-            opts="-h -V --dir --log-level --log-format --help --version dump list purge restore verify help"
+            opts="-h -V --dir --log-level --log-format --progress --help --version dump list purge restore verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -77,6 +77,10 @@ _pg__dump__rotate() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -85,7 +89,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__dump)
-            opts="-d -p -U -j -y -h --dsn --host --port --user --dbname --sslmode --source --format --compress --jobs --exclude-table-data --no-owner --purge --yes --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --partial-age --lock-wait --dir --log-level --log-format --help"
+            opts="-d -p -U -j -y -h --dsn --host --port --user --dbname --sslmode --source --format --compress --jobs --exclude-table-data --no-owner --purge --yes --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --partial-age --lock-wait --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -199,6 +203,10 @@ _pg__dump__rotate() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -305,7 +313,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__list)
-            opts="-h --source --json --dir --log-level --log-format --help"
+            opts="-h --source --json --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,6 +335,10 @@ _pg__dump__rotate() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -335,7 +347,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__purge)
-            opts="-n -y -h --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --partial-age --source --dry-run --yes --json --lock-wait --dir --log-level --log-format --help"
+            opts="-n -y -h --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --partial-age --source --dry-run --yes --json --lock-wait --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -393,6 +405,10 @@ _pg__dump__rotate() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -401,7 +417,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__restore)
-            opts="-d -p -U -j -h --dsn --host --port --user --dbname --sslmode --to --db --create-db --force --jobs --keep-owner --dir --log-level --log-format --help"
+            opts="-d -p -U -j -h --dsn --host --port --user --dbname --sslmode --to --db --create-db --force --jobs --keep-owner --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -471,6 +487,10 @@ _pg__dump__rotate() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -479,7 +499,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__verify)
-            opts="-h --all --source --dir --log-level --log-format --help"
+            opts="-h --all --source --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -499,6 +519,10 @@ _pg__dump__rotate() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -525,7 +549,7 @@ _pg_dump_rotate_dumps() {
                 ((i + 1 < COMP_CWORD)) && dir="${COMP_WORDS[i+1]}"
                 ((i++))
                 ;;
-            --compress|--db|--dbname|--dir|--dsn|--exclude-table-data|--format|--host|--jobs|--keep-daily|--keep-hourly|--keep-last|--keep-monthly|--keep-weekly|--keep-within|--keep-yearly|--lock-wait|--log-format|--log-level|--partial-age|--port|--source|--sslmode|--to|--user|-U|-d|-j|-p)
+            --compress|--db|--dbname|--dir|--dsn|--exclude-table-data|--format|--host|--jobs|--keep-daily|--keep-hourly|--keep-last|--keep-monthly|--keep-weekly|--keep-within|--keep-yearly|--lock-wait|--log-format|--log-level|--partial-age|--port|--progress|--source|--sslmode|--to|--user|-U|-d|-j|-p)
                 if [[ ${COMP_WORDS[i+1]} == "=" ]]; then ((i++)); fi
                 ((i++))
                 ;;
@@ -535,7 +559,7 @@ _pg_dump_rotate_dumps() {
     done
     case "$sub" in
         restore|verify)
-            if [[ $cur != -* && $prev != "=" ]] && ! [[ " --compress --db --dbname --dir --dsn --exclude-table-data --format --host --jobs --keep-daily --keep-hourly --keep-last --keep-monthly --keep-weekly --keep-within --keep-yearly --lock-wait --log-format --log-level --partial-age --port --source --sslmode --to --user -U -d -j -p " == *" $prev "* ]]; then
+            if [[ $cur != -* && $prev != "=" ]] && ! [[ " --compress --db --dbname --dir --dsn --exclude-table-data --format --host --jobs --keep-daily --keep-hourly --keep-last --keep-monthly --keep-weekly --keep-within --keep-yearly --lock-wait --log-format --log-level --partial-age --port --progress --source --sslmode --to --user -U -d -j -p " == *" $prev "* ]]; then
                 local f
                 COMPREPLY=()
                 for f in "$dir"/*/*.pgdump "$dir"/*/*.sql "$dir"/*/*.sql.gz "$dir"/*/*.dir; do

@@ -19,7 +19,7 @@ end
 
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pg_dump_rotate_global_optspecs
-    string join \n dir= log-level= log-format= h/help V/version
+    string join \n dir= log-level= log-format= progress= h/help V/version
 end
 
 function __fish_pg_dump_rotate_needs_command
@@ -50,6 +50,9 @@ warn\t''
 error\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -s h -l help -d 'Print help'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -s V -l version -d 'Print version'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "dump" -d 'Dump a database into DIR/SOURCE/, checksummed, atomically'
@@ -87,6 +90,9 @@ warn\t''
 error\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l no-owner -d 'Do not dump ownership (pg_dump --no-owner)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l purge -d 'After a successful dump, apply the retention rules to this source'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s y -l yes -d 'Accepted for symmetry with purge: dump --purge never asks'
@@ -99,6 +105,9 @@ warn\t''
 error\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -l json -d 'JSON output (one array)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -s h -l help -d 'Print help'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l keep-last -d 'Keep the newest N dumps' -r
@@ -118,6 +127,9 @@ warn\t''
 error\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -s n -l dry-run -d 'Print what would be removed and why each dump is kept; change nothing'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -s y -l yes -d 'Do not ask for confirmation'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l json -d 'With --dry-run: JSON output'
@@ -138,6 +150,9 @@ warn\t''
 error\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l create-db -d 'Create the target database when it does not exist'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l force -d 'Restore into a database that already holds objects (they are dropped and replaced)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l keep-owner -d 'Keep the dump\'s object owners (default: --no-owner)'
@@ -150,6 +165,9 @@ warn\t''
 error\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l all -d 'Verify every dump in DIR (or in --source)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "dump" -d 'Dump a database into DIR/SOURCE/, checksummed, atomically'

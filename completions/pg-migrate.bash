@@ -71,7 +71,7 @@ _pg__migrate() {
 
     case "${cmd}" in
         pg__migrate)
-            opts="-d -p -U -h -V --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --help --version up down status verify new baseline repair help"
+            opts="-d -p -U -h -V --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --progress --help --version up down status verify new baseline repair help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -165,6 +165,10 @@ _pg__migrate() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -173,7 +177,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__baseline)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --log-level --log-format --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -247,6 +251,10 @@ _pg__migrate() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -255,7 +263,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__down)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --steps --to --log-level --log-format --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --steps --to --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -343,6 +351,10 @@ _pg__migrate() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -479,7 +491,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__new)
-            opts="-h --dir --log-level --log-format --help"
+            opts="-h --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -497,6 +509,10 @@ _pg__migrate() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -505,7 +521,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__repair)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --filename --log-level --log-format --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --filename --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -583,6 +599,10 @@ _pg__migrate() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -591,7 +611,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__status)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --json --exit-code --log-level --log-format --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --json --exit-code --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -665,6 +685,10 @@ _pg__migrate() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -673,7 +697,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__up)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -767,6 +791,10 @@ _pg__migrate() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -775,7 +803,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__verify)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --log-level --log-format --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -847,6 +875,10 @@ _pg__migrate() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

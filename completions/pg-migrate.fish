@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pg_migrate_global_optspecs
-    string join \n d/dsn= host= p/port= U/user= dbname= sslmode= dir= table= lock-mode= lock-wait= lease-ttl= wait wait-timeout= lock-timeout= statement-timeout= to= single-transaction dry-run allow-out-of-order dump-schema= pg-dump= log-level= log-format= h/help V/version
+    string join \n d/dsn= host= p/port= U/user= dbname= sslmode= dir= table= lock-mode= lock-wait= lease-ttl= wait wait-timeout= lock-timeout= statement-timeout= to= single-transaction dry-run allow-out-of-order dump-schema= pg-dump= log-level= log-format= progress= h/help V/version
 end
 
 function __fish_pg_migrate_needs_command
@@ -49,6 +49,9 @@ warn\t''
 error\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l single-transaction -d 'Apply all pending migrations in one transaction: all or nothing'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l dry-run -d 'Print the plan (pending files, one per line) and change nothing'
@@ -88,6 +91,9 @@ warn\t''
 error\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l single-transaction -d 'Apply all pending migrations in one transaction: all or nothing'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l dry-run -d 'Print the plan (pending files, one per line) and change nothing'
@@ -117,6 +123,9 @@ warn\t''
 error\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -s d -l dsn -d 'Connection string: a postgres:// URL or key=value conninfo [env: DATABASE_URL]' -r
@@ -139,6 +148,9 @@ warn\t''
 error\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l json -d 'JSON on stdout instead of a table'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l exit-code -d 'Exit 3 when anything is pending, drifted, missing or failed'
@@ -163,6 +175,9 @@ warn\t''
 error\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -l dir -d 'Directory of migration files (created when missing)' -r -F
@@ -172,6 +187,9 @@ warn\t''
 error\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -s h -l help -d 'Print help'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -s d -l dsn -d 'Connection string: a postgres:// URL or key=value conninfo [env: DATABASE_URL]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l host -d 'Server host name, IP or unix-socket directory (overrides the DSN) [env: PGHOST]' -r
@@ -193,6 +211,9 @@ warn\t''
 error\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -s d -l dsn -d 'Connection string: a postgres:// URL or key=value conninfo [env: DATABASE_URL]' -r
@@ -216,6 +237,9 @@ warn\t''
 error\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "up" -d 'Apply pending migrations in order (the default)'

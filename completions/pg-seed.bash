@@ -26,7 +26,7 @@ _pg__seed() {
 
     case "${cmd}" in
         pg__seed)
-            opts="-d -p -U -h -V --dir --file --table --on-change --if-empty --skip --non-fatal --dry-run --dsn --host --port --user --dbname --sslmode --wait --timeout --log-level --log-format --help --version generate"
+            opts="-d -p -U -h -V --dir --file --table --on-change --if-empty --skip --non-fatal --dry-run --dsn --host --port --user --dbname --sslmode --wait --timeout --log-level --log-format --progress --help --version generate"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -104,6 +104,10 @@ _pg__seed() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -112,7 +116,7 @@ _pg__seed() {
             return 0
             ;;
         pg__seed__subcmd__generate)
-            opts="-d -p -U -h --table --rows --all --schema --rows-per-table --exclude --dry-run --seed --columns --with-parents --parent-rows --dsn --host --port --user --dbname --sslmode --wait --timeout --log-level --log-format --help"
+            opts="-d -p -U -h --table --rows --all --schema --rows-per-table --exclude --dry-run --seed --columns --with-parents --parent-rows --dsn --host --port --user --dbname --sslmode --wait --timeout --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -196,6 +200,10 @@ _pg__seed() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pg_seed_global_optspecs
-    string join \n dir= file= table= on-change= if-empty= skip= non-fatal dry-run d/dsn= host= p/port= U/user= dbname= sslmode= wait timeout= log-level= log-format= h/help V/version
+    string join \n dir= file= table= on-change= if-empty= skip= non-fatal dry-run d/dsn= host= p/port= U/user= dbname= sslmode= wait timeout= log-level= log-format= progress= h/help V/version
 end
 
 function __fish_pg_seed_needs_command
@@ -45,6 +45,9 @@ warn\t''
 error\t''"
 complete -c pg-seed -n "__fish_pg_seed_needs_command" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-seed -n "__fish_pg_seed_needs_command" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-seed -n "__fish_pg_seed_needs_command" -l non-fatal -d 'Log a failed seed at warn and exit 0 (bad flags/config still fail)'
 complete -c pg-seed -n "__fish_pg_seed_needs_command" -l dry-run -d 'List what would be applied, skipped or refused (exits as a run would)'
 complete -c pg-seed -n "__fish_pg_seed_needs_command" -l wait -d 'Wait until the database accepts logins first'
@@ -72,6 +75,9 @@ warn\t''
 error\t''"
 complete -c pg-seed -n "__fish_pg_seed_using_subcommand generate" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-seed -n "__fish_pg_seed_using_subcommand generate" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-seed -n "__fish_pg_seed_using_subcommand generate" -l all -d 'Fill every table of the chosen schemas, in dependency order, in one transaction'
 complete -c pg-seed -n "__fish_pg_seed_using_subcommand generate" -l dry-run -d 'With --all: print the plan (order, rows, columns left to the database) and change nothing'
 complete -c pg-seed -n "__fish_pg_seed_using_subcommand generate" -l with-parents -d 'Generate rows in empty parent tables first, in dependency order'

@@ -110,7 +110,7 @@ _pg__tmp() {
 
     case "${cmd}" in
         pg__tmp)
-            opts="-h -V --log-level --log-format --help --version start stop run env db install versions __ttl-watch help"
+            opts="-h -V --log-level --log-format --progress --help --version start stop run env db install versions __ttl-watch help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -124,6 +124,10 @@ _pg__tmp() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -132,7 +136,7 @@ _pg__tmp() {
             return 0
             ;;
         pg__tmp__subcmd____ttl__subcmd__watch)
-            opts="-h --dir --ttl-ms --log-level --log-format --help"
+            opts="-h --dir --ttl-ms --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -154,6 +158,10 @@ _pg__tmp() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -162,7 +170,7 @@ _pg__tmp() {
             return 0
             ;;
         pg__tmp__subcmd__db)
-            opts="-h --log-level --log-format --help create drop prune help"
+            opts="-h --log-level --log-format --progress --help create drop prune help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -176,6 +184,10 @@ _pg__tmp() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -184,7 +196,7 @@ _pg__tmp() {
             return 0
             ;;
         pg__tmp__subcmd__db__subcmd__create)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --migrations --seeds --log-level --log-format --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --migrations --seeds --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -242,6 +254,10 @@ _pg__tmp() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -250,7 +266,7 @@ _pg__tmp() {
             return 0
             ;;
         pg__tmp__subcmd__db__subcmd__drop)
-            opts="-h --force --log-level --log-format --help"
+            opts="-h --force --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -262,6 +278,10 @@ _pg__tmp() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -342,7 +362,7 @@ _pg__tmp() {
             return 0
             ;;
         pg__tmp__subcmd__db__subcmd__prune)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --older-than --migrations --seeds --dry-run --log-level --log-format --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --older-than --migrations --seeds --dry-run --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -404,6 +424,10 @@ _pg__tmp() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -412,7 +436,7 @@ _pg__tmp() {
             return 0
             ;;
         pg__tmp__subcmd__env)
-            opts="-h --log-level --log-format --help"
+            opts="-h --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,6 +448,10 @@ _pg__tmp() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -616,7 +644,7 @@ _pg__tmp() {
             return 0
             ;;
         pg__tmp__subcmd__install)
-            opts="-h --offline --log-level --log-format --help"
+            opts="-h --offline --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -630,6 +658,10 @@ _pg__tmp() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -638,7 +670,7 @@ _pg__tmp() {
             return 0
             ;;
         pg__tmp__subcmd__run)
-            opts="-c -h --port --dir --tls --password --pg-version --offline --migrations --seeds --log-level --log-format --help"
+            opts="-c -h --port --dir --tls --password --pg-version --offline --migrations --seeds --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -676,6 +708,10 @@ _pg__tmp() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -684,7 +720,7 @@ _pg__tmp() {
             return 0
             ;;
         pg__tmp__subcmd__start)
-            opts="-c -h --port --dir --tls --password --pg-version --offline --ttl --log-level --log-format --help"
+            opts="-c -h --port --dir --tls --password --pg-version --offline --ttl --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -718,6 +754,10 @@ _pg__tmp() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -726,7 +766,7 @@ _pg__tmp() {
             return 0
             ;;
         pg__tmp__subcmd__stop)
-            opts="-h --dir --keep --log-level --log-format --help"
+            opts="-h --dir --keep --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -744,6 +784,10 @@ _pg__tmp() {
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
                     return 0
                     ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -752,7 +796,7 @@ _pg__tmp() {
             return 0
             ;;
         pg__tmp__subcmd__versions)
-            opts="-h --log-level --log-format --help"
+            opts="-h --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -764,6 +808,10 @@ _pg__tmp() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pg_tmp_global_optspecs
-    string join \n log-level= log-format= h/help V/version
+    string join \n log-level= log-format= progress= h/help V/version
 end
 
 function __fish_pg_tmp_needs_command
@@ -30,6 +30,9 @@ warn\t''
 error\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_needs_command" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-tmp -n "__fish_pg_tmp_needs_command" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_needs_command" -s h -l help -d 'Print help'
 complete -c pg-tmp -n "__fish_pg_tmp_needs_command" -s V -l version -d 'Print version'
 complete -c pg-tmp -n "__fish_pg_tmp_needs_command" -f -a "start" -d 'Start a throwaway server, print its URL and leave it running'
@@ -52,6 +55,9 @@ warn\t''
 error\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand start" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand start" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand start" -l tls -d 'Enable TLS with a generated certificate; the URL gets sslmode=require'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand start" -l password -d 'SCRAM authentication with a random password (carried in the URL)'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand start" -l offline -d 'Never download PostgreSQL: use installed or cached binaries only [env: PGKIT_OFFLINE]'
@@ -63,6 +69,9 @@ warn\t''
 error\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand stop" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand stop" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand stop" -l keep -d 'Keep the directory (data, log, and its claim on the port): stop the server only'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand stop" -s h -l help -d 'Print help'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand run" -l port -d 'TCP port on 127.0.0.1, or `auto` for a free one (never another pg-tmp server\'s)' -r
@@ -77,6 +86,9 @@ warn\t''
 error\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand run" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand run" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand run" -l tls -d 'Enable TLS with a generated certificate; the URL gets sslmode=require'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand run" -l password -d 'SCRAM authentication with a random password (carried in the URL)'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand run" -l offline -d 'Never download PostgreSQL: use installed or cached binaries only [env: PGKIT_OFFLINE]'
@@ -87,6 +99,9 @@ warn\t''
 error\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand env" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand env" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand env" -s h -l help -d 'Print help'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and not __fish_seen_subcommand_from create drop prune help" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -94,6 +109,9 @@ warn\t''
 error\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and not __fish_seen_subcommand_from create drop prune help" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and not __fish_seen_subcommand_from create drop prune help" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and not __fish_seen_subcommand_from create drop prune help" -s h -l help -d 'Print help'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and not __fish_seen_subcommand_from create drop prune help" -f -a "create" -d 'Create a fresh database from the template for these migrations; print its URL'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and not __fish_seen_subcommand_from create drop prune help" -f -a "drop" -d 'Drop a database that `db create` made (pgtmp_…)'
@@ -113,6 +131,9 @@ warn\t''
 error\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from create" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from create" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from create" -s h -l help -d 'Print help'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from drop" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -120,6 +141,9 @@ warn\t''
 error\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from drop" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from drop" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from drop" -l force -d 'Drop even when the name does not start with pgtmp_'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from drop" -s h -l help -d 'Print help'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from prune" -s d -l dsn -d 'Connection string: a postgres:// URL or key=value conninfo [env: DATABASE_URL]' -r
@@ -137,6 +161,9 @@ warn\t''
 error\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from prune" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from prune" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from prune" -l dry-run -d 'Only list what would be dropped'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from prune" -s h -l help -d 'Print help'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand db; and __fish_seen_subcommand_from help" -f -a "create" -d 'Create a fresh database from the template for these migrations; print its URL'
@@ -149,6 +176,9 @@ warn\t''
 error\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand install" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand install" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand install" -l offline -d 'Never download: answer only from installed or cached binaries [env: PGKIT_OFFLINE]'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand install" -s h -l help -d 'Print help'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand versions" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
@@ -157,6 +187,9 @@ warn\t''
 error\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand versions" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand versions" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand versions" -s h -l help -d 'Print help'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand __ttl-watch" -l dir -r -F
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand __ttl-watch" -l ttl-ms -r
@@ -166,6 +199,9 @@ warn\t''
 error\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand __ttl-watch" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand __ttl-watch" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand __ttl-watch" -s h -l help -d 'Print help'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand help; and not __fish_seen_subcommand_from start stop run env db install versions __ttl-watch help" -f -a "start" -d 'Start a throwaway server, print its URL and leave it running'
 complete -c pg-tmp -n "__fish_pg_tmp_using_subcommand help; and not __fish_seen_subcommand_from start stop run env db install versions __ttl-watch help" -f -a "stop" -d 'Stop a server that `start` made and delete its directory'

@@ -23,7 +23,7 @@ _pg__wait() {
 
     case "${cmd}" in
         pg__wait)
-            opts="-d -p -U -h -V --dsn --host --port --user --dbname --sslmode --check --until-sql --primary --interval --max-interval --jitter --max-attempts --timeout --connect-timeout --json --healthcheck --once --log-level --log-format --help --version"
+            opts="-d -p -U -h -V --dsn --host --port --user --dbname --sslmode --check --until-sql --primary --interval --max-interval --jitter --max-attempts --timeout --connect-timeout --json --healthcheck --once --log-level --log-format --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -103,6 +103,10 @@ _pg__wait() {
                     ;;
                 --log-format)
                     COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

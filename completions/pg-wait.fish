@@ -20,6 +20,9 @@ warn\t''
 error\t''"
 complete -c pg-wait -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
 text\t''"
+complete -c pg-wait -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c pg-wait -l primary -d 'Ready only on a primary: a server in recovery (a standby) is not ready'
 complete -c pg-wait -l json -d 'Print one JSON result object per target on stdout'
 complete -c pg-wait -l healthcheck -d 'One probe, no retries, silent when healthy; exit 0 (healthy) or 1 (anything else), for Docker and Kubernetes'

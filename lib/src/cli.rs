@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::exit::Exit;
 use crate::log::{self, Format, Level};
-use crate::{interrupt, out};
+use crate::{interrupt, out, progress};
 use serde_json::{json, Map, Value};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -19,6 +19,10 @@ pub struct LogArgs {
     /// Log format on stderr: json or text [default: json]
     #[arg(long, env = "LOG_FORMAT", value_name = "FORMAT", global = true)]
     pub log_format: Option<String>,
+    /// Progress on stderr for long work: auto (at a terminal, not in CI,
+    /// unless the log is JSON by choice), always or never [default: auto]
+    #[arg(long, env = "PGKIT_PROGRESS", value_name = "WHEN", global = true)]
+    pub progress: Option<String>,
 }
 
 impl LogArgs {
@@ -50,6 +54,17 @@ impl LogArgs {
                 .map_err(|e: String| bad("--log-format", "LOG_FORMAT", "json or text").cause(e))?;
             log::set_format(format);
         }
+        let mode: progress::Mode = match &self.progress {
+            Some(p) => p.parse().map_err(|e: String| {
+                bad("--progress", "PGKIT_PROGRESS", "auto, always or never").cause(e)
+            })?,
+            None => progress::Mode::Auto,
+        };
+        let json_asked = self
+            .log_format
+            .as_deref()
+            .is_some_and(|f| f.parse() == Ok(Format::Json));
+        progress::configure(mode, json_asked);
         Ok(())
     }
 }

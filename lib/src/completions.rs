@@ -79,6 +79,7 @@ fn with_log_values(cmd: clap::Command) -> clap::Command {
     cmd.mut_args(|a| match a.get_long() {
         Some("log-level") => a.value_parser(["debug", "info", "warn", "error"]),
         Some("log-format") => a.value_parser(["json", "text"]),
+        Some("progress") => a.value_parser(["auto", "always", "never"]),
         _ => a,
     })
 }

@@ -16,6 +16,7 @@ pub mod manpage;
 pub mod out;
 pub mod panic;
 pub mod pginstall;
+pub mod progress;
 pub mod redact;
 pub mod script;
 pub mod server;

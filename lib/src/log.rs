@@ -196,10 +196,13 @@ pub fn event(level: Level, message: &str, fields: Value) {
         Format::Text => render_text(level, &message, &fields),
     };
     line.push('\n');
-    // The log is best effort: a closed stderr must not fail the tool.
-    let mut err = std::io::stderr().lock();
-    let _ = err.write_all(line.as_bytes());
-    let _ = err.flush();
+    // The log is best effort: a closed stderr must not fail the tool. A
+    // progress line on screen is cleared first and redrawn after.
+    crate::progress::suspend(|| {
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(line.as_bytes());
+        let _ = err.flush();
+    });
 }
 
 /// Logs at debug.

@@ -7,10 +7,14 @@ use std::io::Write;
 
 /// Writes `text` to stdout as is and flushes.
 pub fn print(text: &str) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(map_err)
+    // At a terminal stdout shares the screen with a progress line (stderr):
+    // cleared first, redrawn after.
+    crate::progress::suspend(|| {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(map_err)
+    })
 }
 
 /// Writes `text` and a newline to stdout.

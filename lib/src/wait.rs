@@ -246,7 +246,22 @@ pub fn wait_for(settings: &Settings, opts: &WaitOptions) -> Result<Ready> {
     let start = backoff.started();
     let target = settings.redacted();
     let per_attempt = opts.attempt_timeout(settings);
+    // At a terminal: the attempt, and the time left to the deadline.
+    let progress = if opts.quiet {
+        crate::progress::Progress::hidden()
+    } else {
+        let deadline = backoff.remaining().map(|r| Instant::now() + r);
+        crate::progress::Progress::countdown(&format!("Waiting for {target}"), deadline)
+    };
+    let max = opts.policy.max_attempts;
     loop {
+        if progress.is_shown() {
+            let n = backoff.attempts() + 1;
+            progress.message(match max {
+                0 => format!("Waiting for {target}: attempt {n}"),
+                m => format!("Waiting for {target}: attempt {n} of {m}"),
+            });
+        }
         let budget = match (per_attempt, backoff.remaining()) {
             (Some(t), Some(left)) => Some(t.min(left.max(LAST_ATTEMPT_MIN))),
             (Some(t), None) => Some(t),

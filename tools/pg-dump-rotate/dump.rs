@@ -377,6 +377,8 @@ fn run_pg_dump(
             .field("program", pg_dump.display().to_string())
     })?;
     let pid = proc.id();
+    // At a terminal: the bytes written so far, beside the database's size.
+    let _progress = pgkit::progress::Progress::dump("pg_dump", settings, partial);
     let hook = interrupt::on_signal(move || child::kill(pid, libc::SIGTERM));
     // pg_dump's lines wait until it has written something (it got past the
     // version check) or ended: see `dump_checked`.

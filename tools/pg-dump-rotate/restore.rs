@@ -59,7 +59,9 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
         verify::pg_restore_for(file)?
     };
 
-    verify::check_checksum(file).map_err(|e| {
+    let checked = pgkit::progress::Progress::reading("Checking", None, file)
+        .during(|| verify::check_checksum(file));
+    checked.map_err(|e| {
         if e.code == Exit::Dump {
             Error::new(
                 Exit::Dump,
@@ -151,6 +153,9 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
         .spawn()
         .map_err(|e| Error::new(Exit::MissingProgram, format!("Cannot run {name}")).cause(e))?;
     let pid = proc.id();
+    // At a terminal: how far the archive has been read (by us when we inflate
+    // it, else by the restore's process group, its --jobs workers too).
+    let _progress = pgkit::progress::Progress::reading("Restoring", (!gz).then_some(pid), file);
     let hook = interrupt::on_signal(move || child::kill(pid, libc::SIGTERM));
     let relay = proc.stderr.take().map(|e| child::relay(name, e));
     // psql commits its one transaction at the end of its input: the input

@@ -371,7 +371,7 @@ pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
     let mut missing = false;
     let mut gone = 0usize;
     for f in &files {
-        match verify_one(f) {
+        match pgkit::progress::Progress::reading("Verifying", None, f).during(|| verify_one(f)) {
             Ok(()) => {
                 log::info("Dump verified", json!({"file": f.display().to_string()}));
                 out::println(&format!("{}: OK", f.display()))?;

@@ -191,6 +191,7 @@ pub fn each(runner: &mut Runner, jobs: &[Pending], o: Options) -> (usize, Option
 }
 
 fn applied_line(p: &Pending, ms: u64) {
+    pgkit::progress::advance(1);
     let f = p.file;
     log::info(
         "Migration applied",

@@ -251,6 +251,8 @@ pub fn apply(
     let mut f = std::fs::File::open(&file.path)
         .map_err(|e| Error::io(Exit::Seed, "open", &file.path, &e))?;
     let mut w = tx.copy_in(&stmt).map_err(|e| copy_error(file, table, &e))?;
+    let size = f.metadata().ok().map(|m| m.len());
+    let progress = pgkit::progress::Progress::csv_rows(&format!("Loading {}", file.name), size);
     let mut buf = vec![0u8; CHUNK];
     loop {
         if let Err(e) = interrupt::check() {
@@ -274,6 +276,7 @@ pub fn apply(
                     .field("filename", file.name.clone()),
             });
         }
+        progress.feed(&buf[..n]);
     }
     if let Err(e) = interrupt::check() {
         drop(w);

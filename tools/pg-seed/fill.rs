@@ -555,6 +555,8 @@ fn direct(
     let mut scratch: Vec<u8> = Vec::with_capacity(256);
     let mut picks: Vec<Option<usize>> = Vec::new();
     let mut last_progress = Instant::now();
+    let what = format!("Generating {}", table.display);
+    let progress = pgkit::progress::Progress::items(&what, "rows", Some(rows));
     for i in 0..rows {
         gen.write_rows(&mut rng, i, &mut buf, &mut scratch, &mut picks, false);
         if buf.len() >= CHUNK {
@@ -564,6 +566,7 @@ fn direct(
             buf.clear();
         }
         if i & 0x3fff == 0x3fff {
+            progress.set(i + 1);
             if let Err(e) = interrupt::check() {
                 drop(w);
                 return Err(e);

@@ -169,6 +169,10 @@ fn apply_all(
         batching,
         lexer_agrees,
     };
+    // At a terminal, with several files: files applied of the total.
+    let total = jobs.len() as u64;
+    let _progress = (total > 1)
+        .then(|| pgkit::progress::Progress::items("Applying migrations", "files", Some(total)));
     let (applied, failure) = if a.single_transaction {
         (sequence::all_in_one(&mut runner, &jobs)?, None)
     } else {
