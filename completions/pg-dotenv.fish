@@ -25,7 +25,7 @@ function __fish_pg_dotenv_using_subcommand
 end
 
 complete -c pg-dotenv -n "__fish_pg_dotenv_needs_command" -s f -l file -d 'The .env file; repeat for reads (later files win) [default: .env]' -r -F
-complete -c pg-dotenv -n "__fish_pg_dotenv_needs_command" -l lock-timeout -d 'How long a writer waits for another writer\'s lock' -r
+complete -c pg-dotenv -n "__fish_pg_dotenv_needs_command" -l lock-timeout -d 'How long a writer waits for another writer\'s lock (a bare number is milliseconds)' -r
 complete -c pg-dotenv -n "__fish_pg_dotenv_needs_command" -l optional -d 'A file that may be missing, read after the -f files (repeatable; `-f FILE?` says the same)' -r -F
 complete -c pg-dotenv -n "__fish_pg_dotenv_needs_command" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -51,7 +51,7 @@ complete -c pg-dotenv -n "__fish_pg_dotenv_needs_command" -f -a "run" -d 'Run a 
 complete -c pg-dotenv -n "__fish_pg_dotenv_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -l default -d 'Print this instead when KEY is absent (exit 0)' -r
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -s f -l file -d 'The .env file; repeat for reads (later files win) [default: .env]' -r -F
-complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -l lock-timeout -d 'How long a writer waits for another writer\'s lock' -r
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -l lock-timeout -d 'How long a writer waits for another writer\'s lock (a bare number is milliseconds)' -r
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -l optional -d 'A file that may be missing, read after the -f files (repeatable; `-f FILE?` says the same)' -r -F
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -66,7 +66,7 @@ complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -l no-interpola
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -l force -d 'Write even a read-only (0444) file (its mode is kept)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand get" -s h -l help -d 'Print help'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -s f -l file -d 'The .env file; repeat for reads (later files win) [default: .env]' -r -F
-complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -l lock-timeout -d 'How long a writer waits for another writer\'s lock' -r
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -l lock-timeout -d 'How long a writer waits for another writer\'s lock (a bare number is milliseconds)' -r
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -l optional -d 'A file that may be missing, read after the -f files (repeatable; `-f FILE?` says the same)' -r -F
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -83,7 +83,7 @@ complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -l no-interpola
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -l force -d 'Write even a read-only (0444) file (its mode is kept)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand set" -s h -l help -d 'Print help'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand unset" -s f -l file -d 'The .env file; repeat for reads (later files win) [default: .env]' -r -F
-complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand unset" -l lock-timeout -d 'How long a writer waits for another writer\'s lock' -r
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand unset" -l lock-timeout -d 'How long a writer waits for another writer\'s lock (a bare number is milliseconds)' -r
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand unset" -l optional -d 'A file that may be missing, read after the -f files (repeatable; `-f FILE?` says the same)' -r -F
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand unset" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -102,7 +102,7 @@ shell\t'KEY=\'value\' lines, safe to eval in sh'
 export\t'export KEY=\'value\' lines, safe to eval in sh'
 json\t'One JSON object, keys in file order'"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand list" -s f -l file -d 'The .env file; repeat for reads (later files win) [default: .env]' -r -F
-complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand list" -l lock-timeout -d 'How long a writer waits for another writer\'s lock' -r
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand list" -l lock-timeout -d 'How long a writer waits for another writer\'s lock (a bare number is milliseconds)' -r
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand list" -l optional -d 'A file that may be missing, read after the -f files (repeatable; `-f FILE?` says the same)' -r -F
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand list" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -121,7 +121,7 @@ complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -l charset
 hex\t'0-9 a-f'
 base64url\t'A-Z a-z 0-9 - _ (URL- and filename-safe)'"
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -s f -l file -d 'The .env file; repeat for reads (later files win) [default: .env]' -r -F
-complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -l lock-timeout -d 'How long a writer waits for another writer\'s lock' -r
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -l lock-timeout -d 'How long a writer waits for another writer\'s lock (a bare number is milliseconds)' -r
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -l optional -d 'A file that may be missing, read after the -f files (repeatable; `-f FILE?` says the same)' -r -F
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -139,7 +139,7 @@ complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -l force -
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -l prefix -d 'Read {PREFIX}DATABASE_URL and {PREFIX}POSTGRES_* instead' -r
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -s f -l file -d 'The .env file; repeat for reads (later files win) [default: .env]' -r -F
-complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -l lock-timeout -d 'How long a writer waits for another writer\'s lock' -r
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -l lock-timeout -d 'How long a writer waits for another writer\'s lock (a bare number is milliseconds)' -r
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -l optional -d 'A file that may be missing, read after the -f files (repeatable; `-f FILE?` says the same)' -r -F
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -155,7 +155,7 @@ complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -l force -d '
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand pgenv" -s h -l help -d 'Print help'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -l example -d 'The example file (.env.example)' -r -F
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -s f -l file -d 'The .env file; repeat for reads (later files win) [default: .env]' -r -F
-complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -l lock-timeout -d 'How long a writer waits for another writer\'s lock' -r
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -l lock-timeout -d 'How long a writer waits for another writer\'s lock (a bare number is milliseconds)' -r
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -l optional -d 'A file that may be missing, read after the -f files (repeatable; `-f FILE?` says the same)' -r -F
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -171,7 +171,7 @@ complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -l no-interpo
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -l force -d 'Write even a read-only (0444) file (its mode is kept)'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand check" -s h -l help -d 'Print help'
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand run" -s f -l file -d 'The .env file; repeat for reads (later files win) [default: .env]' -r -F
-complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand run" -l lock-timeout -d 'How long a writer waits for another writer\'s lock' -r
+complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand run" -l lock-timeout -d 'How long a writer waits for another writer\'s lock (a bare number is milliseconds)' -r
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand run" -l optional -d 'A file that may be missing, read after the -f files (repeatable; `-f FILE?` says the same)' -r -F
 complete -c pg-dotenv -n "__fish_pg_dotenv_using_subcommand run" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
