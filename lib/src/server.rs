@@ -39,6 +39,39 @@ pub const SUPERUSER: &str = "postgres";
 /// The state file in a server's base directory (see `TempServer::adopt`).
 pub const STATE_FILE: &str = "pgkit-server.json";
 
+/// The state file's `stage`: written before anything else; the data
+/// directory may be incomplete.
+pub const STAGE_INITIALISING: &str = "initialising";
+/// The data directory is made; the server may or may not run.
+pub const STAGE_CREATED: &str = "created";
+/// Handed over by its owner (`pg-tmp start` printed its URL): no process
+/// owns it.
+pub const STAGE_READY: &str = "ready";
+
+/// The prefix of the directories `TempServer::create` makes, followed by
+/// the creating process's id and a dash: a directory killed before its state
+/// file was written still says whose it was.
+pub const DIR_PREFIX: &str = "pgkit-server-";
+
+/// When a process started (clock ticks since boot, `/proc/PID/stat` field
+/// 22): with the pid, it names one process even after pids are reused.
+/// None when there is no such process (or no /proc).
+pub fn process_start_time(pid: u32) -> Option<u64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// This process's namespace of `kind` (`pid`, `mnt`): the inode number in
+/// `/proc/self/ns/KIND` (`mnt:[4026531841]`), None without /proc.
+pub fn namespace_id(kind: &str) -> Option<String> {
+    let link = fs::read_link(format!("/proc/self/ns/{kind}")).ok()?;
+    let text = link.to_string_lossy();
+    let digits: String = text.chars().filter(|c| c.is_ascii_digit()).collect();
+    (!digits.is_empty()).then_some(digits)
+}
+
 /// How to build a throwaway server.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -313,9 +346,9 @@ impl TempServer {
                 fs::create_dir_all(&parent)
                     .map_err(|e| Error::io(Exit::Failure, "create", &parent, &e))?;
                 tempfile::Builder::new()
-                    .prefix("pgkit-server-")
+                    .prefix(&format!("{DIR_PREFIX}{}-", std::process::id()))
                     .tempdir_in(&parent)
-                    .map_err(|e| fail("Cannot create a temporary directory", e))?
+                    .map_err(|e| Error::io(Exit::Failure, "create a directory in", &parent, &e))?
                     .keep()
             }
         };
@@ -336,6 +369,11 @@ impl TempServer {
             keep: false,
             watchdog: None,
         };
+        // The state file comes first, before initdb or anything slow: a
+        // process killed at any later point leaves a directory that says
+        // whose it is and how to stop it (`pg-tmp stop --dir`, `pg-tmp
+        // prune`), never an anonymous one (issue 16, defect 4).
+        s.write_state(STAGE_INITIALISING, true)?;
         if !opts.no_watchdog {
             s.watchdog = s.spawn_watchdog().ok();
         }
@@ -343,14 +381,22 @@ impl TempServer {
             .map_err(|e| Error::io(Exit::Failure, "create", &s.socket_dir(), &e))?;
         chown(&s.socket_dir(), owner)?;
         s.init_data(&opts)?;
-        s.write_state()?;
+        s.write_state(STAGE_CREATED, true)?;
         Ok(s)
     }
 
+    /// Marks the server as handed over: no process owns it any more (`pg-tmp
+    /// start` has printed its URL), so `pg-tmp prune` leaves it alone until
+    /// someone stops it.
+    pub fn hand_over(&self) -> Result<()> {
+        self.write_state(STAGE_READY, false)
+    }
+
     /// Writes the state file (`pgkit-server.json`, mode 0600: the URL carries
-    /// the password) that `adopt` reads.
-    fn write_state(&self) -> Result<()> {
-        let state = serde_json::json!({
+    /// the password) that `adopt` reads. `owned`: this process owns the
+    /// server (its life ends with ours unless `hand_over` is called).
+    fn write_state(&self, stage: &str, owned: bool) -> Result<()> {
+        let mut state = serde_json::json!({
             "port": self.port,
             "host": "127.0.0.1",
             "socketDir": self.socket_dir().display().to_string(),
@@ -360,17 +406,28 @@ impl TempServer {
             "tls": self.tls,
             "caCert": self.ca_cert().map(|p| p.display().to_string()),
             "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "stage": stage,
         });
+        if owned {
+            let pid = std::process::id();
+            state["ownerPid"] = serde_json::json!(pid);
+            state["ownerStart"] = serde_json::json!(process_start_time(pid));
+            state["ownerPidNs"] = serde_json::json!(namespace_id("pid"));
+        }
+        // Written beside and renamed over: a reader (or a kill) never sees
+        // half a file.
         let path = self.state_path();
+        let tmp = self.base.join(format!(".{STATE_FILE}.tmp"));
         let mut f = fs::OpenOptions::new()
             .create(true)
             .truncate(true)
             .write(true)
             .mode(0o600)
-            .open(&path)
-            .map_err(|e| Error::io(Exit::Failure, "write", &path, &e))?;
+            .open(&tmp)
+            .map_err(|e| Error::io(Exit::Failure, "write", &tmp, &e))?;
         f.write_all(format!("{state:#}\n").as_bytes())
-            .map_err(|e| Error::io(Exit::Failure, "write", &path, &e))?;
+            .map_err(|e| Error::io(Exit::Failure, "write", &tmp, &e))?;
+        fs::rename(&tmp, &path).map_err(|e| Error::io(Exit::Failure, "write", &path, &e))?;
         Ok(())
     }
 
@@ -490,7 +547,10 @@ impl TempServer {
             }
             drop(lock);
         }
+        // In the server's directory, as every helper process runs: `pg-tmp
+        // prune` tells the helpers of a killed start by their cwd.
         let status = Command::new("cp")
+            .current_dir(&self.base)
             .arg("-a")
             .arg(cache.join("data"))
             .arg(self.data_dir())

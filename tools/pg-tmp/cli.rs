@@ -24,6 +24,8 @@ pub enum Cmd {
     Run(RunArgs),
     /// Print `export PG…` lines for a URL, for `eval`
     Env(EnvArgs),
+    /// Stop and delete servers whose start or run was killed before it finished
+    Prune(PruneArgs),
     /// Fresh databases from a migrated template, on any server
     #[command(subcommand)]
     Db(DbCmd),
@@ -86,6 +88,13 @@ pub struct StopArgs {
     /// Keep the directory (data, log, and its claim on the port): stop the server only
     #[arg(long)]
     pub keep: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PruneArgs {
+    /// Only print the directories that would be removed
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args, Debug)]

@@ -6,6 +6,7 @@ mod install;
 mod postmaster;
 mod registry;
 mod run;
+mod sweep;
 mod template;
 mod throwaway;
 mod ttl;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
             Cmd::Start(a) => throwaway::start(a),
             Cmd::Stop(a) => throwaway::stop(a),
             Cmd::Env(a) => throwaway::env(a),
+            Cmd::Prune(a) => sweep::prune(a),
             Cmd::Run(a) => {
                 let c = run::run(a, started)?;
                 COMMAND_CODE.store(c, Ordering::SeqCst);

@@ -41,3 +41,47 @@ pub fn stale_pid_removed(server: &TempServer) -> bool {
     );
     fs::remove_file(data.join("postmaster.pid")).is_ok()
 }
+
+/// The postmaster running in `data` (its `postmaster.pid`'s process, when
+/// `/proc/PID/cwd` says it runs in that directory), if any.
+pub fn verified_pid(data: &Path) -> Option<i32> {
+    let text = fs::read_to_string(data.join("postmaster.pid")).ok()?;
+    let pid: i32 = text.lines().next()?.trim().parse().ok()?;
+    if pid <= 0 {
+        return None;
+    }
+    let cwd = fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
+    let canon = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    (canon(&cwd) == canon(data)).then_some(pid)
+}
+
+/// Stops the postmaster running in `data` without `pg_ctl` (whose state
+/// file or binaries a half-made directory may lack): SIGQUIT (immediate
+/// shutdown, as `pg_ctl stop -m immediate`), then SIGKILL if it is still
+/// there after `grace`. Only a process verified to run in `data` is
+/// signalled, each time. True when one was running.
+pub fn stop_verified(data: &Path, grace: std::time::Duration) -> bool {
+    let Some(pid) = verified_pid(data) else {
+        return false;
+    };
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid, libc::SIGQUIT) };
+    let end = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < end {
+        if !alive_in(pid, data) {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    if alive_in(pid, data) {
+        // SAFETY: as above; the process was verified again just now.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+    true
+}
+
+/// Whether `pid` still runs in `data` (a zombie has no cwd: gone).
+fn alive_in(pid: i32, data: &Path) -> bool {
+    let canon = |p: &Path| fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| canon(&cwd) == canon(data))
+}

@@ -180,6 +180,12 @@ pub fn add(port: u16, dir: &Path) -> Result<()> {
     std::os::unix::fs::symlink(dir, &link).map_err(|e| Error::io(Exit::Failure, "link", &link, &e))
 }
 
+/// The directories this user's links point at (those we can see and those
+/// we cannot), for `pg-tmp prune`.
+pub fn linked_dirs() -> Vec<PathBuf> {
+    links().into_iter().map(|(_, t)| t).collect()
+}
+
 /// Forgets `dir`: its port is free again.
 pub fn remove(dir: &Path) {
     for (link, target) in links() {

@@ -1,7 +1,7 @@
 //! `start`, `stop` and `env`: the throwaway server's life cycle.
 
 use crate::cli::{EnvArgs, ServerArgs, StartArgs, StopArgs};
-use crate::{postmaster, registry, ttl, util};
+use crate::{postmaster, registry, sweep, ttl, util};
 use pgkit::cli::Summary;
 use pgkit::server::{Options, TempServer, STATE_FILE};
 use pgkit::{interrupt, log, out, Error, Exit, Result};
@@ -103,7 +103,26 @@ pub fn server_url(s: &TempServer, dbname: &str, tls: bool) -> String {
 pub fn existing_server(dir: Option<&Path>) -> Result<Option<TempServer>> {
     let Some(dir) = dir else { return Ok(None) };
     if dir.join(STATE_FILE).is_file() {
-        return TempServer::adopt(dir).map(Some);
+        match sweep::owner_of(dir) {
+            sweep::Owner::Dead => {
+                return Err(Error::usage("The --dir directory holds a half-made server")
+                    .cause("the pg-tmp that was making it ended before it finished")
+                    .field("dir", dir.display().to_string())
+                    .suggest(format!(
+                        "Remove it with: pg-tmp stop --dir {} (or pg-tmp prune)",
+                        dir.display()
+                    )))
+            }
+            sweep::Owner::Alive => {
+                return Err(Error::new(
+                    Exit::TempFail,
+                    "The --dir directory's server is being made by another process",
+                )
+                .field("dir", dir.display().to_string())
+                .suggest("Wait for it to finish, or give another --dir"))
+            }
+            _ => return TempServer::adopt(dir).map(Some),
+        }
     }
     if let Ok(mut rd) = std::fs::read_dir(dir) {
         if rd.next().is_some() {
@@ -138,7 +157,14 @@ pub fn create_and_start(mut opts: Options) -> Result<TempServer> {
         if auto_port {
             opts.port = Some(registry::free_port(&claims)?);
         }
+        // Registered before anything is made, so that a kill at any later
+        // point leaves a directory `stop URL` and `prune` can find (the
+        // state file, written first, names the port the link claims).
+        if let (Some(dir), Some(port)) = (&opts.dir, opts.port) {
+            register(port, dir);
+        }
         let s = TempServer::create(opts)?;
+        register(s.port(), s.base_dir());
         interrupt::check()?;
         match start_existing(&s) {
             Ok(()) => return Ok(s),
@@ -155,6 +181,17 @@ pub fn create_and_start(mut opts: Options) -> Result<TempServer> {
             }
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// Links `dir` in the registry; without the link only `stop --dir` (and
+/// `prune`) find it, so a failure is a warning.
+fn register(port: u16, dir: &Path) {
+    if let Err(e) = registry::add(port, dir) {
+        log::warn(
+            "Cannot register the server for stop URL",
+            json!({"error": e.to_string(), "suggestion": "Stop it with pg-tmp stop --dir"}),
+        );
     }
 }
 
@@ -222,18 +259,17 @@ pub fn start(mut args: StartArgs) -> Result<Summary> {
     if let Some(ca) = server.ca_cert() {
         summary = summary.field("caCert", ca.display().to_string());
     }
-    let dir = server.keep();
-    if let Err(e) = registry::add(port, &dir) {
-        // Only `stop URL` needs the link; `stop --dir` still works.
-        log::warn(
-            "Cannot register the server for stop URL",
-            json!({"error": e.to_string(), "suggestion": "Stop it with pg-tmp stop --dir"}),
-        );
-    }
+    register(port, server.base_dir());
     if let Some(ttl) = ttl {
-        ttl::spawn(&dir, ttl)?;
+        ttl::spawn(server.base_dir(), ttl)?;
         summary = summary.field("ttlMs", ttl.as_millis() as u64);
     }
+    // The server is the user's from here on: `prune` leaves it alone. Until
+    // now, a kill of this process leaves a server `prune` removes.
+    if !restarted {
+        server.hand_over()?;
+    }
+    let dir = server.keep();
     if let Err(e) = out::println(&url) {
         // The server runs whether or not its URL was read: the summary line
         // (a closed stdout) or the error says where, so it can be stopped.
@@ -253,6 +289,20 @@ pub fn stop(args: StopArgs) -> Result<Summary> {
         (None, Some(u)) => registry::find(u)?,
         (None, None) => return Err(Error::usage("Give a URL or --dir")),
     };
+    if sweep::is_unnamed_server_dir(&dir) {
+        // A start killed before it wrote the state file: no pg_ctl to ask,
+        // but the directory is ours to remove (issue 16, defect 4).
+        if args.keep {
+            return Err(Error::usage("This server directory is half-made")
+                .field("dir", dir.display().to_string())
+                .suggest("Remove it with: pg-tmp stop --dir DIR (without --keep)"));
+        }
+        let was_running = sweep::remove_server_dir(&dir)?;
+        return Ok(Summary::ok("Server stopped and deleted")
+            .field("dir", dir.display().to_string())
+            .field("wasRunning", was_running));
+    }
+    sweep::settle(&dir);
     let server = TempServer::adopt(&dir)?;
     let port = server.port();
     ttl::stop_watcher(&dir);

@@ -1,0 +1,237 @@
+//! pg-tmp under kills and other namespaces (issue 16): whatever state a
+//! SIGKILL of `start` leaves, `stop --dir` and `prune` remove it; links are
+//! removed only when their server is proven gone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+/// A private place for servers (`PGKIT_TMPDIR`) and for the registry
+/// (`TMPDIR`): `prune` here never sees another test's servers.
+struct Sandbox {
+    _tmp: tempfile::TempDir,
+    parent: PathBuf,
+    tmpdir: PathBuf,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        // As root the server runs as postgres, which must reach it.
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let parent = tmp.path().join("servers");
+        let tmpdir = tmp.path().join("tmp");
+        std::fs::create_dir(&parent).unwrap();
+        std::fs::create_dir(&tmpdir).unwrap();
+        std::fs::set_permissions(&tmpdir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        Sandbox {
+            _tmp: tmp,
+            parent,
+            tmpdir,
+        }
+    }
+
+    fn cmd(&self) -> assert_cmd::Command {
+        let mut c = cmd("pg-tmp");
+        c.env("PGKIT_TMPDIR", &self.parent)
+            .env("TMPDIR", &self.tmpdir);
+        c
+    }
+
+    fn std_cmd(&self) -> std::process::Command {
+        let mut c = std_cmd("pg-tmp");
+        c.env("PGKIT_TMPDIR", &self.parent)
+            .env("TMPDIR", &self.tmpdir);
+        c
+    }
+
+    /// The server directories in the sandbox.
+    fn dirs(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&self.parent)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn registry(&self) -> PathBuf {
+        self.tmpdir.join("pgkit-tmp-registry")
+    }
+
+    fn links(&self) -> Vec<PathBuf> {
+        std::fs::read_dir(self.registry())
+            .map(|rd| rd.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Every process whose working directory is under `root` (a postmaster
+/// runs in its data directory).
+fn processes_under(root: &Path) -> Vec<(i32, PathBuf)> {
+    let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if let Ok(cwd) = std::fs::read_link(format!("/proc/{pid}/cwd")) {
+            if cwd.starts_with(&root) {
+                v.push((pid, cwd));
+            }
+        }
+    }
+    v
+}
+
+/// Starts `pg-tmp start` (with `args`) and SIGKILLs it after `delay`.
+fn kill_start_after(sb: &Sandbox, args: &[&str], delay: Duration) {
+    let mut child = sb
+        .std_cmd()
+        .arg("start")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    child.kill().unwrap();
+    // Reaped, so that its pid is free (a zombie's pid still "runs").
+    child.wait().unwrap();
+}
+
+/// A started server: its directory and URL.
+fn start(sb: &Sandbox) -> (PathBuf, String) {
+    let out = sb.cmd().arg("start").succeeds();
+    let summary = last_line(&out.stderr);
+    (
+        PathBuf::from(summary["dir"].as_str().unwrap()),
+        String::from_utf8(out.stdout).unwrap().trim().to_string(),
+    )
+}
+
+#[test]
+fn prune_removes_whatever_a_killed_start_left_and_keeps_started_servers() {
+    let sb = Sandbox::new();
+    // A server started properly: the user's, prune must leave it alone.
+    let (good, good_url) = start(&sb);
+    for ms in [20u64, 80, 150, 400] {
+        kill_start_after(&sb, &[], Duration::from_millis(ms));
+    }
+    // Each of those left a directory the registry or PGKIT_TMPDIR shows,
+    // with a state file (written before anything slow) or a name saying
+    // whose it is.
+    for d in sb.dirs() {
+        let name = d.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("pgkit-server-"), "{name}");
+    }
+    // A start that finished before its kill handed its server over: that
+    // one is the user's too.
+    let finished: Vec<PathBuf> = sb
+        .dirs()
+        .into_iter()
+        .filter(|d| stage(d).as_deref() == Some("ready"))
+        .collect();
+    let out = sb.cmd().arg("prune").succeeds();
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Pruned", "{last}");
+    assert_eq!(last["exitCode"], 0);
+    assert_eq!(sb.dirs(), finished, "only started servers are left");
+    assert!(finished.contains(&good));
+    let left: Vec<_> = processes_under(&sb.parent)
+        .into_iter()
+        .filter(|(_, cwd)| !finished.iter().any(|f| cwd.starts_with(f)))
+        .collect();
+    assert!(left.is_empty(), "no process of a pruned server: {left:?}");
+    // Pruned directories' links are gone; the started servers' stay.
+    for l in sb.links() {
+        assert!(finished.contains(&std::fs::read_link(&l).unwrap()), "{l:?}");
+    }
+    // A second prune has nothing to do; the good server still answers.
+    let out = sb.cmd().args(["prune", "--dry-run"]).succeeds();
+    assert!(
+        out.stdout.is_empty(),
+        "{:?}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    sb.cmd().args(["stop", &good_url]).succeeds();
+    for d in &finished {
+        if d.exists() {
+            sb.cmd().args(["stop", "--dir"]).arg(d).succeeds();
+        }
+    }
+    assert!(sb.dirs().is_empty());
+}
+
+#[test]
+fn stop_dir_removes_a_half_made_server() {
+    let sb = Sandbox::new();
+    // Killed early (before or during the data directory's copy), and killed
+    // late enough that a postmaster may run: `stop --dir` ends each.
+    for ms in [30u64, 120, 400] {
+        kill_start_after(&sb, &[], Duration::from_millis(ms));
+        for d in sb.dirs() {
+            let out = sb.cmd().args(["stop", "--dir"]).arg(&d).succeeds();
+            let last = last_line(&out.stderr);
+            assert_eq!(last["message"], "Server stopped and deleted", "{last}");
+            assert!(!d.exists());
+        }
+        let left = processes_under(&sb.parent);
+        assert!(left.is_empty(), "{ms} ms: {left:?}");
+    }
+    // With --dir given to start: the link is made before the directory
+    // fills, so even `stop URL` finds the half-made one.
+    let dir = sb.parent.join("mine");
+    kill_start_after(
+        &sb,
+        &["--dir", dir.to_str().unwrap()],
+        Duration::from_millis(150),
+    );
+    if dir.join("pgkit-server.json").exists() {
+        let state: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("pgkit-server.json")).unwrap())
+                .unwrap();
+        let url = format!("postgresql://postgres@127.0.0.1:{}/postgres", state["port"]);
+        sb.cmd().args(["stop", &url]).succeeds();
+        assert!(!dir.exists());
+    }
+    assert!(processes_under(&sb.parent).is_empty());
+}
+
+#[test]
+fn start_dir_refuses_a_half_made_server_and_names_the_way_out() {
+    let sb = Sandbox::new();
+    let dir = sb.parent.join("half");
+    std::fs::create_dir(&dir).unwrap();
+    // What a start killed during initdb leaves: its state file, owner gone.
+    std::fs::write(
+        dir.join("pgkit-server.json"),
+        r#"{"port": 1, "bindir": "/nonexistent", "stage": "initialising", "ownerPid": 2147483646}"#,
+    )
+    .unwrap();
+    let out = sb.cmd().args(["start", "--dir"]).arg(&dir).exits(64);
+    let last = last_line(&out.stderr);
+    assert_eq!(
+        last["message"],
+        "The --dir directory holds a half-made server"
+    );
+    assert!(last["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("pg-tmp stop --dir"));
+    sb.cmd().args(["stop", "--dir"]).arg(&dir).succeeds();
+    assert!(!dir.exists());
+}
+
+/// A server directory's `stage`, from its state file.
+fn stage(dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join("pgkit-server.json")).ok()?;
+    let v: Value = serde_json::from_str(&text).ok()?;
+    v["stage"].as_str().map(String::from)
+}
