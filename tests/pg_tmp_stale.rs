@@ -235,3 +235,73 @@ fn stage(dir: &Path) -> Option<String> {
     let v: Value = serde_json::from_str(&text).ok()?;
     v["stage"].as_str().map(String::from)
 }
+
+/// Whether this process may make a mount namespace (root here).
+fn can_unshare_mounts() -> bool {
+    std::process::Command::new("unshare")
+        .args(["-m", "true"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+#[test]
+fn a_pg_tmp_in_another_mount_namespace_keeps_the_links_it_cannot_see() {
+    let sb = Sandbox::new();
+    let (dir, url) = start(&sb);
+    assert_eq!(sb.links().len(), 1);
+    if can_unshare_mounts() {
+        // Another mount namespace that shares TMPDIR (the registry) but
+        // sees an empty PGKIT_TMPDIR, as a container with its own /dev/shm
+        // would: the server directory is out of its sight, not gone.
+        let pg_tmp = bin_path("pg-tmp");
+        let script = format!(
+            "mount -t tmpfs tmpfs '{parent}' && \
+             '{bin}' stop postgresql://postgres@127.0.0.1:1/postgres; \
+             '{bin}' prune; exit 0",
+            parent = sb.parent.display(),
+            bin = pg_tmp.display()
+        );
+        let out = std::process::Command::new("unshare")
+            .args(["-m", "sh", "-c", &script])
+            .env("PGKIT_TMPDIR", &sb.parent)
+            .env("TMPDIR", &sb.tmpdir)
+            .env("PGKIT_OFFLINE", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(sb.links().len(), 1, "the link survives the other namespace");
+        assert!(dir.exists(), "and so does the server");
+    } else {
+        eprintln!("note: cannot unshare mounts; real namespace check skipped");
+    }
+    // The same, simulated: links made in another mount namespace (their
+    // name says which) to directories we cannot see are kept; a link made
+    // in ours to a directory that is gone is removed; an older pg-tmp's
+    // link (no namespace in its name) is kept, as nothing proves it dead.
+    let reg = sb.registry();
+    let foreign = reg.join("5001-00000000000000aa-m1");
+    let ours_gone = reg.join(format!("5002-00000000000000bb-m{}", mount_ns()));
+    let legacy = reg.join("5003-00000000000000cc");
+    for l in [&foreign, &ours_gone, &legacy] {
+        std::os::unix::fs::symlink(sb.parent.join("not-visible-here"), l).unwrap();
+    }
+    sb.cmd()
+        .args(["stop", "postgresql://postgres@127.0.0.1:1/postgres"])
+        .exits(66);
+    assert!(foreign.symlink_metadata().is_ok(), "foreign link kept");
+    assert!(legacy.symlink_metadata().is_ok(), "legacy link kept");
+    assert!(ours_gone.symlink_metadata().is_err(), "dead link removed");
+    // Seen from here, the server is still found by its URL.
+    sb.cmd().args(["stop", &url]).succeeds();
+    assert!(!dir.exists());
+}
+
+/// This process's mount namespace inode.
+fn mount_ns() -> String {
+    let l = std::fs::read_link("/proc/self/ns/mnt").unwrap();
+    l.to_string_lossy()
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect()
+}

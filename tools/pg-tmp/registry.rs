@@ -16,7 +16,9 @@
 //! people). Only this user's links count: the registry is shared by every
 //! user (mode 1777, as /tmp), and another user's link could otherwise have us
 //! run their "pg_ctl" from a state file they wrote, or delete their choice of
-//! directory. A link whose directory is gone is removed on sight.
+//! directory. A link whose directory is gone is removed on sight, when it
+//! was made in our own mount namespace (its name ends `-mNS`): from another
+//! one, its directory may only be out of our sight (`provably_gone`).
 
 use pgkit::server::STATE_FILE;
 use pgkit::{Error, Exit, Result};
@@ -34,6 +36,28 @@ pub fn root() -> PathBuf {
 pub struct Claim {
     pub dir: PathBuf,
     pub port: u16,
+}
+
+/// This process's mount namespace, as link names carry it.
+fn our_mount_ns() -> Option<String> {
+    pgkit::server::namespace_id("mnt")
+}
+
+/// The mount namespace a link was made in: its name's `-mNNN` suffix (None
+/// for links of an older pg-tmp, which had none).
+fn link_mount_ns(link: &Path) -> Option<String> {
+    let name = link.file_name()?.to_str()?;
+    let (_, ns) = name.rsplit_once("-m")?;
+    (!ns.is_empty() && ns.bytes().all(|b| b.is_ascii_digit())).then(|| ns.to_string())
+}
+
+/// Whether a link whose directory we cannot find is proven dead: made in
+/// our own mount namespace, where that directory would be visible. From
+/// another namespace (another /dev/shm, a container sharing /tmp) or from an
+/// older pg-tmp that did not say, a missing directory proves nothing: it may
+/// live where we cannot see (issue 16, defect 5).
+fn provably_gone(link: &Path) -> bool {
+    matches!((link_mount_ns(link), our_mount_ns()), (Some(a), Some(b)) if a == b)
 }
 
 /// This user's links in the registry: (link, the directory it points at).
@@ -79,9 +103,12 @@ pub fn claims() -> Vec<Claim> {
     for (link, dir) in links() {
         match fs::symlink_metadata(&dir) {
             Ok(_) => {}
-            // Stopped and deleted (by an older pg-tmp, or by hand).
+            // Stopped and deleted (by an older pg-tmp, or by hand) — when
+            // we can tell; else the link stays for whoever can see it.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let _ = fs::remove_file(&link);
+                if provably_gone(&link) {
+                    let _ = fs::remove_file(&link);
+                }
                 continue;
             }
             Err(_) => continue,
@@ -155,13 +182,17 @@ fn pick_port<L>(
         .suggest("Stop servers you no longer need: pg-tmp stop --dir DIR"))
 }
 
-/// The registry link's name for `dir` on `port`.
+/// The registry link's name for `dir` on `port`, made in this mount
+/// namespace: `PORT-HASH-mNS` (see `provably_gone`).
 fn link_name(port: u16, dir: &Path) -> String {
     use sha2::{Digest, Sha256};
     use std::os::unix::ffi::OsStrExt;
     let digest = Sha256::digest(dir.as_os_str().as_bytes());
     let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-    format!("{port}-{hash}")
+    match our_mount_ns() {
+        Some(ns) => format!("{port}-{hash}-m{ns}"),
+        None => format!("{port}-{hash}"),
+    }
 }
 
 /// Records that the server in `dir` claims `port` (idempotent).
@@ -305,7 +336,12 @@ mod tests {
         assert_eq!(e.code, Exit::TempFail);
         assert_eq!(e.fields["claimingDir"], "/x/a");
         assert!(e.suggestion.unwrap().contains("pg-tmp stop --dir /x/a"));
-        assert_eq!(link_name(5001, Path::new("/x/a")).len(), "5001-".len() + 16);
+        assert!(link_name(5001, Path::new("/x/a")).starts_with("5001-"));
+        assert_eq!(
+            link_mount_ns(Path::new("/r/5001-0123456789abcdef-m4026531841")).as_deref(),
+            Some("4026531841")
+        );
+        assert_eq!(link_mount_ns(Path::new("/r/5001-0123456789abcdef")), None);
         assert_ne!(
             link_name(5001, Path::new("/x/a")),
             link_name(5001, Path::new("/x/b"))

@@ -163,9 +163,25 @@ pub fn create_and_start(mut opts: Options) -> Result<TempServer> {
         if let (Some(dir), Some(port)) = (&opts.dir, opts.port) {
             register(port, dir);
         }
-        let s = TempServer::create(opts)?;
+        let dir = opts.dir.clone();
+        let s = match TempServer::create(opts) {
+            Ok(s) => s,
+            Err(e) => {
+                // Nothing is left to claim the port: the link goes too.
+                if let Some(d) = &dir {
+                    registry::remove(d);
+                }
+                return Err(e);
+            }
+        };
         register(s.port(), s.base_dir());
-        interrupt::check()?;
+        // Whatever fails from here deletes the directory (dropping `s`):
+        // its link goes with it, in whichever namespace made it.
+        let unlink = |s: &TempServer| registry::remove(s.base_dir());
+        if let Err(e) = interrupt::check() {
+            unlink(&s);
+            return Err(e);
+        }
         match start_existing(&s) {
             Ok(()) => return Ok(s),
             // A free port picked by us was taken before the server bound
@@ -178,8 +194,12 @@ pub fn create_and_start(mut opts: Options) -> Result<TempServer> {
                         .is_some_and(|m| m.contains("already in use")) =>
             {
                 log::debug("Port taken meanwhile, retrying", json!({"port": s.port()}));
+                unlink(&s);
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                unlink(&s);
+                return Err(e);
+            }
         }
     }
 }
