@@ -13,7 +13,8 @@
 //!   afterwards in single-user mode (read from stdin, never on argv), so a
 //!   random password per server costs no `initdb`.
 //! - New server directories go to `/dev/shm` when it is a tmpfs with room
-//!   (`PGKIT_TMPDIR` overrides; see `default_parent`).
+//!   (`PGKIT_TMPDIR` overrides), and dynamic shared memory is `posix` there
+//!   only then, else `mmap` (see `shm_plan`).
 //! - Every server directory holds a state file (`pgkit-server.json`, mode
 //!   0600: port, socket, URL, binaries) so that another process can find and
 //!   stop it later (`TempServer::adopt`, used by `pg-tmp stop --dir`).
@@ -214,12 +215,91 @@ pub fn major_of(bindir: &Path) -> Option<u32> {
 /// thousand files there takes milliseconds, on a busy disk a second or
 /// more), else the system temp directory.
 pub fn default_parent() -> PathBuf {
-    if let Some(d) = std::env::var_os("PGKIT_TMPDIR").filter(|v| !v.is_empty()) {
-        return PathBuf::from(d);
-    }
-    match shm_free() {
-        Some(free) if free >= 1 << 30 => PathBuf::from("/dev/shm"),
-        _ => std::env::temp_dir(),
+    shm_plan().parent
+}
+
+/// The free space `/dev/shm` needs for a server to use it: for its
+/// directory, and for POSIX dynamic shared memory (a parallel hash join
+/// alone grows its segments to tens of MiB; on Docker's 64 MiB default it
+/// fails "could not resize shared memory segment", and on 1 MiB the server
+/// does not even start).
+pub const SHM_MIN_FREE: u64 = 1 << 30;
+
+/// Where a server's directory and dynamic shared memory go, and why,
+/// decided from the space `/dev/shm` actually has free (statvfs).
+#[derive(Debug, Clone)]
+pub struct ShmPlan {
+    /// Bytes free in `/dev/shm` (None: missing or read-only).
+    pub shm_free: Option<u64>,
+    /// `dynamic_shared_memory_type`: `posix` (segments in `/dev/shm`) or
+    /// `mmap` (files in the data directory).
+    pub dsm_type: &'static str,
+    /// Where new server directories go.
+    pub parent: PathBuf,
+    /// Why, for the log.
+    pub reason: String,
+    /// Whether /dev/shm was passed over for lack of room or access.
+    pub degraded: bool,
+}
+
+/// Decides `ShmPlan` now.
+pub fn shm_plan() -> ShmPlan {
+    plan_for(
+        shm_free(),
+        std::env::var_os("PGKIT_TMPDIR")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from),
+    )
+}
+
+fn plan_for(free: Option<u64>, tmpdir: Option<PathBuf>) -> ShmPlan {
+    let mib = |b: u64| b / (1 << 20);
+    let (dsm_type, dsm_why) = match free {
+        None => (
+            "mmap",
+            "/dev/shm is missing or read-only: dynamic shared memory in files in the data \
+             directory (mmap)"
+                .to_string(),
+        ),
+        Some(f) if f < SHM_MIN_FREE => (
+            "mmap",
+            format!(
+                "/dev/shm has {} MiB free, less than {} MiB: parallel queries would fail to \
+                 grow their segments there, so dynamic shared memory is in files in the data \
+                 directory (mmap)",
+                mib(f),
+                mib(SHM_MIN_FREE)
+            ),
+        ),
+        Some(f) => (
+            "posix",
+            format!(
+                "/dev/shm has {} MiB free: dynamic shared memory there (posix)",
+                mib(f)
+            ),
+        ),
+    };
+    let (parent, dir_why) = match tmpdir {
+        Some(d) => {
+            let why = format!("server directories in PGKIT_TMPDIR ({})", d.display());
+            (d, why)
+        }
+        None if dsm_type == "posix" => (
+            PathBuf::from("/dev/shm"),
+            "server directories in /dev/shm".to_string(),
+        ),
+        None => {
+            let t = std::env::temp_dir();
+            let why = format!("server directories in {}", t.display());
+            (t, why)
+        }
+    };
+    ShmPlan {
+        shm_free: free,
+        dsm_type,
+        degraded: dsm_type != "posix",
+        parent,
+        reason: format!("{dsm_why}; {dir_why}"),
     }
 }
 
@@ -584,10 +664,27 @@ impl TempServer {
             "--no-instructions",
             "--auth=trust",
         ]);
+        // initdb picks posix dynamic shared memory whenever /dev/shm can
+        // hold a file, however small: its bootstrap then fails there.
+        // PostgreSQL 16's initdb takes settings (-c); older ones cannot be
+        // told.
+        let plan = shm_plan();
+        let old_initdb = plan.degraded && major_of(&self.bindir).is_some_and(|m| m < 16);
+        if plan.degraded && !old_initdb {
+            cmd.args(["-c", "dynamic_shared_memory_type=mmap"]);
+        }
         let out = cmd.output().map_err(|e| fail("Cannot run initdb", e))?;
         if !out.status.success() {
-            return Err(Error::new(Exit::Failure, "initdb failed")
-                .cause(String::from_utf8_lossy(&out.stderr).trim().to_string()));
+            let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+            let small_shm = why.contains("could not resize shared memory segment");
+            let mut e = Error::new(Exit::Failure, "initdb failed").cause(why);
+            if small_shm {
+                e = e.field("reason", plan.reason).suggest(
+                    "/dev/shm is too small for initdb of PostgreSQL 15 and older: give it room \
+                     (docker run --shm-size=1g), or use PostgreSQL 16 or later (--pg-version)",
+                );
+            }
+            return Err(e);
         }
         Ok(())
     }
@@ -651,11 +748,13 @@ impl TempServer {
             ("password_encryption".into(), "'scram-sha-256'".into()),
         ];
         // PostgreSQL's parallel-query segments live in /dev/shm (posix, the
-        // initdb default on Linux); where it is missing or read-only (some
-        // containers, sandboxes), files in the data directory do the job.
-        if shm_free().is_none() {
-            settings.push(("dynamic_shared_memory_type".into(), "mmap".into()));
-        }
+        // initdb default on Linux); where it is missing, read-only or small
+        // (containers, sandboxes: see `shm_plan`), files in the data
+        // directory do the job.
+        settings.push((
+            "dynamic_shared_memory_type".into(),
+            shm_plan().dsm_type.into(),
+        ));
         if opts.tls {
             self.write_certs()?;
             settings.push(("ssl".into(), "on".into()));
@@ -998,6 +1097,25 @@ fn initdb_cache_root(as_postgres: bool) -> Option<PathBuf> {
     }
     let m = fs::symlink_metadata(&root).ok()?;
     (m.is_dir() && m.uid() == euid && m.mode() & 0o022 == 0).then_some(root)
+}
+
+#[cfg(test)]
+mod shm_tests {
+    use super::*;
+
+    #[test]
+    fn small_or_missing_shm_means_mmap_and_the_temp_directory() {
+        let p = plan_for(Some(8 << 20), None);
+        assert_eq!(p.dsm_type, "mmap");
+        assert_eq!(p.parent, std::env::temp_dir());
+        assert!(p.reason.contains("8 MiB free"), "{}", p.reason);
+        assert_eq!(plan_for(None, None).dsm_type, "mmap");
+        let p = plan_for(Some(4 << 30), None);
+        assert_eq!((p.dsm_type, p.parent), ("posix", PathBuf::from("/dev/shm")));
+        // PGKIT_TMPDIR places the directory, never the segments.
+        let p = plan_for(Some(1 << 20), Some(PathBuf::from("/x")));
+        assert_eq!((p.dsm_type, p.parent), ("mmap", PathBuf::from("/x")));
+    }
 }
 
 /// FNV-1a, for cache keys (not security).
