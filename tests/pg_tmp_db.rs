@@ -439,6 +439,52 @@ fn prune_drops_old_test_databases_and_stale_templates() {
 }
 
 #[test]
+fn prune_decides_in_use_at_once_and_keeps_a_database_whose_session_ends_meanwhile() {
+    // Its own server, as above. A session is connected when prune looks and
+    // ends 1.5 s later: a plain DROP DATABASE would have waited (up to 5 s)
+    // and then dropped it; prune must decide "in use" from one look.
+    let srv = pgkit::server::TempServer::start(pgkit::server::Options::default()).unwrap();
+    let su = srv.url("postgres");
+    let f = fixture("CREATE TABLE p(id int);");
+    let (u, _) = created(f.create_cmd_on(&su).succeeds());
+    let db = dbname(&u);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let held = srv.client(&db).unwrap();
+    let closer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        drop(held);
+    });
+    let out = f
+        .cmd_on(&su)
+        .args(["db", "prune", "--older-than", "1s"])
+        .succeeds();
+    closer.join().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(&db),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(databases_on(&srv, &db).len(), 1, "kept");
+    let skipped = json_lines(&out.stderr)
+        .into_iter()
+        .find(|l| l["message"] == "Database skipped")
+        .unwrap();
+    assert_eq!(skipped["database"], db.as_str());
+    assert_eq!(skipped["error"], "in use");
+    // It still takes connections (prune gave them back), and the next
+    // prune, with nobody connected, drops it.
+    drop(srv.client(&db).unwrap());
+    let out = f
+        .cmd_on(&su)
+        .args(["db", "prune", "--older-than", "1s"])
+        .succeeds();
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .any(|l| l == db));
+    assert!(databases_on(&srv, &db).is_empty());
+}
+
+#[test]
 fn run_migrates_and_seeds_before_the_command() {
     let f = fixture("CREATE TABLE r(id int);");
     write(f.seeds.join("001.sql"), "INSERT INTO r VALUES (1), (2);");

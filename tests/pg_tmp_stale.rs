@@ -305,3 +305,59 @@ fn mount_ns() -> String {
         .filter(|c| c.is_ascii_digit())
         .collect()
 }
+
+#[test]
+fn the_watchdog_of_a_killed_run_signals_only_a_postmaster_of_its_directory() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::CommandExt;
+    let sb = Sandbox::new();
+    let mut child = sb
+        .std_cmd()
+        .args(["run", "--", "sleep", "1000"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let started: Value = loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "no Server started line"
+        );
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if v["message"] == "Server started" {
+            break v;
+        }
+    };
+    let dir = PathBuf::from(started["dir"].as_str().unwrap());
+    let pid_file = dir.join("data/postmaster.pid");
+    let text = std::fs::read_to_string(&pid_file).unwrap();
+    let postmaster: i32 = text.lines().next().unwrap().trim().parse().unwrap();
+    // The server dies behind pg-tmp's back, and its pid file comes to name
+    // another process (a reused pid): the decoy, which is no postmaster.
+    let mut decoy = std::process::Command::new("sleep")
+        .arg("1000")
+        .spawn()
+        .unwrap();
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(postmaster, libc::SIGKILL) };
+    let rest: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&pid_file, format!("{}\n{rest}", decoy.id())).unwrap();
+    // pg-tmp and CMD die at once; the watchdog (its own group) cleans up.
+    // SAFETY: as above; the group is the one we made.
+    unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
+    child.wait().unwrap();
+    let t = std::time::Instant::now();
+    while dir.exists() && t.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(!dir.exists(), "the watchdog deleted the directory");
+    let alive = decoy.try_wait().unwrap().is_none();
+    let _ = decoy.kill();
+    let _ = decoy.wait();
+    assert!(alive, "the decoy named by postmaster.pid was not signalled");
+}

@@ -830,10 +830,15 @@ impl TempServer {
 
     fn spawn_watchdog(&self) -> Result<std::process::Child> {
         // Plain sh, so it survives the parent; it ignores the terminal's
-        // signals and cleans up once the parent is gone.
+        // signals and cleans up once the parent is gone. The pid in
+        // postmaster.pid is signalled only when that process runs in this
+        // data directory (`/proc/PID/cwd`, as `pg-tmp stop` checks): a
+        // killed server's pid may be another process's by now.
         let script = format!(
             "trap '' INT TERM HUP; while kill -0 {pid} 2>/dev/null; do sleep 1; done; \
-             f='{base}/data/postmaster.pid'; if [ -f \"$f\" ]; then kill -QUIT \"$(head -n 1 \"$f\")\" 2>/dev/null; sleep 1; fi; \
+             d='{base}/data'; f=\"$d/postmaster.pid\"; if [ -f \"$f\" ]; then p=\"$(head -n 1 \"$f\")\"; \
+             if [ -n \"$p\" ] && [ \"$(readlink \"/proc/$p/cwd\")\" = \"$(cd \"$d\" && pwd -P)\" ]; then \
+             kill -QUIT \"$p\" 2>/dev/null; sleep 1; fi; fi; \
              rm -rf '{base}'",
             pid = std::process::id(),
             base = self.base.display()

@@ -42,6 +42,14 @@ pub fn stale_pid_removed(server: &TempServer) -> bool {
     fs::remove_file(data.join("postmaster.pid")).is_ok()
 }
 
+/// Stops a server and deletes its directory, signalling only a postmaster
+/// that runs in its data directory: what `stop` and the `--ttl` watcher
+/// both do (one code path, so the check cannot be missed by one of them).
+pub fn stop_and_remove(server: TempServer) -> pgkit::Result<()> {
+    stale_pid_removed(&server);
+    server.stop_and_remove()
+}
+
 /// The postmaster running in `data` (its `postmaster.pid`'s process, when
 /// `/proc/PID/cwd` says it runs in that directory), if any.
 pub fn verified_pid(data: &Path) -> Option<i32> {

@@ -317,6 +317,65 @@ fn drop_database(c: &mut postgres::Client, name: &str, force: bool) -> Result<bo
     Ok(true)
 }
 
+/// What `drop_if_unused` found.
+enum Unused {
+    Dropped,
+    /// Sessions were connected when it looked (how many).
+    InUse(i64),
+}
+
+/// Drops `name` only if no session uses it, deciding at once: new
+/// connections are refused first (`ALLOW_CONNECTIONS false`), then
+/// `pg_stat_activity` is read; a database in use gets its connections back
+/// and is kept. Then `DROP DATABASE` (no FORCE) finds nobody and does not
+/// wait. A plain `DROP` would wait up to 5 s per database for its sessions
+/// and drop one whose session ended meanwhile (issue 16, defect 11).
+fn drop_if_unused(c: &mut postgres::Client, name: &str) -> Result<Unused> {
+    let Some(is_template) = exists(c, name)? else {
+        return Ok(Unused::Dropped);
+    };
+    let id = ident(name);
+    let restore = |c: &mut postgres::Client| {
+        let _ = c.batch_execute(&format!("ALTER DATABASE {id} WITH ALLOW_CONNECTIONS true"));
+        if is_template {
+            let _ = c.batch_execute(&format!("ALTER DATABASE {id} IS_TEMPLATE true"));
+        }
+    };
+    c.batch_execute(&format!("ALTER DATABASE {id} WITH ALLOW_CONNECTIONS false"))
+        .map_err(|e| sql_error("Cannot drop the database", &e))?;
+    let sessions: i64 = match c.query_one(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+        &[&name],
+    ) {
+        Ok(r) => r.get(0),
+        Err(e) => {
+            restore(c);
+            return Err(sql_error("Cannot read pg_stat_activity", &e));
+        }
+    };
+    if sessions > 0 {
+        restore(c);
+        return Ok(Unused::InUse(sessions));
+    }
+    let dropped = (|| {
+        if is_template {
+            c.batch_execute(&format!("ALTER DATABASE {id} IS_TEMPLATE false"))?;
+        }
+        c.batch_execute(&format!("DROP DATABASE IF EXISTS {id}"))
+    })();
+    match dropped {
+        Ok(()) => Ok(Unused::Dropped),
+        Err(e) => {
+            restore(c);
+            // A session that was connecting while we looked.
+            if e.code() == Some(&postgres::error::SqlState::OBJECT_IN_USE) {
+                return Ok(Unused::InUse(1));
+            }
+            Err(sql_error("Cannot drop the database", &e).field("database", name.to_string()))
+        }
+    }
+}
+
 pub fn drop(args: DbDropArgs) -> Result<Summary> {
     let conn = pgkit::conn::ConnArgs {
         dsn: Some(args.url.clone()),
@@ -388,10 +447,17 @@ pub fn prune(args: DbPruneArgs) -> Result<Summary> {
                 continue;
             }
             // No FORCE: a database still in use belongs to a running test.
-            match drop_database(&mut c, &name, false) {
-                Ok(_) => {
+            match drop_if_unused(&mut c, &name) {
+                Ok(Unused::Dropped) => {
                     out::println(&name)?;
                     dropped += 1;
+                }
+                Ok(Unused::InUse(n)) => {
+                    log::warn(
+                        "Database skipped",
+                        json!({"database": name, "error": "in use", "sessions": n}),
+                    );
+                    skipped += 1;
                 }
                 Err(e) => {
                     log::warn(
@@ -424,12 +490,19 @@ pub fn prune(args: DbPruneArgs) -> Result<Summary> {
                 skipped += 1;
                 continue;
             }
-            let res = drop_database(&mut c, &name, false);
+            let res = drop_if_unused(&mut c, &name);
             let _ = c.execute("SELECT pg_advisory_unlock($1)", &[&key]);
             match res {
-                Ok(_) => {
+                Ok(Unused::Dropped) => {
                     out::println(&name)?;
                     dropped += 1;
+                }
+                Ok(Unused::InUse(n)) => {
+                    log::warn(
+                        "Template skipped",
+                        json!({"database": name, "error": "in use", "sessions": n}),
+                    );
+                    skipped += 1;
                 }
                 Err(e) => {
                     log::warn(

@@ -365,7 +365,7 @@ pub fn stop(args: StopArgs) -> Result<Summary> {
             server.stop_server()?;
         }
     } else {
-        server.stop_and_remove()?;
+        postmaster::stop_and_remove(server)?;
         // The port is free again. A kept directory keeps claiming it, so
         // that `start --dir` brings the server back with the same URL.
         registry::remove(&dir);

@@ -111,8 +111,7 @@ pub fn watch(args: TtlWatchArgs) -> Result<Summary> {
             drop(client);
             let dir = server.base_dir().to_path_buf();
             let _ = std::fs::remove_file(dir.join(PID_FILE));
-            postmaster::stale_pid_removed(&server);
-            server.stop_and_remove()?;
+            postmaster::stop_and_remove(server)?;
             registry::remove(&dir);
             return Ok(Summary::ok("Server expired"));
         }
