@@ -361,3 +361,79 @@ fn the_watchdog_of_a_killed_run_signals_only_a_postmaster_of_its_directory() {
     let _ = decoy.wait();
     assert!(alive, "the decoy named by postmaster.pid was not signalled");
 }
+
+#[test]
+fn an_unwritable_server_directory_is_77_for_an_unprivileged_user() {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    let sb = Sandbox::new();
+    // A directory nobody but its owner may write: root's 0700 one, seen by
+    // `nobody` (setpriv), or our own made 0555.
+    let locked = sb.parent.join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    let run = |env: &[(&str, &Path)], args: &[&str]| -> std::process::Output {
+        let mut c = if root {
+            let mut c = std::process::Command::new("setpriv");
+            c.args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+            ])
+            .arg(bin_path("pg-tmp"));
+            c
+        } else {
+            std::process::Command::new(bin_path("pg-tmp"))
+        };
+        for v in cleared_vars() {
+            c.env_remove(v);
+        }
+        c.env("TMPDIR", &sb.tmpdir).env("HOME", &sb.tmpdir);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.args(args).output().unwrap()
+    };
+    if root {
+        let probe = run(&[], &["--version"]);
+        if !probe.status.success() {
+            eprintln!("note: cannot run pg-tmp as nobody with setpriv; check skipped");
+            return;
+        }
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).unwrap();
+    } else {
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    }
+    let sub = locked.join("sub");
+    let dir_flag = locked.join("mine");
+    for (env, args) in [
+        (vec![("PGKIT_TMPDIR", locked.as_path())], vec!["start"]),
+        (vec![("PGKIT_TMPDIR", sub.as_path())], vec!["start"]),
+        (
+            vec![("PGKIT_TMPDIR", locked.as_path())],
+            vec!["run", "--", "true"],
+        ),
+        (vec![], vec!["start", "--dir", dir_flag.to_str().unwrap()]),
+    ] {
+        let out = run(&env, &args);
+        assert_eq!(out.status.code(), Some(77), "{args:?}: {out:?}");
+        assert!(out.stdout.is_empty());
+        let last = last_line(&out.stderr);
+        assert_eq!(last["level"], "error");
+        assert_eq!(last["exitCode"], 77);
+        assert!(
+            last["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(locked.to_str().unwrap()),
+            "{last}"
+        );
+    }
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(
+        std::fs::read_dir(&locked).unwrap().count(),
+        0,
+        "nothing made"
+    );
+}
