@@ -31,6 +31,9 @@ _pg__tmp() {
             pg__tmp,install)
                 cmd="pg__tmp__subcmd__install"
                 ;;
+            pg__tmp,prune)
+                cmd="pg__tmp__subcmd__prune"
+                ;;
             pg__tmp,run)
                 cmd="pg__tmp__subcmd__run"
                 ;;
@@ -82,6 +85,9 @@ _pg__tmp() {
             pg__tmp__subcmd__help,install)
                 cmd="pg__tmp__subcmd__help__subcmd__install"
                 ;;
+            pg__tmp__subcmd__help,prune)
+                cmd="pg__tmp__subcmd__help__subcmd__prune"
+                ;;
             pg__tmp__subcmd__help,run)
                 cmd="pg__tmp__subcmd__help__subcmd__run"
                 ;;
@@ -110,7 +116,7 @@ _pg__tmp() {
 
     case "${cmd}" in
         pg__tmp)
-            opts="-h -V --log-level --log-format --progress --help --version start stop run env db install versions __ttl-watch help"
+            opts="-h -V --log-level --log-format --progress --help --version start stop run env prune db install versions __ttl-watch help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -462,7 +468,7 @@ _pg__tmp() {
             return 0
             ;;
         pg__tmp__subcmd__help)
-            opts="start stop run env db install versions __ttl-watch help"
+            opts="start stop run env prune db install versions __ttl-watch help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,6 +593,20 @@ _pg__tmp() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pg__tmp__subcmd__help__subcmd__prune)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pg__tmp__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -645,6 +665,32 @@ _pg__tmp() {
             ;;
         pg__tmp__subcmd__install)
             opts="-h --offline --log-level --log-format --progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --log-level)
+                    COMPREPLY=($(compgen -W "debug info warn error" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pg__tmp__subcmd__prune)
+            opts="-h --dry-run --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
