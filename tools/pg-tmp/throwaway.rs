@@ -1,10 +1,10 @@
-//! `start`, `stop` and `env`: the throwaway server's life cycle.
+//! What `start` and `run` share: the server options from the flags, making
+//! and starting a server, and finding one in `--dir`.
 
-use crate::cli::{EnvArgs, ServerArgs, StartArgs, StopArgs};
-use crate::{postmaster, registry, sweep, ttl, util};
-use pgkit::cli::Summary;
+use crate::cli::ServerArgs;
+use crate::{registry, sweep, util};
 use pgkit::server::{Options, TempServer, STATE_FILE};
-use pgkit::{interrupt, log, out, Error, Exit, Result};
+use pgkit::{interrupt, log, Error, Exit, Result};
 use serde_json::json;
 use std::path::Path;
 use std::time::Duration;
@@ -62,7 +62,7 @@ pub fn options(args: &ServerArgs) -> Result<Options> {
         require_tls: false,
         port,
         config,
-        bindir: Some(crate::install::server_bindir(
+        bindir: Some(crate::binaries::server_bindir(
             args.pg_version,
             args.offline,
         )?),
@@ -229,7 +229,7 @@ fn log_shm_plan(dir: Option<&Path>) {
 
 /// Links `dir` in the registry; without the link only `stop --dir` (and
 /// `prune`) find it, so a failure is a warning.
-fn register(port: u16, dir: &Path) {
+pub fn register(port: u16, dir: &Path) {
     if let Err(e) = registry::add(port, dir) {
         log::warn(
             "Cannot register the server for stop URL",
@@ -238,7 +238,7 @@ fn register(port: u16, dir: &Path) {
     }
 }
 
-fn start_existing(s: &TempServer) -> Result<()> {
+pub fn start_existing(s: &TempServer) -> Result<()> {
     s.start_server().map_err(|mut e| {
         // The directory (and its log) goes away with the server; the log's
         // tail is in the error itself.
@@ -264,173 +264,4 @@ fn start_existing(s: &TempServer) -> Result<()> {
         .cause(e)
         .field("serverLog", s.log_tail(10))
     })
-}
-
-pub fn start(mut args: StartArgs) -> Result<Summary> {
-    args.server.dir = args.server.dir.map(|d| util::absolute(&d));
-    let ttl = args
-        .ttl
-        .as_deref()
-        .map(|t| util::duration_flag("--ttl", t))
-        .transpose()?;
-    // A zero TTL would hand out a URL to a server already being removed
-    // (issue 16, defect 11): refuse it before anything starts.
-    if ttl.is_some_and(|t| t.is_zero()) {
-        return Err(Error::usage("--ttl must be longer than 0").suggest(
-            "Give a positive duration (e.g. 30m), or leave --ttl out to keep the server",
-        ));
-    }
-    let opts = options(&args.server)?;
-    let (server, restarted) = match existing_server(args.server.dir.as_deref())? {
-        Some(s) => {
-            postmaster::stale_pid_removed(&s);
-            if !s.is_running() {
-                // Not on a port another directory claims (made by an older
-                // pg-tmp): two servers would answer to one URL.
-                registry::check_unclaimed(&registry::claims(), s.port(), Some(s.base_dir()))?;
-                start_existing(&s)?;
-            }
-            (s, true)
-        }
-        None => (create_and_start(opts)?, false),
-    };
-    let tls = server.ca_cert().is_some();
-    let url = server_url(&server, "postgres", tls);
-    let port = server.port();
-    let mut summary = Summary::ok(if restarted {
-        "Server running"
-    } else {
-        "Server started"
-    })
-    .field("dir", server.base_dir().display().to_string())
-    .field("port", port)
-    .field("socketDir", server.socket_dir().display().to_string());
-    if let Some(ca) = server.ca_cert() {
-        summary = summary.field("caCert", ca.display().to_string());
-    }
-    register(port, server.base_dir());
-    if let Some(ttl) = ttl {
-        ttl::spawn(server.base_dir(), ttl)?;
-        summary = summary.field("ttlMs", ttl.as_millis() as u64);
-    }
-    // The server is the user's from here on: `prune` leaves it alone. Until
-    // now, a kill of this process leaves a server `prune` removes.
-    if !restarted {
-        server.hand_over()?;
-    }
-    let dir = server.keep();
-    if let Err(e) = out::println(&url) {
-        // The server runs whether or not its URL was read: the summary line
-        // (a closed stdout) or the error says where, so it can be stopped.
-        if e.code != Exit::Ok {
-            return Err(e.field("dir", dir.display().to_string()).suggest(format!(
-                "Stop the server with: pg-tmp stop --dir {}",
-                dir.display()
-            )));
-        }
-    }
-    Ok(summary)
-}
-
-pub fn stop(args: StopArgs) -> Result<Summary> {
-    let dir = match (&args.dir, &args.url) {
-        (Some(d), _) => util::absolute(d),
-        (None, Some(u)) => registry::find(u)?,
-        (None, None) => return Err(Error::usage("Give a URL or --dir")),
-    };
-    if sweep::is_unnamed_server_dir(&dir) {
-        // A start killed before it wrote the state file: no pg_ctl to ask,
-        // but the directory is ours to remove (issue 16, defect 4).
-        if args.keep {
-            return Err(Error::usage("This server directory is half-made")
-                .field("dir", dir.display().to_string())
-                .suggest("Remove it with: pg-tmp stop --dir DIR (without --keep)"));
-        }
-        let was_running = sweep::remove_server_dir(&dir)?;
-        return Ok(Summary::ok("Server stopped and deleted")
-            .field("dir", dir.display().to_string())
-            .field("wasRunning", was_running));
-    }
-    sweep::settle(&dir);
-    let server = TempServer::adopt(&dir)?;
-    let port = server.port();
-    ttl::stop_watcher(&dir);
-    // A killed server's postmaster.pid may name another process by now
-    // (even the postmaster of the server now running on its port): only a
-    // postmaster running in this directory is this server.
-    postmaster::stale_pid_removed(&server);
-    let was_running = server.is_running();
-    if args.keep {
-        if was_running {
-            server.stop_server()?;
-        }
-    } else {
-        postmaster::stop_and_remove(server)?;
-        // The port is free again. A kept directory keeps claiming it, so
-        // that `start --dir` brings the server back with the same URL.
-        registry::remove(&dir);
-    }
-    Ok(Summary::ok(if args.keep {
-        "Server stopped, directory kept"
-    } else {
-        "Server stopped and deleted"
-    })
-    .field("dir", dir.display().to_string())
-    .field("port", port)
-    .field("wasRunning", was_running))
-}
-
-/// The libpq variables `env` prints, and the URL keywords they come from.
-const ENV_VARS: &[(&str, &str)] = &[
-    ("PGHOST", "host"),
-    ("PGHOSTADDR", "hostaddr"),
-    ("PGPORT", "port"),
-    ("PGUSER", "user"),
-    ("PGPASSWORD", "password"),
-    ("PGDATABASE", "dbname"),
-    ("PGSSLMODE", "sslmode"),
-    ("PGSSLROOTCERT", "sslrootcert"),
-    ("PGSSLCERT", "sslcert"),
-    ("PGSSLKEY", "sslkey"),
-    ("PGOPTIONS", "options"),
-    ("PGAPPNAME", "application_name"),
-    ("PGCONNECT_TIMEOUT", "connect_timeout"),
-    ("PGTARGETSESSIONATTRS", "target_session_attrs"),
-];
-
-pub fn env(args: EnvArgs) -> Result<Summary> {
-    let kv = pgkit::conn::parse_dsn(&args.url)?;
-    // Exports of settings libpq would reject (a port "abc", an unknown
-    // sslmode) are a configuration error here, as everywhere (78).
-    let map: std::collections::HashMap<String, String> = kv.iter().cloned().collect();
-    pgkit::conn::Settings::from_keywords(&map, "pg-tmp", &pgkit::conn::Env::default())?;
-    let get = |k: &str| {
-        kv.iter()
-            .rev()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-    };
-    if let Some(p) = get("password") {
-        pgkit::redact::register(&p);
-    }
-    let mut text = String::new();
-    let mut set = 0;
-    for (var, key) in ENV_VARS {
-        match get(key) {
-            Some(v) => {
-                text.push_str(&format!("export {var}={}\n", pgkit::shell::quote(&v)));
-                set += 1;
-            }
-            // What the URL leaves out must not come from an earlier eval.
-            None => text.push_str(&format!("unset {var}\n")),
-        }
-    }
-    text.push_str(&format!(
-        "export DATABASE_URL={}\n",
-        pgkit::shell::quote(&args.url)
-    ));
-    out::print(&text)?;
-    // The run's summary line, as every pgkit run ends with one (stderr: it
-    // does not disturb `eval "$(pg-tmp env URL)"`).
-    Ok(Summary::ok("Environment printed").field("variables", set))
 }

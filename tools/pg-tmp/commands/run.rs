@@ -75,7 +75,7 @@ pub fn run(mut args: RunArgs, started: Instant) -> Result<i32> {
         .ok_or_else(|| Error::usage("Give the command to run after --"))?;
     let mut cmd = Command::new(prog);
     cmd.args(rest)
-        .env("PATH", crate::install::path_with(server.bindir()));
+        .env("PATH", crate::binaries::path_with(server.bindir()));
     for v in util::STALE_VARS {
         cmd.env_remove(v);
     }
