@@ -437,3 +437,43 @@ fn an_unwritable_server_directory_is_77_for_an_unprivileged_user() {
         "nothing made"
     );
 }
+
+#[test]
+fn prune_restarts_a_ttl_watcher_that_died_and_keeps_its_server() {
+    let sb = Sandbox::new();
+    let out = sb.cmd().args(["start", "--ttl", "1h"]).succeeds();
+    let dir = PathBuf::from(last_line(&out.stderr)["dir"].as_str().unwrap());
+    let url = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let watcher = |dir: &Path| -> i32 {
+        let text = std::fs::read_to_string(dir.join("ttl-watcher.pid")).unwrap();
+        text.lines().next().unwrap().parse().unwrap()
+    };
+    let first = watcher(&dir);
+    // SAFETY: kill has no memory-safety preconditions; the pid is the
+    // watcher our start made (a grandchild: reaped by init).
+    assert_eq!(unsafe { libc::kill(first, libc::SIGKILL) }, 0);
+    let t = std::time::Instant::now();
+    while std::fs::read(format!("/proc/{first}/cmdline")).is_ok_and(|c| !c.is_empty())
+        && t.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = sb.cmd().arg("prune").succeeds();
+    let last = last_line(&out.stderr);
+    assert_eq!(last["ttlWatchersRestarted"], 1, "{last}");
+    assert_eq!(last["removed"], 0, "{last}");
+    assert!(dir.exists(), "the server is the user's: kept");
+    let second = watcher(&dir);
+    assert_ne!(second, first);
+    let cmdline =
+        String::from_utf8(std::fs::read(format!("/proc/{second}/cmdline")).unwrap()).unwrap();
+    assert!(
+        cmdline.contains("__ttl-watch") && cmdline.contains("3600000"),
+        "{cmdline}"
+    );
+    // A running watcher is left alone.
+    let out = sb.cmd().arg("prune").succeeds();
+    assert_eq!(last_line(&out.stderr)["ttlWatchersRestarted"], 0);
+    sb.cmd().args(["stop", &url]).succeeds();
+    assert!(!dir.exists());
+}

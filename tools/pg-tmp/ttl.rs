@@ -40,26 +40,48 @@ pub fn spawn(dir: &Path, ttl: Duration) -> Result<()> {
     let child = cmd
         .spawn()
         .map_err(|e| Error::new(Exit::Failure, "Cannot start the TTL watcher").cause(e))?;
+    // The pid, and the TTL, so that `prune` can start a lost watcher again.
     let pid_path = dir.join(PID_FILE);
-    std::fs::write(&pid_path, format!("{}\n", child.id()))
+    std::fs::write(&pid_path, format!("{}\n{}\n", child.id(), ttl.as_millis()))
         .map_err(|e| Error::io(Exit::Failure, "write", &pid_path, &e))?;
     Ok(())
 }
 
-/// Ends the watcher of the server in `dir`, if there is one.
-pub fn stop_watcher(dir: &Path) {
-    let Ok(text) = std::fs::read_to_string(dir.join(PID_FILE)) else {
-        return;
-    };
-    let Ok(pid) = text.trim().parse::<i32>() else {
-        return;
-    };
-    // Only if that pid is still our watcher (pids are reused).
+/// The watcher recorded in `dir`: its pid and (when recorded) the TTL.
+fn recorded(dir: &Path) -> Option<(i32, Option<Duration>)> {
+    let text = std::fs::read_to_string(dir.join(PID_FILE)).ok()?;
+    let mut lines = text.lines();
+    let pid = lines.next()?.trim().parse::<i32>().ok()?;
+    let ttl = lines
+        .next()
+        .and_then(|l| l.trim().parse::<u64>().ok())
+        .map(Duration::from_millis);
+    Some((pid, ttl))
+}
+
+/// Whether `pid` is the watcher of `dir` (pids are reused).
+fn is_watcher(pid: i32, dir: &Path) -> bool {
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
     let cmdline = String::from_utf8_lossy(&cmdline);
-    if cmdline.contains("__ttl-watch") && cmdline.contains(&*dir.to_string_lossy()) {
+    cmdline.contains("__ttl-watch") && cmdline.contains(&*dir.to_string_lossy())
+}
+
+/// Ends the watcher of the server in `dir`, if there is one.
+pub fn stop_watcher(dir: &Path) {
+    let Some((pid, _)) = recorded(dir) else {
+        return;
+    };
+    if is_watcher(pid, dir) {
         // SAFETY: kill has no memory-safety preconditions.
         unsafe { libc::kill(pid, libc::SIGTERM) };
     }
     let _ = std::fs::remove_file(dir.join(PID_FILE));
+}
+
+/// The TTL of a server whose watcher is gone (killed, or lost in a reboot
+/// of the machine's processes): nobody keeps its TTL any more. None while
+/// the watcher runs, or when no TTL was given.
+pub fn lost_watcher(dir: &Path) -> Option<Duration> {
+    let (pid, ttl) = recorded(dir)?;
+    (!is_watcher(pid, dir)).then_some(ttl).flatten()
 }

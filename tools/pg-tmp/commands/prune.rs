@@ -1,18 +1,34 @@
 //! `pg-tmp prune`: stop and delete the servers whose `start` or `run` was
-//! killed before it finished (see `sweep` for what "stale" means).
+//! killed before it finished (see `sweep` for what "stale" means), and start
+//! again the `--ttl` watchers that died.
 
 use crate::cli::PruneArgs;
 use crate::sweep::{candidates, owner_of, remove_server_dir, Owner};
+use crate::ttl;
 use pgkit::cli::Summary;
 use pgkit::{interrupt, log, out, Result};
 use serde_json::json;
 
 pub fn run(args: PruneArgs) -> Result<Summary> {
-    let (mut removed, mut kept) = (0u64, 0u64);
+    let (mut removed, mut kept, mut watchers) = (0u64, 0u64, 0u64);
     for dir in candidates() {
         interrupt::check()?;
         let owner = owner_of(&dir);
         let shown = dir.display().to_string();
+        // A server handed over with --ttl whose watcher died: its TTL is
+        // kept again (the watcher then ends it once idle that long).
+        if owner == Owner::Handed {
+            if let Some(t) = ttl::lost_watcher(&dir) {
+                if !args.dry_run {
+                    ttl::spawn(&dir, t)?;
+                    log::info(
+                        "TTL watcher restarted",
+                        json!({"dir": shown, "ttlMs": t.as_millis() as u64}),
+                    );
+                }
+                watchers += 1;
+            }
+        }
         if owner != Owner::Dead {
             log::debug(
                 "Server directory kept",
@@ -46,5 +62,6 @@ pub fn run(args: PruneArgs) -> Result<Summary> {
         "Pruned"
     })
     .field("removed", removed)
-    .field("kept", kept))
+    .field("kept", kept)
+    .field("ttlWatchersRestarted", watchers))
 }
