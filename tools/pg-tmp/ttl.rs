@@ -15,6 +15,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 pub const PID_FILE: &str = "ttl-watcher.pid";
+/// The TTL in milliseconds, beside the pid.
+const TTL_FILE: &str = "ttl-watcher.ttl";
 
 /// Starts the watcher for the server in `dir`.
 pub fn spawn(dir: &Path, ttl: Duration) -> Result<()> {
@@ -40,9 +42,12 @@ pub fn spawn(dir: &Path, ttl: Duration) -> Result<()> {
     let child = cmd
         .spawn()
         .map_err(|e| Error::new(Exit::Failure, "Cannot start the TTL watcher").cause(e))?;
-    // The pid, and the TTL, so that `prune` can start a lost watcher again.
+    // The TTL too, so that `prune` can start a lost watcher again.
+    let ttl_path = dir.join(TTL_FILE);
+    std::fs::write(&ttl_path, format!("{}\n", ttl.as_millis()))
+        .map_err(|e| Error::io(Exit::Failure, "write", &ttl_path, &e))?;
     let pid_path = dir.join(PID_FILE);
-    std::fs::write(&pid_path, format!("{}\n{}\n", child.id(), ttl.as_millis()))
+    std::fs::write(&pid_path, format!("{}\n", child.id()))
         .map_err(|e| Error::io(Exit::Failure, "write", &pid_path, &e))?;
     Ok(())
 }
@@ -50,11 +55,10 @@ pub fn spawn(dir: &Path, ttl: Duration) -> Result<()> {
 /// The watcher recorded in `dir`: its pid and (when recorded) the TTL.
 fn recorded(dir: &Path) -> Option<(i32, Option<Duration>)> {
     let text = std::fs::read_to_string(dir.join(PID_FILE)).ok()?;
-    let mut lines = text.lines();
-    let pid = lines.next()?.trim().parse::<i32>().ok()?;
-    let ttl = lines
-        .next()
-        .and_then(|l| l.trim().parse::<u64>().ok())
+    let pid = text.trim().parse::<i32>().ok()?;
+    let ttl = std::fs::read_to_string(dir.join(TTL_FILE))
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok())
         .map(Duration::from_millis);
     Some((pid, ttl))
 }
@@ -76,6 +80,7 @@ pub fn stop_watcher(dir: &Path) {
         unsafe { libc::kill(pid, libc::SIGTERM) };
     }
     let _ = std::fs::remove_file(dir.join(PID_FILE));
+    let _ = std::fs::remove_file(dir.join(TTL_FILE));
 }
 
 /// The TTL of a server whose watcher is gone (killed, or lost in a reboot

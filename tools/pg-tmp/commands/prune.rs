@@ -4,7 +4,7 @@
 
 use crate::cli::PruneArgs;
 use crate::sweep::{candidates, owner_of, remove_server_dir, Owner};
-use crate::ttl;
+use crate::{postmaster, ttl};
 use pgkit::cli::Summary;
 use pgkit::{interrupt, log, out, Result};
 use serde_json::json;
@@ -17,7 +17,8 @@ pub fn run(args: PruneArgs) -> Result<Summary> {
         let shown = dir.display().to_string();
         // A server handed over with --ttl whose watcher died: its TTL is
         // kept again (the watcher then ends it once idle that long).
-        if owner == Owner::Handed {
+        // Only for a server that runs: a stopped one has nothing to watch.
+        if owner == Owner::Handed && postmaster::verified_pid(&dir.join("data")).is_some() {
             if let Some(t) = ttl::lost_watcher(&dir) {
                 if !args.dry_run {
                     ttl::spawn(&dir, t)?;
