@@ -249,9 +249,11 @@ fn a_small_or_unusable_dev_shm_falls_back_to_the_temp_dir() {
         return;
     }
     // In a private mount namespace, /dev/shm is replaced by an 8 MB tmpfs
-    // (Docker's default is 64 MB), then by a read-only directory.
+    // (Docker's default is 64 MB), then by a read-only directory. On 8 MB,
+    // posix segments made parallel hash joins fail (issue 16, defect 6):
+    // dynamic shared memory goes to the data directory (mmap) there too.
     for (mount, dsm) in [
-        ("mount -t tmpfs -o size=8m tmpfs /dev/shm", "posix"),
+        ("mount -t tmpfs -o size=8m tmpfs /dev/shm", "mmap"),
         ("mount -o bind,ro /proc/self /dev/shm", "mmap"),
     ] {
         let mut c = std::process::Command::new("unshare");

@@ -185,6 +185,15 @@ fn stop_dir_removes_a_half_made_server() {
         let left = processes_under(&sb.parent);
         assert!(left.is_empty(), "{ms} ms: {left:?}");
     }
+    // Killed between making the directory and writing its state file (a
+    // few system calls): the name says whose it was, and that is enough.
+    let unnamed = sb.parent.join("pgkit-server-2147483646-AbCdEf");
+    std::fs::create_dir_all(unnamed.join("sock")).unwrap();
+    let out = sb.cmd().args(["stop", "--dir"]).arg(&unnamed).succeeds();
+    assert_eq!(last_line(&out.stderr)["wasRunning"], false);
+    assert!(!unnamed.exists());
+    // Gone already: not known (66), as for any missing directory.
+    sb.cmd().args(["stop", "--dir"]).arg(&unnamed).exits(66);
     // With --dir given to start: the link is made before the directory
     // fills, so even `stop URL` finds the half-made one.
     let dir = sb.parent.join("mine");

@@ -91,7 +91,7 @@ fn name_pid(dir: &Path) -> Option<u32> {
 /// Whether `dir` is a half-made server directory (no state file) that
 /// `TempServer::create` made: `stop --dir` removes it like any other.
 pub fn is_unnamed_server_dir(dir: &Path) -> bool {
-    !dir.join(STATE_FILE).exists() && name_pid(dir).is_some()
+    dir.is_dir() && !dir.join(STATE_FILE).exists() && name_pid(dir).is_some()
 }
 
 /// Stops whatever postmaster runs in `dir` (verified by its cwd) and deletes
