@@ -549,7 +549,9 @@ fn direct(
         .map(|c| crate::ident::quote(&c.name))
         .collect();
     let stmt = format!("COPY {} ({}) FROM STDIN", table.sql, cols.join(", "));
-    let mut w = tx.copy_in(&stmt).map_err(|e| rejected(&table.display, &e))?;
+    let mut w = tx
+        .copy_in(&stmt)
+        .map_err(|e| rejected(&table.display, &e))?;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + 64 * 1024);
     let mut scratch: Vec<u8> = Vec::with_capacity(256);
