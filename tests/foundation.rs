@@ -213,14 +213,14 @@ fn log_level_and_format_filter_and_reshape_and_bad_values_are_78() {
         ("pg-wait", vec!["--once", down.as_str()]),
         ("pg-tmp", vec!["env", "postgresql://u@h/d"]),
     ] {
-        for (var, val, message) in [
-            ("LOG_LEVEL", "loud", "Invalid log level"),
-            ("LOG_FORMAT", "xml", "Invalid log format"),
-        ] {
+        // Every invalid environment value names its variable (issue 16).
+        for (var, val) in [("LOG_LEVEL", "loud"), ("LOG_FORMAT", "xml")] {
+            let message = format!("Invalid value in environment variable {var}");
             let out = cmd(tool).env(var, val).args(&args).exits(78);
             assert!(out.stdout.is_empty(), "{tool} {var}");
             let last = last_line(&out.stderr);
-            assert_eq!(last["message"], message, "{tool}");
+            assert_eq!(last["message"], message.as_str(), "{tool}");
+            assert_eq!(last["variable"], var, "{tool}");
             assert_eq!(last["exitCode"], 78);
             assert!(last["suggestion"].as_str().unwrap().contains(var));
         }
