@@ -104,7 +104,16 @@ fn a_small_dev_shm_gets_mmap_and_parallel_hash_joins_work() {
         );
     }
     // Forcing posix on 1 MiB fails to start (2), and the suggestion names
-    // /dev/shm, not the -c settings and the port.
+    // /dev/shm, not the -c settings and the port. PostgreSQL 14 needs no
+    // dynamic shared memory to start (15 keeps its statistics there), so it
+    // would start: nothing to prove there.
+    if major() < 15 {
+        eprintln!(
+            "note: PostgreSQL {} starts on a 1 MiB /dev/shm; the posix case is for 15+",
+            major()
+        );
+        return;
+    }
     let out = with_shm(
         "1m",
         tmp.path(),
