@@ -9,14 +9,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output};
 
-const TOOLS: &[&str] = &[
-    "pg-wait",
-    "pg-migrate",
-    "pg-seed",
-    "pg-dotenv",
-    "pg-dump-rotate",
-    "pg-tmp",
-];
+mod common;
+use common::TOOLS;
 
 fn bin(tool: &str) -> &'static str {
     match tool {
