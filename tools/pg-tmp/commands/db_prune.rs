@@ -25,6 +25,35 @@ enum Unused {
 /// and is kept. Then `DROP DATABASE` (no FORCE) finds nobody and does not
 /// wait. A plain `DROP` would wait up to 5 s per database for its sessions
 /// and drop one whose session ended meanwhile (issue 16, defect 11).
+/// Counts one drop attempt: the name on stdout when dropped, else a warning
+/// (`skipped`, e.g. "Database skipped") saying why.
+fn tally(
+    res: Result<Unused>,
+    skipped_message: &str,
+    name: &str,
+    dropped: &mut u64,
+    skipped: &mut u64,
+) -> Result<()> {
+    match res {
+        Ok(Unused::Dropped) => {
+            out::println(name)?;
+            *dropped += 1;
+        }
+        Ok(Unused::InUse(n)) => {
+            log::warn(
+                skipped_message,
+                json!({"database": name, "error": "in use", "sessions": n}),
+            );
+            *skipped += 1;
+        }
+        Err(e) => {
+            log::warn(skipped_message, json!({"database": name, "error": e.error}));
+            *skipped += 1;
+        }
+    }
+    Ok(())
+}
+
 fn drop_if_unused(c: &mut postgres::Client, name: &str) -> Result<Unused> {
     let Some(is_template) = exists(c, name)? else {
         return Ok(Unused::Dropped);
@@ -112,26 +141,8 @@ pub fn run(args: DbPruneArgs) -> Result<Summary> {
                 continue;
             }
             // No FORCE: a database still in use belongs to a running test.
-            match drop_if_unused(&mut c, &name) {
-                Ok(Unused::Dropped) => {
-                    out::println(&name)?;
-                    dropped += 1;
-                }
-                Ok(Unused::InUse(n)) => {
-                    log::warn(
-                        "Database skipped",
-                        json!({"database": name, "error": "in use", "sessions": n}),
-                    );
-                    skipped += 1;
-                }
-                Err(e) => {
-                    log::warn(
-                        "Database skipped",
-                        json!({"database": name, "error": e.error}),
-                    );
-                    skipped += 1;
-                }
-            }
+            let res = drop_if_unused(&mut c, &name);
+            tally(res, "Database skipped", &name, &mut dropped, &mut skipped)?;
         } else if let Some(rest) = name.strip_prefix(TEMPLATE_PREFIX) {
             let Some(keep) = &keep_template else { continue };
             if &name == keep {
@@ -157,26 +168,7 @@ pub fn run(args: DbPruneArgs) -> Result<Summary> {
             }
             let res = drop_if_unused(&mut c, &name);
             let _ = c.execute("SELECT pg_advisory_unlock($1)", &[&key]);
-            match res {
-                Ok(Unused::Dropped) => {
-                    out::println(&name)?;
-                    dropped += 1;
-                }
-                Ok(Unused::InUse(n)) => {
-                    log::warn(
-                        "Template skipped",
-                        json!({"database": name, "error": "in use", "sessions": n}),
-                    );
-                    skipped += 1;
-                }
-                Err(e) => {
-                    log::warn(
-                        "Template skipped",
-                        json!({"database": name, "error": e.error}),
-                    );
-                    skipped += 1;
-                }
-            }
+            tally(res, "Template skipped", &name, &mut dropped, &mut skipped)?;
         }
     }
     Ok(
