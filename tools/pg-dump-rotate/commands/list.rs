@@ -2,7 +2,7 @@
 //! checksum state; partial leftovers shown as such. Never hashes (that is
 //! `verify`), so it stays fast over thousands of dumps.
 
-use crate::args::ListArgs;
+use crate::cli::ListArgs;
 use crate::layout::{self, human_age, human_size};
 use chrono::{SecondsFormat, Utc};
 use pgkit::cli::Summary;

@@ -5,9 +5,9 @@
 //! which ends only once the whole script came through). A database that already holds objects is refused
 //! unless `--force`.
 
-use crate::args::RestoreArgs;
+use crate::cli::RestoreArgs;
 use crate::layout::Format;
-use crate::{child, gzip, programs, verify};
+use crate::{child, gzip, integrity, programs};
 use flate2::read::MultiGzDecoder;
 use pgkit::cli::Summary;
 use pgkit::conn::{ConnArgs, Settings};
@@ -52,15 +52,15 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     if let Some(db) = &a.db {
         settings = settings.with_dbname(db);
     }
-    let format = verify::format_of(file);
+    let format = integrity::format_of(file);
     let program = if format == Format::Plain {
         programs::find("psql", None)?
     } else {
-        verify::pg_restore_for(file)?
+        integrity::pg_restore_for(file)?
     };
 
     let checked = pgkit::progress::Progress::reading("Checking", None, file)
-        .during(|| verify::check_checksum(file));
+        .during(|| integrity::check_checksum(file));
     checked.map_err(|e| {
         if e.code == Exit::Dump {
             Error::new(

@@ -5,10 +5,10 @@
 //! good one) is hashed in full; if that fails, the dump counts as bad and the
 //! plan is made again, so the dump that survives is one that verifies.
 
-use crate::args::PurgeArgs;
+use crate::cli::PurgeArgs;
 use crate::layout::{self, Checksum, Dump, Leftover, SourceScan};
 use crate::retention::{self, Decision, Item, Rules};
-use crate::{lock, verify};
+use crate::{integrity, lock};
 use chrono::{DateTime, Utc};
 use pgkit::cli::Summary;
 use pgkit::{log, out, Error, Exit, Result};
@@ -107,7 +107,7 @@ pub fn run(dir: &Path, a: &PurgeArgs) -> Result<Summary> {
         ));
     }
     let partial_age = a.retention.partial_age()?;
-    let lock_wait = crate::args::duration("--lock-wait", &a.lock_wait)?;
+    let lock_wait = crate::cli::duration("--lock-wait", &a.lock_wait)?;
     let sources = match &a.source {
         Some(s) => {
             layout::check_source(s)?;
@@ -265,7 +265,7 @@ fn apply(
         if known_good == Some(d.name.as_str()) {
             break plan;
         }
-        match verify::check_checksum(&d.path) {
+        match integrity::check_checksum(&d.path) {
             Ok(()) => break plan,
             Err(e) if e.code == Exit::Dump => {
                 log::warn(
@@ -318,7 +318,7 @@ fn apply(
         );
         removed += 1;
     }
-    crate::dump::sync_dir(&dir.join(source))?;
+    crate::durable::sync_dir(&dir.join(source))?;
     Ok((removed, kept))
 }
 

@@ -2,10 +2,12 @@
 //! plausible dump is fsynced, described (sidecar, manifest) and renamed to
 //! its final name. Anything else leaves nothing behind.
 
-use crate::args::DumpArgs;
+use crate::cli::DumpArgs;
+use crate::commands::purge;
+use crate::durable::{sync_dir, write_synced};
 use crate::layout::{self, Format};
 use crate::programs::{self, Program};
-use crate::{child, gzip, lock, purge};
+use crate::{child, gzip, lock};
 use chrono::{SecondsFormat, Utc};
 use pgkit::cli::Summary;
 use pgkit::conn::Settings;
@@ -71,7 +73,7 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     // A plain script compressed by pg_dump is gzip (1-9, gzip:N); its end is
     // checked through an inflater on the way to the file.
     let gzip = a.format == Format::Plain && gzip::plain_gzip(a.compress.as_deref())?;
-    let lock_wait = crate::args::duration("--lock-wait", &a.lock_wait)?;
+    let lock_wait = crate::cli::duration("--lock-wait", &a.lock_wait)?;
     let rules = a.retention.rules(None)?;
     let partial_age = a.retention.partial_age()?;
     // dump --purge never asks (it runs from cron): --yes changes nothing.
@@ -693,7 +695,7 @@ fn describe_directory(partial: &Path, name: &str) -> Result<Written> {
     let mut size = 0;
     for f in &files {
         let p = partial.join(f);
-        let (digest, n) = crate::verify::hash_file(&p, Exit::Dump)?;
+        let (digest, n) = crate::integrity::hash_file(&p, Exit::Dump)?;
         File::open(&p)
             .and_then(|h| h.sync_all())
             .map_err(|e| Error::io(Exit::Dump, "fsync", &p, &e))?;
@@ -712,21 +714,6 @@ fn describe_directory(partial: &Path, name: &str) -> Result<Written> {
         sidecar,
         server_version: archive_versions(&head).map(|(server, _)| server),
     })
-}
-
-/// Writes a small file and fsyncs it.
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut f = File::create(path).map_err(|e| Error::io(Exit::Dump, "create", path, &e))?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Error::io(Exit::Dump, "write", path, &e))
-}
-
-/// Fsyncs a directory, so a rename in it survives a crash.
-pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(Exit::Dump, "fsync", dir, &e))
 }
 
 #[cfg(test)]

@@ -1,0 +1,101 @@
+//! `verify`: every named dump (or every dump with --all) checked by
+//! [`crate::integrity::verify_one`]; one OK/FAILED line per dump on stdout.
+
+use crate::cli::VerifyArgs;
+use crate::integrity::verify_one;
+use crate::layout;
+use pgkit::cli::Summary;
+use pgkit::{log, out, Error, Exit, Result};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// Runs `verify`.
+pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
+    let files: Vec<PathBuf> = if a.all {
+        let sources = match &a.source {
+            Some(s) => {
+                layout::check_source(s)?;
+                vec![s.clone()]
+            }
+            None => layout::sources(dir)?,
+        };
+        let mut v = Vec::new();
+        for s in sources {
+            v.extend(
+                layout::scan_source(dir, &s)?
+                    .dumps
+                    .into_iter()
+                    .map(|d| d.path),
+            );
+        }
+        v
+    } else if a.files.is_empty() {
+        return Err(Error::usage("Nothing to verify").suggest("Name dump files, or pass --all"));
+    } else {
+        a.files.clone()
+    };
+    let mut failed: Vec<String> = Vec::new();
+    let mut missing = false;
+    let mut gone = 0usize;
+    for f in &files {
+        match pgkit::progress::Progress::reading("Verifying", None, f).during(|| verify_one(f)) {
+            Ok(()) => {
+                log::info("Dump verified", json!({"file": f.display().to_string()}));
+                out::println(&format!("{}: OK", f.display()))?;
+            }
+            // With --all, a dump listed at the start and removed since (a
+            // purge running meanwhile: verify takes no lock) is no failure.
+            Err(e)
+                if a.all
+                    && e.code != Exit::Interrupted
+                    && e.code != Exit::Terminated
+                    && removed(f) =>
+            {
+                gone += 1;
+                log::warn(
+                    "Dump removed while verifying; skipped",
+                    json!({"file": f.display().to_string()}),
+                );
+            }
+            Err(e) if e.code == Exit::Dump || e.code == Exit::NoInput => {
+                missing |= e.code == Exit::NoInput;
+                let mut fields = serde_json::Map::new();
+                if let Some(c) = &e.error {
+                    fields.insert("error".into(), json!(c));
+                }
+                fields.insert("file".into(), json!(f.display().to_string()));
+                log::error(
+                    &format!("Dump failed verification: {}", e.message),
+                    fields.into(),
+                );
+                out::println(&format!("{}: FAILED", f.display()))?;
+                failed.push(f.display().to_string());
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if !failed.is_empty() {
+        let code = if missing && failed.len() == 1 {
+            Exit::NoInput
+        } else {
+            Exit::Dump
+        };
+        return Err(
+            Error::new(code, format!("Verification failed: {}", failed.join(", ")))
+                .field("failed", failed.len())
+                .field("files", json!(failed))
+                .suggest("Do not rely on these dumps; dump again and verify"),
+        );
+    }
+    let mut summary = Summary::ok("All dumps verified").field("verified", files.len() - gone);
+    if gone > 0 {
+        summary = summary.field("skipped", gone);
+    }
+    Ok(summary)
+}
+
+/// Whether a dump is gone (a purge removes the dump first, then its
+/// sidecar and manifest).
+fn removed(dump: &Path) -> bool {
+    matches!(std::fs::symlink_metadata(dump), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+}
