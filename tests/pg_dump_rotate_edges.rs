@@ -168,12 +168,21 @@ fn plain_dumps_compressed_with_gzip() {
         has_message(&lines, "Dump failed verification: Dump is incomplete"),
         "{lines:?}"
     );
+    // It has no manifest (list: unverified), so restore verifies it whole
+    // first, as verify does.
     let target = format!("{db}_short");
     let out = restore_new(dir.path(), &bad, &target, &[]);
     assert_exit(&out, 5);
     let last = last_line(&out.stderr);
-    assert_eq!(last["message"], "Dump is incomplete; nothing was restored");
-    assert_eq!(relations(&target), 0, "psql committed a partial script");
+    assert_eq!(
+        last["message"],
+        "Refusing to restore a dump that fails verification"
+    );
+    assert!(
+        last["error"].as_str().unwrap().contains("Dump is incomplete"),
+        "{last}"
+    );
+    assert!(!db_exists(&target), "restore created the database");
 
     // A truncated gzip file: verify fails (checksum first), restore refuses.
     fs::write(&file, &raw[..raw.len() / 2]).unwrap();
@@ -196,7 +205,7 @@ fn plain_dumps_compressed_with_gzip() {
     let target = format!("{db}_half");
     let out = restore_new(dir.path(), &bad, &target, &[]);
     assert_exit(&out, 5);
-    assert_eq!(relations(&target), 0);
+    assert!(!db_exists(&target));
 }
 
 /// Live processes (not zombies) whose argv contains `needle`.
@@ -495,4 +504,101 @@ fn a_database_holding_only_large_objects_is_not_empty() {
     let last = assert_refused_non_empty(&out);
     assert_eq!(last["objects"], 1);
     assert_eq!(relations(&target), 0);
+}
+
+fn db_exists(name: &str) -> bool {
+    let n: i64 = server()
+        .client("postgres")
+        .unwrap()
+        .query_one("SELECT count(*) FROM pg_database WHERE datname = $1", &[&name])
+        .unwrap()
+        .get(0);
+    n == 1
+}
+
+/// Rewrites a dump's sidecar (and, when `manifest` is given, its manifest)
+/// to match the file as it now is: damage only a content check can catch.
+fn remake_checksums(file: &Path, manifest: Option<Value>) {
+    let bytes = fs::read(file).unwrap();
+    let name = file.file_name().unwrap().to_str().unwrap();
+    let digest = sha256_hex(&bytes);
+    fs::write(
+        with_suffix(file, ".sha256"),
+        format!("{digest}  {name}\n"),
+    )
+    .unwrap();
+    let m_path = with_suffix(file, ".json");
+    match manifest {
+        Some(mut m) => {
+            m["sha256"] = Value::from(digest);
+            m["size"] = Value::from(bytes.len());
+            fs::write(&m_path, serde_json::to_vec(&m).unwrap()).unwrap();
+        }
+        None => {
+            let _ = fs::remove_file(&m_path);
+        }
+    }
+}
+
+/// Issue 16, defect 1: a plain script cut short, sidecar remade.
+#[test]
+fn a_truncated_plain_script_restores_nothing() {
+    let (db, dir) = seeded("de_cut", seed_items);
+    let file = dump_ok(dir.path(), &db, &["--format", "plain"]);
+    assert!(file.to_str().unwrap().ends_with("Z.sql"), "{file:?}");
+    let whole = fs::read(&file).unwrap();
+    let m = manifest(&file);
+    assert!(whole.len() > 60_000, "{}", whole.len());
+    // Cut inside the COPY data of items, as a full disk or a killed copy
+    // would leave it.
+    fs::write(&file, &whole[..30_000]).unwrap();
+
+    // No manifest (list: unverified): verify fails, and so does restore,
+    // before it creates or touches anything.
+    remake_checksums(&file, None);
+    let listed = list_json(dir.path());
+    assert_eq!(listed[0]["checksum"], "unverified", "{listed:?}");
+    assert_exit(&verify(dir.path(), &file), 5);
+    let target = format!("{db}_cut");
+    let out = restore_new(dir.path(), &file, &target, &[]);
+    assert_exit(&out, 5);
+    let last = last_line(&out.stderr);
+    assert_eq!(
+        last["message"],
+        "Refusing to restore a dump that fails verification",
+        "{last}"
+    );
+    assert_eq!(last["exitCode"], 5);
+    assert!(
+        last["error"].as_str().unwrap().contains("Dump is incomplete"),
+        "{last}"
+    );
+    assert!(!has_message(&json_lines(&out.stderr), "Restore started"));
+    assert!(!db_exists(&target), "restore created the database");
+
+    // A manifest remade too (nothing vouches against it): the script is
+    // streamed into psql, which is killed before its input ends, so its
+    // one transaction never commits.
+    remake_checksums(&file, Some(m));
+    let out = restore_new(dir.path(), &file, &target, &[]);
+    assert_exit(&out, 5);
+    let last = last_line(&out.stderr);
+    assert_eq!(last["message"], "Dump is incomplete; nothing was restored");
+    assert_eq!(relations(&target), 0, "psql committed a partial script");
+
+    // The whole script restores, and -j is said to be ignored, not dropped
+    // silently (issue 16, defect 11).
+    fs::write(&file, &whole).unwrap();
+    remake_checksums(&file, None);
+    let target = format!("{db}_whole");
+    let out = restore_new(dir.path(), &file, &target, &["-j", "2"]);
+    assert_success(&out);
+    let lines = json_lines(&out.stderr);
+    let warned = lines
+        .iter()
+        .find(|l| l["message"].as_str().unwrap_or("").starts_with("--jobs ignored"))
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(warned["level"], "warn");
+    assert!(has_message(&lines, "Dump verified (it had no manifest)"));
+    assert_same_tables(&db, &target, &["items", "few"]);
 }

@@ -1,12 +1,15 @@
-//! `restore`: the checksum first (a damaged dump is refused), then
-//! pg_restore `--clean --if-exists --no-owner`, in one transaction unless
-//! `--jobs`; plain dumps go through `psql -v ON_ERROR_STOP=1
-//! --single-transaction` (a gzip-compressed one inflated into psql's stdin,
-//! which ends only once the whole script came through). A database that already holds objects is refused
-//! unless `--force`.
+//! `restore`: the checksum first (a damaged dump is refused; a dump without
+//! its manifest, which `list` calls unverified, is verified whole as `verify`
+//! does), then pg_restore `--clean --if-exists --no-owner`, in one
+//! transaction unless `--jobs`. Plain dumps are fed through us into `psql -v
+//! ON_ERROR_STOP=1 --single-transaction` (inflated on the way when
+//! gzip-compressed): psql commits only when its input ends, and its input
+//! ends only once the whole script came through with pg_dump's closing line,
+//! so a truncated script restores nothing. A database that already holds
+//! objects is refused unless `--force`.
 
 use crate::cli::RestoreArgs;
-use crate::layout::Format;
+use crate::layout::{self, Format};
 use crate::{child, gzip, integrity, programs};
 use flate2::read::MultiGzDecoder;
 use pgkit::cli::Summary;
@@ -59,13 +62,25 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
         integrity::pg_restore_for(file)?
     };
 
-    let checked = pgkit::progress::Progress::reading("Checking", None, file)
-        .during(|| integrity::check_checksum(file));
+    // Without a manifest nothing vouches for the sidecar (it may have been
+    // remade over a damaged file): check the archive itself, as verify does.
+    let unverified = !layout::manifest_path(file).is_file();
+    let checked = pgkit::progress::Progress::reading("Checking", None, file).during(|| {
+        if unverified {
+            integrity::verify_one(file)
+        } else {
+            integrity::check_checksum(file)
+        }
+    });
     checked.map_err(|e| {
         if e.code == Exit::Dump {
             Error::new(
                 Exit::Dump,
-                "Refusing to restore a dump that fails its checksum",
+                if unverified {
+                    "Refusing to restore a dump that fails verification"
+                } else {
+                    "Refusing to restore a dump that fails its checksum"
+                },
             )
             .cause(format!(
                 "{}: {}",
@@ -79,9 +94,19 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
         }
     })?;
     log::info(
-        "Checksum verified",
+        if unverified {
+            "Dump verified (it had no manifest)"
+        } else {
+            "Checksum verified"
+        },
         json!({"file": file.display().to_string()}),
     );
+    if format == Format::Plain && a.jobs.is_some_and(|j| j > 1) {
+        log::warn(
+            "--jobs ignored: a plain SQL dump is restored by psql in one session",
+            json!({"file": file.display().to_string(), "jobs": a.jobs}),
+        );
+    }
 
     if a.create_db {
         create_db(&settings)?;
@@ -100,8 +125,9 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
             .suggest("Restore into a new database (--db NAME --create-db), or pass --force to drop and replace what the dump contains"));
     }
 
-    // A gzip-compressed plain script is inflated into psql's stdin.
-    let gz = format == Format::Plain && gzip::is_gzip(file);
+    // A plain script goes through us into psql's stdin (inflated when
+    // gzip-compressed), so its end is checked before psql may commit.
+    let plain = format == Format::Plain;
     let mut cmd = Command::new(&program.path);
     child::set_libpq_env(&mut cmd, &settings);
     // Names the child's sessions in pg_stat_activity, so an interrupted
@@ -112,12 +138,7 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
         cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"])
             .arg("--dbname")
             .arg(child::dbname_conninfo(&settings.dbname))
-            .arg("--file");
-        if gz {
-            cmd.arg("-");
-        } else {
-            cmd.arg(file);
-        }
+            .args(["--file", "-"]);
     } else {
         cmd.args(["--clean", "--if-exists"]);
         if !a.keep_owner {
@@ -136,7 +157,7 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
             .arg(file);
     }
     child::own_group(&mut cmd);
-    cmd.stdin(if gz { Stdio::piped() } else { Stdio::null() })
+    cmd.stdin(if plain { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     log::info(
@@ -153,9 +174,9 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
         .spawn()
         .map_err(|e| Error::new(Exit::MissingProgram, format!("Cannot run {name}")).cause(e))?;
     let pid = proc.id();
-    // At a terminal: how far the archive has been read (by us when we inflate
-    // it, else by the restore's process group, its --jobs workers too).
-    let _progress = pgkit::progress::Progress::reading("Restoring", (!gz).then_some(pid), file);
+    // At a terminal: how far the archive has been read (by us for a plain
+    // script, else by the restore's process group, its --jobs workers too).
+    let _progress = pgkit::progress::Progress::reading("Restoring", (!plain).then_some(pid), file);
     let hook = interrupt::on_signal(move || child::kill(pid, libc::SIGTERM));
     let relay = proc.stderr.take().map(|e| child::relay(name, e));
     // psql commits its one transaction at the end of its input: the input
@@ -163,7 +184,7 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     // (a damaged stream, a signal) kills psql first, so it rolls back.
     let mut stdin = proc.stdin.take();
     let fed = match stdin.as_mut() {
-        Some(w) => feed_gunzipped(file, w),
+        Some(w) => feed_script(file, w),
         None => Ok(()),
     };
     if fed.is_ok() {
@@ -198,12 +219,17 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
         .field("database", settings.dbname.clone()))
 }
 
-/// Inflates a gzip-compressed plain script into psql's stdin, checking its
-/// closing line. A write that fails means psql stopped reading (it exited;
-/// its status tells why): not an error here.
-fn feed_gunzipped(path: &Path, stdin: &mut impl Write) -> Result<()> {
+/// Feeds a plain script into psql's stdin (inflating it when it is
+/// gzip-compressed), checking its closing line. A write that fails means psql
+/// stopped reading (it exited; its status tells why): not an error here.
+fn feed_script(path: &Path, stdin: &mut impl Write) -> Result<()> {
     let f = File::open(path).map_err(|e| Error::io(Exit::Dump, "open", path, &e))?;
-    let mut dec = MultiGzDecoder::new(BufReader::with_capacity(1 << 20, f));
+    let f = BufReader::with_capacity(1 << 20, f);
+    let mut dec: Box<dyn Read> = if gzip::is_gzip(path) {
+        Box::new(MultiGzDecoder::new(f))
+    } else {
+        Box::new(f)
+    };
     let mut buf = vec![0u8; 1 << 20];
     let mut ends = gzip::Ends::default();
     loop {
@@ -214,7 +240,7 @@ fn feed_gunzipped(path: &Path, stdin: &mut impl Write) -> Result<()> {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 return Err(restore_err("Dump is damaged; nothing was restored")
-                    .cause(format!("gzip: {e}"))
+                    .cause(format!("read: {e}"))
                     .field("file", path.display().to_string())
                     .suggest("Restore another dump (pg-dump-rotate list), or dump again"))
             }
