@@ -179,7 +179,10 @@ fn plain_dumps_compressed_with_gzip() {
         "Refusing to restore a dump that fails verification"
     );
     assert!(
-        last["error"].as_str().unwrap().contains("Dump is incomplete"),
+        last["error"]
+            .as_str()
+            .unwrap()
+            .contains("Dump is incomplete"),
         "{last}"
     );
     assert!(!db_exists(&target), "restore created the database");
@@ -510,7 +513,10 @@ fn db_exists(name: &str) -> bool {
     let n: i64 = server()
         .client("postgres")
         .unwrap()
-        .query_one("SELECT count(*) FROM pg_database WHERE datname = $1", &[&name])
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname = $1",
+            &[&name],
+        )
         .unwrap()
         .get(0);
     n == 1
@@ -522,11 +528,7 @@ fn remake_checksums(file: &Path, manifest: Option<Value>) {
     let bytes = fs::read(file).unwrap();
     let name = file.file_name().unwrap().to_str().unwrap();
     let digest = sha256_hex(&bytes);
-    fs::write(
-        with_suffix(file, ".sha256"),
-        format!("{digest}  {name}\n"),
-    )
-    .unwrap();
+    fs::write(with_suffix(file, ".sha256"), format!("{digest}  {name}\n")).unwrap();
     let m_path = with_suffix(file, ".json");
     match manifest {
         Some(mut m) => {
@@ -564,13 +566,15 @@ fn a_truncated_plain_script_restores_nothing() {
     assert_exit(&out, 5);
     let last = last_line(&out.stderr);
     assert_eq!(
-        last["message"],
-        "Refusing to restore a dump that fails verification",
+        last["message"], "Refusing to restore a dump that fails verification",
         "{last}"
     );
     assert_eq!(last["exitCode"], 5);
     assert!(
-        last["error"].as_str().unwrap().contains("Dump is incomplete"),
+        last["error"]
+            .as_str()
+            .unwrap()
+            .contains("Dump is incomplete"),
         "{last}"
     );
     assert!(!has_message(&json_lines(&out.stderr), "Restore started"));
@@ -596,9 +600,64 @@ fn a_truncated_plain_script_restores_nothing() {
     let lines = json_lines(&out.stderr);
     let warned = lines
         .iter()
-        .find(|l| l["message"].as_str().unwrap_or("").starts_with("--jobs ignored"))
+        .find(|l| {
+            l["message"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("--jobs ignored")
+        })
         .unwrap_or_else(|| panic!("{lines:?}"));
     assert_eq!(warned["level"], "warn");
     assert!(has_message(&lines, "Dump verified (it had no manifest)"));
     assert_same_tables(&db, &target, &["items", "few"]);
+}
+
+/// Issue 16, defect 3: SIGKILL of the tool (no cleanup of its own runs)
+/// takes its pg_restore or psql with it, and nothing is committed.
+#[test]
+fn sigkill_of_restore_takes_its_child_and_commits_nothing() {
+    let (db, dir) = seeded("de_rkill", slow_to_restore);
+    let dumps = [
+        (dump_ok(dir.path(), &db, &[]), "pg_restore"),
+        (dump_ok(dir.path(), &db, &["--format", "plain"]), "psql"),
+    ];
+    for (i, (file, program)) in dumps.iter().enumerate() {
+        let target = format!("{db}_k{i}");
+        let pg = url("postgres");
+        let args: Vec<&std::ffi::OsStr> = vec![
+            "restore".as_ref(),
+            file.as_os_str(),
+            "--dsn".as_ref(),
+            pg.as_ref(),
+            "--db".as_ref(),
+            target.as_ref(),
+            "--create-db".as_ref(),
+        ];
+        let mut child = spawn_tool(dir.path(), &args, &[]);
+        wait_for("the restore's COPY", 30, || copying(&target));
+        let running = procs_mentioning(&format!("dbname='{target}'"));
+        assert_eq!(running.len(), 1, "{program}: {running:?}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        wait_for(&format!("{program} to die with its parent"), 10, || {
+            !alive(running[0])
+        });
+        // Its session is orphaned mid-COPY: the server notices the closed
+        // socket only when it next reads (some 30 s of CHECK sleeps here),
+        // so end it now; what it did was never committed.
+        server()
+            .execute(
+                "postgres",
+                &format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{target}'"),
+            )
+            .unwrap();
+        wait_for("the restore's session to end", 30, || {
+            backends(&target) == 0
+        });
+        assert_eq!(
+            relations(&target),
+            0,
+            "{program}: a killed restore committed"
+        );
+    }
 }

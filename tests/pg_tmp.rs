@@ -1083,3 +1083,77 @@ fn stop_by_url_never_reaches_a_newer_server_on_the_same_port() {
     assert!(!b.dir.exists());
     assert!(!port_open(b.port));
 }
+
+/// Live processes whose argv is exactly `argv`.
+fn procs_with_argv(argv: &[&str]) -> Vec<i32> {
+    let want: Vec<u8> = argv
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .ok()
+                .as_deref()
+                == Some(&want[..])
+        })
+        .filter(|pid| alive(*pid))
+        .collect()
+}
+
+/// Issue 16, defect 3: SIGKILL of `pg-tmp run` (it cleans nothing up) takes
+/// CMD with it; CMD must not go on against a server nobody owns.
+#[test]
+fn sigkill_of_pg_tmp_run_takes_the_command_with_it() {
+    // An argv no other process has (a failed earlier run may leave one).
+    let secs = format!("3{:06}", std::process::id());
+    let argv = ["sleep", secs.as_str()];
+    let mut child = std_cmd("pg-tmp")
+        .arg("run")
+        .arg("--")
+        .args(argv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let started: Value = loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "pg-tmp ended early"
+        );
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if v["message"] == "Server started" {
+            break v;
+        }
+    };
+    // What a SIGKILL leaves (the server) is for `stop --dir`, even when an
+    // assertion fails.
+    let server = Started {
+        url: String::new(),
+        dir: PathBuf::from(started["dir"].as_str().unwrap()),
+        port: 0,
+        summary: started,
+        stderr: String::new(),
+    };
+    wait_for("CMD to start", 10, || procs_with_argv(&argv).len() == 1);
+    let cmd_pid = procs_with_argv(&argv)[0];
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let gone = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        !alive(cmd_pid)
+    });
+    if !gone {
+        signal(cmd_pid, libc::SIGKILL);
+    }
+    assert!(gone, "CMD outlived pg-tmp run");
+    stop_dir(&server.dir);
+    assert!(!server.dir.exists());
+}

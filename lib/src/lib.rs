@@ -13,6 +13,7 @@ pub mod exit;
 pub mod interrupt;
 pub mod log;
 pub mod manpage;
+pub mod orphan;
 pub mod out;
 pub mod panic;
 pub mod pginstall;

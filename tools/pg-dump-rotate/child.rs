@@ -165,6 +165,9 @@ pub fn describe(status: ExitStatus) -> String {
 pub fn own_group(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     cmd.process_group(0);
+    // Its own group keeps a terminal's Ctrl-C from reaching it before us;
+    // so nothing but us can stop it if we are killed: it dies with us.
+    pgkit::orphan::die_with_parent(cmd);
 }
 
 /// Sends `sig` to the process group a child leads (see `own_group`).

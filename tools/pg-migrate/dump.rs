@@ -28,6 +28,7 @@ pub fn schema(settings: &Settings, program: &str, file: &Path) -> Result<()> {
         .stdout(out)
         .stderr(Stdio::piped());
     settings.apply_to_command(&mut cmd);
+    pgkit::orphan::die_with_parent(&mut cmd);
     let child = cmd.spawn().map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::new(Exit::MissingProgram, "pg_dump not found")

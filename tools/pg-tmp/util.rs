@@ -102,6 +102,8 @@ pub use pgkit::conn::LIBPQ_VARS as STALE_VARS;
 /// Runs a child to completion, forwarding SIGINT/SIGTERM to it while it
 /// runs. Returns its status.
 pub fn run_forwarding(mut cmd: Command, what: &str) -> Result<ExitStatus> {
+    // Killed, we cannot stop the server CMD uses: CMD must not run on.
+    pgkit::orphan::die_with_parent(&mut cmd);
     let child: Child = cmd.spawn().map_err(|e| {
         let code = if e.kind() == std::io::ErrorKind::NotFound {
             Exit::MissingProgram

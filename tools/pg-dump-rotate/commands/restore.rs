@@ -2,10 +2,11 @@
 //! its manifest, which `list` calls unverified, is verified whole as `verify`
 //! does), then pg_restore `--clean --if-exists --no-owner`, in one
 //! transaction unless `--jobs`. Plain dumps are fed through us into `psql -v
-//! ON_ERROR_STOP=1 --single-transaction` (inflated on the way when
-//! gzip-compressed): psql commits only when its input ends, and its input
-//! ends only once the whole script came through with pg_dump's closing line,
-//! so a truncated script restores nothing. A database that already holds
+//! ON_ERROR_STOP=1` (inflated on the way when gzip-compressed), between a
+//! `BEGIN` and a `COMMIT` that we write only once the whole script came
+//! through with pg_dump's closing line: a truncated script, or our death
+//! midway (psql then reads an end of input, which `--single-transaction`
+//! would commit), restores nothing. A database that already holds
 //! objects is refused unless `--force`.
 
 use crate::cli::RestoreArgs;
@@ -135,7 +136,7 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     let marker = format!("pg-dump-rotate restore {}", std::process::id());
     cmd.env("PGAPPNAME", &marker);
     if format == Format::Plain {
-        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction"])
+        cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1"])
             .arg("--dbname")
             .arg(child::dbname_conninfo(&settings.dbname))
             .args(["--file", "-"]);
@@ -179,9 +180,9 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     let _progress = pgkit::progress::Progress::reading("Restoring", (!plain).then_some(pid), file);
     let hook = interrupt::on_signal(move || child::kill(pid, libc::SIGTERM));
     let relay = proc.stderr.take().map(|e| child::relay(name, e));
-    // psql commits its one transaction at the end of its input: the input
-    // ends only after the whole script came through intact. Anything else
-    // (a damaged stream, a signal) kills psql first, so it rolls back.
+    // psql's one transaction commits only on the COMMIT we write after the
+    // whole script came through intact. Anything else (a damaged stream, a
+    // signal) kills psql too, so it rolls back at once.
     let mut stdin = proc.stdin.take();
     let fed = match stdin.as_mut() {
         Some(w) => feed_script(file, w),
@@ -220,7 +221,8 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
 }
 
 /// Feeds a plain script into psql's stdin (inflating it when it is
-/// gzip-compressed), checking its closing line. A write that fails means psql
+/// gzip-compressed) inside one transaction, whose COMMIT is written only
+/// after the script's closing line was seen. A write that fails means psql
 /// stopped reading (it exited; its status tells why): not an error here.
 fn feed_script(path: &Path, stdin: &mut impl Write) -> Result<()> {
     let f = File::open(path).map_err(|e| Error::io(Exit::Dump, "open", path, &e))?;
@@ -232,6 +234,9 @@ fn feed_script(path: &Path, stdin: &mut impl Write) -> Result<()> {
     };
     let mut buf = vec![0u8; 1 << 20];
     let mut ends = gzip::Ends::default();
+    if stdin.write_all(b"BEGIN;\n").is_err() {
+        return Ok(());
+    }
     loop {
         interrupt::check()?;
         let n = match dec.read(&mut buf) {
@@ -256,6 +261,10 @@ fn feed_script(path: &Path, stdin: &mut impl Write) -> Result<()> {
             .field("file", path.display().to_string())
             .suggest("Restore another dump (pg-dump-rotate list), or dump again"));
     }
+    // A script's last line may lack its newline, or be a psql meta-command
+    // (`\unrestrict …`) that takes the rest of its line: COMMIT goes on a
+    // line of its own.
+    let _ = stdin.write_all(b"\nCOMMIT;\n");
     Ok(())
 }
 
