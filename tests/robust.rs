@@ -371,3 +371,55 @@ fn an_unwritable_directory_is_77_in_pg_tmp_and_pg_dump_rotate() {
         assert_eq!(last(&out)["exitCode"], 77, "{t}");
     }
 }
+
+/// Issue 16, defect 10: `purge --yes` on a read-only dump directory (a bind
+/// mount remounted read-only in a mount namespace of its own) is 77, like
+/// any permission error, and removes nothing.
+#[test]
+fn purge_on_a_read_only_dump_directory_is_77() {
+    let d = tempfile::tempdir().unwrap();
+    let sdir = d.path().join("app");
+    std::fs::create_dir(&sdir).unwrap();
+    for name in ["app_20250101T000000Z.pgdump", "app_20250102T000000Z.pgdump"] {
+        let body = format!("PGDMP synthetic {name}");
+        let digest = common::dump::sha256_hex(body.as_bytes());
+        std::fs::write(sdir.join(name), &body).unwrap();
+        std::fs::write(
+            sdir.join(format!("{name}.sha256")),
+            format!("{digest}  {name}\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            sdir.join(format!("{name}.json")),
+            serde_json::json!({"source": "app", "file": name, "size": body.len(), "sha256": digest})
+                .to_string(),
+        )
+        .unwrap();
+    }
+    let before = std::fs::read_dir(&sdir).unwrap().count();
+    let dir = d.path().to_str().unwrap();
+    let script = format!(
+        "mount --bind '{dir}' '{dir}' && mount -o remount,bind,ro '{dir}' && exec '{}' --dir '{dir}' purge --keep-last 1 --yes",
+        bin("pg-dump-rotate")
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    if out.status.code() != Some(77)
+        && !String::from_utf8_lossy(&out.stderr).contains("pg-dump-rotate")
+    {
+        eprintln!("note: cannot remount read-only in a mount namespace; skipped: {out:?}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(77), "{out:?}");
+    let last = json_lines(&out).pop().unwrap();
+    assert_eq!(last["exitCode"], 77);
+    assert!(
+        last["error"].as_str().unwrap().contains("Read-only"),
+        "{last}"
+    );
+    assert_eq!(std::fs::read_dir(&sdir).unwrap().count(), before);
+}

@@ -112,17 +112,50 @@ pub struct Parsed {
     pub format: Format,
 }
 
-/// Parses `SOURCE_YYYYMMDDTHHMMSSZ.EXT` for the given source; anything else
-/// is not ours (None).
-pub fn parse_dump_name(source: &str, name: &str) -> Option<Parsed> {
+/// Splits `SOURCE_STAMP.EXT` into a stamp of the right shape (16 characters:
+/// digits, `T` and `Z` in place; not necessarily a real time) and a format.
+fn dump_shaped<'a>(source: &str, name: &'a str) -> Option<(&'a str, Format)> {
     let rest = name.strip_prefix(source)?.strip_prefix('_')?;
     let (stamp, ext) = rest.split_once('.')?;
     let format = Format::from_ext(ext)?;
-    if stamp.len() != STAMP_LEN {
+    let shaped = stamp.len() == STAMP_LEN
+        && stamp.bytes().enumerate().all(|(i, b)| match i {
+            8 => b == b'T',
+            15 => b == b'Z',
+            _ => b.is_ascii_digit(),
+        });
+    shaped.then_some((stamp, format))
+}
+
+/// Parses `SOURCE_YYYYMMDDTHHMMSSZ.EXT` for the given source; anything else
+/// is not ours (None). An impossible time (February 30, second 60: dumps
+/// are named by the UTC clock, which never shows a leap second) is not a
+/// dump either.
+pub fn parse_dump_name(source: &str, name: &str) -> Option<Parsed> {
+    let (stamp, format) = dump_shaped(source, name)?;
+    let time = NaiveDateTime::parse_from_str(stamp, STAMP).ok()?.and_utc();
+    if time.timestamp_subsec_nanos() != 0 {
         return None;
     }
-    let time = NaiveDateTime::parse_from_str(stamp, STAMP).ok()?.and_utc();
     Some(Parsed { time, format })
+}
+
+/// Whether `name` is shaped like a dump of `source` but its time cannot be
+/// (see `parse_dump_name`): it is left alone, with a warning.
+pub fn impossible_time(source: &str, name: &str) -> bool {
+    dump_shaped(source, name).is_some() && parse_dump_name(source, name).is_none()
+}
+
+/// Whether a dump of `source` (any format, partial or not) already carries
+/// the stamp of `t`: names are unique per source across formats.
+pub fn stamp_taken(sdir: &Path, source: &str, t: DateTime<Utc>) -> Result<bool> {
+    let prefix = format!("{source}_{}.", t.format(STAMP));
+    let rd = fs::read_dir(sdir).map_err(|e| Error::io(Exit::Dump, "read", sdir, &e))?;
+    Ok(rd.flatten().any(|e| {
+        e.file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(&prefix))
+    }))
 }
 
 /// The sidecar path of a dump.
@@ -189,6 +222,9 @@ pub struct Dump {
     pub size: u64,
     /// The cheap checksum state.
     pub checksum: Checksum,
+    /// Last modification: orders dumps whose names carry the same second
+    /// (made before names were unique across formats).
+    pub modified: DateTime<Utc>,
 }
 
 /// A leftover: a `.partial` dump, or a sidecar/manifest whose dump is gone.
@@ -241,6 +277,7 @@ pub fn scan_source(dir: &Path, source: &str) -> Result<SourceScan> {
         .collect();
     let present: HashSet<&str> = names.iter().map(String::as_str).collect();
     let mut scan = SourceScan::default();
+    let mut impossible = Vec::new();
     for name in &names {
         if let Some(p) = parse_dump_name(source, name) {
             let path = sdir.join(name);
@@ -266,7 +303,12 @@ pub fn scan_source(dir: &Path, source: &str) -> Result<SourceScan> {
                 format: p.format,
                 size,
                 checksum,
+                modified: meta.modified().map(DateTime::<Utc>::from).unwrap_or(p.time),
             });
+            continue;
+        }
+        if impossible_time(source, name) {
+            impossible.push(name.clone());
             continue;
         }
         let leftover = if let Some(base) = name.strip_suffix(".partial") {
@@ -302,8 +344,21 @@ pub fn scan_source(dir: &Path, source: &str) -> Result<SourceScan> {
             });
         }
     }
-    scan.dumps
-        .sort_by(|a, b| b.time.cmp(&a.time).then(b.name.cmp(&a.name)));
+    if !impossible.is_empty() {
+        impossible.sort();
+        pgkit::log::warn(
+            "Ignoring files named like dumps with an impossible time",
+            serde_json::json!({"source": source, "files": impossible}),
+        );
+    }
+    // Newest first, by the time in the name, then by when the file was last
+    // written.
+    scan.dumps.sort_by(|a, b| {
+        b.time
+            .cmp(&a.time)
+            .then(b.modified.cmp(&a.modified))
+            .then(b.name.cmp(&a.name))
+    });
     scan.leftovers.sort_by(|a, b| b.name.cmp(&a.name));
     Ok(scan)
 }

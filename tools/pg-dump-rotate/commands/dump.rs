@@ -93,15 +93,17 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     // leaves them empty: a failed connection leaves nothing behind.
     let mut locked = lock::create_and_acquire(&sdir, &source, lock_wait)?;
 
-    // A name nobody has used: two dumps within one second wait for the next.
+    // A second no dump of this source has used, in any format (a .sql and
+    // a .pgdump of one second could not be told apart in time): two dumps
+    // within one second wait for the next. Dumps of one source take the
+    // lock, so no other can take the second meanwhile.
     let (started, name) = loop {
         let now = Utc::now();
         let mut name = layout::dump_name(&source, now, a.format);
         if gzip {
             name.push_str(".gz");
         }
-        let p = sdir.join(&name);
-        if !p.exists() && !layout::partial_path(&p).exists() {
+        if !layout::stamp_taken(&sdir, &source, now)? {
             break (now, name);
         }
         // (subsec millis exceed 999 during a leap second: never underflow.)
