@@ -142,7 +142,7 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l to -d 'Target connection string (same as --dsn)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l db -d 'Target database name on the resolved server' -r
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s j -l jobs -d 'Parallel pg_restore jobs (then without --single-transaction)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s j -l jobs -d 'Parallel pg_restore jobs (then not one transaction; a plain .sql ignores it)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''

@@ -223,7 +223,7 @@ pub struct RestoreArgs {
     /// Restore into a database that already holds objects (they are dropped and replaced)
     #[arg(long)]
     pub force: bool,
-    /// Parallel pg_restore jobs (then without --single-transaction)
+    /// Parallel pg_restore jobs (then not one transaction; a plain .sql ignores it)
     #[arg(long, short = 'j')]
     pub jobs: Option<u32>,
     /// Keep the dump's object owners (default: --no-owner)
