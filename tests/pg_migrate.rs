@@ -1183,3 +1183,62 @@ fn a_connection_lost_for_good_inside_a_batch_says_the_outcome_is_unknown() {
         "0,1,2,3,4"
     );
 }
+
+/// `pg_dump --schema-only` of `db`, without its database-specific lines.
+fn schema_dump(db: &str) -> String {
+    let out = std::process::Command::new(server_bindir().join("pg_dump"))
+        .args(["--schema-only", "--no-owner", "--dbname", &url(db)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn each_file_starts_from_a_fresh_session_in_one_run_or_several() {
+    // Each file leaves something in the session: a search_path (as SET and
+    // as pg_dump's set_config(…, false), in a transactional and in a
+    // no-transaction file), a statement_timeout, a temporary table, a role.
+    // The next file must not see any of it, whether it shares a query
+    // string with it or runs in a later run, and pg-migrate's own tracking
+    // row must not be sent to an empty search_path (42P01 blamed on the file).
+    let files: &[(&str, &str)] = &[
+        ("001_a.up.sql", "CREATE SCHEMA other;\nSET search_path = other;\nCREATE TABLE a (id int);\n"),
+        ("002_b.up.sql", "CREATE TABLE b (id int);\nSELECT pg_catalog.set_config('search_path', '', false);\n"),
+        ("003_c.up.sql", "CREATE TABLE c (id int);\nSET statement_timeout = 1;\n"),
+        ("004_d.up.sql", "SELECT pg_sleep(0.05);\nCREATE TEMP TABLE scratch (x int);\nCREATE TABLE d (id int);\n"),
+        ("005_e.up.sql", "CREATE TEMP TABLE scratch (x int);\nCREATE TABLE e (id int);\nSET ROLE migrate_session_role;\n"),
+        ("006_f.up.sql", "-- pg-migrate: no-transaction\nDO $$BEGIN IF current_user = 'migrate_session_role' THEN RAISE 'role leaked'; END IF; END$$;\nCREATE TABLE f (id int);\nSET search_path = other;\nCREATE TABLE f2 (id int);\n"),
+        ("007_g.up.sql", "CREATE TABLE g (id int);\n"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, body) in files {
+        write(dir.path(), name, body);
+    }
+    let one = fresh_db("mig_session_one");
+    server()
+        .client(&one)
+        .unwrap()
+        .batch_execute("DO $$BEGIN CREATE ROLE migrate_session_role; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END$$;")
+        .unwrap();
+    let (_, lines) = run(migrate(&one, dir.path()).arg("up"), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 7, "{lines:#?}");
+    let where_ = "SELECT string_agg(schemaname || '.' || tablename, ',' ORDER BY tablename) FROM pg_tables WHERE tablename ~ '^[a-g]2?$'";
+    assert_eq!(
+        scalar(&one, where_),
+        "other.a,public.b,public.c,public.d,public.e,public.f,other.f2,public.g"
+    );
+    let split = fresh_db("mig_session_split");
+    for to in ["001", "002", "003", "004", "005", "006", "007"] {
+        run(migrate(&split, dir.path()).args(["up", "--to", to]), 0);
+    }
+    assert_eq!(schema_dump(&one), schema_dump(&split));
+    assert_eq!(
+        scalar(&split, "SELECT count(*) FROM schema_migrations"),
+        "7"
+    );
+}

@@ -102,7 +102,26 @@ pub struct Runner<'a> {
     pub statement_timeout: Option<Duration>,
     /// The column name of the tracking rows a batch returns ([`run_tag`]).
     pub tag: String,
+    /// Session settings pg-migrate itself made (restored after each file's
+    /// [`Runner::reset_sql`]).
+    pub keep: &'static str,
 }
+
+/// What a file may leave in the session that a fresh connection does not
+/// have, in two steps around its tracking row. Before it, what the row's SQL
+/// must not see (the file's `search_path`, role, a temporary table named as
+/// ours), sparing the settings the row reads (the batch guard, the duration
+/// mark); after it, every other setting (`SET`, `set_config(…, false)`).
+/// Not `DISCARD ALL`: it cannot run in a transaction block and would release
+/// the advisory migration lock; not `DEALLOCATE ALL`: the client's own
+/// prepared statements live on this connection.
+const RESET_BEFORE_ROW: &str =
+    "RESET search_path;SET SESSION AUTHORIZATION DEFAULT;RESET ROLE;DISCARD TEMP;";
+const RESET_AFTER_ROW: &str = "RESET ALL;";
+
+/// What restores `client_connection_check_interval` after `RESET ALL` (see
+/// `Session::with`).
+pub const KEEP_CHECK_INTERVAL: &str = "SELECT set_config('client_connection_check_interval', '100ms', false) WHERE current_setting('server_version_num')::int >= 140000;";
 
 /// A column name for this run's tracking rows, told apart from the rows a
 /// migration's own SELECTs return by a random part.
@@ -120,6 +139,27 @@ impl Runner<'_> {
         }
         if let Some(d) = self.statement_timeout {
             s.push_str(&format!("{kw} statement_timeout = {};", sql::interval(d)));
+        }
+        s
+    }
+
+    /// Back to a fresh connection's session after a file, around its
+    /// tracking row `row` (see [`RESET_BEFORE_ROW`]), with pg-migrate's own
+    /// settings again (`tx`: the transaction's `SET LOCAL`s, and the
+    /// duration mark the next file's row reads). Inside the file's
+    /// transaction, so a file that fails leaves its session state only until
+    /// its ROLLBACK.
+    pub fn reset_around(&self, row: &str, tx: bool, relaxed: bool) -> String {
+        let mut s = format!("{RESET_BEFORE_ROW}{row};{RESET_AFTER_ROW}");
+        if tx {
+            if relaxed {
+                s.push_str("SET LOCAL synchronous_commit = off;");
+            }
+            s.push_str(&self.settings_sql(true));
+        }
+        s.push_str(self.keep);
+        if tx {
+            s.push_str(&format!("SELECT {};", crate::tracking::MARK_SQL));
         }
         s
     }
@@ -148,7 +188,11 @@ impl Runner<'_> {
             };
             format!("BEGIN;{relaxed}{}\n", self.settings_sql(true))
         };
-        let batch = format!("{prefix}{}\n;\n{}", job.content, self.bookkeeping(job));
+        let batch = format!(
+            "{prefix}{}\n;\n{}",
+            job.content,
+            self.reset_around(&self.bookkeeping(job), true, job.relaxed && !outer)
+        );
         let start = Instant::now();
         if let Some(w) = self.watcher {
             w.begin(job.filename, job.version);
@@ -323,7 +367,10 @@ impl Runner<'_> {
             push(&mut batch, job.content);
             push(
                 &mut batch,
-                &format!("\n;\n{};", self.bookkeeping_returning(job, i > 0)),
+                &format!(
+                    "\n;\n{}",
+                    self.reset_around(&self.bookkeeping_returning(job, i > 0), true, job.relaxed)
+                ),
             );
         }
         (batch, starts)
@@ -331,7 +378,8 @@ impl Runner<'_> {
 
     /// The tracking row's INSERT, returning its duration in milliseconds,
     /// whether the server still reads quotes as our lexer does, and its
-    /// file's guard (an error if the file's start did not run).
+    /// file's guard (an error if the file's start did not run). The
+    /// duration mark for the next file is set after the session reset.
     fn bookkeeping_returning(&self, job: &Job, guarded: bool) -> String {
         debug_assert_eq!(job.direction, Direction::Up);
         // The guard's error is a failed cast of a text that is not constant
@@ -343,11 +391,10 @@ impl Runner<'_> {
             String::new()
         };
         format!(
-            "{} RETURNING duration_ms AS {}, current_setting('standard_conforming_strings'), {}{guard}",
+            "{} RETURNING duration_ms AS {}, current_setting('standard_conforming_strings'){guard}",
             self.table
                 .insert_sql(job.version, job.up_filename, job.checksum, APPLIED),
             self.tag,
-            crate::tracking::MARK_SQL
         )
     }
 
@@ -490,11 +537,12 @@ impl Runner<'_> {
         let settings = self.settings_sql(false);
         let setup = format!("{marker};{settings}");
         sql::exec(self.client, &setup).map_err(|e| sql::fail("Cannot record the migration", &e))?;
-        let reset = "RESET lock_timeout; RESET statement_timeout";
+        let reset = format!("{RESET_BEFORE_ROW}{RESET_AFTER_ROW}{}", self.keep);
+        let reset = reset.as_str();
         for stmt in splitter::split(job.content) {
             if let Err(e) = interrupt::check() {
-                let _ = self.record_failure(job, "interrupted");
                 let _ = sql::exec(self.client, reset);
+                let _ = self.record_failure(job, "interrupted");
                 return Err(e.field("filename", job.filename));
             }
             if let Some(w) = self.watcher {
@@ -503,8 +551,10 @@ impl Runner<'_> {
             let r = sql::exec(self.client, stmt.text);
             let seen = self.watcher.map(Watcher::end).unwrap_or_default();
             if let Err(e) = r {
-                let _ = self.record_failure(job, &sql::message(&e));
+                // Reset first: the failure's row must not depend on the
+                // file's search_path.
                 let _ = sql::exec(self.client, reset);
+                let _ = self.record_failure(job, &sql::message(&e));
                 let offset = chars_before(job.content, stmt.offset);
                 return Err(sql_error(&e, job, 0, offset, seen.of(job.version), false));
             }
@@ -517,7 +567,7 @@ impl Runner<'_> {
             ),
             Direction::Down => self.table.delete_sql(job.version),
         };
-        sql::exec(self.client, &format!("{done}; {reset}")).map_err(|e| {
+        sql::exec(self.client, &format!("{reset}{done}")).map_err(|e| {
             sql::fail("Cannot record the migration", &e).field("filename", job.filename)
         })?;
         Ok(start.elapsed())

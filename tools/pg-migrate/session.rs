@@ -22,6 +22,9 @@ pub struct Session {
     pub table: Table,
     /// The lock (None when not locked).
     pub lock: Option<Lock>,
+    /// What restores pg-migrate's own session settings after a file's
+    /// session reset.
+    keep: &'static str,
     _cancel: HookGuard,
 }
 
@@ -71,6 +74,7 @@ impl Session {
             client,
             table,
             lock: None,
+            keep: "",
             _cancel: cancel,
         };
         if locked {
@@ -82,10 +86,8 @@ impl Session {
             // mode, which is for poolers: a session setting would outlive us
             // there.
             if common.lock_mode != crate::cli::LockMode::Lease {
-                let _ = sql::exec(
-                    &mut s.client,
-                    "SELECT set_config('client_connection_check_interval', '100ms', false) WHERE current_setting('server_version_num')::int >= 140000",
-                );
+                s.keep = crate::apply::KEEP_CHECK_INTERVAL;
+                let _ = sql::exec(&mut s.client, s.keep);
             }
             let mode = common.lock_mode;
             let l = lock::acquire(
@@ -147,6 +149,7 @@ impl Session {
             lock_timeout: exec.lock_timeout,
             statement_timeout: exec.statement_timeout,
             tag: crate::apply::run_tag(),
+            keep: self.keep,
         })
     }
 
