@@ -11,18 +11,7 @@ use common::*;
 use pgkit::server::{Options, TempServer};
 use serde_json::Value;
 
-/// pagila's schema as published targets PostgreSQL 18 (`uuidv7()`,
-/// VIRTUAL generated columns); for older servers those two are swapped for
-/// their nearest equivalents, and nothing else changes.
-fn pagila(major: i32) -> String {
-    let s = schema_fixture("pagila.sql");
-    if major >= 18 {
-        s
-    } else {
-        s.replace("uuidv7()", "gen_random_uuid()")
-            .replace(") VIRTUAL", ") STORED")
-    }
-}
+use common::pagila_for as pagila;
 
 fn major(s: &TempServer) -> i32 {
     let mut c = s.client("postgres").unwrap();

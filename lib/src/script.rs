@@ -196,6 +196,57 @@ pub fn parse(text: &str) -> Result<Script, Refusal> {
     Ok(Script { pieces, skipped })
 }
 
+/// Why a write into a COPY failed: the server's error, found inside the I/O
+/// error or delivered by ending the COPY; else the I/O error itself.
+pub fn copy_write_failure(
+    w: postgres::CopyInWriter<'_>,
+    e: std::io::Error,
+) -> Result<postgres::Error, std::io::Error> {
+    if e.get_ref().is_some_and(|i| i.is::<postgres::Error>()) {
+        if let Some(Ok(pg)) = e.into_inner().map(|i| i.downcast::<postgres::Error>()) {
+            return Ok(*pg);
+        }
+        return Err(std::io::Error::other("COPY failed"));
+    }
+    match w.finish() {
+        Err(pg) => Ok(pg),
+        Ok(_) => Err(e),
+    }
+}
+
+/// The data row a COPY error names: the server's context says "COPY t,
+/// line N" (1-based, of the data).
+pub fn copy_error_row(e: &postgres::Error) -> Option<usize> {
+    let w = e.as_db_error()?.where_()?;
+    let at = w.find(", line ")? + ", line ".len();
+    w[at..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Streams a `COPY … FROM stdin` statement's data to the server in 4 MiB
+/// writes. A failure is the server's error (`Ok` inside) or, when the
+/// server said nothing, the I/O error.
+pub fn copy_in(
+    client: &mut impl postgres::GenericClient,
+    statement: &str,
+    data: &[u8],
+) -> Result<(), Result<postgres::Error, std::io::Error>> {
+    use std::io::Write;
+    let mut w = client.copy_in(statement).map_err(Ok)?;
+    let mut sent = 0;
+    while sent < data.len() {
+        let n = (data.len() - sent).min(4 << 20);
+        if let Err(e) = w.write_all(&data[sent..sent + n]) {
+            return Err(copy_write_failure(w, e));
+        }
+        sent += n;
+    }
+    w.finish().map(|_| ()).map_err(Ok)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {

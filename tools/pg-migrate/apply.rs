@@ -42,6 +42,9 @@ pub struct Job<'a> {
     pub version: &'a str,
     /// The file's text (BOM removed).
     pub content: &'a str,
+    /// Its pieces, when it has COPY data or `\restrict` lines (see
+    /// [`crate::script`]): it then runs piece by piece, never batched.
+    pub script: Option<&'a pgkit::script::Script>,
     /// The up file's checksum (recorded).
     pub checksum: &'a str,
     /// Up or down.
@@ -223,6 +226,9 @@ impl Runner<'_> {
     /// caller owns BEGIN and COMMIT.
     pub fn run_tx(&mut self, job: &Job, outer: bool) -> Result<Duration> {
         interrupt::check().map_err(|e| e.field("filename", job.filename))?;
+        if let Some(script) = job.script {
+            return self.run_tx_steps(job, script, outer);
+        }
         let prefix = if outer {
             String::new()
         } else {
@@ -273,6 +279,120 @@ impl Runner<'_> {
             }
         }
         Ok(start.elapsed())
+    }
+
+    /// Runs a transactional file with COPY data or `\restrict` lines piece
+    /// by piece in its transaction (see [`crate::script`]), then its row.
+    fn run_tx_steps(
+        &mut self,
+        job: &Job,
+        script: &pgkit::script::Script,
+        outer: bool,
+    ) -> Result<Duration> {
+        let start = Instant::now();
+        if !outer {
+            let relaxed = if job.relaxed {
+                "SET LOCAL synchronous_commit = off;"
+            } else {
+                ""
+            };
+            let begin = format!("BEGIN;{relaxed}{}", self.settings_sql(true));
+            sql::exec(self.client, &begin)
+                .map_err(|e| sql::fail("Cannot begin the transaction", &e))?;
+        }
+        let mut result = Ok(());
+        for step in crate::script::steps(job.content, script, false) {
+            result = interrupt::check()
+                .map_err(|e| e.field("filename", job.filename))
+                .and_then(|()| self.exec_step(job, &step, true).map_err(|(_, e)| e));
+            if result.is_err() {
+                break;
+            }
+        }
+        let row = self.reset_around(
+            job.content,
+            &self.bookkeeping(job),
+            true,
+            job.relaxed && !outer,
+        );
+        let result = result.and_then(|()| {
+            sql::exec(self.client, &row).map_err(|e| {
+                sql::fail("Cannot record the migration", &e).field("filename", job.filename)
+            })
+        });
+        let result = result.and_then(|()| {
+            if outer {
+                return Ok(());
+            }
+            interrupt::check()
+                .and_then(|_| self.lock.check())
+                .map_err(|e| e.field("filename", job.filename))?;
+            sql::exec(self.client, "COMMIT")
+                .map_err(|e| sql_error(&e, job, usize::MAX, 0, &[], true))
+        });
+        if let Err(e) = result {
+            if !outer {
+                let _ = sql::exec(self.client, "ROLLBACK");
+            }
+            return Err(e);
+        }
+        Ok(start.elapsed())
+    }
+
+    /// Runs one step of a file: SQL as it is, or a COPY and its data. On
+    /// failure, the server's message (for a tracking row) and the error,
+    /// with the file's line.
+    fn exec_step(
+        &mut self,
+        job: &Job,
+        step: &crate::script::Step,
+        transactional: bool,
+    ) -> std::result::Result<(), (String, Error)> {
+        use crate::script::Step;
+        if let Some(w) = self.watcher {
+            w.begin(job.filename, job.version);
+        }
+        let r = match step {
+            Step::Sql { text, .. } => sql::exec(self.client, text).map_err(Ok),
+            Step::Copy {
+                statement, data, ..
+            } => pgkit::script::copy_in(&mut *self.client, statement, data.as_bytes()),
+        };
+        let seen = self.watcher.map(Watcher::end).unwrap_or_default();
+        let Err(failure) = r else {
+            return Ok(());
+        };
+        let e = match failure {
+            Ok(e) => e,
+            Err(io) => {
+                let m = io.to_string();
+                let err = Error::new(Exit::Migration, "Migration failed")
+                    .cause(&m)
+                    .field("filename", job.filename)
+                    .field("version", job.version);
+                return Err((m, err));
+            }
+        };
+        let message = sql::message(&e);
+        let err = match step {
+            Step::Sql { at, .. } => sql_error(
+                &e,
+                job,
+                0,
+                chars_before(job.content, *at),
+                seen.of(job.version),
+                transactional,
+            ),
+            Step::Copy { at, data_at, .. } => {
+                // A bad data row: "COPY t, line N" counts the data's lines.
+                let line = match pgkit::script::copy_error_row(&e) {
+                    Some(row) => crate::script::line_at(job.content, *data_at) + row - 1,
+                    None => crate::script::line_at(job.content, *at),
+                };
+                sql_error(&e, job, usize::MAX, 0, &[], transactional).field("line", line)
+            }
+        };
+        Err((message, err))
     }
 
     /// Runs transactional `jobs` (up, in order) in one query string and
@@ -600,24 +720,28 @@ impl Runner<'_> {
         sql::exec(self.client, &setup).map_err(|e| sql::fail("Cannot record the migration", &e))?;
         let reset = format!("{RESET_BEFORE_ROW}{RESET_AFTER_ROW}{}", self.keep);
         let reset = reset.as_str();
-        for stmt in splitter::split(job.content) {
+        let steps = match job.script {
+            Some(s) => crate::script::steps(job.content, s, true),
+            None => splitter::split(job.content)
+                .into_iter()
+                .map(|s| crate::script::Step::Sql {
+                    text: s.text,
+                    at: s.offset,
+                })
+                .collect(),
+        };
+        for step in &steps {
             if let Err(e) = interrupt::check() {
                 let _ = sql::exec(self.client, reset);
                 let _ = self.record_failure(job, "interrupted");
                 return Err(e.field("filename", job.filename));
             }
-            if let Some(w) = self.watcher {
-                w.begin(job.filename, job.version);
-            }
-            let r = sql::exec(self.client, stmt.text);
-            let seen = self.watcher.map(Watcher::end).unwrap_or_default();
-            if let Err(e) = r {
+            if let Err((message, err)) = self.exec_step(job, step, false) {
                 // Reset first: the failure's row must not depend on the
                 // file's search_path.
                 let _ = sql::exec(self.client, reset);
-                let _ = self.record_failure(job, &sql::message(&e));
-                let offset = chars_before(job.content, stmt.offset);
-                return Err(sql_error(&e, job, 0, offset, seen.of(job.version), false));
+                let _ = self.record_failure(job, &message);
+                return Err(err);
             }
         }
         let done = match job.direction {

@@ -112,7 +112,7 @@ pub struct UpArgs {
     /// Apply a pending migration older than the newest applied one
     #[arg(long, env = "MIGRATIONS_ALLOW_OUT_OF_ORDER")]
     pub allow_out_of_order: bool,
-    /// After a successful run, write `pg_dump --schema-only` to FILE
+    /// After a successful run, write `pg_dump --schema-only` to FILE (without pg-migrate's own tables)
     #[arg(long, value_name = "FILE")]
     pub dump_schema: Option<PathBuf>,
     /// The pg_dump program for --dump-schema

@@ -1,6 +1,8 @@
 //! `--dump-schema FILE`: `pg_dump --schema-only` into FILE, atomically (a
 //! temporary file beside it, renamed), with the connection in the child's
 //! environment (the password never on argv). 127 when pg_dump is missing.
+//! pg-migrate's own tables are left out, so the file can be a new
+//! project's baseline migration.
 
 use pgkit::conn::Settings;
 use pgkit::{interrupt, log, Error, Exit, Result};
@@ -9,7 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Dumps the schema into `file`.
-pub fn schema(settings: &Settings, program: &str, file: &Path) -> Result<()> {
+pub fn schema(settings: &Settings, program: &str, file: &Path, excludes: &[String]) -> Result<()> {
     let dir = match file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -24,6 +26,7 @@ pub fn schema(settings: &Settings, program: &str, file: &Path) -> Result<()> {
     // A bare `pg_dump` missing from PATH may be in pg-tmp's cache.
     let mut cmd = Command::new(pgkit::pginstall::resolve_program(program));
     cmd.args(["--schema-only", "--no-password"])
+        .args(excludes)
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(Stdio::piped());

@@ -8,6 +8,7 @@ mod files;
 mod lock;
 mod plan;
 mod position;
+mod script;
 mod sequence;
 mod session;
 mod splitter;

@@ -26,6 +26,8 @@ pub struct Pending<'a> {
     pub no_tx: bool,
     /// Ends at top level: another file may follow it in a query string.
     pub clean: bool,
+    /// Its pieces, when it has COPY data or `\restrict` lines.
+    pub script: Option<pgkit::script::Script>,
 }
 
 impl Pending<'_> {
@@ -36,6 +38,7 @@ impl Pending<'_> {
             up_filename: &self.file.up,
             version: &self.file.version,
             content: &self.content,
+            script: self.script.as_ref(),
             checksum: &self.checksum,
             direction: Direction::Up,
             relaxed,
@@ -112,7 +115,9 @@ pub fn each(runner: &mut Runner, jobs: &[Pending], o: Options) -> (usize, Option
     while i < n {
         let p = &jobs[i];
         let prev = open.map(|(pi, _)| jobs[pi].job(true));
-        if p.no_tx {
+        // A no-transaction file, or one with COPY data (never in a shared
+        // string), runs alone after the open transaction commits.
+        if p.no_tx || p.script.is_some() {
             if let (Some(pj), Some((pi, ms))) = (&prev, open.take()) {
                 if let Err(e) = runner.commit(pj) {
                     failure = Some(e);
@@ -120,7 +125,13 @@ pub fn each(runner: &mut Runner, jobs: &[Pending], o: Options) -> (usize, Option
                 }
                 log_applied(&jobs[pi], ms);
             }
-            match runner.run_no_tx(&p.job(i + 1 < n && !sync_off)) {
+            let job = p.job(i + 1 < n && !sync_off);
+            let r = if p.no_tx {
+                runner.run_no_tx(&job)
+            } else {
+                runner.run_tx(&job, false)
+            };
+            match r {
                 Ok(d) => log_applied(p, d.as_millis() as u64),
                 Err(e) => {
                     failure = Some(e);

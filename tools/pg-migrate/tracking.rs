@@ -109,6 +109,20 @@ impl Table {
         }
     }
 
+    /// `pg_dump --exclude-table` patterns for pg-migrate's own tables (the
+    /// tracking table, its id sequence, the lease table): quoted, so `*`
+    /// or `?` in a name are not wildcards.
+    pub fn dump_excludes(&self) -> Vec<String> {
+        [
+            self.name.clone(),
+            format!("{}_id_seq", self.name),
+            format!("{}_lock", self.name),
+        ]
+        .iter()
+        .map(|n| format!("--exclude-table={}", self.with_name(n)))
+        .collect()
+    }
+
     /// The lease lock table beside this one.
     pub fn lock_table(&self) -> String {
         self.with_name(&format!("{}_lock", self.name))

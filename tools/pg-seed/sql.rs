@@ -54,23 +54,7 @@ pub fn rejected(table: &str, e: &postgres::Error) -> Error {
     err.suggest("A constraint rejected a row: give the column a default, limit --columns, or seed it with a SQL file")
 }
 
-/// Why a write into a COPY failed: the server's error, found inside the I/O
-/// error or delivered by ending the COPY; else the I/O error itself.
-pub fn copy_write_failure(
-    w: postgres::CopyInWriter<'_>,
-    e: std::io::Error,
-) -> std::result::Result<postgres::Error, std::io::Error> {
-    if e.get_ref().is_some_and(|i| i.is::<postgres::Error>()) {
-        if let Some(Ok(pg)) = e.into_inner().map(|i| i.downcast::<postgres::Error>()) {
-            return Ok(*pg);
-        }
-        return Err(std::io::Error::other("COPY failed"));
-    }
-    match w.finish() {
-        Err(pg) => Ok(pg),
-        Ok(_) => Err(e),
-    }
-}
+pub use pgkit::script::copy_write_failure;
 
 /// The line and column (1-based, columns in characters) of a byte offset.
 fn line_col_at(text: &str, byte: usize) -> (usize, usize) {

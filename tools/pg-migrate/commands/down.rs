@@ -61,12 +61,13 @@ fn revert(
                 .suggest("Write its .down.sql file, or revert it by hand and delete its row from the tracking table"));
         };
         let (content, _) = files::read(dir, &down)?;
+        let script = crate::script::load(&down, &content)?;
         if !splitter::is_no_transaction(&content) {
-            super::up::refuse_transaction_control(
-                &down,
-                &content,
-                splitter::transaction_control(&content),
-            )?;
+            let control = match &script {
+                Some(s) => crate::script::transaction_control(&content, s),
+                None => splitter::transaction_control(&content),
+            };
+            super::up::refuse_transaction_control(&down, &content, control)?;
         }
         let stored = e
             .row
@@ -79,18 +80,20 @@ fn revert(
             down,
             content,
             stored,
+            script,
         ));
     }
     let pid = s.backend_pid();
     let watcher = s.watcher(pid, &a.exec);
     let mut runner = s.runner(watcher.as_ref(), &a.exec)?;
     let mut reverted = 0usize;
-    for (version, up, down, content, stored) in &jobs {
+    for (version, up, down, content, stored, script) in &jobs {
         let job = Job {
             filename: down,
             up_filename: up,
             version,
             content,
+            script: script.as_ref(),
             checksum: stored,
             direction: Direction::Down,
             relaxed: false,

@@ -20,6 +20,28 @@ pub fn run(a: &StatusArgs) -> Result<Summary> {
     pgkit::interrupt::check()?;
     let sums = plan::checksums(dir, &files)?;
     let entries = plan::build(dir, &files, &sums, &history);
+    // Pending files `up` would refuse (a psql meta-command, a transaction
+    // statement, not UTF-8): flagged now, not found at deploy time.
+    let mut refused: std::collections::HashMap<String, String> = Default::default();
+    for e in entries.iter().filter(|e| e.state == State::Pending) {
+        let Some(f) = &e.file else { continue };
+        if let Err(err) = super::up::read_pending(dir, f) {
+            let mut fields = serde_json::Map::new();
+            fields.insert("filename".into(), json!(f.up));
+            for (k, v) in &err.fields {
+                fields.insert(k.clone(), v.clone());
+            }
+            if let Some(c) = &err.error {
+                fields.insert("error".into(), json!(c));
+            }
+            fields.insert("exitCode".into(), json!(err.code.code()));
+            pgkit::log::warn(
+                &format!("Pending migration would be refused: {}", err.message),
+                fields.into(),
+            );
+            refused.insert(f.up.clone(), err.message.clone());
+        }
+    }
     let count = |s: State| entries.iter().filter(|e| e.state == s).count();
     let (applied, pending, drifted, failed, missing) = (
         count(State::Applied),
@@ -29,11 +51,18 @@ pub fn run(a: &StatusArgs) -> Result<Summary> {
         count(State::Missing),
     );
     if a.json {
-        let list: Vec<_> = entries.iter().map(entry_json).collect();
+        let list: Vec<_> = entries
+            .iter()
+            .map(|e| {
+                let mut j = entry_json(e);
+                j["refused"] = json!(refused.get(e.filename()));
+                j
+            })
+            .collect();
         let doc = json!({
             "table": table.display(),
             "applied": applied, "pending": pending, "drifted": drifted,
-            "failed": failed, "missing": missing,
+            "failed": failed, "missing": missing, "refused": refused.len(),
             "migrations": list,
         });
         out::println(&doc.to_string())?;
@@ -73,7 +102,8 @@ pub fn run(a: &StatusArgs) -> Result<Summary> {
         .field("pending", pending)
         .field("drifted", drifted)
         .field("failed", failed)
-        .field("missing", missing);
+        .field("missing", missing)
+        .field("refused", refused.len());
     Ok(if a.exit_code && behind {
         s.code(Exit::Migration).level(pgkit::log::Level::Warn)
     } else {

@@ -62,7 +62,12 @@ pub fn run(a: &UpArgs) -> Result<Summary> {
     std::mem::forget(history);
     let summary = result?;
     if let Some(f) = &a.dump_schema {
-        crate::dump::schema(&session.settings, &a.pg_dump, f)?;
+        crate::dump::schema(
+            &session.settings,
+            &a.pg_dump,
+            f,
+            &session.table.dump_excludes(),
+        )?;
     }
     Ok(summary)
 }
@@ -76,6 +81,12 @@ fn dry_run(a: &UpArgs, files: &[Migration], to: Option<&str>) -> Result<Summary>
     let entries = plan::build(&a.common.dir, files, &sums, &history);
     let pending = plan::check(&entries, a.allow_out_of_order)?;
     let pending: Vec<&&Entry> = pending.iter().filter(|e| within(e, to)).collect();
+    // What `up` would refuse, it refuses here too, with the same error.
+    for e in &pending {
+        if let Some(f) = &e.file {
+            read_pending(&a.common.dir, f)?;
+        }
+    }
     for e in &pending {
         out::println(e.filename())?;
     }
@@ -85,6 +96,33 @@ fn dry_run(a: &UpArgs, files: &[Migration], to: Option<&str>) -> Result<Summary>
             "applied",
             entries.iter().filter(|e| e.row.is_some()).count(),
         ))
+}
+
+/// Reads a pending file and refuses, before anything runs, what `up` could
+/// not run: not UTF-8, a psql meta-command (see [`crate::script`]), a
+/// transaction statement in a transactional file.
+pub fn read_pending<'a>(dir: &std::path::Path, f: &'a Migration) -> Result<Pending<'a>> {
+    let (content, checksum) = files::read(dir, &f.up)?;
+    let no_tx = splitter::is_no_transaction(&content);
+    let script = crate::script::load(&f.up, &content)?;
+    let mut clean = false;
+    if !no_tx {
+        let inspection = splitter::inspect(&content);
+        let control = match &script {
+            Some(s) => crate::script::transaction_control(&content, s),
+            None => inspection.transaction_control,
+        };
+        refuse_transaction_control(&f.up, &content, control)?;
+        clean = inspection.ends_clean && script.is_none();
+    }
+    Ok(Pending {
+        file: f,
+        content,
+        checksum,
+        no_tx,
+        clean,
+        script,
+    })
 }
 
 fn within(e: &Entry, to: Option<&str>) -> bool {
@@ -117,21 +155,7 @@ fn apply_all(
     let mut jobs = Vec::with_capacity(pending.len());
     for e in &pending {
         let Some(f) = &e.file else { continue };
-        let (content, checksum) = files::read(&a.common.dir, &f.up)?;
-        let no_tx = splitter::is_no_transaction(&content);
-        let mut clean = false;
-        if !no_tx {
-            let inspection = splitter::inspect(&content);
-            refuse_transaction_control(&f.up, &content, inspection.transaction_control)?;
-            clean = inspection.ends_clean;
-        }
-        jobs.push(Pending {
-            file: f,
-            content,
-            checksum,
-            no_tx,
-            clean,
-        });
+        jobs.push(read_pending(&a.common.dir, f)?);
     }
     if a.single_transaction {
         if let Some(p) = jobs.iter().find(|j| j.no_tx) {
