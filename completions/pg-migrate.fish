@@ -41,7 +41,7 @@ complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l wait-timeout -d '
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l lock-timeout -d 'SET LOCAL lock_timeout for each migration (e.g. 5s): DDL gives up instead of queueing' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l statement-timeout -d 'SET LOCAL statement_timeout for each migration' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l to -d 'Apply pending migrations up to and including this version' -r
-complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l dump-schema -d 'After a successful run, write `pg_dump --schema-only` to FILE' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l dump-schema -d 'After a successful run, write `pg_dump --schema-only` to FILE (without pg-migrate\'s own tables)' -r -F
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l pg-dump -d 'The pg_dump program for --dump-schema' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -83,7 +83,7 @@ complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l wait-timeou
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l lock-timeout -d 'SET LOCAL lock_timeout for each migration (e.g. 5s): DDL gives up instead of queueing' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l statement-timeout -d 'SET LOCAL statement_timeout for each migration' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l to -d 'Apply pending migrations up to and including this version' -r
-complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l dump-schema -d 'After a successful run, write `pg_dump --schema-only` to FILE' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l dump-schema -d 'After a successful run, write `pg_dump --schema-only` to FILE (without pg-migrate\'s own tables)' -r -F
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l pg-dump -d 'The pg_dump program for --dump-schema' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
