@@ -45,6 +45,10 @@ pub struct Job<'a> {
     /// Its pieces, when it has COPY data or `\restrict` lines (see
     /// [`crate::script`]): it then runs piece by piece, never batched.
     pub script: Option<&'a pgkit::script::Script>,
+    /// Its text goes to the server in a query string of its own (a file
+    /// with pieces, or one that ends inside a string or comment: nothing of
+    /// ours may follow it, or the server's error would be about our SQL).
+    pub alone: bool,
     /// The up file's checksum (recorded).
     pub checksum: &'a str,
     /// Up or down.
@@ -226,8 +230,8 @@ impl Runner<'_> {
     /// caller owns BEGIN and COMMIT.
     pub fn run_tx(&mut self, job: &Job, outer: bool) -> Result<Duration> {
         interrupt::check().map_err(|e| e.field("filename", job.filename))?;
-        if let Some(script) = job.script {
-            return self.run_tx_steps(job, script, outer);
+        if job.alone {
+            return self.run_tx_steps(job, outer);
         }
         let prefix = if outer {
             String::new()
@@ -283,12 +287,7 @@ impl Runner<'_> {
 
     /// Runs a transactional file with COPY data or `\restrict` lines piece
     /// by piece in its transaction (see [`crate::script`]), then its row.
-    fn run_tx_steps(
-        &mut self,
-        job: &Job,
-        script: &pgkit::script::Script,
-        outer: bool,
-    ) -> Result<Duration> {
+    fn run_tx_steps(&mut self, job: &Job, outer: bool) -> Result<Duration> {
         let start = Instant::now();
         if !outer {
             let relaxed = if job.relaxed {
@@ -301,7 +300,14 @@ impl Runner<'_> {
                 .map_err(|e| sql::fail("Cannot begin the transaction", &e))?;
         }
         let mut result = Ok(());
-        for step in crate::script::steps(job.content, script, false) {
+        let steps = match job.script {
+            Some(s) => crate::script::steps(job.content, s, false),
+            None => vec![crate::script::Step::Sql {
+                text: job.content,
+                at: 0,
+            }],
+        };
+        for step in steps {
             result = interrupt::check()
                 .map_err(|e| e.field("filename", job.filename))
                 .and_then(|()| self.exec_step(job, &step, true).map_err(|(_, e)| e));
@@ -337,6 +343,79 @@ impl Runner<'_> {
             return Err(e);
         }
         Ok(start.elapsed())
+    }
+
+    /// `e` (the transactional `job`'s failure) with the line of the
+    /// statement that fails, when the server gave no position
+    /// ([`Runner::failing_statement`]).
+    pub fn with_statement_line(&mut self, job: &Job, e: Error) -> Error {
+        if e.code != Exit::Migration
+            || e.fields.contains_key("line")
+            || !e.fields.contains_key("sqlstate")
+            || interrupt::received().is_some()
+        {
+            return e;
+        }
+        match self.failing_statement(job) {
+            Some(pos) => e
+                .field("line", pos.line)
+                .field("column", pos.column)
+                .field("lineText", pos.text),
+            None => e,
+        }
+    }
+
+    /// Where a transactional file failed when the server's error had no
+    /// position (a unique violation, a division by zero: run-time errors):
+    /// the start of the statement that fails. A file of one statement needs
+    /// nothing more; else its statements run again one by one in a
+    /// transaction that is rolled back, each under a 5 s statement timeout
+    /// and all within 15 s, so a slow file costs a bounded wait, not a
+    /// second run.
+    pub fn failing_statement(&mut self, job: &Job) -> Option<crate::position::Position> {
+        use crate::script::Step;
+        let steps = match job.script {
+            Some(s) => crate::script::steps(job.content, s, true),
+            None => splitter::split(job.content)
+                .into_iter()
+                .map(|s| Step::Sql {
+                    text: s.text,
+                    at: s.offset,
+                })
+                .collect(),
+        };
+        let at = |s: &Step| match s {
+            Step::Sql { at, .. } | Step::Copy { at, .. } => *at,
+        };
+        let position = |s: &Step| locate(job.content, chars_before(job.content, at(s)));
+        if let [only] = steps.as_slice() {
+            return position(only);
+        }
+        let begin = format!(
+            "BEGIN;{}SET LOCAL statement_timeout = '5s';",
+            self.settings_sql(true)
+        );
+        sql::exec(self.client, &begin).ok()?;
+        let started = Instant::now();
+        let mut found = None;
+        for s in &steps {
+            if interrupt::received().is_some() || started.elapsed() > Duration::from_secs(15) {
+                break;
+            }
+            let r = match s {
+                Step::Sql { text, .. } => sql::exec(self.client, text).map_err(|_| ()),
+                Step::Copy {
+                    statement, data, ..
+                } => pgkit::script::copy_in(&mut *self.client, statement, data.as_bytes())
+                    .map_err(|_| ()),
+            };
+            if r.is_err() {
+                found = position(s);
+                break;
+            }
+        }
+        let _ = sql::exec(self.client, "ROLLBACK");
+        found
     }
 
     /// Runs one step of a file: SQL as it is, or a COPY and its data. On
@@ -852,6 +931,24 @@ pub fn sql_error(
                             .field("line", pos.line)
                             .field("column", pos.column)
                             .field("lineText", pos.text);
+                    } else if db.code().code() == "42601" {
+                        // Past the file's end, in what pg-migrate sent after
+                        // it: the file's last statement is unfinished. Say
+                        // so in the file's terms, not about our SQL.
+                        err.error = Some(
+                            "syntax error at end of the file: its last statement is unfinished"
+                                .into(),
+                        );
+                        if let Some(last) = crate::splitter::split(job.content).last() {
+                            if let Some(pos) =
+                                locate(job.content, chars_before(job.content, last.offset))
+                            {
+                                err = err
+                                    .field("line", pos.line)
+                                    .field("column", pos.column)
+                                    .field("lineText", pos.text);
+                            }
+                        }
                     }
                 }
             }

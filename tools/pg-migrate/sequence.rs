@@ -39,6 +39,7 @@ impl Pending<'_> {
             version: &self.file.version,
             content: &self.content,
             script: self.script.as_ref(),
+            alone: !self.clean,
             checksum: &self.checksum,
             direction: Direction::Up,
             relaxed,
@@ -71,6 +72,7 @@ pub fn all_in_one(runner: &mut Runner, jobs: &[Pending]) -> Result<usize> {
             Ok(d) => done.push((p, d)),
             Err(e) => {
                 let _ = crate::sql::exec(runner.client, "ROLLBACK");
+                let e = with_statement_line(runner, jobs, e);
                 return Err(e.field("applied", 0).field("rolledBack", done.len()));
             }
         }
@@ -115,9 +117,9 @@ pub fn each(runner: &mut Runner, jobs: &[Pending], o: Options) -> (usize, Option
     while i < n {
         let p = &jobs[i];
         let prev = open.map(|(pi, _)| jobs[pi].job(true));
-        // A no-transaction file, or one with COPY data (never in a shared
-        // string), runs alone after the open transaction commits.
-        if p.no_tx || p.script.is_some() {
+        // A no-transaction file, or one that must travel alone (COPY data,
+        // an unfinished end), runs after the open transaction commits.
+        if p.no_tx || !p.clean {
             if let (Some(pj), Some((pi, ms))) = (&prev, open.take()) {
                 if let Err(e) = runner.commit(pj) {
                     failure = Some(e);
@@ -198,7 +200,24 @@ pub fn each(runner: &mut Runner, jobs: &[Pending], o: Options) -> (usize, Option
             Err(e) => failure = Some(e),
         }
     }
-    (applied, failure)
+    (
+        applied,
+        failure.map(|e| with_statement_line(runner, jobs, e)),
+    )
+}
+
+/// A transactional file's run-time error without a position (the server
+/// gives none for a unique violation): the line where the failing
+/// statement starts ([`Runner::failing_statement`]).
+pub fn with_statement_line(runner: &mut Runner, jobs: &[Pending], e: Error) -> Error {
+    let failed = e.fields.get("filename").and_then(|f| f.as_str());
+    match jobs
+        .iter()
+        .find(|p| !p.no_tx && failed == Some(p.file.up.as_str()))
+    {
+        Some(p) => runner.with_statement_line(&p.job(false), e),
+        None => e,
+    }
 }
 
 fn applied_line(p: &Pending, ms: u64) {

@@ -94,6 +94,7 @@ fn revert(
             version,
             content,
             script: script.as_ref(),
+            alone: script.is_some() || !splitter::inspect(content).ends_clean,
             checksum: stored,
             direction: Direction::Down,
             relaxed: false,
@@ -101,7 +102,9 @@ fn revert(
         let r = if splitter::is_no_transaction(content) {
             runner.run_no_tx(&job)
         } else {
-            runner.run_tx(&job, false)
+            runner
+                .run_tx(&job, false)
+                .map_err(|e| runner.with_statement_line(&job, e))
         };
         match r {
             Ok(d) => {
