@@ -210,9 +210,11 @@ fn daily_hourly_monthly_yearly_within() {
         kept(dir.path(), "app", &["--keep-monthly", "2"]),
         ["2021-01-05 18:00", "2020-12-31 12:00"]
     );
+    // Two years, and (a count being left) the oldest dump, as restic keeps
+    // it since 0.16 (issue 16, defect 9).
     assert_eq!(
         kept(dir.path(), "app", &["--keep-yearly", "10"]),
-        ["2021-01-05 18:00", "2020-12-31 12:00"]
+        ["2021-01-05 18:00", "2020-12-31 12:00", "2020-12-20 12:00"]
     );
     // Within 2 days of the newest (2021-01-05 18:00): from 2021-01-03 18:00.
     assert_eq!(
@@ -693,4 +695,72 @@ fn a_busy_source_is_skipped_with_75_and_the_others_are_purged() {
         .unwrap();
     assert!(out.status.success());
     assert_eq!(fs::read_dir(dir.path().join("app")).unwrap().count(), 3);
+}
+
+/// Issue 16, defects 8 and 9 end to end: restic's `--keep-within` units
+/// (`m` is months, the boundary excluded), and a dump named in the future
+/// anchors nothing and is kept, with a warning.
+#[test]
+fn keep_within_in_restic_units_and_future_dumps() {
+    let dir = tempfile::tempdir().unwrap();
+    set(
+        dir.path(),
+        "app",
+        &[
+            "2025-01-10 12:00",
+            "2024-12-10 12:00",
+            "2024-12-10 11:00",
+            "2024-11-01 12:00",
+        ],
+    );
+    // One month back from 2025-01-10 12:00 is 2024-12-10 12:00: excluded.
+    assert_eq!(
+        kept(dir.path(), "app", &["--keep-within", "1m"]),
+        ["2025-01-10 12:00"]
+    );
+    assert_eq!(
+        kept(dir.path(), "app", &["--keep-within", "1m1h"]),
+        ["2025-01-10 12:00", "2024-12-10 12:00"]
+    );
+    // Seconds and minutes are not restic's units: 64 naming the flag.
+    let out = tool_offline(dir.path())
+        .args(["purge", "--dry-run", "--keep-within", "30s"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 64);
+    assert_eq!(last_line(&out.stderr)["message"], "Invalid --keep-within");
+
+    // A dump named in 2099: real dumps within 7 days of the newest real one
+    // stay, the future one stays, and purge says so.
+    make_dump(dir.path(), "app", "2099-01-01 00:00", State::Good);
+    let plan = dry_run(dir.path(), &["--keep-within", "40d"]);
+    let action = |t: &str| plan[&format!("app_{}.pgdump", stamp(t))].clone();
+    assert_eq!(action("2099-01-01 00:00").0, "keep");
+    assert_eq!(
+        action("2099-01-01 00:00").1,
+        ["named in the future: outside every rule, kept"]
+    );
+    assert_eq!(action("2025-01-10 12:00").0, "keep");
+    assert_eq!(action("2024-12-10 12:00").0, "keep");
+    assert_eq!(action("2024-11-01 12:00").0, "remove");
+    let out = tool_offline(dir.path())
+        .args(["purge", "--yes", "--keep-within", "40d"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let lines = json_lines(&out.stderr);
+    assert!(
+        has_message(&lines, "A dump is named in the future; check the clock"),
+        "{lines:?}"
+    );
+    assert!(dir
+        .path()
+        .join("app")
+        .join(format!("app_{}.pgdump", stamp("2099-01-01 00:00")))
+        .exists());
+    assert!(dir
+        .path()
+        .join("app")
+        .join(format!("app_{}.pgdump", stamp("2025-01-10 12:00")))
+        .exists());
 }

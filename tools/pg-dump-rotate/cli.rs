@@ -1,7 +1,7 @@
 //! The command line.
 
 use crate::layout::Format;
-use crate::retention::Rules;
+use crate::retention::{Rules, Span};
 use clap::{Args, Parser, Subcommand};
 use pgkit::conn::ConnArgs;
 use pgkit::{Error, Result};
@@ -99,7 +99,7 @@ pub struct RetentionArgs {
     /// Keep the newest dump of each of the last N years that have one
     #[arg(long, env = "DUMP_KEEP_YEARLY", value_name = "N")]
     pub keep_yearly: Option<u32>,
-    /// Keep every dump within DURATION of the newest good one (e.g. 7d)
+    /// Keep every dump within DURATION of the newest good one, in restic's units: 7d, 2m (months), 1y2m3d4h
     #[arg(long, env = "DUMP_KEEP_WITHIN", value_name = "DURATION")]
     pub keep_within: Option<String>,
     /// Remove .partial leftovers older than this
@@ -128,8 +128,15 @@ impl RetentionArgs {
             within: self
                 .keep_within
                 .as_deref()
-                .map(|s| duration("--keep-within", s))
-                .transpose()?,
+                .map(|s| {
+                    Span::parse(s).map_err(|e| {
+                        Error::usage("Invalid --keep-within").cause(e).suggest(
+                            "Use restic's units: a number then y (years), m (months), d (days) or h (hours), combined as in 1y2m3d4h",
+                        )
+                    })
+                })
+                .transpose()?
+                .filter(|s| !s.is_zero()),
         })
     }
 

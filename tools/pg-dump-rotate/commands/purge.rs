@@ -71,7 +71,7 @@ pub fn plan_source(
             },
         })
         .collect();
-    let decisions = retention::plan(&items, rules);
+    let decisions = retention::plan(&items, rules, now);
     let max_age = chrono::Duration::from_std(partial_age).unwrap_or(chrono::Duration::MAX);
     let leftovers = scan
         .leftovers
@@ -221,19 +221,23 @@ pub fn purge_locked(
     apply(dir, source, rules, partial_age, known_good, None)
 }
 
-/// Warns about a dump named in the future (more than an hour ahead): names
-/// come from the clock at dump time, and the rules take the newest name as
-/// the newest dump, so a clock that was ahead, or was set back since,
-/// shifts every rule.
+/// Warns about dumps named in the future: names come from the clock at
+/// dump time, so a clock that was ahead, or was set back since, leaves
+/// them. They count toward no rule and are kept (see `retention`).
 fn warn_future(source: &str, scan: &SourceScan, now: DateTime<Utc>) {
-    if let Some(d) = scan.dumps.first() {
-        if d.time > now + chrono::Duration::hours(1) {
-            log::warn(
-                "A dump is named in the future; check the clock",
-                json!({"source": source, "file": d.path.display().to_string(),
-                       "dumpTime": d.time.to_rfc3339(), "now": now.to_rfc3339()}),
-            );
-        }
+    let ahead: Vec<String> = scan
+        .dumps
+        .iter()
+        .filter(|d| d.time > now)
+        .map(|d| d.path.display().to_string())
+        .collect();
+    if let Some(d) = scan.dumps.first().filter(|d| d.time > now) {
+        log::warn(
+            "A dump is named in the future; check the clock",
+            json!({"source": source, "file": d.path.display().to_string(), "files": ahead,
+                   "dumpTime": d.time.to_rfc3339(), "now": now.to_rfc3339(),
+                   "note": "dumps named in the future count toward no rule and are kept"}),
+        );
     }
 }
 
@@ -256,8 +260,9 @@ fn apply(
         }
         // The newest good dump is the one the plan protects: make sure its
         // bytes are still what the sidecar says before deleting older ones.
+        let now = Utc::now();
         let protected = plan.dumps.iter().find(|(d, dec)| {
-            dec.keeps() && d.checksum == Checksum::Ok && !failed.contains(&d.name)
+            dec.keeps() && d.checksum == Checksum::Ok && !failed.contains(&d.name) && d.time <= now
         });
         let Some((d, _)) = protected else {
             break plan;
