@@ -277,6 +277,7 @@ pub fn plan(items: &[Item], rules: &Rules, now: DateTime<Utc>) -> Vec<Decision> 
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use chrono::NaiveDateTime;
 
