@@ -354,6 +354,24 @@ fn copying(db: &str) -> bool {
     sessions(db, "state = 'active' AND query ILIKE 'COPY%'") > 0
 }
 
+/// Spawns `restore FILE --db TARGET --create-db` and waits until it is in
+/// its COPY of `slow` (some 30 s of sleeps, see `slow_to_restore`).
+fn spawn_restore_in_copy(dir: &Path, file: &Path, target: &str) -> std::process::Child {
+    let pg = url("postgres");
+    let args: Vec<&std::ffi::OsStr> = vec![
+        "restore".as_ref(),
+        file.as_os_str(),
+        "--dsn".as_ref(),
+        pg.as_ref(),
+        "--db".as_ref(),
+        target.as_ref(),
+        "--create-db".as_ref(),
+    ];
+    let child = spawn_tool(dir, &args, &[]);
+    wait_for("the restore's COPY", 30, || copying(target));
+    child
+}
+
 #[test]
 fn sigint_during_restore_rolls_back_and_stops_the_child() {
     let (db, dir) = seeded("de_rint", slow_to_restore);
@@ -365,19 +383,7 @@ fn sigint_during_restore_rolls_back_and_stops_the_child() {
 
     for (i, (file, program)) in dumps.iter().zip(["pg_restore", "psql"]).enumerate() {
         let target = format!("{db}_t{i}");
-        let pg = url("postgres");
-        let args: Vec<&std::ffi::OsStr> = vec![
-            "restore".as_ref(),
-            file.as_os_str(),
-            "--dsn".as_ref(),
-            pg.as_ref(),
-            "--db".as_ref(),
-            target.as_ref(),
-            "--create-db".as_ref(),
-        ];
-        let child = spawn_tool(dir.path(), &args, &[]);
-        // The restore is in its COPY of `slow` (some 30 s of sleeps).
-        wait_for("the restore's COPY", 30, || copying(&target));
+        let child = spawn_restore_in_copy(dir.path(), file, &target);
         let running = procs_mentioning(&format!("dbname='{target}'"));
         assert_eq!(running.len(), 1, "{program}: {running:?}");
         sigint(&child);
@@ -623,18 +629,7 @@ fn sigkill_of_restore_takes_its_child_and_commits_nothing() {
     ];
     for (i, (file, program)) in dumps.iter().enumerate() {
         let target = format!("{db}_k{i}");
-        let pg = url("postgres");
-        let args: Vec<&std::ffi::OsStr> = vec![
-            "restore".as_ref(),
-            file.as_os_str(),
-            "--dsn".as_ref(),
-            pg.as_ref(),
-            "--db".as_ref(),
-            target.as_ref(),
-            "--create-db".as_ref(),
-        ];
-        let mut child = spawn_tool(dir.path(), &args, &[]);
-        wait_for("the restore's COPY", 30, || copying(&target));
+        let mut child = spawn_restore_in_copy(dir.path(), file, &target);
         let running = procs_mentioning(&format!("dbname='{target}'"));
         assert_eq!(running.len(), 1, "{program}: {running:?}");
         child.kill().unwrap();

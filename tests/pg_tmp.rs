@@ -396,30 +396,14 @@ fn run_missing_command_is_127_and_cleans_up() {
 /// Spawns `pg-tmp run -- ARGS`, waits for its `Server started` line, sends
 /// `sig` to pg-tmp, and returns (exit code, started line, all stderr lines).
 fn run_and_signal(args: &[&str], sig: i32) -> (Option<i32>, Value, Vec<Value>) {
-    let mut child = std_cmd("pg-tmp")
-        .arg("run")
-        .arg("--")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stderr.take().unwrap());
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    let started = loop {
-        line.clear();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "pg-tmp ended early"
-        );
-        lines.push(line.clone());
-        let v: Value = serde_json::from_str(&line).unwrap();
-        if v["message"] == "Server started" {
-            break v;
-        }
-    };
+    let (mut child, mut reader, lines, started) = spawn_until_started(
+        std_cmd("pg-tmp")
+            .arg("run")
+            .arg("--")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null()),
+    );
     // Give CMD a moment to start (it is spawned right after the line).
     std::thread::sleep(Duration::from_millis(300));
     signal(child.id() as i32, sig);
@@ -1111,28 +1095,14 @@ fn sigkill_of_pg_tmp_run_takes_the_command_with_it() {
     // An argv no other process has (a failed earlier run may leave one).
     let secs = format!("3{:06}", std::process::id());
     let argv = ["sleep", secs.as_str()];
-    let mut child = std_cmd("pg-tmp")
-        .arg("run")
-        .arg("--")
-        .args(argv)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let started: Value = loop {
-        line.clear();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "pg-tmp ended early"
-        );
-        let v: Value = serde_json::from_str(&line).unwrap();
-        if v["message"] == "Server started" {
-            break v;
-        }
-    };
+    let (mut child, _stderr, _, started) = spawn_until_started(
+        std_cmd("pg-tmp")
+            .arg("run")
+            .arg("--")
+            .args(argv)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null()),
+    );
     // What a SIGKILL leaves (the server) is for `stop --dir`, even when an
     // assertion fails.
     let server = Started {

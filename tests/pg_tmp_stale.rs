@@ -317,31 +317,15 @@ fn mount_ns() -> String {
 
 #[test]
 fn the_watchdog_of_a_killed_run_signals_only_a_postmaster_of_its_directory() {
-    use std::io::{BufRead, BufReader};
     use std::os::unix::process::CommandExt;
     let sb = Sandbox::new();
-    let mut child = sb
-        .std_cmd()
-        .args(["run", "--", "sleep", "1000"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    let started: Value = loop {
-        line.clear();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "no Server started line"
-        );
-        let v: Value = serde_json::from_str(&line).unwrap();
-        if v["message"] == "Server started" {
-            break v;
-        }
-    };
+    let (mut child, _stderr, _, started) = spawn_until_started(
+        sb.std_cmd()
+            .args(["run", "--", "sleep", "1000"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .process_group(0),
+    );
     let dir = PathBuf::from(started["dir"].as_str().unwrap());
     let pid_file = dir.join("data/postmaster.pid");
     let text = std::fs::read_to_string(&pid_file).unwrap();

@@ -8,14 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const TOOLS: &[&str] = &[
-    "pg-wait",
-    "pg-migrate",
-    "pg-seed",
-    "pg-dotenv",
-    "pg-dump-rotate",
-    "pg-tmp",
-];
+mod common;
+use common::TOOLS;
 
 /// pg-wait has no subcommands; every other tool has.
 const WITHOUT_SUBCOMMANDS: &[&str] = &["pg-wait"];

@@ -226,6 +226,38 @@ pub fn closed_stdout() -> std::process::Stdio {
 
 /// As `cmd`, but a plain `std::process::Command`, for tests that spawn the
 /// binary and talk to it while it runs (signals, pipes).
+/// Spawns `cmd` (a `pg-tmp run`) with stderr piped and reads its lines up
+/// to `Server started`: the child, its stderr from there on, the lines
+/// read (with their line ends), and the started line. The caller waits for
+/// the child.
+#[allow(clippy::zombie_processes)]
+pub fn spawn_until_started(
+    cmd: &mut std::process::Command,
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStderr>,
+    Vec<String>,
+    Value,
+) {
+    use std::io::BufRead;
+    let mut child = cmd.stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut reader = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "no Server started line in {lines:?}"
+        );
+        lines.push(line.clone());
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if v["message"] == "Server started" {
+            return (child, reader, lines, v);
+        }
+    }
+}
+
 pub fn std_cmd(name: &str) -> std::process::Command {
     clients_on_path();
     let mut c = std::process::Command::new(bin_path(name));
