@@ -71,7 +71,7 @@ _pg__migrate() {
 
     case "${cmd}" in
         pg__migrate)
-            opts="-d -p -U -h -V --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --progress --help --version up down status verify new baseline repair help"
+            opts="-d -p -U -h -V --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --progress --help --version up down status verify new baseline repair help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -115,6 +115,10 @@ _pg__migrate() {
                     ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -177,7 +181,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__baseline)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --log-level --log-format --progress --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -221,6 +225,10 @@ _pg__migrate() {
                     ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -263,7 +271,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__down)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --steps --to --log-level --log-format --progress --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --steps --to --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -307,6 +315,10 @@ _pg__migrate() {
                     ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -491,7 +503,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__new)
-            opts="-h --dir --log-level --log-format --progress --help"
+            opts="-h --dir --layout --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -499,6 +511,10 @@ _pg__migrate() {
             case "${prev}" in
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
                     return 0
                     ;;
                 --log-level)
@@ -521,7 +537,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__repair)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --filename --log-level --log-format --progress --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --filename --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -565,6 +581,10 @@ _pg__migrate() {
                     ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -611,7 +631,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__status)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --json --exit-code --log-level --log-format --progress --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --json --exit-code --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -655,6 +675,10 @@ _pg__migrate() {
                     ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -697,7 +721,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__up)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --progress --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -741,6 +765,10 @@ _pg__migrate() {
                     ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -803,7 +831,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__verify)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --log-level --log-format --progress --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -847,6 +875,10 @@ _pg__migrate() {
                     ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
                     return 0
                     ;;
                 --table)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pg_migrate_global_optspecs
-    string join \n d/dsn= host= p/port= U/user= dbname= sslmode= dir= table= lock-mode= lock-wait= lease-ttl= wait wait-timeout= lock-timeout= statement-timeout= to= single-transaction dry-run allow-out-of-order dump-schema= pg-dump= log-level= log-format= progress= h/help V/version
+    string join \n d/dsn= host= p/port= U/user= dbname= sslmode= dir= layout= table= lock-mode= lock-wait= lease-ttl= wait wait-timeout= lock-timeout= statement-timeout= to= single-transaction dry-run allow-out-of-order dump-schema= pg-dump= log-level= log-format= progress= h/help V/version
 end
 
 function __fish_pg_migrate_needs_command
@@ -31,6 +31,14 @@ complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -s U -l user -d 'Use
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l dbname -d 'Database name (overrides the DSN) [env: PGDATABASE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l dir -d 'Directory of migration files' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l layout -d 'The folder\'s layout: another tool\'s folder runs as that tool runs it' -r -f -a "auto\t'Detect it from the folder'
+pgkit\t''
+dbmate\t''
+golang-migrate\t''
+goose\t''
+sqlx\t''
+diesel\t''
+flyway\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -62,7 +70,7 @@ complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "up" -d 'Apply
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "down" -d 'Revert applied migrations with their .down.sql files, newest first'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "status" -d 'Show applied and pending migrations (a table, or --json)'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "verify" -d 'Check every applied migration\'s checksum against its file'
-complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "new" -d 'Create YYYYMMDDHHmmSS_description.up.sql and .down.sql; print their paths'
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "new" -d 'Create a migration in the folder\'s layout (YYYYMMDDHHmmSS_description.up.sql and .down.sql for pgkit\'s); print the paths'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "baseline" -d 'Record every migration up to VERSION as applied without running it'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "repair" -d 'Accept a changed file\'s checksum (--filename), or clear failed rows'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -73,6 +81,14 @@ complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -s U -l user -
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l dbname -d 'Database name (overrides the DSN) [env: PGDATABASE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l dir -d 'Directory of migration files' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l layout -d 'The folder\'s layout: another tool\'s folder runs as that tool runs it' -r -f -a "auto\t'Detect it from the folder'
+pgkit\t''
+dbmate\t''
+golang-migrate\t''
+goose\t''
+sqlx\t''
+diesel\t''
+flyway\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -106,6 +122,14 @@ complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -s U -l user
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l dbname -d 'Database name (overrides the DSN) [env: PGDATABASE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l dir -d 'Directory of migration files' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l layout -d 'The folder\'s layout: another tool\'s folder runs as that tool runs it' -r -f -a "auto\t'Detect it from the folder'
+pgkit\t''
+dbmate\t''
+golang-migrate\t''
+goose\t''
+sqlx\t''
+diesel\t''
+flyway\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -135,6 +159,14 @@ complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -s U -l us
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l dbname -d 'Database name (overrides the DSN) [env: PGDATABASE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l dir -d 'Directory of migration files' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l layout -d 'The folder\'s layout: another tool\'s folder runs as that tool runs it' -r -f -a "auto\t'Detect it from the folder'
+pgkit\t''
+dbmate\t''
+golang-migrate\t''
+goose\t''
+sqlx\t''
+diesel\t''
+flyway\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -162,6 +194,14 @@ complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -s U -l us
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l dbname -d 'Database name (overrides the DSN) [env: PGDATABASE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l dir -d 'Directory of migration files' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l layout -d 'The folder\'s layout: another tool\'s folder runs as that tool runs it' -r -f -a "auto\t'Detect it from the folder'
+pgkit\t''
+dbmate\t''
+golang-migrate\t''
+goose\t''
+sqlx\t''
+diesel\t''
+flyway\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -181,6 +221,14 @@ never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -l dir -d 'Directory of migration files (created when missing)' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -l layout -d 'The layout to create the file in (auto: the folder\'s)' -r -f -a "auto\t'Detect it from the folder'
+pgkit\t''
+dbmate\t''
+golang-migrate\t''
+goose\t''
+sqlx\t''
+diesel\t''
+flyway\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
 warn\t''
@@ -190,7 +238,7 @@ text\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -s h -l help -d 'Print help'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -s d -l dsn -d 'Connection string: a postgres:// URL or key=value conninfo [env: DATABASE_URL]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l host -d 'Server host name, IP or unix-socket directory (overrides the DSN) [env: PGHOST]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -s p -l port -d 'Server port (overrides the DSN) [env: PGPORT]' -r
@@ -198,6 +246,14 @@ complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -s U -l 
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l dbname -d 'Database name (overrides the DSN) [env: PGDATABASE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l dir -d 'Directory of migration files' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l layout -d 'The folder\'s layout: another tool\'s folder runs as that tool runs it' -r -f -a "auto\t'Detect it from the folder'
+pgkit\t''
+dbmate\t''
+golang-migrate\t''
+goose\t''
+sqlx\t''
+diesel\t''
+flyway\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -223,6 +279,14 @@ complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -s U -l us
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l dbname -d 'Database name (overrides the DSN) [env: PGDATABASE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l dir -d 'Directory of migration files' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l layout -d 'The folder\'s layout: another tool\'s folder runs as that tool runs it' -r -f -a "auto\t'Detect it from the folder'
+pgkit\t''
+dbmate\t''
+golang-migrate\t''
+goose\t''
+sqlx\t''
+diesel\t''
+flyway\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -246,7 +310,7 @@ complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fi
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "down" -d 'Revert applied migrations with their .down.sql files, newest first'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "status" -d 'Show applied and pending migrations (a table, or --json)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "verify" -d 'Check every applied migration\'s checksum against its file'
-complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "new" -d 'Create YYYYMMDDHHmmSS_description.up.sql and .down.sql; print their paths'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "new" -d 'Create a migration in the folder\'s layout (YYYYMMDDHHmmSS_description.up.sql and .down.sql for pgkit\'s); print the paths'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "baseline" -d 'Record every migration up to VERSION as applied without running it'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "repair" -d 'Accept a changed file\'s checksum (--filename), or clear failed rows'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -196,7 +196,9 @@ fn bad_names_duplicates_and_orphan_downs_are_65_missing_dir_66() {
 /// one file) ran whole, its down section dropping what the up section made;
 /// a diesel folder (one directory per migration) was reported empty.
 #[test]
-fn other_tools_layouts_are_refused_with_65_never_run_whole_or_empty() {
+fn layout_pgkit_refuses_other_tools_folders_with_65_never_run_whole_or_empty() {
+    // (With the default --layout auto these folders run as their tools run
+    // them: tests/pg_migrate_layouts.rs.)
     let db = fresh_db("mig_layouts");
     let dbmate =
         "-- migrate:up\ncreate table users (id int);\n\n-- migrate:down\ndrop table users;\n";
@@ -208,7 +210,12 @@ fn other_tools_layouts_are_refused_with_65_never_run_whole_or_empty() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), name, text);
         for cmd in ["up", "status"] {
-            let (_, lines) = run(migrate(&db, dir.path()).arg(cmd), 65);
+            let (_, lines) = run(
+                migrate(&db, dir.path())
+                    .arg(cmd)
+                    .env("MIGRATIONS_LAYOUT", "pgkit"),
+                65,
+            );
             let last = lines.last().unwrap();
             assert_eq!(last["filename"], name, "{last}");
             assert_eq!(last["layout"], layout, "{last}");
@@ -221,7 +228,10 @@ fn other_tools_layouts_are_refused_with_65_never_run_whole_or_empty() {
     write(&sub, "up.sql", "CREATE TABLE users (id int);");
     write(&sub, "down.sql", "DROP TABLE users;");
     for cmd in ["up", "status"] {
-        let (_, lines) = run(migrate(&db, dir.path()).arg(cmd), 65);
+        let (_, lines) = run(
+            migrate(&db, dir.path()).args([cmd, "--layout", "pgkit"]),
+            65,
+        );
         let last = lines.last().unwrap();
         assert_eq!(last["layout"], "diesel", "{last}");
     }

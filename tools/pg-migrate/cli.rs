@@ -31,7 +31,7 @@ pub enum Command {
     Status(StatusArgs),
     /// Check every applied migration's checksum against its file
     Verify(CommonArgs),
-    /// Create YYYYMMDDHHmmSS_description.up.sql and .down.sql; print their paths
+    /// Create a migration in the folder's layout (YYYYMMDDHHmmSS_description.up.sql and .down.sql for pgkit's); print the paths
     New(NewArgs),
     /// Record every migration up to VERSION as applied without running it
     Baseline(BaselineArgs),
@@ -63,6 +63,15 @@ pub struct CommonArgs {
         value_name = "DIR"
     )]
     pub dir: PathBuf,
+    /// The folder's layout: another tool's folder runs as that tool runs it
+    #[arg(
+        long,
+        env = "MIGRATIONS_LAYOUT",
+        value_enum,
+        default_value = "auto",
+        value_name = "LAYOUT"
+    )]
+    pub layout: crate::layout::Layout,
     /// Tracking table, optionally schema-qualified (app.schema_migrations)
     #[arg(
         long,
@@ -173,6 +182,15 @@ pub struct NewArgs {
         value_name = "DIR"
     )]
     pub dir: PathBuf,
+    /// The layout to create the file in (auto: the folder's)
+    #[arg(
+        long,
+        env = "MIGRATIONS_LAYOUT",
+        value_enum,
+        default_value = "auto",
+        value_name = "LAYOUT"
+    )]
+    pub layout: crate::layout::Layout,
 }
 
 /// `baseline`.

@@ -2,8 +2,11 @@
 //! `{version}_{description}.up.sql`, `{version}_{description}.down.sql`, and
 //! plain `{version}_{description}.sql` (up only). Versions are digits,
 //! ordered numerically (any length: compared by length, then lexically, once
-//! leading zeros are gone), so `001` and `1` are the same version.
+//! leading zeros are gone), so `001` and `1` are the same version. Other
+//! tools' folders (dbmate, goose, diesel, Flyway, ...) are read as those
+//! tools read them: see [`crate::layout`].
 
+use crate::layout::{self, Layout, Order, Part, Sections};
 use pgkit::{Error, Exit, Result};
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
@@ -21,6 +24,12 @@ pub struct Migration {
     pub up: String,
     /// The down file's name.
     pub down: Option<String>,
+    /// How the file holds its up and down parts (a dbmate or goose file
+    /// holds both; its `down` is the same file).
+    pub sections: Sections,
+    /// Runs outside a transaction whatever its text says (diesel's
+    /// `metadata.toml`).
+    pub no_tx: bool,
 }
 
 /// What kind of file a name is.
@@ -45,22 +54,24 @@ pub struct Name {
     pub kind: Kind,
 }
 
-/// Strips leading zeros; `None` unless `s` is one or more ASCII digits.
+/// A version as the tracking table keys it, in the folder's order (digits
+/// without leading zeros for pgkit's layout); `None` when not a version.
 pub fn normalize_version(s: &str) -> Option<String> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let t = s.trim_start_matches('0');
-    Some(if t.is_empty() { "0".into() } else { t.into() })
+    layout::normalize(s)
 }
 
-/// Orders normalised versions numerically.
+/// Orders normalised versions in the folder's order.
 pub fn cmp_version(a: &str, b: &str) -> Ordering {
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    layout::compare(a, b)
 }
 
 /// Parses a `.sql` file name; `None` when it does not follow the convention.
 pub fn parse_name(name: &str) -> Option<Name> {
+    parse_name_in(layout::order(), name)
+}
+
+/// [`parse_name`] with versions in a given order.
+fn parse_name_in(order: Order, name: &str) -> Option<Name> {
     let (stem, kind) = if let Some(s) = name.strip_suffix(".up.sql") {
         (s, Kind::Up)
     } else if let Some(s) = name.strip_suffix(".down.sql") {
@@ -69,7 +80,10 @@ pub fn parse_name(name: &str) -> Option<Name> {
         (name.strip_suffix(".sql")?, Kind::Up)
     };
     let (digits, description) = stem.split_once('_')?;
-    let version = normalize_version(digits)?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let version = layout::normalize_in(order, digits)?;
     if description.is_empty() || description.chars().any(|c| c.is_control()) {
         return None;
     }
@@ -93,18 +107,26 @@ fn bad_name(dir: &Path, name: &str) -> Error {
 /// down section and must never run as one script.
 /// Checked on the bytes the checksum pass reads anyway (no second read of
 /// 10,000 files).
-pub fn annotated_layout(text: &[u8]) -> Option<&'static str> {
-    String::from_utf8_lossy(text).lines().find_map(|line| {
-        let l = line.trim_start();
-        let rest = l.strip_prefix("--")?.trim_start();
-        if rest.starts_with("migrate:up") || rest.starts_with("migrate:down") {
-            Some("dbmate")
-        } else if rest.starts_with("+goose ") {
-            Some("goose")
-        } else {
-            None
-        }
-    })
+pub fn annotated_layout(text: &[u8]) -> Option<Sections> {
+    layout::annotations(&String::from_utf8_lossy(text))
+}
+
+/// The tool whose annotations `s` are.
+pub fn sections_name(s: Sections) -> &'static str {
+    match s {
+        Sections::Dbmate => "dbmate",
+        Sections::Goose => "goose",
+        Sections::Whole => "pgkit",
+    }
+}
+
+/// Two files of a folder that belong to different layouts.
+pub fn mixed(dir: &Path, a: &str, b: &str) -> Error {
+    Error::new(Exit::DataErr, "Migration folder mixes layouts")
+        .field("filename", a.to_string())
+        .field("otherFilename", b.to_string())
+        .field("dir", dir.display().to_string())
+        .suggest("Keep one tool's layout per folder, or name it with --layout (MIGRATIONS_LAYOUT)")
 }
 
 pub fn foreign_layout(dir: &Path, name: &str, layout: &str) -> Error {
@@ -117,18 +139,21 @@ pub fn foreign_layout(dir: &Path, name: &str, layout: &str) -> Error {
         ))
 }
 
-/// Lists the migrations in `dir`, in version order. A missing directory is
-/// 66; a badly named `.sql` file, two files with one version or a down file
-/// without its up file is 65, naming the file.
-pub fn discover(dir: &Path) -> Result<Vec<Migration>> {
+/// One directory entry of a migrations folder.
+struct Listed {
+    name: String,
+    /// A file (a symlink to one counts).
+    file: bool,
+    /// A directory holding `up.sql` (a diesel migration).
+    diesel: bool,
+}
+
+fn list(dir: &Path) -> Result<Vec<Listed>> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Error::io(Exit::NoInput, "read the migrations directory", dir, &e)
             .suggest("Create the directory or point --dir / MIGRATIONS_DIR at it")
     })?;
-    // Collected in listing order, then sorted: no map keyed by version
-    // (10,000 files: a third of the listing's time went to the map).
-    let mut ups: Vec<(Name, String)> = Vec::new();
-    let mut downs: Vec<(Name, String)> = Vec::new();
+    let mut v = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::io(Exit::NoInput, "read", dir, &e))?;
         let name = entry
@@ -138,32 +163,188 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>> {
         if name.starts_with('.') {
             continue;
         }
-        if !name.ends_with(".sql") {
+        // The directory entry's type needs no stat; a symlink is followed.
+        let t = entry.file_type().ok();
+        let (file, is_dir) = match t {
+            Some(t) if t.is_symlink() => std::fs::metadata(entry.path())
+                .map(|m| (m.is_file(), m.is_dir()))
+                .unwrap_or((false, false)),
+            Some(t) => (t.is_file(), t.is_dir()),
+            None => (false, false),
+        };
+        let diesel = is_dir && entry.path().join("up.sql").is_file();
+        v.push(Listed { name, file, diesel });
+    }
+    Ok(v)
+}
+
+/// The folder's layout, from its names (and the first plain `.sql` file's
+/// annotations): a folder of two layouts is 65, naming one file of each.
+fn detect(dir: &Path, listed: &[Listed]) -> Result<Layout> {
+    let diesel = listed.iter().find(|l| l.diesel);
+    let sql: Vec<&Listed> = listed
+        .iter()
+        .filter(|l| l.file && l.name.ends_with(".sql"))
+        .collect();
+    let flyway = sql.iter().find(|l| layout::flyway_name(&l.name).is_some());
+    let ours = sql
+        .iter()
+        .find(|l| parse_name_in(Order::Numeric, &l.name).is_some());
+    if let Some(d) = diesel {
+        if let Some(f) = flyway.or(ours) {
+            return Err(mixed(dir, &format!("{}/up.sql", d.name), &f.name));
+        }
+        return Ok(Layout::Diesel);
+    }
+    if let Some(f) = flyway {
+        if let Some(o) = ours {
+            return Err(mixed(dir, &f.name, &o.name));
+        }
+        return Ok(Layout::Flyway);
+    }
+    let mut plain: Vec<&&Listed> = sql
+        .iter()
+        .filter(|l| !l.name.ends_with(".up.sql") && !l.name.ends_with(".down.sql"))
+        .filter(|l| parse_name_in(Order::Numeric, &l.name).is_some())
+        .collect();
+    plain.sort_by(|a, b| a.name.cmp(&b.name));
+    let Some(first) = plain.first() else {
+        return Ok(Layout::Pgkit);
+    };
+    let path = dir.join(&first.name);
+    let head = read_head(&path).map_err(|e| Error::io(Exit::NoInput, "read", &path, &e))?;
+    let found = match annotated_layout(&head) {
+        Some(Sections::Dbmate) => Layout::Dbmate,
+        Some(Sections::Goose) => Layout::Goose,
+        _ => return Ok(Layout::Pgkit),
+    };
+    if let Some(pair) = sql
+        .iter()
+        .find(|l| l.name.ends_with(".up.sql") || l.name.ends_with(".down.sql"))
+    {
+        return Err(mixed(dir, &first.name, &pair.name));
+    }
+    Ok(found)
+}
+
+/// The first 64 KiB of a file.
+fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut buf = Vec::new();
+    std::fs::File::open(path)?
+        .take(64 * 1024)
+        .read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// The layout of the folder (`wanted`, or detected for `Auto`).
+pub fn layout_of(dir: &Path, wanted: Layout) -> Result<Layout> {
+    match wanted {
+        Layout::Auto => detect(dir, &list(dir)?),
+        l => Ok(l),
+    }
+}
+
+/// Whether the folder holds plain `{version}_{description}.sql` files and
+/// no `.up.sql` pair (sqlx's simple migrations): `new` writes one file too.
+pub fn plain_only(dir: &Path) -> bool {
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let pair = names.iter().any(|n| n.ends_with(".up.sql"));
+    !pair && names.iter().any(|n| n.ends_with(".sql"))
+}
+
+/// Lists the migrations in `dir`, in version order, in the folder's layout
+/// (`Auto`: detected). A missing directory is 66; a badly named `.sql`
+/// file, two files with one version, a down file without its up file, or
+/// a folder mixing layouts is 65, naming the file.
+pub fn discover(dir: &Path, wanted: Layout) -> Result<Vec<Migration>> {
+    let listed = list(dir)?;
+    let found = match wanted {
+        Layout::Auto => detect(dir, &listed)?,
+        l => l,
+    };
+    layout::set_order(match found {
+        Layout::Dbmate | Layout::Diesel => Order::Text,
+        Layout::Flyway => Order::Dotted,
+        _ => Order::Numeric,
+    });
+    match found {
+        Layout::Diesel => diesel(dir, &listed),
+        Layout::Flyway => flyway(dir, &listed),
+        Layout::Dbmate => named(dir, &listed, Sections::Dbmate),
+        Layout::Goose => named(dir, &listed, Sections::Goose),
+        // golang-migrate runs each file as it is, outside a transaction
+        // (its files BEGIN/COMMIT themselves, or CREATE INDEX CONCURRENTLY).
+        Layout::GolangMigrate => named(dir, &listed, Sections::Whole).map(|mut v| {
+            v.iter_mut().for_each(|m| m.no_tx = true);
+            v
+        }),
+        _ => named(dir, &listed, Sections::Whole),
+    }
+}
+
+/// pgkit, golang-migrate, sqlx, dbmate and goose names:
+/// `{version}_{description}[.up|.down].sql`.
+fn named(dir: &Path, listed: &[Listed], sections: Sections) -> Result<Vec<Migration>> {
+    // Collected in listing order, then sorted: no map keyed by version
+    // (10,000 files: a third of the listing's time went to the map).
+    let mut ups: Vec<(Name, String)> = Vec::new();
+    let mut downs: Vec<(Name, String)> = Vec::new();
+    for l in listed {
+        if !l.name.ends_with(".sql") {
             // A diesel folder holds one directory per migration with an
             // up.sql inside: refused, never reported as an empty folder.
-            if entry.file_type().is_ok_and(|t| t.is_dir()) && entry.path().join("up.sql").is_file()
-            {
-                return Err(foreign_layout(dir, &format!("{name}/up.sql"), "diesel"));
+            if l.diesel {
+                return Err(foreign_layout(dir, &format!("{}/up.sql", l.name), "diesel"));
             }
             continue;
         }
-        // The directory entry's type needs no stat; a symlink is followed.
-        let is_file = match entry.file_type() {
-            Ok(t) if t.is_file() => true,
-            Ok(t) if t.is_symlink() => std::fs::metadata(entry.path())
-                .map(|m| m.is_file())
-                .unwrap_or(false),
-            _ => false,
-        };
-        if !is_file {
+        if !l.file {
             continue;
         }
-        let parsed = parse_name(&name).ok_or_else(|| bad_name(dir, &name))?;
+        let parsed = parse_name(&l.name).ok_or_else(|| bad_name(dir, &l.name))?;
         match parsed.kind {
-            Kind::Up => ups.push((parsed, name)),
-            Kind::Down => downs.push((parsed, name)),
+            Kind::Up => ups.push((parsed, l.name.clone())),
+            Kind::Down => downs.push((parsed, l.name.clone())),
         }
     }
+    if sections != Sections::Whole {
+        // One file holds both parts: an .up.sql/.down.sql pair is another
+        // layout.
+        if let Some((_, n)) = ups
+            .iter()
+            .chain(&downs)
+            .find(|(_, n)| n.ends_with(".up.sql") || n.ends_with(".down.sql"))
+        {
+            let other = ups
+                .iter()
+                .find(|(_, m)| m != n)
+                .map_or("", |(_, m)| m.as_str());
+            return Err(mixed(dir, n, other));
+        }
+    }
+    let mut list = merge(dir, ups, downs, sections)?;
+    if sections != Sections::Whole {
+        for m in &mut list {
+            m.down = Some(m.up.clone());
+        }
+    }
+    Ok(list)
+}
+
+/// Sorts, refuses duplicate versions, and puts each down file on its up.
+fn merge(
+    dir: &Path,
+    mut ups: Vec<(Name, String)>,
+    mut downs: Vec<(Name, String)>,
+    sections: Sections,
+) -> Result<Vec<Migration>> {
     let by_version =
         |a: &(Name, String), b: &(Name, String)| cmp_version(&a.0.version, &b.0.version);
     ups.sort_unstable_by(by_version);
@@ -199,12 +380,100 @@ pub fn discover(dir: &Path) -> Result<Vec<Migration>> {
             description: n.description,
             up,
             down,
+            sections,
+            no_tx: false,
         });
     }
     if let Some((_, down)) = downs.next() {
         return Err(orphan_down(dir, down));
     }
     Ok(list)
+}
+
+/// diesel: `{version}_{name}/up.sql` and `down.sql`, `metadata.toml`.
+fn diesel(dir: &Path, listed: &[Listed]) -> Result<Vec<Migration>> {
+    let mut ups = Vec::new();
+    for l in listed.iter().filter(|l| l.diesel) {
+        let (v, description) = l.name.split_once('_').unwrap_or((l.name.as_str(), ""));
+        let version = normalize_version(v).ok_or_else(|| {
+            bad_name(dir, &l.name).suggest("Name diesel migrations {version}_{name}/ with a version such as 2025-01-31-120000 or 20250131120000")
+        })?;
+        let path = dir.join(&l.name);
+        let no_tx = std::fs::read_to_string(path.join("metadata.toml"))
+            .map(|t| layout::diesel_no_tx(&t))
+            .unwrap_or(false);
+        let down = path
+            .join("down.sql")
+            .is_file()
+            .then(|| format!("{}/down.sql", l.name));
+        ups.push(Migration {
+            version,
+            version_text: v.to_string(),
+            description: description.to_string(),
+            up: format!("{}/up.sql", l.name),
+            down,
+            sections: Sections::Whole,
+            no_tx,
+        });
+    }
+    sorted_unique(ups)
+}
+
+/// Flyway: `V{version}__{description}.sql`, undo `U{version}__….sql`.
+fn flyway(dir: &Path, listed: &[Listed]) -> Result<Vec<Migration>> {
+    let mut ups = Vec::new();
+    let mut undos = std::collections::HashMap::new();
+    for l in listed.iter().filter(|l| l.file) {
+        let Some((kind, v, description)) = layout::flyway_name(&l.name) else {
+            continue;
+        };
+        if kind == 'R' {
+            return Err(Error::new(
+                Exit::DataErr,
+                "Flyway repeatable migrations are not supported",
+            )
+            .field("filename", l.name.clone())
+            .field("dir", dir.display().to_string())
+            .suggest(
+                "Run repeatable (R__) scripts with Flyway, or turn each into a versioned V…__ file",
+            ));
+        }
+        let version = normalize_version(v).ok_or_else(|| bad_name(dir, &l.name))?;
+        if kind == 'U' {
+            undos.insert(version, l.name.clone());
+            continue;
+        }
+        ups.push(Migration {
+            version,
+            version_text: v.to_string(),
+            description: description.to_string(),
+            up: l.name.clone(),
+            down: None,
+            sections: Sections::Whole,
+            no_tx: false,
+        });
+    }
+    let mut list = sorted_unique(ups)?;
+    for m in &mut list {
+        m.down = undos.remove(&m.version);
+    }
+    if let Some(orphan) = undos.into_values().min() {
+        return Err(orphan_down(dir, orphan));
+    }
+    Ok(list)
+}
+
+/// Sorts by version; two migrations of one version are 65.
+fn sorted_unique(mut v: Vec<Migration>) -> Result<Vec<Migration>> {
+    v.sort_by(|a, b| cmp_version(&a.version, &b.version));
+    if let Some(w) = v.windows(2).find(|w| w[0].version == w[1].version) {
+        return Err(Error::new(Exit::DataErr, "Duplicate migration version")
+            .field("filename", w[1].up.clone())
+            .field("otherFilename", w[0].up.clone())
+            .field("version", w[0].version.clone())
+            .suggest("Give each migration its own version"));
+    }
+    Ok(v)
 }
 
 fn orphan_down(dir: &Path, down: String) -> Error {
@@ -227,6 +496,55 @@ pub fn read(dir: &Path, name: &str) -> Result<(String, String)> {
             .suggest("Save the file as UTF-8")
     })?;
     Ok((text, checksum))
+}
+
+/// A migration's SQL as it runs.
+pub struct Text {
+    /// The part that runs (a dbmate or goose file's section; its other
+    /// lines blank, so line numbers are the file's).
+    pub content: String,
+    /// The SHA-256 of the whole file.
+    pub checksum: String,
+    /// Runs outside a transaction.
+    pub no_tx: bool,
+}
+
+/// The up migration of `m`.
+pub fn read_up(dir: &Path, m: &Migration) -> Result<Text> {
+    read_part(dir, m, &m.up, Part::Up)
+}
+
+/// The down migration of `m` (None when it has none).
+pub fn read_down(dir: &Path, m: &Migration) -> Result<Option<Text>> {
+    m.down
+        .as_deref()
+        .map(|d| read_part(dir, m, d, Part::Down))
+        .transpose()
+}
+
+fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> {
+    let (text, checksum) = read(dir, name)?;
+    let (content, no_tx) = match m.sections {
+        Sections::Whole => {
+            let no_tx = m.no_tx || layout::whole_file_no_tx(&text);
+            (text, no_tx)
+        }
+        s => layout::section(&text, s, part).map_err(|why| {
+            Error::new(
+                Exit::DataErr,
+                "Migration file lacks its layout's annotations",
+            )
+            .cause(why)
+            .field("filename", name.to_string())
+            .field("layout", sections_name(s))
+            .suggest("Every file of the folder must be written for the same tool")
+        })?,
+    };
+    Ok(Text {
+        content,
+        checksum,
+        no_tx,
+    })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod dump;
 mod files;
+mod layout;
 mod lock;
 mod plan;
 mod position;

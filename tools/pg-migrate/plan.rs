@@ -4,6 +4,7 @@
 
 use crate::checksum;
 use crate::files::{cmp_version, Migration};
+use crate::layout::Sections;
 use crate::tracking::Applied;
 use pgkit::{log, Error, Exit, Result};
 use serde_json::json;
@@ -76,11 +77,23 @@ pub fn checksums(dir: &Path, files: &[Migration]) -> Result<Vec<String>> {
             .map_err(|e| Error::io(Exit::NoInput, "read", &dir.join(&m.up), &e))
             .and_then(|n| {
                 // A plain .sql file with dbmate/goose up+down annotations
-                // must never run whole.
-                if !m.up.ends_with(".up.sql") {
-                    if let Some(layout) = crate::files::annotated_layout(&buf[..n]) {
-                        return Err(crate::files::foreign_layout(dir, &m.up, layout));
+                // must never run whole; a dbmate/goose file must carry its
+                // tool's annotations (a folder of one layout).
+                let found = crate::files::annotated_layout(&buf[..n]);
+                match (m.sections, found) {
+                    (Sections::Whole, Some(s)) if !m.up.ends_with(".up.sql") => {
+                        return Err(crate::files::foreign_layout(
+                            dir,
+                            &m.up,
+                            crate::files::sections_name(s),
+                        ));
                     }
+                    (Sections::Whole, _) => {}
+                    (want, got) if got != Some(want) => {
+                        return Err(crate::files::mixed(dir, &m.up, &files[0].up)
+                            .field("layout", crate::files::sections_name(want)));
+                    }
+                    _ => {}
                 }
                 Ok(checksum::of(&buf[..n]))
             })

@@ -1,25 +1,10 @@
 //! A migration's statements, by the lexer pg-migrate shares with pg-seed
 //! ([`pgkit::statements`]: quotes, E'' strings, dollar quotes, comments,
 //! `BEGIN ATOMIC` bodies as the server and psql read them): the
-//! no-transaction marker, the statements of a no-transaction file, and
+//! statements of a no-transaction file, and
 //! what a transactional file's text allows.
 
 use pgkit::statements;
-
-/// The first-line marker that runs a file outside a transaction.
-pub const NO_TRANSACTION: &str = "pg-migrate: no-transaction";
-
-/// Whether the file's first line is `-- pg-migrate: no-transaction`.
-pub fn is_no_transaction(sql: &str) -> bool {
-    let first = sql.lines().next().unwrap_or("").trim();
-    first
-        .strip_prefix("--")
-        .map(|r| {
-            let r: String = r.split_whitespace().collect::<Vec<_>>().join(" ");
-            r.eq_ignore_ascii_case(NO_TRANSACTION)
-        })
-        .unwrap_or(false)
-}
 
 /// One statement: its byte offset in the file and its text (without the
 /// terminating semicolon).
@@ -87,13 +72,6 @@ mod tests {
         assert_eq!(&sql[s[0].offset..s[0].offset + 6], "CREATE");
         assert_eq!(s[0].text, "CREATE INDEX CONCURRENTLY i ON t (a)");
         assert_eq!(s[1].text, "SELECT 1");
-        assert!(is_no_transaction(sql));
-        assert!(is_no_transaction(
-            "--pg-migrate:   no-transaction\r\nSELECT 1"
-        ));
-        assert!(!is_no_transaction(
-            "SELECT 1;\n-- pg-migrate: no-transaction"
-        ));
     }
 
     #[test]

@@ -12,8 +12,8 @@ use serde_json::json;
 
 /// Runs `baseline`.
 pub fn run(a: &BaselineArgs) -> Result<Summary> {
+    let files = files::discover(&a.common.dir, a.common.layout)?;
     let version = super::version_arg("VERSION", &a.version)?;
-    let files = files::discover(&a.common.dir)?;
     let mut s = Session::open(&a.common, true)?;
     let history = s.table.read(&mut s.client)?;
     let mut batch = String::from("BEGIN;");

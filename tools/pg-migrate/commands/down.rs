@@ -14,11 +14,12 @@ use serde_json::json;
 /// Runs `down`.
 pub fn run(a: &DownArgs) -> Result<Summary> {
     let dir = &a.common.dir;
+    let files = files::discover(dir, a.common.layout)?;
+    // --to in the folder's version order, known now.
     let to =
         a.to.as_deref()
             .map(|v| super::version_arg("--to", v))
             .transpose()?;
-    let files = files::discover(dir)?;
     let mut s = Session::open(&a.common, true)?;
     let r = revert(a, &mut s, &files, to.as_deref());
     s.close();
@@ -53,16 +54,20 @@ fn revert(
     // Every needed down file must exist before anything runs.
     let mut jobs = Vec::new();
     for e in &targets {
+        let text = match &e.file {
+            Some(f) => files::read_down(dir, f)?,
+            None => None,
+        };
         let down = e.file.as_ref().and_then(|f| f.down.clone());
-        let Some(down) = down else {
+        let (Some(down), Some(text)) = (down, text) else {
             return Err(Error::new(Exit::Migration, "Down migration missing")
                 .field("filename", e.filename().to_string())
                 .field("version", e.version)
                 .suggest("Write its .down.sql file, or revert it by hand and delete its row from the tracking table"));
         };
-        let (content, _) = files::read(dir, &down)?;
+        let (content, no_tx) = (text.content, text.no_tx);
         let script = crate::script::load(&down, &content)?;
-        if !splitter::is_no_transaction(&content) {
+        if !no_tx {
             let control = match &script {
                 Some(s) => crate::script::transaction_control(&content, s),
                 None => splitter::transaction_control(&content),
@@ -81,13 +86,14 @@ fn revert(
             content,
             stored,
             script,
+            no_tx,
         ));
     }
     let pid = s.backend_pid();
     let watcher = s.watcher(pid, &a.exec);
     let mut runner = s.runner(watcher.as_ref(), &a.exec)?;
     let mut reverted = 0usize;
-    for (version, up, down, content, stored, script) in &jobs {
+    for (version, up, down, content, stored, script, no_tx) in &jobs {
         let job = Job {
             filename: down,
             up_filename: up,
@@ -99,7 +105,7 @@ fn revert(
             direction: Direction::Down,
             relaxed: false,
         };
-        let r = if splitter::is_no_transaction(content) {
+        let r = if *no_tx {
             runner.run_no_tx(&job)
         } else {
             runner

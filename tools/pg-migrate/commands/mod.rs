@@ -26,11 +26,12 @@ pub fn run(cli: Cli) -> Result<Summary> {
     }
 }
 
-/// Parses a VERSION argument (digits).
+/// Parses a VERSION argument in the folder's version form (digits; a
+/// diesel version may keep its dashes, a Flyway one its dots).
 pub fn version_arg(flag: &str, v: &str) -> Result<String> {
     crate::files::normalize_version(v).ok_or_else(|| {
         Error::usage("Invalid version")
-            .cause(format!("{flag} {v:?} is not a version (digits)"))
+            .cause(format!("{flag} {v:?} is not a version of this folder"))
             .suggest("Give the version part of a migration file name, e.g. 003 or 20240101120000")
     })
 }

@@ -13,7 +13,7 @@ use serde_json::json;
 /// Runs `status`.
 pub fn run(a: &StatusArgs) -> Result<Summary> {
     let dir = &a.common.dir;
-    let files = files::discover(dir)?;
+    let files = files::discover(dir, a.common.layout)?;
     let table = Table::parse(&a.common.table)?;
     let (_settings, mut client) = session::connect(&a.common)?;
     let history = table.history(&mut client, true)?;

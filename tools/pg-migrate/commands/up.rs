@@ -14,12 +14,15 @@ use pgkit::{out, Error, Exit, Result};
 /// Runs `up`.
 pub fn run(a: &UpArgs) -> Result<Summary> {
     let dir = &a.common.dir;
-    let to =
+    // --to is read in the folder's version order, known once it is listed.
+    let to = |_: &[Migration]| -> Result<Option<String>> {
         a.to.as_deref()
             .map(|v| super::version_arg("--to", v))
-            .transpose()?;
+            .transpose()
+    };
     if a.dry_run {
-        let files = files::discover(dir)?;
+        let files = files::discover(dir, a.common.layout)?;
+        let to = to(&files)?;
         return dry_run(a, &files, to.as_deref());
     }
     let table = Table::parse(&a.common.table)?;
@@ -28,17 +31,18 @@ pub fn run(a: &UpArgs) -> Result<Summary> {
     // while hashing the files. A file error wins, without waiting for the
     // connection attempt (its thread is left to end with the process).
     let (files, (settings, client)) = if a.common.wait {
-        let files = files::discover(dir)?;
+        let files = files::discover(dir, a.common.layout)?;
         (files, session::connect(&a.common)?)
     } else {
         let common = a.common.clone();
         let h = std::thread::spawn(move || session::connect(&common));
-        let files = files::discover(dir)?;
+        let files = files::discover(dir, a.common.layout)?;
         let conn = h
             .join()
             .unwrap_or_else(|_| Err(Error::new(Exit::Failure, "Connection thread failed")))?;
         (files, conn)
     };
+    let to = to(&files)?;
     let (sums, opened) = std::thread::scope(|s| {
         let h = s.spawn(|| plan::checksums(dir, &files));
         let opened = Session::with(&a.common, table, settings, client, true).and_then(|mut s| {
@@ -102,8 +106,11 @@ fn dry_run(a: &UpArgs, files: &[Migration], to: Option<&str>) -> Result<Summary>
 /// not run: not UTF-8, a psql meta-command (see [`crate::script`]), a
 /// transaction statement in a transactional file.
 pub fn read_pending<'a>(dir: &std::path::Path, f: &'a Migration) -> Result<Pending<'a>> {
-    let (content, checksum) = files::read(dir, &f.up)?;
-    let no_tx = splitter::is_no_transaction(&content);
+    let files::Text {
+        content,
+        checksum,
+        no_tx,
+    } = files::read_up(dir, f)?;
     let script = crate::script::load(&f.up, &content)?;
     let mut clean = false;
     if !no_tx {

@@ -12,7 +12,7 @@ use serde_json::json;
 
 /// Runs `verify`.
 pub fn run(a: &CommonArgs) -> Result<Summary> {
-    let files = files::discover(&a.dir)?;
+    let files = files::discover(&a.dir, a.layout)?;
     let table = Table::parse(&a.table)?;
     let (_settings, mut client) = session::connect(a)?;
     let history = table.history(&mut client, false)?;

@@ -1,0 +1,342 @@
+//! Other tools' migration folders, used unchanged (tests/fixtures/migrations,
+//! sources and licences in its README), run as those tools run them
+//! (issue 14, item 1): detected from the folder, up, status --exit-code 0,
+//! down as far as their down parts go, up again; `new` in the folder's
+//! layout; mixed folders refused with 65 naming two files.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::migrate::*;
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// A copy of a fixture folder (tests may add files to it).
+fn fixture(name: &str) -> tempfile::TempDir {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/migrations")
+        .join(name);
+    let to = tempfile::tempdir().unwrap();
+    copy_dir(&from, to.path());
+    to
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target: PathBuf = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir(&target).unwrap();
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+fn tables(db: &str) -> String {
+    scalar(
+        db,
+        "SELECT coalesce(string_agg(tablename, ',' ORDER BY tablename), '') FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'",
+    )
+}
+
+fn status(db: &str, dir: &Path, extra: &[&str]) -> Value {
+    let (out, _) = run(
+        migrate(db, dir)
+            .args(["status", "--json", "--exit-code"])
+            .args(extra),
+        0,
+    );
+    serde_json::from_str(&out).unwrap()
+}
+
+/// up, status, down all the way (or as far as down parts go), up again.
+fn round_trip(fixture_name: &str, extra: &[&str], files: usize, want: &str, after_down: &str) {
+    let dir = fixture(fixture_name);
+    let db = fresh_db(&format!("lay_{}", fixture_name.replace('-', "_")));
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up").args(extra), 0);
+    assert_eq!(
+        lines.last().unwrap()["applied"],
+        files,
+        "{fixture_name}: {lines:#?}"
+    );
+    assert_eq!(tables(&db), want, "{fixture_name}");
+    let st = status(&db, dir.path(), extra);
+    assert_eq!(st["applied"], files, "{fixture_name}");
+    assert_eq!(st["pending"], 0);
+    // Down, one at a time, until a migration without a down part stops it.
+    let mut reverted = 0;
+    loop {
+        let out = migrate(&db, dir.path())
+            .arg("down")
+            .args(extra)
+            .output()
+            .unwrap();
+        let lines = json_lines(&out.stderr);
+        let last = lines.last().unwrap();
+        if out.status.code() != Some(0) {
+            assert_eq!(
+                last["message"], "Down migration missing",
+                "{fixture_name}: {last}"
+            );
+            break;
+        }
+        reverted += 1;
+        if reverted == files {
+            break;
+        }
+    }
+    assert_eq!(
+        tables(&db),
+        after_down,
+        "{fixture_name} after {reverted} down"
+    );
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up").args(extra), 0);
+    assert_eq!(lines.last().unwrap()["applied"], reverted, "{fixture_name}");
+    assert_eq!(tables(&db), want, "{fixture_name} again");
+}
+
+#[test]
+fn dbmate_folders_run_their_up_sections_only() {
+    // The down section (drop table) never runs on up.
+    round_trip("dbmate", &[], 2, "posts,users", "");
+    let dir = fixture("dbmate");
+    let db = fresh_db("lay_dbmate_rows");
+    run(migrate(&db, dir.path()).arg("up"), 0);
+    assert_eq!(scalar(&db, "SELECT name FROM users"), "alice");
+    // dbmate keys versions as written, ordered as strings.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT string_agg(version, ',' ORDER BY applied_at, version) FROM schema_migrations"
+        ),
+        "20151129054053,20200227231541"
+    );
+}
+
+#[test]
+fn goose_folders_with_statement_blocks_and_no_transaction() {
+    // 00004 has no Down section (nothing to revert, as goose); 00005 is
+    // NO TRANSACTION (CREATE INDEX CONCURRENTLY).
+    round_trip("goose", &[], 6, "owners,repos", "");
+    let db = fresh_db("lay_goose_idx");
+    let dir = fixture("goose");
+    run(migrate(&db, dir.path()).arg("up"), 0);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'owners_owner_name_idx'"
+        ),
+        "1"
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM pg_proc WHERE proname = 'insert_repository'"
+        ),
+        "1"
+    );
+}
+
+#[test]
+fn diesel_folders_in_version_string_order() {
+    round_trip("diesel", &[], 6, "comments,posts,users", "");
+    let db = fresh_db("lay_diesel_order");
+    let dir = fixture("diesel");
+    // A version in today's diesel form sorts by its digits as a string,
+    // after the 2017 ones; a metadata.toml turns the transaction off.
+    let sub = dir.path().join("2025-11-19-091444-0000_index_users");
+    std::fs::create_dir(&sub).unwrap();
+    write(
+        &sub,
+        "up.sql",
+        "CREATE INDEX CONCURRENTLY users_name ON users (username);\n",
+    );
+    write(&sub, "down.sql", "DROP INDEX users_name;\n");
+    write(&sub, "metadata.toml", "run_in_transaction = false\n");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 7, "{lines:#?}");
+    let order = scalar(
+        &db,
+        "SELECT string_agg(version, ',' ORDER BY id) FROM schema_migrations",
+    );
+    assert!(
+        order.starts_with("00000000000000,20171220144812,"),
+        "{order}"
+    );
+    assert!(
+        order.ends_with(",20171220183155,202511190914440000"),
+        "{order}"
+    );
+    // new creates a diesel directory.
+    let (out, _) = run(
+        cmd("pg-migrate")
+            .args(["new", "add", "tags", "--dir"])
+            .arg(dir.path()),
+        0,
+    );
+    let up = PathBuf::from(out.lines().next().unwrap());
+    assert!(up.ends_with("up.sql"), "{out}");
+    assert!(up
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .ends_with("_add_tags"));
+    assert!(up.parent().unwrap().join("down.sql").is_file());
+}
+
+#[test]
+fn sqlx_and_golang_migrate_folders() {
+    round_trip("sqlx", &[], 3, "comment,post,user", "comment,post,user");
+    // golang-migrate runs each file outside a transaction (its own
+    // CREATE INDEX CONCURRENTLY); three files are comments only.
+    round_trip(
+        "golang-migrate",
+        &["--layout", "golang-migrate"],
+        9,
+        "books,movies,users",
+        "books,movies,users",
+    );
+    // Without --layout, the folder reads as pgkit's (same names), whose
+    // transaction the CONCURRENTLY file cannot run in: 3, said plainly.
+    let db = fresh_db("lay_gm_auto");
+    let dir = fixture("golang-migrate");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(
+        last["filename"], "1285849751_add_index_on_user_emails.up.sql",
+        "{last}"
+    );
+}
+
+#[test]
+fn mixed_folders_are_refused_naming_two_files() {
+    let db = fresh_db("lay_mixed");
+    let dir = fixture("dbmate");
+    write(dir.path(), "20250101000000_other.up.sql", "SELECT 1;\n");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Migration folder mixes layouts", "{last}");
+    assert!(last["otherFilename"].is_string());
+
+    // A goose file among dbmate ones.
+    let dir = fixture("dbmate");
+    write(
+        dir.path(),
+        "20300101000000_goose.sql",
+        "-- +goose Up\nSELECT 1;\n",
+    );
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Migration folder mixes layouts", "{last}");
+    assert_eq!(last["filename"], "20300101000000_goose.sql");
+
+    // A diesel directory beside plain files.
+    let dir = fixture("diesel");
+    write(dir.path(), "1_x.sql", "SELECT 1;\n");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("status"), 65);
+    assert_eq!(
+        lines.last().unwrap()["message"],
+        "Migration folder mixes layouts"
+    );
+    assert_eq!(tables(&db), "");
+}
+
+#[test]
+fn new_writes_the_folders_layout() {
+    // (sqlx's plain files read as pgkit's, which they are: a plain file.)
+    for (fixture_name, layout, suffix, marker) in [
+        ("dbmate", "dbmate", ".sql", "-- migrate:up"),
+        ("goose", "goose", ".sql", "-- +goose Up"),
+        ("sqlx", "pgkit", ".sql", ""),
+    ] {
+        let dir = fixture(fixture_name);
+        let (out, lines) = run(
+            cmd("pg-migrate")
+                .args(["new", "add", "tags", "--dir"])
+                .arg(dir.path()),
+            0,
+        );
+        let paths: Vec<&str> = out.lines().collect();
+        assert_eq!(paths.len(), 1, "{fixture_name}: {out}");
+        assert!(paths[0].ends_with(&format!("_add_tags{suffix}")), "{out}");
+        let text = std::fs::read_to_string(paths[0]).unwrap();
+        assert!(text.contains(marker), "{text}");
+        assert_eq!(lines.last().unwrap()["layout"], layout);
+    }
+    // Flyway: the next version after the highest.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "V1__init.sql", "CREATE TABLE a (id int);\n");
+    write(dir.path(), "V1.1__more.sql", "CREATE TABLE b (id int);\n");
+    let (out, _) = run(
+        cmd("pg-migrate")
+            .args(["new", "add", "c", "--dir"])
+            .arg(dir.path()),
+        0,
+    );
+    assert!(out.trim().ends_with("/V2__add_c.sql"), "{out}");
+}
+
+#[test]
+fn flyway_versions_in_dotted_order_with_undo_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "V1__init.sql", "CREATE TABLE a (id int);\n");
+    write(dir.path(), "V1.2__two.sql", "CREATE TABLE b (id int);\n");
+    write(dir.path(), "V1.10__ten.sql", "ALTER TABLE b ADD c int;\n");
+    write(dir.path(), "U1.10__ten.sql", "ALTER TABLE b DROP c;\n");
+    write(dir.path(), "README.txt", "not a migration\n");
+    let db = fresh_db("lay_flyway");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
+    let applied: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["filename"].as_str().unwrap())
+        .collect();
+    // 1.2 before 1.10 (numerically, part by part).
+    assert_eq!(applied, ["V1__init.sql", "V1.2__two.sql", "V1.10__ten.sql"]);
+    run(migrate(&db, dir.path()).arg("down"), 0);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'b' AND column_name = 'c'"), "0");
+    // No undo for 1.2: down stops with 3.
+    let (_, lines) = run(migrate(&db, dir.path()).arg("down"), 3);
+    assert_eq!(lines.last().unwrap()["message"], "Down migration missing");
+    // --to takes the folder's version form.
+    let (out, _) = run(
+        migrate(&db, dir.path()).args(["up", "--dry-run", "--to", "1.10"]),
+        0,
+    );
+    assert_eq!(out.trim(), "V1.10__ten.sql");
+    // Repeatable scripts are refused, not skipped silently.
+    write(dir.path(), "R__views.sql", "CREATE VIEW v AS SELECT 1;\n");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("status"), 65);
+    assert_eq!(lines.last().unwrap()["filename"], "R__views.sql");
+}
+
+#[test]
+fn pg_tmp_db_create_takes_another_tools_folder() {
+    let dir = fixture("goose");
+    let out = cmd("pg-tmp")
+        .env("DATABASE_URL", url("postgres"))
+        .args(["db", "create", "--migrations"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let db_url = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let db = db_url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(tables(&db), "owners,repos");
+    let out = cmd("pg-tmp")
+        .args(["db", "drop", &db_url])
+        .output()
+        .unwrap();
+    assert_success(&out);
+}

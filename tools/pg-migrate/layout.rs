@@ -1,0 +1,408 @@
+//! Other tools' migration folders, run as those tools run them (issue 14):
+//! dbmate, golang-migrate, goose, sqlx, diesel and Flyway, besides pgkit's
+//! own `{version}_{description}.up.sql`.
+//!
+//! | layout | files | order | down | no transaction |
+//! |---|---|---|---|---|
+//! | pgkit, golang-migrate | `V_x.up.sql` + `V_x.down.sql`, or `V_x.sql` | numeric | `.down.sql` | `-- pg-migrate: no-transaction` in the leading comments |
+//! | sqlx | `V_x.sql`, or `V_x.up.sql` + `.down.sql` | numeric | `.down.sql` | first line `-- no-transaction` |
+//! | dbmate | `V_x.sql` with `-- migrate:up` / `-- migrate:down` | by the version string | its down section | `transaction:false` on the section's line |
+//! | goose | `V_x.sql` with `-- +goose Up` / `-- +goose Down` | numeric | its down section | `-- +goose NO TRANSACTION` |
+//! | diesel | `V_x/up.sql` + `down.sql` (V as `2017-12-20-144812` or digits) | by the version, dashes left out, as a string | `down.sql` | `run_in_transaction = false` in `metadata.toml` |
+//! | Flyway | `V1.2__x.sql`, undo `U1.2__x.sql` | by the dotted version, numerically (1.2 < 1.10) | `U` file | — |
+//!
+//! The folder's order applies to every version pg-migrate compares while it
+//! runs (one folder a run), so it is set once, when the folder is read.
+
+use std::cmp::Ordering;
+use std::sync::OnceLock;
+
+/// A migration folder's layout (`--layout`, `MIGRATIONS_LAYOUT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Layout {
+    /// Detect it from the folder.
+    Auto,
+    Pgkit,
+    Dbmate,
+    #[value(name = "golang-migrate")]
+    GolangMigrate,
+    Goose,
+    Sqlx,
+    Diesel,
+    Flyway,
+}
+
+impl Layout {
+    /// The name, as `--layout` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Layout::Auto => "auto",
+            Layout::Pgkit => "pgkit",
+            Layout::Dbmate => "dbmate",
+            Layout::GolangMigrate => "golang-migrate",
+            Layout::Goose => "goose",
+            Layout::Sqlx => "sqlx",
+            Layout::Diesel => "diesel",
+            Layout::Flyway => "flyway",
+        }
+    }
+}
+
+/// How a file holds its migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sections {
+    /// The whole file is the up (or down) migration.
+    Whole,
+    /// dbmate: `-- migrate:up` … `-- migrate:down` …
+    Dbmate,
+    /// goose: `-- +goose Up` … `-- +goose Down` …
+    Goose,
+}
+
+/// How versions compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Digits, numerically (leading zeros dropped).
+    Numeric,
+    /// As strings (dbmate, diesel).
+    Text,
+    /// Dotted numbers, part by part (Flyway).
+    Dotted,
+}
+
+static ORDER: OnceLock<Order> = OnceLock::new();
+
+/// Sets the run's version order (the first folder read decides).
+pub fn set_order(o: Order) {
+    let _ = ORDER.set(o);
+}
+
+/// The run's version order (numeric until a folder says otherwise).
+pub fn order() -> Order {
+    ORDER.get().copied().unwrap_or(Order::Numeric)
+}
+
+/// The key a version is tracked under, in the run's order: digits without
+/// leading zeros; a dbmate or diesel version as written (diesel's dashes
+/// left out); a Flyway version with `_` read as `.`, leading zeros and
+/// trailing `.0` parts dropped (1.01.0 is 1.1). None when not a version.
+pub fn normalize(s: &str) -> Option<String> {
+    normalize_in(order(), s)
+}
+
+/// [`normalize`] in a given order.
+pub fn normalize_in(order: Order, s: &str) -> Option<String> {
+    match order {
+        Order::Numeric => {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let t = s.trim_start_matches('0');
+            Some(if t.is_empty() { "0".into() } else { t.into() })
+        }
+        Order::Text => {
+            let t: String = s.chars().filter(|&c| c != '-').collect();
+            (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())).then_some(t)
+        }
+        Order::Dotted => {
+            let mut parts: Vec<String> = Vec::new();
+            for p in s.split(['.', '_']) {
+                if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                let t = p.trim_start_matches('0');
+                parts.push(if t.is_empty() { "0".into() } else { t.into() });
+            }
+            while parts.len() > 1 && parts.last().is_some_and(|p| p == "0") {
+                parts.pop();
+            }
+            Some(parts.join("."))
+        }
+    }
+}
+
+/// Compares two normalised versions in the run's order.
+pub fn compare(a: &str, b: &str) -> Ordering {
+    compare_in(order(), a, b)
+}
+
+/// [`compare`] in a given order.
+pub fn compare_in(order: Order, a: &str, b: &str) -> Ordering {
+    let numeric = |x: &str, y: &str| x.len().cmp(&y.len()).then_with(|| x.cmp(y));
+    match order {
+        Order::Numeric => numeric(a, b),
+        Order::Text => a.cmp(b),
+        Order::Dotted => {
+            let mut x = a.split('.');
+            let mut y = b.split('.');
+            loop {
+                match (x.next(), y.next()) {
+                    (None, None) => return Ordering::Equal,
+                    (Some(_), None) => return Ordering::Greater,
+                    (None, Some(_)) => return Ordering::Less,
+                    (Some(p), Some(q)) => match numeric(p, q) {
+                        Ordering::Equal => {}
+                        o => return o,
+                    },
+                }
+            }
+        }
+    }
+}
+
+/// The annotation style a file's text shows (dbmate's `-- migrate:up`,
+/// goose's `-- +goose Up`), from its first annotation line.
+pub fn annotations(text: &str) -> Option<Sections> {
+    text.lines().find_map(|line| {
+        let rest = line.trim_start().strip_prefix("--")?.trim_start();
+        if rest.starts_with("migrate:up") || rest.starts_with("migrate:down") {
+            Some(Sections::Dbmate)
+        } else if rest.len() > 6 && rest[..6].eq_ignore_ascii_case("+goose") {
+            Some(Sections::Goose)
+        } else {
+            None
+        }
+    })
+}
+
+/// Which section of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Up,
+    Down,
+}
+
+/// One section of a dbmate or goose file: its text (the annotation lines
+/// left out, other lines kept so that line numbers stay the file's: lines
+/// outside the section are blanked) and whether it runs outside a
+/// transaction. Err when the file lacks its up annotation.
+pub fn section(text: &str, style: Sections, part: Part) -> Result<(String, bool), String> {
+    let mut out = String::with_capacity(text.len());
+    let mut current: Option<Part> = None;
+    let mut seen_up = false;
+    let mut no_tx = false;
+    for line in text.split_inclusive('\n') {
+        let directive = line
+            .trim_start()
+            .strip_prefix("--")
+            .map(str::trim)
+            .unwrap_or("");
+        let mut is_annotation = false;
+        match style {
+            Sections::Dbmate => {
+                let mut words = directive.split_whitespace();
+                match words.next() {
+                    Some("migrate:up") => {
+                        current = Some(Part::Up);
+                        seen_up = true;
+                        is_annotation = true;
+                    }
+                    Some("migrate:down") => {
+                        current = Some(Part::Down);
+                        is_annotation = true;
+                    }
+                    _ => {}
+                }
+                if is_annotation && current == Some(part) {
+                    no_tx |= words.any(|w| w.eq_ignore_ascii_case("transaction:false"));
+                }
+            }
+            Sections::Goose => {
+                if directive.len() >= 6 && directive[..6].eq_ignore_ascii_case("+goose") {
+                    is_annotation = true;
+                    let d = directive[6..].trim().to_ascii_lowercase();
+                    match d.as_str() {
+                        "up" => {
+                            current = Some(Part::Up);
+                            seen_up = true;
+                        }
+                        "down" => current = Some(Part::Down),
+                        "no transaction" => no_tx = true,
+                        // StatementBegin/End delimit one statement: the
+                        // server reads the section as one string anyway.
+                        _ => {}
+                    }
+                }
+            }
+            Sections::Whole => {}
+        }
+        if !is_annotation && current == Some(part) {
+            out.push_str(line);
+        } else {
+            // Keep the line count.
+            out.push_str(if line.ends_with('\n') { "\n" } else { "" });
+        }
+    }
+    if !seen_up {
+        return Err(match style {
+            Sections::Dbmate => "no '-- migrate:up' line".into(),
+            _ => "no '-- +goose Up' line".into(),
+        });
+    }
+    Ok((out, no_tx))
+}
+
+/// pgkit's marker that runs a file outside a transaction.
+pub const NO_TRANSACTION: &str = "pg-migrate: no-transaction";
+
+/// Whether a whole-file migration runs outside a transaction: pgkit's
+/// marker on any line of the leading comment block, or sqlx's
+/// `-- no-transaction` as the first line.
+pub fn whole_file_no_tx(text: &str) -> bool {
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() {
+            continue;
+        }
+        let Some(rest) = l.strip_prefix("--") else {
+            return false;
+        };
+        let words: String = rest.split_whitespace().collect::<Vec<_>>().join(" ");
+        if words.eq_ignore_ascii_case(NO_TRANSACTION)
+            || (i == 0 && words.eq_ignore_ascii_case("no-transaction"))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// diesel's `metadata.toml`: `run_in_transaction = false`.
+pub fn diesel_no_tx(metadata: &str) -> bool {
+    metadata.lines().any(|l| {
+        let l = l.split('#').next().unwrap_or("");
+        let Some((k, v)) = l.split_once('=') else {
+            return false;
+        };
+        k.trim() == "run_in_transaction" && v.trim() == "false"
+    })
+}
+
+/// A Flyway script name: (`V` or `U`, version as written, description).
+/// `R__x.sql` (repeatable) is `R` with an empty version.
+pub fn flyway_name(name: &str) -> Option<(char, &str, &str)> {
+    let stem = name.strip_suffix(".sql")?;
+    let prefix = stem.chars().next()?;
+    if !matches!(prefix, 'V' | 'U' | 'R') {
+        return None;
+    }
+    let (version, description) = stem[1..].split_once("__")?;
+    if description.is_empty() {
+        return None;
+    }
+    if prefix == 'R' {
+        return version.is_empty().then_some((prefix, version, description));
+    }
+    let ok = !version.is_empty()
+        && version
+            .split(['.', '_'])
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    ok.then_some((prefix, version, description))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn dbmate_sections_keep_line_numbers() {
+        let f = "-- migrate:up transaction:false\ncreate index concurrently i on t (x);\n\n-- migrate:down\ndrop index i;\n";
+        let (up, no_tx) = section(f, Sections::Dbmate, Part::Up).unwrap();
+        assert!(no_tx);
+        assert_eq!(up, "\ncreate index concurrently i on t (x);\n\n\n\n");
+        let (down, no_tx) = section(f, Sections::Dbmate, Part::Down).unwrap();
+        assert!(!no_tx);
+        assert_eq!(down.trim(), "drop index i;");
+        assert_eq!(down.lines().position(|l| !l.is_empty()), Some(4));
+        assert!(section("select 1;", Sections::Dbmate, Part::Up).is_err());
+    }
+
+    #[test]
+    fn goose_sections_any_case() {
+        let f = "-- +goose NO TRANSACTION\n-- +goose up\n-- +goose StatementBegin\nSELECT 1;\n-- +goose StatementEnd\n-- +goose Down\nSELECT 2;\n";
+        let (up, no_tx) = section(f, Sections::Goose, Part::Up).unwrap();
+        assert!(no_tx);
+        assert_eq!(up.trim(), "SELECT 1;");
+        let (down, _) = section(f, Sections::Goose, Part::Down).unwrap();
+        assert_eq!(down.trim(), "SELECT 2;");
+        assert_eq!(annotations(f), Some(Sections::Goose));
+        assert_eq!(annotations("-- migrate:up\n"), Some(Sections::Dbmate));
+        assert_eq!(annotations("-- a comment\nselect 1;"), None);
+    }
+
+    #[test]
+    fn no_transaction_markers() {
+        assert!(whole_file_no_tx(
+            "--pg-migrate:   no-transaction\r\nSELECT 1"
+        ));
+        assert!(whole_file_no_tx(
+            "-- pg-migrate: no-transaction\nCREATE INDEX;"
+        ));
+        assert!(whole_file_no_tx(
+            "-- why: a big index\n--   pg-migrate:   no-transaction\nCREATE INDEX;"
+        ));
+        assert!(!whole_file_no_tx(
+            "SELECT 1;\n-- pg-migrate: no-transaction\n"
+        ));
+        assert!(whole_file_no_tx("-- no-transaction\nCREATE INDEX;"));
+        assert!(!whole_file_no_tx("-- note\n-- no-transaction\n"));
+        assert!(diesel_no_tx("run_in_transaction = false\n"));
+        assert!(!diesel_no_tx(
+            "# run_in_transaction = false\nrun_in_transaction = true"
+        ));
+    }
+
+    #[test]
+    fn orders() {
+        let sorted = |o: Order, v: &[&str]| {
+            let mut n: Vec<String> = v.iter().map(|s| normalize_in(o, s).unwrap()).collect();
+            n.sort_by(|a, b| compare_in(o, a, b));
+            n
+        };
+        assert_eq!(
+            sorted(Order::Numeric, &["10", "9", "001"]),
+            ["1", "9", "10"]
+        );
+        // diesel: dashes out, then as strings (an 18-digit version of a
+        // November day sorts before a 14-digit one of December).
+        assert_eq!(
+            sorted(
+                Order::Text,
+                &["20251201120000", "2025-11-19-091444-0000", "00000000000000"]
+            ),
+            ["00000000000000", "202511190914440000", "20251201120000"]
+        );
+        assert_eq!(
+            sorted(
+                Order::Dotted,
+                &["1.10", "1.2", "2", "1.2.0.1", "1_1", "1.01"]
+            ),
+            ["1.1", "1.1", "1.2", "1.2.0.1", "1.10", "2"]
+        );
+        assert_eq!(normalize_in(Order::Dotted, "1.0.0"), Some("1".into()));
+        assert_eq!(
+            normalize_in(Order::Text, "2017-12-20-144812"),
+            Some("20171220144812".into())
+        );
+        assert_eq!(normalize_in(Order::Numeric, "1.2"), None);
+    }
+
+    #[test]
+    fn flyway_names() {
+        assert_eq!(flyway_name("V1__init.sql"), Some(('V', "1", "init")));
+        assert_eq!(flyway_name("V1.2_3__x.sql"), Some(('V', "1.2_3", "x")));
+        assert_eq!(flyway_name("U2__undo.sql"), Some(('U', "2", "undo")));
+        assert_eq!(flyway_name("R__views.sql"), Some(('R', "", "views")));
+        for bad in [
+            "V__x.sql",
+            "V1_x.sql",
+            "V1.a__x.sql",
+            "X1__x.sql",
+            "V1__.sql",
+            "R1__x.sql",
+        ] {
+            assert_eq!(flyway_name(bad), None, "{bad}");
+        }
+    }
+}
