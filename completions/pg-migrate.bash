@@ -16,6 +16,9 @@ _pg__migrate() {
             ",$1")
                 cmd="pg__migrate"
                 ;;
+            pg__migrate,adopt)
+                cmd="pg__migrate__subcmd__adopt"
+                ;;
             pg__migrate,baseline)
                 cmd="pg__migrate__subcmd__baseline"
                 ;;
@@ -39,6 +42,9 @@ _pg__migrate() {
                 ;;
             pg__migrate,verify)
                 cmd="pg__migrate__subcmd__verify"
+                ;;
+            pg__migrate__subcmd__help,adopt)
+                cmd="pg__migrate__subcmd__help__subcmd__adopt"
                 ;;
             pg__migrate__subcmd__help,baseline)
                 cmd="pg__migrate__subcmd__help__subcmd__baseline"
@@ -71,7 +77,7 @@ _pg__migrate() {
 
     case "${cmd}" in
         pg__migrate)
-            opts="-d -p -U -h -V --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --progress --help --version up down status verify new baseline repair help"
+            opts="-d -p -U -h -V --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --progress --help --version up down status verify new baseline repair adopt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -159,6 +165,100 @@ _pg__migrate() {
                     ;;
                 --pg-dump)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "debug info warn error" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pg__migrate__subcmd__adopt)
+            opts="-d -p -U -n -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --from --dry-run --log-level --log-format --progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dsn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -U)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dbname)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sslmode)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --layout)
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-mode)
+                    COMPREPLY=($(compgen -W "advisory lease none" -- "${cur}"))
+                    return 0
+                    ;;
+                --lock-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lease-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -W "auto dbmate golang-migrate goose sqlx diesel flyway refinery" -- "${cur}"))
                     return 0
                     ;;
                 --log-level)
@@ -377,8 +477,22 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__help)
-            opts="up down status verify new baseline repair help"
+            opts="up down status verify new baseline repair adopt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pg__migrate__subcmd__help__subcmd__adopt)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

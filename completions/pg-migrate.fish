@@ -73,6 +73,7 @@ complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "verify" -d 'C
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "new" -d 'Create a migration in the folder\'s layout (YYYYMMDDHHmmSS_description.up.sql and .down.sql for pgkit\'s); print the paths'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "baseline" -d 'Record every migration up to VERSION as applied without running it'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "repair" -d 'Accept a changed file\'s checksum (--filename), or clear failed rows'
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "adopt" -d 'Record another tool\'s migration history (dbmate, goose, sqlx, diesel, Flyway, ...) as applied'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -s d -l dsn -d 'Connection string: a postgres:// URL or key=value conninfo [env: DATABASE_URL]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l host -d 'Server host name, IP or unix-socket directory (overrides the DSN) [env: PGHOST]' -r
@@ -306,11 +307,54 @@ always\t''
 never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "up" -d 'Apply pending migrations in order (the default)'
-complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "down" -d 'Revert applied migrations with their .down.sql files, newest first'
-complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "status" -d 'Show applied and pending migrations (a table, or --json)'
-complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "verify" -d 'Check every applied migration\'s checksum against its file'
-complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "new" -d 'Create a migration in the folder\'s layout (YYYYMMDDHHmmSS_description.up.sql and .down.sql for pgkit\'s); print the paths'
-complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "baseline" -d 'Record every migration up to VERSION as applied without running it'
-complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "repair" -d 'Accept a changed file\'s checksum (--filename), or clear failed rows'
-complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -s d -l dsn -d 'Connection string: a postgres:// URL or key=value conninfo [env: DATABASE_URL]' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l host -d 'Server host name, IP or unix-socket directory (overrides the DSN) [env: PGHOST]' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -s p -l port -d 'Server port (overrides the DSN) [env: PGPORT]' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -s U -l user -d 'User name (overrides the DSN) [env: PGUSER]' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l dbname -d 'Database name (overrides the DSN) [env: PGDATABASE]' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l dir -d 'Directory of migration files' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l layout -d 'The folder\'s layout: another tool\'s folder runs as that tool runs it' -r -f -a "auto\t'Detect it from the folder'
+pgkit\t''
+dbmate\t''
+golang-migrate\t''
+goose\t''
+sqlx\t''
+diesel\t''
+flyway\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
+lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
+none\t'No lock (a single runner by construction)'"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l lock-wait -d 'How long to wait for another runner\'s lock before exiting 75' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l lease-ttl -d 'Lease lifetime in lease mode (renewed while running; a crashed runner\'s lease expires)' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l wait-timeout -d 'Deadline for --wait: milliseconds or a duration' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l from -d 'Whose history to adopt (auto: the one tool whose table is there)' -r -f -a "auto\t''
+dbmate\t''
+golang-migrate\t''
+goose\t''
+sqlx\t''
+diesel\t''
+flyway\t''
+refinery\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
+info\t''
+warn\t''
+error\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
+text\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -s n -l dry-run -d 'Print the mapping of the tool\'s versions to files; record nothing'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair adopt help" -f -a "up" -d 'Apply pending migrations in order (the default)'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair adopt help" -f -a "down" -d 'Revert applied migrations with their .down.sql files, newest first'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair adopt help" -f -a "status" -d 'Show applied and pending migrations (a table, or --json)'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair adopt help" -f -a "verify" -d 'Check every applied migration\'s checksum against its file'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair adopt help" -f -a "new" -d 'Create a migration in the folder\'s layout (YYYYMMDDHHmmSS_description.up.sql and .down.sql for pgkit\'s); print the paths'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair adopt help" -f -a "baseline" -d 'Record every migration up to VERSION as applied without running it'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair adopt help" -f -a "repair" -d 'Accept a changed file\'s checksum (--filename), or clear failed rows'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair adopt help" -f -a "adopt" -d 'Record another tool\'s migration history (dbmate, goose, sqlx, diesel, Flyway, ...) as applied'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand help; and not __fish_seen_subcommand_from up down status verify new baseline repair adopt help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -37,6 +37,8 @@ pub enum Command {
     Baseline(BaselineArgs),
     /// Accept a changed file's checksum (--filename), or clear failed rows
     Repair(RepairArgs),
+    /// Record another tool's migration history (dbmate, goose, sqlx, diesel, Flyway, ...) as applied
+    Adopt(AdoptArgs),
 }
 
 /// How concurrent runners are kept apart.
@@ -191,6 +193,19 @@ pub struct NewArgs {
         value_name = "LAYOUT"
     )]
     pub layout: crate::layout::Layout,
+}
+
+/// `adopt`.
+#[derive(Args, Debug, Clone)]
+pub struct AdoptArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Whose history to adopt (auto: the one tool whose table is there)
+    #[arg(long, value_enum, default_value = "auto", value_name = "TOOL")]
+    pub from: crate::foreign::Tool,
+    /// Print the mapping of the tool's versions to files; record nothing
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
 }
 
 /// `baseline`.

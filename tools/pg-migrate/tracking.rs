@@ -15,6 +15,8 @@ pub struct Table {
     pub schema: Option<String>,
     /// The table.
     pub name: String,
+    /// Create it even where another tool's history is (`adopt`).
+    pub adopting: bool,
 }
 
 /// Status of a row that applied.
@@ -87,10 +89,12 @@ impl Table {
             [n] => Ok(Table {
                 schema: None,
                 name: n.clone(),
+                adopting: false,
             }),
             [s, n] => Ok(Table {
                 schema: Some(s.clone()),
                 name: n.clone(),
+                adopting: false,
             }),
             _ => Err(bad("too many dots")),
         }
@@ -181,6 +185,7 @@ impl Table {
     /// Call with the migration lock held.
     pub fn ensure(&self, client: &mut Client) -> Result<()> {
         let cols = self.columns(client)?;
+        self.refuse_foreign(client, &cols)?;
         if cols.is_empty() {
             self.ensure_schema(client)?;
             let create = format!(
@@ -254,12 +259,30 @@ impl Table {
         Ok(())
     }
 
+    /// Where pg-migrate has no history yet (its table missing, or its name
+    /// taken by a table of another shape) and another tool's is there: one
+    /// message for `up` and `status`, naming `adopt`, instead of applying
+    /// everything again.
+    fn refuse_foreign(&self, client: &mut Client, cols: &[String]) -> Result<()> {
+        let ours = cols.iter().any(|c| c == "filename") && cols.iter().any(|c| c == "checksum");
+        if ours || self.adopting {
+            return Ok(());
+        }
+        match crate::foreign::find(client, crate::foreign::Tool::Auto) {
+            Ok(Some(h)) => Err(crate::foreign::not_adopted(&h, &self.display())),
+            Ok(None) => Ok(()),
+            // Two tools' histories: said the same way.
+            Err(e) => Err(e),
+        }
+    }
+
     /// The whole history in one query, in version order. A missing table is
     /// an empty history.
     pub fn history(&self, client: &mut Client, details: bool) -> Result<Vec<Applied>> {
         // One round trip tells whether the table exists and its shape: a
         // table not adopted yet (the runbook's) is read as it is.
         let cols = self.columns(client)?;
+        self.refuse_foreign(client, &cols)?;
         if cols.is_empty() {
             return Ok(Vec::new());
         }

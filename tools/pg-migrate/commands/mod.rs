@@ -1,5 +1,6 @@
 //! The subcommands.
 
+mod adopt;
 mod baseline;
 mod down;
 mod new;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> Result<Summary> {
         Some(Command::New(a)) => new::run(&a),
         Some(Command::Baseline(a)) => baseline::run(&a),
         Some(Command::Repair(a)) => repair::run(&a),
+        Some(Command::Adopt(a)) => adopt::run(&a),
     }
 }
 

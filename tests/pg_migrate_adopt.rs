@@ -1,0 +1,208 @@
+//! `pg-migrate adopt` (issue 14, item 2): another tool's history, in the
+//! table shapes those tools create (the SQL they run), recorded as applied;
+//! `up`/`status` on such a database name `adopt` instead of applying
+//! everything again; dirty or failed states and versions without a file are
+//! refused with 3. The folders are the tools' own (tests/fixtures/migrations).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::migrate::*;
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/migrations")
+        .join(name)
+}
+
+fn last(lines: &[Value]) -> &Value {
+    lines.last().unwrap()
+}
+
+#[test]
+fn a_dbmate_database_is_adopted_into_a_table_of_its_own() {
+    let db = fresh_db("adopt_dbmate");
+    // What dbmate leaves after its first migration: its table, its row, the
+    // first migration's schema.
+    scalar(
+        &db,
+        "CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY);
+         INSERT INTO schema_migrations VALUES ('20151129054053');
+         CREATE TABLE users (id integer, name varchar(255));
+         INSERT INTO users VALUES (1, 'alice'); SELECT 1",
+    );
+    let dir = fixture("dbmate");
+    // up and status say the same: dbmate's history, adopt into another table.
+    for args in [&["up"][..], &["status"][..]] {
+        let (_, lines) = run(migrate(&db, &dir).args(args), 3);
+        let l = last(&lines);
+        assert_eq!(
+            l["message"], "Database was migrated by dbmate, not yet by pg-migrate",
+            "{l}"
+        );
+        assert_eq!(l["from"], "dbmate");
+        assert!(
+            l["suggestion"]
+                .as_str()
+                .unwrap()
+                .contains("pg-migrate adopt --table"),
+            "{l}"
+        );
+    }
+    assert_eq!(
+        scalar(&db, "SELECT to_regclass('posts') IS NULL"),
+        "t",
+        "up applied something"
+    );
+    // Its name is dbmate's: refused, naming the clash.
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 3);
+    assert_eq!(
+        last(&lines)["message"],
+        "The tracking table's name is the other tool's"
+    );
+    // The mapping, then the adoption.
+    let (out, _) = run(
+        migrate(&db, &dir).args(["adopt", "--table", "pgkit_migrations", "--dry-run"]),
+        0,
+    );
+    assert_eq!(
+        out,
+        "20151129054053\t20151129054053_test_migration.sql\t-\n"
+    );
+    let (_, lines) = run(
+        migrate(&db, &dir).args(["adopt", "--table", "pgkit_migrations"]),
+        0,
+    );
+    assert_eq!(last(&lines)["adopted"], 1, "{lines:#?}");
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM schema_migrations"),
+        "1",
+        "dbmate's table changed"
+    );
+    // Now only the new file is pending, and up applies it alone.
+    let t = ["--table", "pgkit_migrations"];
+    run(
+        migrate(&db, &dir).args(["status", "--exit-code"]).args(t),
+        3,
+    );
+    let (_, lines) = run(migrate(&db, &dir).arg("up").args(t), 0);
+    assert_eq!(last(&lines)["applied"], 1);
+    run(
+        migrate(&db, &dir).args(["status", "--exit-code"]).args(t),
+        0,
+    );
+    assert_eq!(scalar(&db, "SELECT count(*) FROM users"), "1");
+    // Adopting again records nothing new.
+    let (_, lines) = run(
+        migrate(&db, &dir).args(["adopt", "--table", "pgkit_migrations"]),
+        0,
+    );
+    assert_eq!(last(&lines)["adopted"], 0);
+}
+
+#[test]
+fn goose_keeps_its_latest_row_per_version_and_its_times() {
+    let db = fresh_db("adopt_goose");
+    // goose's table (as goose creates it), with 3 applied then rolled back.
+    scalar(
+        &db,
+        "CREATE TABLE goose_db_version (id serial PRIMARY KEY, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp DEFAULT now());
+         INSERT INTO goose_db_version (version_id, is_applied, tstamp) VALUES
+           (0, true, '2024-01-01 00:00'), (1, true, '2024-01-02 10:00'), (2, true, '2024-01-03 10:00'),
+           (3, true, '2024-01-04 10:00'), (3, false, '2024-01-05 10:00');
+         SELECT 1",
+    );
+    let dir = fixture("goose");
+    let (_, lines) = run(migrate(&db, &dir).arg("status"), 3);
+    assert_eq!(
+        last(&lines)["message"],
+        "Database was migrated by goose, not yet by pg-migrate"
+    );
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 2, "{lines:#?}");
+    assert_eq!(
+        scalar(&db, "SELECT string_agg(version || '@' || to_char(applied_at AT TIME ZONE 'UTC', 'MM-DD HH24'), ',' ORDER BY id) FROM schema_migrations"),
+        "1@01-02 10,2@01-03 10"
+    );
+}
+
+#[test]
+fn dirty_failed_and_fileless_histories_are_refused() {
+    let dir = fixture("golang-migrate");
+    let db = fresh_db("adopt_gm");
+    scalar(
+        &db,
+        "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);
+         INSERT INTO schema_migrations VALUES (1185749658, true); SELECT 1",
+    );
+    let gm = ["--layout", "golang-migrate", "--table", "pgkit_migrations"];
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt").args(gm), 3);
+    assert_eq!(
+        last(&lines)["message"],
+        "Cannot adopt golang-migrate's history: it is not clean"
+    );
+    assert!(last(&lines)["error"].as_str().unwrap().contains("dirty"));
+    assert_eq!(
+        scalar(&db, "SELECT to_regclass('pgkit_migrations') IS NULL"),
+        "t"
+    );
+    // Clean: every file up to its version is applied.
+    scalar(&db, "UPDATE schema_migrations SET dirty = false; SELECT 1");
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt").args(gm), 0);
+    assert_eq!(last(&lines)["adopted"], 2);
+
+    // sqlx: a failed row, and a version no file has.
+    let dir = fixture("sqlx");
+    let db = fresh_db("adopt_sqlx");
+    scalar(
+        &db,
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL);
+         INSERT INTO _sqlx_migrations VALUES (1, 'user', now(), true, '\\x00', 1), (2, 'post', now(), false, '\\x00', 1); SELECT 1",
+    );
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 3);
+    assert!(
+        last(&lines)["error"]
+            .as_str()
+            .unwrap()
+            .contains("success = false"),
+        "{lines:#?}"
+    );
+    scalar(&db, "UPDATE _sqlx_migrations SET success = true; INSERT INTO _sqlx_migrations VALUES (9, 'gone', now(), true, '\\x00', 1); SELECT 1");
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 3);
+    assert_eq!(
+        last(&lines)["message"],
+        "A version the other tool applied has no file"
+    );
+    assert_eq!(last(&lines)["version"], "9");
+    scalar(
+        &db,
+        "DELETE FROM _sqlx_migrations WHERE version = 9; SELECT 1",
+    );
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 2);
+}
+
+#[test]
+fn diesel_versions_match_its_directories() {
+    let dir = fixture("diesel");
+    let db = fresh_db("adopt_diesel");
+    scalar(
+        &db,
+        "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
+         INSERT INTO __diesel_schema_migrations VALUES ('00000000000000', '2024-02-01 08:00'), ('20171220144812', '2024-02-01 08:01'); SELECT 1",
+    );
+    let (out, _) = run(migrate(&db, &dir).args(["adopt", "--dry-run"]), 0);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.contains("2017-12-20-144812_create_users/up.sql"),
+        "{out}"
+    );
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 2);
+    let (out, _) = run(migrate(&db, &dir).args(["status", "--json"]), 0);
+    let st: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(st["applied"], 2);
+    assert_eq!(st["pending"], 4);
+}
