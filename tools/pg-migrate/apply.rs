@@ -121,9 +121,11 @@ pub struct Runner<'a> {
 /// mark); after it, every other setting (`SET`, `set_config(…, false)`).
 /// Not `DISCARD ALL`: it cannot run in a transaction block and would release
 /// the advisory migration lock; not `DEALLOCATE ALL`: the client's own
-/// prepared statements live on this connection.
-const RESET_BEFORE_ROW: &str =
-    "RESET search_path;SET SESSION AUTHORIZATION DEFAULT;RESET ROLE;DISCARD TEMP;";
+/// prepared statements live on this connection. The file's timeouts go
+/// first: the server applies `statement_timeout` to each statement of a
+/// query string, so a file's `SET statement_timeout = 1` would otherwise
+/// cancel pg-migrate's own statements after it (seen on a loaded machine).
+const RESET_BEFORE_ROW: &str = "RESET statement_timeout;RESET lock_timeout;RESET idle_in_transaction_session_timeout;RESET search_path;SET SESSION AUTHORIZATION DEFAULT;RESET ROLE;DISCARD TEMP;";
 const RESET_AFTER_ROW: &str = "RESET ALL;";
 
 /// Whether a file's text may leave session state behind: any of the words
