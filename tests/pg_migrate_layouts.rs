@@ -340,3 +340,68 @@ fn pg_tmp_db_create_takes_another_tools_folder() {
         .unwrap();
     assert_success(&out);
 }
+
+/// `pg_dump --schema-only` of `db` without pg-migrate's own table.
+fn schema_of(db: &str) -> String {
+    let out = std::process::Command::new(server_bindir().join("pg_dump"))
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "--exclude-table=pgkit_migrations*",
+            "--dbname",
+            &url(db),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// crates.io's diesel history, all 285 migrations as published: both
+/// version forms, seven metadata.toml files (no transaction), extensions.
+/// Its 2017 migration drops a legacy `schema_migrations` table, pg-migrate's
+/// default name, so it keeps its history in another (--table).
+#[test]
+fn crates_io_history_runs_down_as_far_as_its_down_files_go_and_up_again() {
+    let dir = fixture("diesel-cratesio");
+    let db = fresh_db("lay_cratesio");
+    let t = ["--table", "pgkit_migrations"];
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up").args(t), 0);
+    assert_eq!(last_of(&lines)["applied"], 285, "{:?}", last_of(&lines));
+    run(
+        migrate(&db, dir.path())
+            .args(["status", "--exit-code"])
+            .args(t),
+        0,
+    );
+    let whole = schema_of(&db);
+    // Its down files: 50 revert, then one whose down drops a constraint its
+    // up never made (an index of that name): a no-transaction file, so its
+    // row is left failed, as diesel would stop there too.
+    let (_, lines) = run(
+        migrate(&db, dir.path())
+            .args(["down", "--steps", "300"])
+            .args(t),
+        3,
+    );
+    let l = last_of(&lines);
+    assert_eq!(l["reverted"], 50, "{l}");
+    assert_eq!(
+        l["filename"],
+        "2024-10-25-112826_make-unique-version-unique/down.sql"
+    );
+    assert_eq!(l["sqlstate"], "42704");
+    // Cleared, the rest goes up again to the very same schema.
+    run(migrate(&db, dir.path()).arg("repair").args(t), 0);
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up").args(t), 0);
+    assert_eq!(last_of(&lines)["applied"], 51);
+    assert_eq!(schema_of(&db), whole);
+}
+
+fn last_of(lines: &[Value]) -> &Value {
+    lines.last().unwrap()
+}
