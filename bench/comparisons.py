@@ -236,6 +236,48 @@ def migrate_noop(ctx):
     ])
 
 
+@comparison("migrate-diesel", "pg-migrate up: crates.io's diesel history (285 migrations)",
+            "no slower than its files through psql in one session")
+def migrate_diesel(ctx):
+    """A real diesel folder as it is (tests/fixtures/migrations/diesel-cratesio:
+    both version forms, seven no-transaction migrations), from empty. diesel
+    itself is not installed here (a long cargo build), so the peer is what a
+    user without it would run: the up.sql files, in diesel's order, through
+    one psql session with ON_ERROR_STOP (no bookkeeping, no transactions of
+    its own)."""
+    srv = ctx.server
+    src = Path(__file__).resolve().parent.parent / "tests/fixtures/migrations/diesel-cratesio"
+    dirs = sorted(p for p in src.iterdir() if (p / "up.sql").is_file())
+    # diesel orders by the version's digits (dashes left out) as a string.
+    dirs.sort(key=lambda p: p.name.split("_", 1)[0].replace("-", ""))
+    script = fresh_dir(WORK / "migrate-diesel") / "all.sql"
+    script.write_text("".join((p / "up.sql").read_text() + "\n;\n" for p in dirs))
+    n = len(dirs)
+
+    def fresh(db):
+        return lambda _i: srv.recreate_db(db)
+
+    def migrated(db):
+        def after(_s):
+            got = srv.psql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'crates'", db)
+            expect(got == "1", f"{db} has no crates table")
+        return after
+
+    sides = [
+        Side("pgkit", [ctx.tool("pg-migrate"), "up", "--dir", str(src), "--table", "pgkit_migrations"],
+             env=ctx.env({"DATABASE_URL": srv.url("mig_diesel_pgkit")}),
+             prepare=fresh("mig_diesel_pgkit"), after=migrated("mig_diesel_pgkit")),
+        peer("psql -f", lambda: [ctx.peers.system("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
+                                 "-d", srv.url("mig_diesel_psql"), "-f", str(script)],
+             env=ctx.env(), prepare=fresh("mig_diesel_psql"), after=migrated("mig_diesel_psql")),
+    ]
+    measure(ctx, sides)
+    return rows_from(sides, [
+        ("psql -f", "wall", f"pg-migrate up, crates.io's diesel history ({n} migrations)",
+         Goal("no slower", ratio=1.0)),
+    ])
+
+
 # ---------------------------------------------------------------------------
 # pg-seed
 

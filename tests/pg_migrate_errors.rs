@@ -123,3 +123,34 @@ fn a_run_time_error_names_the_line_its_statement_starts_on() {
         "1"
     );
 }
+
+#[test]
+fn a_migration_that_drops_the_tracking_table_is_told_to_use_another() {
+    // As crates.io's 2017 migration does with its legacy schema_migrations.
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "001_a.sql", "CREATE TABLE a (id int);\n");
+    write(
+        dir.path(),
+        "002_drop_legacy.sql",
+        "DROP TABLE IF EXISTS schema_migrations;\n",
+    );
+    let db = fresh_db("mig_err_dropped");
+    // (The file itself names the table: the error may too.)
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 3);
+    let last = lines.last().unwrap();
+    assert_eq!(last["filename"], "002_drop_legacy.sql", "{last}");
+    assert_eq!(last["sqlstate"], "42P01");
+    assert!(
+        last["suggestion"]
+            .as_str()
+            .unwrap()
+            .contains("--table pgkit_migrations"),
+        "{last}"
+    );
+    // With another table it runs.
+    let db = fresh_db("mig_err_dropped2");
+    run(
+        migrate(&db, dir.path()).args(["up", "--table", "pgkit_migrations"]),
+        0,
+    );
+}

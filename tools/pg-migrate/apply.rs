@@ -351,6 +351,7 @@ impl Runner<'_> {
     /// statement that fails, when the server gave no position
     /// ([`Runner::failing_statement`]).
     pub fn with_statement_line(&mut self, job: &Job, e: Error) -> Error {
+        let e = self.with_dropped_table_hint(e);
         if e.code != Exit::Migration
             || e.fields.contains_key("line")
             || !e.fields.contains_key("sqlstate")
@@ -365,6 +366,22 @@ impl Runner<'_> {
                 .field("lineText", pos.text),
             None => e,
         }
+    }
+
+    /// A file that dropped (or renamed) pg-migrate's own tracking table, as
+    /// a project that once used another tool's `schema_migrations` may:
+    /// its row then fails with 42P01 on that table. Say so.
+    fn with_dropped_table_hint(&self, e: Error) -> Error {
+        let quoted = format!("\"{}\"", self.table.name);
+        let ours = e.fields.get("sqlstate").and_then(|s| s.as_str()) == Some("42P01")
+            && e.error.as_deref().is_some_and(|m| m.contains(&quoted));
+        if !ours {
+            return e;
+        }
+        e.suggest(format!(
+            "The migration drops or renames {}, pg-migrate's own tracking table (another tool's table of that name?): keep pg-migrate's history elsewhere with --table pgkit_migrations (MIGRATIONS_TABLE); nothing of this file remains",
+            self.table.display()
+        ))
     }
 
     /// Where a transactional file failed when the server's error had no
