@@ -210,6 +210,14 @@ fn sqlx_and_golang_migrate_folders() {
         last["filename"], "1285849751_add_index_on_user_emails.up.sql",
         "{last}"
     );
+    assert_eq!(last["sqlstate"], "25001");
+    assert!(
+        last["suggestion"]
+            .as_str()
+            .unwrap()
+            .contains("--layout golang-migrate"),
+        "{last}"
+    );
 }
 
 #[test]

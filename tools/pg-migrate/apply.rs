@@ -1007,6 +1007,10 @@ pub fn sql_error(
             "57014" => {
                 suggestion = "The statement ran longer than --statement-timeout: raise it, or make the migration cheaper".into();
             }
+            // CREATE INDEX CONCURRENTLY and the like in a transactional file.
+            "25001" if transactional => {
+                suggestion = "This statement cannot run inside a transaction: mark the file with a leading '-- pg-migrate: no-transaction' comment (or its tool's marker); a golang-migrate folder runs every file that way with --layout golang-migrate".into();
+            }
             _ => {}
         }
     }
