@@ -316,10 +316,53 @@ fn flyway_versions_in_dotted_order_with_undo_files() {
         0,
     );
     assert_eq!(out.trim(), "V1.10__ten.sql");
-    // Repeatable scripts are refused, not skipped silently.
-    write(dir.path(), "R__views.sql", "CREATE VIEW v AS SELECT 1;\n");
-    let (_, lines) = run(migrate(&db, dir.path()).arg("status"), 65);
-    assert_eq!(lines.last().unwrap()["filename"], "R__views.sql");
+    // A repeatable script runs after every versioned one, again whenever it
+    // changes, and is never reverted.
+    write(
+        dir.path(),
+        "R__views.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n",
+    );
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
+    let applied: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(applied, ["V1.10__ten.sql", "R__views.sql"]);
+    assert_eq!(lines.last().unwrap()["version"], "1.10");
+    run(migrate(&db, dir.path()).args(["status", "--exit-code"]), 0);
+    write(
+        dir.path(),
+        "R__views.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT 1 AS one, 2 AS two;\n",
+    );
+    let (out, _) = run(
+        migrate(&db, dir.path()).args(["status", "--json", "--exit-code"]),
+        3,
+    );
+    let st: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(st["pending"], 1, "{st}");
+    assert_eq!(st["drifted"], 0);
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 1);
+    assert_eq!(scalar(&db, "SELECT two FROM v"), "2");
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM schema_migrations WHERE version = 'R__views'"
+        ),
+        "1"
+    );
+    // down reverts the newest versioned migration, not the script.
+    let (_, lines) = run(migrate(&db, dir.path()).arg("down"), 0);
+    assert_eq!(
+        lines
+            .iter()
+            .find(|l| l["message"] == "Migration reverted")
+            .unwrap()["filename"],
+        "U1.10__ten.sql"
+    );
 }
 
 #[test]

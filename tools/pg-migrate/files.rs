@@ -428,15 +428,18 @@ fn flyway(dir: &Path, listed: &[Listed]) -> Result<Vec<Migration>> {
             continue;
         };
         if kind == 'R' {
-            return Err(Error::new(
-                Exit::DataErr,
-                "Flyway repeatable migrations are not supported",
-            )
-            .field("filename", l.name.clone())
-            .field("dir", dir.display().to_string())
-            .suggest(
-                "Run repeatable (R__) scripts with Flyway, or turn each into a versioned V…__ file",
-            ));
+            // Applied after the versioned ones, and again whenever it
+            // changes: keyed by its description.
+            ups.push(Migration {
+                version: format!("{}{description}", layout::REPEATABLE),
+                version_text: "R".into(),
+                description: description.to_string(),
+                up: l.name.clone(),
+                down: None,
+                sections: Sections::Whole,
+                no_tx: false,
+            });
+            continue;
         }
         let version = normalize_version(v).ok_or_else(|| bad_name(dir, &l.name))?;
         if kind == 'U' {

@@ -9,7 +9,7 @@
 //! | dbmate | `V_x.sql` with `-- migrate:up` / `-- migrate:down` | by the version string | its down section | `transaction:false` on the section's line |
 //! | goose | `V_x.sql` with `-- +goose Up` / `-- +goose Down` | numeric | its down section | `-- +goose NO TRANSACTION` |
 //! | diesel | `V_x/up.sql` + `down.sql` (V as `2017-12-20-144812` or digits) | by the version, dashes left out, as a string | `down.sql` | `run_in_transaction = false` in `metadata.toml` |
-//! | Flyway | `V1.2__x.sql`, undo `U1.2__x.sql` | by the dotted version, numerically (1.2 < 1.10) | `U` file | — |
+//! | Flyway | `V1.2__x.sql`, undo `U1.2__x.sql`; repeatable `R__x.sql` | by the dotted version, numerically (1.2 < 1.10); repeatables after, by description | `U` file | — |
 //!
 //! The folder's order applies to every version pg-migrate compares while it
 //! runs (one folder a run), so it is set once, when the folder is read.
@@ -126,8 +126,23 @@ pub fn compare(a: &str, b: &str) -> Ordering {
     compare_in(order(), a, b)
 }
 
+/// The tracking key of a Flyway repeatable script (`R__{description}`):
+/// after every versioned migration, in description order.
+pub const REPEATABLE: &str = "R__";
+
+/// Whether a tracking key is a repeatable script's.
+pub fn is_repeatable(version: &str) -> bool {
+    version.starts_with(REPEATABLE)
+}
+
 /// [`compare`] in a given order.
 pub fn compare_in(order: Order, a: &str, b: &str) -> Ordering {
+    match (is_repeatable(a), is_repeatable(b)) {
+        (true, true) => return a.cmp(b),
+        (true, false) => return Ordering::Greater,
+        (false, true) => return Ordering::Less,
+        (false, false) => {}
+    }
     let numeric = |x: &str, y: &str| x.len().cmp(&y.len()).then_with(|| x.cmp(y));
     match order {
         Order::Numeric => numeric(a, b),
@@ -386,6 +401,10 @@ mod tests {
             Some("20171220144812".into())
         );
         assert_eq!(normalize_in(Order::Numeric, "1.2"), None);
+        // Repeatable scripts after every version, by description.
+        assert_eq!(compare_in(Order::Dotted, "R__a", "99.9"), Ordering::Greater);
+        assert_eq!(compare_in(Order::Dotted, "1", "R__a"), Ordering::Less);
+        assert_eq!(compare_in(Order::Dotted, "R__a", "R__b"), Ordering::Less);
     }
 
     #[test]

@@ -221,6 +221,9 @@ pub fn build<'a>(
                     State::Failed
                 } else if sum == Some(h.checksum.as_str()) || raw_matches(dir, f, &h.checksum) {
                     State::Applied
+                } else if crate::layout::is_repeatable(&f.version) {
+                    // A Flyway repeatable script runs again when it changes.
+                    State::Pending
                 } else {
                     State::Drifted
                 };
@@ -311,9 +314,10 @@ pub fn check<'e, 'a>(
             json!({"filename": e.filename(), "version": e.version}),
         );
     }
+    // (Repeatable scripts come after every version: they date nothing.)
     let newest = entries
         .iter()
-        .filter(|e| e.row.is_some())
+        .filter(|e| e.row.is_some() && !crate::layout::is_repeatable(e.version))
         .map(|e| e.version)
         .max_by(|a, b| cmp_version(a, b));
     let pending: Vec<&Entry> = entries

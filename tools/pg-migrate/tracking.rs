@@ -378,8 +378,14 @@ impl Table {
         checksum: &str,
         status: &str,
     ) -> String {
+        // A repeatable script's row is replaced each time it runs again.
+        let replace = if crate::layout::is_repeatable(version) {
+            format!("{};", self.delete_sql(version))
+        } else {
+            String::new()
+        };
         format!(
-            "INSERT INTO {} (version, filename, checksum, duration_ms, status) VALUES ({}, {}, {}, {DURATION_SQL}, {})",
+            "{replace}INSERT INTO {} (version, filename, checksum, duration_ms, status) VALUES ({}, {}, {}, {DURATION_SQL}, {})",
             self.sql(),
             literal(version),
             literal(filename),

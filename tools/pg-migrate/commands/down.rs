@@ -39,7 +39,11 @@ fn revert(
     if let Some(f) = entries.iter().find(|e| e.state == State::Failed) {
         return Err(plan::failed_error(f));
     }
-    let mut applied: Vec<_> = entries.iter().filter(|e| e.row.is_some()).collect();
+    // Repeatable scripts have no down: they are not reverted.
+    let mut applied: Vec<_> = entries
+        .iter()
+        .filter(|e| e.row.is_some() && !crate::layout::is_repeatable(e.version))
+        .collect();
     applied.reverse();
     let targets: Vec<_> = match to {
         Some(t) => applied

@@ -132,8 +132,11 @@ pub fn read_pending<'a>(dir: &std::path::Path, f: &'a Migration) -> Result<Pendi
     })
 }
 
+/// Within `--to` (repeatable scripts only without one).
 fn within(e: &Entry, to: Option<&str>) -> bool {
-    to.is_none_or(|t| !cmp_version(e.version, t).is_gt())
+    to.is_none_or(|t| {
+        !crate::layout::is_repeatable(e.version) && !cmp_version(e.version, t).is_gt()
+    })
 }
 
 fn apply_all(
@@ -147,9 +150,11 @@ fn apply_all(
     let entries = plan::build(&a.common.dir, files, sums, history);
     let pending = plan::check(&entries, a.allow_out_of_order)?;
     let pending: Vec<&Entry> = pending.into_iter().filter(|e| within(e, to)).collect();
+    // The schema's version: the newest versioned migration (a repeatable
+    // script has none).
     let head = entries
         .iter()
-        .filter(|e| e.row.is_some())
+        .filter(|e| e.row.is_some() && !crate::layout::is_repeatable(e.version))
         .map(|e| e.version)
         .max_by(|x, y| cmp_version(x, y));
     if pending.is_empty() {
@@ -210,10 +215,12 @@ fn apply_all(
         sequence::each(&mut runner, &jobs, opts)
     };
     // Files commit in order: the applied ones are the first.
-    let last = match applied.checked_sub(1) {
-        Some(k) => Some(jobs[k].file.version.as_str()),
-        None => head,
-    };
+    let last = jobs[..applied]
+        .iter()
+        .rev()
+        .map(|j| j.file.version.as_str())
+        .find(|v| !crate::layout::is_repeatable(v))
+        .or(head);
     if let Some(e) = failure {
         if applied > 0 {
             crate::apply::flush(runner.client);
