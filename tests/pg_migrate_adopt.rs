@@ -206,3 +206,172 @@ fn diesel_versions_match_its_directories() {
     assert_eq!(st["applied"], 2);
     assert_eq!(st["pending"], 4);
 }
+
+/// dbmate's own binary: `PGKIT_DBMATE`, else the one bench/ and CI install
+/// from npm (bench/.peers, pinned). None when neither is there.
+fn dbmate() -> Option<PathBuf> {
+    let p = std::env::var_os("PGKIT_DBMATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("bench/.peers/node_modules/@dbmate/linux-x64/bin/dbmate")
+        });
+    p.is_file().then_some(p)
+}
+
+fn dbmate_up(dbmate: &Path, db: &str, dir: &Path) {
+    let out = std::process::Command::new(dbmate)
+        .args(["--url", &format!("{}?sslmode=disable", url(db))])
+        .arg("--migrations-dir")
+        .arg(dir)
+        .args(["--no-dump-schema", "up"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "dbmate: {out:?}");
+}
+
+/// The schema without either tool's tracking table.
+fn schema_without_tracking(db: &str) -> String {
+    let out = std::process::Command::new(server_bindir().join("pg_dump"))
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "--exclude-table=schema_migrations*",
+            "--exclude-table=pgkit_migrations*",
+            "--dbname",
+            &url(db),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// With the real dbmate (issue 14, "done when"): its folder gives the same
+/// schema under pg-migrate as under dbmate; a database dbmate migrated is
+/// adopted, and pg-migrate then applies only the new file.
+#[test]
+fn the_real_dbmate_then_adopt_then_only_the_new_file() {
+    let Some(dbmate) = dbmate() else {
+        eprintln!("note: dbmate not installed (npm dbmate, or PGKIT_DBMATE); skipped");
+        return;
+    };
+    let all = fixture("dbmate");
+    let by_dbmate = fresh_db("adopt_real_dbmate");
+    dbmate_up(&dbmate, &by_dbmate, &all);
+    let by_us = fresh_db("adopt_real_pgkit");
+    run(migrate(&by_us, &all).arg("up"), 0);
+    assert_eq!(
+        schema_without_tracking(&by_dbmate),
+        schema_without_tracking(&by_us)
+    );
+    assert_eq!(scalar(&by_us, "SELECT name FROM users"), "alice");
+
+    // dbmate migrates with the first file only; pg-migrate takes over.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        all.join("20151129054053_test_migration.sql"),
+        dir.path().join("20151129054053_test_migration.sql"),
+    )
+    .unwrap();
+    let db = fresh_db("adopt_real_handover");
+    dbmate_up(&dbmate, &db, dir.path());
+    let t = ["--table", "pgkit_migrations"];
+    let (_, lines) = run(migrate(&db, dir.path()).arg("adopt").args(t), 0);
+    assert_eq!(last(&lines)["adopted"], 1);
+    run(
+        migrate(&db, dir.path())
+            .args(["status", "--exit-code"])
+            .args(t),
+        0,
+    );
+    std::fs::copy(
+        all.join("20200227231541_test_posts.sql"),
+        dir.path().join("20200227231541_test_posts.sql"),
+    )
+    .unwrap();
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up").args(t), 0);
+    let applied: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(applied, ["20200227231541_test_posts.sql"]);
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM users"),
+        "1",
+        "the first file ran again"
+    );
+    // dbmate's own table is as dbmate left it.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT string_agg(version, ',') FROM schema_migrations"
+        ),
+        "20151129054053"
+    );
+}
+
+/// sqlx-cli: `PGKIT_SQLX`, else bench/'s (a full bench run compiles it).
+fn sqlx() -> Option<PathBuf> {
+    let p = std::env::var_os("PGKIT_SQLX")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/.peers/bin/sqlx"));
+    p.is_file().then_some(p)
+}
+
+/// With the real sqlx-cli: the same schema as sqlx gives, then adoption of
+/// what sqlx applied (its checksums are its own; ours are today's files').
+#[test]
+fn the_real_sqlx_then_adopt() {
+    let Some(sqlx) = sqlx() else {
+        eprintln!("note: sqlx-cli not installed (bench/.peers/bin/sqlx or PGKIT_SQLX); skipped");
+        return;
+    };
+    let dir = fixture("sqlx");
+    let by_sqlx = fresh_db("adopt_real_sqlx");
+    let out = std::process::Command::new(&sqlx)
+        .args(["migrate", "run", "--source"])
+        .arg(&dir)
+        .args([
+            "--database-url",
+            &format!("{}?sslmode=disable", url(&by_sqlx)),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "sqlx: {out:?}");
+    let by_us = fresh_db("adopt_real_sqlx_pgkit");
+    run(migrate(&by_us, &dir).arg("up"), 0);
+    let strip = |s: String| {
+        s.replace("_sqlx_migrations", "")
+            .replace("schema_migrations", "")
+    };
+    let schema = |db: &str| {
+        let out = std::process::Command::new(server_bindir().join("pg_dump"))
+            .args([
+                "--schema-only",
+                "--no-owner",
+                "--exclude-table=_sqlx_migrations",
+                "--exclude-table=schema_migrations*",
+                "--dbname",
+                &url(db),
+            ])
+            .output()
+            .unwrap();
+        strip(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    };
+    assert_eq!(schema(&by_sqlx), schema(&by_us));
+    let (_, lines) = run(migrate(&by_sqlx, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 3);
+    run(migrate(&by_sqlx, &dir).args(["status", "--exit-code"]), 0);
+}
