@@ -456,3 +456,31 @@ fn crates_io_history_runs_down_as_far_as_its_down_files_go_and_up_again() {
 fn last_of(lines: &[Value]) -> &Value {
     lines.last().unwrap()
 }
+
+/// Flyway's own test scripts: `V1`, `V1_2` (1.2) and `V2_0` (2), with a
+/// semicolon inside a string; the schemas are Flyway's `schemas` setting's.
+#[test]
+fn flyways_own_scripts_in_version_order() {
+    let dir = fixture("flyway");
+    let db = fresh_db("lay_flyway_real");
+    scalar(
+        &db,
+        "CREATE SCHEMA flyway_1; CREATE SCHEMA flyway_2; CREATE SCHEMA flyway_3; SELECT 1",
+    );
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
+    let applied: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(applied, ["1", "1.2", "2"]);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT string_agg(name, '|' ORDER BY name) FROM flyway_3.test_user3"
+        ),
+        "Mr. Semicolon;|Mr. T"
+    );
+    assert_eq!(scalar(&db, "SELECT count(*) FROM flyway_2.couple2"), "1");
+    run(migrate(&db, dir.path()).args(["status", "--exit-code"]), 0);
+}
