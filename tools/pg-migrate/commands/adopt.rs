@@ -10,8 +10,7 @@ use crate::cli::AdoptArgs;
 use crate::files::{self, cmp_version, Migration};
 use crate::foreign;
 use crate::session::{self, Session};
-use crate::sql::{self, literal};
-use crate::tracking::{Table, APPLIED};
+use crate::tracking::Table;
 use pgkit::cli::Summary;
 use pgkit::{log, out, Error, Exit, Result};
 use serde_json::json;
@@ -59,9 +58,13 @@ pub fn run(a: &AdoptArgs) -> Result<Summary> {
             .field("adopted", mapping.len()));
     }
     let mut s = Session::with(&a.common, table, settings, client, true)?;
-    let r = record(&mut s, dir, &mapping);
+    let r = super::record_applied(&mut s, dir, &mapping, "Cannot record the adopted history");
     s.close();
-    let n = r?;
+    let names = r?;
+    for n in &names {
+        log::info("Migration adopted", json!({"filename": n}));
+    }
+    let n = names.len();
     Ok(Summary::ok("History adopted")
         .field("from", tool)
         .field("foreignTable", h.table)
@@ -105,43 +108,4 @@ fn map<'a>(
     out.sort_by(|a, b| cmp_version(&a.0.version, &b.0.version));
     out.dedup_by(|a, b| a.0.version == b.0.version);
     Ok(out)
-}
-
-/// Records the mapping in one transaction; returns how many rows were new.
-fn record(
-    s: &mut Session,
-    dir: &std::path::Path,
-    mapping: &[(&Migration, Option<String>)],
-) -> Result<usize> {
-    let history = s.table.read(&mut s.client)?;
-    let mut batch = String::from("BEGIN;");
-    let mut names = Vec::new();
-    for (m, at) in mapping {
-        if history.iter().any(|h| h.version == m.version) {
-            continue;
-        }
-        let (_, checksum) = files::read(dir, &m.up)?;
-        batch.push_str(&s.table.insert_sql(&m.version, &m.up, &checksum, APPLIED));
-        batch.push(';');
-        if let Some(at) = at {
-            batch.push_str(&format!(
-                "UPDATE {} SET applied_at = {}::timestamptz, duration_ms = NULL WHERE version = {};",
-                s.table.sql(),
-                literal(at),
-                literal(&m.version)
-            ));
-        }
-        names.push(m.up.clone());
-    }
-    batch.push_str("COMMIT");
-    if !names.is_empty() {
-        if let Err(e) = sql::exec(&mut s.client, &batch) {
-            let _ = sql::exec(&mut s.client, "ROLLBACK");
-            return Err(sql::fail("Cannot record the adopted history", &e));
-        }
-    }
-    for n in &names {
-        log::info("Migration adopted", json!({"filename": n}));
-    }
-    Ok(names.len())
 }

@@ -28,6 +28,50 @@ pub fn run(cli: Cli) -> Result<Summary> {
     }
 }
 
+/// Records migrations as applied without running them (`baseline`,
+/// `adopt`): each with today's checksum and, when known, the time it was
+/// applied; versions the table has already are skipped. One transaction.
+/// Returns the files recorded.
+pub fn record_applied(
+    s: &mut crate::session::Session,
+    dir: &std::path::Path,
+    items: &[(&crate::files::Migration, Option<String>)],
+    failure: &str,
+) -> Result<Vec<String>> {
+    use crate::sql::{self, literal};
+    let history = s.table.read(&mut s.client)?;
+    let mut batch = String::from("BEGIN;");
+    let mut names = Vec::new();
+    for (m, at) in items {
+        if history.iter().any(|h| h.version == m.version) {
+            continue;
+        }
+        let (_, checksum) = crate::files::read(dir, &m.up)?;
+        batch.push_str(
+            &s.table
+                .insert_sql(&m.version, &m.up, &checksum, crate::tracking::APPLIED),
+        );
+        batch.push(';');
+        if let Some(at) = at {
+            batch.push_str(&format!(
+                "UPDATE {} SET applied_at = {}::timestamptz, duration_ms = NULL WHERE version = {};",
+                s.table.sql(),
+                literal(at),
+                literal(&m.version)
+            ));
+        }
+        names.push(m.up.clone());
+    }
+    batch.push_str("COMMIT");
+    if !names.is_empty() {
+        if let Err(e) = sql::exec(&mut s.client, &batch) {
+            let _ = sql::exec(&mut s.client, "ROLLBACK");
+            return Err(sql::fail(failure, &e));
+        }
+    }
+    Ok(names)
+}
+
 /// Parses a VERSION argument in the folder's version form (digits; a
 /// diesel version may keep its dashes, a Flyway one its dots).
 pub fn version_arg(flag: &str, v: &str) -> Result<String> {
