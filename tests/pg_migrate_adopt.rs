@@ -375,3 +375,47 @@ fn the_real_sqlx_then_adopt() {
     assert_eq!(last(&lines)["adopted"], 3);
     run(migrate(&by_sqlx, &dir).args(["status", "--exit-code"]), 0);
 }
+
+#[test]
+fn flyway_and_refinery_histories() {
+    let dir = fixture("flyway");
+    let db = fresh_db("adopt_flyway");
+    // Flyway's table as Flyway creates it: two versioned rows, and a
+    // repeatable's (no version), which adopt leaves to run again.
+    scalar(
+        &db,
+        "CREATE SCHEMA flyway_1; CREATE SCHEMA flyway_2; CREATE SCHEMA flyway_3;
+         CREATE TABLE flyway_schema_history (installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INT, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INT NOT NULL, success BOOLEAN NOT NULL);
+         INSERT INTO flyway_schema_history VALUES
+           (1, '1', 'Multi create', 'SQL', 'V1__Multi_create.sql', 1, 'postgres', '2024-03-01 10:00', 5, true),
+           (2, '1.2', 'Populate table', 'SQL', 'V1_2__Populate_table.sql', 2, 'postgres', '2024-03-01 10:01', 5, true),
+           (3, NULL, 'views', 'SQL', 'R__views.sql', 3, 'postgres', '2024-03-01 10:02', 5, true);
+         SELECT 1",
+    );
+    let (out, _) = run(migrate(&db, &dir).args(["adopt", "--dry-run"]), 0);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 2);
+    let (out, _) = run(migrate(&db, &dir).args(["status", "--json"]), 0);
+    let st: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (st["applied"].clone(), st["pending"].clone()),
+        (2.into(), 1.into())
+    );
+
+    // refinery names its scripts as Flyway does; its table keeps RFC 3339
+    // text times.
+    let db = fresh_db("adopt_refinery");
+    scalar(
+        &db,
+        "CREATE TABLE refinery_schema_history (version INT4 PRIMARY KEY, name VARCHAR(255), applied_on VARCHAR(255), checksum VARCHAR(255));
+         INSERT INTO refinery_schema_history VALUES (1, 'Multi_create', '2024-05-06T07:08:09.000000+00:00', '123');
+         SELECT 1",
+    );
+    let (_, lines) = run(migrate(&db, &dir).args(["adopt", "--from", "refinery"]), 0);
+    assert_eq!(last(&lines)["adopted"], 1);
+    assert_eq!(
+        scalar(&db, "SELECT to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM schema_migrations"),
+        "2024-05-06 07:08"
+    );
+}
