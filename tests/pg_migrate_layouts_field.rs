@@ -1,0 +1,365 @@
+//! More of pg-migrate's layouts (issue 14, item 1), written apart from
+//! tests/pg_migrate_layouts.rs against the tools' documented behaviour:
+//! edge cases of detection, ordering, --to forms, markers, undo files, and
+//! the same real folders through pg-tmp and pg-provision.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::migrate::*;
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn fixture(tool: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/migrations/{tool}"))
+}
+
+fn applied(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["filename"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn tables(db: &str) -> String {
+    scalar(
+        db,
+        "SELECT coalesce(string_agg(tablename, ',' ORDER BY tablename), '') FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'",
+    )
+}
+
+/// up on an empty database, status --exit-code 0, down all the way, up again.
+fn round_trip(
+    db: &str,
+    dir: &Path,
+    layout: &[&str],
+    files: usize,
+    down_steps: usize,
+) -> Vec<String> {
+    let (_, lines) = run(migrate(db, dir).args(layout).arg("up"), 0);
+    let names = applied(&lines);
+    assert_eq!(names.len(), files, "{lines:?}");
+    run(
+        migrate(db, dir)
+            .args(layout)
+            .args(["status", "--exit-code"]),
+        0,
+    );
+    let (_, lines) = run(
+        migrate(db, dir)
+            .args(layout)
+            .args(["down", "--steps", &down_steps.to_string()]),
+        0,
+    );
+    assert_eq!(lines.last().unwrap()["reverted"], down_steps, "{lines:?}");
+    let (_, lines) = run(migrate(db, dir).args(layout).arg("up"), 0);
+    assert_eq!(applied(&lines).len(), down_steps, "{lines:?}");
+    run(
+        migrate(db, dir)
+            .args(layout)
+            .args(["status", "--exit-code"]),
+        0,
+    );
+    names
+}
+
+#[test]
+fn diesel_example_folder_runs_in_version_string_order() {
+    let db = fresh_db("lay_diesel");
+    let dir = fixture("diesel");
+    let names = round_trip(&db, &dir, &[], 6, 6);
+    // diesel's initial setup is a migration, and comes first.
+    assert_eq!(names[0], "00000000000000_diesel_initial_setup/up.sql");
+    assert_eq!(names[5], "2017-12-20-183155_create_comments/up.sql");
+    assert_eq!(tables(&db), "comments,posts,users");
+    // --to takes diesel's dashed version.
+    run(
+        migrate(&db, &dir).args(["down", "--to", "2017-12-20-164453"]),
+        0,
+    );
+    assert_eq!(tables(&db), "posts,users");
+    run(
+        migrate(&db, &dir).args(["up", "--to", "2017-12-20-171042"]),
+        0,
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM information_schema.columns WHERE column_name = 'published_at'"
+        ),
+        "1"
+    );
+    run(migrate(&db, &dir).arg("up"), 0);
+    assert_eq!(tables(&db), "comments,posts,users");
+    assert_eq!(
+        scalar(&db, "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations WHERE version LIKE '2017%'"),
+        "20171220144812,20171220163829,20171220164453,20171220171042,20171220183155"
+    );
+}
+
+/// diesel's `2025-11-19-091444-0000` versions sort as strings among
+/// 14-digit ones (diesel records both without dashes); metadata.toml's
+/// run_in_transaction = false is honoured; `new` makes a diesel directory
+/// that sorts last, not an "out of order" one.
+#[test]
+fn diesel_mixed_version_styles_metadata_and_new() {
+    let db = fresh_db("lay_diesel2");
+    let dir = tempfile::tempdir().unwrap();
+    let mk = |name: &str, up: &str| {
+        let d = dir.path().join(name);
+        std::fs::create_dir(&d).unwrap();
+        write(&d, "up.sql", up);
+        write(&d, "down.sql", "SELECT 1;");
+        d
+    };
+    mk("20251120000000_b", "INSERT INTO log VALUES ('b');");
+    mk("2025-11-19-091444-0000_a", "CREATE TABLE log (s text);");
+    let c = mk(
+        "2025-11-21-000000-0000_c",
+        "CREATE INDEX CONCURRENTLY log_s ON log (s);",
+    );
+    write(&c, "metadata.toml", "run_in_transaction = false\n");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
+    assert_eq!(
+        applied(&lines),
+        [
+            "2025-11-19-091444-0000_a/up.sql",
+            "20251120000000_b/up.sql",
+            "2025-11-21-000000-0000_c/up.sql"
+        ]
+    );
+    let (stdout, _) = run(migrate(&db, dir.path()).args(["new", "add", "more"]), 0);
+    let made: Vec<&str> = stdout.lines().collect();
+    assert_eq!(made.len(), 2, "{stdout}");
+    // diesel's own form (diesel_cli's TIMESTAMP_FORMAT, %Y-%m-%d-%H%M%S).
+    let name = Path::new(made[0]).parent().unwrap().file_name().unwrap();
+    let name = name.to_str().unwrap();
+    assert_eq!(name.len(), "2025-11-21-000000_add_more".len(), "{stdout}");
+    assert!(
+        name.ends_with("_add_more") && name.as_bytes()[4] == b'-',
+        "{stdout}"
+    );
+    assert!(made[1].ends_with("_add_more/down.sql"), "{stdout}");
+    // Pending and in order, not "out of order".
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
+    assert_eq!(applied(&lines).len(), 1);
+}
+
+#[test]
+fn flyway_versions_order_dotted_and_undo_files_are_downs() {
+    let db = fresh_db("lay_flyway");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "V1__create.sql", "CREATE TABLE log (s text);");
+    write(d, "V1.10__ten.sql", "INSERT INTO log VALUES ('1.10');");
+    write(d, "V1_2__two.sql", "INSERT INTO log VALUES ('1.2');");
+    write(d, "U1_2__two.sql", "DELETE FROM log WHERE s = '1.2';");
+    write(d, "U1.10__ten.sql", "DELETE FROM log WHERE s = '1.10';");
+    let (_, lines) = run(migrate(&db, d).arg("up"), 0);
+    assert_eq!(
+        applied(&lines),
+        ["V1__create.sql", "V1_2__two.sql", "V1.10__ten.sql"]
+    );
+    run(migrate(&db, d).args(["status", "--exit-code"]), 0);
+    // The U files are the downs, newest (1.10) first.
+    let (_, lines) = run(migrate(&db, d).args(["down", "--steps", "2"]), 0);
+    let reverted: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["message"] == "Migration reverted")
+        .map(|l| l["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(reverted, ["U1.10__ten.sql", "U1_2__two.sql"]);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM log"), "0");
+    run(migrate(&db, d).arg("up"), 0);
+    assert_eq!(
+        scalar(&db, "SELECT string_agg(s, ',' ORDER BY s) FROM log"),
+        "1.10,1.2"
+    );
+    // --to takes the dotted version.
+    run(migrate(&db, d).args(["down", "--to", "1.2"]), 0);
+    assert_eq!(
+        scalar(&db, "SELECT string_agg(s, ',' ORDER BY s) FROM log"),
+        "1.2"
+    );
+    run(migrate(&db, d).arg("up"), 0);
+    let (stdout, _) = run(migrate(&db, d).args(["new", "next"]), 0);
+    assert!(stdout.trim().ends_with("V2__next.sql"), "{stdout}");
+    run(migrate(&db, d).arg("up"), 0);
+}
+
+#[test]
+fn mixed_folders_are_refused_naming_two_files() {
+    let db = fresh_db("lay_mixed");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "1_a.sql",
+        "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n",
+    );
+    write(
+        dir.path(),
+        "2_b.sql",
+        "-- +goose Up\nCREATE TABLE b (id int);\n-- +goose Down\nDROP TABLE b;\n",
+    );
+    for cmd in ["up", "status"] {
+        let (_, lines) = run(migrate(&db, dir.path()).arg(cmd), 65);
+        let last = lines.last().unwrap();
+        assert_eq!(last["message"], "Migration folder mixes layouts", "{last}");
+        assert_eq!(last["filename"], "2_b.sql", "{last}");
+        assert_eq!(last["otherFilename"], "1_a.sql", "{last}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_a.up.sql", "SELECT 1;");
+    std::fs::create_dir(dir.path().join("2025-01-01-000000_x")).unwrap();
+    write(
+        &dir.path().join("2025-01-01-000000_x"),
+        "up.sql",
+        "SELECT 1;",
+    );
+    let (_, lines) = run(migrate(&db, dir.path()).arg("status"), 65);
+    let last = lines.last().unwrap();
+    let mut named = [
+        last["filename"].as_str().unwrap(),
+        last["otherFilename"].as_str().unwrap(),
+    ];
+    named.sort();
+    assert_eq!(
+        named,
+        ["1_a.up.sql", "2025-01-01-000000_x/up.sql"],
+        "{last}"
+    );
+    assert_eq!(scalar(&db, "SELECT to_regclass('a') IS NULL"), "t");
+    // A dbmate file beside a pg-migrate .up.sql/.down.sql pair.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "1_a.sql",
+        "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n",
+    );
+    write(dir.path(), "2_b.up.sql", "SELECT 1;");
+    write(dir.path(), "2_b.down.sql", "SELECT 1;");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Migration folder mixes layouts", "{last}");
+    let mut named = [
+        last["filename"].as_str().unwrap(),
+        last["otherFilename"].as_str().unwrap(),
+    ];
+    named.sort();
+    assert_eq!(named, ["1_a.sql", "2_b.up.sql"], "{last}");
+}
+
+#[test]
+fn no_transaction_markers_of_each_tool_are_honoured() {
+    let db = fresh_db("lay_notx");
+    let cases: [(&str, &str, &str); 3] = [
+        (
+            "1_t.sql",
+            "CREATE TABLE t (a int);",
+            "",
+        ),
+        // pg-migrate's marker below another comment line; sqlx's on line 1.
+        (
+            "2_i.sql",
+            "-- adds an index\n-- pg-migrate: no-transaction\nCREATE INDEX CONCURRENTLY i2 ON t (a);",
+            "",
+        ),
+        (
+            "3_j.sql",
+            "-- no-transaction\nCREATE INDEX CONCURRENTLY i3 ON t (a);",
+            "",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, _) in cases {
+        write(dir.path(), name, text);
+    }
+    run(migrate(&db, dir.path()).arg("up"), 0);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM pg_indexes WHERE indexname IN ('i2','i3')"
+        ),
+        "2"
+    );
+    // dbmate's transaction:false, for its section only.
+    let db = fresh_db("lay_notx2");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "1_t.sql",
+        "-- migrate:up\nCREATE TABLE t (a int);\n-- migrate:down\nDROP TABLE t;\n",
+    );
+    write(
+        dir.path(),
+        "2_i.sql",
+        "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);\n\n-- migrate:down\nDROP INDEX i;\n",
+    );
+    run(migrate(&db, dir.path()).arg("up"), 0);
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM pg_indexes WHERE indexname = 'i'"),
+        "1"
+    );
+}
+
+#[test]
+fn flyway_sample_applies_in_dotted_order() {
+    let db = fresh_db("lay_flyway_sample");
+    let dir = fixture("flyway-spring-boot");
+    let (_, lines) = run(migrate(&db, &dir).arg("up"), 0);
+    assert_eq!(
+        applied(&lines),
+        [
+            "V1__init.sql",
+            "V1.1.1__test_insert.sql",
+            "V1.1.2__test_insert.sql"
+        ]
+    );
+    assert_eq!(scalar(&db, "SELECT count(*) FROM person"), "5");
+    run(migrate(&db, &dir).args(["status", "--exit-code"]), 0);
+    // No undo files: down refuses before anything runs.
+    run(migrate(&db, &dir).arg("down"), 3);
+    assert_eq!(scalar(&db, "SELECT count(*) FROM person"), "5");
+}
+
+/// pg-tmp's `db create` and scripts/pg-provision run pg-migrate on the
+/// folder: another tool's folder works there as it is.
+#[test]
+fn pg_tmp_db_create_and_pg_provision_accept_other_tools_folders() {
+    let bin = bin_path("pg-migrate").parent().unwrap().to_path_buf();
+    let out = cmd("pg-tmp")
+        .env("PGKIT_BIN", &bin)
+        .env("DATABASE_URL", url("postgres"))
+        .args(["db", "create", "--migrations"])
+        .arg(fixture("diesel"))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let db_url = String::from_utf8(out.stdout).unwrap();
+    let db = db_url.trim().rsplit('/').next().unwrap().to_string();
+    assert_eq!(tables(&db), "comments,posts,users");
+    cmd("pg-tmp")
+        .env("DATABASE_URL", url("postgres"))
+        .args(["db", "drop", db_url.trim()])
+        .output()
+        .unwrap();
+
+    let db = fresh_db("lay_prov");
+    let mut c = assert_cmd::Command::new("sh");
+    c.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pg-provision"));
+    for v in cleared_vars() {
+        c.env_remove(v);
+    }
+    let out = c
+        .env("HOME", empty_home())
+        .env("PGKIT_BIN", &bin)
+        .env("DATABASE_URL", url(&db))
+        .env("MIGRATIONS_DIR", fixture("goose"))
+        .env("SKIP_SEED", "1")
+        .env("DB_TIMEOUT", "10000")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_eq!(tables(&db), "owners,repos");
+}
