@@ -363,3 +363,144 @@ fn pg_tmp_db_create_and_pg_provision_accept_other_tools_folders() {
     assert_success(&out);
     assert_eq!(tables(&db), "owners,repos");
 }
+
+fn mk_diesel(dir: &Path, name: &str, up: &str, down: &str) {
+    let d = dir.join(name);
+    std::fs::create_dir(&d).unwrap();
+    write(&d, "up.sql", up);
+    write(&d, "down.sql", down);
+}
+
+/// diesel lists only directories holding up.sql: the `.gitkeep` its CLI
+/// writes, a README or a directory without up.sql are not migrations and
+/// do not make the folder "mixed".
+#[test]
+fn diesel_ignores_what_diesel_ignores() {
+    let db = fresh_db("lay_diesel");
+    let dir = tempfile::tempdir().unwrap();
+    mk_diesel(
+        dir.path(),
+        "2024-01-01-000000_a",
+        "CREATE TABLE a (id int);",
+        "DROP TABLE a;",
+    );
+    write(dir.path(), ".gitkeep", "");
+    write(dir.path(), "README.md", "notes");
+    std::fs::create_dir(dir.path().join("scratch")).unwrap();
+    write(&dir.path().join("scratch"), "notes.txt", "x");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
+    assert_eq!(applied(&lines), ["2024-01-01-000000_a/up.sql"]);
+}
+
+/// goose: annotations in any case; a file without `-- +goose Up` in a goose
+/// folder is an error for goose, so never run whole here.
+#[test]
+fn goose_file_without_up_annotation() {
+    let db = fresh_db("lay_goose");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "00001_a.sql",
+        "-- +goose UP\nCREATE TABLE a (id int);\n-- +goose DOWN\nDROP TABLE a;\n",
+    );
+    write(dir.path(), "00002_b.sql", "CREATE TABLE b (id int);\n");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 65);
+    let last = lines.last().unwrap();
+    assert!(
+        last["filename"] == "00002_b.sql" || last["otherFilename"] == "00002_b.sql",
+        "{last}"
+    );
+    assert_eq!(scalar(&db, "SELECT to_regclass('a') IS NULL"), "t");
+}
+
+/// sqlx honours `-- no-transaction` only on the first line.
+#[test]
+fn sqlx_marker_only_on_line_one() {
+    let db = fresh_db("lay_sqlx");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_t.sql", "CREATE TABLE t (a int);");
+    write(
+        dir.path(),
+        "2_i.sql",
+        "-- an index\n-- no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);",
+    );
+    // Not the no-transaction marker there: the file runs in a transaction,
+    // where CREATE INDEX CONCURRENTLY fails (3), as under sqlx.
+    let (_, lines) = run(migrate(&db, dir.path()).args(["--layout", "sqlx", "up"]), 3);
+    assert_eq!(lines.last().unwrap()["sqlstate"], "25001", "{lines:?}");
+}
+
+/// dbmate's `transaction:false` on the down section only.
+#[test]
+fn dbmate_down_only_without_transaction() {
+    let db = fresh_db("lay_dbmate");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "1_t.sql", "-- migrate:up\nCREATE TABLE t (a int);\nCREATE INDEX i ON t (a);\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY i;\nDROP TABLE t;\n");
+    run(migrate(&db, dir.path()).arg("up"), 0);
+    run(migrate(&db, dir.path()).arg("down"), 0);
+    assert_eq!(scalar(&db, "SELECT to_regclass('t') IS NULL"), "t");
+}
+
+/// Flyway: 1 and 1.0 are one version (trailing zeros ignored).
+#[test]
+fn flyway_trailing_zero_versions_are_one() {
+    let db = fresh_db("lay_flyway");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "V1__a.sql", "CREATE TABLE a (id int);");
+    write(dir.path(), "V1.0__b.sql", "CREATE TABLE b (id int);");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("status"), 65);
+    assert_eq!(
+        lines.last().unwrap()["message"],
+        "Duplicate migration version"
+    );
+}
+
+/// `new` with --layout in an empty folder writes that tool's form.
+#[test]
+fn new_with_layout_in_an_empty_folder() {
+    let db = fresh_db("lay_new");
+    for (layout, marker) in [("dbmate", "-- migrate:up"), ("goose", "-- +goose Up")] {
+        let dir = tempfile::tempdir().unwrap();
+        let (stdout, _) = run(
+            migrate(&db, dir.path()).args(["--layout", layout, "new", "first"]),
+            0,
+        );
+        let first = stdout.lines().next().unwrap().to_string();
+        let text = std::fs::read_to_string(&first).unwrap();
+        assert!(text.contains(marker), "{layout}: {text}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (stdout, _) = run(
+        migrate(&db, dir.path()).args(["--layout", "diesel", "new", "first"]),
+        0,
+    );
+    assert!(
+        stdout.lines().next().unwrap().ends_with("_first/up.sql"),
+        "{stdout}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (stdout, _) = run(
+        migrate(&db, dir.path()).args(["--layout", "flyway", "new", "first"]),
+        0,
+    );
+    assert!(stdout.trim().ends_with("V1__first.sql"), "{stdout}");
+}
+
+/// dbmate versions are strings: 001 and 1 are two migrations.
+#[test]
+fn dbmate_versions_are_strings() {
+    let db = fresh_db("lay_dbmate_v");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "001_a.sql",
+        "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\n",
+    );
+    write(
+        dir.path(),
+        "1_b.sql",
+        "-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\n",
+    );
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
+    assert_eq!(applied(&lines), ["001_a.sql", "1_b.sql"]);
+}
