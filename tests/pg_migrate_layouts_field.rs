@@ -504,3 +504,39 @@ fn dbmate_versions_are_strings() {
     let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
     assert_eq!(applied(&lines), ["001_a.sql", "1_b.sql"]);
 }
+
+/// Regression: a statement before the first section's annotation was
+/// dropped silently (dbmate and goose both refuse such a file); goose's
+/// `ENVSUB ON` ran `${VAR}` literally. Both are 65 before anything runs.
+#[test]
+fn statements_before_the_first_section_and_goose_envsub_are_refused() {
+    let db = fresh_db("lay_before");
+    for (name, text, line) in [
+        (
+            "1_a.sql",
+            "-- header\nCREATE TABLE early (id int);\n-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n",
+            "line 2",
+        ),
+        (
+            "00001_a.sql",
+            "CREATE TABLE early (id int);\n-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n",
+            "line 1",
+        ),
+        (
+            "00001_b.sql",
+            "-- +goose Up\n-- +goose ENVSUB ON\nCREATE TABLE ${TABLE_NAME} (id int);\n-- +goose Down\n",
+            "line 2",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), name, text);
+        let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 65);
+        let last = lines.last().unwrap();
+        assert_eq!(last["filename"], name, "{last}");
+        assert!(
+            last["error"].as_str().unwrap_or("").contains(line),
+            "{last}"
+        );
+        assert_eq!(scalar(&db, "SELECT to_regclass('early') IS NULL AND to_regclass('a') IS NULL"), "t");
+    }
+}

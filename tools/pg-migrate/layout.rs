@@ -196,7 +196,7 @@ pub fn section(text: &str, style: Sections, part: Part) -> Result<(String, bool)
     let mut current: Option<Part> = None;
     let mut seen_up = false;
     let mut no_tx = false;
-    for line in text.split_inclusive('\n') {
+    for (n, line) in text.split_inclusive('\n').enumerate() {
         let directive = line
             .trim_start()
             .strip_prefix("--")
@@ -233,6 +233,14 @@ pub fn section(text: &str, style: Sections, part: Part) -> Result<(String, bool)
                         }
                         "down" => current = Some(Part::Down),
                         "no transaction" => no_tx = true,
+                        // goose would substitute ${VAR} from the
+                        // environment: never run such a file literally.
+                        "envsub on" => {
+                            return Err(format!(
+                                "line {}: '-- +goose ENVSUB ON' (environment substitution) is not supported",
+                                n + 1
+                            ))
+                        }
                         // StatementBegin/End delimit one statement: the
                         // server reads the section as one string anyway.
                         _ => {}
@@ -240,6 +248,16 @@ pub fn section(text: &str, style: Sections, part: Part) -> Result<(String, bool)
                 }
             }
             Sections::Whole => {}
+        }
+        // Both tools refuse a statement before the first section (dbmate:
+        // "statements preceding the '-- migrate:up' block"; goose: "must
+        // start with '-- +goose Up'"): never dropped silently.
+        let code = line.trim();
+        if current.is_none() && !is_annotation && !code.is_empty() && !code.starts_with("--") {
+            return Err(format!(
+                "line {}: a statement before the first section's annotation",
+                n + 1
+            ));
         }
         if !is_annotation && current == Some(part) {
             out.push_str(line);
