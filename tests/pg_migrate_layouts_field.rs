@@ -530,13 +530,24 @@ fn statements_before_the_first_section_and_goose_envsub_are_refused() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), name, text);
-        let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 65);
-        let last = lines.last().unwrap();
-        assert_eq!(last["filename"], name, "{last}");
-        assert!(
-            last["error"].as_str().unwrap_or("").contains(line),
-            "{last}"
-        );
+        // status flags it (a warning naming the file), as it flags every
+        // file up would refuse.
+        let (_, lines) = run(migrate(&db, dir.path()).arg("status"), 0);
+        let warned = lines
+            .iter()
+            .find(|l| l["message"].as_str().unwrap_or("").starts_with("Pending migration would be refused"))
+            .unwrap_or_else(|| panic!("{lines:?}"));
+        assert_eq!(warned["filename"], name, "{warned}");
+        assert!(warned["error"].as_str().unwrap_or("").contains(line), "{warned}");
+        for args in [&["up"][..], &["up", "--dry-run"]] {
+            let (_, lines) = run(migrate(&db, dir.path()).args(args), 65);
+            let last = lines.last().unwrap();
+            assert_eq!(last["filename"], name, "{args:?} {last}");
+            assert!(
+                last["error"].as_str().unwrap_or("").contains(line),
+                "{args:?} {last}"
+            );
+        }
         assert_eq!(scalar(&db, "SELECT to_regclass('early') IS NULL AND to_regclass('a') IS NULL"), "t");
     }
 }
