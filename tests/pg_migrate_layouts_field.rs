@@ -551,3 +551,29 @@ fn statements_before_the_first_section_and_goose_envsub_are_refused() {
         assert_eq!(scalar(&db, "SELECT to_regclass('early') IS NULL AND to_regclass('a') IS NULL"), "t");
     }
 }
+
+/// dbmate runs a file of several up/down sections section by section, in
+/// file order, each with its own transaction option: all up sections run
+/// on up (a transaction:false one with CREATE INDEX CONCURRENTLY too), no
+/// down section does, and down runs every down section.
+#[test]
+fn dbmate_files_with_several_sections() {
+    let db = fresh_db("lay_dbmate_multi");
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "20240101000000_multi.sql",
+        "-- migrate:up\nCREATE TABLE t (a int);\n-- migrate:down\nDROP TABLE t;\n\n-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY IF EXISTS t_a;\n",
+    );
+    run(migrate(&db, dir.path()).arg("up"), 0);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 't_a'"
+        ),
+        "1"
+    );
+    run(migrate(&db, dir.path()).args(["status", "--exit-code"]), 0);
+    run(migrate(&db, dir.path()).arg("down"), 0);
+    assert_eq!(scalar(&db, "SELECT to_regclass('t') IS NULL"), "t");
+}
