@@ -577,3 +577,25 @@ fn dbmate_files_with_several_sections() {
     run(migrate(&db, dir.path()).arg("down"), 0);
     assert_eq!(scalar(&db, "SELECT to_regclass('t') IS NULL"), "t");
 }
+
+/// Flyway runs a script outside a transaction when its PostgreSQL parser
+/// sees a statement that cannot run in one (CREATE INDEX CONCURRENTLY,
+/// VACUUM, ...), or when `V…sql.conf` says `executeInTransaction=false`.
+#[test]
+fn flyway_non_transactional_scripts() {
+    let db = fresh_db("lay_flyway_notx");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "V1__t.sql", "CREATE TABLE t (a int, b int);");
+    write(d, "V2__idx.sql", "CREATE INDEX CONCURRENTLY t_a ON t (a);");
+    write(d, "V3__idx.sql", "CREATE INDEX CONCURRENTLY t_b ON t (b);");
+    write(d, "V3__idx.sql.conf", "executeInTransaction=false\n");
+    run(migrate(&db, d).arg("up"), 0);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM pg_indexes WHERE indexname IN ('t_a', 't_b')"
+        ),
+        "2"
+    );
+}

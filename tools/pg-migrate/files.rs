@@ -529,7 +529,9 @@ fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> 
     let (text, checksum) = read(dir, name)?;
     let (content, no_tx) = match m.sections {
         Sections::Whole => {
-            let no_tx = m.no_tx || layout::whole_file_no_tx(&text);
+            let no_tx = m.no_tx
+                || layout::whole_file_no_tx(&text)
+                || (layout::flyway_name(name).is_some() && flyway_no_tx(dir, name, &text));
             (text, no_tx)
         }
         s => layout::section(&text, s, part).map_err(|why| {
@@ -548,6 +550,14 @@ fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> 
         checksum,
         no_tx,
     })
+}
+
+/// A Flyway script runs outside a transaction when its `.sql.conf` says
+/// so or when it holds a statement that cannot run in one.
+fn flyway_no_tx(dir: &Path, name: &str, text: &str) -> bool {
+    std::fs::read_to_string(dir.join(format!("{name}.conf")))
+        .is_ok_and(|c| layout::flyway_conf_no_tx(&c))
+        || layout::flyway_non_tx(text)
 }
 
 #[cfg(test)]

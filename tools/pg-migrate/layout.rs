@@ -300,6 +300,45 @@ pub fn whole_file_no_tx(text: &str) -> bool {
     false
 }
 
+/// Whether Flyway runs a script outside a transaction: its PostgreSQL
+/// parser marks these statements as unable to run in one (Flyway's
+/// `PostgreSQLParser.detectCanExecuteInTransaction`), and a script holding
+/// one runs without a transaction.
+pub fn flyway_non_tx(text: &str) -> bool {
+    crate::splitter::split(text).iter().any(|s| {
+        let words: Vec<String> = s
+            .text
+            .split_whitespace()
+            .take(5)
+            .map(str::to_ascii_uppercase)
+            .collect();
+        let w: Vec<&str> = words.iter().map(String::as_str).collect();
+        matches!(
+            w.as_slice(),
+            [
+                "CREATE" | "DROP",
+                "DATABASE" | "TABLESPACE" | "SUBSCRIPTION",
+                ..
+            ] | ["ALTER", "SYSTEM", ..]
+                | ["VACUUM", ..]
+                | ["DISCARD", "ALL", ..]
+                | ["CREATE" | "DROP", "INDEX", "CONCURRENTLY", ..]
+                | ["CREATE" | "DROP", "UNIQUE", "INDEX", "CONCURRENTLY", ..]
+                | ["REINDEX", "SCHEMA" | "DATABASE" | "SYSTEM", ..]
+                | ["REINDEX", "VERBOSE", "SCHEMA" | "DATABASE" | "SYSTEM", ..]
+        )
+    })
+}
+
+/// Flyway's per-script configuration `V1__x.sql.conf`:
+/// `executeInTransaction=false`.
+pub fn flyway_conf_no_tx(conf: &str) -> bool {
+    conf.lines().any(|l| {
+        l.split_once('=')
+            .is_some_and(|(k, v)| k.trim() == "executeInTransaction" && v.trim() == "false")
+    })
+}
+
 /// diesel's `metadata.toml`: `run_in_transaction = false`.
 pub fn diesel_no_tx(metadata: &str) -> bool {
     metadata.lines().any(|l| {
@@ -423,6 +462,19 @@ mod tests {
         assert_eq!(compare_in(Order::Dotted, "R__a", "99.9"), Ordering::Greater);
         assert_eq!(compare_in(Order::Dotted, "1", "R__a"), Ordering::Less);
         assert_eq!(compare_in(Order::Dotted, "R__a", "R__b"), Ordering::Less);
+    }
+
+    #[test]
+    fn flyway_transactions() {
+        assert!(flyway_non_tx(
+            "CREATE TABLE t (a int);\ncreate  unique index\nconcurrently i ON t (a);"
+        ));
+        assert!(flyway_non_tx("-- x\nVACUUM t;"));
+        assert!(flyway_non_tx("REINDEX VERBOSE DATABASE d;"));
+        assert!(!flyway_non_tx("CREATE INDEX i ON t (a);\nREINDEX TABLE t;"));
+        assert!(!flyway_non_tx("SELECT 'VACUUM';"));
+        assert!(flyway_conf_no_tx("executeInTransaction = false\n"));
+        assert!(!flyway_conf_no_tx("executeInTransaction=true\n"));
     }
 
     #[test]
