@@ -223,6 +223,103 @@ fn daily_hourly_monthly_yearly_within() {
     );
 }
 
+/// restic's --keep-within: the boundary is excluded, and durations are
+/// restic's (m = months, calendar arithmetic).
+#[test]
+fn keep_within_boundary_and_units_as_restic() {
+    let dir = tempfile::tempdir().unwrap();
+    set(dir.path(), "app", YEAR_END);
+    // 2021-01-05 18:00 minus 4d6h is 2021-01-01 12:00 exactly: not kept.
+    assert_eq!(
+        kept(dir.path(), "app", &["--keep-within", "4d6h"]),
+        [
+            "2021-01-05 18:00",
+            "2021-01-05 09:00",
+            "2021-01-04 12:00",
+            "2021-01-03 12:00"
+        ]
+    );
+    // 1m is one month (back to 2020-12-05 18:00), not one minute.
+    assert_eq!(kept(dir.path(), "app", &["--keep-within", "1m"]).len(), 9);
+    let plan = dry_run(dir.path(), &["--keep-within", "1y"]);
+    assert_eq!(
+        plan["app_20201220T120000Z.pgdump"],
+        ("keep".to_string(), vec!["within 1y".to_string()])
+    );
+    // Minutes and seconds are not restic units: a usage error naming the flag.
+    for bad in ["30s", "7x", "d", "1M"] {
+        let out = tool_offline(dir.path())
+            .args(["purge", "--dry-run", "--keep-within", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(64), "{bad}");
+        let last = last_line(&out.stderr);
+        assert_eq!(last["message"], "Invalid --keep-within", "{bad}");
+    }
+}
+
+/// Dumps named in the future anchor no rule and count toward none; they are
+/// kept and named in a warning.
+#[test]
+fn future_dumps_count_toward_no_rule_and_each_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    set(
+        dir.path(),
+        "app",
+        &[
+            "2025-01-01 12:00",
+            "2025-01-07 12:00",
+            "2025-01-10 12:00",
+            "2099-01-01 00:00",
+            "2099-06-01 00:00",
+        ],
+    );
+    assert_eq!(
+        kept(dir.path(), "app", &["--keep-within", "7d"]),
+        [
+            "2099-06-01 00:00",
+            "2099-01-01 00:00",
+            "2025-01-10 12:00",
+            "2025-01-07 12:00"
+        ]
+    );
+    // Nor do they count toward --keep-last.
+    let plan = dry_run(dir.path(), &["--keep-last", "1"]);
+    assert_eq!(plan["app_20250110T120000Z.pgdump"].0, "keep");
+    assert_eq!(plan["app_20250107T120000Z.pgdump"].0, "remove");
+    assert_eq!(
+        plan["app_20990101T000000Z.pgdump"],
+        (
+            "keep".to_string(),
+            vec!["named in the future: outside every rule, kept".to_string()]
+        )
+    );
+    let out = tool_offline(dir.path())
+        .args(["purge", "--yes", "--keep-last", "1"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    // One warning naming every dump ahead of the clock.
+    let lines = json_lines(&out.stderr);
+    let warning = lines
+        .iter()
+        .find(|l| l["message"] == "A dump is named in the future; check the clock")
+        .unwrap();
+    let files: Vec<&str> = warning["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 2, "{warning}");
+    assert!(files
+        .iter()
+        .any(|f| f.ends_with("app_20990101T000000Z.pgdump")));
+    assert!(dir.path().join("app/app_20990601T000000Z.pgdump").is_file());
+    assert!(dir.path().join("app/app_20990101T000000Z.pgdump").is_file());
+    assert!(!dir.path().join("app/app_20250107T120000Z.pgdump").exists());
+}
+
 #[test]
 fn a_month_with_a_single_dump() {
     let dir = tempfile::tempdir().unwrap();
