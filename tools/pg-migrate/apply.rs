@@ -12,7 +12,6 @@
 
 use crate::lock::Lock;
 use crate::position::{chars_before, locate};
-use crate::splitter;
 use crate::sql::{self, literal};
 use crate::tracking::{Table, APPLIED, FAILED};
 use crate::watch::{Blocker, Seen, Watcher};
@@ -49,6 +48,9 @@ pub struct Job<'a> {
     /// with pieces, or one that ends inside a string or comment: nothing of
     /// ours may follow it, or the server's error would be about our SQL).
     pub alone: bool,
+    /// Its text may change the session ([`may_touch_session`]): it gets
+    /// the session reset after it.
+    pub touches_session: bool,
     /// The up file's checksum (recorded).
     pub checksum: &'a str,
     /// Up or down.
@@ -128,6 +130,9 @@ pub struct Runner<'a> {
 const RESET_BEFORE_ROW: &str = "RESET statement_timeout;RESET lock_timeout;RESET idle_in_transaction_session_timeout;RESET search_path;SET SESSION AUTHORIZATION DEFAULT;RESET ROLE;DISCARD TEMP;";
 const RESET_AFTER_ROW: &str = "RESET ALL;";
 
+/// A transaction whose commit does not wait for the WAL flush.
+const RELAXED: &str = "SET LOCAL synchronous_commit = off;";
+
 /// Whether a file's text may leave session state behind: any of the words
 /// that change it (`SET`/`RESET`/`set_config`, `TEMP`/`TEMPORARY`, `ROLE`,
 /// `AUTHORIZATION`, `DISCARD`, `search_path`), anywhere, in any case:
@@ -190,6 +195,13 @@ impl Runner<'_> {
         s
     }
 
+    /// `BEGIN` with the transaction's settings (`relaxed`: its commit
+    /// skips the WAL flush, see [`Job::relaxed`]).
+    fn begin_sql(&self, relaxed: bool) -> String {
+        let relaxed = if relaxed { RELAXED } else { "" };
+        format!("BEGIN;{relaxed}{}", self.settings_sql(true))
+    }
+
     /// Back to a fresh connection's session after a file, around its
     /// tracking row `row` (see [`RESET_BEFORE_ROW`]), with pg-migrate's own
     /// settings again (`tx`: the transaction's `SET LOCAL`s, and the
@@ -199,15 +211,21 @@ impl Runner<'_> {
     /// A file that cannot have changed the session (see
     /// [`may_touch_session`]) gets its row alone: resetting after each of
     /// 1,000 small files costs a sixth of a run.
-    pub fn reset_around(&self, content: &str, row: &str, tx: bool, relaxed: bool) -> String {
-        if !may_touch_session(content) {
+    pub fn reset_around(
+        &self,
+        touches_session: bool,
+        row: &str,
+        tx: bool,
+        relaxed: bool,
+    ) -> String {
+        if !touches_session {
             // (A batched row sets the duration mark in its RETURNING.)
             return format!("{row};");
         }
         let mut s = format!("{RESET_BEFORE_ROW}{row};{RESET_AFTER_ROW}");
         if tx {
             if relaxed {
-                s.push_str("SET LOCAL synchronous_commit = off;");
+                s.push_str(RELAXED);
             }
             s.push_str(&self.settings_sql(true));
         }
@@ -238,18 +256,13 @@ impl Runner<'_> {
         let prefix = if outer {
             String::new()
         } else {
-            let relaxed = if job.relaxed {
-                "SET LOCAL synchronous_commit = off;"
-            } else {
-                ""
-            };
-            format!("BEGIN;{relaxed}{}\n", self.settings_sql(true))
+            format!("{}\n", self.begin_sql(job.relaxed))
         };
         let batch = format!(
             "{prefix}{}\n;\n{}",
             job.content,
             self.reset_around(
-                job.content,
+                job.touches_session,
                 &self.bookkeeping(job),
                 true,
                 job.relaxed && !outer
@@ -292,24 +305,11 @@ impl Runner<'_> {
     fn run_tx_steps(&mut self, job: &Job, outer: bool) -> Result<Duration> {
         let start = Instant::now();
         if !outer {
-            let relaxed = if job.relaxed {
-                "SET LOCAL synchronous_commit = off;"
-            } else {
-                ""
-            };
-            let begin = format!("BEGIN;{relaxed}{}", self.settings_sql(true));
-            sql::exec(self.client, &begin)
+            sql::exec(self.client, &self.begin_sql(job.relaxed))
                 .map_err(|e| sql::fail("Cannot begin the transaction", &e))?;
         }
         let mut result = Ok(());
-        let steps = match job.script {
-            Some(s) => crate::script::steps(job.content, s, false),
-            None => vec![crate::script::Step::Sql {
-                text: job.content,
-                at: 0,
-            }],
-        };
-        for step in steps {
+        for step in crate::script::steps(job.content, job.script, false) {
             result = interrupt::check()
                 .map_err(|e| e.field("filename", job.filename))
                 .and_then(|()| self.exec_step(job, &step, true).map_err(|(_, e)| e));
@@ -318,7 +318,7 @@ impl Runner<'_> {
             }
         }
         let row = self.reset_around(
-            job.content,
+            job.touches_session,
             &self.bookkeeping(job),
             true,
             job.relaxed && !outer,
@@ -393,16 +393,7 @@ impl Runner<'_> {
     /// second run.
     pub fn failing_statement(&mut self, job: &Job) -> Option<crate::position::Position> {
         use crate::script::Step;
-        let steps = match job.script {
-            Some(s) => crate::script::steps(job.content, s, true),
-            None => splitter::split(job.content)
-                .into_iter()
-                .map(|s| Step::Sql {
-                    text: s.text,
-                    at: s.offset,
-                })
-                .collect(),
-        };
+        let steps = crate::script::steps(job.content, job.script, true);
         let at = |s: &Step| match s {
             Step::Sql { at, .. } | Step::Copy { at, .. } => *at,
         };
@@ -617,11 +608,7 @@ impl Runner<'_> {
             if i > 0 {
                 push(&mut batch, "COMMIT;");
             }
-            let relaxed = if job.relaxed {
-                "SET LOCAL synchronous_commit = off;"
-            } else {
-                ""
-            };
+            let relaxed = if job.relaxed { RELAXED } else { "" };
             // Only a file after another in the string can be swallowed.
             let guard = if i > 0 {
                 format!("SET LOCAL {GUARD} = {};", literal(job.version))
@@ -638,7 +625,7 @@ impl Runner<'_> {
                 &format!(
                     "\n;\n{}",
                     self.reset_around(
-                        job.content,
+                        job.touches_session,
                         &self.bookkeeping_returning(job, i > 0),
                         true,
                         job.relaxed
@@ -664,7 +651,7 @@ impl Runner<'_> {
         };
         // The next file's duration mark: here, or after the session reset
         // (`RESET ALL` clears it) for a file that gets one.
-        let mark = if may_touch_session(job.content) {
+        let mark = if job.touches_session {
             String::new()
         } else {
             format!(", {}", crate::tracking::MARK_SQL)
@@ -818,16 +805,7 @@ impl Runner<'_> {
         sql::exec(self.client, &setup).map_err(|e| sql::fail("Cannot record the migration", &e))?;
         let reset = format!("{RESET_BEFORE_ROW}{RESET_AFTER_ROW}{}", self.keep);
         let reset = reset.as_str();
-        let steps = match job.script {
-            Some(s) => crate::script::steps(job.content, s, true),
-            None => splitter::split(job.content)
-                .into_iter()
-                .map(|s| crate::script::Step::Sql {
-                    text: s.text,
-                    at: s.offset,
-                })
-                .collect(),
-        };
+        let steps = crate::script::steps(job.content, job.script, true);
         for step in &steps {
             if let Err(e) = interrupt::check() {
                 let _ = sql::exec(self.client, reset);

@@ -60,10 +60,13 @@ pub enum Step<'a> {
 
 /// The steps of a file: its SQL pieces whole (`statements` false: they run
 /// in the file's transaction, one round trip each) or statement by
-/// statement (a no-transaction file), and its COPY blocks.
-pub fn steps<'a>(content: &'a str, script: &Script, statements: bool) -> Vec<Step<'a>> {
+/// statement (a no-transaction file, or finding the one that fails), and
+/// its COPY blocks. A file without pieces (`script` None) is one SQL piece.
+pub fn steps<'a>(content: &'a str, script: Option<&Script>, statements: bool) -> Vec<Step<'a>> {
+    let whole = [Piece::Sql(0..content.len())];
+    let pieces = script.map_or(&whole[..], |s| &s.pieces[..]);
     let mut v = Vec::new();
-    for p in &script.pieces {
+    for p in pieces {
         match p {
             Piece::Sql(r) => {
                 let text = &content[r.clone()];
@@ -108,7 +111,7 @@ mod tests {
     #[test]
     fn a_dump_becomes_sql_and_copy_steps() {
         let s = load("x.sql", DUMP).unwrap().unwrap();
-        let steps = steps(DUMP, &s, true);
+        let steps = steps(DUMP, Some(&s), true);
         let kinds: Vec<String> = steps
             .iter()
             .map(|st| match st {

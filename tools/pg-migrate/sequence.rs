@@ -28,6 +28,8 @@ pub struct Pending<'a> {
     pub clean: bool,
     /// Its pieces, when it has COPY data or `\restrict` lines.
     pub script: Option<pgkit::script::Script>,
+    /// Its text may change the session ([`crate::apply::may_touch_session`]).
+    pub touches_session: bool,
 }
 
 impl Pending<'_> {
@@ -40,6 +42,7 @@ impl Pending<'_> {
             content: &self.content,
             script: self.script.as_ref(),
             alone: !self.clean,
+            touches_session: self.touches_session,
             checksum: &self.checksum,
             direction: Direction::Up,
             relaxed,

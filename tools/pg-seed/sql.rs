@@ -182,7 +182,6 @@ fn apply_pieces(
     script: &pgkit::script::Script,
 ) -> Result<()> {
     use pgkit::script::Piece;
-    use std::io::Write;
     let fail = |err: Error| {
         Err(err.suggest(format!(
             "Fix {} and run pg-seed again; nothing from this run was applied",
@@ -212,44 +211,24 @@ fn apply_pieces(
                 }
             }
             Piece::Copy { statement, data } => {
-                let copy_err = |e: &postgres::Error| {
-                    // Counted only now: the data can be most of the file.
-                    let first_line = line_col_at(text, data.start).0;
-                    let mut err = with_db_error(run_error(&file.name), e);
-                    // The server says "COPY t, line N": row N of the data.
-                    let row = e.as_db_error().and_then(|d| d.where_()).and_then(|w| {
-                        let at = w.find(", line ")? + 7;
-                        w[at..]
-                            .split(|c: char| !c.is_ascii_digit())
-                            .next()?
-                            .parse::<usize>()
-                            .ok()
-                    });
-                    err = err.field("line", row.map_or(first_line - 1, |n| first_line + n - 1));
-                    err
-                };
-                let mut w = match tx.copy_in(&text[statement.clone()]) {
-                    Ok(w) => w,
-                    Err(e) => {
-                        return fail(
-                            copy_err(&e).field("line", line_col_at(text, statement.start).0),
-                        )
-                    }
-                };
-                let bytes = text[data.clone()].as_bytes();
-                let mut sent = 0;
-                while sent < bytes.len() {
-                    let n = (bytes.len() - sent).min(4 << 20);
-                    if let Err(e) = w.write_all(&bytes[sent..sent + n]) {
-                        return match copy_write_failure(w, e) {
-                            Ok(pg) => fail(copy_err(&pg)),
-                            Err(e) => fail(run_error(&file.name).cause(e)),
+                let sent = pgkit::script::copy_in(
+                    tx,
+                    &text[statement.clone()],
+                    text[data.clone()].as_bytes(),
+                );
+                match sent {
+                    Ok(()) => {}
+                    Err(Ok(e)) => {
+                        // The server says "COPY t, line N": row N of the
+                        // data (counted only now: the data can be most of
+                        // the file); else the COPY statement itself.
+                        let line = match pgkit::script::copy_error_row(&e) {
+                            Some(n) => line_col_at(text, data.start).0 + n - 1,
+                            None => line_col_at(text, statement.start).0,
                         };
+                        return fail(with_db_error(run_error(&file.name), &e).field("line", line));
                     }
-                    sent += n;
-                }
-                if let Err(e) = w.finish() {
-                    return fail(copy_err(&e));
+                    Err(Err(e)) => return fail(run_error(&file.name).cause(e)),
                 }
             }
         }

@@ -6,7 +6,6 @@ use crate::cli::DownArgs;
 use crate::files::{self, cmp_version};
 use crate::plan::{self, State};
 use crate::session::Session;
-use crate::splitter;
 use pgkit::cli::Summary;
 use pgkit::{log, Error, Exit, Result};
 use serde_json::json;
@@ -70,14 +69,7 @@ fn revert(
                 .suggest("Write its .down.sql file, or revert it by hand and delete its row from the tracking table"));
         };
         let (content, no_tx) = (text.content, text.no_tx);
-        let script = crate::script::load(&down, &content)?;
-        if !no_tx {
-            let control = match &script {
-                Some(s) => crate::script::transaction_control(&content, s),
-                None => splitter::transaction_control(&content),
-            };
-            super::up::refuse_transaction_control(&down, &content, control)?;
-        }
+        let checked = super::up::check_text(&down, &content, no_tx)?;
         let stored = e
             .row
             .as_ref()
@@ -89,7 +81,7 @@ fn revert(
             down,
             content,
             stored,
-            script,
+            checked,
             no_tx,
         ));
     }
@@ -97,14 +89,15 @@ fn revert(
     let watcher = s.watcher(pid, &a.exec);
     let mut runner = s.runner(watcher.as_ref(), &a.exec)?;
     let mut reverted = 0usize;
-    for (version, up, down, content, stored, script, no_tx) in &jobs {
+    for (version, up, down, content, stored, checked, no_tx) in &jobs {
         let job = Job {
             filename: down,
             up_filename: up,
             version,
             content,
-            script: script.as_ref(),
-            alone: script.is_some() || !splitter::inspect(content).ends_clean,
+            script: checked.script.as_ref(),
+            alone: !checked.clean,
+            touches_session: crate::apply::may_touch_session(content),
             checksum: stored,
             direction: Direction::Down,
             relaxed: false,

@@ -111,25 +111,42 @@ pub fn read_pending<'a>(dir: &std::path::Path, f: &'a Migration) -> Result<Pendi
         checksum,
         no_tx,
     } = files::read_up(dir, f)?;
-    let script = crate::script::load(&f.up, &content)?;
-    let mut clean = false;
-    if !no_tx {
-        let inspection = splitter::inspect(&content);
-        let control = match &script {
-            Some(s) => crate::script::transaction_control(&content, s),
-            None => inspection.transaction_control,
-        };
-        refuse_transaction_control(&f.up, &content, control)?;
-        clean = inspection.ends_clean && script.is_none();
-    }
+    let Checked { script, clean } = check_text(&f.up, &content, no_tx)?;
     Ok(Pending {
         file: f,
+        touches_session: crate::apply::may_touch_session(&content),
         content,
         checksum,
         no_tx,
         clean,
         script,
     })
+}
+
+/// What a migration's text allows, found before anything runs.
+pub struct Checked {
+    /// Its pieces (COPY data, `\restrict` lines).
+    pub script: Option<pgkit::script::Script>,
+    /// A transactional file that ends at top level and has no pieces:
+    /// another file may follow it in a query string.
+    pub clean: bool,
+}
+
+/// Checks an up or down migration's text: a psql meta-command, or a
+/// transaction statement in a transactional file, is 65.
+pub fn check_text(filename: &str, content: &str, no_tx: bool) -> Result<Checked> {
+    let script = crate::script::load(filename, content)?;
+    let mut clean = false;
+    if !no_tx {
+        let inspection = splitter::inspect(content);
+        let control = match &script {
+            Some(s) => crate::script::transaction_control(content, s),
+            None => inspection.transaction_control,
+        };
+        refuse_transaction_control(filename, content, control)?;
+        clean = inspection.ends_clean && script.is_none();
+    }
+    Ok(Checked { script, clean })
 }
 
 /// Within `--to` (repeatable scripts only without one).
