@@ -422,10 +422,11 @@ fn missing_or_too_old_pg_dump_is_127() {
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "pg_dump not found");
     assert!(last["error"].as_str().unwrap().contains("PG_BINDIR"));
-    // No pg_dump on PATH either (nor in pg-tmp's cache).
+    // No pg_dump on PATH either (nor in pg-tmp's cache, nor installed).
     let out = cmd(TOOL)
         .env("PATH", empty.path())
         .env("XDG_CACHE_HOME", empty.path())
+        .env("PG_INSTALL_ROOT", empty.path())
         .env_remove("PG_BINDIR")
         .env("DUMP_DIR", dir.path())
         .args(["dump", "--dsn", &url(&db)])

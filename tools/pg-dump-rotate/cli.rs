@@ -42,16 +42,38 @@ pub struct DumpArgs {
     #[command(flatten)]
     pub conn: ConnArgs,
     /// Source name, the dump's subdirectory [default: the database name]
-    #[arg(long, env = "DUMP_SOURCE")]
+    #[arg(long, env = "DUMP_SOURCE", conflicts_with = "all_databases")]
     pub source: Option<String>,
+    /// Dump every connectable database of the server (templates never), each
+    /// as its own source, and the cluster's roles and tablespaces as `_globals`
+    #[arg(long)]
+    pub all_databases: bool,
+    /// With --all-databases: skip databases matching PATTERN (`*`, `?`; repeatable)
+    #[arg(long, value_name = "PATTERN", requires = "all_databases")]
+    pub exclude_database: Vec<String>,
+    /// With --all-databases: source names are PREFIX + database name (and PREFIX_globals)
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        default_value = "",
+        hide_default_value = true,
+        requires = "all_databases"
+    )]
+    pub source_prefix: String,
+    /// With --all-databases: keep the roles' password hashes in `_globals`
+    /// (default: pg_dumpall --no-role-passwords)
+    #[arg(long, requires = "all_databases")]
+    pub with_role_passwords: bool,
     /// Dump format: custom (.pgdump), plain (.sql, .sql.gz) or directory (.dir)
     #[arg(long, env = "DUMP_FORMAT", value_enum, default_value = "custom")]
     pub format: Format,
-    /// Compression, passed to pg_dump --compress (e.g. 6, gzip:9, zstd:3 on 16+;
-    /// plain format: gzip only, written as .sql.gz)
+    /// Compression, passed to pg_dump --compress (e.g. 6, gzip:9, lz4, zstd:3 on
+    /// 16+; plain format: gzip only, written as .sql.gz) [default: zstd:1 with
+    /// pg_dump 16+, else pg_dump's gzip; plain: none]
     #[arg(long, env = "DUMP_COMPRESS", value_name = "METHOD")]
     pub compress: Option<String>,
-    /// Parallel jobs (directory format only)
+    /// Parallel pg_dump jobs (directory format only); with --all-databases,
+    /// the number of databases dumped at a time
     #[arg(long, short = 'j', env = "DUMP_JOBS")]
     pub jobs: Option<u32>,
     /// Dump this table's definition but not its data (repeatable; pg_dump patterns)
@@ -236,4 +258,8 @@ pub struct RestoreArgs {
     /// Keep the dump's object owners (default: --no-owner)
     #[arg(long)]
     pub keep_owner: bool,
+    /// First replay the cluster's roles and tablespaces dumped with it
+    /// (`dump --all-databases` records which `_globals` dump that is)
+    #[arg(long)]
+    pub with_globals: bool,
 }

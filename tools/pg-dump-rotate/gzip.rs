@@ -14,6 +14,8 @@ use std::path::Path;
 
 /// The last line of a complete plain-format dump.
 pub const PLAIN_TRAILER: &[u8] = b"-- PostgreSQL database dump complete";
+/// pg_dumpall's (the `_globals` dumps).
+pub const CLUSTER_TRAILER: &[u8] = b"-- PostgreSQL database cluster dump complete";
 
 /// How much of the script's start and end is kept.
 const HEAD: usize = 4096;
@@ -54,8 +56,9 @@ pub fn is_gzip(path: &Path) -> bool {
 
 /// Whether a script's end holds the closing line.
 pub fn ends_complete(tail: &[u8]) -> bool {
-    tail.windows(PLAIN_TRAILER.len())
-        .any(|w| w == PLAIN_TRAILER)
+    [PLAIN_TRAILER, CLUSTER_TRAILER]
+        .iter()
+        .any(|t| tail.windows(t.len()).any(|w| w == *t))
 }
 
 /// Keeps the first `HEAD` and the last `TAIL` bytes written to it.

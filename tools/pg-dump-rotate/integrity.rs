@@ -150,10 +150,20 @@ fn check_directory(path: &Path, sidecar: &str) -> Result<()> {
 
 /// The pg_restore able to read a dump (its manifest names the pg_dump version).
 pub fn pg_restore_for(path: &Path) -> Result<Program> {
-    let need = layout::read_manifest(&layout::manifest_path(path))
+    programs::find("pg_restore", dumped_by(path).map(|n| (n, "dump's pg_dump")))
+}
+
+/// The psql able to run a plain script: as new as the pg_dump that wrote it
+/// (whose `\restrict` lines psql before 15.14/16.10/17.6 does not know).
+pub fn psql_for(path: &Path) -> Result<Program> {
+    programs::find("psql", dumped_by(path).map(|n| (n, "dump's pg_dump")))
+}
+
+/// The major version of the pg_dump that wrote a dump, from its manifest.
+fn dumped_by(path: &Path) -> Option<u32> {
+    layout::read_manifest(&layout::manifest_path(path))
         .and_then(|m| m["pgDumpVersion"].as_str().map(String::from))
-        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok());
-    programs::find("pg_restore", need.map(|n| (n, "dump's pg_dump")))
+        .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
 }
 
 /// Reads the whole archive.

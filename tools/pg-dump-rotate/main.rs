@@ -5,6 +5,7 @@ mod child;
 mod cli;
 mod commands;
 mod durable;
+mod globals;
 mod gzip;
 mod integrity;
 mod layout;

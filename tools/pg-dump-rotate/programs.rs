@@ -8,6 +8,12 @@
 //! `/usr/lib/postgresql`, Debian's layout), `/usr/pgsql-<major>/bin`
 //! (RHEL's) and the versions `pg-tmp install` cached; none → 127 naming
 //! both versions. With none on PATH, the newest cached one is used.
+//!
+//! pg_dump and pg_dumpall are chosen differently (`preferred`): unless
+//! `PG_DUMP`/`PG_DUMPALL` or `PG_BINDIR` names one, the newest installed
+//! one that keeps the dump restorable into its server is taken, wherever it
+//! is. A newer pg_dump dumps any older server, and only 16+ compresses with
+//! zstd (see `dump`'s default).
 
 use pgkit::{log, Error, Exit, Result};
 use serde_json::json;
@@ -58,6 +64,7 @@ fn var_of(name: &str) -> &'static str {
     match name {
         "pg_dump" => "PG_DUMP",
         "pg_restore" => "PG_RESTORE",
+        "pg_dumpall" => "PG_DUMPALL",
         _ => "PSQL",
     }
 }
@@ -175,6 +182,99 @@ pub fn version_at(name: &str, path: PathBuf) -> Result<Program> {
         version,
         major,
     })
+}
+
+/// The `name` (pg_dump, pg_dumpall) to dump with, probed: an explicit
+/// choice (its variable, `PG_BINDIR`) is kept; else, of every installed one
+/// (PATH, `PG_INSTALL_ROOT/<major>`, `/usr/pgsql-<major>`, pg-tmp's cache),
+/// the newest that can dump the server and whose dump its own major can
+/// restore in one transaction: pg_restore 17+ always sets
+/// `transaction_timeout`, which servers before 17 reject, so a server
+/// before 17 gets at most pg_dump 16 (the first with zstd) when one is
+/// installed. The server's major is asked (`server_major`, one connection)
+/// only when there is a choice to make.
+pub fn preferred(name: &str, server_major: impl FnOnce() -> Result<u32>) -> Result<Program> {
+    if env_path(var_of(name)).is_some() || env_path("PG_BINDIR").is_some() {
+        return probe(name);
+    }
+    let first = probe(name);
+    let mut found: Vec<(u32, PathBuf)> = installed(name);
+    if let Ok(p) = &first {
+        found.push((p.major, p.path.clone()));
+    }
+    found.retain(|(_, p)| is_exec(p));
+    let mut majors: Vec<u32> = found.iter().map(|(m, _)| *m).collect();
+    majors.sort_unstable();
+    majors.dedup();
+    if first.is_ok() && majors.len() <= 1 {
+        return first;
+    }
+    let server = if majors.len() > 1 { server_major()? } else { 0 };
+    let pick = |ok: &dyn Fn(u32) -> bool| majors.iter().rev().copied().find(|m| ok(*m));
+    let major = pick(&|m| m >= server && (server >= 17 || m <= 16))
+        .or_else(|| pick(&|m| m >= server))
+        .or_else(|| majors.last().copied())
+        .ok_or_else(|| first_error(&first, name))?;
+    if let Ok(p) = &first {
+        if p.major == major {
+            return first;
+        }
+    }
+    // PATH's first, then the versioned directories, for that major.
+    let path = found
+        .into_iter()
+        .filter(|(m, _)| *m == major)
+        .map(|(_, p)| p)
+        .next_back()
+        .ok_or_else(|| missing(name, format!("no {name} {major}")))?;
+    version_at(name, path)
+}
+
+/// The error of PATH's lookup, when nothing else was found either.
+fn first_error(first: &Result<Program>, name: &str) -> Error {
+    match first {
+        Err(e) => e.clone(),
+        Ok(_) => missing(name, format!("no {name} installed")),
+    }
+}
+
+/// Every `name` in the versioned directories, with the major its directory
+/// names: `PG_INSTALL_ROOT/<major>/bin`, `/usr/pgsql-<major>/bin`, pg-tmp's
+/// cache (`<major>.<minor>/bin`).
+fn installed(name: &str) -> Vec<(u32, PathBuf)> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(install_root()) {
+        for e in entries.flatten() {
+            if let Some(major) = e.file_name().to_str().and_then(|f| f.parse().ok()) {
+                found.push((major, e.path().join("bin").join(name)));
+            }
+        }
+    }
+    if let Ok(entries) = std::fs::read_dir("/usr") {
+        for e in entries.flatten() {
+            let file = e.file_name();
+            let major = file
+                .to_str()
+                .and_then(|f| f.strip_prefix("pgsql-"))
+                .and_then(|m| m.parse().ok());
+            if let Some(major) = major {
+                found.push((major, e.path().join("bin").join(name)));
+            }
+        }
+    }
+    for p in pgkit::pginstall::cached_programs(name, 0) {
+        let dir = p.parent().and_then(Path::parent).and_then(Path::file_name);
+        if let Some((_, major)) = dir.and_then(|d| d.to_str()).and_then(version_major_of) {
+            found.push((major, p));
+        }
+    }
+    found
+}
+
+/// `17.4` → 17.
+fn version_major_of(s: &str) -> Option<(String, u32)> {
+    let major = s.split('.').next()?.parse().ok()?;
+    Some((s.to_string(), major))
 }
 
 fn install_root() -> PathBuf {

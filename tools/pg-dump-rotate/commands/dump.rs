@@ -19,7 +19,7 @@ use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The read/write buffer: large, so the copy costs few system calls.
 const BUF: usize = 1 << 20;
@@ -54,15 +54,73 @@ fn dump_err(message: &str) -> Error {
     Error::new(Exit::Dump, message)
 }
 
-/// Runs `dump`.
-pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
-    let started_at = Instant::now();
+/// What one dump run writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// One database, by pg_dump.
+    Database,
+    /// The cluster's roles and tablespaces, by `pg_dumpall --globals-only`:
+    /// a plain script.
+    Globals { role_passwords: bool },
+}
+
+impl Kind {
+    fn program(self) -> &'static str {
+        match self {
+            Kind::Database => "pg_dump",
+            Kind::Globals { .. } => "pg_dumpall",
+        }
+    }
+}
+
+/// One dump to make: the flags, what to dump, and the choices `run` or the
+/// whole-server run made for it.
+pub struct Plan<'a> {
+    pub args: &'a DumpArgs,
+    pub kind: Kind,
+    pub format: Format,
+    /// pg_dump --jobs (directory format).
+    pub jobs: Option<u32>,
+    /// The `_globals` dump written with it (recorded in its manifest).
+    pub globals: Option<String>,
+    /// The program, chosen once per run.
+    pub program: Program,
+}
+
+/// A dump written.
+pub struct Done {
+    pub file: PathBuf,
+    pub size: u64,
+    pub digest: String,
+    pub purged: Option<(usize, usize)>,
+}
+
+/// The checks every dump run makes of its flags before anything starts.
+pub fn check_args(a: &DumpArgs) -> Result<()> {
     // A file-size limit (ulimit -f) must fail a write with EFBIG, which the
     // tool cleans up after, not kill the process and leave a partial file.
     // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
+    if a.format == Format::Plain {
+        gzip::plain_gzip(a.compress.as_deref())?;
+    }
+    crate::cli::duration("--lock-wait", &a.lock_wait)?;
+    let rules = a.retention.rules(None)?;
+    a.retention.partial_age()?;
+    // dump --purge never asks (it runs from cron): --yes changes nothing.
+    let _ = a.yes;
+    if a.purge && !rules.any() {
+        return Err(Error::usage("--purge needs a retention rule")
+            .suggest("Add e.g. --keep-daily 7 --keep-weekly 4 (or DUMP_KEEP_* variables)"));
+    }
+    Ok(())
+}
+
+/// Runs `dump`.
+pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
+    check_args(a)?;
     let settings = Settings::resolve(&a.conn, "pg-dump-rotate")?;
     let source = a.source.clone().unwrap_or_else(|| settings.dbname.clone());
     layout::check_source(&source)?;
@@ -70,28 +128,67 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
         return Err(Error::usage("--jobs needs --format directory")
             .suggest("pg_dump runs in parallel only into a directory-format dump"));
     }
+    // pg_dump is found now but started only under the lock; the server's
+    // version is read from the archive it writes (see `dump_checked`): no
+    // connection of the tool's own.
+    let plan = Plan {
+        args: a,
+        kind: Kind::Database,
+        format: a.format,
+        jobs: a.jobs,
+        globals: None,
+        program: programs::preferred("pg_dump", || server_version(&settings).map(|v| v.1))?,
+    };
+    let done = dump_one(dir, &plan, &settings, &source)?;
+    let mut summary = Summary::ok("Dump complete")
+        .field("source", source.clone())
+        .field("file", done.file.display().to_string())
+        .field("sizeBytes", done.size)
+        .field("sha256", done.digest.clone());
+    if let Some((removed, kept)) = done.purged {
+        summary = summary.field("removed", removed).field("kept", kept);
+    }
+    Ok(summary)
+}
+
+/// The compression a dump gets: `--compress`, else zstd level 1 from
+/// pg_dump 16 on (bench/: on text and on pgbench data it is both several
+/// times faster than pg_dump's default gzip and smaller), else pg_dump's
+/// own default (gzip). A plain script stays uncompressed unless asked.
+/// Returns the `--compress` value to pass and the name the manifest records.
+fn compression(a: &DumpArgs, format: Format, kind: Kind, major: u32) -> (Option<String>, String) {
+    if kind != Kind::Database {
+        return (None, "none".into());
+    }
+    match (&a.compress, format) {
+        (Some(c), _) => (Some(c.clone()), c.clone()),
+        (None, Format::Plain) => (None, "none".into()),
+        (None, _) if major >= 16 => (Some(DEFAULT_ZSTD.into()), DEFAULT_ZSTD.into()),
+        (None, _) => (None, "gzip".into()),
+    }
+}
+
+/// See `compression`.
+const DEFAULT_ZSTD: &str = "zstd:1";
+
+/// Dumps one source under its lock: the partial file, the checks, the
+/// manifest and sidecar, the rename, then `--purge`'s rules.
+pub fn dump_one(dir: &Path, plan: &Plan, settings: &Settings, source: &str) -> Result<Done> {
+    let a = plan.args;
+    let format = plan.format;
     // A plain script compressed by pg_dump is gzip (1-9, gzip:N); its end is
     // checked through an inflater on the way to the file.
-    let gzip = a.format == Format::Plain && gzip::plain_gzip(a.compress.as_deref())?;
+    let gzip = plan.kind == Kind::Database
+        && format == Format::Plain
+        && gzip::plain_gzip(a.compress.as_deref())?;
     let lock_wait = crate::cli::duration("--lock-wait", &a.lock_wait)?;
     let rules = a.retention.rules(None)?;
     let partial_age = a.retention.partial_age()?;
-    // dump --purge never asks (it runs from cron): --yes changes nothing.
-    let _ = a.yes;
-    if a.purge && !rules.any() {
-        return Err(Error::usage("--purge needs a retention rule")
-            .suggest("Add e.g. --keep-daily 7 --keep-weekly 4 (or DUMP_KEEP_* variables)"));
-    }
 
-    // pg_dump is found now but started only under the lock; its version is
-    // asked while it runs, and the server's version is read from the archive
-    // it writes (see `dump_checked`): no connection of the tool's own.
-    let first = programs::locate_runnable("pg_dump")?;
-
-    let sdir = dir.join(&source);
+    let sdir = dir.join(source);
     // Created for the lock; removed again (under it) if this run fails and
     // leaves them empty: a failed connection leaves nothing behind.
-    let mut locked = lock::create_and_acquire(&sdir, &source, lock_wait)?;
+    let mut locked = lock::create_and_acquire(&sdir, source, lock_wait)?;
 
     // A second no dump of this source has used, in any format (a .sql and
     // a .pgdump of one second could not be told apart in time): two dumps
@@ -99,11 +196,11 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     // lock, so no other can take the second meanwhile.
     let (started, name) = loop {
         let now = Utc::now();
-        let mut name = layout::dump_name(&source, now, a.format);
+        let mut name = layout::dump_name(source, now, format);
         if gzip {
             name.push_str(".gz");
         }
-        if !layout::stamp_taken(&sdir, &source, now)? {
+        if !layout::stamp_taken(&sdir, source, now)? {
             break (now, name);
         }
         // (subsec millis exceed 999 during a leap second: never underflow.)
@@ -120,31 +217,41 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     log::info(
         "Dump started",
         json!({"source": source, "database": settings.dbname, "file": final_path.display().to_string(),
-               "format": a.format.as_str(), "program": first.display().to_string()}),
+               "format": format.as_str(), "program": plan.program.path.display().to_string(),
+               "programVersion": plan.program.version}),
     );
 
-    let (result, pg_dump, server_version) = dump_checked(a, &settings, first, &partial, &name)?;
+    let (result, pg_dump, server_version, compression) =
+        dump_checked(plan, settings, &partial, &name)?;
 
     let finished = Utc::now();
-    let m = json!({
+    let mut m = json!({
         "tool": "pg-dump-rotate",
         "toolVersion": env!("CARGO_PKG_VERSION"),
         "source": source,
         "database": settings.dbname,
         "server": settings.redacted(),
         "file": name,
-        "format": a.format.as_str(),
-        "compression": a.compress.clone().unwrap_or_else(|| "default".into()),
+        "format": format.as_str(),
+        "compression": compression,
         "excludeTableData": a.exclude_table_data,
         "noOwner": a.no_owner,
         "size": result.size,
         "sha256": result.digest,
         "serverVersion": server_version,
         "pgDumpVersion": pg_dump.version,
+        "pgDumpProgram": plan.kind.program(),
         "started": started.to_rfc3339_opts(SecondsFormat::Millis, true),
         "finished": finished.to_rfc3339_opts(SecondsFormat::Millis, true),
         "durationMs": (finished - started).num_milliseconds(),
     });
+    if let Kind::Globals { role_passwords } = plan.kind {
+        m["kind"] = json!("globals");
+        m["rolePasswords"] = json!(role_passwords);
+    }
+    if let Some(g) = &plan.globals {
+        m["globals"] = json!(g);
+    }
     let mut text = serde_json::to_string_pretty(&m)
         .map_err(|e| dump_err("Cannot write the manifest").cause(e))?;
     text.push('\n');
@@ -162,67 +269,63 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
         }
     }
 
-    let duration_ms = started_at.elapsed().as_millis() as u64;
     log::info(
         "Dump written",
         json!({"source": source, "file": final_path.display().to_string(), "sizeBytes": result.size,
-               "sha256": result.digest, "serverVersion": server_version,
-               "pgDumpVersion": pg_dump.version, "durationMs": duration_ms}),
+               "sha256": result.digest, "serverVersion": server_version, "compression": compression,
+               "pgDumpVersion": pg_dump.version, "durationMs": (Utc::now() - started).num_milliseconds()}),
     );
     pgkit::out::println(&final_path.display().to_string())?;
 
-    let mut summary = Summary::ok("Dump complete")
-        .field("source", source.clone())
-        .field("file", final_path.display().to_string())
-        .field("sizeBytes", result.size)
-        .field("sha256", result.digest.clone());
-    if a.purge {
-        let (removed, kept) = purge::purge_locked(dir, &source, &rules, partial_age, Some(&name))?;
-        summary = summary.field("removed", removed).field("kept", kept);
-    }
-    Ok(summary)
+    let purged = if a.purge {
+        Some(purge::purge_locked(
+            dir,
+            source,
+            &rules,
+            partial_age,
+            Some(&name),
+        )?)
+    } else {
+        None
+    };
+    Ok(Done {
+        file: final_path,
+        size: result.size,
+        digest: result.digest,
+        purged,
+    })
 }
 
-/// Runs pg_dump with the version check done alongside rather than first:
-/// pg_dump starts at once while its `--version` is asked, and the server's
-/// version comes from the archive's header (or the plain script's
-/// "Dumped from database version" line), so a dump costs no connection of
-/// the tool's own. The check itself is unchanged: a pg_dump older than the
-/// server fails against it before writing anything, and then (as after any
-/// failure before output) the tool connects to tell why: a connection error
-/// is reported as such (2); a newer server makes the dump rerun with a
-/// matching pg_dump, or exit 127 naming both versions, pg_dump's own
-/// mismatch message dropped. A dump that succeeded although `--version`
-/// reported an older major is discarded the same way.
+/// Runs pg_dump (or pg_dumpall) with the server's version read from what it
+/// writes: the archive's header, or the plain script's "Dumped from database
+/// version" line, so a dump costs no connection of the tool's own. A
+/// program older than the server fails against it before writing anything,
+/// and then (as after any failure before output) the tool connects to tell
+/// why: a connection error is reported as such (2); a newer server makes the
+/// dump rerun with a matching program, or exit 127 naming both versions, the
+/// program's own mismatch message dropped. A dump that succeeded although
+/// the program's major is older than the server's is discarded the same way.
+/// Returns the dump, the program, the server's version and the compression.
 fn dump_checked(
-    a: &DumpArgs,
+    plan: &Plan,
     settings: &Settings,
-    first: PathBuf,
     partial: &Path,
     name: &str,
-) -> Result<(Written, Program, String)> {
-    let mut path = first;
+) -> Result<(Written, Program, String, String)> {
+    let what = plan.kind.program();
+    let mut program = plan.program.clone();
     for round in 0.. {
-        let (attempt, probed) = std::thread::scope(|s| {
-            let probe = s.spawn(|| programs::version_at("pg_dump", path.clone()));
-            let attempt = run_pg_dump(a, settings, &path, partial, name);
-            let probed = probe
-                .join()
-                .unwrap_or_else(|_| Err(dump_err("Cannot run pg_dump --version")));
-            (attempt, probed)
-        });
+        let (compress, label) = compression(plan.args, plan.format, plan.kind, program.major);
+        let attempt = run_pg_dump(
+            plan,
+            settings,
+            &program.path,
+            compress.as_deref(),
+            partial,
+            name,
+        );
         interrupt::check()?;
-        let attempt = attempt?;
-        let probed = match probed {
-            Ok(p) => p,
-            Err(e) => {
-                if let Attempt::Early { gate, .. } = &attempt {
-                    gate.open();
-                }
-                return Err(e);
-            }
-        };
-        let (written, (server, major)) = match attempt {
+        let (written, (server, major)) = match attempt? {
             Attempt::Done(w) => {
                 let server = match w.server_version.as_deref().and_then(version_major) {
                     Some(v) => v,
@@ -235,7 +338,7 @@ fn dump_checked(
                     gate.discard();
                     return Err(e);
                 }
-                Ok((v, major)) if major > probed.major => {
+                Ok((v, major)) if major > program.major => {
                     gate.discard();
                     (None, (v, major))
                 }
@@ -246,21 +349,21 @@ fn dump_checked(
             },
         };
         match written {
-            Some(w) if major <= probed.major => return Ok((w, probed, server)),
+            Some(w) if major <= program.major => return Ok((w, program, server, label)),
             _ => {
                 remove_partial(partial)?;
                 if round > 0 {
                     return Err(Error::new(
                         Exit::MissingProgram,
                         format!(
-                            "pg_dump {} is older than the server ({major})",
-                            probed.major
+                            "{what} {} is older than the server ({major})",
+                            program.major
                         ),
                     )
-                    .field("programVersion", probed.version.clone())
+                    .field("programVersion", program.version.clone())
                     .field("requiredMajor", major));
                 }
-                path = programs::upgrade("pg_dump", probed, major, "server")?.path;
+                program = programs::upgrade(what, program, major, "server")?;
             }
         }
     }
@@ -295,7 +398,7 @@ fn version_major(v: &str) -> Option<(String, u32)> {
 
 /// The server's version string and major version, asked over a connection
 /// of the tool's own (only when pg_dump failed, or wrote no version).
-fn server_version(settings: &Settings) -> Result<(String, u32)> {
+pub fn server_version(settings: &Settings) -> Result<(String, u32)> {
     let mut client = settings
         .connect()
         .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the database"))?;
@@ -332,28 +435,42 @@ enum Attempt {
 }
 
 fn run_pg_dump(
-    a: &DumpArgs,
+    plan: &Plan,
     settings: &Settings,
     pg_dump: &Path,
+    compress: Option<&str>,
     partial: &Path,
     name: &str,
 ) -> Result<Attempt> {
+    let a = plan.args;
+    let what = plan.kind.program();
     let mut cmd = Command::new(pg_dump);
     child::set_libpq_env(&mut cmd, settings);
-    cmd.arg(a.format.pg_dump_flag());
-    if let Some(c) = &a.compress {
-        cmd.arg(format!("--compress={c}"));
+    match plan.kind {
+        Kind::Database => {
+            cmd.arg(plan.format.pg_dump_flag());
+            if let Some(c) = compress {
+                cmd.arg(format!("--compress={c}"));
+            }
+            if let Some(j) = plan.jobs {
+                cmd.arg(format!("--jobs={j}"));
+            }
+            for p in &a.exclude_table_data {
+                cmd.arg(format!("--exclude-table-data={p}"));
+            }
+            if a.no_owner {
+                cmd.arg("--no-owner");
+            }
+        }
+        Kind::Globals { role_passwords } => {
+            cmd.arg("--globals-only");
+            if !role_passwords {
+                cmd.arg("--no-role-passwords");
+            }
+        }
     }
-    if let Some(j) = a.jobs {
-        cmd.arg(format!("--jobs={j}"));
-    }
-    for p in &a.exclude_table_data {
-        cmd.arg(format!("--exclude-table-data={p}"));
-    }
-    if a.no_owner {
-        cmd.arg("--no-owner");
-    }
-    let to_dir = a.format == Format::Directory;
+    let format = plan.format;
+    let to_dir = format == Format::Directory;
     if to_dir {
         cmd.arg("--file").arg(partial);
         cmd.stdout(Stdio::null());
@@ -382,7 +499,7 @@ fn run_pg_dump(
     })?;
     let pid = proc.id();
     // At a terminal: the bytes written so far, beside the database's size.
-    let _progress = pgkit::progress::Progress::dump("pg_dump", settings, partial);
+    let _progress = pgkit::progress::Progress::dump(what, settings, partial);
     let hook = interrupt::on_signal(move || child::kill(pid, libc::SIGTERM));
     // pg_dump's lines wait until it has written something (it got past the
     // version check) or ended: see `dump_checked`.
@@ -390,11 +507,13 @@ fn run_pg_dump(
     let relay = proc
         .stderr
         .take()
-        .map(|e| child::relay_gated("pg_dump", e, gate.clone()));
+        .map(|e| child::relay_gated(what, e, gate.clone()));
 
     let mut streamed = None;
     let mut write_error = None;
-    let gzip = a.format == Format::Plain && gzip::plain_gzip(a.compress.as_deref())?;
+    let gzip = plan.kind == Kind::Database
+        && format == Format::Plain
+        && gzip::plain_gzip(a.compress.as_deref())?;
     let mut inflater = gzip.then(gzip::Inflater::default);
     if let (Some(out), Some(file)) = (proc.stdout.take(), file.as_mut()) {
         child::grow_pipe(out.as_raw_fd(), BUF as i32);
@@ -422,7 +541,7 @@ fn run_pg_dump(
             .suggest("Check free space and permissions in the dump directory"));
     }
     if !status.success() {
-        let error = dump_err("pg_dump failed")
+        let error = dump_err(&format!("{what} failed"))
             .cause(
                 lines
                     .last()
@@ -439,11 +558,11 @@ fn run_pg_dump(
     if to_dir {
         return describe_directory(partial, name).map(Attempt::Done);
     }
-    let s = streamed.ok_or_else(|| dump_err("pg_dump produced no output"))?;
+    let s = streamed.ok_or_else(|| dump_err(&format!("{what} produced no output")))?;
     if s.size == 0 {
-        return Err(dump_err("pg_dump produced an empty dump"));
+        return Err(dump_err(&format!("{what} produced an empty dump")));
     }
-    if a.format == Format::Custom && !custom_header(&s.head) {
+    if format == Format::Custom && !custom_header(&s.head) {
         return Err(dump_err("pg_dump's output is not a custom-format archive")
             .cause("the archive header (PGDMP, version 1, custom format) is missing"));
     }
@@ -454,14 +573,14 @@ fn run_pg_dump(
                 .cause(e)
                 .suggest("See the pg_dump output lines above; nothing was kept")
         })?),
-        None => (a.format == Format::Plain).then(|| gzip::Ends {
+        None => (format == Format::Plain).then(|| gzip::Ends {
             head: s.head.clone(),
             tail: s.tail.clone(),
         }),
     };
     if let Some(script) = &script {
         if !gzip::ends_complete(&script.tail) {
-            return Err(dump_err("pg_dump's SQL script is incomplete")
+            return Err(dump_err(&format!("{what}'s SQL script is incomplete"))
                 .cause("the closing 'PostgreSQL database dump complete' line is missing"));
         }
     }

@@ -1,6 +1,7 @@
 //! One file per subcommand. `dump --purge` applies `purge`'s rules (the
 //! only dependency between commands, and one-way).
 
+pub mod all;
 pub mod dump;
 pub mod list;
 pub mod purge;
@@ -14,6 +15,7 @@ use pgkit::Result;
 /// Runs the chosen subcommand.
 pub fn run(cli: Cli) -> Result<Summary> {
     match cli.cmd {
+        Cmd::Dump(a) if a.all_databases => all::run(&cli.dir, &a),
         Cmd::Dump(a) => dump::run(&cli.dir, &a),
         Cmd::List(a) => list::run(&cli.dir, &a),
         Cmd::Verify(a) => verify::run(&cli.dir, &a),

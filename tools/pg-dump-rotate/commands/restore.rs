@@ -11,7 +11,7 @@
 
 use crate::cli::RestoreArgs;
 use crate::layout::{self, Format};
-use crate::{child, gzip, integrity, programs};
+use crate::{child, globals, gzip, integrity};
 use flate2::read::MultiGzDecoder;
 use pgkit::cli::Summary;
 use pgkit::conn::{ConnArgs, Settings};
@@ -56,9 +56,19 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     if let Some(db) = &a.db {
         settings = settings.with_dbname(db);
     }
+    if globals::is_globals(file) {
+        globals::replay(file, &settings)?;
+        return Ok(Summary::ok("Globals restored").field("file", file.display().to_string()));
+    }
+    // The roles (and tablespaces) the dump's objects need, first.
+    let with_globals = if a.with_globals {
+        Some(globals::recorded_for(file)?)
+    } else {
+        None
+    };
     let format = integrity::format_of(file);
     let program = if format == Format::Plain {
-        programs::find("psql", None)?
+        integrity::psql_for(file)?
     } else {
         integrity::pg_restore_for(file)?
     };
@@ -124,6 +134,10 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
             .field("database", settings.dbname.clone())
             .field("objects", objects)
             .suggest("Restore into a new database (--db NAME --create-db), or pass --force to drop and replace what the dump contains"));
+    }
+
+    if let Some(g) = &with_globals {
+        globals::replay(g, &settings)?;
     }
 
     // A plain script goes through us into psql's stdin (inflated when
