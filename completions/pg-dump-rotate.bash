@@ -89,7 +89,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__dump)
-            opts="-d -p -U -j -y -h --dsn --host --port --user --dbname --sslmode --source --format --compress --jobs --exclude-table-data --no-owner --purge --yes --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --partial-age --lock-wait --dir --log-level --log-format --progress --help"
+            opts="-d -p -U -j -y -h --dsn --host --port --user --dbname --sslmode --source --all-databases --exclude-database --source-prefix --with-role-passwords --format --compress --jobs --exclude-table-data --no-owner --purge --yes --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --partial-age --lock-wait --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -132,6 +132,14 @@ _pg__dump__rotate() {
                     return 0
                     ;;
                 --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude-database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source-prefix)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -417,7 +425,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__restore)
-            opts="-d -p -U -j -h --dsn --host --port --user --dbname --sslmode --to --db --create-db --force --jobs --keep-owner --dir --log-level --log-format --progress --help"
+            opts="-d -p -U -j -h --dsn --host --port --user --dbname --sslmode --to --db --create-db --force --jobs --keep-owner --with-globals --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -549,7 +557,7 @@ _pg_dump_rotate_dumps() {
                 ((i + 1 < COMP_CWORD)) && dir="${COMP_WORDS[i+1]}"
                 ((i++))
                 ;;
-            --compress|--db|--dbname|--dir|--dsn|--exclude-table-data|--format|--host|--jobs|--keep-daily|--keep-hourly|--keep-last|--keep-monthly|--keep-weekly|--keep-within|--keep-yearly|--lock-wait|--log-format|--log-level|--partial-age|--port|--progress|--source|--sslmode|--to|--user|-U|-d|-j|-p)
+            --compress|--db|--dbname|--dir|--dsn|--exclude-database|--exclude-table-data|--format|--host|--jobs|--keep-daily|--keep-hourly|--keep-last|--keep-monthly|--keep-weekly|--keep-within|--keep-yearly|--lock-wait|--log-format|--log-level|--partial-age|--port|--progress|--source|--source-prefix|--sslmode|--to|--user|-U|-d|-j|-p)
                 if [[ ${COMP_WORDS[i+1]} == "=" ]]; then ((i++)); fi
                 ((i++))
                 ;;
@@ -559,7 +567,7 @@ _pg_dump_rotate_dumps() {
     done
     case "$sub" in
         restore|verify)
-            if [[ $cur != -* && $prev != "=" ]] && ! [[ " --compress --db --dbname --dir --dsn --exclude-table-data --format --host --jobs --keep-daily --keep-hourly --keep-last --keep-monthly --keep-weekly --keep-within --keep-yearly --lock-wait --log-format --log-level --partial-age --port --progress --source --sslmode --to --user -U -d -j -p " == *" $prev "* ]]; then
+            if [[ $cur != -* && $prev != "=" ]] && ! [[ " --compress --db --dbname --dir --dsn --exclude-database --exclude-table-data --format --host --jobs --keep-daily --keep-hourly --keep-last --keep-monthly --keep-weekly --keep-within --keep-yearly --lock-wait --log-format --log-level --partial-age --port --progress --source --source-prefix --sslmode --to --user -U -d -j -p " == *" $prev "* ]]; then
                 local f
                 COMPREPLY=()
                 for f in "$dir"/*/*.pgdump "$dir"/*/*.sql "$dir"/*/*.sql.gz "$dir"/*/*.dir; do

@@ -68,11 +68,13 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s U
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l dbname -d 'Database name (overrides the DSN) [env: PGDATABASE]' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l source -d 'Source name, the dump\'s subdirectory [default: the database name]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l exclude-database -d 'With --all-databases: skip databases matching PATTERN (`*`, `?`; repeatable)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l source-prefix -d 'With --all-databases: source names are PREFIX + database name (and PREFIX_globals)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l format -d 'Dump format: custom (.pgdump), plain (.sql, .sql.gz) or directory (.dir)' -r -f -a "custom\t'`pg_dump -Fc`, one file, `.pgdump`'
 plain\t'`pg_dump -Fp`, an SQL script, `.sql`'
 directory\t'`pg_dump -Fd`, a directory, `.dir`'"
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l compress -d 'Compression, passed to pg_dump --compress (e.g. 6, gzip:9, zstd:3 on 16+; plain format: gzip only, written as .sql.gz)' -r
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s j -l jobs -d 'Parallel jobs (directory format only)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l compress -d 'Compression, passed to pg_dump --compress (e.g. 6, gzip:9, lz4, zstd:3 on 16+; plain format: gzip only, written as .sql.gz) [default: zstd:1 with pg_dump 16+, else pg_dump\'s gzip; plain: none]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s j -l jobs -d 'Parallel pg_dump jobs (directory format only); with --all-databases, the number of databases dumped at a time' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l exclude-table-data -d 'Dump this table\'s definition but not its data (repeatable; pg_dump patterns)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-last -d 'Keep the newest N dumps' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-hourly -d 'Keep the newest dump of each of the last N hours that have one' -r
@@ -93,6 +95,8 @@ text\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l all-databases -d 'Dump every connectable database of the server (templates never), each as its own source, and the cluster\'s roles and tablespaces as `_globals`'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l with-role-passwords -d 'With --all-databases: keep the roles\' password hashes in `_globals` (default: pg_dumpall --no-role-passwords)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l no-owner -d 'Do not dump ownership (pg_dump --no-owner)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l purge -d 'After a successful dump, apply the retention rules to this source'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s y -l yes -d 'Accepted for symmetry with purge: dump --purge never asks'
@@ -156,6 +160,7 @@ never\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l create-db -d 'Create the target database when it does not exist'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l force -d 'Restore into a database that already holds objects (they are dropped and replaced)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l keep-owner -d 'Keep the dump\'s object owners (default: --no-owner)'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l with-globals -d 'First replay the cluster\'s roles and tablespaces dumped with it (`dump --all-databases` records which `_globals` dump that is)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s h -l help -d 'Print help'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l source -d 'With --all: only this source' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
