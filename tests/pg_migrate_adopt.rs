@@ -230,26 +230,8 @@ fn dbmate_up(dbmate: &Path, db: &str, dir: &Path) {
     assert!(out.status.success(), "dbmate: {out:?}");
 }
 
-/// The schema without either tool's tracking table.
-fn schema_without_tracking(db: &str) -> String {
-    let out = std::process::Command::new(server_bindir().join("pg_dump"))
-        .args([
-            "--schema-only",
-            "--no-owner",
-            "--exclude-table=schema_migrations*",
-            "--exclude-table=pgkit_migrations*",
-            "--dbname",
-            &url(db),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
+/// dbmate's table, and pg-migrate's beside it.
+const DBMATE_TRACKING: [&str; 2] = ["schema_migrations*", "pgkit_migrations*"];
 
 /// With the real dbmate (issue 14, "done when"): its folder gives the same
 /// schema under pg-migrate as under dbmate; a database dbmate migrated is
@@ -266,8 +248,8 @@ fn the_real_dbmate_then_adopt_then_only_the_new_file() {
     let by_us = fresh_db("adopt_real_pgkit");
     run(migrate(&by_us, &all).arg("up"), 0);
     assert_eq!(
-        schema_without_tracking(&by_dbmate),
-        schema_without_tracking(&by_us)
+        schema_without_tracking(&by_dbmate, &DBMATE_TRACKING),
+        schema_without_tracking(&by_us, &DBMATE_TRACKING)
     );
     assert_eq!(scalar(&by_us, "SELECT name FROM users"), "alice");
 
@@ -351,29 +333,79 @@ fn the_real_sqlx_then_adopt() {
             .replace("schema_migrations", "")
     };
     let schema = |db: &str| {
-        let out = std::process::Command::new(server_bindir().join("pg_dump"))
-            .args([
-                "--schema-only",
-                "--no-owner",
-                "--exclude-table=_sqlx_migrations",
-                "--exclude-table=schema_migrations*",
-                "--dbname",
-                &url(db),
-            ])
-            .output()
-            .unwrap();
-        strip(
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
+        strip(schema_without_tracking(
+            db,
+            &["_sqlx_migrations", "schema_migrations*"],
+        ))
     };
     assert_eq!(schema(&by_sqlx), schema(&by_us));
     let (_, lines) = run(migrate(&by_sqlx, &dir).arg("adopt"), 0);
     assert_eq!(last(&lines)["adopted"], 3);
     run(migrate(&by_sqlx, &dir).args(["status", "--exit-code"]), 0);
+}
+
+/// diesel_cli: `PGKIT_DIESEL`, else bench/'s install spot (`cargo install
+/// diesel_cli --no-default-features --features postgres --root
+/// bench/.peers/diesel`: minutes of compiling, so CI does not).
+fn diesel() -> Option<PathBuf> {
+    let p = std::env::var_os("PGKIT_DIESEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/.peers/diesel/bin/diesel")
+        });
+    p.is_file().then_some(p)
+}
+
+/// The schema of `db` as pg_dump writes it, the tools' tracking tables and
+/// pg_dump's per-run \restrict keys left out.
+fn schema_without_tracking(db: &str, tracking: &[&str]) -> String {
+    let mut cmd = std::process::Command::new(server_bindir().join("pg_dump"));
+    cmd.args(["--schema-only", "--no-owner"]);
+    for t in tracking {
+        cmd.arg(format!("--exclude-table={t}"));
+    }
+    let out = cmd.args(["--dbname", &url(db)]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// With the real diesel_cli on crates.io's whole diesel history (285
+/// migrations, some with metadata.toml run_in_transaction = false): the
+/// schema diesel gives is the one pg-migrate gives, and what diesel applied
+/// is adopted whole.
+#[test]
+fn the_real_diesel_on_crates_io_then_adopt() {
+    let Some(diesel) = diesel() else {
+        eprintln!("note: diesel_cli not installed (bench/.peers/diesel/bin/diesel or PGKIT_DIESEL); skipped");
+        return;
+    };
+    let dir = fixture("diesel-cratesio");
+    let by_diesel = fresh_db("adopt_real_diesel");
+    // In a directory without diesel.toml, so diesel writes no schema.rs.
+    let cwd = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(&diesel)
+        .current_dir(cwd.path())
+        .args(["migration", "run", "--migration-dir"])
+        .arg(&dir)
+        .args(["--database-url", &url(&by_diesel)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "diesel: {out:?}");
+    let by_us = fresh_db("adopt_real_diesel_pgkit");
+    run(migrate(&by_us, &dir).arg("up"), 0);
+    let tracking = ["__diesel_schema_migrations", "schema_migrations*"];
+    assert_eq!(
+        schema_without_tracking(&by_diesel, &tracking),
+        schema_without_tracking(&by_us, &tracking)
+    );
+    let applied = scalar(&by_diesel, "SELECT count(*) FROM __diesel_schema_migrations");
+    let (_, lines) = run(migrate(&by_diesel, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"].to_string(), applied);
+    run(migrate(&by_diesel, &dir).args(["status", "--exit-code"]), 0);
 }
 
 #[test]
