@@ -402,7 +402,10 @@ fn the_real_diesel_on_crates_io_then_adopt() {
         schema_without_tracking(&by_diesel, &tracking),
         schema_without_tracking(&by_us, &tracking)
     );
-    let applied = scalar(&by_diesel, "SELECT count(*) FROM __diesel_schema_migrations");
+    let applied = scalar(
+        &by_diesel,
+        "SELECT count(*) FROM __diesel_schema_migrations",
+    );
     let (_, lines) = run(migrate(&by_diesel, &dir).arg("adopt"), 0);
     assert_eq!(last(&lines)["adopted"].to_string(), applied);
     run(migrate(&by_diesel, &dir).args(["status", "--exit-code"]), 0);

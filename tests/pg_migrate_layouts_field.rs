@@ -599,3 +599,42 @@ fn flyway_non_transactional_scripts() {
         "2"
     );
 }
+
+/// A Flyway script with a placeholder (Flyway substitutes `${name}` before
+/// running it) is refused, 65 naming file and line, before the run starts;
+/// status flags it as a pending file `up` would refuse.
+#[test]
+fn flyway_placeholders_are_refused_not_run_as_written() {
+    let db = fresh_db("lay_flyway_placeholder");
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(fixture("flyway-spring-boot")).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, dir.path().join(f.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("V2__audit.sql"),
+        "-- the audit table, in the schema Flyway is told\nCREATE TABLE ${flyway:defaultSchema}.audit (id int);\n",
+    )
+    .unwrap();
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Flyway placeholder in a migration");
+    assert_eq!(last["filename"], "V2__audit.sql");
+    assert_eq!(last["line"], 2);
+    assert!(last["error"]
+        .as_str()
+        .unwrap()
+        .contains("${flyway:defaultSchema}"));
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'person'"
+        ),
+        "0",
+        "nothing runs before the refusal"
+    );
+    let (_, lines) = run(migrate(&db, dir.path()).arg("status"), 0);
+    assert!(lines.iter().any(|l| l["message"]
+        == "Pending migration would be refused: Flyway placeholder in a migration"
+        && l["filename"] == "V2__audit.sql"));
+}

@@ -527,6 +527,17 @@ pub fn read_down(dir: &Path, m: &Migration) -> Result<Option<Text>> {
 
 fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> {
     let (text, checksum) = read(dir, name)?;
+    if layout::flyway_name(name).is_some() {
+        if let Some((line, placeholder)) = layout::flyway_placeholder(&text) {
+            return Err(Error::new(Exit::DataErr, "Flyway placeholder in a migration")
+                .cause(format!(
+                    "line {line}: {placeholder}: Flyway replaces placeholders before it runs a script; pg-migrate runs files as they are written"
+                ))
+                .field("filename", name.to_string())
+                .field("line", line)
+                .suggest("Write the placeholder's value into the file (its checksum changes: pg-migrate repair records it once applied)"));
+        }
+    }
     let (content, no_tx) = match m.sections {
         Sections::Whole => {
             let no_tx = m.no_tx

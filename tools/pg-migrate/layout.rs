@@ -275,6 +275,25 @@ pub fn section(text: &str, style: Sections, part: Part) -> Result<(String, bool)
     Ok((out, no_tx))
 }
 
+/// The first Flyway placeholder in a script (`${name}`, or a built-in such
+/// as `${flyway:defaultSchema}`) and its line. Flyway replaces them in
+/// every script before running it (placeholderReplacement is on by
+/// default), so such a script run as written would create other objects
+/// than Flyway creates.
+pub fn flyway_placeholder(text: &str) -> Option<(usize, String)> {
+    text.lines().enumerate().find_map(|(n, line)| {
+        line.match_indices("${").find_map(|(i, _)| {
+            let rest = &line[i + 2..];
+            let name = &rest[..rest.find('}')?];
+            let ok = !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | ':' | '-'));
+            ok.then(|| (n + 1, format!("${{{name}}}")))
+        })
+    })
+}
+
 /// pgkit's marker that runs a file outside a transaction.
 pub const NO_TRANSACTION: &str = "pg-migrate: no-transaction";
 
@@ -376,6 +395,21 @@ pub fn flyway_name(name: &str) -> Option<(char, &str, &str)> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn flyway_placeholders_are_found_with_their_line() {
+        assert_eq!(flyway_placeholder("CREATE TABLE t (id int);\n"), None);
+        assert_eq!(
+            flyway_placeholder("--x\nCREATE TABLE ${schema}.t (id int);\n"),
+            Some((2, "${schema}".into()))
+        );
+        assert_eq!(
+            flyway_placeholder("SET search_path = ${flyway:defaultSchema};"),
+            Some((1, "${flyway:defaultSchema}".into()))
+        );
+        // Not a placeholder: `${` without a closing brace or a name.
+        assert_eq!(flyway_placeholder("SELECT '${';\nSELECT '${}';"), None);
+    }
 
     #[test]
     fn dbmate_sections_keep_line_numbers() {
