@@ -248,8 +248,8 @@ fn the_real_dbmate_then_adopt_then_only_the_new_file() {
     let by_us = fresh_db("adopt_real_pgkit");
     run(migrate(&by_us, &all).arg("up"), 0);
     assert_eq!(
-        schema_without_tracking(&by_dbmate, &DBMATE_TRACKING),
-        schema_without_tracking(&by_us, &DBMATE_TRACKING)
+        schema_without(&by_dbmate, &DBMATE_TRACKING),
+        schema_without(&by_us, &DBMATE_TRACKING)
     );
     assert_eq!(scalar(&by_us, "SELECT name FROM users"), "alice");
 
@@ -333,7 +333,7 @@ fn the_real_sqlx_then_adopt() {
             .replace("schema_migrations", "")
     };
     let schema = |db: &str| {
-        strip(schema_without_tracking(
+        strip(schema_without(
             db,
             &["_sqlx_migrations", "schema_migrations*"],
         ))
@@ -354,23 +354,6 @@ fn diesel() -> Option<PathBuf> {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/.peers/diesel/bin/diesel")
         });
     p.is_file().then_some(p)
-}
-
-/// The schema of `db` as pg_dump writes it, the tools' tracking tables and
-/// pg_dump's per-run \restrict keys left out.
-fn schema_without_tracking(db: &str, tracking: &[&str]) -> String {
-    let mut cmd = std::process::Command::new(server_bindir().join("pg_dump"));
-    cmd.args(["--schema-only", "--no-owner"]);
-    for t in tracking {
-        cmd.arg(format!("--exclude-table={t}"));
-    }
-    let out = cmd.args(["--dbname", &url(db)]).output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// With the real diesel_cli on crates.io's whole diesel history (285
@@ -402,8 +385,8 @@ fn the_real_diesel_on_crates_io_then_adopt() {
     run(migrate(&by_us, &dir).args(table).arg("up"), 0);
     let tracking = ["__diesel_schema_migrations", "pgkit_migrations*"];
     assert_eq!(
-        schema_without_tracking(&by_diesel, &tracking),
-        schema_without_tracking(&by_us, &tracking)
+        schema_without(&by_diesel, &tracking),
+        schema_without(&by_us, &tracking)
     );
     let applied = scalar(
         &by_diesel,

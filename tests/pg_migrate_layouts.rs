@@ -394,22 +394,7 @@ fn pg_tmp_db_create_takes_another_tools_folder() {
 
 /// `pg_dump --schema-only` of `db` without pg-migrate's own table.
 fn schema_of(db: &str) -> String {
-    let out = std::process::Command::new(server_bindir().join("pg_dump"))
-        .args([
-            "--schema-only",
-            "--no-owner",
-            "--exclude-table=pgkit_migrations*",
-            "--dbname",
-            &url(db),
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-        .collect::<Vec<_>>()
-        .join("\n")
+    schema_without(db, &["pgkit_migrations*"])
 }
 
 /// crates.io's diesel history, all 285 migrations as published: both

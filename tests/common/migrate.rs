@@ -39,3 +39,21 @@ pub fn find<'a>(lines: &'a [Value], message: &str) -> &'a Value {
         .find(|l| l["message"] == message)
         .unwrap_or_else(|| panic!("no {message:?} line in {lines:#?}"))
 }
+
+/// `pg_dump --schema-only --no-owner` of `db`, leaving out the tables
+/// matching `exclude` (tracking tables) and pg_dump's per-run \\restrict
+/// keys, so two databases' schemas compare as text.
+pub fn schema_without(db: &str, exclude: &[&str]) -> String {
+    let mut cmd = std::process::Command::new(server_bindir().join("pg_dump"));
+    cmd.args(["--schema-only", "--no-owner"]);
+    for t in exclude {
+        cmd.arg(format!("--exclude-table={t}"));
+    }
+    let out = cmd.args(["--dbname", &url(db)]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
