@@ -638,3 +638,49 @@ fn flyway_placeholders_are_refused_not_run_as_written() {
         == "Pending migration would be refused: Flyway placeholder in a migration"
         && l["filename"] == "V2__audit.sql"));
 }
+
+/// goose's own parser cases (its internal/sqlparser/testdata): the valid
+/// ones (lower-case annotations, comments inside statements, multi-line
+/// string literals, StatementBegin/End) pass; the invalid ones (a statement
+/// without its semicolon before `-- +goose Down` or the end) are refused
+/// with 65 naming the line, as goose refuses them, before anything runs.
+#[test]
+fn goose_parser_cases_are_accepted_and_refused_as_goose_does() {
+    let db = fresh_db("lay_goose_parser");
+    let (out, _) = run(
+        migrate(&db, &fixture("goose-parser")).args(["up", "--dry-run"]),
+        0,
+    );
+    assert_eq!(out.lines().count(), 3, "{out}");
+    for (file, line) in [
+        ("00001_a.sql", 3),
+        ("00002_b.sql", 2),
+        ("00003_c.sql", 2),
+        ("00004_d.sql", 2),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(fixture("goose-invalid").join(file), dir.path().join(file)).unwrap();
+        let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 65);
+        let last = lines.last().unwrap();
+        assert_eq!(
+            last["message"],
+            "Migration file does not parse as its layout's tool reads it"
+        );
+        assert_eq!(last["filename"], file);
+        let cause = last["error"].as_str().unwrap();
+        assert!(
+            cause.starts_with(&format!(
+                "line {line}: a statement without its closing semicolon"
+            )),
+            "{file}: {cause}"
+        );
+    }
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'"
+        ),
+        "0",
+        "nothing ran"
+    );
+}

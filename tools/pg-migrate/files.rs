@@ -548,12 +548,12 @@ fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> 
         s => layout::section(&text, s, part).map_err(|why| {
             Error::new(
                 Exit::DataErr,
-                "Migration file lacks its layout's annotations",
+                "Migration file does not parse as its layout's tool reads it",
             )
             .cause(why)
             .field("filename", name.to_string())
             .field("layout", sections_name(s))
-            .suggest("Every file of the folder must be written for the same tool")
+            .suggest("Fix what the cause names (the tool itself refuses such a file too); every file of a folder is written for one tool")
         })?,
     };
     Ok(Text {

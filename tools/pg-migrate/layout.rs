@@ -196,6 +196,11 @@ pub fn section(text: &str, style: Sections, part: Part) -> Result<(String, bool)
     let mut current: Option<Part> = None;
     let mut seen_up = false;
     let mut no_tx = false;
+    // goose's parser: in the section it runs, a statement outside a
+    // StatementBegin/End block must end with a semicolon before the next
+    // annotation or the end of the file, and a block must be closed.
+    let mut in_block = false;
+    let mut unterminated: Option<usize> = None;
     for (n, line) in text.split_inclusive('\n').enumerate() {
         let directive = line
             .trim_start()
@@ -226,6 +231,9 @@ pub fn section(text: &str, style: Sections, part: Part) -> Result<(String, bool)
                 if directive.len() >= 6 && directive[..6].eq_ignore_ascii_case("+goose") {
                     is_annotation = true;
                     let d = directive[6..].trim().to_ascii_lowercase();
+                    if matches!(d.as_str(), "up" | "down") && current == Some(part) {
+                        goose_terminated(unterminated, in_block)?;
+                    }
                     match d.as_str() {
                         "up" => {
                             current = Some(Part::Up);
@@ -233,9 +241,14 @@ pub fn section(text: &str, style: Sections, part: Part) -> Result<(String, bool)
                         }
                         "down" => current = Some(Part::Down),
                         "no transaction" => no_tx = true,
+                        "statementbegin" if current == Some(part) => in_block = true,
+                        "statementend" if current == Some(part) => {
+                            in_block = false;
+                            unterminated = None;
+                        }
                         // goose would substitute ${VAR} from the
                         // environment: never run such a file literally.
-                        "envsub on" => {
+                        "envsub on" | "envsubst on" => {
                             return Err(format!(
                                 "line {}: '-- +goose ENVSUB ON' (environment substitution) is not supported",
                                 n + 1
@@ -259,12 +272,24 @@ pub fn section(text: &str, style: Sections, part: Part) -> Result<(String, bool)
                 n + 1
             ));
         }
+        if style == Sections::Goose
+            && !is_annotation
+            && current == Some(part)
+            && !in_block
+            && !code.is_empty()
+            && !code.starts_with("--")
+        {
+            unterminated = (!goose_ends_statement(code)).then_some(n + 1);
+        }
         if !is_annotation && current == Some(part) {
             out.push_str(line);
         } else {
             // Keep the line count.
             out.push_str(if line.ends_with('\n') { "\n" } else { "" });
         }
+    }
+    if style == Sections::Goose {
+        goose_terminated(unterminated, in_block)?;
     }
     if !seen_up {
         return Err(match style {
@@ -292,6 +317,29 @@ pub fn flyway_placeholder(text: &str) -> Option<(usize, String)> {
             ok.then(|| (n + 1, format!("${{{name}}}")))
         })
     })
+}
+
+/// Whether a line ends a statement as goose's parser reads it: its last
+/// word before a `--` comment ends with a semicolon.
+fn goose_ends_statement(line: &str) -> bool {
+    line.split_whitespace()
+        .take_while(|w| !w.starts_with("--"))
+        .last()
+        .is_some_and(|w| w.ends_with(';'))
+}
+
+/// goose's refusals at a section's end: a statement without its semicolon,
+/// a StatementBegin without its StatementEnd.
+fn goose_terminated(unterminated: Option<usize>, in_block: bool) -> Result<(), String> {
+    if in_block {
+        return Err("a '-- +goose StatementBegin' without its '-- +goose StatementEnd'".into());
+    }
+    match unterminated {
+        Some(line) => Err(format!(
+            "line {line}: a statement without its closing semicolon (goose refuses the file: 'missing semicolon?')"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// pgkit's marker that runs a file outside a transaction.
