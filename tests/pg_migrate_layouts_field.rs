@@ -684,3 +684,50 @@ fn goose_parser_cases_are_accepted_and_refused_as_goose_does() {
         "nothing ran"
     );
 }
+
+/// dbmate's own parser cases (amacneil/dbmate pkg/dbmate/migration_test.go,
+/// TestParseMigrationContents, MIT), each as the one file of a dbmate
+/// folder: what dbmate parses, `up --dry-run` accepts; what it refuses
+/// (down before up, no down, a section without its up or down, a statement
+/// before the first section), pg-migrate refuses with 65 before anything runs.
+#[test]
+fn dbmate_parser_cases_are_accepted_and_refused_as_dbmate_does() {
+    let ok = [
+        "-- migrate:up\ncreate table users (id serial, name text);\n-- migrate:down\ndrop table users;",
+        "\n--migrate:up\ncreate table users (id serial, name text);\n\n--migrate:down\ndrop table users;\n",
+        "\n-- This migration creates the users table.\n-- It'll drop it in the event of a rollback.\n\n-- migrate:up\ncreate table users (id serial, name text);\n\n-- migrate:down\ndrop table users;\n",
+        "-- migrate:up transaction:true\r\ncreate table users (id serial, name text);\r\n-- migrate:down transaction:true\r\ndrop table users;\r\n",
+        "-- migrate:up transaction:false\nALTER TYPE colors ADD VALUE 'orange' AFTER 'red';\n-- migrate:down transaction:false\nALTER TYPE colors ADD VALUE 'orange' AFTER 'red';\n-- migrate:up transaction:true\nALTER TYPE colors ADD VALUE 'green' AFTER 'red';\n-- migrate:down transaction:true\nALTER TYPE colors ADD VALUE 'green' AFTER 'red';\n-- migrate:up\nALTER TYPE colors ADD VALUE 'yellow' AFTER 'red';\n-- migrate:down\nALTER TYPE colors ADD VALUE 'yellow' AFTER 'red';\n",
+    ];
+    let refused = [
+        ("-- migrate:down\ndrop table users;\n-- migrate:up\ncreate table users (id serial, name text);\n", "line 1: '-- migrate:down' without"),
+        ("\nALTER TABLE users\nADD COLUMN status status_type DEFAULT 'active';\n", "no '-- migrate:up' line"),
+        ("-- migrate:down\ndrop table users;\n", "line 1: '-- migrate:down' without"),
+        ("-- migrate:up\ncreate table users (id serial, name text);\n", "no '-- migrate:down' after"),
+        ("\n-- create status_type\nCREATE TYPE status_type AS ENUM ('active', 'inactive');\n\n-- migrate:up\nALTER TABLE users\nADD COLUMN status status_type DEFAULT 'active';\n\n-- migrate:down\nALTER TABLE users\nDROP COLUMN status;\n", "line 3: a statement before"),
+        ("-- migrate:up\ncreate table users (id serial, name text);\n-- migrate:up\ncreate table statuses (id serial, name text);\n-- migrate:down\ndrop table statuses;\n", "line 3: a second '-- migrate:up'"),
+        ("-- migrate:up\ncreate table users (id serial, name text);\n-- migrate:down\ndrop table users;\n-- migrate:down\ndrop table statuses;\n", "line 5: '-- migrate:down' without"),
+    ];
+    let db = fresh_db("lay_dbmate_parser");
+    let case = |text: &str, code: i32| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("20240101000000_case.sql"), text).unwrap();
+        run(
+            migrate(&db, dir.path()).args(["--layout", "dbmate", "up", "--dry-run"]),
+            code,
+        )
+    };
+    for text in ok {
+        let (out, _) = case(text, 0);
+        assert_eq!(out.trim(), "20240101000000_case.sql", "{text}");
+    }
+    for (text, why) in refused {
+        let (_, lines) = case(text, 65);
+        let last = lines.last().unwrap().clone();
+        let cause = last["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{text}: {last}"))
+            .to_string();
+        assert!(cause.starts_with(why), "{text}: {cause}");
+    }
+}

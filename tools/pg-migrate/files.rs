@@ -129,6 +129,23 @@ pub fn mixed(dir: &Path, a: &str, b: &str) -> Error {
         .suggest("Keep one tool's layout per folder, or name it with --layout (MIGRATIONS_LAYOUT)")
 }
 
+/// A file of a dbmate or goose folder without that tool's annotations.
+pub fn unannotated(dir: &Path, name: &str, want: Sections) -> Error {
+    let marker = match want {
+        Sections::Goose => "-- +goose Up",
+        _ => "-- migrate:up",
+    };
+    Error::new(Exit::DataErr, "Migration file lacks its layout's annotations")
+        .cause(format!("no '{marker}' line"))
+        .field("filename", name.to_string())
+        .field("dir", dir.display().to_string())
+        .field("layout", sections_name(want))
+        .suggest(format!(
+            "Every file of a {} folder starts its up section with '{marker}' (or name the folder's layout with --layout)",
+            sections_name(want)
+        ))
+}
+
 pub fn foreign_layout(dir: &Path, name: &str, layout: &str) -> Error {
     Error::new(Exit::DataErr, "Migration folder is in another tool's layout")
         .field("filename", name.to_string())

@@ -212,6 +212,20 @@ pub fn section(text: &str, style: Sections, part: Part) -> Result<(String, bool)
             Sections::Dbmate => {
                 let mut words = directive.split_whitespace();
                 match words.next() {
+                    // dbmate's sections pair up: up, down, up, down, each
+                    // up with its down (its parser refuses anything else).
+                    Some("migrate:up") if current == Some(Part::Up) => {
+                        return Err(format!(
+                            "line {}: a second '-- migrate:up' before its section's '-- migrate:down' (dbmate requires a down block in each section)",
+                            n + 1
+                        ))
+                    }
+                    Some("migrate:down") if current != Some(Part::Up) => {
+                        return Err(format!(
+                            "line {}: '-- migrate:down' without a '-- migrate:up' before it (dbmate requires an up block first in each section)",
+                            n + 1
+                        ))
+                    }
                     Some("migrate:up") => {
                         current = Some(Part::Up);
                         seen_up = true;
@@ -290,6 +304,9 @@ pub fn section(text: &str, style: Sections, part: Part) -> Result<(String, bool)
     }
     if style == Sections::Goose {
         goose_terminated(unterminated, in_block)?;
+    }
+    if style == Sections::Dbmate && current == Some(Part::Up) {
+        return Err("no '-- migrate:down' after the last '-- migrate:up' (dbmate requires a down block in each section)".into());
     }
     if !seen_up {
         return Err(match style {

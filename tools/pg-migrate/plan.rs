@@ -89,6 +89,9 @@ pub fn checksums(dir: &Path, files: &[Migration]) -> Result<Vec<String>> {
                         ));
                     }
                     (Sections::Whole, _) => {}
+                    (want, None) => {
+                        return Err(crate::files::unannotated(dir, &m.up, want));
+                    }
                     (want, got) if got != Some(want) => {
                         return Err(crate::files::mixed(dir, &m.up, &files[0].up)
                             .field("layout", crate::files::sections_name(want)));
