@@ -207,16 +207,22 @@ fn diesel_versions_match_its_directories() {
     assert_eq!(st["pending"], 4);
 }
 
-/// dbmate's own binary: `PGKIT_DBMATE`, else the one bench/ and CI install
-/// from npm (bench/.peers, pinned). None when neither is there.
-fn dbmate() -> Option<PathBuf> {
-    let p = std::env::var_os("PGKIT_DBMATE")
+/// A peer tool's binary: the variable `var` names it, else it is at
+/// `default` under the repository (bench/.peers). None when neither is there.
+fn peer(var: &str, default: &str) -> Option<PathBuf> {
+    let p = std::env::var_os(var)
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("bench/.peers/node_modules/@dbmate/linux-x64/bin/dbmate")
-        });
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(default));
     p.is_file().then_some(p)
+}
+
+/// dbmate's own binary: `PGKIT_DBMATE`, else the one bench/ and CI install
+/// from npm (bench/.peers, pinned).
+fn dbmate() -> Option<PathBuf> {
+    peer(
+        "PGKIT_DBMATE",
+        "bench/.peers/node_modules/@dbmate/linux-x64/bin/dbmate",
+    )
 }
 
 fn dbmate_up(dbmate: &Path, db: &str, dir: &Path) {
@@ -300,10 +306,7 @@ fn the_real_dbmate_then_adopt_then_only_the_new_file() {
 
 /// sqlx-cli: `PGKIT_SQLX`, else bench/'s (a full bench run compiles it).
 fn sqlx() -> Option<PathBuf> {
-    let p = std::env::var_os("PGKIT_SQLX")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/.peers/bin/sqlx"));
-    p.is_file().then_some(p)
+    peer("PGKIT_SQLX", "bench/.peers/bin/sqlx")
 }
 
 /// With the real sqlx-cli: the same schema as sqlx gives, then adoption of
@@ -348,12 +351,7 @@ fn the_real_sqlx_then_adopt() {
 /// diesel_cli --no-default-features --features postgres --root
 /// bench/.peers/diesel`: minutes of compiling, so CI does not).
 fn diesel() -> Option<PathBuf> {
-    let p = std::env::var_os("PGKIT_DIESEL")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/.peers/diesel/bin/diesel")
-        });
-    p.is_file().then_some(p)
+    peer("PGKIT_DIESEL", "bench/.peers/diesel/bin/diesel")
 }
 
 /// With the real diesel_cli on crates.io's whole diesel history (285
@@ -400,6 +398,60 @@ fn the_real_diesel_on_crates_io_then_adopt() {
             .args(table)
             .args(["status", "--exit-code"]),
         0,
+    );
+}
+
+/// goose itself: `PGKIT_GOOSE`, else bench/.peers/goose/bin/goose-run, a
+/// 30-line program calling the goose v3 library's `Up` and `Reset` (what
+/// the goose CLI calls) with pgx; built from fetched sources (goose's
+/// module proxy is out of reach here), so neither CI nor bench/ has it.
+fn goose() -> Option<PathBuf> {
+    peer("PGKIT_GOOSE", "bench/.peers/goose/bin/goose-run")
+}
+
+/// With goose itself on its own integration-test migrations: the schema
+/// goose gives is the one pg-migrate gives, after up and after every down;
+/// what goose applied is adopted.
+#[test]
+fn the_real_goose_then_adopt() {
+    let Some(goose) = goose() else {
+        eprintln!(
+            "note: goose not built (bench/.peers/goose/bin/goose-run or PGKIT_GOOSE); skipped"
+        );
+        return;
+    };
+    let dir = fixture("goose");
+    let goose_run = |cmd: &str, db: &str| {
+        let out = std::process::Command::new(&goose)
+            .arg(cmd)
+            .arg(&dir)
+            .arg(format!("{}?sslmode=disable", url(db)))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "goose {cmd}: {out:?}");
+    };
+    let tracking = ["goose_db_version", "schema_migrations*"];
+    let by_goose = fresh_db("adopt_real_goose");
+    goose_run("up", &by_goose);
+    let by_us = fresh_db("adopt_real_goose_pgkit");
+    run(migrate(&by_us, &dir).arg("up"), 0);
+    assert_eq!(
+        schema_without(&by_goose, &tracking),
+        schema_without(&by_us, &tracking)
+    );
+    // Adopt what goose applied, then both take everything down again.
+    let applied = scalar(
+        &by_goose,
+        "SELECT count(DISTINCT version_id) FROM goose_db_version WHERE version_id > 0 AND is_applied",
+    );
+    let (_, lines) = run(migrate(&by_goose, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"].to_string(), applied);
+    run(migrate(&by_goose, &dir).args(["status", "--exit-code"]), 0);
+    goose_run("reset", &by_goose);
+    run(migrate(&by_us, &dir).args(["down", "--steps", "100"]), 0);
+    assert_eq!(
+        schema_without(&by_goose, &tracking),
+        schema_without(&by_us, &tracking)
     );
 }
 
