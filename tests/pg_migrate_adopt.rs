@@ -455,6 +455,55 @@ fn the_real_goose_then_adopt() {
     );
 }
 
+/// golang-migrate itself: `PGKIT_GOLANG_MIGRATE`, else
+/// bench/.peers/golang-migrate/bin/migrate-run, a few lines calling its
+/// library's `Up`/`Down` with its postgres driver and file source (what its
+/// CLI calls), built from fetched sources as goose's is.
+fn golang_migrate() -> Option<PathBuf> {
+    peer(
+        "PGKIT_GOLANG_MIGRATE",
+        "bench/.peers/golang-migrate/bin/migrate-run",
+    )
+}
+
+/// With golang-migrate itself on its postgres driver's example migrations:
+/// the same schema as pg-migrate gives; its history adopted into a table
+/// of pg-migrate's own (golang-migrate's is named schema_migrations too).
+#[test]
+fn the_real_golang_migrate_then_adopt() {
+    let Some(tool) = golang_migrate() else {
+        eprintln!("note: golang-migrate not built (bench/.peers/golang-migrate/bin/migrate-run or PGKIT_GOLANG_MIGRATE); skipped");
+        return;
+    };
+    let dir = fixture("golang-migrate");
+    let by_tool = fresh_db("adopt_real_gm");
+    let out = std::process::Command::new(&tool)
+        .arg("up")
+        .arg(&dir)
+        .arg(format!("{}?sslmode=disable", url(&by_tool)))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "golang-migrate: {out:?}");
+    let by_us = fresh_db("adopt_real_gm_pgkit");
+    // Every file outside a transaction, as golang-migrate runs them (one
+    // holds CREATE INDEX CONCURRENTLY).
+    let table = ["--table", "pgkit_migrations", "--layout", "golang-migrate"];
+    run(migrate(&by_us, &dir).args(table).arg("up"), 0);
+    let tracking = ["schema_migrations", "pgkit_migrations*"];
+    assert_eq!(
+        schema_without(&by_tool, &tracking),
+        schema_without(&by_us, &tracking)
+    );
+    let (_, lines) = run(migrate(&by_tool, &dir).args(table).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 9);
+    run(
+        migrate(&by_tool, &dir)
+            .args(table)
+            .args(["status", "--exit-code"]),
+        0,
+    );
+}
+
 #[test]
 fn flyway_and_refinery_histories() {
     let dir = fixture("flyway");
