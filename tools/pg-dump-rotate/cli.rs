@@ -32,6 +32,8 @@ pub enum Cmd {
     Verify(VerifyArgs),
     /// Remove old dumps by retention rules
     Purge(PurgeArgs),
+    /// Exit 1 unless each source's newest good dump is fresh and big enough (monitoring)
+    Check(CheckArgs),
     /// Verify a dump, then restore it with pg_restore
     Restore(RestoreArgs),
 }
@@ -82,6 +84,10 @@ pub struct DumpArgs {
     /// Do not dump ownership (pg_dump --no-owner)
     #[arg(long)]
     pub no_owner: bool,
+    /// Record each table's exact row count, taken in the dump's own snapshot,
+    /// for `verify --restore`
+    #[arg(long, env = "DUMP_COUNT_ROWS")]
+    pub count_rows: bool,
     /// After a successful dump, apply the retention rules to this source
     #[arg(long)]
     pub purge: bool,
@@ -190,6 +196,7 @@ pub struct ListArgs {
 
 /// `verify`.
 #[derive(Args, Debug)]
+#[command(group = clap::ArgGroup::new("scope").args(["all", "restore"]).multiple(true))]
 pub struct VerifyArgs {
     /// Dumps to verify
     #[arg(value_name = "FILE")]
@@ -197,9 +204,31 @@ pub struct VerifyArgs {
     /// Verify every dump in DIR (or in --source)
     #[arg(long, conflicts_with = "files")]
     pub all: bool,
-    /// With --all: only this source
-    #[arg(long, requires = "all")]
+    /// With --all: only this source; with --restore alone: its newest good dump
+    #[arg(long, requires = "scope", conflicts_with = "files")]
     pub source: Option<String>,
+    /// Restore drill: restore into a throwaway server and compare with the
+    /// tables and row counts recorded at dump time (exit 5 naming the first
+    /// table that differs)
+    #[arg(long)]
+    pub restore: bool,
+}
+
+/// `check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// Sources to check (repeatable) [default: every source in DIR]
+    #[arg(long, env = "DUMP_SOURCE", value_delimiter = ',')]
+    pub source: Vec<String>,
+    /// The newest good dump must be younger than this (e.g. 26h)
+    #[arg(long, env = "DUMP_MAX_AGE", value_name = "DURATION")]
+    pub max_age: String,
+    /// The newest good dump must be at least this big (bytes; K, M, G suffixes)
+    #[arg(long, env = "DUMP_MIN_SIZE", value_name = "BYTES")]
+    pub min_size: Option<String>,
+    /// Also write a Prometheus textfile-collector file (atomically)
+    #[arg(long, env = "DUMP_METRICS_FILE", value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
 }
 
 /// `purge`.

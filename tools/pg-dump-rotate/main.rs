@@ -4,12 +4,15 @@
 mod child;
 mod cli;
 mod commands;
+mod drill;
 mod durable;
+mod facts;
 mod globals;
 mod gzip;
 mod integrity;
 mod layout;
 mod lock;
+mod metrics;
 mod programs;
 mod retention;
 

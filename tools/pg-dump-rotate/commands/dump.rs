@@ -221,8 +221,16 @@ pub fn dump_one(dir: &Path, plan: &Plan, settings: &Settings, source: &str) -> R
                "programVersion": plan.program.version}),
     );
 
+    // The facts a restore drill checks (see `facts`), read in the snapshot
+    // pg_dump dumps; its transaction lives until pg_dump has finished.
+    let snapshot = match plan.kind {
+        Kind::Database => crate::facts::open(settings, &a.exclude_table_data, a.count_rows)?,
+        Kind::Globals { .. } => None,
+    };
+    let snapshot_id = snapshot.as_ref().map(|s| s.id.clone());
     let (result, pg_dump, server_version, compression) =
-        dump_checked(plan, settings, &partial, &name)?;
+        dump_checked(plan, settings, &partial, &name, snapshot_id.as_deref())?;
+    let facts = snapshot.map(|s| s.finish()).transpose()?;
 
     let finished = Utc::now();
     let mut m = json!({
@@ -251,6 +259,9 @@ pub fn dump_one(dir: &Path, plan: &Plan, settings: &Settings, source: &str) -> R
     }
     if let Some(g) = &plan.globals {
         m["globals"] = json!(g);
+    }
+    if let Some(f) = &facts {
+        m["facts"] = f.to_json();
     }
     let mut text = serde_json::to_string_pretty(&m)
         .map_err(|e| dump_err("Cannot write the manifest").cause(e))?;
@@ -311,6 +322,7 @@ fn dump_checked(
     settings: &Settings,
     partial: &Path,
     name: &str,
+    snapshot: Option<&str>,
 ) -> Result<(Written, Program, String, String)> {
     let what = plan.kind.program();
     let mut program = plan.program.clone();
@@ -323,6 +335,7 @@ fn dump_checked(
             compress.as_deref(),
             partial,
             name,
+            snapshot,
         );
         interrupt::check()?;
         let (written, (server, major)) = match attempt? {
@@ -441,6 +454,7 @@ fn run_pg_dump(
     compress: Option<&str>,
     partial: &Path,
     name: &str,
+    snapshot: Option<&str>,
 ) -> Result<Attempt> {
     let a = plan.args;
     let what = plan.kind.program();
@@ -449,6 +463,9 @@ fn run_pg_dump(
     match plan.kind {
         Kind::Database => {
             cmd.arg(plan.format.pg_dump_flag());
+            if let Some(id) = snapshot {
+                cmd.arg(format!("--snapshot={id}"));
+            }
             if let Some(c) = compress {
                 cmd.arg(format!("--compress={c}"));
             }

@@ -2,6 +2,7 @@
 //! only dependency between commands, and one-way).
 
 pub mod all;
+pub mod check;
 pub mod dump;
 pub mod list;
 pub mod purge;
@@ -20,6 +21,7 @@ pub fn run(cli: Cli) -> Result<Summary> {
         Cmd::List(a) => list::run(&cli.dir, &a),
         Cmd::Verify(a) => verify::run(&cli.dir, &a),
         Cmd::Purge(a) => purge::run(&cli.dir, &a),
+        Cmd::Check(a) => check::run(&cli.dir, &a),
         Cmd::Restore(a) => restore::run(&a),
     }
 }

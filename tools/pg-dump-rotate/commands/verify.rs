@@ -29,6 +29,9 @@ pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
             );
         }
         v
+    } else if let (true, Some(s)) = (a.restore, &a.source) {
+        // A drill of a source: its newest good dump.
+        vec![crate::commands::check::newest_good(dir, s)?]
     } else if a.files.is_empty() {
         return Err(Error::usage("Nothing to verify").suggest("Name dump files, or pass --all"));
     } else {
@@ -38,7 +41,16 @@ pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
     let mut missing = false;
     let mut gone = 0usize;
     for f in &files {
-        match pgkit::progress::Progress::reading("Verifying", None, f).during(|| verify_one(f)) {
+        let checked = if a.restore {
+            match crate::drill::run(f) {
+                // One drill: its own error (naming the table) is the summary.
+                Err(e) if files.len() == 1 => return Err(e),
+                r => r.map(|_| ()),
+            }
+        } else {
+            pgkit::progress::Progress::reading("Verifying", None, f).during(|| verify_one(f))
+        };
+        match checked {
             Ok(()) => {
                 log::info("Dump verified", json!({"file": f.display().to_string()}));
                 out::println(&format!("{}: OK", f.display()))?;
@@ -62,6 +74,10 @@ pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
                 let mut fields = serde_json::Map::new();
                 if let Some(c) = &e.error {
                     fields.insert("error".into(), json!(c));
+                }
+                // A drill's difference: the table, what was expected and found.
+                for (k, v) in &e.fields {
+                    fields.entry(k.clone()).or_insert_with(|| v.clone());
                 }
                 fields.insert("file".into(), json!(f.display().to_string()));
                 log::error(
@@ -87,7 +103,12 @@ pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
                 .suggest("Do not rely on these dumps; dump again and verify"),
         );
     }
-    let mut summary = Summary::ok("All dumps verified").field("verified", files.len() - gone);
+    let mut summary = Summary::ok(if a.restore {
+        "All restore drills passed"
+    } else {
+        "All dumps verified"
+    })
+    .field("verified", files.len() - gone);
     if gone > 0 {
         summary = summary.field("skipped", gone);
     }
