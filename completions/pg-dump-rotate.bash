@@ -16,6 +16,9 @@ _pg__dump__rotate() {
             ",$1")
                 cmd="pg__dump__rotate"
                 ;;
+            pg__dump__rotate,check)
+                cmd="pg__dump__rotate__subcmd__check"
+                ;;
             pg__dump__rotate,dump)
                 cmd="pg__dump__rotate__subcmd__dump"
                 ;;
@@ -33,6 +36,9 @@ _pg__dump__rotate() {
                 ;;
             pg__dump__rotate,verify)
                 cmd="pg__dump__rotate__subcmd__verify"
+                ;;
+            pg__dump__rotate__subcmd__help,check)
+                cmd="pg__dump__rotate__subcmd__help__subcmd__check"
                 ;;
             pg__dump__rotate__subcmd__help,dump)
                 cmd="pg__dump__rotate__subcmd__help__subcmd__dump"
@@ -59,7 +65,7 @@ _pg__dump__rotate() {
 
     case "${cmd}" in
         pg__dump__rotate)
-            opts="-h -V --dir --log-level --log-format --progress --help --version dump list purge restore verify help"
+            opts="-h -V --dir --log-level --log-format --progress --help --version dump list purge check restore verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -88,8 +94,54 @@ _pg__dump__rotate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        pg__dump__rotate__subcmd__check)
+            opts="-h --source --max-age --min-size --metrics-file --dir --log-level --log-format --progress --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metrics-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-level)
+                    COMPREPLY=($(compgen -W "debug info warn error" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "json text" -- "${cur}"))
+                    return 0
+                    ;;
+                --progress)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         pg__dump__rotate__subcmd__dump)
-            opts="-d -p -U -j -y -h --dsn --host --port --user --dbname --sslmode --source --all-databases --exclude-database --source-prefix --with-role-passwords --format --compress --jobs --exclude-table-data --no-owner --purge --yes --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --partial-age --lock-wait --dir --log-level --log-format --progress --help"
+            opts="-d -p -U -j -y -h --dsn --host --port --user --dbname --sslmode --source --all-databases --exclude-database --source-prefix --with-role-passwords --format --compress --jobs --exclude-table-data --no-owner --count-rows --purge --yes --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --partial-age --lock-wait --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,8 +275,22 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__help)
-            opts="dump list purge restore verify help"
+            opts="dump list purge check restore verify help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        pg__dump__rotate__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -507,7 +573,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__verify)
-            opts="-h --all --source --dir --log-level --log-format --progress --help"
+            opts="-h --all --source --restore --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -557,7 +623,7 @@ _pg_dump_rotate_dumps() {
                 ((i + 1 < COMP_CWORD)) && dir="${COMP_WORDS[i+1]}"
                 ((i++))
                 ;;
-            --compress|--db|--dbname|--dir|--dsn|--exclude-database|--exclude-table-data|--format|--host|--jobs|--keep-daily|--keep-hourly|--keep-last|--keep-monthly|--keep-weekly|--keep-within|--keep-yearly|--lock-wait|--log-format|--log-level|--partial-age|--port|--progress|--source|--source-prefix|--sslmode|--to|--user|-U|-d|-j|-p)
+            --compress|--db|--dbname|--dir|--dsn|--exclude-database|--exclude-table-data|--format|--host|--jobs|--keep-daily|--keep-hourly|--keep-last|--keep-monthly|--keep-weekly|--keep-within|--keep-yearly|--lock-wait|--log-format|--log-level|--max-age|--metrics-file|--min-size|--partial-age|--port|--progress|--source|--source-prefix|--sslmode|--to|--user|-U|-d|-j|-p)
                 if [[ ${COMP_WORDS[i+1]} == "=" ]]; then ((i++)); fi
                 ((i++))
                 ;;
@@ -567,7 +633,7 @@ _pg_dump_rotate_dumps() {
     done
     case "$sub" in
         restore|verify)
-            if [[ $cur != -* && $prev != "=" ]] && ! [[ " --compress --db --dbname --dir --dsn --exclude-database --exclude-table-data --format --host --jobs --keep-daily --keep-hourly --keep-last --keep-monthly --keep-weekly --keep-within --keep-yearly --lock-wait --log-format --log-level --partial-age --port --progress --source --source-prefix --sslmode --to --user -U -d -j -p " == *" $prev "* ]]; then
+            if [[ $cur != -* && $prev != "=" ]] && ! [[ " --compress --db --dbname --dir --dsn --exclude-database --exclude-table-data --format --host --jobs --keep-daily --keep-hourly --keep-last --keep-monthly --keep-weekly --keep-within --keep-yearly --lock-wait --log-format --log-level --max-age --metrics-file --min-size --partial-age --port --progress --source --source-prefix --sslmode --to --user -U -d -j -p " == *" $prev "* ]]; then
                 local f
                 COMPREPLY=()
                 for f in "$dir"/*/*.pgdump "$dir"/*/*.sql "$dir"/*/*.sql.gz "$dir"/*/*.dir; do

@@ -58,6 +58,7 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -s V -l vers
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "dump" -d 'Dump a database into DIR/SOURCE/, checksummed, atomically'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "list" -d 'List dumps per source, newest first'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "purge" -d 'Remove old dumps by retention rules'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "check" -d 'Exit 1 unless each source\'s newest good dump is fresh and big enough (monitoring)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "restore" -d 'Verify a dump, then restore it with pg_restore'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "verify" -d 'Recompute checksums and read whole archives'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -98,6 +99,7 @@ never\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l all-databases -d 'Dump every connectable database of the server (templates never), each as its own source, and the cluster\'s roles and tablespaces as `_globals`'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l with-role-passwords -d 'With --all-databases: keep the roles\' password hashes in `_globals` (default: pg_dumpall --no-role-passwords)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l no-owner -d 'Do not dump ownership (pg_dump --no-owner)'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l count-rows -d 'Record each table\'s exact row count, taken in the dump\'s own snapshot, for `verify --restore`'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l purge -d 'After a successful dump, apply the retention rules to this source'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s y -l yes -d 'Accepted for symmetry with purge: dump --purge never asks'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -138,6 +140,21 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -s 
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -s y -l yes -d 'Do not ask for confirmation'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l json -d 'With --dry-run: JSON output'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -s h -l help -d 'Print help'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l source -d 'Sources to check (repeatable) [default: every source in DIR]' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l max-age -d 'The newest good dump must be younger than this (e.g. 26h)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l min-size -d 'The newest good dump must be at least this big (bytes; K, M, G suffixes)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l metrics-file -d 'Also write a Prometheus textfile-collector file (atomically)' -r -F
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
+info\t''
+warn\t''
+error\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l log-format -d 'Log format on stderr: json or text [default: json]' -r -f -a "json\t''
+text\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l progress -d 'Progress on stderr for long work: auto (at a terminal, not in CI, unless the log is JSON by choice), always or never [default: auto]' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -s h -l help -d 'Print help'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s d -l dsn -d 'Connection string: a postgres:// URL or key=value conninfo [env: DATABASE_URL]' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l host -d 'Server host name, IP or unix-socket directory (overrides the DSN) [env: PGHOST]' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s p -l port -d 'Server port (overrides the DSN) [env: PGPORT]' -r
@@ -162,7 +179,7 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l keep-owner -d 'Keep the dump\'s object owners (default: --no-owner)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l with-globals -d 'First replay the cluster\'s roles and tablespaces dumped with it (`dump --all-databases` records which `_globals` dump that is)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s h -l help -d 'Print help'
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l source -d 'With --all: only this source' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l source -d 'With --all: only this source; with --restore alone: its newest good dump' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -174,12 +191,14 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l
 always\t''
 never\t''"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l all -d 'Verify every dump in DIR (or in --source)'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l restore -d 'Restore drill: restore into a throwaway server and compare with the tables and row counts recorded at dump time (exit 5 naming the first table that differs)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -s h -l help -d 'Print help'
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "dump" -d 'Dump a database into DIR/SOURCE/, checksummed, atomically'
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "list" -d 'List dumps per source, newest first'
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "purge" -d 'Remove old dumps by retention rules'
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "restore" -d 'Verify a dump, then restore it with pg_restore'
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "verify" -d 'Recompute checksums and read whole archives'
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge restore verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge check restore verify help" -f -a "dump" -d 'Dump a database into DIR/SOURCE/, checksummed, atomically'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge check restore verify help" -f -a "list" -d 'List dumps per source, newest first'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge check restore verify help" -f -a "purge" -d 'Remove old dumps by retention rules'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge check restore verify help" -f -a "check" -d 'Exit 1 unless each source\'s newest good dump is fresh and big enough (monitoring)'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge check restore verify help" -f -a "restore" -d 'Verify a dump, then restore it with pg_restore'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge check restore verify help" -f -a "verify" -d 'Recompute checksums and read whole archives'
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand help; and not __fish_seen_subcommand_from dump list purge check restore verify help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -k -a "(_pg_dump_rotate_dumps)"
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -k -a "(_pg_dump_rotate_dumps)"
