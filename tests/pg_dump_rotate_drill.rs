@@ -100,7 +100,10 @@ fn a_good_dump_with_row_counts_passes_its_drill() {
     assert_eq!(passed["tables"], 3);
     assert_eq!(passed["rows"], 10000);
     assert_eq!(passed["facts"], true);
-    assert_eq!(lines.last().unwrap()["message"], "All restore drills passed");
+    assert_eq!(
+        lines.last().unwrap()["message"],
+        "All restore drills passed"
+    );
     assert_drill_servers_removed(&lines);
 
     // Without --count-rows the tables are still recorded, without counts,
@@ -140,14 +143,19 @@ fn an_edited_row_count_a_missing_and_an_extra_table_fail_the_drill() {
     let last = assert_drill_fails(&drill(dir.path(), &file), "public.notes", "rowCount");
     assert_eq!(last["expected"], 2001);
     assert_eq!(last["found"], 2000);
-    assert!(last["error"].as_str().unwrap().contains("2000 rows restored"));
+    assert!(last["error"]
+        .as_str()
+        .unwrap()
+        .contains("2000 rows restored"));
 
     // A table recorded but not restored.
     edit_manifest(&file, |m| {
         let tables = m["facts"]["tables"].as_array_mut().unwrap();
         tables.retain(|t| t["table"] != "public.notes");
-        tables.push(serde_json::json!({"table": "public.ghost", "schema": "public",
-                                       "name": "ghost", "rows": 1}));
+        tables.push(
+            serde_json::json!({"table": "public.ghost", "schema": "public",
+                                       "name": "ghost", "rows": 1}),
+        );
     });
     assert_drill_fails(&drill(dir.path(), &file), "public.ghost", "missing");
 
@@ -168,8 +176,14 @@ fn an_edited_row_count_a_missing_and_an_extra_table_fail_the_drill() {
         .unwrap();
     assert_exit(&out, 5);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(&format!("{}: OK", good.display())), "{stdout}");
-    assert!(stdout.contains(&format!("{}: FAILED", file.display())), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{}: OK", good.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{}: FAILED", file.display())),
+        "{stdout}"
+    );
     let lines = json_lines(&out.stderr);
     let failed = lines
         .iter()
@@ -184,11 +198,7 @@ fn reseal(file: &Path) {
     let bytes = fs::read(file).unwrap();
     let digest = sha256_hex(&bytes);
     let name = file.file_name().unwrap().to_str().unwrap();
-    fs::write(
-        with_suffix(file, ".sha256"),
-        format!("{digest}  {name}\n"),
-    )
-    .unwrap();
+    fs::write(with_suffix(file, ".sha256"), format!("{digest}  {name}\n")).unwrap();
     edit_manifest(file, |m| {
         m["sha256"] = digest.clone().into();
         m["size"] = bytes.len().into();
@@ -258,8 +268,14 @@ fn a_dump_that_does_not_restore_fails_its_drill() {
     assert_exit(&out, 5);
     let lines = json_lines(&out.stderr);
     let last = lines.last().unwrap();
-    assert_eq!(last["message"], "Restore drill failed: the dump does not restore");
-    assert!(last["error"].as_str().unwrap().contains("syntax error"), "{last}");
+    assert_eq!(
+        last["message"],
+        "Restore drill failed: the dump does not restore"
+    );
+    assert!(
+        last["error"].as_str().unwrap().contains("syntax error"),
+        "{last}"
+    );
     assert_drill_servers_removed(&lines);
 }
 
@@ -339,11 +355,7 @@ fn interrupting_a_drill_removes_its_server() {
     for (sig, code) in [(libc::SIGINT, 130), (libc::SIGTERM, 143)] {
         let mut child = spawn_tool(
             dir.path(),
-            [
-                "verify".as_ref(),
-                "--restore".as_ref(),
-                file.as_os_str(),
-            ],
+            ["verify".as_ref(), "--restore".as_ref(), file.as_os_str()],
             &[],
         );
         let mut reader = std::io::BufReader::new(child.stderr.take().unwrap());
@@ -410,18 +422,30 @@ fn check_exit_codes() {
     assert_eq!(last["sources"], 1);
 
     // Too small.
-    let out = check(d, &["--max-age", "26h", "--min-size", &(size + 1).to_string()]);
+    let out = check(
+        d,
+        &["--max-age", "26h", "--min-size", &(size + 1).to_string()],
+    );
     assert_exit(&out, 1);
     let f = failing(&out);
     assert_eq!(f["app"]["reason"], "too-small");
     assert_eq!(f["app"]["size"], size);
-    assert_eq!(f["app"]["newest"], file.file_name().unwrap().to_str().unwrap());
+    assert_eq!(
+        f["app"]["newest"],
+        file.file_name().unwrap().to_str().unwrap()
+    );
     let lines = json_lines(&out.stderr);
-    assert_eq!(first_with(&lines, "Newest good dump is too small")["source"], "app");
+    assert_eq!(
+        first_with(&lines, "Newest good dump is too small")["source"],
+        "app"
+    );
     assert_eq!(lines.last().unwrap()["message"], "Dumps are not fresh: app");
 
     // A named source without any dump fails; the others still pass.
-    let out = check(d, &["--max-age", "26h", "--source", "app", "--source", "ghost"]);
+    let out = check(
+        d,
+        &["--max-age", "26h", "--source", "app", "--source", "ghost"],
+    );
     assert_exit(&out, 1);
     let f = failing(&out);
     assert_eq!(f.len(), 1);
@@ -437,7 +461,10 @@ fn check_exit_codes() {
     assert_exit(&out, 1);
     let f = failing(&out);
     assert_eq!(f["app"]["reason"], "too-old");
-    assert_eq!(f["app"]["newest"], old.file_name().unwrap().to_str().unwrap());
+    assert_eq!(
+        f["app"]["newest"],
+        old.file_name().unwrap().to_str().unwrap()
+    );
     let age = f["app"]["ageSeconds"].as_i64().unwrap();
     assert!((48 * 3600..49 * 3600).contains(&age), "{age}");
     assert_success(&check(d, &["--max-age", "3d"]));
@@ -477,9 +504,14 @@ fn parse_metrics(text: &str) -> HashMap<(String, String), f64> {
             typed.insert(name.to_string());
             continue;
         }
-        assert!(!line.starts_with('#') && !line.trim().is_empty(), "{line:?}");
+        assert!(
+            !line.starts_with('#') && !line.trim().is_empty(),
+            "{line:?}"
+        );
         let (series, value) = line.rsplit_once(' ').unwrap();
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("not a number: {line}"));
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("not a number: {line}"));
         let (name, labels) = series.split_once('{').unwrap();
         assert!(typed.contains(name), "sample without HELP/TYPE: {line}");
         let labels = labels.strip_suffix('}').unwrap();
@@ -538,7 +570,10 @@ fn the_metrics_file() {
         Some(fs::metadata(&second).unwrap().len() as f64)
     );
     let ms = manifest(&second)["durationMs"].as_f64().unwrap();
-    assert_eq!(get("pgkit_dump_last_duration_seconds", "app"), Some(ms / 1000.0));
+    assert_eq!(
+        get("pgkit_dump_last_duration_seconds", "app"),
+        Some(ms / 1000.0)
+    );
     assert_eq!(get("pgkit_dump_count", "app"), Some(2.0));
     assert_eq!(get("pgkit_dump_count", "gone"), Some(0.0));
     assert_eq!(get("pgkit_dump_last_size_bytes", "gone"), None);
@@ -546,4 +581,92 @@ fn the_metrics_file() {
     // Nothing but the file is left in its directory (the temporary file
     // was renamed over it).
     assert_eq!(names(metrics.parent().unwrap()), ["pgkit_dumps.prom"]);
+}
+
+#[test]
+fn directory_and_gzip_plain_dumps_are_drilled_too() {
+    let (db, dir) = seeded("drill_formats", seed);
+    for extra in [
+        &["--format", "directory", "--jobs", "2"][..],
+        &["--format", "plain", "--compress", "6"][..],
+    ] {
+        let mut args = vec!["--count-rows"];
+        args.extend_from_slice(extra);
+        let file = dump_ok(dir.path(), &db, &args);
+        assert_eq!(recorded(&file)["public.orders"], 3000, "{extra:?}");
+        let out = drill(dir.path(), &file);
+        assert_success(&out);
+        let lines = json_lines(&out.stderr);
+        assert_eq!(first_with(&lines, "Restore drill passed")["rows"], 10000);
+        assert_drill_servers_removed(&lines);
+    }
+}
+
+#[test]
+fn a_drill_runs_on_the_dumps_own_server_major_else_a_newer_one() {
+    let (Some(b14), Some(b18)) = (bindir_for(14), bindir_for(18)) else {
+        return;
+    };
+    let s14 = pgkit::server::TempServer::start(pgkit::server::Options {
+        bindir: Some(b14.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    s14.execute(
+        "postgres",
+        "CREATE TABLE t (id int PRIMARY KEY, doc jsonb);
+         INSERT INTO t SELECT g, jsonb_build_object('g', g) FROM generate_series(1, 50) g;",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // pg_dump 18 dumps the 14 server; the drill restores into 14 (with
+    // pg_restore 18, which reads the archive).
+    let tool18 = || {
+        let mut c = cmd(TOOL);
+        c.env("PG_BINDIR", &b18).env("DUMP_DIR", dir.path());
+        c
+    };
+    let out = tool18()
+        .args([
+            "dump",
+            "--count-rows",
+            "--source",
+            "v14",
+            "--dsn",
+            &s14.url("postgres"),
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let file = stdout_path(&out);
+    assert_eq!(recorded(&file)["public.t"], 50);
+    let out = tool18()
+        .args(["verify", "--restore"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let lines = json_lines(&out.stderr);
+    assert_eq!(
+        first_with(&lines, "Drill server started")["bindir"],
+        b14.display().to_string()
+    );
+    assert_drill_servers_removed(&lines);
+
+    // A major that is not installed: the newest installed one above it.
+    edit_manifest(&file, |m| m["serverVersion"] = "13.9".into());
+    let out = tool18()
+        .args(["verify", "--restore"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let lines = json_lines(&out.stderr);
+    let newer = first_with(
+        &lines,
+        "The dump's server version is not installed: drilling on a newer one",
+    );
+    assert_eq!(newer["dumpMajor"], 13);
+    assert!(newer["serverMajor"].as_u64().unwrap() >= 18, "{newer}");
+    assert_eq!(first_with(&lines, "Restore drill passed")["rows"], 50);
 }

@@ -343,15 +343,23 @@ fn drill_on(
     })
 }
 
-/// Whether an error line says only that a role is missing (ownership or a
-/// privilege the throwaway server cannot give).
-fn missing_role(line: &str) -> bool {
-    line.contains("role \"") && line.contains("does not exist")
+/// Whether an error line is harmless to a drill: a role that is missing
+/// (ownership or a privilege the throwaway server cannot give), or a
+/// setting the server does not know (a newer pg_restore's preamble, such as
+/// pg_restore 17+'s `SET transaction_timeout` sent to an older server).
+fn harmless(line: &str) -> bool {
+    (line.contains("role \"") && line.contains("does not exist"))
+        || line.contains("unrecognized configuration parameter")
 }
 
 /// Restores the dump: pg_restore for an archive, psql for a script (fed
 /// through an inflater when gzip-compressed). Killed on SIGINT/SIGTERM.
-fn restore(settings: &pgkit::conn::Settings, file: &Path, format: Format, p: &Program) -> Result<()> {
+fn restore(
+    settings: &pgkit::conn::Settings,
+    file: &Path,
+    format: Format,
+    p: &Program,
+) -> Result<()> {
     let mut cmd = Command::new(&p.path);
     child::set_libpq_env(&mut cmd, settings);
     let gz = format == Format::Plain && crate::gzip::is_gzip(file);
@@ -412,14 +420,12 @@ fn restore(settings: &pgkit::conn::Settings, file: &Path, format: Format, p: &Pr
         .wait()
         .map_err(|e| drill_err(&format!("Cannot wait for {name}")).cause(e))?;
     drop(hook);
-    let (errors, roles) = relay
-        .and_then(|r| r.join().ok())
-        .unwrap_or_default();
+    let (errors, roles) = relay.and_then(|r| r.join().ok()).unwrap_or_default();
     interrupt::check()?;
     fed?;
     if roles > 0 {
         log::warn(
-            "Ownership or privileges naming roles the drill server lacks were skipped",
+            "Statements naming roles or settings the drill server lacks were skipped",
             json!({"file": file.display().to_string(), "statements": roles}),
         );
     }
@@ -482,8 +488,9 @@ fn classify(
                 continue;
             }
             let fields = json!({"program": program, "output": line});
-            let is_error = line.contains("ERROR:") || line.contains("error:") || line.contains("FATAL:");
-            if is_error && missing_role(&line) {
+            let is_error =
+                line.contains("ERROR:") || line.contains("error:") || line.contains("FATAL:");
+            if is_error && harmless(&line) {
                 roles += 1;
                 log::debug(&format!("{program} output"), fields);
             } else if is_error {
@@ -534,29 +541,41 @@ mod tests {
             })
         );
         let missing = facts(vec![t("public", "b", Some(2))]);
-        assert_eq!(compare(&want, &missing), Some(Diff::Missing("public.a".into())));
+        assert_eq!(
+            compare(&want, &missing),
+            Some(Diff::Missing("public.a".into()))
+        );
         let extra = facts(vec![
             t("public", "a", Some(1)),
             t("public", "aa", Some(0)),
             t("public", "b", Some(2)),
         ]);
-        assert_eq!(compare(&want, &extra), Some(Diff::Extra("public.aa".into())));
+        assert_eq!(
+            compare(&want, &extra),
+            Some(Diff::Extra("public.aa".into()))
+        );
         // A table recorded without a count is compared by name only.
         let uncounted = facts(vec![t("public", "a", None), t("public", "b", Some(2))]);
-        assert_eq!(compare(&uncounted, &fewer), Some(Diff::Rows {
-            table: "public.b".into(),
-            expected: 2,
-            found: 1
-        }));
+        assert_eq!(
+            compare(&uncounted, &fewer),
+            Some(Diff::Rows {
+                table: "public.b".into(),
+                expected: 2,
+                found: 1
+            })
+        );
         assert_eq!(compare(&uncounted, &want), None);
     }
 
     #[test]
-    fn missing_roles_are_told_apart() {
-        assert!(missing_role(
+    fn harmless_errors_are_told_apart() {
+        assert!(harmless(
             "psql:<stdin>:40: ERROR:  role \"app\" does not exist"
         ));
-        assert!(!missing_role(
+        assert!(harmless(
+            "pg_restore: error: could not execute query: ERROR:  unrecognized configuration parameter \"transaction_timeout\""
+        ));
+        assert!(!harmless(
             "pg_restore: error: could not execute query: ERROR:  relation \"x\" does not exist"
         ));
     }

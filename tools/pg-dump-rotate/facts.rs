@@ -140,11 +140,7 @@ fn facts_err(message: &str) -> Error {
 
 /// Reads the tables (and, with `count`, their row counts) of the database
 /// `client` is connected to, in its current transaction.
-pub fn read(
-    client: &mut postgres::Client,
-    exclude_data: &[String],
-    count: bool,
-) -> Result<Facts> {
+pub fn read(client: &mut postgres::Client, exclude_data: &[String], count: bool) -> Result<Facts> {
     let (schemas, names): (Vec<String>, Vec<String>) =
         exclude_data.iter().map(|p| pattern_regexes(p)).unzip();
     let rows = client
@@ -235,7 +231,7 @@ enum State {
     /// Counting in a thread, which hands the client back.
     Counting(JoinHandle<(postgres::Client, Result<Facts>)>),
     /// Read already.
-    Read(postgres::Client, Facts),
+    Read(Box<postgres::Client>, Facts),
 }
 
 /// Opens the snapshot: connects, begins a REPEATABLE READ transaction,
@@ -283,7 +279,7 @@ pub fn open(settings: &Settings, exclude_data: &[String], count: bool) -> Result
         }))
     } else {
         State::Read(
-            client,
+            Box::new(client),
             Facts {
                 rows_counted: count,
                 ..tables
@@ -306,7 +302,7 @@ impl Snapshot {
                 let (c, r) = h
                     .join()
                     .map_err(|_| facts_err("Cannot count the tables' rows"))?;
-                (c, r?)
+                (Box::new(c), r?)
             }
             State::Read(c, f) => (c, f),
         };
@@ -351,7 +347,10 @@ mod tests {
             rows_counted: true,
             tables: vec![t],
         };
-        assert_eq!(Facts::from_manifest(&json!({"facts": f.to_json()})), Some(f));
+        assert_eq!(
+            Facts::from_manifest(&json!({"facts": f.to_json()})),
+            Some(f)
+        );
         assert_eq!(Facts::from_manifest(&json!({})), None);
     }
 }

@@ -69,12 +69,9 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| {
-            Error::usage("Invalid --metrics-file").cause(format!("{} names no file", path.display()))
-        })?;
+    let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| {
+        Error::usage("Invalid --metrics-file").cause(format!("{} names no file", path.display()))
+    })?;
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let io = |what: &str, p: &Path, e: std::io::Error| {
         let _ = std::fs::remove_file(&tmp);
@@ -124,7 +121,10 @@ mod tests {
             },
         ];
         let t = render(&entries, now);
-        assert!(t.contains("pgkit_dump_last_size_bytes{source=\"a\\\"b\"} 42\n"), "{t}");
+        assert!(
+            t.contains("pgkit_dump_last_size_bytes{source=\"a\\\"b\"} 42\n"),
+            "{t}"
+        );
         assert!(t.contains("pgkit_dump_last_duration_seconds{source=\"a\\\"b\"} 1.500\n"));
         assert!(t.contains("pgkit_dump_count{source=\"none\"} 0\n"));
         assert!(!t.contains("pgkit_dump_last_size_bytes{source=\"none\"}"));

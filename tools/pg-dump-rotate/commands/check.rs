@@ -121,10 +121,13 @@ pub fn evaluate(
 pub fn local_entries(dir: &Path, sources: &[String]) -> Result<Vec<SourceDumps>> {
     let names = if sources.is_empty() {
         layout::sources(dir).map_err(|e| {
-            Error::new(Exit::Failure, "No dumps to check: the dump directory cannot be read")
-                .cause(e.error.unwrap_or_default())
-                .field("dir", dir.display().to_string())
-                .suggest("Check --dir (DUMP_DIR), or name the sources expected with --source")
+            Error::new(
+                Exit::Failure,
+                "No dumps to check: the dump directory cannot be read",
+            )
+            .cause(e.error.unwrap_or_default())
+            .field("dir", dir.display().to_string())
+            .suggest("Check --dir (DUMP_DIR), or name the sources expected with --source")
         })?
     } else {
         sources.to_vec()
