@@ -785,6 +785,54 @@ def dump_purge(ctx):
                                f" {n:,} dumps", Goal("< 200 ms", below=0.200))])
 
 
+@comparison("dump-drill", "pg-dump-rotate verify --restore of a ~500 MB database (text)",
+            "reported beside pg_restore into a running server")
+def dump_drill(ctx):
+    """A restore drill of the md5-text database's dump (dumped once with
+    --count-rows, untimed): a throwaway server started, the dump restored,
+    every table counted and compared, the server removed. Beside it,
+    pg_restore of the same archive into a fresh database of the already
+    running server: the restore alone, without the server or the counts.
+    Full size (4,000,000 rows, ~480 MB) only in the full run; --quick uses
+    40,000 rows."""
+    srv = ctx.server
+    rows = 40_000 if ctx.quick else 4_000_000
+    db = "drill_text"
+    if ctx.cache.get("drill_text_rows") != rows:
+        srv.recreate_db(db)
+        srv.psql(
+            "CREATE TABLE t AS SELECT g AS id, md5(g::text) AS a, md5((-g)::text) AS b,"
+            " now() - g * interval '1 s' AS at, (g % 1000)::numeric / 7 AS n"
+            f" FROM generate_series(1, {rows}) g", db)
+        ctx.cache["drill_text_rows"] = rows
+    size = srv.psql(f"SELECT pg_size_pretty(pg_database_size('{db}'))")
+    d = fresh_dir(WORK / "dump-drill")
+    check([ctx.tool("pg-dump-rotate"), "dump", "--dir", str(d), "--source", "drill",
+           "--count-rows"], env=ctx.env({"DATABASE_URL": srv.url(db)}),
+          what="pg-dump-rotate dump --count-rows")
+    dump_file = next((d / "drill").glob("drill_*.pgdump"))
+
+    def drilled(s):
+        expect(s.stdout.strip().endswith(b": OK"), f"verify --restore printed {s.stdout[-80:]!r}")
+
+    def restored(_s):
+        n = srv.psql("SELECT count(*) FROM t", "drill_peer")
+        expect(n.strip() == str(rows), f"pg_restore left {n.strip()} rows, not {rows}")
+
+    sides = [
+        Side("pgkit", [ctx.tool("pg-dump-rotate"), "verify", "--restore", str(dump_file)],
+             env=ctx.env(), after=drilled),
+        peer("pg_restore", lambda: [ctx.peers.system("pg_restore"), "--no-owner",
+                                    "-d", srv.url("drill_peer"), str(dump_file)],
+             env=ctx.env(), prepare=lambda _i: srv.recreate_db("drill_peer"), after=restored),
+    ]
+    measure(ctx, sides)
+    return rows_from(sides, [
+        ("pg_restore", "wall", f"pg-dump-rotate verify --restore, {size} database"
+         f" ({rows:,} rows of md5 text; throwaway server, restore, counts)", INFO),
+    ])
+
+
 # ---------------------------------------------------------------------------
 # pg-tmp
 
