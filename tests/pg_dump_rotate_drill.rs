@@ -63,6 +63,12 @@ fn assert_drill_servers_removed(lines: &[Value]) {
 /// summary line.
 fn assert_drill_fails(out: &std::process::Output, table: &str, reason: &str) -> Value {
     assert_exit(out, 5);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .ends_with(": FAILED"),
+        "{out:?}"
+    );
     let lines = json_lines(&out.stderr);
     let last = lines.last().unwrap().clone();
     assert_eq!(
@@ -669,4 +675,66 @@ fn a_drill_runs_on_the_dumps_own_server_major_else_a_newer_one() {
     assert_eq!(newer["dumpMajor"], 13);
     assert!(newer["serverMajor"].as_u64().unwrap() >= 18, "{newer}");
     assert_eq!(first_with(&lines, "Restore drill passed")["rows"], 50);
+}
+
+#[test]
+fn partitions_quoted_names_unlogged_tables_and_excluded_data() {
+    let db = fresh_db("drill_shapes");
+    server()
+        .execute(
+            &db,
+            "CREATE SCHEMA \"Other\";
+             CREATE TABLE \"Other\".\"My Table\" (id int);
+             INSERT INTO \"Other\".\"My Table\" SELECT generate_series(1, 7);
+             CREATE TABLE m (at date, v int) PARTITION BY RANGE (at);
+             CREATE TABLE m_2024 PARTITION OF m FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+             CREATE TABLE m_2025 PARTITION OF m FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+             INSERT INTO m SELECT date '2024-06-01' + g, g FROM generate_series(1, 300) g;
+             CREATE UNLOGGED TABLE scratch (x int);
+             INSERT INTO scratch SELECT generate_series(1, 11);
+             CREATE TABLE audit_log (x int);
+             INSERT INTO audit_log SELECT generate_series(1, 5);
+             CREATE TEMP TABLE not_dumped (x int);",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dump_ok(
+        dir.path(),
+        &db,
+        &["--count-rows", "--exclude-table-data", "AUDIT_*"],
+    );
+    let facts = recorded(&file);
+    let mut names: Vec<&str> = facts.keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "\"Other\".\"My Table\"",
+            "public.audit_log",
+            "public.m",
+            "public.m_2024",
+            "public.m_2025",
+            "public.scratch"
+        ]
+    );
+    assert_eq!(facts["\"Other\".\"My Table\""], 7);
+    assert_eq!(
+        facts["public.m"],
+        Value::Null,
+        "a partitioned table has no rows of its own"
+    );
+    assert_eq!(facts["public.m_2024"], 213);
+    assert_eq!(facts["public.m_2025"], 87);
+    assert_eq!(facts["public.scratch"], 11);
+    assert_eq!(
+        facts["public.audit_log"],
+        Value::Null,
+        "its data is not in the dump"
+    );
+    let out = drill(dir.path(), &file);
+    assert_success(&out);
+    assert_eq!(
+        first_with(&json_lines(&out.stderr), "Restore drill passed")["rows"],
+        7 + 300 + 11
+    );
 }

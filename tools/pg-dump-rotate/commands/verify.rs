@@ -1,5 +1,7 @@
 //! `verify`: every named dump (or every dump with --all) checked by
-//! [`crate::integrity::verify_one`]; one OK/FAILED line per dump on stdout.
+//! [`crate::integrity::verify_one`], or with `--restore` restored into a
+//! throwaway server and compared by [`crate::drill::run`]; one OK/FAILED
+//! line per dump on stdout.
 
 use crate::cli::VerifyArgs;
 use crate::integrity::verify_one;
@@ -43,8 +45,12 @@ pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
     for f in &files {
         let checked = if a.restore {
             match crate::drill::run(f) {
-                // One drill: its own error (naming the table) is the summary.
-                Err(e) if files.len() == 1 => return Err(e),
+                // One drill that failed: its own error (naming the table) is
+                // the summary.
+                Err(e) if files.len() == 1 && (e.code == Exit::Dump || e.code == Exit::NoInput) => {
+                    out::println(&format!("{}: FAILED", f.display()))?;
+                    return Err(e);
+                }
                 r => r.map(|_| ()),
             }
         } else {
