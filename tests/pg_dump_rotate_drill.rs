@@ -738,3 +738,112 @@ fn partitions_quoted_names_unlogged_tables_and_excluded_data() {
         7 + 300 + 11
     );
 }
+
+/// A streaming standby of `primary` (pg_basebackup -R), started.
+fn standby_of(primary: &pgkit::server::TempServer) -> pgkit::server::TempServer {
+    let bindir = primary.bindir().to_path_buf();
+    let hba = primary.data_dir().join("pg_hba.conf");
+    let mut text = fs::read_to_string(&hba).unwrap();
+    text.push_str("local replication all trust\nhost replication all 127.0.0.1/32 trust\n");
+    fs::write(&hba, text).unwrap();
+    primary
+        .execute("postgres", "SELECT pg_reload_conf()")
+        .unwrap();
+    let standby = pgkit::server::TempServer::create(pgkit::server::Options {
+        bindir: Some(bindir.clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    let data = standby.data_dir();
+    fs::remove_dir_all(&data).unwrap();
+    let out = std::process::Command::new(bindir.join("pg_basebackup"))
+        .arg("-D")
+        .arg(&data)
+        .args(["-R", "-X", "stream", "-c", "fast", "-d"])
+        .arg(format!(
+            "host=127.0.0.1 port={} user=postgres",
+            primary.port()
+        ))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    // The copy carries the primary's port and socket directory: the
+    // standby's own come last.
+    let mut conf = fs::OpenOptions::new()
+        .append(true)
+        .open(data.join("postgresql.conf"))
+        .unwrap();
+    std::io::Write::write_all(
+        &mut conf,
+        format!(
+            "\nport = {}\nunix_socket_directories = '{}'\n",
+            standby.port(),
+            standby.socket_dir().display()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        let st = std::process::Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&data)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&data, fs::Permissions::from_mode(0o700)).unwrap();
+    standby.start_server().unwrap();
+    standby
+}
+
+#[test]
+fn a_standby_is_dumped_with_its_facts() {
+    let primary = pgkit::server::TempServer::start(pgkit::server::Options {
+        bindir: Some(server().bindir().to_path_buf()),
+        ..Default::default()
+    })
+    .unwrap();
+    primary
+        .execute(
+            "postgres",
+            "CREATE TABLE items (id int); INSERT INTO items SELECT generate_series(1, 321);",
+        )
+        .unwrap();
+    let standby = standby_of(&primary);
+    wait_for("the standby to replay the table", 60, || {
+        standby
+            .client("postgres")
+            .ok()
+            .and_then(|mut c| {
+                c.query_one(
+                    "SELECT pg_is_in_recovery() AND to_regclass('items') IS NOT NULL",
+                    &[],
+                )
+                .ok()
+            })
+            .is_some_and(|r| r.get::<_, bool>(0))
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let out = tool(dir.path())
+        .args([
+            "dump",
+            "--count-rows",
+            "--source",
+            "standby",
+            "--dsn",
+            &standby.url("postgres"),
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let file = stdout_path(&out);
+    assert_eq!(recorded(&file)["public.items"], 321);
+    let out = drill(dir.path(), &file);
+    assert_success(&out);
+    assert_eq!(
+        first_with(&json_lines(&out.stderr), "Restore drill passed")["rows"],
+        321
+    );
+}
