@@ -847,3 +847,53 @@ fn a_standby_is_dumped_with_its_facts() {
         321
     );
 }
+
+#[test]
+fn a_failed_dump_cancels_the_row_counts_it_started() {
+    let db = fresh_db("drill_cancel");
+    server()
+        .execute(
+            &db,
+            "CREATE TABLE aaa_gate (id int); CREATE TABLE items (id int);",
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bin = tempfile::tempdir().unwrap();
+    let go = bin.path().join("go");
+    // pg_dump fails, but only once the count of the gate is waiting for
+    // the gate's lock.
+    let fake = wrap_program(
+        bin.path(),
+        "pg_dump",
+        "while [ ! -f \"$GO\" ]; do sleep 0.05; done\necho 'pg_dump: error: made to fail' >&2\nexit 1\n",
+    );
+    let mut gate = server().client(&db).unwrap();
+    gate.batch_execute("BEGIN; LOCK TABLE aaa_gate IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let counting = |db: &str| -> i64 {
+        server()
+            .client("postgres")
+            .unwrap()
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = $1
+                  AND query LIKE 'SELECT count(*) FROM ONLY %' AND state = 'active'",
+                &[&db],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let child = spawn_tool(
+        dir.path(),
+        ["dump", "--dsn", &url(&db), "--count-rows"],
+        &[("PG_DUMP", &fake), ("GO", &go)],
+    );
+    wait_for("the count to wait for the gate", 60, || counting(&db) > 0);
+    fs::write(&go, "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_exit(&out, 5);
+    assert_eq!(last_line(&out.stderr)["message"], "pg_dump failed");
+    // The count was cancelled on the server, not left waiting (with the
+    // gate still held).
+    wait_for("the count to be cancelled", 60, || counting(&db) == 0);
+    gate.batch_execute("COMMIT").unwrap();
+}

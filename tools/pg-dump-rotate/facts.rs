@@ -223,7 +223,12 @@ pub fn pattern_regexes(p: &str) -> (String, String) {
 pub struct Snapshot {
     /// The exported snapshot's name (for `pg_dump --snapshot`).
     pub id: String,
-    state: State,
+    /// None once finished.
+    state: Option<State>,
+    /// To cancel counts left running when the dump fails.
+    settings: Settings,
+    /// The counting session's backend.
+    pid: i32,
     _cancel: pgkit::interrupt::HookGuard,
 }
 
@@ -270,6 +275,10 @@ pub fn open(settings: &Settings, exclude_data: &[String], count: bool) -> Result
             return Ok(None);
         }
     };
+    let pid: i32 = client
+        .query_one("SELECT pg_catalog.pg_backend_pid()", &[])
+        .map(|r| r.get(0))
+        .unwrap_or(0);
     let tables = read(&mut client, exclude_data, false)?;
     let state = if count && tables.tables.iter().any(|t| !t.partitioned) {
         let excl = exclude_data.to_vec();
@@ -288,7 +297,9 @@ pub fn open(settings: &Settings, exclude_data: &[String], count: bool) -> Result
     };
     Ok(Some(Snapshot {
         id,
-        state,
+        state: Some(state),
+        settings: settings.clone(),
+        pid,
         _cancel: cancel,
     }))
 }
@@ -296,19 +307,43 @@ pub fn open(settings: &Settings, exclude_data: &[String], count: bool) -> Result
 impl Snapshot {
     /// Once pg_dump has finished: the facts (waiting for the counts), then
     /// the transaction ends.
-    pub fn finish(self) -> Result<Facts> {
-        let (mut client, facts) = match self.state {
-            State::Counting(h) => {
+    pub fn finish(mut self) -> Result<Facts> {
+        let (mut client, facts) = match self.state.take() {
+            None => return Err(facts_err("The dump's facts were already read")),
+            Some(State::Counting(h)) => {
                 let (c, r) = h
                     .join()
                     .map_err(|_| facts_err("Cannot count the tables' rows"))?;
                 (Box::new(c), r?)
             }
-            State::Read(c, f) => (c, f),
+            Some(State::Read(c, f)) => (c, f),
         };
         let _ = client.batch_execute("COMMIT");
         interrupt::check()?;
         Ok(facts)
+    }
+}
+
+impl Drop for Snapshot {
+    /// A dump that failed while rows were being counted: the count is
+    /// cancelled on the server (over a second session, bounded), not left
+    /// to scan a large table after the tool has gone.
+    fn drop(&mut self) {
+        let Some(State::Counting(h)) = &self.state else {
+            return;
+        };
+        if h.is_finished() || self.pid == 0 {
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (settings, pid) = (self.settings.clone(), self.pid);
+        std::thread::spawn(move || {
+            if let Ok(mut c) = settings.connect() {
+                let _ = c.query_one("SELECT pg_catalog.pg_cancel_backend($1)", &[&pid]);
+            }
+            let _ = tx.send(());
+        });
+        let _ = rx.recv_timeout(std::time::Duration::from_secs(5));
     }
 }
 
