@@ -276,11 +276,15 @@ pub fn run(file: &Path) -> Result<Passed> {
 
 fn restore_program(file: &Path, format: Format, bindir: &Path) -> Result<Program> {
     let own = |name: &str| programs::version_at(name, bindir.join(name));
-    if format == Format::Plain {
-        return own("psql");
-    }
     let need = layout::read_manifest(&layout::manifest_path(file))
         .and_then(|m| m["pgDumpVersion"].as_str().and_then(major_of_version));
+    if format == Format::Plain {
+        // A psql at least as new as the pg_dump (its `\restrict` lines).
+        return match own("psql") {
+            Ok(p) if need.is_none_or(|n| p.major >= n) => Ok(p),
+            _ => programs::find("psql", need.map(|n| (n, "dump's pg_dump"))),
+        };
+    }
     match own("pg_restore") {
         Ok(p) if need.is_none_or(|n| p.major >= n) => Ok(p),
         _ => integrity::pg_restore_for(file),
