@@ -897,3 +897,68 @@ fn a_failed_dump_cancels_the_row_counts_it_started() {
     wait_for("the count to be cancelled", 60, || counting(&db) == 0);
     gate.batch_execute("COMMIT").unwrap();
 }
+
+#[test]
+fn a_whole_server_dump_records_each_databases_facts() {
+    let srv = pgkit::server::TempServer::start(pgkit::server::Options {
+        bindir: Some(server_bindir().clone()),
+        ..Default::default()
+    })
+    .unwrap();
+    srv.create_database("shop").unwrap();
+    srv.execute(
+        "shop",
+        "CREATE TABLE orders (id int); INSERT INTO orders SELECT generate_series(1, 42);",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = tool(dir.path())
+        .args([
+            "dump",
+            "--all-databases",
+            "--count-rows",
+            "--dsn",
+            &srv.url("postgres"),
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let dump_of = |source: &str| {
+        fs::read_dir(dir.path().join(source))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                let n = p.file_name().unwrap().to_string_lossy();
+                !n.ends_with(".json") && !n.ends_with(".sha256") && !n.starts_with('.')
+            })
+            .unwrap()
+    };
+    let shop = dump_of("shop");
+    assert_eq!(recorded(&shop)["public.orders"], 42);
+    assert!(recorded(&dump_of("postgres")).is_empty());
+    // The globals are a script of roles, not a database: no facts.
+    assert!(manifest(&dump_of("_globals")).get("facts").is_none());
+    let out = drill(dir.path(), &shop);
+    assert_success(&out);
+    assert_eq!(
+        first_with(&json_lines(&out.stderr), "Restore drill passed")["rows"],
+        42
+    );
+    // Drilling every dump: the globals script is verified, not restored.
+    let out = tool(dir.path())
+        .args(["verify", "--restore", "--all"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let lines = json_lines(&out.stderr);
+    assert!(has_message(
+        &lines,
+        "Globals dump verified; not drilled (it holds roles and tablespaces, not a database)"
+    ));
+    assert_eq!(
+        lines_with(&lines, "Restore drill passed").len(),
+        2,
+        "shop and postgres"
+    );
+}
