@@ -364,7 +364,7 @@ mod tests {
         );
         assert_eq!(
             pattern_regexes("\"a\"\"b\""),
-            (String::new(), "^(a\\\"b)$".into())
+            (String::new(), "^(a\"b)$".into())
         );
     }
 
