@@ -962,3 +962,28 @@ fn a_whole_server_dump_records_each_databases_facts() {
         "shop and postgres"
     );
 }
+
+#[test]
+fn a_large_restore_goes_to_disk_not_to_memory() {
+    let (db, dir) = seeded("drill_disk", seed_items);
+    let file = dump_ok(dir.path(), &db, &["--count-rows"]);
+    // As if the dump were 1 GiB: restored, it could be twenty times that,
+    // too much for /dev/shm (memory).
+    edit_manifest(&file, |m| m["size"] = (1u64 << 30).into());
+    let out = tool(dir.path())
+        .env_remove("PGKIT_TMPDIR")
+        .args(["verify", "--restore"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let lines = json_lines(&out.stderr);
+    let started = first_with(&lines, "Drill server started");
+    let server_dir = PathBuf::from(started["dir"].as_str().unwrap());
+    assert!(
+        server_dir.starts_with(std::env::temp_dir()),
+        "{}",
+        server_dir.display()
+    );
+    assert_drill_servers_removed(&lines);
+}

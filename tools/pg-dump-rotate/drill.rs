@@ -221,6 +221,40 @@ fn drill_config() -> Vec<(String, String)> {
     .collect()
 }
 
+/// How much larger than its dump a restored database may be: compressed
+/// text expands several times, and indexes are rebuilt.
+const EXPANSION: u64 = 20;
+
+/// The largest restore put in `/dev/shm`, which is memory.
+const SHM_MAX: u64 = 2 << 30;
+
+/// Where the drill server goes: where pg-tmp's go (`/dev/shm` when it has
+/// room, `PGKIT_TMPDIR` when set) for a small database, else a directory in
+/// the system temp directory, on disk: `/dev/shm` is memory, and a large
+/// restore there could take a production host's memory away.
+fn server_dir(dump_size: u64) -> Result<Option<PathBuf>> {
+    let plan = pgkit::server::shm_plan();
+    let estimate = dump_size.saturating_mul(EXPANSION);
+    let in_shm = plan.parent == Path::new("/dev/shm");
+    let fits = plan
+        .shm_free
+        .is_some_and(|free| estimate <= SHM_MAX && estimate <= free / 4);
+    if !in_shm || fits {
+        return Ok(None);
+    }
+    let parent = std::env::temp_dir();
+    let dir = tempfile::Builder::new()
+        .prefix(&format!(
+            "{}{}-",
+            pgkit::server::DIR_PREFIX,
+            std::process::id()
+        ))
+        .tempdir_in(&parent)
+        .map_err(|e| Error::io(Exit::Failure, "create a directory in", &parent, &e))?
+        .keep();
+    Ok(Some(dir))
+}
+
 /// Runs one drill.
 pub fn run(file: &Path) -> Result<Passed> {
     if !file.exists() {
@@ -264,10 +298,22 @@ pub fn run(file: &Path) -> Result<Passed> {
     let program = restore_program(file, format, &bindir)?;
 
     let started = Instant::now();
+    let dump_size = manifest
+        .as_ref()
+        .and_then(|m| m["size"].as_u64())
+        .unwrap_or(0);
+    let dir = server_dir(dump_size)?;
     let server = TempServer::start(Options {
         bindir: Some(bindir.clone()),
         config: drill_config(),
+        dir: dir.clone(),
         ..Default::default()
+    })
+    .inspect_err(|_| {
+        // (A server that was made removes its directory itself.)
+        if let Some(d) = &dir {
+            let _ = std::fs::remove_dir_all(d);
+        }
     })?;
     interrupt::check()?;
     log::info(
