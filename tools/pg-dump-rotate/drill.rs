@@ -323,8 +323,14 @@ pub fn run(file: &Path) -> Result<Passed> {
     );
     let result = drill_on(&server, file, format, &program, recorded.as_ref());
     let dir = server.base_dir().display().to_string();
-    drop(server);
-    log::info("Drill server removed", json!({"dir": dir}));
+    match server.stop_and_remove() {
+        Ok(()) => log::info("Drill server removed", json!({"dir": dir})),
+        Err(e) => log::warn(
+            "Cannot remove the drill server",
+            json!({"dir": dir, "error": e.error.unwrap_or(e.message),
+                   "suggestion": "Remove it with pg-tmp stop --dir DIR (or pg-tmp prune)"}),
+        ),
+    }
     let passed = result?;
     log::info(
         "Restore drill passed",
