@@ -573,13 +573,21 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__verify)
-            opts="-h --all --source --restore --dir --log-level --log-format --progress --help"
+            opts="-j -h --all --source --restore --jobs --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

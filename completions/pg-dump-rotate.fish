@@ -180,6 +180,7 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -l with-globals -d 'First replay the cluster\'s roles and tablespaces dumped with it (`dump --all-databases` records which `_globals` dump that is)'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s h -l help -d 'Print help'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l source -d 'With --all: only this source; with --restore alone: its newest good dump' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -s j -l jobs -d 'With --restore: parallel pg_restore jobs (custom and directory dumps)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''

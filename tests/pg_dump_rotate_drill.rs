@@ -600,11 +600,21 @@ fn directory_and_gzip_plain_dumps_are_drilled_too() {
         args.extend_from_slice(extra);
         let file = dump_ok(dir.path(), &db, &args);
         assert_eq!(recorded(&file)["public.orders"], 3000, "{extra:?}");
-        let out = drill(dir.path(), &file);
+        // In parallel where pg_restore can (a plain script: one psql, warned).
+        let out = tool(dir.path())
+            .args(["verify", "--restore", "--jobs", "2"])
+            .arg(&file)
+            .output()
+            .unwrap();
         assert_success(&out);
         let lines = json_lines(&out.stderr);
         assert_eq!(first_with(&lines, "Restore drill passed")["rows"], 10000);
         assert_drill_servers_removed(&lines);
+        let warned = has_message(
+            &lines,
+            "--jobs ignored: a plain SQL dump is replayed by psql in one session",
+        );
+        assert_eq!(warned, extra.contains(&"plain"), "{extra:?}");
     }
 }
 

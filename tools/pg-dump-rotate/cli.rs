@@ -212,6 +212,9 @@ pub struct VerifyArgs {
     /// table that differs)
     #[arg(long)]
     pub restore: bool,
+    /// With --restore: parallel pg_restore jobs (custom and directory dumps)
+    #[arg(long, short = 'j', requires = "restore", value_name = "N")]
+    pub jobs: Option<u32>,
 }
 
 /// `check`.

@@ -256,7 +256,7 @@ fn server_dir(dump_size: u64) -> Result<Option<PathBuf>> {
 }
 
 /// Runs one drill.
-pub fn run(file: &Path) -> Result<Passed> {
+pub fn run(file: &Path, jobs: Option<u32>) -> Result<Passed> {
     if !file.exists() {
         return Err(Error::new(Exit::NoInput, "Dump not found")
             .field("file", file.display().to_string())
@@ -296,6 +296,12 @@ pub fn run(file: &Path) -> Result<Passed> {
     // archive (it is at least as new as the pg_dump that wrote it), else
     // one that can.
     let program = restore_program(file, format, &bindir)?;
+    if format == Format::Plain && jobs.is_some_and(|j| j > 1) {
+        log::warn(
+            "--jobs ignored: a plain SQL dump is replayed by psql in one session",
+            json!({"file": file.display().to_string(), "jobs": jobs}),
+        );
+    }
 
     let started = Instant::now();
     let dump_size = manifest
@@ -321,7 +327,7 @@ pub fn run(file: &Path) -> Result<Passed> {
         json!({"file": file.display().to_string(), "dir": server.base_dir().display().to_string(),
                "port": server.port(), "bindir": bindir.display().to_string()}),
     );
-    let result = drill_on(&server, file, format, &program, recorded.as_ref());
+    let result = drill_on(&server, file, format, &program, recorded.as_ref(), jobs);
     let dir = server.base_dir().display().to_string();
     match server.stop_and_remove() {
         Ok(()) => log::info("Drill server removed", json!({"dir": dir})),
@@ -363,10 +369,11 @@ fn drill_on(
     format: Format,
     program: &Program,
     recorded: Option<&Facts>,
+    jobs: Option<u32>,
 ) -> Result<Passed> {
     server.create_database(DRILL_DB)?;
     let settings = server.settings(DRILL_DB)?;
-    restore(&settings, file, format, program)?;
+    restore(&settings, file, format, program, jobs)?;
     interrupt::check()?;
     let Some(recorded) = recorded else {
         return Ok(Passed {
@@ -429,6 +436,7 @@ fn restore(
     file: &Path,
     format: Format,
     p: &Program,
+    jobs: Option<u32>,
 ) -> Result<()> {
     let mut cmd = Command::new(&p.path);
     child::set_libpq_env(&mut cmd, settings);
@@ -451,8 +459,11 @@ fn restore(
             "--no-publications",
         ])
         .arg("--dbname")
-        .arg(child::dbname_conninfo(&settings.dbname))
-        .arg(file);
+        .arg(child::dbname_conninfo(&settings.dbname));
+        if let Some(j) = jobs.filter(|j| *j > 1) {
+            cmd.arg(format!("--jobs={j}"));
+        }
+        cmd.arg(file);
         "pg_restore"
     };
     cmd.stdin(if gz { Stdio::piped() } else { Stdio::null() })

@@ -44,7 +44,7 @@ pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
     let mut gone = 0usize;
     for f in &files {
         let checked = if a.restore {
-            match crate::drill::run(f) {
+            match crate::drill::run(f, a.jobs) {
                 // One drill that failed: its own error (naming the table) is
                 // the summary.
                 Err(e) if files.len() == 1 && (e.code == Exit::Dump || e.code == Exit::NoInput) => {
