@@ -7,6 +7,7 @@ mod commands;
 mod drill;
 mod durable;
 mod facts;
+mod freshness;
 mod globals;
 mod gzip;
 mod integrity;

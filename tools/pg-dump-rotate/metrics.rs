@@ -5,8 +5,8 @@
 //! temporary file in the same directory, then renamed over the old one, so
 //! the collector never reads half a file.
 
-use crate::commands::check::SourceDumps;
 use crate::durable::sync_dir;
+use crate::freshness::SourceDumps;
 use chrono::{DateTime, Utc};
 use pgkit::{Error, Exit, Result};
 use std::io::Write;
@@ -99,7 +99,7 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::check::DumpInfo;
+    use crate::freshness::DumpInfo;
 
     #[test]
     fn families_and_labels() {

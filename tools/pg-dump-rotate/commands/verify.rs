@@ -33,7 +33,7 @@ pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
         v
     } else if let (true, Some(s)) = (a.restore, &a.source) {
         // A drill of a source: its newest good dump.
-        vec![crate::commands::check::newest_good(dir, s)?]
+        vec![crate::freshness::newest_good(dir, s)?]
     } else if a.files.is_empty() {
         return Err(Error::usage("Nothing to verify").suggest("Name dump files, or pass --all"));
     } else {
