@@ -997,3 +997,38 @@ fn a_large_restore_goes_to_disk_not_to_memory() {
     );
     assert_drill_servers_removed(&lines);
 }
+
+#[test]
+fn a_plain_dump_naming_roles_the_drill_server_lacks_still_passes() {
+    let db = fresh_db("drill_roles");
+    let role = format!("drill_owner_{}", std::process::id());
+    server()
+        .execute(
+            &db,
+            &format!(
+                "CREATE ROLE {role};
+                 CREATE TABLE owned (id int);
+                 INSERT INTO owned SELECT generate_series(1, 9);
+                 ALTER TABLE owned OWNER TO {role};
+                 GRANT SELECT ON owned TO {role};"
+            ),
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Plain, with owners: the script says ALTER TABLE ... OWNER TO the role.
+    let file = dump_ok(dir.path(), &db, &["--format", "plain", "--count-rows"]);
+    let script = fs::read_to_string(&file).unwrap();
+    assert!(script.contains(&format!("OWNER TO {role}")), "{script}");
+    let out = drill(dir.path(), &file);
+    assert_success(&out);
+    let lines = json_lines(&out.stderr);
+    let skipped = first_with(
+        &lines,
+        "Statements naming roles or settings the drill server lacks were skipped",
+    );
+    assert!(skipped["statements"].as_u64().unwrap() >= 1, "{skipped}");
+    assert_eq!(first_with(&lines, "Restore drill passed")["rows"], 9);
+    server()
+        .execute(&db, &format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .unwrap();
+}
