@@ -587,6 +587,27 @@ fn the_metrics_file() {
     // Nothing but the file is left in its directory (the temporary file
     // was renamed over it).
     assert_eq!(names(metrics.parent().unwrap()), ["pgkit_dumps.prom"]);
+
+    // A directory that is not there: exit 1 saying what to check.
+    let missing = d.join("nowhere").join("pgkit.prom");
+    let out = check(
+        d,
+        &[
+            "--max-age",
+            "26h",
+            "--metrics-file",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_exit(&out, 1);
+    let last = last_line(&out.stderr);
+    assert!(
+        last["suggestion"]
+            .as_str()
+            .unwrap()
+            .contains("--metrics-file"),
+        "{last}"
+    );
 }
 
 #[test]
