@@ -268,12 +268,7 @@ fn upload_list_verify_purge_restore_through_s3() {
     // restore s3://… downloads, verifies, restores.
     let target = fresh_db("s3_restored");
     let url1 = format!("{remote}/app/{}", names[1]);
-    let out = run(s3_tool(dir.path(), s3.port).args([
-        "restore",
-        &url1,
-        "--dsn",
-        &url(&target),
-    ]));
+    let out = run(s3_tool(dir.path(), s3.port).args(["restore", &url1, "--dsn", &url(&target)]));
     assert_success(&out);
     let lines = json_lines(&out.stderr);
     assert!(has_message(&lines, "Dump downloaded"));
@@ -302,7 +297,8 @@ fn killing_proxy(s3: &S3, limit: u64) -> u16 {
             let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
                 continue;
             };
-            let (mut c_read, mut s_write) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let (mut c_read, mut s_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
             let (mut s_read, mut c_write) = (server, client);
             let (sent, dead, child) = (sent.clone(), dead.clone(), child.clone());
             std::thread::spawn(move || {
@@ -386,7 +382,13 @@ fn server_killed_mid_upload_keeps_the_local_dump_and_counts_no_half_object() {
     assert_eq!(last_line(&out.stderr)["verified"], 0);
     // purge keeps it as a leftover within --partial-age, removes it past it.
     let out = run(s3_tool(dir.path(), s3b.port).args([
-        "purge", "--remote", remote, "--keep-last", "1", "--dry-run", "--json",
+        "purge",
+        "--remote",
+        remote,
+        "--keep-last",
+        "1",
+        "--dry-run",
+        "--json",
     ]));
     assert_success(&out);
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -477,4 +479,69 @@ fn credentials_and_endpoint_from_an_aws_profile() {
     assert_success(&out);
     assert_eq!(last_line(&out.stderr)["message"], "Remote dumps listed");
     assert_eq!(last_line(&out.stderr)["remote"], "s3://bkt/p");
+}
+
+#[test]
+fn directory_dumps_are_uploaded_per_file_and_restored() {
+    let Some(s3) = start_s3(None) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = make_db("s3_dir", 500);
+    let remote = "s3://bkt/d";
+    let out = run(s3_tool(dir.path(), s3.port)
+        .env("DUMP_REMOTE", remote)
+        .args([
+            "dump",
+            "--dsn",
+            &url(&db),
+            "--source",
+            "app",
+            "--format",
+            "directory",
+        ]));
+    assert_success(&out);
+    let file = stdout_path(&out);
+    let name = file.file_name().unwrap().to_str().unwrap().to_string();
+    // One object per file of the directory, under NAME.dir/.
+    for entry in std::fs::read_dir(&file).unwrap() {
+        let f = entry.unwrap().file_name();
+        let stored = s3
+            .data
+            .join("bkt/d/app")
+            .join(&name)
+            .join(format!("{}._S3rver_object", f.to_str().unwrap()));
+        assert!(stored.is_file(), "{} not uploaded", stored.display());
+    }
+    let rows = remote_list(dir.path(), s3.port, remote);
+    assert_eq!(kinds(&rows), [(name.clone(), "dump".to_string())]);
+    assert_eq!(rows[0]["format"], "directory");
+
+    let u = format!("{remote}/app/{name}");
+    let out = run(s3_tool(dir.path(), s3.port).args(["verify", &u]));
+    assert_success(&out);
+    let target = fresh_db("s3_dir_restored");
+    let out = run(s3_tool(dir.path(), s3.port).args(["restore", &u, "--dsn", &url(&target)]));
+    assert_success(&out);
+    let n: i64 = query_value(&target, "SELECT count(*) FROM big");
+    assert_eq!(n, 500);
+
+    // DUMP_REMOTE, set for dump, never turns a local command remote, and
+    // a remote purge needs --yes as a local one does.
+    let out = run(s3_tool(dir.path(), s3.port)
+        .env("DUMP_REMOTE", remote)
+        .args(["list", "--json"]));
+    assert_success(&out);
+    assert_eq!(last_line(&out.stderr)["message"], "Dumps listed");
+    let out = run(s3_tool(dir.path(), s3.port)
+        .env("DUMP_REMOTE", remote)
+        .args(["dump", "--dsn", &url(&db), "--source", "app"]));
+    assert_success(&out);
+    let out = run(s3_tool(dir.path(), s3.port)
+        .env("DUMP_REMOTE", remote)
+        .args(["purge", "--remote", "--keep-last", "1"]));
+    assert_exit(&out, 64);
+    assert_eq!(
+        last_line(&out.stderr)["message"],
+        "Refusing to purge without --yes"
+    );
+    assert_eq!(remote_list(dir.path(), s3.port, remote).len(), 2);
 }

@@ -137,8 +137,8 @@ impl Client {
         } else {
             UrlStyle::VirtualHost
         };
-        let bucket = Bucket::new(endpoint, style, bucket.to_string(), cfg.region.clone())
-            .map_err(|e| {
+        let bucket =
+            Bucket::new(endpoint, style, bucket.to_string(), cfg.region.clone()).map_err(|e| {
                 Error::config("Invalid S3 endpoint or bucket")
                     .cause(format!("{e:?}"))
                     .field("endpoint", cfg.endpoint.clone())
@@ -187,10 +187,7 @@ impl Client {
                 Ok(resp) => return Ok(resp),
                 Err(ureq::Error::Status(s, resp)) => {
                     let mut text = String::new();
-                    let _ = resp
-                        .into_reader()
-                        .take(64 * 1024)
-                        .read_to_string(&mut text);
+                    let _ = resp.into_reader().take(64 * 1024).read_to_string(&mut text);
                     status_error(s, &text)
                 }
                 // Kind and message only: the error's own text starts with
@@ -220,8 +217,13 @@ impl Client {
         let mut a = self.bucket.put_object(Some(&self.creds), key);
         a.headers_mut().insert("x-amz-checksum-sha256", sum.clone());
         let url = || a.sign(SIGNED_FOR);
-        self.send("PUT", &url, &[("x-amz-checksum-sha256", sum.clone())], Some(data))
-            .map(|_| ())
+        self.send(
+            "PUT",
+            &url,
+            &[("x-amz-checksum-sha256", sum.clone())],
+            Some(data),
+        )
+        .map(|_| ())
     }
 
     /// Starts a multipart upload (parts checked by SHA-256): its upload id.

@@ -110,7 +110,11 @@ impl RemoteUrl {
 
     /// The URL of one dump, as `restore` and `verify` accept it.
     pub fn dump_url(&self, source: &str, name: &str) -> String {
-        format!("s3://{}/{}", self.bucket, self.key(&format!("{source}/{name}")))
+        format!(
+            "s3://{}/{}",
+            self.bucket,
+            self.key(&format!("{source}/{name}"))
+        )
     }
 }
 
@@ -123,7 +127,9 @@ pub fn parse_dump_url(s: &str) -> Result<(RemoteUrl, String, String)> {
     let source = parts.pop().unwrap_or_default().to_string();
     if layout::parse_dump_name(&source, &name).is_none() {
         return Err(Error::usage("Not the URL of a dump")
-            .cause(format!("{s:?} does not end in SOURCE/SOURCE_YYYYMMDDTHHMMSSZ.EXT"))
+            .cause(format!(
+                "{s:?} does not end in SOURCE/SOURCE_YYYYMMDDTHHMMSSZ.EXT"
+            ))
             .suggest("Copy a dump's URL from 'pg-dump-rotate list --remote s3://BUCKET/PREFIX'"));
     }
     Ok((
@@ -285,11 +291,14 @@ impl Remote {
             let mut number: u16 = 0;
             while n > 0 {
                 pgkit::interrupt::check()?;
-                number = number.checked_add(1).filter(|k| *k <= 10_000).ok_or_else(|| {
-                    Error::new(Exit::Dump, "Upload failed; the local dump is kept")
-                        .cause("more than 10000 parts")
-                        .suggest("Raise --remote-part-size")
-                })?;
+                number = number
+                    .checked_add(1)
+                    .filter(|k| *k <= 10_000)
+                    .ok_or_else(|| {
+                        Error::new(Exit::Dump, "Upload failed; the local dump is kept")
+                            .cause("more than 10000 parts")
+                            .suggest("Raise --remote-part-size")
+                    })?;
                 parts.push(
                     self.client
                         .upload_part(key, &id, number, &buf[..n])
@@ -325,9 +334,9 @@ impl Remote {
                     .field("object", what.to_string())
             })?;
         let mut file = match to {
-            Some(p) => Some(
-                std::fs::File::create(p).map_err(|e| Error::io(Exit::Dump, "create", p, &e))?,
-            ),
+            Some(p) => {
+                Some(std::fs::File::create(p).map_err(|e| Error::io(Exit::Dump, "create", p, &e))?)
+            }
             None => None,
         };
         let mut h = Sha256::new();
@@ -614,7 +623,10 @@ pub fn part_size(s: &str) -> Result<usize> {
         "g" | "gb" | "gib" => 1 << 30,
         _ => 0,
     };
-    let n = t[..digits].parse::<usize>().ok().and_then(|n| n.checked_mul(unit));
+    let n = t[..digits]
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit));
     match n {
         Some(n) if (1 << 20..=5usize << 30).contains(&n) => Ok(n),
         _ => Err(Error::usage("Invalid --remote-part-size")
@@ -724,7 +736,9 @@ pub fn verify(
                 targets.push(parse_dump_url(n)?);
                 continue;
             }
-            let u = base.clone().ok_or_else(|| Error::usage("--remote URL needed"))?;
+            let u = base
+                .clone()
+                .ok_or_else(|| Error::usage("--remote URL needed"))?;
             let name = n.rsplit('/').next().unwrap_or(n).to_string();
             let src = match n.rsplit_once('/') {
                 Some((s, _)) => s.to_string(),
@@ -767,11 +781,12 @@ pub fn verify(
         }
     }
     if !failed.is_empty() {
-        return Err(
-            Error::new(Exit::Dump, format!("Verification failed: {}", failed.join(", ")))
-                .field("failed", failed.len())
-                .suggest("Do not rely on these copies; upload good dumps again"),
-        );
+        return Err(Error::new(
+            Exit::Dump,
+            format!("Verification failed: {}", failed.join(", ")),
+        )
+        .field("failed", failed.len())
+        .suggest("Do not rely on these copies; upload good dumps again"));
     }
     Ok(pgkit::cli::Summary::ok("All remote dumps verified").field("verified", targets.len()))
 }
@@ -814,8 +829,8 @@ pub fn purge(
             "Give N (keep the newest N) or --keep-last/--keep-daily/--keep-weekly/... (see --help)",
         ));
     }
-    let partial_age = chrono::Duration::from_std(retention.partial_age()?)
-        .unwrap_or(chrono::Duration::MAX);
+    let partial_age =
+        chrono::Duration::from_std(retention.partial_age()?).unwrap_or(chrono::Duration::MAX);
     let remote = Remote::open(url)?;
     if let Some(s) = source {
         layout::check_source(s)?;
@@ -856,15 +871,21 @@ pub fn purge(
         if as_json {
             let rows: Vec<Value> = plan
                 .iter()
-                .map(|(s, d, go, why)| json!({"source": s, "file": d.name,
-                    "action": if *go { "remove" } else { "keep" }, "reasons": why}))
+                .map(|(s, d, go, why)| {
+                    json!({"source": s, "file": d.name,
+                    "action": if *go { "remove" } else { "keep" }, "reasons": why})
+                })
                 .collect();
             out::println(&Value::Array(rows).to_string())?;
         } else {
             let mut text = String::new();
             for (s, d, go, why) in &plan {
                 let action = if *go { "remove" } else { "keep" };
-                text.push_str(&format!("{action:<6}  {s}/{}  {}\n", d.name, why.join(", ")));
+                text.push_str(&format!(
+                    "{action:<6}  {s}/{}  {}\n",
+                    d.name,
+                    why.join(", ")
+                ));
             }
             out::print(&text)?;
         }
@@ -931,7 +952,13 @@ mod tests {
         let bare = RemoteUrl::parse("s3://bkt").unwrap_or_else(|_| unreachable!());
         assert_eq!(bare.list_prefix(None), "");
         assert_eq!(bare.key("app/x"), "app/x");
-        for bad in ["http://b/x", "s3://", "s3://B/x", "s3://b/../x", "s3://bk/a//b"] {
+        for bad in [
+            "http://b/x",
+            "s3://",
+            "s3://B/x",
+            "s3://b/../x",
+            "s3://bk/a//b",
+        ] {
             assert!(RemoteUrl::parse(bad).is_err(), "{bad}");
         }
         let (u, s, n) = parse_dump_url("s3://bkt/pre/fix/app_1/app_1_20250102T030405Z.pgdump")
