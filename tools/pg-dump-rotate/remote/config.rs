@@ -53,7 +53,7 @@ fn ini_section(path: Option<PathBuf>, wanted: &[String]) -> HashMap<String, Stri
         }
         if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
             let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
-            inside = wanted.iter().any(|w| *w == name);
+            inside = wanted.contains(&name);
             continue;
         }
         if !inside {
