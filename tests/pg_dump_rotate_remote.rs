@@ -545,3 +545,27 @@ fn directory_dumps_are_uploaded_per_file_and_restored() {
     );
     assert_eq!(remote_list(dir.path(), s3.port, remote).len(), 2);
 }
+
+#[test]
+fn a_whole_server_run_uploads_each_source() {
+    let Some(s3) = start_s3(None) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // Globals only (every database excluded): the shared server holds
+    // other tests' databases.
+    let out = run(s3_tool(dir.path(), s3.port).args([
+        "dump",
+        "--all-databases",
+        "--exclude-database",
+        "*",
+        "--dsn",
+        &url("postgres"),
+        "--remote",
+        "s3://bkt/srv",
+    ]));
+    assert_success(&out);
+    assert!(has_message(&json_lines(&out.stderr), "Dump uploaded"));
+    let rows = remote_list(dir.path(), s3.port, "s3://bkt/srv");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["source"], "_globals");
+    assert_eq!(rows[0]["kind"], "dump");
+}
