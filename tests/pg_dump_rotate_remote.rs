@@ -281,6 +281,11 @@ fn upload_list_verify_purge_restore_through_s3() {
 /// bytes went up: the server dies in the middle of an upload, at a point
 /// that does not depend on timing.
 fn killing_proxy(s3: &S3, limit: u64) -> u16 {
+    proxy(s3, limit, None)
+}
+
+/// As `killing_proxy`, keeping a copy of every byte sent up in `record`.
+fn proxy(s3: &S3, limit: u64, record: Option<Arc<Mutex<Vec<u8>>>>) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let upstream = s3.port;
@@ -301,6 +306,7 @@ fn killing_proxy(s3: &S3, limit: u64) -> u16 {
                 (client.try_clone().unwrap(), server.try_clone().unwrap());
             let (mut s_read, mut c_write) = (server, client);
             let (sent, dead, child) = (sent.clone(), dead.clone(), child.clone());
+            let record = record.clone();
             std::thread::spawn(move || {
                 let mut buf = vec![0u8; 64 * 1024];
                 loop {
@@ -315,6 +321,9 @@ fn killing_proxy(s3: &S3, limit: u64) -> u16 {
                             let _ = c.wait();
                         }
                         break;
+                    }
+                    if let Some(r) = &record {
+                        r.lock().unwrap().extend_from_slice(&buf[..n]);
                     }
                     if s_write.write_all(&buf[..n]).is_err() {
                         break;
@@ -568,4 +577,86 @@ fn a_whole_server_run_uploads_each_source() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["source"], "_globals");
     assert_eq!(rows[0]["kind"], "dump");
+}
+
+/// The value of header `name` in the first request after `from` in `text`.
+fn header_after<'a>(text: &'a str, from: usize, name: &str) -> &'a str {
+    let rest = &text[from..];
+    let at = rest.find(&format!("\r\n{name}: ")).unwrap() + name.len() + 4;
+    rest[at..].split("\r\n").next().unwrap()
+}
+
+#[test]
+fn each_part_is_sent_with_its_sha256_for_the_store_to_check() {
+    use base64::Engine;
+    use sha2::Digest;
+    let Some(s3) = start_s3(None) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let db = make_db("s3_sums", 25_000);
+    let record = Arc::new(Mutex::new(Vec::new()));
+    let port = proxy(&s3, u64::MAX, Some(record.clone()));
+    let out = run(s3_tool(dir.path(), port).args([
+        "dump",
+        "--dsn",
+        &url(&db),
+        "--source",
+        "app",
+        "--compress",
+        "0",
+        "--remote",
+        "s3://bkt/rec",
+        "--remote-part-size",
+        "1MiB",
+    ]));
+    assert_success(&out);
+    let file = stdout_path(&out);
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(
+        bytes.len() > 1 << 20 && bytes.len() < 2 << 20,
+        "{}",
+        bytes.len()
+    );
+    let b64 = |d: &[u8]| base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(d));
+    let sent = String::from_utf8_lossy(&record.lock().unwrap()).into_owned();
+    let name = file.file_name().unwrap().to_str().unwrap();
+    let line = format!("POST /bkt/rec/app/{name}?");
+    let create = sent.find(&line).unwrap();
+    assert_eq!(
+        header_after(&sent, create, "x-amz-checksum-algorithm"),
+        "SHA256"
+    );
+    for (n, part) in [(1, &bytes[..1 << 20]), (2, &bytes[1 << 20..])] {
+        let at = sent
+            .match_indices(&format!("PUT /bkt/rec/app/{name}?"))
+            .map(|(i, _)| i)
+            .find(|i| {
+                sent[*i..]
+                    .split("\r\n")
+                    .next()
+                    .unwrap()
+                    .contains(&format!("partNumber={n}"))
+            })
+            .unwrap_or_else(|| panic!("part {n} not sent"));
+        assert_eq!(
+            header_after(&sent, at, "x-amz-checksum-sha256"),
+            b64(part),
+            "part {n}"
+        );
+    }
+    // The completion lists each part's checksum; the sidecar goes last.
+    assert!(sent.contains(&format!(
+        "<ChecksumSHA256>{}</ChecksumSHA256>",
+        b64(&bytes[1 << 20..])
+    )));
+    let sidecar = sent
+        .find(&format!("PUT /bkt/rec/app/{name}.sha256?"))
+        .unwrap();
+    let manifest = sent
+        .find(&format!("PUT /bkt/rec/app/{name}.json?"))
+        .unwrap();
+    assert!(manifest < create && create < sidecar);
+    let out =
+        run(s3_tool(dir.path(), s3.port).args(["verify", "--remote", "s3://bkt/rec", "--all"]));
+    assert_success(&out);
+    assert_eq!(last_line(&out.stderr)["verified"], 1);
 }
