@@ -453,6 +453,19 @@ fn wrong_or_missing_credentials_are_78_before_dumping() {
 
     let out = run(s3_tool(dir.path(), s3.port).args(["list", "--remote", "http://bkt/x"]));
     assert_exit(&out, 64);
+    let out = run(s3_tool(dir.path(), s3.port)
+        .env("AWS_S3_FORCE_PATH_STYLE", "maybe")
+        .args(["list", "--remote", "s3://bkt/x"]));
+    assert_exit(&out, 78);
+    assert_eq!(
+        last_line(&out.stderr)["message"],
+        "Invalid AWS_S3_FORCE_PATH_STYLE"
+    );
+    // Forced path-style (as implied with an endpoint) works.
+    let out = run(s3_tool(dir.path(), s3.port)
+        .env("AWS_S3_FORCE_PATH_STYLE", "true")
+        .args(["list", "--remote", "s3://bkt/x"]));
+    assert_success(&out);
 }
 
 #[test]

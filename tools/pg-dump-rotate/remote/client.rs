@@ -132,7 +132,10 @@ impl Client {
                 .field("endpoint", cfg.endpoint.clone())
                 .suggest("Set AWS_ENDPOINT_URL to e.g. http://127.0.0.1:9000 or https://ACCOUNT.r2.cloudflarestorage.com")
         })?;
-        let style = if cfg.path_style {
+        let path_style = cfg
+            .path_style
+            .unwrap_or(cfg.custom_endpoint || bucket.contains('.'));
+        let style = if path_style {
             UrlStyle::Path
         } else {
             UrlStyle::VirtualHost

@@ -10,8 +10,9 @@
 //! - endpoint: `AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`, the profile's
 //!   `endpoint_url` (MinIO, R2, Ceph), else AWS's regional endpoint;
 //! - addressing: path-style with a custom endpoint (what MinIO and Ceph
-//!   expect), virtual-hosted with AWS; `AWS_S3_FORCE_PATH_STYLE` decides
-//!   when set.
+//!   expect) or a bucket name with dots (AWS's wildcard certificate does
+//!   not cover `a.b.s3.amazonaws.com`), else virtual-hosted;
+//!   `AWS_S3_FORCE_PATH_STYLE` decides when set.
 //!
 //! Every secret learned here is registered with `pgkit::redact`, so no log
 //! line or error can show it.
@@ -27,7 +28,10 @@ pub struct Config {
     pub token: Option<String>,
     pub region: String,
     pub endpoint: String,
-    pub path_style: bool,
+    /// `AWS_S3_FORCE_PATH_STYLE` when set.
+    pub path_style: Option<bool>,
+    /// Whether the endpoint is a custom one (not AWS's).
+    pub custom_endpoint: bool,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -122,14 +126,15 @@ impl Config {
             .or_else(|| conf.get("endpoint_url").cloned());
         let custom_endpoint = custom.is_some();
         let endpoint = custom.unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com"));
-        let path_style = match env("AWS_S3_FORCE_PATH_STYLE") {
-            Some(v) => truthy(&v).ok_or_else(|| {
-                Error::config("Invalid AWS_S3_FORCE_PATH_STYLE")
-                    .cause(format!("{v:?} is not a boolean"))
-                    .suggest("Use true or false")
-            })?,
-            None => custom_endpoint,
-        };
+        let path_style = env("AWS_S3_FORCE_PATH_STYLE")
+            .map(|v| {
+                truthy(&v).ok_or_else(|| {
+                    Error::config("Invalid AWS_S3_FORCE_PATH_STYLE")
+                        .cause(format!("{v:?} is not a boolean"))
+                        .suggest("Use true or false")
+                })
+            })
+            .transpose()?;
         Ok(Config {
             key,
             secret,
@@ -137,6 +142,7 @@ impl Config {
             region,
             endpoint,
             path_style,
+            custom_endpoint,
         })
     }
 }
