@@ -673,3 +673,62 @@ fn each_part_is_sent_with_its_sha256_for_the_store_to_check() {
     assert_success(&out);
     assert_eq!(last_line(&out.stderr)["verified"], 1);
 }
+
+#[test]
+fn restore_from_s3_with_globals_fetches_the_globals_dump_too() {
+    use pgkit::server::{Options, TempServer};
+    let Some(s3) = start_s3(None) else { return };
+    let own = || {
+        TempServer::start(Options {
+            bindir: Some(server_bindir().clone()),
+            ..Default::default()
+        })
+        .expect("start a server")
+    };
+    let s = own();
+    s.execute("postgres", "CREATE ROLE pgkit_s3_reader NOLOGIN")
+        .unwrap();
+    s.execute("postgres", "CREATE DATABASE shop").unwrap();
+    s.execute(
+        "shop",
+        "CREATE TABLE t AS SELECT g FROM generate_series(1, 50) g; GRANT SELECT ON t TO pgkit_s3_reader",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let remote = "s3://bkt/whole";
+    let out = run(s3_tool(dir.path(), s3.port).args([
+        "dump",
+        "--all-databases",
+        "--dsn",
+        &s.url("postgres"),
+        "--remote",
+        remote,
+    ]));
+    assert_success(&out);
+    let shop = remote_list(dir.path(), s3.port, remote)
+        .into_iter()
+        .find(|r| r["source"] == "shop")
+        .unwrap();
+    let fresh = own();
+    let out = run(s3_tool(dir.path(), s3.port).args([
+        "restore",
+        shop["url"].as_str().unwrap(),
+        "--with-globals",
+        "--dsn",
+        &fresh.url("postgres"),
+        "--db",
+        "shop",
+        "--create-db",
+    ]));
+    assert_success(&out);
+    assert!(has_message(&json_lines(&out.stderr), "Globals replayed"));
+    let mut c = fresh.client("shop").unwrap();
+    let row = c
+        .query_one(
+            "SELECT count(*), has_table_privilege('pgkit_s3_reader', 't', 'SELECT') FROM t",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 50);
+    assert!(row.get::<_, bool>(1));
+}

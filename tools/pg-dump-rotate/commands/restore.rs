@@ -45,7 +45,7 @@ pub fn run(a: &RestoreArgs) -> Result<Summary> {
     // s3://…: downloaded into a private temporary directory, removed when
     // the restore ends; from there the path is the local one.
     let fetched = match a.file.to_str().filter(|f| f.starts_with("s3://")) {
-        Some(url) => Some(crate::remote::fetch_for_restore(url)?),
+        Some(url) => Some(crate::remote::fetch_for_restore(url, a.with_globals)?),
         None => None,
     };
     let file = fetched.as_ref().map_or(&a.file, |(_, p)| p);
