@@ -125,7 +125,7 @@ pub fn parse_dump_url(s: &str) -> Result<(RemoteUrl, String, String)> {
     let mut parts: Vec<&str> = u.prefix.split('/').collect();
     let name = parts.pop().unwrap_or_default().to_string();
     let source = parts.pop().unwrap_or_default().to_string();
-    if layout::parse_dump_name(&source, &name).is_none() {
+    if !layout::valid_source(&source) || layout::parse_dump_name(&source, &name).is_none() {
         return Err(Error::usage("Not the URL of a dump")
             .cause(format!(
                 "{s:?} does not end in SOURCE/SOURCE_YYYYMMDDTHHMMSSZ.EXT"
@@ -744,7 +744,7 @@ pub fn verify(
                 Some((s, _)) => s.to_string(),
                 None => source_of(&name).unwrap_or_default(),
             };
-            if layout::parse_dump_name(&src, &name).is_none() {
+            if !layout::valid_source(&src) || layout::parse_dump_name(&src, &name).is_none() {
                 return Err(Error::usage("Not the name of a dump")
                     .cause(format!("{n:?}"))
                     .suggest("Give SOURCE_YYYYMMDDTHHMMSSZ.EXT as 'list --remote' shows it"));
@@ -822,8 +822,10 @@ pub fn fetch_for_restore(url: &str, with_globals: bool) -> Result<(tempfile::Tem
         .flatten()
         .and_then(|m| m["globals"].as_str().map(String::from))
         .and_then(|g| {
+            // Never a path out of the temporary directory.
             let (s, n) = g.split_once('/')?;
-            layout::parse_dump_name(s, n).map(|_| (s.to_string(), n.to_string()))
+            (layout::valid_source(s) && layout::parse_dump_name(s, n).is_some())
+                .then(|| (s.to_string(), n.to_string()))
         });
     if let Some((s, n)) = globals {
         let gdir = dir.path().join(&s);
@@ -988,6 +990,7 @@ mod tests {
         assert_eq!((u.prefix.as_str(), s.as_str()), ("pre/fix", "app_1"));
         assert_eq!(n, "app_1_20250102T030405Z.pgdump");
         assert!(parse_dump_url("s3://bkt/app/other.pgdump").is_err());
+        assert!(parse_dump_url("s3://bkt/x/.._20250102T030405Z.pgdump").is_err());
         assert_eq!(
             source_of("app_1_20250102T030405Z.sql.gz").as_deref(),
             Some("app_1")
