@@ -95,7 +95,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__check)
-            opts="-h --source --max-age --min-size --metrics-file --dir --log-level --log-format --progress --help"
+            opts="-h --source --max-age --min-size --metrics-file --remote --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -114,6 +114,10 @@ _pg__dump__rotate() {
                     return 0
                     ;;
                 --metrics-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -148,6 +148,7 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l 
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l max-age -d 'The newest good dump must be younger than this (e.g. 26h)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l min-size -d 'The newest good dump must be at least this big (bytes; K, M, G suffixes)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l metrics-file -d 'Also write a Prometheus textfile-collector file (atomically)' -r -F
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l remote -d 'Check the S3 remote\'s committed uploads instead of DIR (URL, or DUMP_REMOTE when bare)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''

@@ -258,6 +258,33 @@ fn upload_list_verify_purge_restore_through_s3() {
     assert_eq!(last["kept"], 1);
     want.truncate(1);
     assert_eq!(kinds(&remote_list(dir.path(), s3.port, remote)), want);
+
+    // check --remote judges the committed uploads: fresh, then a source
+    // expected but never uploaded fails (1) with its JSON line.
+    let out = run(s3_tool(dir.path(), s3.port).args([
+        "check",
+        "--remote",
+        remote,
+        "--max-age",
+        "1h",
+        "--min-size",
+        "1K",
+    ]));
+    assert_success(&out);
+    assert_eq!(last_line(&out.stderr)["message"], "Dumps are fresh");
+    let out = run(s3_tool(dir.path(), s3.port).args([
+        "check",
+        "--remote",
+        remote,
+        "--max-age",
+        "1h",
+        "--source",
+        "app,other",
+    ]));
+    assert_exit(&out, 1);
+    let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["source"], "other");
+    assert_eq!(line["reason"], "missing");
     let local: Vec<String> = list_json(dir.path())
         .iter()
         .map(|r| r["file"].as_str().unwrap().to_string())

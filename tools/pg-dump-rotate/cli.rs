@@ -270,6 +270,9 @@ pub struct CheckArgs {
     /// Also write a Prometheus textfile-collector file (atomically)
     #[arg(long, env = "DUMP_METRICS_FILE", value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+    /// Check the S3 remote's committed uploads instead of DIR (URL, or DUMP_REMOTE when bare)
+    #[arg(long, value_name = "s3://BUCKET/PREFIX", num_args = 0..=1)]
+    pub remote: Option<Option<String>>,
 }
 
 /// `purge`.

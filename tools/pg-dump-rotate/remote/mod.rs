@@ -593,22 +593,52 @@ fn group(root: &str, objects: &[Object]) -> BTreeMap<String, Vec<RemoteDump>> {
     out
 }
 
-/// The committed dumps of a remote per source (sources sorted, dumps newest
-/// first), for `check --remote`: `list_dumps("s3://bucket/prefix", None)`.
-/// Uploads cut short are left out. Errors: 64 for a bad URL, 78 for missing
-/// or refused credentials, 75 for an unreachable store.
-#[allow(dead_code)] // the API of `check --remote` (issue 17, item 5)
-pub fn list_dumps(url: &str, source: Option<&str>) -> Result<BTreeMap<String, Vec<RemoteDump>>> {
+/// The remote's entries for `check --remote`: the named sources (one
+/// without dumps has none), or every source found; a dump is good once its
+/// upload was committed. The newest good dump's duration is read from its
+/// manifest (one small download per source).
+pub fn freshness_entries(
+    url: &str,
+    sources: &[String],
+) -> Result<Vec<crate::freshness::SourceDumps>> {
+    use crate::freshness::{DumpInfo, SourceDumps};
     let remote = Remote::open(url)?;
-    if let Some(s) = source {
-        layout::check_source(s)?;
+    let mut all = remote.scan(None)?;
+    let names: Vec<String> = if sources.is_empty() {
+        all.keys().cloned().collect()
+    } else {
+        sources.to_vec()
+    };
+    let now = Utc::now();
+    let mut v = Vec::new();
+    for s in names {
+        layout::check_source(&s)?;
+        let dumps = all
+            .remove(&s)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| DumpInfo {
+                good: d.complete,
+                name: d.name,
+                time: d.time,
+                size: d.size,
+                duration_ms: None,
+            })
+            .collect();
+        let mut e = SourceDumps { source: s, dumps };
+        if let Some(name) = e.newest_good(now).map(|d| d.name.clone()) {
+            let key = remote.url.key(&format!("{}/{name}.json", e.source));
+            let ms = remote
+                .small(&key)?
+                .and_then(|m| serde_json::from_slice::<Value>(&m).ok())
+                .and_then(|m| m["durationMs"].as_u64());
+            if let Some(d) = e.dumps.iter_mut().find(|d| d.name == name) {
+                d.duration_ms = ms;
+            }
+        }
+        v.push(e);
     }
-    let mut all = remote.scan(source)?;
-    for v in all.values_mut() {
-        v.retain(|d| d.complete);
-    }
-    all.retain(|_, v| !v.is_empty());
-    Ok(all)
+    Ok(v)
 }
 
 /// Parses a part size: bytes, or a number with KiB/MiB/GiB (K/M/G, KB/MB/GB
