@@ -480,6 +480,12 @@ fn wrong_or_missing_credentials_are_78_before_dumping() {
 
     let out = run(s3_tool(dir.path(), s3.port).args(["list", "--remote", "http://bkt/x"]));
     assert_exit(&out, 64);
+    let out = run(s3_tool(dir.path(), s3.port).args([
+        "verify",
+        "--restore",
+        "s3://bkt/x/app/app_20250102T030405Z.pgdump",
+    ]));
+    assert_exit(&out, 64);
     let out = run(s3_tool(dir.path(), s3.port)
         .env("AWS_S3_FORCE_PATH_STYLE", "maybe")
         .args(["list", "--remote", "s3://bkt/x"]));
