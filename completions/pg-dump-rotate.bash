@@ -95,7 +95,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__check)
-            opts="-h --source --max-age --min-size --metrics-file --dir --log-level --log-format --progress --help"
+            opts="-h --source --max-age --min-size --metrics-file --remote --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -114,6 +114,10 @@ _pg__dump__rotate() {
                     return 0
                     ;;
                 --metrics-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -141,7 +145,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__dump)
-            opts="-d -p -U -j -y -h --dsn --host --port --user --dbname --sslmode --source --all-databases --exclude-database --source-prefix --with-role-passwords --format --compress --jobs --exclude-table-data --no-owner --count-rows --purge --yes --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --partial-age --lock-wait --dir --log-level --log-format --progress --help"
+            opts="-d -p -U -j -y -h --dsn --host --port --user --dbname --sslmode --source --all-databases --exclude-database --source-prefix --with-role-passwords --format --compress --jobs --exclude-table-data --no-owner --count-rows --purge --yes --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --partial-age --lock-wait --remote --remote-part-size --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -248,6 +252,14 @@ _pg__dump__rotate() {
                     return 0
                     ;;
                 --lock-wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote-part-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -387,13 +399,17 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__list)
-            opts="-h --source --json --dir --log-level --log-format --progress --help"
+            opts="-h --source --json --remote --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -421,7 +437,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__purge)
-            opts="-n -y -h --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --partial-age --source --dry-run --yes --json --lock-wait --dir --log-level --log-format --progress --help"
+            opts="-n -y -h --keep-last --keep-hourly --keep-daily --keep-weekly --keep-monthly --keep-yearly --keep-within --partial-age --source --dry-run --yes --json --remote --lock-wait --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -460,6 +476,10 @@ _pg__dump__rotate() {
                     return 0
                     ;;
                 --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -573,7 +593,7 @@ _pg__dump__rotate() {
             return 0
             ;;
         pg__dump__rotate__subcmd__verify)
-            opts="-j -h --all --source --restore --jobs --dir --log-level --log-format --progress --help"
+            opts="-j -h --all --source --restore --jobs --remote --dir --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -588,6 +608,10 @@ _pg__dump__rotate() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --remote)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -631,7 +655,7 @@ _pg_dump_rotate_dumps() {
                 ((i + 1 < COMP_CWORD)) && dir="${COMP_WORDS[i+1]}"
                 ((i++))
                 ;;
-            --compress|--db|--dbname|--dir|--dsn|--exclude-database|--exclude-table-data|--format|--host|--jobs|--keep-daily|--keep-hourly|--keep-last|--keep-monthly|--keep-weekly|--keep-within|--keep-yearly|--lock-wait|--log-format|--log-level|--max-age|--metrics-file|--min-size|--partial-age|--port|--progress|--source|--source-prefix|--sslmode|--to|--user|-U|-d|-j|-p)
+            --compress|--db|--dbname|--dir|--dsn|--exclude-database|--exclude-table-data|--format|--host|--jobs|--keep-daily|--keep-hourly|--keep-last|--keep-monthly|--keep-weekly|--keep-within|--keep-yearly|--lock-wait|--log-format|--log-level|--max-age|--metrics-file|--min-size|--partial-age|--port|--progress|--remote|--remote-part-size|--source|--source-prefix|--sslmode|--to|--user|-U|-d|-j|-p)
                 if [[ ${COMP_WORDS[i+1]} == "=" ]]; then ((i++)); fi
                 ((i++))
                 ;;
@@ -641,7 +665,7 @@ _pg_dump_rotate_dumps() {
     done
     case "$sub" in
         restore|verify)
-            if [[ $cur != -* && $prev != "=" ]] && ! [[ " --compress --db --dbname --dir --dsn --exclude-database --exclude-table-data --format --host --jobs --keep-daily --keep-hourly --keep-last --keep-monthly --keep-weekly --keep-within --keep-yearly --lock-wait --log-format --log-level --max-age --metrics-file --min-size --partial-age --port --progress --source --source-prefix --sslmode --to --user -U -d -j -p " == *" $prev "* ]]; then
+            if [[ $cur != -* && $prev != "=" ]] && ! [[ " --compress --db --dbname --dir --dsn --exclude-database --exclude-table-data --format --host --jobs --keep-daily --keep-hourly --keep-last --keep-monthly --keep-weekly --keep-within --keep-yearly --lock-wait --log-format --log-level --max-age --metrics-file --min-size --partial-age --port --progress --remote --remote-part-size --source --source-prefix --sslmode --to --user -U -d -j -p " == *" $prev "* ]]; then
                 local f
                 COMPREPLY=()
                 for f in "$dir"/*/*.pgdump "$dir"/*/*.sql "$dir"/*/*.sql.gz "$dir"/*/*.dir; do

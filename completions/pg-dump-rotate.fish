@@ -86,6 +86,8 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l k
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-within -d 'Keep every dump within DURATION of the newest good one, in restic\'s units: 7d, 2m (months), 1y2m3d4h' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l partial-age -d 'Remove .partial leftovers older than this' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l lock-wait -d 'How long to wait for another dump/purge of this source' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l remote -d 'After the dump, upload it (sidecar and manifest too) to S3-compatible storage' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l remote-part-size -d 'Part size of multipart uploads to --remote (S3 needs at least 5MiB)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -104,6 +106,7 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l p
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s y -l yes -d 'Accepted for symmetry with purge: dump --purge never asks'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -l source -d 'Only this source' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -l remote -d 'Act on the S3 remote instead of DIR (URL, or DUMP_REMOTE when bare)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand list" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -125,6 +128,7 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l 
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l keep-within -d 'Keep every dump within DURATION of the newest good one, in restic\'s units: 7d, 2m (months), 1y2m3d4h' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l partial-age -d 'Remove .partial leftovers older than this' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l source -d 'Only this source' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l remote -d 'Purge the S3 remote only (its own rules), not DIR (URL, or DUMP_REMOTE when bare)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l lock-wait -d 'How long to wait for a dump of the same source to finish' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
@@ -144,6 +148,7 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l 
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l max-age -d 'The newest good dump must be younger than this (e.g. 26h)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l min-size -d 'The newest good dump must be at least this big (bytes; K, M, G suffixes)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l metrics-file -d 'Also write a Prometheus textfile-collector file (atomically)' -r -F
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l remote -d 'Check the S3 remote\'s committed uploads instead of DIR (URL, or DUMP_REMOTE when bare)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand check" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -181,6 +186,7 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand restore" -s h -l help -d 'Print help'
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l source -d 'With --all: only this source; with --restore alone: its newest good dump' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -s j -l jobs -d 'With --restore: parallel pg_restore jobs (custom and directory dumps)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l remote -d 'Act on the S3 remote instead of DIR: FILEs are s3:// URLs or SOURCE/NAME (URL, or DUMP_REMOTE when bare)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l dir -d 'The dump directory (one subdirectory per source)' -r -F
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand verify" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''

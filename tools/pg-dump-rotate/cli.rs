@@ -22,6 +22,9 @@ pub struct Cli {
 }
 
 /// The commands.
+// Parsed once per run: the size of the largest variant (dump's flags)
+// costs nothing, boxing it would only add noise.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Dump a database into DIR/SOURCE/, checksummed, atomically
@@ -104,6 +107,35 @@ pub struct DumpArgs {
         value_name = "DURATION"
     )]
     pub lock_wait: String,
+    /// After the dump, upload it (sidecar and manifest too) to S3-compatible storage
+    #[arg(long, env = "DUMP_REMOTE", value_name = "s3://BUCKET/PREFIX")]
+    pub remote: Option<String>,
+    /// Part size of multipart uploads to --remote (S3 needs at least 5MiB)
+    #[arg(
+        long,
+        env = "DUMP_REMOTE_PART_SIZE",
+        default_value = crate::remote::DEFAULT_PART_SIZE,
+        value_name = "SIZE"
+    )]
+    pub remote_part_size: String,
+}
+
+/// `--remote [URL]` of list, verify and purge: the URL given, or
+/// `DUMP_REMOTE` for a bare `--remote`. Never taken from the environment
+/// alone: `DUMP_REMOTE` set for `dump` must not turn a local purge remote.
+pub fn remote_url(v: &Option<Option<String>>) -> Result<Option<String>> {
+    match v {
+        None => Ok(None),
+        Some(Some(u)) => Ok(Some(u.clone())),
+        Some(None) => std::env::var("DUMP_REMOTE")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .map(Some)
+            .ok_or_else(|| {
+                Error::usage("--remote without a URL needs DUMP_REMOTE")
+                    .suggest("Pass --remote s3://BUCKET/PREFIX, or set DUMP_REMOTE")
+            }),
+    }
 }
 
 /// The retention rules (shared by `purge` and `dump --purge`).
@@ -192,6 +224,9 @@ pub struct ListArgs {
     /// JSON output (one array)
     #[arg(long)]
     pub json: bool,
+    /// Act on the S3 remote instead of DIR (URL, or DUMP_REMOTE when bare)
+    #[arg(long, value_name = "s3://BUCKET/PREFIX", num_args = 0..=1)]
+    pub remote: Option<Option<String>>,
 }
 
 /// `verify`.
@@ -215,6 +250,9 @@ pub struct VerifyArgs {
     /// With --restore: parallel pg_restore jobs (custom and directory dumps)
     #[arg(long, short = 'j', requires = "restore", value_name = "N")]
     pub jobs: Option<u32>,
+    /// Act on the S3 remote instead of DIR: FILEs are s3:// URLs or SOURCE/NAME (URL, or DUMP_REMOTE when bare)
+    #[arg(long, value_name = "s3://BUCKET/PREFIX", num_args = 0..=1)]
+    pub remote: Option<Option<String>>,
 }
 
 /// `check`.
@@ -232,6 +270,9 @@ pub struct CheckArgs {
     /// Also write a Prometheus textfile-collector file (atomically)
     #[arg(long, env = "DUMP_METRICS_FILE", value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+    /// Check the S3 remote's committed uploads instead of DIR (URL, or DUMP_REMOTE when bare)
+    #[arg(long, value_name = "s3://BUCKET/PREFIX", num_args = 0..=1)]
+    pub remote: Option<Option<String>>,
 }
 
 /// `purge`.
@@ -254,6 +295,10 @@ pub struct PurgeArgs {
     /// With --dry-run: JSON output
     #[arg(long)]
     pub json: bool,
+    /// Purge the S3 remote only (its own rules), not DIR (URL, or DUMP_REMOTE when bare)
+    #[arg(long, value_name = "s3://BUCKET/PREFIX", num_args = 0..=1)]
+    pub remote: Option<Option<String>>,
+
     /// How long to wait for a dump of the same source to finish
     #[arg(
         long,
@@ -267,7 +312,7 @@ pub struct PurgeArgs {
 /// `restore`.
 #[derive(Args, Debug)]
 pub struct RestoreArgs {
-    /// The dump to restore
+    /// The dump to restore: a path, or s3://BUCKET/PREFIX/SOURCE/NAME (downloaded and verified first)
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
     #[command(flatten)]

@@ -1,8 +1,8 @@
 //! Whether dumps are fresh: each source's newest good dump, its age and
 //! size, judged against `check`'s rules. The judgement works on a list of
 //! (source, dumps) entries, wherever they were listed from: the local
-//! directory (`local_entries`), a remote store as well once one is wired
-//! in. `check` and `metrics` both read it.
+//! directory (`local_entries`) or an S3 remote
+//! (`remote::freshness_entries`). `check` and `metrics` both read it.
 //!
 //! "Good" is what `list` calls a dump whose checksum is `ok`: its sidecar
 //! and manifest agree and its size is the manifest's (no hashing, so a

@@ -15,6 +15,7 @@ mod layout;
 mod lock;
 mod metrics;
 mod programs;
+mod remote;
 mod retention;
 
 fn main() -> std::process::ExitCode {

@@ -5,7 +5,7 @@
 //! `metrics`), pass or fail.
 //!
 //! The judgement (`freshness`) works on a list of (source, dumps) entries:
-//! the local directory's here; a remote store's can be judged the same way.
+//! the local directory's, or with `--remote` the S3 store's.
 
 use crate::cli::CheckArgs;
 use crate::freshness::{evaluate, local_entries};
@@ -46,7 +46,10 @@ pub fn run(dir: &Path, a: &CheckArgs) -> Result<Summary> {
     for s in &a.source {
         layout::check_source(s)?;
     }
-    let entries = local_entries(dir, &a.source)?;
+    let entries = match crate::cli::remote_url(&a.remote)? {
+        Some(url) => crate::remote::freshness_entries(&url, &a.source)?,
+        None => local_entries(dir, &a.source)?,
+    };
     let now = Utc::now();
     if let Some(path) = &a.metrics_file {
         metrics::write_atomic(path, &metrics::render(&entries, now))?;

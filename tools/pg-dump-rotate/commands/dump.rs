@@ -115,6 +115,12 @@ pub fn check_args(a: &DumpArgs) -> Result<()> {
         return Err(Error::usage("--purge needs a retention rule")
             .suggest("Add e.g. --keep-daily 7 --keep-weekly 4 (or DUMP_KEEP_* variables)"));
     }
+    // The remote is checked before dumping: wrong credentials or bucket
+    // fail now (78), an unreachable store 75, not after a long dump.
+    if let Some(url) = &a.remote {
+        crate::remote::part_size(&a.remote_part_size)?;
+        crate::remote::Remote::open(url)?.probe()?;
+    }
     Ok(())
 }
 
@@ -184,6 +190,15 @@ pub fn dump_one(dir: &Path, plan: &Plan, settings: &Settings, source: &str) -> R
     let lock_wait = crate::cli::duration("--lock-wait", &a.lock_wait)?;
     let rules = a.retention.rules(None)?;
     let partial_age = a.retention.partial_age()?;
+
+    // Opened before dumping (no request: `check_args` probed the store).
+    let remote = match &a.remote {
+        Some(url) => Some((
+            crate::remote::Remote::open(url)?,
+            crate::remote::part_size(&a.remote_part_size)?,
+        )),
+        None => None,
+    };
 
     let sdir = dir.join(source);
     // Created for the lock; removed again (under it) if this run fails and
@@ -287,6 +302,11 @@ pub fn dump_one(dir: &Path, plan: &Plan, settings: &Settings, source: &str) -> R
                "pgDumpVersion": pg_dump.version, "durationMs": (Utc::now() - started).num_milliseconds()}),
     );
     pgkit::out::println(&final_path.display().to_string())?;
+    // Off-site copy of the complete, hashed dump; a failure is 5 and keeps
+    // the local dump (and skips --purge).
+    if let Some((r, part_size)) = &remote {
+        r.upload(source, &final_path, *part_size)?;
+    }
 
     let purged = if a.purge {
         Some(purge::purge_locked(

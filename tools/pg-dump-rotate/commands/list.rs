@@ -12,6 +12,9 @@ use std::path::Path;
 
 /// Runs `list`.
 pub fn run(dir: &Path, a: &ListArgs) -> Result<Summary> {
+    if let Some(url) = crate::cli::remote_url(&a.remote)? {
+        return crate::remote::list(&url, a.source.as_deref(), a.json);
+    }
     let sources = match &a.source {
         Some(s) => {
             layout::check_source(s)?;

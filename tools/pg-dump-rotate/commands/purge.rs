@@ -100,6 +100,17 @@ pub fn plan_source(
 
 /// Runs `purge`.
 pub fn run(dir: &Path, a: &PurgeArgs) -> Result<Summary> {
+    if let Some(url) = crate::cli::remote_url(&a.remote)? {
+        return crate::remote::purge(
+            &url,
+            &a.retention,
+            a.n,
+            a.source.as_deref(),
+            a.dry_run,
+            a.yes,
+            a.json,
+        );
+    }
     let rules = a.retention.rules(a.n)?;
     if !rules.any() {
         return Err(Error::usage("No retention rule given").suggest(

@@ -42,7 +42,13 @@ fn restore_err(message: &str) -> Error {
 
 /// Runs `restore`.
 pub fn run(a: &RestoreArgs) -> Result<Summary> {
-    let file = &a.file;
+    // s3://…: downloaded into a private temporary directory, removed when
+    // the restore ends; from there the path is the local one.
+    let fetched = match a.file.to_str().filter(|f| f.starts_with("s3://")) {
+        Some(url) => Some(crate::remote::fetch_for_restore(url, a.with_globals)?),
+        None => None,
+    };
+    let file = fetched.as_ref().map_or(&a.file, |(_, p)| p);
     if !file.exists() {
         return Err(Error::new(Exit::NoInput, "Dump not found")
             .field("file", file.display().to_string())

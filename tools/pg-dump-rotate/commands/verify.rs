@@ -13,6 +13,18 @@ use std::path::{Path, PathBuf};
 
 /// Runs `verify`.
 pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
+    let remote = crate::cli::remote_url(&a.remote)?;
+    if remote.is_some() || a.files.iter().any(|f| f.starts_with("s3:")) {
+        if a.restore {
+            return Err(
+                Error::usage("verify --restore drills local dumps only").suggest(
+                    "Drill the local copy, or verify the remote one by hash (verify --remote)",
+                ),
+            );
+        }
+        let names: Vec<String> = a.files.iter().map(|f| f.display().to_string()).collect();
+        return crate::remote::verify(remote.as_deref(), &names, a.all, a.source.as_deref());
+    }
     let files: Vec<PathBuf> = if a.all {
         let sources = match &a.source {
             Some(s) => {
