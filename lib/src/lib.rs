@@ -10,6 +10,7 @@ pub mod conn;
 pub mod duration;
 pub mod error;
 pub mod exit;
+pub mod fleet;
 pub mod interrupt;
 pub mod log;
 pub mod manpage;

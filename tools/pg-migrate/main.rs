@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod dump;
 mod files;
+mod fleet;
 mod foreign;
 mod layout;
 mod lock;
