@@ -78,6 +78,7 @@ pub fn run<A: Clone + Sync>(
         fail_fast: fleet.fail_fast,
         canary: fleet.canary.map(|n| n as usize),
         result_keys: &["applied", "version", "pending", "drifted"],
+        aliases: &[("version", "schemaVersion")],
         outcomes,
         classify: &classify,
     };

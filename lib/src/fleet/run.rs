@@ -29,6 +29,10 @@ pub struct Options<'a> {
     /// The command's summary fields copied into each result line, in
     /// order, `null` when absent (`applied`, `version`, …).
     pub result_keys: &'a [&'a str],
+    /// Result keys read from another field first when it is there: an
+    /// error's `version` may be the failed file's, `schemaVersion` the
+    /// schema's.
+    pub aliases: &'a [(&'a str, &'a str)],
     /// The outcomes counted in the summary, each always present.
     pub outcomes: &'a [&'a str],
     /// A run's outcome ("ok", "behind", "drifted", "failed"...).
@@ -203,7 +207,13 @@ fn run_one(t: &Target, opts: &Options, one: &(dyn Fn(&Target) -> Result<Summary>
     let mut line: Map<String, Value> = tags;
     line.insert("outcome".into(), json!(outcome));
     for k in opts.result_keys {
-        line.insert((*k).into(), fields.get(*k).cloned().unwrap_or(Value::Null));
+        let alias = opts
+            .aliases
+            .iter()
+            .find(|(key, _)| key == k)
+            .and_then(|(_, from)| fields.get(*from));
+        let v = alias.or_else(|| fields.get(*k)).cloned();
+        line.insert((*k).into(), v.unwrap_or(Value::Null));
     }
     line.insert("exitCode".into(), json!(code.code()));
     line.insert("durationMs".into(), json!(ms));

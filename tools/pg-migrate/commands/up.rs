@@ -245,9 +245,10 @@ fn apply_all(
         if applied > 0 {
             crate::apply::flush(runner.client);
         }
+        // (`version` is the failed file's; the schema's is `schemaVersion`.)
         return Err(e
             .field("applied", applied)
-            .field("version", last)
+            .field("schemaVersion", last)
             .field("pending", all_pending - applied));
     }
     Ok(Summary::ok("Migrations applied")
