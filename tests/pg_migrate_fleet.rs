@@ -551,3 +551,57 @@ fn targets_from_stdin_with_comments_passwords_redacted() {
         64,
     );
 }
+
+#[test]
+fn pg_wait_waits_for_every_database_or_listed_target() {
+    let dbs = tenant_dbs("fw", 5);
+    let (stdout, lines) = run(
+        cmd("pg-wait").env("DATABASE_URL", url("postgres")).args([
+            "--all-databases",
+            "--database-pattern",
+            "fw_*",
+            "--exclude-database",
+            "fw_0004",
+            "--jobs",
+            "2",
+        ]),
+        0,
+    );
+    let rs = results(&stdout);
+    assert_eq!(
+        rs.iter().map(db_of).collect::<Vec<_>>(),
+        dbs[..4].to_vec(),
+        "{stdout}"
+    );
+    assert!(rs.iter().all(|r| r["ready"] == true && r["exitCode"] == 0));
+    assert_eq!(lines.last().unwrap()["targets"], 4);
+    // A list with a target that never comes: it is named, the others ready.
+    let gone = "postgresql://u:Sup3rS3cret@127.0.0.1:1/gone";
+    let list = format!("# fleet\n{}\n{gone}\n{}\n", url(&dbs[0]), url(&dbs[1]));
+    let (stdout, lines) = run(
+        cmd("pg-wait")
+            .args(["--targets", "-", "--timeout", "1s", "--interval", "100ms"])
+            .write_stdin(list),
+        2,
+    );
+    let rs = results(&stdout);
+    assert_eq!(rs.len(), 3);
+    assert_eq!(rs[1]["ready"], false);
+    assert_eq!(rs[1]["exitCode"], 2);
+    assert_eq!(
+        rs[1]["target"],
+        "postgresql://u:[REDACTED]@127.0.0.1:1/gone"
+    );
+    assert!(rs[0]["ready"] == true && rs[2]["ready"] == true);
+    let last = lines.last().unwrap();
+    assert_eq!(
+        last["notReady"][0],
+        "postgresql://u:[REDACTED]@127.0.0.1:1/gone"
+    );
+    assert!(!stdout.contains("Sup3rS3cret") && !last.to_string().contains("Sup3rS3cret"));
+    // Retries of the missing one are tagged with it.
+    assert!(lines
+        .iter()
+        .filter(|l| l["message"] == "Postgres not ready, retrying with backoff")
+        .all(|l| l["target"] == "postgresql://u:[REDACTED]@127.0.0.1:1/gone"));
+}
