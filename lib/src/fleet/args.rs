@@ -2,7 +2,7 @@
 //! arguments, and turning them into the list of targets.
 
 use crate::conn::{Client, ConnArgs, Settings};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::fleet::shard::{self, Shard};
 use crate::fleet::target::{self, Target};
 use crate::log;
@@ -98,8 +98,11 @@ impl FleetArgs {
         if let Some(s) = self.shard {
             list.retain(|t| s.holds(&t.name()));
         }
-        if list.is_empty() && !self.active() {
-            return Err(Error::usage("No target"));
+        if list.is_empty() {
+            log::warn(
+                "No targets",
+                json!({"suggestion": "Check --database-pattern, --exclude-database, --schemas, the --targets list and --shard"}),
+            );
         }
         log::info(
             "Targets",

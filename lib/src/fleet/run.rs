@@ -59,6 +59,9 @@ pub fn run(
         _ => vec![0..targets.len()],
     };
     let mut canary_failed = false;
+    // At a terminal: targets done of the total (each target's own lines
+    // are hidden).
+    let bar = crate::progress::Progress::items("Targets", "targets", Some(targets.len() as u64));
     for (p, range) in phases.iter().enumerate() {
         if p == 1 {
             let failed = results
@@ -90,7 +93,11 @@ pub fn run(
                     if i >= range.end {
                         return;
                     }
-                    let done = run_one(&targets[i], opts, one);
+                    let done = {
+                        let _hidden = crate::progress::hide_in_thread();
+                        run_one(&targets[i], opts, one)
+                    };
+                    bar.inc(1);
                     if done.code != Exit::Ok && opts.fail_fast {
                         stop.store(true, Ordering::SeqCst);
                     }
@@ -104,6 +111,7 @@ pub fn run(
             break;
         }
     }
+    bar.finish();
     let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     // Every target has a line: those never started too.
     for (t, r) in targets.iter().zip(&results) {
