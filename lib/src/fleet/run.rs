@@ -56,7 +56,7 @@ pub fn run(
     let stop = AtomicBool::new(false);
     let phases: Vec<std::ops::Range<usize>> = match opts.canary {
         Some(n) if n < targets.len() => vec![0..n, n..targets.len()],
-        _ => vec![0..targets.len()],
+        _ => std::iter::once(0..targets.len()).collect(),
     };
     let mut canary_failed = false;
     // At a terminal: targets done of the total (each target's own lines

@@ -48,11 +48,6 @@ pub fn most_severe(codes: impl IntoIterator<Item = Exit>) -> Exit {
         .unwrap_or(Exit::Ok)
 }
 
-/// The order, most severe first, as the docs print it.
-pub fn order() -> &'static [Exit] {
-    ORDER
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,6 @@
 //! target lands in the same slice however the input is ordered, and adding
 //! a tenant moves no other.
 
-use crate::error::{Error, Result};
-
 /// One slice of N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
@@ -52,11 +50,6 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 /// The clap value parser for `--shard`.
 pub fn parse_arg(s: &str) -> std::result::Result<Shard, String> {
     Shard::parse(s)
-}
-
-/// A usage error for a bad shard (when parsed outside clap).
-pub fn usage(s: &str) -> Result<Shard> {
-    Shard::parse(s).map_err(|e| Error::usage("Invalid --shard").cause(e))
 }
 
 #[cfg(test)]
