@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from harness import (INFO, WORK, Goal, Row, Sample, Server, Side, Skip, check,
-                     measure, rows_from)
+                     last_line, measure, rows_from, run)
 
 MB = 1024  # rss samples are KiB
 
@@ -277,6 +277,174 @@ def migrate_diesel(ctx):
         ("psql -f", "wall", f"pg-migrate up, crates.io's diesel history ({n} migrations)",
          Goal("no slower", ratio=1.0)),
     ])
+
+
+# ---------------------------------------------------------------------------
+# pg-migrate over a fleet of tenant databases (issue 19)
+
+
+def fleet_size(ctx, var: str, full: int) -> int:
+    """Tenants in a fleet comparison: `full` in a full run, 10 with --quick;
+    the environment variable overrides either (a smaller disk: each database
+    costs ~7.5 MB of catalogs)."""
+    if os.environ.get(var):
+        return int(os.environ[var])
+    return 10 if ctx.quick else full
+
+
+def make_fleet(srv, prefix: str, n: int) -> list[str]:
+    """n empty databases prefix_0000…, created in one psql session."""
+    names = [f"{prefix}_{i:04d}" for i in range(n)]
+    script = WORK / f"{prefix}-create.sql"
+    script.write_text("".join(f'DROP DATABASE IF EXISTS "{d}";\nCREATE DATABASE "{d}";\n'
+                              for d in names))
+    check([str(srv.bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", srv.url(),
+           "-f", str(script)], what=f"creating {n} databases")
+    return names
+
+
+def drop_fleet(srv, names: list[str]) -> None:
+    script = WORK / "fleet-drop.sql"
+    script.write_text("".join(f'DROP DATABASE IF EXISTS "{d}";\n' for d in names))
+    check([str(srv.bindir / "psql"), "-X", "-q", "-d", srv.url(), "-f", str(script)],
+          what="dropping the fleet")
+
+
+def fleet_sides(ctx, srv, sub: str, prefix: str, mig: Path, extra: list[str],
+                prepare=None, after=None, after_loop=None) -> list[Side]:
+    """pg-migrate SUB over the fleet at --jobs 1/4/8, and the loop a user
+    writes today at the same parallelism: the database names from psql,
+    one pg-migrate process per tenant through xargs -P (which exits 123
+    when any of them fails)."""
+    env = ctx.env({"DATABASE_URL": srv.url()})
+    pgm = ctx.tool("pg-migrate")
+    psql = ctx.peers.system("psql")
+    # postgres://…/postgres?sslmode=disable → a URL per tenant.
+    base, query = srv.url().rsplit("/", 1)[0], "?sslmode=disable"
+    listing = (f"SELECT datname FROM pg_database WHERE datname LIKE '{prefix}\\_%'"
+               " ORDER BY datname")
+    sides = []
+    for j in (1, 4, 8):
+        sides.append(Side(f"pgkit-j{j}", [pgm, sub, "--dir", str(mig), "--all-databases",
+                                          "--database-pattern", f"{prefix}_*",
+                                          "--jobs", str(j), *extra],
+                          env=env, prepare=prepare, after=after))
+    for j in (1, 4, 8):
+        loop = (f"'{psql}' -X -Atc \"{listing}\" '{srv.url()}' | "
+                f"xargs -P {j} -I{{}} '{pgm}' {sub} --dir '{mig}' {' '.join(extra)} "
+                f"--dsn '{base}/{{}}{query}'")
+        sides.append(Side(f"xargs -P {j}", ["sh", "-c", loop], env=env,
+                          prepare=prepare, after=after_loop))
+    return sides
+
+
+def fleet_rows(sides: list[Side], title: str, n: int, floor: Side) -> list[Row]:
+    """One row per parallelism (pgkit at --jobs J vs xargs -P J, goal: no
+    slower), and the per-target cost at --jobs 1 next to one bare
+    connection's setup (the floor)."""
+    by = {s.name: s for s in sides}
+    rows = []
+    for j in (1, 4, 8):
+        mine, theirs = by[f"pgkit-j{j}"], by[f"xargs -P {j}"]
+        sub = rows_from([mine, theirs], [(theirs.name, "wall", f"{title}, --jobs {j}",
+                                         Goal("no slower", ratio=1.0))])
+        for r in sub:
+            r.id = f"j{j}/{r.id}"
+        rows.extend(sub)
+    per = Row("per-target/wall", f"{title}: per target at --jobs 1", "wall",
+              INFO, pgkit=[s.wall / n for s in by["pgkit-j1"].samples],
+              peer_name="one bare connection (pgbench -C)")
+    if floor.failure or not floor.samples:
+        per.status, per.reason = "skipped", floor.failure or "no samples"
+    else:
+        per.peer = [s.wall for s in floor.samples]
+    rows.append(per)
+    return rows
+
+
+def bare_connection(ctx, srv, db: str, n: int = 200) -> Side:
+    """One connection's setup and a trivial query, as pgbench -C measures it
+    (a new connection per transaction): the wall time of n divided by n."""
+    script = WORK / "select1.sql"
+    script.write_text("SELECT 1;\n")
+    try:
+        pgbench = ctx.peers.system("pgbench")
+    except Skip as e:
+        return Side("floor", failure=str(e))
+    argv = [pgbench, "-n", "-C", "-c", "1", "-t", str(n), "-f", str(script), srv.url(db)]
+
+    def sample(_i: int) -> Sample:
+        s = run(argv, env=ctx.env())
+        if s.rc != 0:
+            raise Skip(f"pgbench exited {s.rc}: {last_line(s.stderr)}")
+        s.wall /= n
+        return s
+    return Side("floor", sampler=sample, label="pgbench -C")
+
+
+@comparison("migrate-fleet-status", "pg-migrate status over 1,000 up-to-date databases",
+            "no slower than the xargs -P loop at the same parallelism")
+def migrate_fleet_status(ctx):
+    srv = ctx.server
+    n = fleet_size(ctx, "BENCH_FLEET_STATUS_DBS", 1000)
+    mig = fresh_dir(WORK / "fleet-status")
+    for i in range(1, 6):
+        (mig / f"{i:03d}_t{i}.up.sql").write_text(f"CREATE TABLE t{i} (id int);\n")
+    names = make_fleet(srv, "fleet_st", n)
+    try:
+        env = ctx.env({"DATABASE_URL": srv.url()})
+        check([ctx.tool("pg-migrate"), "up", "--dir", str(mig), "--all-databases",
+               "--database-pattern", "fleet_st_*", "--jobs", "8"], env=env,
+              what="migrating the fleet (setup)")
+
+        def all_current(s: Sample) -> None:
+            lines = s.stdout.decode().splitlines()
+            expect(len(lines) == n and all('"outcome":"ok"' in ln for ln in lines),
+                   f"{len(lines)} result lines of {n}, all ok")
+        sides = fleet_sides(ctx, srv, "status", "fleet_st", mig, ["--exit-code"],
+                            after=all_current)
+        floor = bare_connection(ctx, srv, names[0])
+        measure(ctx, sides + [floor])
+    finally:
+        drop_fleet(srv, names)
+    return fleet_rows(sides, f"pg-migrate status --exit-code over {n:,} databases", n, floor)
+
+
+@comparison("migrate-fleet-up", "pg-migrate up: 5 migrations over 200 databases",
+            "no slower than the xargs -P loop at the same parallelism")
+def migrate_fleet_up(ctx):
+    srv = ctx.server
+    n = fleet_size(ctx, "BENCH_FLEET_UP_DBS", 200)
+    mig = fresh_dir(WORK / "fleet-up")
+    for i in range(1, 6):
+        (mig / f"{i:03d}_t{i}.up.sql").write_text(
+            f"CREATE TABLE t{i} (id bigint PRIMARY KEY, name text);\n"
+            f"CREATE INDEX ON t{i} (name);\n")
+        (mig / f"{i:03d}_t{i}.down.sql").write_text(f"DROP TABLE t{i};\n")
+    names = make_fleet(srv, "fleet_up", n)
+    env = ctx.env({"DATABASE_URL": srv.url()})
+    pgm = ctx.tool("pg-migrate")
+
+    def reset(_i: int) -> None:
+        # Untimed: every tenant back to empty (its five migrations reverted).
+        check([pgm, "down", "--dir", str(mig), "--steps", "5", "--all-databases",
+               "--database-pattern", "fleet_up_*", "--jobs", "8"], env=env,
+              what="reverting the fleet (untimed)")
+
+    def migrated(_s: Sample) -> None:
+        got = srv.psql("SELECT count(*) FROM schema_migrations", names[-1])
+        expect(got == "5", f"{names[-1]} has {got} of 5 migrations")
+    try:
+        # First run: the tracking tables exist, so `down` can reset.
+        check([pgm, "up", "--dir", str(mig), "--all-databases", "--database-pattern",
+               "fleet_up_*", "--jobs", "8"], env=env, what="migrating the fleet (setup)")
+        sides = fleet_sides(ctx, srv, "up", "fleet_up", mig, [], prepare=reset, after=migrated,
+                            after_loop=migrated)
+        floor = bare_connection(ctx, srv, names[0])
+        measure(ctx, sides + [floor])
+    finally:
+        drop_fleet(srv, names)
+    return fleet_rows(sides, f"pg-migrate up, 5 migrations over {n:,} databases", n, floor)
 
 
 # ---------------------------------------------------------------------------

@@ -69,7 +69,7 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -s U
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l dbname -d 'Database name (overrides the DSN) [env: PGDATABASE]' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l sslmode -d 'TLS mode: disable, allow, prefer, require, verify-ca, verify-full [env: PGSSLMODE]' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l source -d 'Source name, the dump\'s subdirectory [default: the database name]' -r
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l exclude-database -d 'With --all-databases: skip databases matching PATTERN (`*`, `?`; repeatable)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l exclude-database -d 'With --all-databases: skip databases matching PATTERN (`*`, `?`, `[a-z]`; repeatable)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l source-prefix -d 'With --all-databases: source names are PREFIX + database name (and PREFIX_globals)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l format -d 'Dump format: custom (.pgdump), plain (.sql, .sql.gz) or directory (.dir)' -r -f -a "custom\t'`pg_dump -Fc`, one file, `.pgdump`'
 plain\t'`pg_dump -Fp`, an SQL script, `.sql`'

@@ -77,7 +77,7 @@ _pg__migrate() {
 
     case "${cmd}" in
         pg__migrate)
-            opts="-d -p -U -h -V --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --progress --help --version up down status verify new baseline repair adopt help"
+            opts="-d -p -U -h -V --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --all-databases --database-pattern --exclude-database --targets --schemas --jobs --fail-fast --canary --shard --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --progress --help --version up down status verify new baseline repair adopt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -144,6 +144,34 @@ _pg__migrate() {
                     return 0
                     ;;
                 --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude-database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --targets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schemas)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --canary)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -371,7 +399,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__down)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --steps --to --log-level --log-format --progress --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --all-databases --database-pattern --exclude-database --targets --schemas --jobs --fail-fast --canary --shard --lock-timeout --statement-timeout --steps --to --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -438,6 +466,34 @@ _pg__migrate() {
                     return 0
                     ;;
                 --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude-database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --targets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schemas)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --canary)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -745,7 +801,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__status)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --json --exit-code --log-level --log-format --progress --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --all-databases --database-pattern --exclude-database --targets --schemas --jobs --fail-fast --canary --shard --json --exit-code --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -812,6 +868,34 @@ _pg__migrate() {
                     return 0
                     ;;
                 --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude-database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --targets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schemas)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --canary)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -835,7 +919,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__up)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --progress --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --all-databases --database-pattern --exclude-database --targets --schemas --jobs --fail-fast --canary --shard --lock-timeout --statement-timeout --to --single-transaction --dry-run --allow-out-of-order --dump-schema --pg-dump --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -902,6 +986,34 @@ _pg__migrate() {
                     return 0
                     ;;
                 --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude-database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --targets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schemas)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --canary)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -945,7 +1057,7 @@ _pg__migrate() {
             return 0
             ;;
         pg__migrate__subcmd__verify)
-            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --log-level --log-format --progress --help"
+            opts="-d -p -U -h --dsn --host --port --user --dbname --sslmode --dir --layout --table --lock-mode --lock-wait --lease-ttl --wait --wait-timeout --all-databases --database-pattern --exclude-database --targets --schemas --jobs --fail-fast --canary --shard --log-level --log-format --progress --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1012,6 +1124,34 @@ _pg__migrate() {
                     return 0
                     ;;
                 --wait-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude-database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --targets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schemas)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --canary)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --shard)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

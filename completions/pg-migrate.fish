@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_pg_migrate_global_optspecs
-    string join \n d/dsn= host= p/port= U/user= dbname= sslmode= dir= layout= table= lock-mode= lock-wait= lease-ttl= wait wait-timeout= lock-timeout= statement-timeout= to= single-transaction dry-run allow-out-of-order dump-schema= pg-dump= log-level= log-format= progress= h/help V/version
+    string join \n d/dsn= host= p/port= U/user= dbname= sslmode= dir= layout= table= lock-mode= lock-wait= lease-ttl= wait wait-timeout= all-databases database-pattern= exclude-database= targets= schemas= jobs= fail-fast canary= shard= lock-timeout= statement-timeout= to= single-transaction dry-run allow-out-of-order dump-schema= pg-dump= log-level= log-format= progress= h/help V/version
 end
 
 function __fish_pg_migrate_needs_command
@@ -46,6 +46,13 @@ none\t'No lock (a single runner by construction)'"
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l lock-wait -d 'How long to wait for another runner\'s lock before exiting 75' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l lease-ttl -d 'Lease lifetime in lease mode (renewed while running; a crashed runner\'s lease expires)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l wait-timeout -d 'Deadline for --wait: milliseconds or a duration' -r
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l database-pattern -d 'With --all-databases: only databases matching GLOB (repeatable)' -r
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l exclude-database -d 'With --all-databases: skip databases matching GLOB (repeatable)' -r
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l targets -d 'A file of targets: one DSN or conninfo per line, \'#\' comment lines; \'-\' reads stdin' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l schemas -d 'Schema per tenant: every schema matching GLOB in each database is a target' -r
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l jobs -d 'How many targets at a time, each on its own connection' -r
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l canary -d 'Run the first N targets first; stop before the rest if any of them fails' -r
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l shard -d 'Take only slice I (from 0) of N of the targets, by a hash of each target\'s name' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l lock-timeout -d 'SET LOCAL lock_timeout for each migration (e.g. 5s): DDL gives up instead of queueing' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l statement-timeout -d 'SET LOCAL statement_timeout for each migration' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l to -d 'Apply pending migrations up to and including this version' -r
@@ -61,6 +68,8 @@ complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l progress -d 'Prog
 always\t''
 never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l all-databases -d 'Every database of the server that accepts connections (never templates)'
+complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l fail-fast -d 'Stop starting targets after the first one fails (default: go on)'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l single-transaction -d 'Apply all pending migrations in one transaction: all or nothing'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l dry-run -d 'Print the plan (pending files, one per line) and change nothing'
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l allow-out-of-order -d 'Apply a pending migration older than the newest applied one'
@@ -97,6 +106,13 @@ none\t'No lock (a single runner by construction)'"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l lock-wait -d 'How long to wait for another runner\'s lock before exiting 75' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l lease-ttl -d 'Lease lifetime in lease mode (renewed while running; a crashed runner\'s lease expires)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l wait-timeout -d 'Deadline for --wait: milliseconds or a duration' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l database-pattern -d 'With --all-databases: only databases matching GLOB (repeatable)' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l exclude-database -d 'With --all-databases: skip databases matching GLOB (repeatable)' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l targets -d 'A file of targets: one DSN or conninfo per line, \'#\' comment lines; \'-\' reads stdin' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l schemas -d 'Schema per tenant: every schema matching GLOB in each database is a target' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l jobs -d 'How many targets at a time, each on its own connection' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l canary -d 'Run the first N targets first; stop before the rest if any of them fails' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l shard -d 'Take only slice I (from 0) of N of the targets, by a hash of each target\'s name' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l lock-timeout -d 'SET LOCAL lock_timeout for each migration (e.g. 5s): DDL gives up instead of queueing' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l statement-timeout -d 'SET LOCAL statement_timeout for each migration' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l to -d 'Apply pending migrations up to and including this version' -r
@@ -112,6 +128,8 @@ complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l progress -d
 always\t''
 never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l all-databases -d 'Every database of the server that accepts connections (never templates)'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l fail-fast -d 'Stop starting targets after the first one fails (default: go on)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l single-transaction -d 'Apply all pending migrations in one transaction: all or nothing'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l dry-run -d 'Print the plan (pending files, one per line) and change nothing'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l allow-out-of-order -d 'Apply a pending migration older than the newest applied one'
@@ -138,6 +156,13 @@ none\t'No lock (a single runner by construction)'"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l lock-wait -d 'How long to wait for another runner\'s lock before exiting 75' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l lease-ttl -d 'Lease lifetime in lease mode (renewed while running; a crashed runner\'s lease expires)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l wait-timeout -d 'Deadline for --wait: milliseconds or a duration' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l database-pattern -d 'With --all-databases: only databases matching GLOB (repeatable)' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l exclude-database -d 'With --all-databases: skip databases matching GLOB (repeatable)' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l targets -d 'A file of targets: one DSN or conninfo per line, \'#\' comment lines; \'-\' reads stdin' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l schemas -d 'Schema per tenant: every schema matching GLOB in each database is a target' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l jobs -d 'How many targets at a time, each on its own connection' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l canary -d 'Run the first N targets first; stop before the rest if any of them fails' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l shard -d 'Take only slice I (from 0) of N of the targets, by a hash of each target\'s name' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l lock-timeout -d 'SET LOCAL lock_timeout for each migration (e.g. 5s): DDL gives up instead of queueing' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l statement-timeout -d 'SET LOCAL statement_timeout for each migration' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l steps -d 'How many migrations to revert' -r
@@ -152,6 +177,8 @@ complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l progress 
 always\t''
 never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l all-databases -d 'Every database of the server that accepts connections (never templates)'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l fail-fast -d 'Stop starting targets after the first one fails (default: go on)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -s d -l dsn -d 'Connection string: a postgres:// URL or key=value conninfo [env: DATABASE_URL]' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l host -d 'Server host name, IP or unix-socket directory (overrides the DSN) [env: PGHOST]' -r
@@ -175,6 +202,13 @@ none\t'No lock (a single runner by construction)'"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l lock-wait -d 'How long to wait for another runner\'s lock before exiting 75' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l lease-ttl -d 'Lease lifetime in lease mode (renewed while running; a crashed runner\'s lease expires)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l wait-timeout -d 'Deadline for --wait: milliseconds or a duration' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l database-pattern -d 'With --all-databases: only databases matching GLOB (repeatable)' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l exclude-database -d 'With --all-databases: skip databases matching GLOB (repeatable)' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l targets -d 'A file of targets: one DSN or conninfo per line, \'#\' comment lines; \'-\' reads stdin' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l schemas -d 'Schema per tenant: every schema matching GLOB in each database is a target' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l jobs -d 'How many targets at a time, each on its own connection' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l canary -d 'Run the first N targets first; stop before the rest if any of them fails' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l shard -d 'Take only slice I (from 0) of N of the targets, by a hash of each target\'s name' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
 warn\t''
@@ -185,6 +219,8 @@ complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l progres
 always\t''
 never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l all-databases -d 'Every database of the server that accepts connections (never templates)'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l fail-fast -d 'Stop starting targets after the first one fails (default: go on)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l json -d 'JSON on stdout instead of a table'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l exit-code -d 'Exit 3 when anything is pending, drifted, missing or failed'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -210,6 +246,13 @@ none\t'No lock (a single runner by construction)'"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l lock-wait -d 'How long to wait for another runner\'s lock before exiting 75' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l lease-ttl -d 'Lease lifetime in lease mode (renewed while running; a crashed runner\'s lease expires)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l wait-timeout -d 'Deadline for --wait: milliseconds or a duration' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l database-pattern -d 'With --all-databases: only databases matching GLOB (repeatable)' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l exclude-database -d 'With --all-databases: skip databases matching GLOB (repeatable)' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l targets -d 'A file of targets: one DSN or conninfo per line, \'#\' comment lines; \'-\' reads stdin' -r -F
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l schemas -d 'Schema per tenant: every schema matching GLOB in each database is a target' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l jobs -d 'How many targets at a time, each on its own connection' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l canary -d 'Run the first N targets first; stop before the rest if any of them fails' -r
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l shard -d 'Take only slice I (from 0) of N of the targets, by a hash of each target\'s name' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
 warn\t''
@@ -220,6 +263,8 @@ complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l progres
 always\t''
 never\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l wait -d 'Wait for the database to accept logins first (pg-wait\'s logic)'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l all-databases -d 'Every database of the server that accepts connections (never templates)'
+complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l fail-fast -d 'Stop starting targets after the first one fails (default: go on)'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -l dir -d 'Directory of migration files (created when missing)' -r -F
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -l layout -d 'The layout to create the file in (auto: the folder\'s)' -r -f -a "auto\t'Detect it from the folder'

@@ -23,7 +23,7 @@ _pg__wait() {
 
     case "${cmd}" in
         pg__wait)
-            opts="-d -p -U -h -V --dsn --host --port --user --dbname --sslmode --check --until-sql --primary --interval --max-interval --jitter --max-attempts --timeout --connect-timeout --json --healthcheck --once --log-level --log-format --progress --help --version"
+            opts="-d -p -U -h -V --dsn --host --port --user --dbname --sslmode --check --until-sql --primary --interval --max-interval --jitter --max-attempts --timeout --connect-timeout --all-databases --database-pattern --exclude-database --targets --jobs --json --healthcheck --once --log-level --log-format --progress --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -94,6 +94,22 @@ _pg__wait() {
                     return 0
                     ;;
                 --connect-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-pattern)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --exclude-database)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --targets)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -14,6 +14,10 @@ complete -c pg-wait -l jitter -d 'Random extra delay, up to this fraction of the
 complete -c pg-wait -l max-attempts -d 'Give up after this many attempts (0: only the deadline counts)' -r
 complete -c pg-wait -l timeout -d 'Give up after this long: milliseconds or a duration (180000, 3m; 0: no deadline) [env: DB_TIMEOUT] [default: 300000]' -r
 complete -c pg-wait -l connect-timeout -d 'Time limit of each attempt: seconds or a duration (10, 500ms; 0: none) [env: PGCONNECT_TIMEOUT] [default: 5s]' -r
+complete -c pg-wait -l database-pattern -d 'With --all-databases: only databases matching GLOB (repeatable)' -r
+complete -c pg-wait -l exclude-database -d 'With --all-databases: skip databases matching GLOB (repeatable)' -r
+complete -c pg-wait -l targets -d 'A file of targets, one DSN per line (\'-\': stdin)' -r -F
+complete -c pg-wait -l jobs -d 'Targets probed at a time' -r
 complete -c pg-wait -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
 warn\t''
@@ -24,7 +28,8 @@ complete -c pg-wait -l progress -d 'Progress on stderr for long work: auto (at a
 always\t''
 never\t''"
 complete -c pg-wait -l primary -d 'Ready only on a primary: a server in recovery (a standby) is not ready'
-complete -c pg-wait -l json -d 'Print one JSON result object per target on stdout'
+complete -c pg-wait -l all-databases -d 'Every database of the server (never templates) is a target'
+complete -c pg-wait -l json -d 'One JSON result per target on stdout (implied by a target set)'
 complete -c pg-wait -l healthcheck -d 'One probe, no retries, silent when healthy; exit 0 (healthy) or 1 (anything else), for Docker and Kubernetes'
 complete -c pg-wait -l once -d 'One probe, no retries, with the normal exit codes'
 complete -c pg-wait -s h -l help -d 'Print help'

@@ -10,7 +10,7 @@ pub mod conn;
 pub mod duration;
 pub mod error;
 pub mod exit;
-pub mod glob;
+pub mod fleet;
 pub mod interrupt;
 pub mod log;
 pub mod manpage;

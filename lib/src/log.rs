@@ -169,6 +169,39 @@ pub fn render_text(level: Level, message: &str, fields: &Map<String, Value>) -> 
     s
 }
 
+thread_local! {
+    /// Fields every event of this thread carries after the fixed keys (a
+    /// fleet run's `target`): see [`tag`].
+    static CONTEXT: std::cell::RefCell<Map<String, Value>> = std::cell::RefCell::new(Map::new());
+}
+
+/// Tags every event this thread writes with `fields` (after the fixed keys,
+/// before the event's own) until the guard is dropped: a fleet run's worker
+/// tags everything one target's run logs with that target. Threads a run
+/// spawns take the tags along with [`context`] and [`tag`].
+pub fn tag(fields: Map<String, Value>) -> TagGuard {
+    let before = CONTEXT.with(|c| std::mem::replace(&mut *c.borrow_mut(), fields));
+    TagGuard { before }
+}
+
+/// This thread's tags (to hand to a thread it spawns).
+pub fn context() -> Map<String, Value> {
+    CONTEXT.with(|c| c.borrow().clone())
+}
+
+/// Restores the thread's previous tags when dropped.
+#[must_use = "the tags are removed when the guard is dropped"]
+pub struct TagGuard {
+    before: Map<String, Value>,
+}
+
+impl Drop for TagGuard {
+    fn drop(&mut self) {
+        let before = std::mem::take(&mut self.before);
+        CONTEXT.with(|c| *c.borrow_mut() = before);
+    }
+}
+
 /// Writes one event, if its level is enabled. `fields` should be a JSON object
 /// (`serde_json::json!({...})`); anything else is logged under `data`.
 pub fn event(level: Level, message: &str, fields: Value) {
@@ -178,7 +211,7 @@ pub fn event(level: Level, message: &str, fields: Value) {
     if level < l.level {
         return;
     }
-    let mut fields = match fields {
+    let own = match fields {
         Value::Object(m) => m,
         Value::Null => Map::new(),
         other => {
@@ -187,6 +220,8 @@ pub fn event(level: Level, message: &str, fields: Value) {
             m
         }
     };
+    let mut fields = context();
+    fields.extend(own);
     // Secrets are scrubbed from the message and the field values, before
     // they are escaped for JSON; the keys and fixed values stay as they are.
     fields.values_mut().for_each(redact::scrub_value);

@@ -102,8 +102,35 @@ pub fn configure(mode: Mode, json_log: bool) {
     }
 }
 
+thread_local! {
+    static HIDDEN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Draws no progress line started on this thread until the guard is
+/// dropped: a fleet run's workers (one line for the fleet, not one per
+/// target and file).
+pub fn hide_in_thread() -> HiddenGuard {
+    HIDDEN.with(|h| h.set(true));
+    HiddenGuard { _private: () }
+}
+
+/// Lets the thread draw again when dropped.
+#[must_use = "progress is drawn again when the guard is dropped"]
+pub struct HiddenGuard {
+    _private: (),
+}
+
+impl Drop for HiddenGuard {
+    fn drop(&mut self) {
+        HIDDEN.with(|h| h.set(false));
+    }
+}
+
 /// Whether progress is drawn in this run.
 pub fn shown() -> bool {
+    if HIDDEN.with(|h| h.get()) {
+        return false;
+    }
     let (mode, json_log) = match state().lock() {
         Ok(s) => (s.mode, s.json_log),
         Err(_) => return false,

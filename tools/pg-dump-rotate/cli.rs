@@ -53,7 +53,7 @@ pub struct DumpArgs {
     /// as its own source, and the cluster's roles and tablespaces as `_globals`
     #[arg(long)]
     pub all_databases: bool,
-    /// With --all-databases: skip databases matching PATTERN (`*`, `?`; repeatable)
+    /// With --all-databases: skip databases matching PATTERN (`*`, `?`, `[a-z]`; repeatable)
     #[arg(long, value_name = "PATTERN", requires = "all_databases")]
     pub exclude_database: Vec<String>,
     /// With --all-databases: source names are PREFIX + database name (and PREFIX_globals)

@@ -30,7 +30,7 @@ pub enum Command {
     /// Show applied and pending migrations (a table, or --json)
     Status(StatusArgs),
     /// Check every applied migration's checksum against its file
-    Verify(CommonArgs),
+    Verify(VerifyArgs),
     /// Create a migration in the folder's layout (YYYYMMDDHHmmSS_description.up.sql and .down.sql for pgkit's); print the paths
     New(NewArgs),
     /// Record every migration up to VERSION as applied without running it
@@ -102,6 +102,10 @@ pub struct CommonArgs {
         value_name = "DURATION"
     )]
     pub wait_timeout: String,
+    /// In a fleet run: the one target this run is for (its settings win
+    /// over the connection flags).
+    #[arg(skip)]
+    pub target: Option<pgkit::fleet::Target>,
 }
 
 /// `up`.
@@ -109,6 +113,8 @@ pub struct CommonArgs {
 pub struct UpArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub fleet: pgkit::fleet::FleetArgs,
     #[command(flatten)]
     pub exec: ExecArgs,
     /// Apply pending migrations up to and including this version
@@ -148,6 +154,8 @@ pub struct DownArgs {
     #[command(flatten)]
     pub common: CommonArgs,
     #[command(flatten)]
+    pub fleet: pgkit::fleet::FleetArgs,
+    #[command(flatten)]
     pub exec: ExecArgs,
     /// How many migrations to revert
     #[arg(long, default_value_t = 1, conflicts_with = "to", value_name = "N")]
@@ -162,12 +170,23 @@ pub struct DownArgs {
 pub struct StatusArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    #[command(flatten)]
+    pub fleet: pgkit::fleet::FleetArgs,
     /// JSON on stdout instead of a table
     #[arg(long)]
     pub json: bool,
     /// Exit 3 when anything is pending, drifted, missing or failed
     #[arg(long)]
     pub exit_code: bool,
+}
+
+/// `verify`.
+#[derive(Args, Debug, Clone)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub fleet: pgkit::fleet::FleetArgs,
 }
 
 /// `new`.

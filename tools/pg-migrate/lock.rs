@@ -255,7 +255,10 @@ fn start_heartbeat(settings: &Settings, lock: &Lock, ttl: Duration) -> Heartbeat
         literal(&lock.token)
     );
     let every = Duration::from_millis((ttl_ms / 3) as u64);
+    // Its log lines carry the run's tags (a fleet run's target).
+    let tags = log::context();
     let handle = std::thread::spawn(move || {
+        let _tags = log::tag(tags);
         let mut conn: Option<Client> = None;
         let (m, c) = &*stop2;
         loop {

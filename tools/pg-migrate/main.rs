@@ -5,6 +5,7 @@ mod cli;
 mod commands;
 mod dump;
 mod files;
+mod fleet;
 mod foreign;
 mod layout;
 mod lock;
@@ -20,9 +21,8 @@ mod watch;
 
 fn main() -> std::process::ExitCode {
     pgkit::cli::run("pg-migrate", || {
-        let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
-        let parsed: cli::Cli =
-            pgkit::cli::parse_or_man_from(include_str!("man.roff"), cli::subcommand_first(argv))?;
+        let argv = cli::subcommand_first(std::env::args_os().collect());
+        let parsed: cli::Cli = pgkit::cli::parse_or_man_from(include_str!("man.roff"), argv)?;
         parsed.log.apply()?;
         commands::run(parsed)
     })

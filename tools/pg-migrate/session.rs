@@ -30,7 +30,16 @@ pub struct Session {
 
 /// Resolves the settings and connects (waiting first with `--wait`).
 pub fn connect(common: &CommonArgs) -> Result<(Settings, Client)> {
-    let settings = Settings::resolve(&common.conn, "pg-migrate")?;
+    let settings = match &common.target {
+        Some(t) => t.settings.clone(),
+        None => Settings::resolve(&common.conn, "pg-migrate")?,
+    };
+    let client = connect_to(common, &settings)?;
+    Ok((settings, client))
+}
+
+/// Connects with given settings (waiting first with `--wait`).
+pub fn connect_to(common: &CommonArgs, settings: &Settings) -> Result<Client> {
     if common.wait {
         let timeout = pgkit::duration::parse_ms_or_duration(&common.wait_timeout).map_err(|e| {
             Error::config("Invalid DB_TIMEOUT").cause(e).suggest(
@@ -38,17 +47,16 @@ pub fn connect(common: &CommonArgs) -> Result<(Settings, Client)> {
             )
         })?;
         wait_for(
-            &settings,
+            settings,
             &WaitOptions {
                 timeout: Some(timeout),
                 ..Default::default()
             },
         )?;
     }
-    let client = settings
+    settings
         .connect()
-        .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the database"))?;
-    Ok((settings, client))
+        .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the database"))
 }
 
 impl Session {

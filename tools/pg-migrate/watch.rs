@@ -73,7 +73,12 @@ impl Watcher {
         let shared = Arc::new((Mutex::new(State::default()), Condvar::new()));
         let s2 = shared.clone();
         let settings = settings.clone();
-        let handle = std::thread::spawn(move || run(&s2, &settings, pid, interval, &table));
+        // Its log lines carry the run's tags (a fleet run's target).
+        let tags = pgkit::log::context();
+        let handle = std::thread::spawn(move || {
+            let _tags = pgkit::log::tag(tags);
+            run(&s2, &settings, pid, interval, &table)
+        });
         Watcher {
             shared,
             handle: Some(handle),

@@ -38,8 +38,12 @@ pub fn unhealthy(r: Result<Summary>) -> Result<Summary> {
 /// Runs pg-wait.
 pub fn run(cli: Cli) -> Result<Summary> {
     let opts = wait_options(&cli)?;
-    let targets = targets::resolve(&cli)?;
+    let mut targets = targets::resolve(&cli)?;
     let single = cli.once || cli.healthcheck;
+    if cli.all_databases {
+        targets = databases(&targets, &opts, single, &cli)?;
+    }
+    let fleet = cli.all_databases || cli.targets.is_some();
     let check = opts.effective_check().as_str();
     log::debug(
         "Waiting for Postgres",
@@ -50,11 +54,11 @@ pub fn run(cli: Cli) -> Result<Summary> {
             "once": single,
         }),
     );
-    let (slots, fatal) = match probe_all(&targets, &opts, single) {
+    let (slots, fatal) = match probe_all(&targets, &opts, single, cli.jobs as usize) {
         Ok(v) => (v.into_iter().map(Some).collect(), None),
         Err((e, slots)) => (slots, Some(e)),
     };
-    if cli.json {
+    if cli.json || fleet {
         // A closed stdout (`| head -c0`) does not change the answer: the exit
         // code still says whether Postgres is ready, and CMD still runs.
         if let Err(e) = report::json(&targets, &slots, check) {
@@ -102,6 +106,34 @@ pub fn run(cli: Cli) -> Result<Summary> {
         return exec::exec(&cli.command, summary);
     }
     Ok(summary)
+}
+
+/// `--all-databases`: the server first (its databases are listed once it
+/// takes this login), then every database on it as a target.
+fn databases(
+    base: &[Settings],
+    opts: &WaitOptions,
+    single: bool,
+    cli: &Cli,
+) -> Result<Vec<Settings>> {
+    let Some(base) = base.first() else {
+        return Ok(Vec::new());
+    };
+    if single {
+        wait::probe(base, opts).map_err(|f| report::once_error(f, &base.redacted()))?;
+    } else {
+        wait::wait_for(base, opts)?;
+    }
+    let mut c = base
+        .connect()
+        .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the database"))?;
+    let list = pgkit::fleet::target::databases(
+        &mut c,
+        base,
+        &cli.database_pattern,
+        &cli.exclude_database,
+    )?;
+    Ok(list.into_iter().map(|t| t.settings).collect())
 }
 
 /// The wait options from the flags and the environment, validated.
@@ -184,48 +216,62 @@ fn resolve_timeout(cli: &Cli) -> Result<Option<Duration>> {
 /// the outcomes known by then.
 type Probed = std::result::Result<Vec<Outcome>, (Error, Vec<Option<Outcome>>)>;
 
-/// Probes every target on its own thread; returns in target order once all
-/// have ended, or at once when one fails in a way waiting cannot change (the
-/// others are abandoned: the process is about to exit).
-fn probe_all(targets: &[Settings], opts: &WaitOptions, single: bool) -> Probed {
+/// Probes the targets, `jobs` at a time, each on a thread of its own;
+/// returns in target order once all have ended, or at once when one fails
+/// in a way waiting cannot change (the others are abandoned: the process is
+/// about to exit).
+fn probe_all(targets: &[Settings], opts: &WaitOptions, single: bool, jobs: usize) -> Probed {
     let start = Instant::now();
     let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
-    for (i, s) in targets.iter().enumerate() {
-        let tx = tx.clone();
-        let s = s.clone();
-        let opts = opts.clone();
-        let body = move || {
-            let target = s.redacted();
-            let result = if single {
-                wait::probe(&s, &opts)
-                    .map(|()| wait::Ready {
-                        attempts: 1,
-                        duration: start.elapsed(),
-                    })
-                    .map_err(|f| report::once_error(f, &target))
-            } else {
-                wait::wait_for(&s, &opts)
-            };
-            let _ = tx.send((
-                i,
-                Outcome {
-                    target,
-                    result,
+    let several = targets.len() > 1;
+    let probe = move |s: &Settings, opts: &WaitOptions| {
+        let target = s.redacted();
+        // Among several, its log lines carry the target it is for.
+        let mut tags = serde_json::Map::new();
+        if several {
+            tags.insert("target".into(), json!(target));
+        }
+        let _tag = log::tag(tags);
+        let result = if single {
+            wait::probe(s, opts)
+                .map(|()| wait::Ready {
+                    attempts: 1,
                     duration: start.elapsed(),
-                },
-            ));
+                })
+                .map_err(|f| report::once_error(f, &target))
+        } else {
+            wait::wait_for(s, opts)
         };
-        if targets.len() == 1 {
-            // No extra thread for the common case.
-            body();
-        } else if let Err(e) = std::thread::Builder::new()
-            .name(format!("pg-wait-target-{i}"))
-            .spawn(body)
-        {
-            return Err((
-                Error::new(Exit::Failure, "Cannot start a thread").cause(e),
-                Vec::new(),
-            ));
+        Outcome {
+            target,
+            result,
+            duration: start.elapsed(),
+        }
+    };
+    if let [s] = targets {
+        // No extra thread for the common case.
+        let _ = tx.send((0, probe(s, opts)));
+    } else {
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let shared: std::sync::Arc<Vec<Settings>> = std::sync::Arc::new(targets.to_vec());
+        for w in 0..jobs.max(1).min(targets.len()) {
+            let (tx, next, shared, opts) = (tx.clone(), next.clone(), shared.clone(), opts.clone());
+            let body = move || loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(s) = shared.get(i) else { return };
+                if tx.send((i, probe(s, &opts))).is_err() {
+                    return;
+                }
+            };
+            if let Err(e) = std::thread::Builder::new()
+                .name(format!("pg-wait-worker-{w}"))
+                .spawn(body)
+            {
+                return Err((
+                    Error::new(Exit::Failure, "Cannot start a thread").cause(e),
+                    Vec::new(),
+                ));
+            }
         }
     }
     drop(tx);

@@ -84,7 +84,27 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION")]
     pub connect_timeout: Option<String>,
 
-    /// Print one JSON result object per target on stdout
+    /// Every database of the server (never templates) is a target
+    #[arg(long, conflicts_with = "targets")]
+    pub all_databases: bool,
+
+    /// With --all-databases: only databases matching GLOB (repeatable)
+    #[arg(long, value_name = "GLOB", num_args = 1.., action = clap::ArgAction::Append, requires = "all_databases")]
+    pub database_pattern: Vec<String>,
+
+    /// With --all-databases: skip databases matching GLOB (repeatable)
+    #[arg(long, value_name = "GLOB", num_args = 1.., action = clap::ArgAction::Append, requires = "all_databases")]
+    pub exclude_database: Vec<String>,
+
+    /// A file of targets, one DSN per line ('-': stdin)
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["dsns", "dsn"])]
+    pub targets: Option<std::path::PathBuf>,
+
+    /// Targets probed at a time
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024), value_name = "N")]
+    pub jobs: u32,
+
+    /// One JSON result per target on stdout (implied by a target set)
     #[arg(long)]
     pub json: bool,
 

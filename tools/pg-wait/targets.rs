@@ -30,13 +30,23 @@ pub fn resolve(cli: &Cli) -> Result<Vec<Settings>> {
                 })?,
         ),
     };
-    let dsns: Vec<Option<String>> = if cli.dsns.is_empty() && cli.dsn.is_empty() {
-        vec![None]
+    let dsns: Vec<(Option<usize>, Option<String>)> = if let Some(path) = &cli.targets {
+        list_lines(&pgkit::fleet::target::read_list(path)?)
+    } else if cli.dsns.is_empty() && cli.dsn.is_empty() {
+        vec![(None, None)]
     } else {
-        cli.dsns.iter().chain(&cli.dsn).cloned().map(Some).collect()
+        cli.dsns
+            .iter()
+            .chain(&cli.dsn)
+            .map(|d| (None, Some(d.clone())))
+            .collect()
     };
+    if cli.all_databases && dsns.len() > 1 {
+        return Err(Error::usage("--all-databases with several targets")
+            .suggest("Name one server (a DSN, or DATABASE_URL and the PG* variables): its databases are the targets"));
+    }
     let mut out = Vec::with_capacity(dsns.len());
-    for dsn in dsns {
+    for (line, dsn) in dsns {
         let args = ConnArgs {
             dsn,
             host: cli.host.clone(),
@@ -45,13 +55,32 @@ pub fn resolve(cli: &Cli) -> Result<Vec<Settings>> {
             dbname: cli.dbname.clone(),
             sslmode: cli.sslmode.clone(),
         };
-        let mut s = Settings::resolve_with(&args, "pg-wait", &env)?;
+        let mut s = Settings::resolve_with(&args, "pg-wait", &env).map_err(|e| match line {
+            // (Its text is not repeated: it may hold a password.)
+            Some(n) => {
+                let mut e = e.field("line", n);
+                e.message = format!("Invalid target on line {n}: {}", e.message);
+                e
+            }
+            None => e,
+        })?;
         if s.connect_timeout.is_none() {
             s.connect_timeout = Some(env_timeout.unwrap_or(pgkit::wait::DEFAULT_CONNECT_TIMEOUT));
         }
         out.push(s);
     }
     Ok(out)
+}
+
+/// The DSNs of a `--targets` list with their line numbers: blank and `#`
+/// lines skipped.
+fn list_lines(text: &str) -> Vec<(Option<usize>, Option<String>)> {
+    text.lines()
+        .map(str::trim)
+        .enumerate()
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| (Some(i + 1), Some(l.to_string())))
+        .collect()
 }
 
 /// `PGCONNECT_TIMEOUT` as a bare number of seconds means what it means to

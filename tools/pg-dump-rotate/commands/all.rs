@@ -138,7 +138,9 @@ fn databases(settings: &Settings, exclude: &[String]) -> Result<(Vec<String>, Ve
         .query(DATABASES_SQL, &[])
         .map_err(|e| Error::new(Exit::Dump, "Cannot list the databases").cause(e))?;
     let all: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-    Ok(all.into_iter().partition(|d| !pgkit::glob::any(exclude, d)))
+    Ok(all
+        .into_iter()
+        .partition(|d| !pgkit::fleet::glob::any(exclude, d)))
 }
 
 fn failed(source: &str, database: Option<&str>, e: &Error) {

@@ -15,17 +15,50 @@ use pgkit::{Error, Result};
 
 /// Runs the command line.
 pub fn run(cli: Cli) -> Result<Summary> {
+    use crate::fleet::{self, Kind};
     match cli.command {
-        None => up::run(&cli.up),
-        Some(Command::Up(a)) => up::run(&a),
+        None => up(&cli.up),
+        Some(Command::Up(a)) => up(&a),
+        Some(Command::Down(a)) if a.fleet.active() => {
+            fleet::run(&a.fleet, &a, |a| &mut a.common, down::run, Kind::Change)
+        }
         Some(Command::Down(a)) => down::run(&a),
+        Some(Command::Status(a)) if a.fleet.active() => {
+            fleet::run(&a.fleet, &a, |a| &mut a.common, status::run, Kind::Status)
+        }
         Some(Command::Status(a)) => status::run(&a),
-        Some(Command::Verify(a)) => verify::run(&a),
+        Some(Command::Verify(a)) if a.fleet.active() => fleet::run(
+            &a.fleet,
+            &a,
+            |a| &mut a.common,
+            |a| verify::run(&a.common),
+            Kind::Change,
+        ),
+        Some(Command::Verify(a)) => verify::run(&a.common),
         Some(Command::New(a)) => new::run(&a),
         Some(Command::Baseline(a)) => baseline::run(&a),
         Some(Command::Repair(a)) => repair::run(&a),
         Some(Command::Adopt(a)) => adopt::run(&a),
     }
+}
+
+/// `up`, on one database or a fleet (where `--dump-schema`, one file,
+/// has no meaning).
+fn up(a: &crate::cli::UpArgs) -> Result<Summary> {
+    if !a.fleet.active() {
+        return up::run(a);
+    }
+    if a.dump_schema.is_some() {
+        return Err(Error::usage("--dump-schema with a target set")
+            .suggest("Dump one database's schema in a run of its own"));
+    }
+    crate::fleet::run(
+        &a.fleet,
+        a,
+        |a| &mut a.common,
+        up::run,
+        crate::fleet::Kind::Change,
+    )
 }
 
 /// Records migrations as applied without running them (`baseline`,

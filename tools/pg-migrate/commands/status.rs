@@ -97,8 +97,15 @@ pub fn run(a: &StatusArgs) -> Result<Summary> {
         out::print(&text)?;
     }
     let behind = pending + drifted + failed + missing > 0;
+    // The schema's version: the newest versioned migration applied.
+    let version = entries
+        .iter()
+        .filter(|e| e.row.is_some() && !crate::layout::is_repeatable(e.version))
+        .map(|e| e.version)
+        .max_by(|x, y| files::cmp_version(x, y));
     let s = Summary::ok("Migration status")
         .field("applied", applied)
+        .field("version", version)
         .field("pending", pending)
         .field("drifted", drifted)
         .field("failed", failed)

@@ -166,6 +166,8 @@ fn apply_all(
 ) -> Result<Summary> {
     let entries = plan::build(&a.common.dir, files, sums, history);
     let pending = plan::check(&entries, a.allow_out_of_order)?;
+    // Pending files, --to or not: what is left after the run is told.
+    let all_pending = pending.len();
     let pending: Vec<&Entry> = pending.into_iter().filter(|e| within(e, to)).collect();
     // The schema's version: the newest versioned migration (a repeatable
     // script has none).
@@ -177,7 +179,8 @@ fn apply_all(
     if pending.is_empty() {
         return Ok(Summary::ok("No pending migrations")
             .field("applied", 0)
-            .field("version", head));
+            .field("version", head)
+            .field("pending", all_pending));
     }
     // Read every pending file first: a missing or non-UTF-8 file fails
     // before anything runs.
@@ -242,11 +245,16 @@ fn apply_all(
         if applied > 0 {
             crate::apply::flush(runner.client);
         }
-        return Err(e.field("applied", applied));
+        // (`version` is the failed file's; the schema's is `schemaVersion`.)
+        return Err(e
+            .field("applied", applied)
+            .field("schemaVersion", last)
+            .field("pending", all_pending - applied));
     }
     Ok(Summary::ok("Migrations applied")
         .field("applied", applied)
-        .field("version", last))
+        .field("version", last)
+        .field("pending", all_pending - applied))
 }
 
 /// A transactional file must not BEGIN or COMMIT itself (its tracking row

@@ -52,11 +52,14 @@ pub fn run(a: &CommonArgs) -> Result<Summary> {
         return Err(Error::new(Exit::Migration, "Migration verification failed")
             .field("verified", ok)
             .field("mismatched", mismatched)
+            .field("drifted", mismatched)
             .field("missing", missing)
             .field("failed", failed)
             .suggest(
                 "Restore changed or missing files from version control; see the lines above",
             ));
     }
-    Ok(Summary::ok("Migrations verified").field("verified", ok))
+    Ok(Summary::ok("Migrations verified")
+        .field("verified", ok)
+        .field("drifted", 0))
 }
