@@ -483,6 +483,34 @@ pub fn human_age(secs: i64) -> String {
     }
 }
 
+/// `list`'s table (local and remote): five left/left/right/right/left
+/// aligned columns under their header, two spaces apart.
+pub fn table(header: [&str; 5], rows: &[[String; 5]]) -> String {
+    let header = header.map(String::from);
+    let mut w = [0usize; 5];
+    for r in std::iter::once(&header).chain(rows.iter()) {
+        for (i, c) in r.iter().enumerate() {
+            w[i] = w[i].max(c.len());
+        }
+    }
+    let mut text = String::with_capacity(rows.len() * 100);
+    for r in std::iter::once(&header).chain(rows.iter()) {
+        text.push_str(&format!(
+            "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {}\n",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2],
+            w3 = w[3]
+        ));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

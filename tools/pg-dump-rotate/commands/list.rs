@@ -83,28 +83,7 @@ pub fn run(dir: &Path, a: &ListArgs) -> Result<Summary> {
         text.push('\n');
         out::print(&text)?;
     } else if !rows.is_empty() {
-        let header = ["SOURCE", "DUMP", "SIZE", "AGE", "CHECKSUM"].map(String::from);
-        let mut w = [0usize; 5];
-        for r in std::iter::once(&header).chain(rows.iter()) {
-            for (i, c) in r.iter().enumerate() {
-                w[i] = w[i].max(c.len());
-            }
-        }
-        let mut text = String::with_capacity(rows.len() * 100);
-        for r in std::iter::once(&header).chain(rows.iter()) {
-            text.push_str(&format!(
-                "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {}\n",
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                w0 = w[0],
-                w1 = w[1],
-                w2 = w[2],
-                w3 = w[3]
-            ));
-        }
+        let text = layout::table(["SOURCE", "DUMP", "SIZE", "AGE", "CHECKSUM"], &rows);
         out::print(&text)?;
     }
     Ok(Summary::ok("Dumps listed")

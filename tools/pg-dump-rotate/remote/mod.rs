@@ -709,28 +709,7 @@ pub fn list(url: &str, source: Option<&str>, as_json: bool) -> Result<pgkit::cli
     if as_json {
         out::println(&Value::Array(json_rows).to_string())?;
     } else if !rows.is_empty() {
-        let header = ["SOURCE", "DUMP", "SIZE", "AGE", "STATE"].map(String::from);
-        let mut w = [0usize; 5];
-        for r in std::iter::once(&header).chain(rows.iter()) {
-            for (i, c) in r.iter().enumerate() {
-                w[i] = w[i].max(c.len());
-            }
-        }
-        let mut text = String::new();
-        for r in std::iter::once(&header).chain(rows.iter()) {
-            text.push_str(&format!(
-                "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {}\n",
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                r[4],
-                w0 = w[0],
-                w1 = w[1],
-                w2 = w[2],
-                w3 = w[3]
-            ));
-        }
+        let text = layout::table(["SOURCE", "DUMP", "SIZE", "AGE", "STATE"], &rows);
         out::print(&text)?;
     }
     Ok(pgkit::cli::Summary::ok("Remote dumps listed")
