@@ -99,28 +99,8 @@ pub fn relay_gated(
     std::thread::spawn(move || {
         let mut errors = Vec::new();
         let mut last = Vec::new();
-        let mut reader = BufReader::new(stderr);
-        let mut raw = Vec::new();
-        loop {
-            raw.clear();
-            // Bytes, not lines(): a non-UTF-8 line must not stop the relay
-            // (the child would then block on a full stderr pipe).
-            match reader.read_until(b'\n', &mut raw) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-            let line = String::from_utf8_lossy(&raw).trim_end().to_string();
-            if line.trim().is_empty() {
-                continue;
-            }
-            let level =
-                if line.contains("error:") || line.contains("FATAL:") || line.contains("ERROR:") {
-                    Level::Error
-                } else if line.contains("warning:") || line.contains("WARNING:") {
-                    Level::Warn
-                } else {
-                    Level::Info
-                };
+        each_line(stderr, |line| {
+            let level = level_of(&line);
             gate.pass(
                 level,
                 format!("{program} output"),
@@ -133,13 +113,43 @@ pub fn relay_gated(
             if last.len() > 5 {
                 last.remove(0);
             }
-        }
+        });
         if errors.is_empty() {
             last
         } else {
             errors
         }
     })
+}
+
+/// Calls `each` with every non-blank line of a child's stderr, trailing
+/// white space trimmed, until it ends. Bytes, not lines(): a non-UTF-8 line
+/// must not stop the reading (the child would then block on a full pipe).
+pub fn each_line(stderr: impl Read, mut each: impl FnMut(String)) {
+    let mut reader = BufReader::new(stderr);
+    let mut raw = Vec::new();
+    loop {
+        raw.clear();
+        match reader.read_until(b'\n', &mut raw) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let line = String::from_utf8_lossy(&raw).trim_end().to_string();
+        if !line.trim().is_empty() {
+            each(line);
+        }
+    }
+}
+
+/// A PostgreSQL program's stderr line's level, by its prefix.
+pub fn level_of(line: &str) -> Level {
+    if line.contains("error:") || line.contains("FATAL:") || line.contains("ERROR:") {
+        Level::Error
+    } else if line.contains("warning:") || line.contains("WARNING:") {
+        Level::Warn
+    } else {
+        Level::Info
+    }
 }
 
 /// An exit status in words: "exit status 1", "killed by signal 9 (SIGKILL)".

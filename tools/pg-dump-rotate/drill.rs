@@ -21,7 +21,7 @@ use crate::{child, integrity, programs};
 use pgkit::server::{Options, TempServer};
 use pgkit::{interrupt, log, Error, Exit, Result};
 use serde_json::json;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -556,21 +556,12 @@ fn classify(
     std::thread::spawn(move || {
         let mut errors = Vec::new();
         let mut roles = 0usize;
-        let mut reader = BufReader::new(stderr);
-        let mut raw = Vec::new();
-        loop {
-            raw.clear();
-            match reader.read_until(b'\n', &mut raw) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-            let line = String::from_utf8_lossy(&raw).trim_end().to_string();
-            if line.trim().is_empty() || line.contains("errors ignored on restore") {
-                continue;
+        crate::child::each_line(stderr, |line| {
+            if line.contains("errors ignored on restore") {
+                return;
             }
             let fields = json!({"program": program, "output": line});
-            let is_error =
-                line.contains("ERROR:") || line.contains("error:") || line.contains("FATAL:");
+            let is_error = crate::child::level_of(&line) == log::Level::Error;
             if is_error && harmless(&line) {
                 roles += 1;
                 log::debug(&format!("{program} output"), fields);
@@ -582,7 +573,7 @@ fn classify(
             } else {
                 log::debug(&format!("{program} output"), fields);
             }
-        }
+        });
         (errors, roles)
     })
 }

@@ -4,6 +4,7 @@
 mod child;
 mod cli;
 mod commands;
+mod confirm;
 mod drill;
 mod durable;
 mod facts;

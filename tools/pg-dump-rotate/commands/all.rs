@@ -18,9 +18,10 @@ use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Mutex;
 
-/// The databases a whole-server dump takes, in name order.
-const DATABASES_SQL: &str = "SELECT datname FROM pg_database
-  WHERE datallowconn AND NOT datistemplate ORDER BY datname";
+/// The databases a whole-server dump takes, in name order, and the
+/// server's major version (which pg_dump and pg_dumpall to take).
+const DATABASES_SQL: &str = "SELECT datname, current_setting('server_version_num')::int / 10000
+  FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname";
 
 /// One source's outcome.
 struct Outcome {
@@ -37,7 +38,7 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     }
     let jobs = a.jobs.unwrap_or(1).max(1) as usize;
     let settings = Settings::resolve(&a.conn, "pg-dump-rotate")?;
-    let (databases, excluded) = databases(&settings, &a.exclude_database)?;
+    let (databases, excluded, server_major) = databases(&settings, &a.exclude_database)?;
     log::info(
         "Dumping a whole server",
         json!({"server": settings.redacted(), "databases": databases, "excluded": excluded,
@@ -54,9 +55,7 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
         format: Format::Plain,
         jobs: None,
         globals: None,
-        program: programs::preferred("pg_dumpall", || {
-            dump::server_version(&settings).map(|v| v.1)
-        })?,
+        program: programs::preferred("pg_dumpall", || server_major.clone())?,
     };
     let written = dump::dump_one(dir, &globals, &settings, &globals_source);
     interrupt::check()?;
@@ -75,7 +74,7 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
         result: written,
     });
 
-    let pg_dump = programs::preferred("pg_dump", || dump::server_version(&settings).map(|v| v.1))?;
+    let pg_dump = programs::preferred("pg_dump", || server_major.clone())?;
     let queue = Mutex::new(databases.into_iter().collect::<VecDeque<_>>());
     let done = Mutex::new(Vec::new());
     std::thread::scope(|s| {
@@ -128,8 +127,12 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     summary(outcomes)
 }
 
-/// The connectable, non-template databases, less the excluded ones.
-fn databases(settings: &Settings, exclude: &[String]) -> Result<(Vec<String>, Vec<String>)> {
+/// The connectable, non-template databases to dump, the excluded ones, and
+/// the server's major version, over one connection.
+fn databases(
+    settings: &Settings,
+    exclude: &[String],
+) -> Result<(Vec<String>, Vec<String>, Result<u32>)> {
     let mut client = settings
         .connect()
         .map_err(|e| e.into_error(Exit::NotReady, "Cannot connect to the database"))?;
@@ -137,10 +140,17 @@ fn databases(settings: &Settings, exclude: &[String]) -> Result<(Vec<String>, Ve
     let rows = client
         .query(DATABASES_SQL, &[])
         .map_err(|e| Error::new(Exit::Dump, "Cannot list the databases").cause(e))?;
+    // Every server has the maintenance database it was asked through, so
+    // there is a row; a server with none left to dump falls back to asking.
+    let major = match rows.first() {
+        Some(r) => Ok(r.get::<_, i32>(1) as u32),
+        None => dump::server_version(settings).map(|v| v.1),
+    };
     let all: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
-    Ok(all
+    let (chosen, excluded) = all
         .into_iter()
-        .partition(|d| !pgkit::fleet::glob::any(exclude, d)))
+        .partition(|d| !pgkit::fleet::glob::any(exclude, d));
+    Ok((chosen, excluded, major))
 }
 
 fn failed(source: &str, database: Option<&str>, e: &Error) {

@@ -14,7 +14,6 @@ use pgkit::cli::Summary;
 use pgkit::{log, out, Error, Exit, Result};
 use serde_json::{json, Value};
 use std::collections::HashSet;
-use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -158,13 +157,12 @@ pub fn run(dir: &Path, a: &PurgeArgs) -> Result<Summary> {
     let mut asked = false;
     if !a.yes {
         asked = true;
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::usage("Refusing to purge without --yes")
-                .cause("stdin is not a terminal, so nobody can confirm")
-                .field("wouldRemove", to_remove)
-                .suggest("Pass --yes (cron, CI), or --dry-run to see the plan first"));
-        }
-        if !confirm(&plans, to_remove)? {
+        let (lines, _) = plan_lines(&plans);
+        let removals: Vec<String> = lines
+            .into_iter()
+            .filter(|l| l.starts_with("remove"))
+            .collect();
+        if !crate::confirm::removal(&removals, to_remove, "file(s)")? {
             return Ok(Summary::ok("Purge cancelled; nothing removed"));
         }
     }
@@ -402,25 +400,4 @@ fn print_plan(plans: &[(String, SourcePlan)], as_json: bool) -> Result<()> {
         }
         out::print(&text)
     }
-}
-
-/// Shows the plan on stderr and asks on the terminal.
-fn confirm(plans: &[(String, SourcePlan)], n: usize) -> Result<bool> {
-    let (lines, _) = plan_lines(plans);
-    let mut err = std::io::stderr().lock();
-    for l in lines.iter().filter(|l| l.starts_with("remove")) {
-        let _ = writeln!(err, "{l}");
-    }
-    let _ = write!(err, "Remove {n} file(s)? [y/N] ");
-    let _ = err.flush();
-    drop(err);
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| Error::new(Exit::Failure, "Cannot read the answer").cause(e))?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }

@@ -930,26 +930,12 @@ pub fn purge(
         return Ok(pgkit::cli::Summary::ok("Nothing to purge").field("remote", remote.shown()));
     }
     if !yes {
-        use std::io::{BufRead, IsTerminal, Write};
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::usage("Refusing to purge without --yes")
-                .cause("stdin is not a terminal, so nobody can confirm")
-                .field("wouldRemove", to_remove)
-                .suggest("Pass --yes (cron, CI), or --dry-run to see the plan first"));
-        }
-        let mut err = std::io::stderr().lock();
-        for (s, d, _, why) in plan.iter().filter(|p| p.2) {
-            let _ = writeln!(err, "remove  {s}/{}  {}", d.name, why.join(", "));
-        }
-        let _ = write!(err, "Remove {to_remove} remote dump(s)? [y/N] ");
-        let _ = err.flush();
-        drop(err);
-        let mut answer = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .map_err(|e| Error::new(Exit::Failure, "Cannot read the answer").cause(e))?;
-        if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+        let removals: Vec<String> = plan
+            .iter()
+            .filter(|p| p.2)
+            .map(|(s, d, _, why)| format!("remove  {s}/{}  {}", d.name, why.join(", ")))
+            .collect();
+        if !crate::confirm::removal(&removals, to_remove, "remote dump(s)")? {
             return Ok(pgkit::cli::Summary::ok("Purge cancelled; nothing removed"));
         }
     }
