@@ -454,8 +454,13 @@ fn sigint_stops_scheduling_rolls_back_the_running_and_exits_130() {
     assert_eq!(out.status.code(), Some(130));
     let rs = results(&String::from_utf8_lossy(&out.stdout));
     assert_eq!(rs.len(), 6);
-    let running: Vec<&Value> = rs.iter().filter(|r| r["outcome"] == "failed").collect();
+    // The running ones were stopped, not failed: safe to run again.
+    let running: Vec<&Value> = rs
+        .iter()
+        .filter(|r| r["outcome"] == "interrupted")
+        .collect();
     assert_eq!(running.len(), 2, "{rs:?}");
+    assert!(!rs.iter().any(|r| r["outcome"] == "failed"), "{rs:?}");
     for r in &running {
         assert_eq!(r["exitCode"], 130);
         let db = db_of(r);
@@ -472,6 +477,8 @@ fn sigint_stops_scheduling_rolls_back_the_running_and_exits_130() {
     );
     assert_eq!(sum["exitCode"], 130);
     assert_eq!(sum["skipped"], 4);
+    assert_eq!(sum["interrupted"], 2);
+    assert_eq!(sum["failed"], 0);
     assert_eq!(scalar("postgres", sleeping), "0");
 }
 
@@ -604,4 +611,63 @@ fn pg_wait_waits_for_every_database_or_listed_target() {
         .iter()
         .filter(|l| l["message"] == "Postgres not ready, retrying with backoff")
         .all(|l| l["target"] == "postgresql://u:[REDACTED]@127.0.0.1:1/gone"));
+}
+
+/// A database whose schemas cannot be listed (dropped since the list was
+/// written) is one failed target; the other databases' tenants still run.
+#[test]
+fn a_database_whose_schemas_cannot_be_listed_fails_alone() {
+    let dbs = tenant_dbs("fu", 2);
+    for db in &dbs {
+        server()
+            .execute(db, "CREATE SCHEMA t_a; CREATE SCHEMA t_b;")
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    three(dir.path());
+    let list = format!("{}\n{}\n{}\n", url(&dbs[0]), url("fu_gone"), url(&dbs[1]));
+    let (stdout, lines) = run(
+        cmd("pg-migrate")
+            .env("MIGRATIONS_DIR", dir.path())
+            .args(["up", "--targets", "-", "--schemas", "t_*", "--jobs", "2"])
+            .write_stdin(list),
+        2,
+    );
+    let rs = results(&stdout);
+    assert_eq!(rs.len(), 5, "{stdout}");
+    let gone = of(&rs, "fu_gone");
+    assert_eq!(gone["outcome"], "failed");
+    assert_eq!(gone["exitCode"], 2);
+    assert!(gone["schema"].is_null());
+    assert!(
+        gone["error"].as_str().unwrap().contains("fu_gone"),
+        "{gone}"
+    );
+    for r in rs.iter().filter(|r| db_of(r) != "fu_gone") {
+        assert_eq!(r["outcome"], "ok", "{r}");
+        assert_eq!(r["applied"], 3);
+    }
+    for db in &dbs {
+        assert_eq!(
+            scalar(db, "SELECT count(*) FROM t_b.schema_migrations"),
+            "3"
+        );
+    }
+    let sum = lines.last().unwrap();
+    assert_eq!(
+        (sum["ok"].as_u64(), sum["failed"].as_u64()),
+        (Some(4), Some(1))
+    );
+    assert_eq!(sum["exitCode"], 2);
+    // Its error is logged once, tagged with it.
+    let tagged: Vec<&Value> = lines
+        .iter()
+        .filter(|l| {
+            l["level"] == "error"
+                && l["target"]
+                    .as_str()
+                    .is_some_and(|t| t.ends_with("/fu_gone"))
+        })
+        .collect();
+    assert_eq!(tagged.len(), 1, "{lines:?}");
 }

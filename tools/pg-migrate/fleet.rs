@@ -70,8 +70,15 @@ pub fn run<A: Clone + Sync>(
         }
     };
     let outcomes: &[&str] = match kind {
-        Kind::Status => &["ok", "behind", "drifted", "failed", "skipped"],
-        Kind::Change => &["ok", "failed", "skipped"],
+        Kind::Status => &[
+            "ok",
+            "behind",
+            "drifted",
+            "failed",
+            "interrupted",
+            "skipped",
+        ],
+        Kind::Change => &["ok", "failed", "interrupted", "skipped"],
     };
     let opts = pgkit::fleet::Options {
         jobs: fleet.jobs as usize,

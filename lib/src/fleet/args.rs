@@ -8,6 +8,8 @@ use crate::fleet::target::{self, Target};
 use crate::log;
 use serde_json::json;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Many databases or schemas in one run.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -58,7 +60,7 @@ impl FleetArgs {
         &self,
         conn: &ConnArgs,
         tool: &str,
-        connect: &dyn Fn(&Settings) -> Result<Client>,
+        connect: &(dyn Fn(&Settings) -> Result<Client> + Sync),
     ) -> Result<Vec<Target>> {
         let mut list = if let Some(path) = &self.targets {
             let text = target::read_list(path)?;
@@ -78,13 +80,7 @@ impl FleetArgs {
             }
         };
         if !self.schemas.is_empty() {
-            let mut expanded = Vec::new();
-            for t in &list {
-                let mut c =
-                    connect(&t.settings).map_err(|e| e.field("target", t.display.clone()))?;
-                expanded.extend(target::schemas(&mut c, t, &self.schemas)?);
-            }
-            list = expanded;
+            list = self.expand_schemas(&list, connect);
         }
         let mut seen = std::collections::HashSet::new();
         let before = list.len();
@@ -113,5 +109,45 @@ impl FleetArgs {
             }),
         );
         Ok(list)
+    }
+}
+
+impl FleetArgs {
+    /// Each database's matching schemas, listed `--jobs` databases at a
+    /// time, in input order. A database whose schemas cannot be listed
+    /// (unreachable, refused, dropped meanwhile) stays as one target
+    /// carrying that error: it ends failed while the others' tenants run.
+    fn expand_schemas(
+        &self,
+        list: &[Target],
+        connect: &(dyn Fn(&Settings) -> Result<Client> + Sync),
+    ) -> Vec<Target> {
+        let slots: Vec<Mutex<Option<Vec<Target>>>> =
+            list.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let workers = (self.jobs.max(1) as usize).min(list.len());
+        std::thread::scope(|s| {
+            for _ in 0..workers {
+                s.spawn(|| loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(t) = list.get(i) else { return };
+                    let listed = connect(&t.settings)
+                        .and_then(|mut c| target::schemas(&mut c, t, &self.schemas));
+                    let got = listed.unwrap_or_else(|e| {
+                        let mut failed = t.clone();
+                        failed.unlisted = Some(Box::new(e));
+                        vec![failed]
+                    });
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(got);
+                    }
+                });
+            }
+        });
+        slots
+            .into_iter()
+            .filter_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+            .flatten()
+            .collect()
     }
 }

@@ -33,7 +33,8 @@ pub struct Options<'a> {
     /// error's `version` may be the failed file's, `schemaVersion` the
     /// schema's.
     pub aliases: &'a [(&'a str, &'a str)],
-    /// The outcomes counted in the summary, each always present.
+    /// The outcomes counted in the summary, each always present
+    /// ("interrupted" is a target stopped by SIGINT/SIGTERM while running).
     pub outcomes: &'a [&'a str],
     /// A run's outcome ("ok", "behind", "drifted", "failed"...).
     pub classify: &'a (dyn Fn(&Result<Summary>) -> &'static str + Sync),
@@ -189,14 +190,22 @@ fn run_one(t: &Target, opts: &Options, one: &(dyn Fn(&Target) -> Result<Summary>
     let tags = t.tags();
     let _tag = log::tag(tags.clone());
     let start = Instant::now();
-    let r = {
-        let _mute = out::mute();
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| one(t))).unwrap_or_else(|_| {
-            Err(Error::new(Exit::Software, "Internal error").suggest("Please report this bug"))
-        })
+    let r = match &t.unlisted {
+        Some(e) => Err((**e).clone()),
+        None => {
+            let _mute = out::mute();
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| one(t))).unwrap_or_else(|_| {
+                Err(Error::new(Exit::Software, "Internal error").suggest("Please report this bug"))
+            })
+        }
     };
     let ms = start.elapsed().as_millis() as u64;
-    let outcome = (opts.classify)(&r);
+    // A target cut short by SIGINT/SIGTERM did not fail: it was stopped
+    // (its work rolled back) and is safe to run again.
+    let outcome = match &r {
+        Err(e) if matches!(e.code, Exit::Interrupted | Exit::Terminated) => "interrupted",
+        _ => (opts.classify)(&r),
+    };
     let (code, fields, error) = match &r {
         Ok(s) => {
             if !s.quiet {

@@ -20,6 +20,10 @@ pub struct Target {
     /// The database as a URL without its password (the result line's
     /// `target`).
     pub display: String,
+    /// Why this database's schemas could not be listed: the target stands
+    /// for all of them, runs nothing and ends failed with this error, while
+    /// the other databases' tenants still run.
+    pub unlisted: Option<Box<Error>>,
 }
 
 impl Target {
@@ -30,6 +34,7 @@ impl Target {
             settings,
             schema: None,
             display,
+            unlisted: None,
         }
     }
 
@@ -50,6 +55,7 @@ impl Target {
             settings,
             schema: Some(schema.to_string()),
             display: self.display.clone(),
+            unlisted: None,
         }
     }
 
