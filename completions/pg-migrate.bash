@@ -124,7 +124,7 @@ _pg__migrate() {
                     return 0
                     ;;
                 --layout)
-                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway refinery" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -262,7 +262,7 @@ _pg__migrate() {
                     return 0
                     ;;
                 --layout)
-                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway refinery" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -356,7 +356,7 @@ _pg__migrate() {
                     return 0
                     ;;
                 --layout)
-                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway refinery" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -446,7 +446,7 @@ _pg__migrate() {
                     return 0
                     ;;
                 --layout)
-                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway refinery" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -684,7 +684,7 @@ _pg__migrate() {
                     return 0
                     ;;
                 --layout)
-                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway refinery" -- "${cur}"))
                     return 0
                     ;;
                 --log-level)
@@ -754,7 +754,7 @@ _pg__migrate() {
                     return 0
                     ;;
                 --layout)
-                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway refinery" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -848,7 +848,7 @@ _pg__migrate() {
                     return 0
                     ;;
                 --layout)
-                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway refinery" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -966,7 +966,7 @@ _pg__migrate() {
                     return 0
                     ;;
                 --layout)
-                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway refinery" -- "${cur}"))
                     return 0
                     ;;
                 --table)
@@ -1104,7 +1104,7 @@ _pg__migrate() {
                     return 0
                     ;;
                 --layout)
-                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto pgkit dbmate golang-migrate goose sqlx diesel flyway refinery" -- "${cur}"))
                     return 0
                     ;;
                 --table)

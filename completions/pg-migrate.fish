@@ -38,7 +38,8 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''"
+flyway\t''
+refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -98,7 +99,8 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''"
+flyway\t''
+refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -148,7 +150,8 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''"
+flyway\t''
+refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -194,7 +197,8 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''"
+flyway\t''
+refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -238,7 +242,8 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''"
+flyway\t''
+refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -274,7 +279,8 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''"
+flyway\t''
+refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
 warn\t''
@@ -299,7 +305,8 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''"
+flyway\t''
+refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -332,7 +339,8 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''"
+flyway\t''
+refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'
@@ -366,7 +374,8 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''"
+flyway\t''
+refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
 lease\t'A lease row in a lock table, with an expiry (works through PgBouncer transaction pooling)'

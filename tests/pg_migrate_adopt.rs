@@ -347,6 +347,101 @@ fn the_real_sqlx_then_adopt() {
     run(migrate(&by_sqlx, &dir).args(["status", "--exit-code"]), 0);
 }
 
+/// refinery_cli: `PGKIT_REFINERY`, else where .ci/run and bench/ install it
+/// (`cargo install refinery_cli --no-default-features --features
+/// postgresql --root bench/.peers/refinery`).
+fn refinery() -> Option<PathBuf> {
+    peer("PGKIT_REFINERY", "bench/.peers/refinery/bin/refinery")
+}
+
+fn refinery_migrate(refinery: &Path, db: &str, dir: &Path) {
+    let out = std::process::Command::new(refinery)
+        .env("PGKIT_REFINERY_URL", format!("{}?sslmode=disable", url(db)))
+        .args(["migrate", "-e", "PGKIT_REFINERY_URL", "-p"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "refinery: {out:?}");
+}
+
+/// With the real refinery_cli on refinery's own test folders (subfolders,
+/// an unversioned migration that comes late): the schema refinery gives is
+/// the one pg-migrate gives, its history is adopted, and the late `U`
+/// migration is applied by both, by pg-migrate alone after adoption.
+#[test]
+fn the_real_refinery_then_adopt() {
+    let Some(refinery) = refinery() else {
+        eprintln!("note: refinery_cli not installed (bench/.peers/refinery/bin/refinery or PGKIT_REFINERY); skipped");
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("migrations");
+    for f in [
+        "V1-2/V2__add_cars_and_motos_table.sql",
+        "V3/V3__add_brand_to_cars_table.sql",
+    ] {
+        let to = dir.join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(fixture("refinery").join(f), to).unwrap();
+    }
+    let by_refinery = fresh_db("adopt_real_refinery");
+    refinery_migrate(&refinery, &by_refinery, &dir);
+    let by_us = fresh_db("adopt_real_refinery_pgkit");
+    run(migrate(&by_us, &dir).arg("up"), 0);
+    let schema = |db: &str| {
+        schema_without(db, &["refinery_schema_history", "schema_migrations*"])
+            .replace("refinery_schema_history", "")
+            .replace("schema_migrations", "")
+    };
+    assert_eq!(schema(&by_refinery), schema(&by_us));
+    // status on refinery's database names adopt instead of re-applying.
+    let (_, lines) = run(migrate(&by_refinery, &dir).arg("status"), 3);
+    assert!(last(&lines)["suggestion"]
+        .as_str()
+        .unwrap()
+        .contains("pg-migrate adopt"));
+    let (_, lines) = run(migrate(&by_refinery, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 2);
+    assert_eq!(last(&lines)["from"], "refinery");
+    run(
+        migrate(&by_refinery, &dir).args(["status", "--exit-code"]),
+        0,
+    );
+    // A late unversioned migration: refinery applies it after V3 ...
+    std::fs::copy(
+        fixture("refinery-unversioned").join("U0__merge_out_of_order.sql"),
+        dir.join("U0__merge_out_of_order.sql"),
+    )
+    .unwrap();
+    let by_refinery_late = fresh_db("adopt_real_refinery_late");
+    let first = work.path().join("first");
+    for f in [
+        "V1-2/V2__add_cars_and_motos_table.sql",
+        "V3/V3__add_brand_to_cars_table.sql",
+    ] {
+        let to = first.join(f);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(dir.join(f), to).unwrap();
+    }
+    refinery_migrate(&refinery, &by_refinery_late, &first);
+    refinery_migrate(&refinery, &by_refinery_late, &dir);
+    assert_eq!(
+        scalar(
+            &by_refinery_late,
+            "SELECT string_agg(version::text, ',' ORDER BY version) FROM refinery_schema_history"
+        ),
+        "0,2,3"
+    );
+    // ... and so does pg-migrate on the adopted database: only that file.
+    let (_, lines) = run(migrate(&by_refinery, &dir).arg("up"), 0);
+    assert_eq!(last(&lines)["applied"], 1, "{lines:?}");
+    assert_eq!(schema(&by_refinery_late), schema(&by_refinery));
+    run(
+        migrate(&by_refinery, &dir).args(["status", "--exit-code"]),
+        0,
+    );
+}
+
 /// diesel_cli: `PGKIT_DIESEL`, else bench/'s install spot (`cargo install
 /// diesel_cli --no-default-features --features postgres --root
 /// bench/.peers/diesel`: minutes of compiling, so CI does not).

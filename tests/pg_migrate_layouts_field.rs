@@ -731,3 +731,119 @@ fn dbmate_parser_cases_are_accepted_and_refused_as_dbmate_does() {
         assert!(cause.starts_with(why), "{text}: {cause}");
     }
 }
+
+/// refinery's own test folders (tests/fixtures/migrations/refinery*):
+/// migrations in subfolders, `U` ("unversioned") migrations that refinery
+/// applies even after newer versions, integer versions as long as
+/// timestamps, and Rust migrations, which pg-migrate cannot run.
+#[test]
+fn refinery_folders_as_refinery_reads_them() {
+    let db = fresh_db("lay_refinery");
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path().join("migrations");
+    copy_tree(&fixture("refinery"), &dir);
+    // V files in subfolders: found there.
+    let (_, lines) = run(migrate(&db, &dir).arg("up"), 0);
+    assert_eq!(
+        applied(&lines),
+        [
+            "V1-2/V2__add_cars_and_motos_table.sql",
+            "V3/V3__add_brand_to_cars_table.sql"
+        ]
+    );
+    assert_eq!(tables(&db), "cars,motos");
+    run(migrate(&db, &dir).args(["status", "--exit-code"]), 0);
+    // An unversioned migration older than the newest applied one is
+    // applied as refinery applies it (the folder is refinery's: a U file
+    // without its V file is no Flyway undo).
+    std::fs::copy(
+        fixture("refinery-unversioned").join("U0__merge_out_of_order.sql"),
+        dir.join("U0__merge_out_of_order.sql"),
+    )
+    .unwrap();
+    let (_, lines) = run(migrate(&db, &dir).arg("up"), 0);
+    assert_eq!(applied(&lines), ["U0__merge_out_of_order.sql"]);
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:?}");
+    run(migrate(&db, &dir).args(["status", "--exit-code"]), 0);
+    // A late versioned one is still out of order.
+    write(&dir, "V1__late.sql", "CREATE TABLE late (id int);");
+    let (_, lines) = run(migrate(&db, &dir).arg("up"), 3);
+    assert_eq!(lines.last().unwrap()["message"], "Migration out of order");
+    std::fs::remove_file(dir.join("V1__late.sql")).unwrap();
+    // A name refinery does not take is not a migration: warned, left alone.
+    write(&dir, "notes.sql", "SELECT 1;");
+    let (_, lines) = run(migrate(&db, &dir).args(["status", "--exit-code"]), 0);
+    assert!(lines.iter().any(|l| l["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("refinery's naming"))
+        && l["filename"] == "notes.sql"));
+    // new: the next version.
+    let (stdout, _) = run(migrate(&db, &dir).args(["new", "add wheels"]), 0);
+    assert!(stdout.trim().ends_with("V4__add_wheels.sql"), "{stdout}");
+
+    // Timestamps as versions (refinery's int8-versions), U files only.
+    let db8 = fresh_db("lay_refinery_int8");
+    let dir8 = fixture("refinery-int8");
+    let (_, lines) = run(migrate(&db8, &dir8).arg("up"), 0);
+    assert_eq!(
+        applied(&lines),
+        [
+            "U20240504090301__add_cars_and_motos_table.sql",
+            "U20240504090322__add_brand_to_cars_table.sql"
+        ]
+    );
+    run(migrate(&db8, &dir8).args(["status", "--exit-code"]), 0);
+    // No down files in refinery: down refuses before anything runs.
+    run(migrate(&db8, &dir8).arg("down"), 3);
+    assert_eq!(tables(&db8), "cars,motos");
+
+    // Rust migrations cannot run here: refused before anything runs.
+    let dbr = fresh_db("lay_refinery_rust");
+    let (_, lines) = run(migrate(&dbr, &fixture("refinery-rust")).arg("up"), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Rust migration in a refinery folder");
+    assert_eq!(last["filename"], "V1-2/V1__initial.rs");
+    assert_eq!(tables(&dbr), "");
+}
+
+/// Flyway scans its locations recursively: a folder of subfolders is not
+/// empty; a symlinked folder is not entered; an undo file is paired with its
+/// versioned file across subfolders; a refinery `U` file beside a name only
+/// Flyway takes is two tools in one folder.
+#[test]
+fn flyway_subfolders_are_read() {
+    let db = fresh_db("lay_flyway_tree");
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "2024/V1__a.sql", "CREATE TABLE a (id int);");
+    write(dir.path(), "2025/q1/V2__b.sql", "CREATE TABLE b (id int);");
+    write(dir.path(), "undo/U2__b.sql", "DROP TABLE b;");
+    let outside = tempfile::tempdir().unwrap();
+    write(
+        outside.path(),
+        "V3__outside.sql",
+        "CREATE TABLE outside (id int);",
+    );
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("linked")).unwrap();
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
+    assert_eq!(applied(&lines), ["2024/V1__a.sql", "2025/q1/V2__b.sql"]);
+    run(migrate(&db, dir.path()).arg("down"), 0);
+    assert_eq!(tables(&db), "a");
+    write(dir.path(), "R__views.sql", "SELECT 1;");
+    write(dir.path(), "U7__lone.sql", "SELECT 1;");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("status"), 65);
+    let last = lines.last().unwrap();
+    assert_eq!(last["message"], "Migration folder mixes layouts");
+    assert_eq!(last["filename"], "U7__lone.sql");
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_tree(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}

@@ -4,8 +4,13 @@ use super::*;
 use serde_json::Value;
 use std::path::Path;
 
+/// Writes `dir/name` (`name` may hold subfolders: they are created).
 pub fn write(dir: &Path, name: &str, body: &str) {
-    std::fs::write(dir.join(name), body).unwrap();
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(path, body).unwrap();
 }
 
 pub fn migrate(db: &str, dir: &Path) -> assert_cmd::Command {

@@ -30,6 +30,13 @@ pub struct Migration {
     /// Runs outside a transaction whatever its text says (diesel's
     /// `metadata.toml`).
     pub no_tx: bool,
+    /// A Flyway script: Flyway's placeholders are refused and its
+    /// transaction rules (`.sql.conf`, statements that cannot run in one)
+    /// apply.
+    pub flyway: bool,
+    /// May be applied after newer versions without --allow-out-of-order
+    /// (refinery's `U`, "unversioned", migrations).
+    pub any_order: bool,
 }
 
 /// What kind of file a name is.
@@ -203,19 +210,57 @@ fn detect(dir: &Path, listed: &[Listed]) -> Result<Layout> {
         .iter()
         .filter(|l| l.file && l.name.ends_with(".sql"))
         .collect();
-    let flyway = sql.iter().find(|l| layout::flyway_name(&l.name).is_some());
     let ours = sql
         .iter()
         .find(|l| parse_name_in(Order::Numeric, &l.name).is_some());
     if let Some(d) = diesel {
+        let flyway = sql.iter().find(|l| layout::flyway_name(&l.name).is_some());
         if let Some(f) = flyway.or(ours) {
             return Err(mixed(dir, &format!("{}/up.sql", d.name), &f.name));
         }
         return Ok(Layout::Diesel);
     }
-    if let Some(f) = flyway {
+    // Flyway's and refinery's names (`V1__x.sql`), in subfolders too. A
+    // `U` file is Flyway's undo of its `V` file; one without a `V` of its
+    // version, or a Rust migration, is refinery's.
+    let paths = tree(dir, listed)?;
+    let flyway: Vec<&String> = paths
+        .iter()
+        .filter(|p| layout::flyway_name(base_name(p)).is_some())
+        .collect();
+    let versioned: std::collections::HashSet<String> = flyway
+        .iter()
+        .filter_map(|p| match layout::flyway_name(base_name(p)) {
+            Some(('V', v, _)) => layout::normalize_in(Order::Dotted, v),
+            _ => None,
+        })
+        .collect();
+    let lone_undo = flyway
+        .iter()
+        .find(|p| match layout::flyway_name(base_name(p)) {
+            Some(('U', v, _)) => {
+                layout::normalize_in(Order::Dotted, v).is_some_and(|v| !versioned.contains(&v))
+            }
+            _ => false,
+        });
+    let rust = paths
+        .iter()
+        .find(|p| matches!(layout::refinery_name(base_name(p)), Some((.., false))));
+    if let Some(r) = rust.or(lone_undo.copied()) {
+        // A name only Flyway takes (R__x.sql, a dotted version) beside it.
+        let other = flyway
+            .iter()
+            .find(|p| layout::refinery_name(base_name(p)).is_none())
+            .map(|p| p.as_str())
+            .or(ours.map(|o| o.name.as_str()));
+        if let Some(o) = other {
+            return Err(mixed(dir, r, o));
+        }
+        return Ok(Layout::Refinery);
+    }
+    if let Some(f) = flyway.first() {
         if let Some(o) = ours {
-            return Err(mixed(dir, &f.name, &o.name));
+            return Err(mixed(dir, f, &o.name));
         }
         return Ok(Layout::Flyway);
     }
@@ -293,7 +338,8 @@ pub fn discover(dir: &Path, wanted: Layout) -> Result<Vec<Migration>> {
     });
     match found {
         Layout::Diesel => diesel(dir, &listed),
-        Layout::Flyway => flyway(dir, &listed),
+        Layout::Flyway => flyway(dir, &tree(dir, &listed)?),
+        Layout::Refinery => refinery(dir, &tree(dir, &listed)?),
         Layout::Dbmate => named(dir, &listed, Sections::Dbmate),
         Layout::Goose => named(dir, &listed, Sections::Goose),
         // golang-migrate runs each file as it is, outside a transaction
@@ -399,6 +445,8 @@ fn merge(
             down,
             sections,
             no_tx: false,
+            flyway: false,
+            any_order: false,
         });
     }
     if let Some((_, down)) = downs.next() {
@@ -431,17 +479,21 @@ fn diesel(dir: &Path, listed: &[Listed]) -> Result<Vec<Migration>> {
             down,
             sections: Sections::Whole,
             no_tx,
+            flyway: false,
+            any_order: false,
         });
     }
     sorted_unique(ups)
 }
 
-/// Flyway: `V{version}__{description}.sql`, undo `U{version}__….sql`.
-fn flyway(dir: &Path, listed: &[Listed]) -> Result<Vec<Migration>> {
+/// Flyway: `V{version}__{description}.sql`, undo `U{version}__….sql`,
+/// repeatable `R__{description}.sql`, anywhere below the folder (Flyway
+/// scans its locations recursively); other files are not migrations.
+fn flyway(dir: &Path, paths: &[String]) -> Result<Vec<Migration>> {
     let mut ups = Vec::new();
     let mut undos = std::collections::HashMap::new();
-    for l in listed.iter().filter(|l| l.file) {
-        let Some((kind, v, description)) = layout::flyway_name(&l.name) else {
+    for path in paths {
+        let Some((kind, v, description)) = layout::flyway_name(base_name(path)) else {
             continue;
         };
         if kind == 'R' {
@@ -451,26 +503,30 @@ fn flyway(dir: &Path, listed: &[Listed]) -> Result<Vec<Migration>> {
                 version: format!("{}{description}", layout::REPEATABLE),
                 version_text: "R".into(),
                 description: description.to_string(),
-                up: l.name.clone(),
+                up: path.clone(),
                 down: None,
                 sections: Sections::Whole,
                 no_tx: false,
+                flyway: true,
+                any_order: false,
             });
             continue;
         }
-        let version = normalize_version(v).ok_or_else(|| bad_name(dir, &l.name))?;
+        let version = normalize_version(v).ok_or_else(|| bad_name(dir, path))?;
         if kind == 'U' {
-            undos.insert(version, l.name.clone());
+            undos.insert(version, path.clone());
             continue;
         }
         ups.push(Migration {
             version,
             version_text: v.to_string(),
             description: description.to_string(),
-            up: l.name.clone(),
+            up: path.clone(),
             down: None,
             sections: Sections::Whole,
             no_tx: false,
+            flyway: true,
+            any_order: false,
         });
     }
     let mut list = sorted_unique(ups)?;
@@ -481,6 +537,97 @@ fn flyway(dir: &Path, listed: &[Listed]) -> Result<Vec<Migration>> {
         return Err(orphan_down(dir, orphan));
     }
     Ok(list)
+}
+
+/// refinery: `V{n}__{name}.sql` and `U{n}__{name}.sql` anywhere below the
+/// folder (refinery walks it), in version order, each in its own
+/// transaction; a `U` ("unversioned") migration is applied even after newer
+/// versions, as refinery applies it. A Rust migration (`.rs`) cannot run
+/// here and is refused, never skipped; another `.sql` name is not a
+/// migration (refinery warns and goes on: so does pg-migrate).
+fn refinery(dir: &Path, paths: &[String]) -> Result<Vec<Migration>> {
+    let mut ups = Vec::new();
+    for path in paths {
+        let name = base_name(path);
+        match layout::refinery_name(name) {
+            Some((_, _, _, false)) => return Err(rust_migration(dir, path)),
+            Some((kind, v, description, true)) => {
+                let version = normalize_version(v).ok_or_else(|| bad_name(dir, path))?;
+                ups.push(Migration {
+                    version,
+                    version_text: v.to_string(),
+                    description: description.to_string(),
+                    up: path.clone(),
+                    down: None,
+                    sections: Sections::Whole,
+                    no_tx: false,
+                    flyway: false,
+                    any_order: kind == 'U',
+                });
+            }
+            None if name.ends_with(".sql") => pgkit::log::warn(
+                "File does not follow refinery's naming: not a migration",
+                serde_json::json!({"filename": path, "suggestion": "Name refinery migrations V{version}__{name}.sql or U{version}__{name}.sql"}),
+            ),
+            None => {}
+        }
+    }
+    sorted_unique(ups)
+}
+
+fn rust_migration(dir: &Path, path: &str) -> Error {
+    Error::new(Exit::DataErr, "Rust migration in a refinery folder")
+        .field("filename", path.to_string())
+        .field("dir", dir.display().to_string())
+        .suggest("pg-migrate runs SQL files (refinery_cli skips .rs files too): write it as V{version}__{name}.sql holding the SQL its migration() function returns")
+}
+
+/// The last part of a `/`-separated relative path.
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The folder's files as paths relative to it: the top level's names, or,
+/// when it has subfolders, every file below it (`/`-separated, in byte
+/// order), as Flyway and refinery read their folders. Hidden entries are
+/// skipped and a symlinked folder is not entered, so no migration comes
+/// from outside the folder.
+fn tree(dir: &Path, listed: &[Listed]) -> Result<Vec<String>> {
+    if listed.iter().all(|l| l.file) {
+        return Ok(listed.iter().map(|l| l.name.clone()).collect());
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![String::new()];
+    while let Some(rel) = stack.pop() {
+        let here = if rel.is_empty() {
+            dir.to_path_buf()
+        } else {
+            dir.join(&rel)
+        };
+        let read_err = |e: std::io::Error| Error::io(Exit::NoInput, "read", &here, &e);
+        for entry in std::fs::read_dir(&here).map_err(read_err)? {
+            let entry = entry.map_err(read_err)?;
+            let Ok(name) = entry.file_name().into_string() else {
+                continue;
+            };
+            if name.starts_with('.') {
+                continue;
+            }
+            let path = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
+            let t = entry.file_type().map_err(read_err)?;
+            if t.is_dir() {
+                stack.push(path);
+            } else if t.is_file() || (t.is_symlink() && entry.path().is_file()) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// Sorts by version; two migrations of one version are 65.
@@ -544,7 +691,7 @@ pub fn read_down(dir: &Path, m: &Migration) -> Result<Option<Text>> {
 
 fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> {
     let (text, checksum) = read(dir, name)?;
-    if layout::flyway_name(name).is_some() {
+    if m.flyway {
         if let Some((line, placeholder)) = layout::flyway_placeholder(&text) {
             return Err(Error::new(Exit::DataErr, "Flyway placeholder in a migration")
                 .cause(format!(
@@ -559,7 +706,7 @@ fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> 
         Sections::Whole => {
             let no_tx = m.no_tx
                 || layout::whole_file_no_tx(&text)
-                || (layout::flyway_name(name).is_some() && flyway_no_tx(dir, name, &text));
+                || (m.flyway && flyway_no_tx(dir, name, &text));
             (text, no_tx)
         }
         s => layout::section(&text, s, part).map_err(|why| {

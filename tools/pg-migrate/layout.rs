@@ -1,6 +1,6 @@
 //! Other tools' migration folders, run as those tools run them (issue 14):
-//! dbmate, golang-migrate, goose, sqlx, diesel and Flyway, besides pgkit's
-//! own `{version}_{description}.up.sql`.
+//! dbmate, golang-migrate, goose, sqlx, diesel, Flyway and refinery,
+//! besides pgkit's own `{version}_{description}.up.sql`.
 //!
 //! | layout | files | order | down | no transaction |
 //! |---|---|---|---|---|
@@ -9,7 +9,8 @@
 //! | dbmate | `V_x.sql` with `-- migrate:up` / `-- migrate:down` | by the version string | its down section | `transaction:false` on the section's line |
 //! | goose | `V_x.sql` with `-- +goose Up` / `-- +goose Down` | numeric | its down section | `-- +goose NO TRANSACTION` |
 //! | diesel | `V_x/up.sql` + `down.sql` (V as `2017-12-20-144812` or digits) | by the version, dashes left out, as a string | `down.sql` | `run_in_transaction = false` in `metadata.toml` |
-//! | Flyway | `V1.2__x.sql`, undo `U1.2__x.sql`; repeatable `R__x.sql` | by the dotted version, numerically (1.2 < 1.10); repeatables after, by description | `U` file | — |
+//! | Flyway | `V1.2__x.sql`, undo `U1.2__x.sql`; repeatable `R__x.sql`; in subfolders too | by the dotted version, numerically (1.2 < 1.10); repeatables after, by description | `U` file | `.sql.conf`, or a statement that cannot run in one |
+//! | refinery | `V1__x.sql`, and `U1__x.sql` that may come after newer versions; in subfolders too | numeric | — | — |
 //!
 //! The folder's order applies to every version pg-migrate compares while it
 //! runs (one folder a run), so it is set once, when the folder is read.
@@ -30,6 +31,7 @@ pub enum Layout {
     Sqlx,
     Diesel,
     Flyway,
+    Refinery,
 }
 
 impl Layout {
@@ -44,6 +46,7 @@ impl Layout {
             Layout::Sqlx => "sqlx",
             Layout::Diesel => "diesel",
             Layout::Flyway => "flyway",
+            Layout::Refinery => "refinery",
         }
     }
 }
@@ -456,6 +459,27 @@ pub fn flyway_name(name: &str) -> Option<(char, &str, &str)> {
     ok.then_some((prefix, version, description))
 }
 
+/// A refinery migration name, `.sql` or `.rs`: (`V` or `U`, version
+/// digits, name, whether it is SQL). refinery's pattern is
+/// `^[UV](\d+(?:\.\d+)?)__(\w+)\.(sql|rs)$` with the version read as an
+/// integer (a dotted one is refused): digits here.
+pub fn refinery_name(name: &str) -> Option<(char, &str, &str, bool)> {
+    let (stem, sql) = match name.strip_suffix(".sql") {
+        Some(s) => (s, true),
+        None => (name.strip_suffix(".rs")?, false),
+    };
+    let prefix = stem.chars().next()?;
+    if !matches!(prefix, 'V' | 'U') {
+        return None;
+    }
+    let (version, description) = stem[1..].split_once("__")?;
+    let ok = !version.is_empty()
+        && version.bytes().all(|b| b.is_ascii_digit())
+        && !description.is_empty()
+        && description.chars().all(|c| c.is_alphanumeric() || c == '_');
+    ok.then_some((prefix, version, description, sql))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -574,6 +598,28 @@ mod tests {
         assert!(!flyway_non_tx("SELECT 'VACUUM';"));
         assert!(flyway_conf_no_tx("executeInTransaction = false\n"));
         assert!(!flyway_conf_no_tx("executeInTransaction=true\n"));
+    }
+
+    #[test]
+    fn refinery_names() {
+        assert_eq!(
+            refinery_name("V1__initial.sql"),
+            Some(('V', "1", "initial", true))
+        );
+        assert_eq!(
+            refinery_name("U20240504090301__add_cars_and_motos_table.rs"),
+            Some(('U', "20240504090301", "add_cars_and_motos_table", false))
+        );
+        for bad in [
+            "V1.2__x.sql",
+            "R__x.sql",
+            "V1__a-b.sql",
+            "V__x.sql",
+            "V1__.sql",
+            "V1__x.txt",
+        ] {
+            assert_eq!(refinery_name(bad), None, "{bad}");
+        }
     }
 
     #[test]

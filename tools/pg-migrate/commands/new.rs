@@ -58,7 +58,8 @@ pub fn run(a: &NewArgs) -> Result<Summary> {
                 ),
             ]
         }
-        Layout::Flyway => {
+        // Both number their files V1, V2, ...: the next after the highest.
+        Layout::Flyway | Layout::Refinery => {
             let next = existing
                 .iter()
                 .filter_map(|m| m.version.split('.').next()?.parse::<u64>().ok())
