@@ -45,6 +45,7 @@ DBMATE_VERSION = "2.36.0"
 DOTENVX_VERSION = "2.38.2"
 PYTHON_DOTENV_VERSION = "1.2.4"
 SQLX_CLI_VERSION = "0.8.6"
+DIESEL_CLI_VERSION = "2.3.14"
 
 
 class Skip(Exception):
@@ -631,6 +632,22 @@ class Peers:
                   env={**os.environ, "CARGO_BUILD_JOBS": "1"}, what="cargo install sqlx-cli")
             return str(exe)
         return self._get("sqlx", install)
+
+    def diesel(self) -> str:
+        def install() -> str:
+            exe = PEERS / "diesel" / "bin" / "diesel"
+            if exe.is_file():
+                return str(exe)
+            if not self.allow_slow:
+                raise Skip("diesel_cli not installed (compiling it takes minutes: "
+                           "the full run installs it)")
+            log("compiling diesel_cli (slow; nice 19, one job)")
+            check(["nice", "-n", "19", "cargo", "install", "--locked", "--root", str(PEERS / "diesel"),
+                   "--no-default-features", "--features", "postgres",
+                   "diesel_cli", "--version", DIESEL_CLI_VERSION],
+                  env={**os.environ, "CARGO_BUILD_JOBS": "1"}, what="cargo install diesel_cli")
+            return str(exe)
+        return self._get("diesel", install)
 
     def system(self, prog: str) -> str:
         """pg_isready, psql, pgbench, pg_dump: the C binaries next to the
