@@ -647,7 +647,7 @@ fn orphan_down(dir: &Path, down: String) -> Error {
     Error::new(Exit::DataErr, "Down migration without its up migration")
         .field("filename", down)
         .field("dir", dir.display().to_string())
-        .suggest("Add the matching .up.sql file or remove the .down.sql file")
+        .suggest("Add the matching up file (the .up.sql of a .down.sql; Flyway's V file of a U undo file) or remove the down file; a refinery folder's U files are migrations of their own: --layout refinery")
 }
 
 /// Reads a migration file as UTF-8 text (BOM removed): 66 when missing, 65
