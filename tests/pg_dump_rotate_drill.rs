@@ -259,6 +259,35 @@ fn a_dump_without_facts_gets_a_restore_only_drill() {
     assert_drill_servers_removed(&lines);
 }
 
+/// The drill server holds a copy of production data: no other account on
+/// the host may reach it (no TCP, a socket only its owner opens, a password,
+/// no trust rule). The dump itself checks, from inside the drill server.
+#[test]
+fn the_drill_server_is_closed_to_other_users() {
+    let (db, dir) = seeded("drill_closed", seed_items);
+    let file = dump_ok(dir.path(), &db, &["--format", "plain"]);
+    let mut text = fs::read_to_string(&file).unwrap();
+    text.push_str(
+        "DO $$ BEGIN
+  IF current_setting('listen_addresses') <> '' THEN
+    RAISE EXCEPTION 'drill server listens on TCP: %', current_setting('listen_addresses');
+  END IF;
+  IF current_setting('unix_socket_permissions') <> '0700' THEN
+    RAISE EXCEPTION 'drill socket open to others: %', current_setting('unix_socket_permissions');
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_hba_file_rules WHERE auth_method = 'trust') THEN
+    RAISE EXCEPTION 'drill server trusts logins without a password';
+  END IF;
+END $$;
+",
+    );
+    fs::write(&file, text).unwrap();
+    reseal(&file);
+    let out = drill(dir.path(), &file);
+    assert_success(&out);
+    assert_drill_servers_removed(&json_lines(&out.stderr));
+}
+
 #[test]
 fn a_dump_that_does_not_restore_fails_its_drill() {
     let (db, dir) = seeded("drill_broken", seed_items);

@@ -96,6 +96,13 @@ pub struct Options {
     pub no_watchdog: bool,
 }
 
+/// A random password (OS CSPRNG), URL-safe: 24 alphanumerics (~142 bits),
+/// for a throwaway server nobody else may log into.
+pub fn random_password() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24)
+}
+
 /// A running (or stopped) throwaway server.
 #[derive(Debug)]
 pub struct TempServer {

@@ -203,10 +203,15 @@ pub fn server_bindir(need: Option<u32>) -> Result<PathBuf> {
     }
 }
 
-/// Settings that make a throwaway restore fast; it is thrown away, so
-/// nothing needs to survive a crash.
+/// Settings that keep the restored data to this user and make a throwaway
+/// restore fast (it is thrown away, so nothing needs to survive a crash).
 fn drill_config() -> Vec<(String, String)> {
     [
+        // No TCP at all, and a socket only its owner may open: another
+        // account on the host cannot reach the restored data (nor, as a
+        // superuser, run programs as this user through COPY TO PROGRAM).
+        ("listen_addresses", "''"),
+        ("unix_socket_permissions", "0700"),
         ("wal_level", "minimal"),
         ("max_wal_senders", "0"),
         ("archive_mode", "off"),
@@ -309,10 +314,14 @@ pub fn run(file: &Path, jobs: Option<u32>) -> Result<Passed> {
         .and_then(|m| m["size"].as_u64())
         .unwrap_or(0);
     let dir = server_dir(dump_size)?;
+    // The restored copy is production data: a password nobody else knows
+    // (it reaches pg_restore and psql in their environment, never argv), and
+    // only this user's unix socket (see drill_config).
     let server = TempServer::start(Options {
         bindir: Some(bindir.clone()),
         config: drill_config(),
         dir: dir.clone(),
+        password: Some(pgkit::server::random_password()),
         ..Default::default()
     })
     .inspect_err(|_| {

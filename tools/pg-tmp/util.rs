@@ -198,11 +198,7 @@ pub fn random_hex(bytes: usize) -> String {
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A random password (OS CSPRNG), URL-safe: 24 alphanumerics (~142 bits).
-pub fn random_password() -> String {
-    use rand::distributions::{Alphanumeric, DistString};
-    Alphanumeric.sample_string(&mut rand::rngs::OsRng, 24)
-}
+pub use pgkit::server::random_password;
 
 /// Parses a duration flag (usage error when invalid).
 pub fn duration_flag(flag: &str, s: &str) -> Result<std::time::Duration> {
