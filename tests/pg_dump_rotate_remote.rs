@@ -308,11 +308,17 @@ fn upload_list_verify_purge_restore_through_s3() {
 /// bytes went up: the server dies in the middle of an upload, at a point
 /// that does not depend on timing.
 fn killing_proxy(s3: &S3, limit: u64) -> u16 {
-    proxy(s3, limit, None)
+    proxy(s3, limit, None, None)
+}
+
+/// As `killing_proxy`, killing the server when a request going up holds
+/// `at` (a request line: the upload of one object) instead.
+fn killing_proxy_at(s3: &S3, at: &str) -> u16 {
+    proxy(s3, u64::MAX, None, Some(at.as_bytes().to_vec()))
 }
 
 /// As `killing_proxy`, keeping a copy of every byte sent up in `record`.
-fn proxy(s3: &S3, limit: u64, record: Option<Arc<Mutex<Vec<u8>>>>) -> u16 {
+fn proxy(s3: &S3, limit: u64, record: Option<Arc<Mutex<Vec<u8>>>>, at: Option<Vec<u8>>) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let upstream = s3.port;
@@ -334,6 +340,7 @@ fn proxy(s3: &S3, limit: u64, record: Option<Arc<Mutex<Vec<u8>>>>) -> u16 {
             let (mut s_read, mut c_write) = (server, client);
             let (sent, dead, child) = (sent.clone(), dead.clone(), child.clone());
             let record = record.clone();
+            let at = at.clone();
             std::thread::spawn(move || {
                 let mut buf = vec![0u8; 64 * 1024];
                 loop {
@@ -341,7 +348,10 @@ fn proxy(s3: &S3, limit: u64, record: Option<Arc<Mutex<Vec<u8>>>>) -> u16 {
                         Ok(0) | Err(_) => break,
                         Ok(n) => n,
                     };
-                    if sent.fetch_add(n as u64, Ordering::SeqCst) + n as u64 > limit {
+                    let hit = at
+                        .as_ref()
+                        .is_some_and(|p| buf[..n].windows(p.len()).any(|w| w == p.as_slice()));
+                    if hit || sent.fetch_add(n as u64, Ordering::SeqCst) + n as u64 > limit {
                         dead.store(true, Ordering::SeqCst);
                         if let Some(mut c) = child.lock().unwrap().take() {
                             let _ = c.kill();
@@ -399,10 +409,33 @@ fn server_killed_mid_upload_keeps_the_local_dump_and_counts_no_half_object() {
     let v = verify(dir.path(), &file);
     assert_success(&v);
 
-    // The store back up, on the same data: the cut upload is no dump.
+    // The store back up, on the same data: nothing of the cut multipart
+    // upload shows (its manifest goes only after the data).
     let data = s3.data.clone();
     let s3b = start_s3(Some(&data)).unwrap();
-    let rows = remote_list(dir.path(), s3b.port, remote);
+    assert!(remote_list(dir.path(), s3b.port, remote).is_empty());
+
+    // Cut after the data, as the manifest goes up: the data is there, the
+    // upload is not committed, and counts for no dump.
+    let proxy = killing_proxy_at(&s3b, ".pgdump.json?");
+    let out = run(s3_tool(dir.path(), proxy).args([
+        "dump",
+        "--dsn",
+        &url(&db),
+        "--source",
+        "app",
+        "--compress",
+        "0",
+        "--remote",
+        remote,
+        "--remote-part-size",
+        "1MiB",
+    ]));
+    assert_exit(&out, 5);
+    let file = stdout_path(&out);
+    assert!(file.is_file());
+    let s3c = start_s3(Some(&data)).unwrap();
+    let rows = remote_list(dir.path(), s3c.port, remote);
     assert!(
         rows.iter().all(|r| r["kind"] != "dump"),
         "a half upload counted: {rows:?}"
@@ -411,8 +444,9 @@ fn server_killed_mid_upload_keeps_the_local_dump_and_counts_no_half_object() {
     assert_eq!(
         kinds(&rows),
         [(name.to_string(), "partial".to_string())],
-        "its manifest went first; neither data nor sidecar made it"
+        "its data went up; neither manifest nor sidecar made it"
     );
+    let s3b = s3c;
     let out = run(s3_tool(dir.path(), s3b.port).args(["verify", "--all", "--remote", remote]));
     assert_success(&out);
     assert_eq!(last_line(&out.stderr)["verified"], 0);
@@ -446,17 +480,33 @@ fn server_killed_mid_upload_keeps_the_local_dump_and_counts_no_half_object() {
 }
 
 #[test]
-fn wrong_or_missing_credentials_are_78_before_dumping() {
+fn refused_or_missing_credentials_and_a_down_store_still_get_the_local_dump() {
+    let dumps_in = |d: &Path| names(d).iter().filter(|n| n.ends_with(".pgdump")).count();
     let Some(s3) = start_s3(None) else { return };
     let dir = tempfile::tempdir().unwrap();
     let db = make_db("s3_creds", 10);
+    // The backup comes first: the store's refusal is said before the dump,
+    // the dump is made, its upload fails with the cause: 5.
     let out = run(s3_tool(dir.path(), s3.port)
         .env("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG")
         .args(["dump", "--dsn", &url(&db), "--remote", "s3://bkt/x"]));
-    assert_exit(&out, 78);
+    assert_exit(&out, 5);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("AKIAWRONGWRONGWRONG"));
+    let lines = json_lines(&out.stderr);
+    let warned = lines
+        .iter()
+        .find(|l| {
+            l["message"]
+                == "Remote not usable now: the dump is made locally first, its upload tried after it"
+        })
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(warned["level"], "warn");
+    assert!(warned["error"]
+        .as_str()
+        .unwrap()
+        .contains("InvalidAccessKeyId"));
     let last = last_line(&out.stderr);
-    assert_eq!(last["message"], "Cannot reach the remote");
+    assert_eq!(last["message"], "Upload failed; the local dump is kept");
     assert!(last["error"]
         .as_str()
         .unwrap()
@@ -465,11 +515,37 @@ fn wrong_or_missing_credentials_are_78_before_dumping() {
         .as_str()
         .unwrap()
         .contains("AWS_ACCESS_KEY_ID"));
-    assert!(out.stdout.is_empty());
-    assert!(
-        !dir.path().join(&db).exists() || names(&dir.path().join(&db)).is_empty(),
-        "nothing dumped"
-    );
+    let kept = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    assert!(kept.is_file(), "{out:?}");
+    assert_eq!(dumps_in(&dir.path().join(&db)), 1);
+    // No credentials at all, and a store that is down: the same.
+    for (var, value) in [
+        ("AWS_ACCESS_KEY_ID", None),
+        ("AWS_ENDPOINT_URL", Some("http://127.0.0.1:1")),
+    ] {
+        let mut c = s3_tool(dir.path(), s3.port);
+        match value {
+            Some(v) => c.env(var, v),
+            None => c.env_remove(var).env_remove("AWS_SECRET_ACCESS_KEY"),
+        };
+        let out = run(c.args(["dump", "--dsn", &url(&db), "--remote", "s3://bkt/x"]));
+        assert_exit(&out, 5);
+        assert_eq!(
+            last_line(&out.stderr)["message"],
+            "Upload failed; the local dump is kept"
+        );
+    }
+    assert_eq!(dumps_in(&dir.path().join(&db)), 3);
+    // A malformed URL is still a usage error before anything runs.
+    let out = run(s3_tool(dir.path(), s3.port).args([
+        "dump",
+        "--dsn",
+        &url(&db),
+        "--remote",
+        "s3://B/x",
+    ]));
+    assert_exit(&out, 64);
+    assert_eq!(dumps_in(&dir.path().join(&db)), 3);
 
     let out = run(s3_tool(dir.path(), s3.port)
         .env_remove("AWS_ACCESS_KEY_ID")
@@ -640,7 +716,7 @@ fn each_part_is_sent_with_its_sha256_for_the_store_to_check() {
     let dir = tempfile::tempdir().unwrap();
     let db = make_db("s3_sums", 25_000);
     let record = Arc::new(Mutex::new(Vec::new()));
-    let port = proxy(&s3, u64::MAX, Some(record.clone()));
+    let port = proxy(&s3, u64::MAX, Some(record.clone()), None);
     let out = run(s3_tool(dir.path(), port).args([
         "dump",
         "--dsn",
@@ -689,7 +765,8 @@ fn each_part_is_sent_with_its_sha256_for_the_store_to_check() {
             "part {n}"
         );
     }
-    // The completion lists each part's checksum; the sidecar goes last.
+    // The completion lists each part's checksum; the manifest follows the
+    // data, the sidecar goes last.
     assert!(sent.contains(&format!(
         "<ChecksumSHA256>{}</ChecksumSHA256>",
         b64(&bytes[1 << 20..])
@@ -700,7 +777,7 @@ fn each_part_is_sent_with_its_sha256_for_the_store_to_check() {
     let manifest = sent
         .find(&format!("PUT /bkt/rec/app/{name}.json?"))
         .unwrap();
-    assert!(manifest < create && create < sidecar);
+    assert!(create < manifest && manifest < sidecar);
     let out =
         run(s3_tool(dir.path(), s3.port).args(["verify", "--remote", "s3://bkt/rec", "--all"]));
     assert_success(&out);

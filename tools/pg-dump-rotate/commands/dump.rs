@@ -115,11 +115,11 @@ pub fn check_args(a: &DumpArgs) -> Result<()> {
         return Err(Error::usage("--purge needs a retention rule")
             .suggest("Add e.g. --keep-daily 7 --keep-weekly 4 (or DUMP_KEEP_* variables)"));
     }
-    // The remote is checked before dumping: wrong credentials or bucket
-    // fail now (78), an unreachable store 75, not after a long dump.
+    // The remote is probed before dumping, so a bad URL is 64 at once and
+    // a store that is down or refuses the credentials is said before a long
+    // dump; the dump is made anyway (see probe_before_dump).
     if let Some(url) = &a.remote {
-        crate::remote::part_size(&a.remote_part_size)?;
-        crate::remote::Remote::open(url)?.probe()?;
+        crate::remote::probe_before_dump(url, &a.remote_part_size)?;
     }
     Ok(())
 }
@@ -191,12 +191,8 @@ pub fn dump_one(dir: &Path, plan: &Plan, settings: &Settings, source: &str) -> R
     let rules = a.retention.rules(None)?;
     let partial_age = a.retention.partial_age()?;
 
-    // Opened before dumping (no request: `check_args` probed the store).
     let remote = match &a.remote {
-        Some(url) => Some((
-            crate::remote::Remote::open(url)?,
-            crate::remote::part_size(&a.remote_part_size)?,
-        )),
+        Some(url) => Some((url, crate::remote::part_size(&a.remote_part_size)?)),
         None => None,
     };
 
@@ -304,8 +300,8 @@ pub fn dump_one(dir: &Path, plan: &Plan, settings: &Settings, source: &str) -> R
     pgkit::out::println(&final_path.display().to_string())?;
     // Off-site copy of the complete, hashed dump; a failure is 5 and keeps
     // the local dump (and skips --purge).
-    if let Some((r, part_size)) = &remote {
-        r.upload(source, &final_path, *part_size)?;
+    if let Some((url, part_size)) = remote {
+        crate::remote::upload_after_dump(url, source, &final_path, part_size)?;
     }
 
     let purged = if a.purge {

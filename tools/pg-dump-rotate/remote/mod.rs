@@ -5,9 +5,9 @@
 //! Objects mirror the local layout under the URL's prefix:
 //!
 //! ```text
-//! PREFIX/SOURCE/SOURCE_20250102T030405Z.pgdump.json     manifest, uploaded first
-//! PREFIX/SOURCE/SOURCE_20250102T030405Z.pgdump          the dump (multipart when large)
+//! PREFIX/SOURCE/SOURCE_20250102T030405Z.pgdump          the dump (multipart when large), uploaded first
 //! PREFIX/SOURCE/SOURCE_20250102T030405Z.dir/FILE        a directory dump, one object per file
+//! PREFIX/SOURCE/SOURCE_20250102T030405Z.pgdump.json     manifest, after the data
 //! PREFIX/SOURCE/SOURCE_20250102T030405Z.pgdump.sha256   sidecar, uploaded LAST
 //! ```
 //!
@@ -50,7 +50,7 @@ pub use freshness::freshness_entries;
 pub use list::list;
 pub use purge::purge;
 pub use restore::fetch_for_restore;
-pub use store::Remote;
+pub use upload::{probe_before_dump, upload_after_dump};
 pub use verify::verify;
 
 use pgkit::{Error, Result};

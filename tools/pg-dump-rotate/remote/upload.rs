@@ -1,5 +1,6 @@
-//! The commit-ordered upload of one local dump: manifest first, data (in
-//! parts when large, each part's SHA-256 sent along), the sidecar last.
+//! The commit-ordered upload of one local dump: the data first (in parts
+//! when large, each part's SHA-256 sent along), then the manifest, the
+//! sidecar last.
 
 use super::client::S3Error;
 use super::dumps::sidecar_files;
@@ -10,6 +11,44 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;
+
+/// Probes the remote before a dump: a store that is down, or refuses or
+/// lacks the credentials, is warned about and the dump goes on. The backup
+/// comes first: the local dump is made whatever the store's state, and its
+/// upload afterwards fails (5) with the cause, keeping it. A malformed URL
+/// or part size is a usage error before anything runs.
+pub fn probe_before_dump(url: &str, part_size: &str) -> Result<()> {
+    super::part_size(part_size)?;
+    let parsed = super::url::RemoteUrl::parse(url)?;
+    if let Err(e) = Remote::open(url).and_then(|r| r.probe()) {
+        log::warn(
+            "Remote not usable now: the dump is made locally first, its upload tried after it",
+            json!({"remote": format!("s3://{}/{}", parsed.bucket, parsed.prefix),
+                   "error": e.error.clone().unwrap_or(e.message.clone()),
+                   "suggestion": e.suggestion}),
+        );
+    }
+    Ok(())
+}
+
+/// Uploads a dump just written; any failure (the store, the credentials) is
+/// 5 and keeps the local dump.
+pub fn upload_after_dump(url: &str, source: &str, path: &Path, part_size: usize) -> Result<()> {
+    Remote::open(url)
+        .and_then(|r| r.upload(source, path, part_size))
+        .map_err(|e| {
+            if e.code == Exit::Dump {
+                return e;
+            }
+            let mut up = Error::new(Exit::Dump, "Upload failed; the local dump is kept")
+                .cause(e.error.clone().unwrap_or(e.message.clone()))
+                .field("file", path.display().to_string());
+            if let Some(s) = e.suggestion {
+                up = up.suggest(s);
+            }
+            up
+        })
+}
 
 impl Remote {
     /// Uploads one local dump just written (see the module's notes).
@@ -29,9 +68,6 @@ impl Remote {
             .map_err(|e| Error::io(Exit::Dump, "read", &layout::sidecar_path(path), &e))?;
         let manifest = std::fs::read(layout::manifest_path(path))
             .map_err(|e| Error::io(Exit::Dump, "read", &layout::manifest_path(path), &e))?;
-        self.client
-            .put(&format!("{base}.json"), &manifest)
-            .map_err(up)?;
         let text = String::from_utf8_lossy(&sidecar).to_string();
         let mut bytes = 0u64;
         if path.is_dir() {
@@ -43,6 +79,13 @@ impl Remote {
             let want = layout::sidecar_digest(&text, false);
             bytes = self.upload_file(&base, path, &want, part_size, &up)?;
         }
+        // The manifest only now, just before the commit point: a multipart
+        // upload is invisible until complete, so while a long one runs
+        // nothing of it shows, and `purge --remote` elsewhere cannot take its
+        // early manifest for the leftover of an upload cut short.
+        self.client
+            .put(&format!("{base}.json"), &manifest)
+            .map_err(up)?;
         // The commit point.
         self.client
             .put(&format!("{base}.sha256"), &sidecar)
