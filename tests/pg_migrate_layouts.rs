@@ -365,6 +365,52 @@ fn flyway_versions_in_dotted_order_with_undo_files() {
     );
 }
 
+/// A changed repeatable script that fails is not reported as applied: its
+/// previous run's row was there all along, and was taken as the new run's
+/// commit ("Migration applied", then "Migration failed", applied=1); the
+/// previous row stays, and the script stays pending.
+#[test]
+fn a_failing_rerun_of_a_flyway_repeatable_is_not_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "V1__init.sql", "CREATE TABLE a (id int);\n");
+    write(
+        dir.path(),
+        "R__views.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT id FROM a;\n",
+    );
+    let db = fresh_db("lay_flyway_rerun_fails");
+    run(migrate(&db, dir.path()).arg("up"), 0);
+    let before = scalar(
+        &db,
+        "SELECT checksum FROM schema_migrations WHERE version = 'R__views'",
+    );
+    // CREATE OR REPLACE VIEW cannot rename a column.
+    write(
+        dir.path(),
+        "R__views.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT id AS renamed FROM a;\n",
+    );
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 3);
+    assert!(
+        !lines.iter().any(|l| l["message"] == "Migration applied"),
+        "{lines:#?}"
+    );
+    let l = lines.last().unwrap();
+    assert_eq!(l["message"], "Migration failed");
+    assert_eq!(l["sqlstate"], "42P16");
+    assert_eq!(l["applied"], 0, "{l}");
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT checksum FROM schema_migrations WHERE version = 'R__views'"
+        ),
+        before
+    );
+    let (out, _) = run(migrate(&db, dir.path()).args(["status", "--json"]), 0);
+    let st: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(st["pending"], 1, "{st}");
+}
+
 #[test]
 fn pg_tmp_db_create_takes_another_tools_folder() {
     let dir = fixture("goose");
