@@ -426,6 +426,21 @@ pub fn flyway_conf_no_tx(conf: &str) -> bool {
     })
 }
 
+/// The checksum Flyway records for a script (`flyway_schema_history.checksum`):
+/// CRC-32 over its lines' UTF-8 bytes without their line ends (Java's
+/// `readLine`: `\n`, `\r` or `\r\n`), byte-order mark removed (as `text`
+/// is), as a signed 32-bit number (Flyway's `ChecksumCalculator`, unchanged
+/// from 7 to 11). `adopt` compares it to tell whether a repeatable script
+/// is still the one Flyway applied.
+pub fn flyway_checksum(text: &str) -> i32 {
+    let mut crc = flate2::Crc::new();
+    for line in text.split(['\r', '\n']) {
+        crc.update(line.as_bytes());
+    }
+    // Flyway's is Java's `(int) crc32.getValue()`: the same 32 bits, signed.
+    crc.sum() as i32
+}
+
 /// diesel's `metadata.toml`: `run_in_transaction = false`.
 pub fn diesel_no_tx(metadata: &str) -> bool {
     metadata.lines().any(|l| {
@@ -620,6 +635,23 @@ mod tests {
         ] {
             assert_eq!(refinery_name(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn flyway_checksums_are_flyways() {
+        // What Flyway 7.15 recorded for these files (tests/fixtures).
+        let init = include_str!("../../tests/fixtures/migrations/flyway-spring-boot/V1__init.sql");
+        assert_eq!(flyway_checksum(init), 242740677);
+        let insert = include_str!(
+            "../../tests/fixtures/migrations/flyway-spring-boot/V1.1.1__test_insert.sql"
+        );
+        assert_eq!(flyway_checksum(insert), -240784611);
+        // Line ends do not count, whichever they are.
+        assert_eq!(
+            flyway_checksum(&init.replace('\n', "\r\n")),
+            flyway_checksum(&init.replace('\n', "\r"))
+        );
+        assert_eq!(flyway_checksum(""), 0);
     }
 
     #[test]
