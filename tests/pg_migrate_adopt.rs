@@ -1045,3 +1045,55 @@ fn the_real_flyway_repeatable_and_failed_then_adopt() {
         "Flyway recorded version 3 as failed (success = false)"
     );
 }
+
+/// With Flyway itself on a location with subdirectories (Flyway scans it
+/// recursively): the same migrations, in the same order, named by the same
+/// paths (Flyway's `script`, pg-migrate's `filename`), the same schema;
+/// adopted whole, the nested repeatable matched by its path.
+#[test]
+fn the_real_flyway_reads_subdirectories_as_pg_migrate_does() {
+    let Some(tool) = flyway() else {
+        eprintln!("note: Flyway not built (bench/peers/build-flyway, or PGKIT_FLYWAY); skipped");
+        return;
+    };
+    let all = fixture("flyway-spring-boot");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("test/more")).unwrap();
+    std::fs::copy(all.join("V1__init.sql"), p.join("V1__init.sql")).unwrap();
+    for f in ["V1.1.1__test_insert.sql", "V1.1.2__test_insert.sql"] {
+        std::fs::copy(all.join(f), p.join("test").join(f)).unwrap();
+    }
+    write(&p.join("test/more"), "R__person_view.sql", PERSON_VIEW);
+    let by_flyway = fresh_db("adopt_real_flyway_nested");
+    flyway_run(&tool, &by_flyway, &[p.as_os_str()], "migrate", true);
+    let by_us = fresh_db("adopt_real_flyway_nested_pgkit");
+    run(migrate(&by_us, p).arg("up"), 0);
+    assert_eq!(
+        schema_without(&by_flyway, &FLYWAY_TRACKING),
+        schema_without(&by_us, &FLYWAY_TRACKING)
+    );
+    let rows = "SELECT string_agg(id || ' ' || first_name || ' ' || last_name, ',' ORDER BY id) FROM person";
+    assert_eq!(scalar(&by_flyway, rows), scalar(&by_us, rows));
+    let theirs = scalar(
+        &by_flyway,
+        "SELECT string_agg(script, ',' ORDER BY installed_rank) FROM flyway_schema_history",
+    );
+    assert_eq!(
+        theirs,
+        "V1__init.sql,test/V1.1.1__test_insert.sql,test/V1.1.2__test_insert.sql,test/more/R__person_view.sql"
+    );
+    let (_, lines) = run(migrate(&by_flyway, p).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 4);
+    run(migrate(&by_flyway, p).args(["status", "--exit-code"]), 0);
+    assert_eq!(
+        scalar(
+            &by_flyway,
+            "SELECT string_agg(filename, ',' ORDER BY filename) FROM schema_migrations"
+        ),
+        scalar(
+            &by_flyway,
+            "SELECT string_agg(script, ',' ORDER BY script) FROM flyway_schema_history"
+        )
+    );
+}

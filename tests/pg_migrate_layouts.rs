@@ -365,6 +365,60 @@ fn flyway_versions_in_dotted_order_with_undo_files() {
     );
 }
 
+/// Flyway scans its location recursively: scripts in subdirectories are
+/// migrations in the one version order, named by their path under the
+/// folder as Flyway's `script` column names them (they were ignored: a
+/// folder holding them only was "empty"). Hidden directories and directory
+/// symlinks are not read.
+#[test]
+fn flyway_scripts_in_subdirectories_are_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("release1/fixes")).unwrap();
+    std::fs::create_dir_all(p.join(".hidden")).unwrap();
+    write(
+        &p.join("release1"),
+        "V1__init.sql",
+        "CREATE TABLE a (id int);\n",
+    );
+    write(
+        &p.join("release1/fixes"),
+        "V1.9__fix.sql",
+        "CREATE TABLE b (id int);\n",
+    );
+    write(&p.join(".hidden"), "V5__no.sql", "SELECT 1/0;\n");
+    let elsewhere = tempfile::tempdir().unwrap();
+    write(elsewhere.path(), "V6__no.sql", "SELECT 1/0;\n");
+    std::os::unix::fs::symlink(elsewhere.path(), p.join("linked")).unwrap();
+    let db = fresh_db("lay_flyway_nested");
+    // Only in subdirectories: still Flyway's folder, not an empty one.
+    let (out, _) = run(migrate(&db, p).args(["status", "--json"]), 0);
+    let st: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(st["pending"], 2, "{st}");
+    write(p, "V1.10__ten.sql", "ALTER TABLE b ADD c int;\n");
+    write(
+        &p.join("release1"),
+        "R__views.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT id FROM b;\n",
+    );
+    let (_, lines) = run(migrate(&db, p).arg("up"), 0);
+    let applied: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        applied,
+        [
+            "release1/V1__init.sql",
+            "release1/fixes/V1.9__fix.sql",
+            "V1.10__ten.sql",
+            "release1/R__views.sql"
+        ]
+    );
+    run(migrate(&db, p).args(["status", "--exit-code"]), 0);
+}
+
 /// A changed repeatable script that fails is not reported as applied: its
 /// previous run's row was there all along, and was taken as the new run's
 /// commit ("Migration applied", then "Migration failed", applied=1); the

@@ -115,11 +115,14 @@ fn map<'a>(
         }
     }
     for (script, checksum, at) in &h.repeatables {
-        // Flyway's script is relative to its location: the file's name.
-        let name = script.rsplit('/').next().unwrap_or(script);
-        let Some(m) = files
-            .iter()
-            .find(|m| layout::is_repeatable(&m.version) && m.up == name)
+        // Flyway's script is the path under its location (`sub/R__x.sql`),
+        // as pg-migrate names a file under --dir; else the same name.
+        let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+        let repeatable = files.iter().filter(|m| layout::is_repeatable(&m.version));
+        let Some(m) = repeatable
+            .clone()
+            .find(|m| m.up == *script)
+            .or_else(|| repeatable.clone().find(|m| base(&m.up) == base(script)))
         else {
             continue;
         };
