@@ -1097,3 +1097,42 @@ fn the_real_flyway_reads_subdirectories_as_pg_migrate_does() {
         )
     );
 }
+
+/// With Flyway itself on names whose `__` or description is left out
+/// (`V4.sql`, `V3__.sql`, `R__.sql`): both run them, in the same order, to
+/// the same schema, and what Flyway applied is adopted whole.
+#[test]
+fn the_real_flyway_on_names_without_description() {
+    let Some(tool) = flyway() else {
+        eprintln!("note: Flyway not built (bench/peers/build-flyway, or PGKIT_FLYWAY); skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, "V1__a.sql", "CREATE TABLE a (x int);\n");
+    write(p, "V4.sql", "CREATE TABLE b (x int);\n");
+    write(p, "V3__.sql", "CREATE TABLE c (x int);\n");
+    write(
+        p,
+        "R__.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n",
+    );
+    let by_flyway = fresh_db("adopt_real_flyway_bare");
+    flyway_run(&tool, &by_flyway, &[p.as_os_str()], "migrate", true);
+    let by_us = fresh_db("adopt_real_flyway_bare_pgkit");
+    let (_, lines) = run(migrate(&by_us, p).arg("up"), 0);
+    assert_eq!(
+        applied_files(&lines).join(","),
+        scalar(
+            &by_flyway,
+            "SELECT string_agg(script, ',' ORDER BY installed_rank) FROM flyway_schema_history"
+        )
+    );
+    assert_eq!(
+        schema_without(&by_flyway, &FLYWAY_TRACKING),
+        schema_without(&by_us, &FLYWAY_TRACKING)
+    );
+    let (_, lines) = run(migrate(&by_flyway, p).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 4);
+    run(migrate(&by_flyway, p).args(["status", "--exit-code"]), 0);
+}

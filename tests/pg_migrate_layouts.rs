@@ -419,6 +419,48 @@ fn flyway_scripts_in_subdirectories_are_migrations() {
     run(migrate(&db, p).args(["status", "--exit-code"]), 0);
 }
 
+/// Names as Flyway 7.15 reads them (checked with Flyway itself): the
+/// `__` and the description are optional, so `V4.sql`, `V3__.sql` and
+/// `R__.sql` are migrations (they were skipped without a word). A
+/// callback script Flyway runs around its migrations (`afterMigrate.sql`)
+/// is refused with 65 before anything runs: pg-migrate runs no callbacks.
+#[test]
+fn flyway_names_without_description_and_callbacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, "V1__a.sql", "CREATE TABLE a (x int);\n");
+    write(p, "V4.sql", "CREATE TABLE b (x int);\n");
+    write(p, "V3__.sql", "CREATE TABLE c (x int);\n");
+    write(
+        p,
+        "R__.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n",
+    );
+    write(p, "beforeClean.sql", "SELECT 1/0;\n");
+    let db = fresh_db("lay_flyway_bare_names");
+    let (_, lines) = run(migrate(&db, p).arg("up"), 0);
+    let applied: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(applied, ["V1__a.sql", "V3__.sql", "V4.sql", "R__.sql"]);
+
+    write(p, "V5__d.sql", "CREATE TABLE d (x int);\n");
+    write(
+        p,
+        "afterMigrate.sql",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO PUBLIC;\n",
+    );
+    for args in [&["up"][..], &["status"][..]] {
+        let (_, lines) = run(migrate(&db, p).args(args), 65);
+        let l = lines.last().unwrap();
+        assert_eq!(l["message"], "Flyway callback script in the folder", "{l}");
+        assert_eq!(l["filename"], "afterMigrate.sql");
+    }
+    assert_eq!(scalar(&db, "SELECT to_regclass('d') IS NULL"), "t");
+}
+
 /// A changed repeatable script that fails is not reported as applied: its
 /// previous run's row was there all along, and was taken as the new run's
 /// commit ("Migration applied", then "Migration failed", applied=1); the

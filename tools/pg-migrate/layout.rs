@@ -441,6 +441,38 @@ pub fn flyway_checksum(text: &str) -> i32 {
     crc.sum() as i32
 }
 
+/// The Flyway callback event a script is named for (`afterMigrate.sql`,
+/// `beforeEachMigrate__log.sql`), among those Flyway's `migrate` fires (it
+/// validates and connects first): Flyway runs such a script around the
+/// migrations, which pg-migrate never does, so the folder is refused rather
+/// than run without it. Callbacks of commands pg-migrate lacks (clean,
+/// info, undo, repair, baseline) are left alone, as before.
+pub fn flyway_callback(name: &str) -> Option<&'static str> {
+    const MIGRATE_EVENTS: [&str; 18] = [
+        "beforeMigrate",
+        "beforeEachMigrate",
+        "beforeEachMigrateStatement",
+        "afterEachMigrateStatement",
+        "afterEachMigrateStatementError",
+        "afterEachMigrate",
+        "afterEachMigrateError",
+        "beforeRepeatables",
+        "afterVersioned",
+        "afterMigrate",
+        "afterMigrateApplied",
+        "afterMigrateError",
+        "afterMigrateOperationFinish",
+        "beforeValidate",
+        "afterValidate",
+        "afterValidateError",
+        "beforeConnect",
+        "afterConnect",
+    ];
+    let stem = name.strip_suffix(".sql")?;
+    let event = stem.split_once("__").map_or(stem, |(e, _)| e);
+    MIGRATE_EVENTS.iter().find(|e| **e == event).copied()
+}
+
 /// diesel's `metadata.toml`: `run_in_transaction = false`.
 pub fn diesel_no_tx(metadata: &str) -> bool {
     metadata.lines().any(|l| {
@@ -453,17 +485,18 @@ pub fn diesel_no_tx(metadata: &str) -> bool {
 }
 
 /// A Flyway script name: (`V` or `U`, version as written, description).
-/// `R__x.sql` (repeatable) is `R` with an empty version.
+/// `R__x.sql` (repeatable) is `R` with an empty version. As Flyway's
+/// `ResourceNameParser` reads names: the `__` and the description may be
+/// left out (`V4.sql`, `V3__.sql`, `R__.sql` are migrations Flyway runs);
+/// a name it cannot read is not a migration (Flyway skips it too).
 pub fn flyway_name(name: &str) -> Option<(char, &str, &str)> {
     let stem = name.strip_suffix(".sql")?;
     let prefix = stem.chars().next()?;
     if !matches!(prefix, 'V' | 'U' | 'R') {
         return None;
     }
-    let (version, description) = stem[1..].split_once("__")?;
-    if description.is_empty() {
-        return None;
-    }
+    let rest = &stem[1..];
+    let (version, description) = rest.split_once("__").unwrap_or((rest, ""));
     if prefix == 'R' {
         return version.is_empty().then_some((prefix, version, description));
     }
@@ -660,15 +693,29 @@ mod tests {
         assert_eq!(flyway_name("V1.2_3__x.sql"), Some(('V', "1.2_3", "x")));
         assert_eq!(flyway_name("U2__undo.sql"), Some(('U', "2", "undo")));
         assert_eq!(flyway_name("R__views.sql"), Some(('R', "", "views")));
+        // Flyway 7.15 runs these too (its separator and description are
+        // optional).
+        assert_eq!(flyway_name("V4.sql"), Some(('V', "4", "")));
+        assert_eq!(flyway_name("V3__.sql"), Some(('V', "3", "")));
+        assert_eq!(flyway_name("R__.sql"), Some(('R', "", "")));
         for bad in [
             "V__x.sql",
             "V1_x.sql",
             "V1.a__x.sql",
             "X1__x.sql",
-            "V1__.sql",
             "R1__x.sql",
+            "Values.sql",
+            "README.sql",
+            "V.sql",
         ] {
             assert_eq!(flyway_name(bad), None, "{bad}");
         }
+        assert_eq!(flyway_callback("afterMigrate.sql"), Some("afterMigrate"));
+        assert_eq!(
+            flyway_callback("beforeEachMigrate__log.sql"),
+            Some("beforeEachMigrate")
+        );
+        assert_eq!(flyway_callback("beforeClean.sql"), None);
+        assert_eq!(flyway_callback("V1__afterMigrate.sql"), None);
     }
 }
