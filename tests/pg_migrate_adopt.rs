@@ -1136,3 +1136,37 @@ fn the_real_flyway_on_names_without_description() {
     assert_eq!(last(&lines)["adopted"], 4);
     run(migrate(&by_flyway, p).args(["status", "--exit-code"]), 0);
 }
+
+/// Flyway 9+'s `repair` marks a migration whose file is gone as deleted
+/// with a row of its own (type DELETE, as its JdbcTableSchemaHistory.delete
+/// writes it): Flyway no longer counts it applied, and adopt neither (it
+/// refused with "A version the other tool applied has no file").
+#[test]
+fn a_flyway_version_deleted_by_repair_is_not_adopted() {
+    let dir = fixture("flyway");
+    let db = fresh_db("adopt_flyway_deleted");
+    scalar(
+        &db,
+        &format!(
+            "{} INSERT INTO flyway_schema_history VALUES
+               (1, '1', 'Multi create', 'SQL', 'V1__Multi_create.sql', -657263975, 'postgres', '2026-12-05 17:36:28', 21, true),
+               (2, '1.1', 'Gone', 'SQL', 'V1_1__Gone.sql', 5, 'postgres', '2026-12-05 17:36:29', 3, true),
+               (3, '1.2', 'Populate table', 'SQL', 'V1_2__Populate_table.sql', -659788951, 'postgres', '2026-12-05 17:36:30', 13, true),
+               (4, NULL, 'old view', 'SQL', 'R__old_view.sql', 7, 'postgres', '2026-12-05 17:36:31', 1, true),
+               (5, '1.1', 'Gone', 'DELETE', 'V1_1__Gone.sql', 5, 'postgres', '2026-12-06 09:00:00', 0, true),
+               (6, NULL, 'old view', 'DELETE', 'R__old_view.sql', 7, 'postgres', '2026-12-06 09:00:00', 0, true);
+             SELECT 1",
+            flyway_table_sql("public")
+        ),
+    );
+    let (out, _) = run(migrate(&db, &dir).args(["adopt", "--dry-run"]), 0);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 2);
+    let (out, _) = run(migrate(&db, &dir).args(["status", "--json"]), 0);
+    let st: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (st["applied"].clone(), st["pending"].clone()),
+        (2.into(), 1.into())
+    );
+}

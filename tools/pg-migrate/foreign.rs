@@ -205,6 +205,14 @@ fn read(client: &mut Client, tool: Tool, table: String) -> Result<History> {
                 h.up_to = Some(version);
             }
             Tool::Goose if get(2).as_deref() != Some("true") => {}
+            // Flyway 9+'s `repair` marks a migration whose file is gone as
+            // deleted with a row of its own (type DELETE, the original's
+            // success): no longer applied, as Flyway's info reads it.
+            Tool::Flyway if get(3).as_deref() == Some("DELETE") => {
+                if get(2).as_deref() == Some("true") {
+                    h.applied.retain(|(v, _)| *v != version);
+                }
+            }
             Tool::Sqlx if get(2).as_deref() == Some("false") => {
                 h.broken = Some(format!(
                     "sqlx recorded version {version} as failed (success = false)"
@@ -223,8 +231,8 @@ fn read(client: &mut Client, tool: Tool, table: String) -> Result<History> {
 }
 
 /// A Flyway row without a version: a repeatable SQL script's run (its
-/// latest success kept), a failed one (not clean), or anything else (the
-/// schema-creation row) passed over.
+/// latest success kept), a failed one (not clean), its deletion by
+/// `repair`, or anything else (the schema-creation row) passed over.
 fn flyway_repeatable(
     h: &mut History,
     script: Option<String>,
@@ -233,6 +241,11 @@ fn flyway_repeatable(
     checksum: Option<String>,
     at: Option<String>,
 ) {
+    if kind.as_deref() == Some("DELETE") && success.as_deref() == Some("true") {
+        // Marked deleted by Flyway 9+'s repair (see `read`).
+        h.repeatables.retain(|(s, _, _)| Some(s) != script.as_ref());
+        return;
+    }
     let Some(script) = script.filter(|_| kind.as_deref() == Some("SQL")) else {
         return;
     };
