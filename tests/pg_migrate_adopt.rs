@@ -692,6 +692,8 @@ fn a_flyway_history_in_the_first_of_its_schemas_is_adopted() {
         last(&lines)["foreignTable"],
         "flyway_1.flyway_schema_history"
     );
+    // Flyway's checksums are today's files'.
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
     run(migrate(&db, &dir).args(["status", "--exit-code"]), 0);
     // Flyway's table is as Flyway left it.
     assert_eq!(
@@ -878,6 +880,8 @@ fn the_real_flyway_then_adopt() {
     assert_eq!(scalar(&by_us, data), "1Mr. TMr. Semicolon;");
 
     let (_, lines) = run(migrate(&by_flyway, dir.path()).arg("adopt"), 0);
+    // Flyway's checksums are the ones pg-migrate computes for its files.
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
     assert_eq!(last(&lines)["adopted"], 3);
     run(
         migrate(&by_flyway, dir.path()).args(["status", "--exit-code"]),
@@ -953,6 +957,8 @@ fn the_real_flyway_on_spring_boot_locations_then_adopt() {
         std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
     }
     let (_, lines) = run(migrate(&by_flyway, dir.path()).arg("adopt"), 0);
+    // Flyway's checksums are the ones pg-migrate computes for its files.
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
     assert_eq!(last(&lines)["adopted"], 3);
     run(
         migrate(&by_flyway, dir.path()).args(["status", "--exit-code"]),
@@ -1002,6 +1008,8 @@ fn the_real_flyway_repeatable_and_failed_then_adopt() {
         schema_without(&by_us, &FLYWAY_TRACKING)
     );
     let (_, lines) = run(migrate(&by_flyway, dir.path()).arg("adopt"), 0);
+    // Flyway's checksums are the ones pg-migrate computes for its files.
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
     assert_eq!(last(&lines)["adopted"], 5);
     run(
         migrate(&by_flyway, dir.path()).args(["status", "--exit-code"]),
@@ -1084,6 +1092,8 @@ fn the_real_flyway_reads_subdirectories_as_pg_migrate_does() {
         "V1__init.sql,test/V1.1.1__test_insert.sql,test/V1.1.2__test_insert.sql,test/more/R__person_view.sql"
     );
     let (_, lines) = run(migrate(&by_flyway, p).arg("adopt"), 0);
+    // Flyway's checksums are the ones pg-migrate computes for its files.
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
     assert_eq!(last(&lines)["adopted"], 4);
     run(migrate(&by_flyway, p).args(["status", "--exit-code"]), 0);
     assert_eq!(
@@ -1133,6 +1143,8 @@ fn the_real_flyway_on_names_without_description() {
         schema_without(&by_us, &FLYWAY_TRACKING)
     );
     let (_, lines) = run(migrate(&by_flyway, p).arg("adopt"), 0);
+    // Flyway's checksums are the ones pg-migrate computes for its files.
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
     assert_eq!(last(&lines)["adopted"], 4);
     run(migrate(&by_flyway, p).args(["status", "--exit-code"]), 0);
 }
@@ -1169,4 +1181,29 @@ fn a_flyway_version_deleted_by_repair_is_not_adopted() {
         (st["applied"].clone(), st["pending"].clone()),
         (2.into(), 1.into())
     );
+}
+
+/// A file changed since Flyway applied it (its checksum is not the one
+/// Flyway recorded; Flyway's validate would stop): adopted all the same,
+/// with today's checksum, and said with a warning naming it.
+#[test]
+fn a_file_changed_since_flyway_applied_it_is_named() {
+    let dir = fixture("flyway");
+    let db = fresh_db("adopt_flyway_changed");
+    scalar(
+        &db,
+        &format!(
+            "{} INSERT INTO flyway_schema_history VALUES
+               (1, '1', 'Multi create', 'SQL', 'V1__Multi_create.sql', -657263975, 'postgres', '2026-12-05 17:36:28', 21, true),
+               (2, '1.2', 'Populate table', 'SQL', 'V1_2__Populate_table.sql', 12345, 'postgres', '2026-12-05 17:36:30', 13, true);
+             SELECT 1",
+            flyway_table_sql("public")
+        ),
+    );
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 2);
+    let warned: Vec<&Value> = lines.iter().filter(|l| l["level"] == "warn").collect();
+    assert_eq!(warned.len(), 1, "{lines:#?}");
+    assert_eq!(warned[0]["message"], "File changed since Flyway applied it");
+    assert_eq!(warned[0]["filename"], "V1_2__Populate_table.sql");
 }

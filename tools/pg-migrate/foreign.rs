@@ -68,6 +68,9 @@ pub struct History {
     /// checksum, when). `adopt` records one only while today's file has
     /// that checksum, as Flyway re-runs it only when it changed.
     pub repeatables: Vec<(String, Option<i32>, Option<String>)>,
+    /// The checksum Flyway recorded per version, to tell a file changed
+    /// since (Flyway's validate would stop on it).
+    pub checksums: std::collections::HashMap<String, i32>,
 }
 
 /// The tools whose table exists, by one query: (tool, the table as found,
@@ -187,6 +190,7 @@ fn read(client: &mut Client, tool: Tool, table: String) -> Result<History> {
         up_to: None,
         broken: None,
         repeatables: Vec::new(),
+        checksums: std::collections::HashMap::new(),
     };
     for r in rows {
         let get = |i: usize| r.get(i).cloned().flatten();
@@ -224,6 +228,12 @@ fn read(client: &mut Client, tool: Tool, table: String) -> Result<History> {
                 ));
             }
             Tool::Flyway if get(3).as_deref() == Some("BASELINE") => h.up_to = Some(version),
+            Tool::Flyway => {
+                if let Some(sum) = get(5).and_then(|c| c.parse().ok()) {
+                    h.checksums.insert(version.clone(), sum);
+                }
+                h.applied.push((version, get(1)));
+            }
             _ => h.applied.push((version, get(1))),
         }
     }
