@@ -128,6 +128,7 @@ fn scripts_are_clean_under_shellcheck() {
         "scripts/demo",
         "scripts/gen-man",
         "scripts/gen-completions",
+        "bench/peers/build-flyway",
     ] {
         let path = root().join(s);
         if !path.exists() {

@@ -642,3 +642,568 @@ fn flyway_and_refinery_histories() {
         "2024-05-06 07:08"
     );
 }
+
+/// Flyway's table as Flyway 7 creates it on PostgreSQL
+/// (`PostgreSQLDatabase.getRawCreateScript`), in `schema`.
+fn flyway_table_sql(schema: &str) -> String {
+    format!(
+        "CREATE TABLE {schema}.flyway_schema_history (installed_rank INT NOT NULL, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL, script VARCHAR(1000) NOT NULL, checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(), execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL);
+         ALTER TABLE {schema}.flyway_schema_history ADD CONSTRAINT flyway_schema_history_pk PRIMARY KEY (installed_rank);
+         CREATE INDEX flyway_schema_history_s_idx ON {schema}.flyway_schema_history (success);"
+    )
+}
+
+/// Flyway's `schemas` setting (the Flyway fixture's own build.xml sets
+/// FLYWAY_1,FLYWAY_2,FLYWAY_3) keeps its table in the first of them, off
+/// the search path: `up` and `status` still see it and name `adopt`
+/// instead of applying everything again (they reported 3 pending and `up`
+/// failed with 42P07), and `adopt` reads it. The rows are the ones Flyway
+/// 7.15 wrote for this folder, its schema-creation row included.
+#[test]
+fn a_flyway_history_in_the_first_of_its_schemas_is_adopted() {
+    let dir = fixture("flyway");
+    let db = fresh_db("adopt_flyway_schemas");
+    scalar(
+        &db,
+        &format!(
+            "CREATE SCHEMA flyway_1; CREATE SCHEMA flyway_2; CREATE SCHEMA flyway_3; {}
+             INSERT INTO flyway_1.flyway_schema_history VALUES
+               (0, NULL, '<< Flyway Schema Creation >>', 'SCHEMA', '\"flyway_1\",\"flyway_2\",\"flyway_3\"', NULL, 'postgres', '2026-12-05 17:36:28', 0, true),
+               (1, '1', 'Multi create', 'SQL', 'V1__Multi_create.sql', -657263975, 'postgres', '2026-12-05 17:36:28', 21, true),
+               (2, '1.2', 'Populate table', 'SQL', 'V1_2__Populate_table.sql', -659788951, 'postgres', '2026-12-05 17:36:28', 13, true),
+               (3, '2.0', 'Add foreign key', 'SQL', 'V2_0__Add_foreign_key.sql', -959510129, 'postgres', '2026-12-05 17:36:28', 12, true);
+             CREATE TABLE flyway_1.test_user1 (name VARCHAR(25) PRIMARY KEY);
+             SELECT 1",
+            flyway_table_sql("flyway_1")
+        ),
+    );
+    for args in [&["up"][..], &["status"][..]] {
+        let (_, lines) = run(migrate(&db, &dir).args(args), 3);
+        let l = last(&lines);
+        assert_eq!(
+            l["message"], "Database was migrated by flyway, not yet by pg-migrate",
+            "{l}"
+        );
+        assert_eq!(l["foreignTable"], "flyway_1.flyway_schema_history");
+    }
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 3, "{lines:#?}");
+    assert_eq!(
+        last(&lines)["foreignTable"],
+        "flyway_1.flyway_schema_history"
+    );
+    // Flyway's checksums are today's files'.
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
+    run(migrate(&db, &dir).args(["status", "--exit-code"]), 0);
+    // Flyway's table is as Flyway left it.
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM flyway_1.flyway_schema_history"),
+        "4"
+    );
+
+    // Two of them elsewhere say nothing of this session: not Flyway's.
+    let db = fresh_db("adopt_flyway_two_schemas");
+    scalar(
+        &db,
+        &format!(
+            "CREATE SCHEMA a; CREATE SCHEMA b; {} {} SELECT 1",
+            flyway_table_sql("a"),
+            flyway_table_sql("b")
+        ),
+    );
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 3);
+    assert_eq!(
+        last(&lines)["message"],
+        "No other tool's migration history found"
+    );
+}
+
+/// A repeatable script's body, and the checksum Flyway 7.15 recorded for
+/// it (`flyway_schema_history.checksum`).
+const PERSON_VIEW: &str =
+    "CREATE OR REPLACE VIEW person_names AS SELECT first_name || ' ' || last_name AS name FROM person;\n";
+const PERSON_VIEW_FLYWAY_CHECKSUM: i32 = 18725609;
+
+/// The Spring Boot sample's folder plus a repeatable script, in a
+/// temporary directory.
+fn spring_boot_with_repeatable() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(fixture("flyway-spring-boot")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    write(dir.path(), "R__person_view.sql", PERSON_VIEW);
+    dir
+}
+
+/// Flyway re-runs a repeatable script only when it changed: adopt records
+/// one whose file still has the checksum Flyway recorded (it was left
+/// pending, so `status --exit-code` failed right after adopting and `up`
+/// ran it again), and leaves a changed one for `up`. A failed repeatable
+/// is refused as a failed version is.
+#[test]
+fn a_flyway_repeatable_is_adopted_while_unchanged() {
+    let dir = spring_boot_with_repeatable();
+    let history = |checksum: i32, success: bool| {
+        format!(
+            "{} INSERT INTO flyway_schema_history VALUES
+               (1, '1', 'init', 'SQL', 'V1__init.sql', 242740677, 'postgres', '2026-12-05 17:38:16', 5, true),
+               (2, '1.1.1', 'test insert', 'SQL', 'V1.1.1__test_insert.sql', -240784611, 'postgres', '2026-12-05 17:38:16', 5, true),
+               (3, '1.1.2', 'test insert', 'SQL', 'V1.1.2__test_insert.sql', -847838649, 'postgres', '2026-12-05 17:38:16', 5, true),
+               (4, NULL, 'person view', 'SQL', 'R__person_view.sql', 1, 'postgres', '2026-12-05 17:38:16', 5, true),
+               (5, NULL, 'person view', 'SQL', 'R__person_view.sql', {checksum}, 'postgres', '2026-12-05 17:38:17', 5, {success});
+             CREATE TABLE person (id BIGINT GENERATED BY DEFAULT AS IDENTITY, first_name varchar(255) NOT NULL, last_name varchar(255) NOT NULL);
+             CREATE VIEW person_names AS SELECT first_name || ' ' || last_name AS name FROM person;
+             SELECT 1",
+            flyway_table_sql("public")
+        )
+    };
+    // Its latest run is today's file.
+    let db = fresh_db("adopt_flyway_repeatable");
+    scalar(&db, &history(PERSON_VIEW_FLYWAY_CHECKSUM, true));
+    let (out, _) = run(migrate(&db, dir.path()).args(["adopt", "--dry-run"]), 0);
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert!(out.contains("R__person_view.sql"), "{out}");
+    let (_, lines) = run(migrate(&db, dir.path()).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 4);
+    run(migrate(&db, dir.path()).args(["status", "--exit-code"]), 0);
+
+    // The file changed since: pending, and `up` runs only it.
+    let db = fresh_db("adopt_flyway_repeatable_changed");
+    scalar(&db, &history(PERSON_VIEW_FLYWAY_CHECKSUM + 1, true));
+    let (_, lines) = run(migrate(&db, dir.path()).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 3);
+    assert_eq!(
+        find(
+            &lines,
+            "Repeatable script changed since Flyway ran it: left pending"
+        )["filename"],
+        "R__person_view.sql"
+    );
+    run(migrate(&db, dir.path()).args(["status", "--exit-code"]), 3);
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 0);
+    let applied: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(applied, ["R__person_view.sql"]);
+
+    // Its latest run failed.
+    let db = fresh_db("adopt_flyway_repeatable_failed");
+    scalar(&db, &history(PERSON_VIEW_FLYWAY_CHECKSUM, false));
+    let (_, lines) = run(migrate(&db, dir.path()).arg("adopt"), 3);
+    assert_eq!(
+        last(&lines)["error"],
+        "Flyway recorded R__person_view.sql as failed (success = false)"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT to_regclass('schema_migrations') IS NULL"),
+        "t"
+    );
+}
+
+/// Flyway itself: `PGKIT_FLYWAY`, else bench/.peers/flyway/bin/flyway-run,
+/// Flyway 7.15's flyway-core built from its tag with javac by
+/// bench/peers/build-flyway (Maven Central is out of reach here) and a few
+/// lines of Java calling `Flyway.configure()…load().migrate()` as its
+/// command line does; neither CI nor bench/ has it.
+fn flyway() -> Option<PathBuf> {
+    peer("PGKIT_FLYWAY", "bench/.peers/flyway/bin/flyway-run")
+}
+
+/// Runs Flyway's `cmd` on `db` with these locations and `flyway.*`
+/// settings; its output when it succeeds (or fails, when `ok` is false).
+fn flyway_run(tool: &Path, db: &str, args: &[&std::ffi::OsStr], cmd: &str, ok: bool) -> String {
+    let out = std::process::Command::new(tool)
+        .arg(format!("{}?sslmode=disable", url(db)))
+        .args(args)
+        .args(["--", cmd])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.success(), ok, "flyway {cmd}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Flyway's table (in whichever schema) and pg-migrate's.
+const FLYWAY_TRACKING: [&str; 2] = ["*.flyway_schema_history", "schema_migrations*"];
+
+/// The files `up` applied, from its log.
+fn applied_files(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["filename"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// With Flyway itself on the Flyway fixture, configured as its build.xml
+/// configures it (`flyway.schemas=flyway_1,flyway_2,flyway_3`: Flyway makes
+/// the schemas and keeps its table in the first): the schema and data
+/// Flyway gives are the ones pg-migrate gives (the schemas made by the
+/// test); what Flyway applied is adopted from flyway_1, and a new V file
+/// is then the only one `up` applies.
+#[test]
+fn the_real_flyway_then_adopt() {
+    let Some(tool) = flyway() else {
+        eprintln!("note: Flyway not built (bench/peers/build-flyway, or PGKIT_FLYWAY); skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(fixture("flyway")).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    let by_flyway = fresh_db("adopt_real_flyway");
+    flyway_run(
+        &tool,
+        &by_flyway,
+        &[
+            dir.path().as_os_str(),
+            "flyway.schemas=flyway_1,flyway_2,flyway_3".as_ref(),
+        ],
+        "migrate",
+        true,
+    );
+    let by_us = fresh_db("adopt_real_flyway_pgkit");
+    scalar(
+        &by_us,
+        "CREATE SCHEMA flyway_1; CREATE SCHEMA flyway_2; CREATE SCHEMA flyway_3; SELECT 1",
+    );
+    run(migrate(&by_us, dir.path()).arg("up"), 0);
+    assert_eq!(
+        schema_without(&by_flyway, &FLYWAY_TRACKING),
+        schema_without(&by_us, &FLYWAY_TRACKING)
+    );
+    let data = "SELECT string_agg(id || name1 || name2, ',' ORDER BY id) FROM flyway_3.couple3";
+    assert_eq!(scalar(&by_flyway, data), scalar(&by_us, data));
+    assert_eq!(scalar(&by_us, data), "1Mr. TMr. Semicolon;");
+
+    let (_, lines) = run(migrate(&by_flyway, dir.path()).arg("adopt"), 0);
+    // Flyway's checksums are the ones pg-migrate computes for its files.
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
+    assert_eq!(last(&lines)["adopted"], 3);
+    run(
+        migrate(&by_flyway, dir.path()).args(["status", "--exit-code"]),
+        0,
+    );
+    write(
+        dir.path(),
+        "V2_1__Add_column.sql",
+        "ALTER TABLE flyway_1.couple1 ADD COLUMN since date;\n",
+    );
+    let (_, lines) = run(migrate(&by_flyway, dir.path()).arg("up"), 0);
+    assert_eq!(applied_files(&lines), ["V2_1__Add_column.sql"]);
+    // Flyway takes the same file as the next one after 2.0.
+    let info = flyway_run(
+        &tool,
+        &by_flyway,
+        &[
+            dir.path().as_os_str(),
+            "flyway.schemas=flyway_1,flyway_2,flyway_3".as_ref(),
+        ],
+        "info",
+        true,
+    );
+    assert_eq!(
+        info.lines().last().unwrap(),
+        "2.1\tAdd column\tSQL\tPending"
+    );
+}
+
+/// With Flyway itself on the Spring Boot sample, its scripts in the three
+/// directories its tests give Flyway together (main's and test's
+/// db/migration, test's db/migration2): the schema and rows Flyway gives
+/// (an identity column: the order counts) are pg-migrate's from the one
+/// folder holding them all; adopted, then only a new file applies.
+#[test]
+fn the_real_flyway_on_spring_boot_locations_then_adopt() {
+    let Some(tool) = flyway() else {
+        eprintln!("note: Flyway not built (bench/peers/build-flyway, or PGKIT_FLYWAY); skipped");
+        return;
+    };
+    let all = fixture("flyway-spring-boot");
+    let locations = tempfile::tempdir().unwrap();
+    let mut args = Vec::new();
+    for (sub, file) in [
+        ("main", "V1__init.sql"),
+        ("test", "V1.1.1__test_insert.sql"),
+        ("test2", "V1.1.2__test_insert.sql"),
+    ] {
+        let d = locations.path().join(sub);
+        std::fs::create_dir(&d).unwrap();
+        std::fs::copy(all.join(file), d.join(file)).unwrap();
+        args.push(d.into_os_string());
+    }
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let by_flyway = fresh_db("adopt_real_flyway_sb");
+    flyway_run(&tool, &by_flyway, &args, "migrate", true);
+    let by_us = fresh_db("adopt_real_flyway_sb_pgkit");
+    run(migrate(&by_us, &all).arg("up"), 0);
+    assert_eq!(
+        schema_without(&by_flyway, &FLYWAY_TRACKING),
+        schema_without(&by_us, &FLYWAY_TRACKING)
+    );
+    let rows = "SELECT string_agg(id || ' ' || first_name || ' ' || last_name, ',' ORDER BY id) FROM person";
+    assert_eq!(scalar(&by_flyway, rows), scalar(&by_us, rows));
+    assert_eq!(
+        scalar(&by_us, rows),
+        "1 Dave Syer,2 Florian Eins,3 Florian Zwei,4 ptrzyna Eins,5 ptrzyna Zwei"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(&all).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+    }
+    let (_, lines) = run(migrate(&by_flyway, dir.path()).arg("adopt"), 0);
+    // Flyway's checksums are the ones pg-migrate computes for its files.
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
+    assert_eq!(last(&lines)["adopted"], 3);
+    run(
+        migrate(&by_flyway, dir.path()).args(["status", "--exit-code"]),
+        0,
+    );
+    write(
+        dir.path(),
+        "V1.2__email.sql",
+        "ALTER TABLE person ADD COLUMN email text;\n",
+    );
+    let (_, lines) = run(migrate(&by_flyway, dir.path()).arg("up"), 0);
+    assert_eq!(applied_files(&lines), ["V1.2__email.sql"]);
+}
+
+/// With Flyway itself: a repeatable script and a script Flyway runs outside
+/// a transaction (CREATE INDEX CONCURRENTLY) give the same schema under
+/// both; the repeatable is adopted as applied while unchanged, and once
+/// changed both tools run it again, and only it. A non-transactional
+/// script that fails leaves Flyway's success = false row, which adopt
+/// refuses with 3.
+#[test]
+fn the_real_flyway_repeatable_and_failed_then_adopt() {
+    let Some(tool) = flyway() else {
+        eprintln!("note: Flyway not built (bench/peers/build-flyway, or PGKIT_FLYWAY); skipped");
+        return;
+    };
+    let dir = spring_boot_with_repeatable();
+    write(
+        dir.path(),
+        "V2__last_name_index.sql",
+        "CREATE INDEX CONCURRENTLY person_last_name ON person (last_name);\n",
+    );
+    let loc = [dir.path().as_os_str()];
+    let by_flyway = fresh_db("adopt_real_flyway_r");
+    flyway_run(&tool, &by_flyway, &loc, "migrate", true);
+    assert_eq!(
+        scalar(
+            &by_flyway,
+            "SELECT checksum FROM flyway_schema_history WHERE script = 'R__person_view.sql'"
+        ),
+        PERSON_VIEW_FLYWAY_CHECKSUM.to_string()
+    );
+    let by_us = fresh_db("adopt_real_flyway_r_pgkit");
+    run(migrate(&by_us, dir.path()).arg("up"), 0);
+    assert_eq!(
+        schema_without(&by_flyway, &FLYWAY_TRACKING),
+        schema_without(&by_us, &FLYWAY_TRACKING)
+    );
+    let (_, lines) = run(migrate(&by_flyway, dir.path()).arg("adopt"), 0);
+    // Flyway's checksums are the ones pg-migrate computes for its files.
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
+    assert_eq!(last(&lines)["adopted"], 5);
+    run(
+        migrate(&by_flyway, dir.path()).args(["status", "--exit-code"]),
+        0,
+    );
+
+    // Changed: pg-migrate runs it again, and nothing else; the schema is
+    // the one Flyway gives the changed folder.
+    write(
+        dir.path(),
+        "R__person_view.sql",
+        &PERSON_VIEW.replace("AS name", "AS name, id"),
+    );
+    let (_, lines) = run(migrate(&by_flyway, dir.path()).arg("up"), 0);
+    assert_eq!(applied_files(&lines), ["R__person_view.sql"]);
+    let by_flyway_again = fresh_db("adopt_real_flyway_r2");
+    flyway_run(&tool, &by_flyway_again, &loc, "migrate", true);
+    assert_eq!(
+        schema_without(&by_flyway_again, &FLYWAY_TRACKING),
+        schema_without(&by_flyway, &FLYWAY_TRACKING)
+    );
+
+    // A failed script outside a transaction: Flyway's row says so.
+    write(
+        dir.path(),
+        "V3__nickname_index.sql",
+        "CREATE INDEX CONCURRENTLY person_nickname ON person (nickname);\n",
+    );
+    let failed = fresh_db("adopt_real_flyway_failed");
+    flyway_run(&tool, &failed, &loc, "migrate", false);
+    assert_eq!(
+        scalar(
+            &failed,
+            "SELECT version || ' ' || success FROM flyway_schema_history WHERE NOT success"
+        ),
+        "3 false"
+    );
+    let (_, lines) = run(migrate(&failed, dir.path()).arg("adopt"), 3);
+    assert_eq!(
+        last(&lines)["error"],
+        "Flyway recorded version 3 as failed (success = false)"
+    );
+}
+
+/// With Flyway itself on a location with subdirectories (Flyway scans it
+/// recursively): the same migrations, in the same order, named by the same
+/// paths (Flyway's `script`, pg-migrate's `filename`), the same schema;
+/// adopted whole, the nested repeatable matched by its path.
+#[test]
+fn the_real_flyway_reads_subdirectories_as_pg_migrate_does() {
+    let Some(tool) = flyway() else {
+        eprintln!("note: Flyway not built (bench/peers/build-flyway, or PGKIT_FLYWAY); skipped");
+        return;
+    };
+    let all = fixture("flyway-spring-boot");
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("test/more")).unwrap();
+    std::fs::copy(all.join("V1__init.sql"), p.join("V1__init.sql")).unwrap();
+    for f in ["V1.1.1__test_insert.sql", "V1.1.2__test_insert.sql"] {
+        std::fs::copy(all.join(f), p.join("test").join(f)).unwrap();
+    }
+    write(&p.join("test/more"), "R__person_view.sql", PERSON_VIEW);
+    let by_flyway = fresh_db("adopt_real_flyway_nested");
+    flyway_run(&tool, &by_flyway, &[p.as_os_str()], "migrate", true);
+    let by_us = fresh_db("adopt_real_flyway_nested_pgkit");
+    run(migrate(&by_us, p).arg("up"), 0);
+    assert_eq!(
+        schema_without(&by_flyway, &FLYWAY_TRACKING),
+        schema_without(&by_us, &FLYWAY_TRACKING)
+    );
+    let rows = "SELECT string_agg(id || ' ' || first_name || ' ' || last_name, ',' ORDER BY id) FROM person";
+    assert_eq!(scalar(&by_flyway, rows), scalar(&by_us, rows));
+    let theirs = scalar(
+        &by_flyway,
+        "SELECT string_agg(script, ',' ORDER BY installed_rank) FROM flyway_schema_history",
+    );
+    assert_eq!(
+        theirs,
+        "V1__init.sql,test/V1.1.1__test_insert.sql,test/V1.1.2__test_insert.sql,test/more/R__person_view.sql"
+    );
+    let (_, lines) = run(migrate(&by_flyway, p).arg("adopt"), 0);
+    // Flyway's checksums are the ones pg-migrate computes for its files.
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
+    assert_eq!(last(&lines)["adopted"], 4);
+    run(migrate(&by_flyway, p).args(["status", "--exit-code"]), 0);
+    assert_eq!(
+        scalar(
+            &by_flyway,
+            "SELECT string_agg(filename, ',' ORDER BY filename) FROM schema_migrations"
+        ),
+        scalar(
+            &by_flyway,
+            "SELECT string_agg(script, ',' ORDER BY script) FROM flyway_schema_history"
+        )
+    );
+}
+
+/// With Flyway itself on names whose `__` or description is left out
+/// (`V4.sql`, `V3__.sql`, `R__.sql`): both run them, in the same order, to
+/// the same schema, and what Flyway applied is adopted whole.
+#[test]
+fn the_real_flyway_on_names_without_description() {
+    let Some(tool) = flyway() else {
+        eprintln!("note: Flyway not built (bench/peers/build-flyway, or PGKIT_FLYWAY); skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, "V1__a.sql", "CREATE TABLE a (x int);\n");
+    write(p, "V4.sql", "CREATE TABLE b (x int);\n");
+    write(p, "V3__.sql", "CREATE TABLE c (x int);\n");
+    write(
+        p,
+        "R__.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n",
+    );
+    let by_flyway = fresh_db("adopt_real_flyway_bare");
+    flyway_run(&tool, &by_flyway, &[p.as_os_str()], "migrate", true);
+    let by_us = fresh_db("adopt_real_flyway_bare_pgkit");
+    let (_, lines) = run(migrate(&by_us, p).arg("up"), 0);
+    assert_eq!(
+        applied_files(&lines).join(","),
+        scalar(
+            &by_flyway,
+            "SELECT string_agg(script, ',' ORDER BY installed_rank) FROM flyway_schema_history"
+        )
+    );
+    assert_eq!(
+        schema_without(&by_flyway, &FLYWAY_TRACKING),
+        schema_without(&by_us, &FLYWAY_TRACKING)
+    );
+    let (_, lines) = run(migrate(&by_flyway, p).arg("adopt"), 0);
+    // Flyway's checksums are the ones pg-migrate computes for its files.
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
+    assert_eq!(last(&lines)["adopted"], 4);
+    run(migrate(&by_flyway, p).args(["status", "--exit-code"]), 0);
+}
+
+/// Flyway 9+'s `repair` marks a migration whose file is gone as deleted
+/// with a row of its own (type DELETE, as its JdbcTableSchemaHistory.delete
+/// writes it): Flyway no longer counts it applied, and adopt neither (it
+/// refused with "A version the other tool applied has no file").
+#[test]
+fn a_flyway_version_deleted_by_repair_is_not_adopted() {
+    let dir = fixture("flyway");
+    let db = fresh_db("adopt_flyway_deleted");
+    scalar(
+        &db,
+        &format!(
+            "{} INSERT INTO flyway_schema_history VALUES
+               (1, '1', 'Multi create', 'SQL', 'V1__Multi_create.sql', -657263975, 'postgres', '2026-12-05 17:36:28', 21, true),
+               (2, '1.1', 'Gone', 'SQL', 'V1_1__Gone.sql', 5, 'postgres', '2026-12-05 17:36:29', 3, true),
+               (3, '1.2', 'Populate table', 'SQL', 'V1_2__Populate_table.sql', -659788951, 'postgres', '2026-12-05 17:36:30', 13, true),
+               (4, NULL, 'old view', 'SQL', 'R__old_view.sql', 7, 'postgres', '2026-12-05 17:36:31', 1, true),
+               (5, '1.1', 'Gone', 'DELETE', 'V1_1__Gone.sql', 5, 'postgres', '2026-12-06 09:00:00', 0, true),
+               (6, NULL, 'old view', 'DELETE', 'R__old_view.sql', 7, 'postgres', '2026-12-06 09:00:00', 0, true);
+             SELECT 1",
+            flyway_table_sql("public")
+        ),
+    );
+    let (out, _) = run(migrate(&db, &dir).args(["adopt", "--dry-run"]), 0);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 2);
+    let (out, _) = run(migrate(&db, &dir).args(["status", "--json"]), 0);
+    let st: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (st["applied"].clone(), st["pending"].clone()),
+        (2.into(), 1.into())
+    );
+}
+
+/// A file changed since Flyway applied it (its checksum is not the one
+/// Flyway recorded; Flyway's validate would stop): adopted all the same,
+/// with today's checksum, and said with a warning naming it.
+#[test]
+fn a_file_changed_since_flyway_applied_it_is_named() {
+    let dir = fixture("flyway");
+    let db = fresh_db("adopt_flyway_changed");
+    scalar(
+        &db,
+        &format!(
+            "{} INSERT INTO flyway_schema_history VALUES
+               (1, '1', 'Multi create', 'SQL', 'V1__Multi_create.sql', -657263975, 'postgres', '2026-12-05 17:36:28', 21, true),
+               (2, '1.2', 'Populate table', 'SQL', 'V1_2__Populate_table.sql', 12345, 'postgres', '2026-12-05 17:36:30', 13, true);
+             SELECT 1",
+            flyway_table_sql("public")
+        ),
+    );
+    let (_, lines) = run(migrate(&db, &dir).arg("adopt"), 0);
+    assert_eq!(last(&lines)["adopted"], 2);
+    let warned: Vec<&Value> = lines.iter().filter(|l| l["level"] == "warn").collect();
+    assert_eq!(warned.len(), 1, "{lines:#?}");
+    assert_eq!(warned[0]["message"], "File changed since Flyway applied it");
+    assert_eq!(warned[0]["filename"], "V1_2__Populate_table.sql");
+}

@@ -365,6 +365,148 @@ fn flyway_versions_in_dotted_order_with_undo_files() {
     );
 }
 
+/// Flyway scans its location recursively: scripts in subdirectories are
+/// migrations in the one version order, named by their path under the
+/// folder as Flyway's `script` column names them (they were ignored: a
+/// folder holding them only was "empty"). Hidden directories and directory
+/// symlinks are not read.
+#[test]
+fn flyway_scripts_in_subdirectories_are_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("release1/fixes")).unwrap();
+    std::fs::create_dir_all(p.join(".hidden")).unwrap();
+    write(
+        &p.join("release1"),
+        "V1__init.sql",
+        "CREATE TABLE a (id int);\n",
+    );
+    write(
+        &p.join("release1/fixes"),
+        "V1.9__fix.sql",
+        "CREATE TABLE b (id int);\n",
+    );
+    write(&p.join(".hidden"), "V5__no.sql", "SELECT 1/0;\n");
+    let elsewhere = tempfile::tempdir().unwrap();
+    write(elsewhere.path(), "V6__no.sql", "SELECT 1/0;\n");
+    std::os::unix::fs::symlink(elsewhere.path(), p.join("linked")).unwrap();
+    let db = fresh_db("lay_flyway_nested");
+    // Only in subdirectories: still Flyway's folder, not an empty one.
+    let (out, _) = run(migrate(&db, p).args(["status", "--json"]), 0);
+    let st: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(st["pending"], 2, "{st}");
+    write(p, "V1.10__ten.sql", "ALTER TABLE b ADD c int;\n");
+    write(
+        &p.join("release1"),
+        "R__views.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT id FROM b;\n",
+    );
+    let (_, lines) = run(migrate(&db, p).arg("up"), 0);
+    let applied: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        applied,
+        [
+            "release1/V1__init.sql",
+            "release1/fixes/V1.9__fix.sql",
+            "V1.10__ten.sql",
+            "release1/R__views.sql"
+        ]
+    );
+    run(migrate(&db, p).args(["status", "--exit-code"]), 0);
+}
+
+/// Names as Flyway 7.15 reads them (checked with Flyway itself): the
+/// `__` and the description are optional, so `V4.sql`, `V3__.sql` and
+/// `R__.sql` are migrations (they were skipped without a word). A
+/// callback script Flyway runs around its migrations (`afterMigrate.sql`)
+/// is refused with 65 before anything runs: pg-migrate runs no callbacks.
+#[test]
+fn flyway_names_without_description_and_callbacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, "V1__a.sql", "CREATE TABLE a (x int);\n");
+    write(p, "V4.sql", "CREATE TABLE b (x int);\n");
+    write(p, "V3__.sql", "CREATE TABLE c (x int);\n");
+    write(
+        p,
+        "R__.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n",
+    );
+    write(p, "beforeClean.sql", "SELECT 1/0;\n");
+    let db = fresh_db("lay_flyway_bare_names");
+    let (_, lines) = run(migrate(&db, p).arg("up"), 0);
+    let applied: Vec<&str> = lines
+        .iter()
+        .filter(|l| l["message"] == "Migration applied")
+        .map(|l| l["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(applied, ["V1__a.sql", "V3__.sql", "V4.sql", "R__.sql"]);
+
+    write(p, "V5__d.sql", "CREATE TABLE d (x int);\n");
+    write(
+        p,
+        "afterMigrate.sql",
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO PUBLIC;\n",
+    );
+    for args in [&["up"][..], &["status"][..]] {
+        let (_, lines) = run(migrate(&db, p).args(args), 65);
+        let l = lines.last().unwrap();
+        assert_eq!(l["message"], "Flyway callback script in the folder", "{l}");
+        assert_eq!(l["filename"], "afterMigrate.sql");
+    }
+    assert_eq!(scalar(&db, "SELECT to_regclass('d') IS NULL"), "t");
+}
+
+/// A changed repeatable script that fails is not reported as applied: its
+/// previous run's row was there all along, and was taken as the new run's
+/// commit ("Migration applied", then "Migration failed", applied=1); the
+/// previous row stays, and the script stays pending.
+#[test]
+fn a_failing_rerun_of_a_flyway_repeatable_is_not_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "V1__init.sql", "CREATE TABLE a (id int);\n");
+    write(
+        dir.path(),
+        "R__views.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT id FROM a;\n",
+    );
+    let db = fresh_db("lay_flyway_rerun_fails");
+    run(migrate(&db, dir.path()).arg("up"), 0);
+    let before = scalar(
+        &db,
+        "SELECT checksum FROM schema_migrations WHERE version = 'R__views'",
+    );
+    // CREATE OR REPLACE VIEW cannot rename a column.
+    write(
+        dir.path(),
+        "R__views.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT id AS renamed FROM a;\n",
+    );
+    let (_, lines) = run(migrate(&db, dir.path()).arg("up"), 3);
+    assert!(
+        !lines.iter().any(|l| l["message"] == "Migration applied"),
+        "{lines:#?}"
+    );
+    let l = lines.last().unwrap();
+    assert_eq!(l["message"], "Migration failed");
+    assert_eq!(l["sqlstate"], "42P16");
+    assert_eq!(l["applied"], 0, "{l}");
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT checksum FROM schema_migrations WHERE version = 'R__views'"
+        ),
+        before
+    );
+    let (out, _) = run(migrate(&db, dir.path()).args(["status", "--json"]), 0);
+    let st: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(st["pending"], 1, "{st}");
+}
+
 #[test]
 fn pg_tmp_db_create_takes_another_tools_folder() {
     let dir = fixture("goose");

@@ -748,8 +748,11 @@ impl Runner<'_> {
     }
 
     /// Whether `prev`'s tracking row is there (its transaction committed),
-    /// and the durations of the first `jobs` whose rows are. When the
-    /// connection is gone, asks on a new one; `None` when that fails too.
+    /// and the durations of the first `jobs` whose rows are. A row counts
+    /// only with this run's checksum: a Flyway repeatable script run again
+    /// replaces its previous row, which is there whether or not the new run
+    /// committed. When the connection is gone, asks on a new one; `None`
+    /// when that fails too.
     fn recorded(&mut self, prev: Option<&Job>, jobs: &[Job]) -> Option<(bool, Vec<u64>)> {
         let versions: Vec<String> = prev
             .into_iter()
@@ -757,7 +760,7 @@ impl Runner<'_> {
             .map(|j| literal(j.version))
             .collect();
         let q = format!(
-            "SELECT version, coalesce(duration_ms, 0) FROM {} WHERE version IN ({})",
+            "SELECT version, coalesce(duration_ms, 0), checksum FROM {} WHERE version IN ({})",
             self.table.sql(),
             versions.join(", ")
         );
@@ -769,20 +772,23 @@ impl Runner<'_> {
             }
             Err(_) => return None,
         };
-        let found: HashMap<String, u64> = rows
+        let found: HashMap<String, (u64, String)> = rows
             .into_iter()
             .filter_map(|r| {
                 let mut r = r.into_iter();
                 let v = r.next().flatten()?;
                 let ms = r.next().flatten().and_then(|m| m.parse().ok()).unwrap_or(0);
-                Some((v, ms))
+                Some((v, (ms, r.next().flatten().unwrap_or_default())))
             })
             .collect();
-        let prev_committed = prev.is_some_and(|p| found.contains_key(p.version));
-        let done = jobs
-            .iter()
-            .map_while(|j| found.get(j.version).copied())
-            .collect();
+        let ran = |j: &Job| {
+            found
+                .get(j.version)
+                .filter(|(_, sum)| sum == j.checksum)
+                .map(|(ms, _)| *ms)
+        };
+        let prev_committed = prev.is_some_and(|p| ran(p).is_some());
+        let done = jobs.iter().map_while(ran).collect();
         Some((prev_committed, done))
     }
 

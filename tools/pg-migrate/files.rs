@@ -493,6 +493,13 @@ fn flyway(dir: &Path, paths: &[String]) -> Result<Vec<Migration>> {
     let mut ups = Vec::new();
     let mut undos = std::collections::HashMap::new();
     for path in paths {
+        if let Some(event) = layout::flyway_callback(base_name(path)) {
+            return Err(Error::new(Exit::DataErr, "Flyway callback script in the folder")
+                .cause(format!("Flyway runs {path} at its {event} event, around the migrations; pg-migrate runs no callbacks"))
+                .field("filename", path.clone())
+                .field("dir", dir.display().to_string())
+                .suggest("Fold what it does into a migration (a repeatable R__ script runs again whenever it changes), or move it out of the folder"));
+        }
         let Some((kind, v, description)) = layout::flyway_name(base_name(path)) else {
             continue;
         };

@@ -426,6 +426,53 @@ pub fn flyway_conf_no_tx(conf: &str) -> bool {
     })
 }
 
+/// The checksum Flyway records for a script (`flyway_schema_history.checksum`):
+/// CRC-32 over its lines' UTF-8 bytes without their line ends (Java's
+/// `readLine`: `\n`, `\r` or `\r\n`), byte-order mark removed (as `text`
+/// is), as a signed 32-bit number (Flyway's `ChecksumCalculator`, unchanged
+/// from 7 to 11). `adopt` compares it to tell whether a repeatable script
+/// is still the one Flyway applied.
+pub fn flyway_checksum(text: &str) -> i32 {
+    let mut crc = flate2::Crc::new();
+    for line in text.split(['\r', '\n']) {
+        crc.update(line.as_bytes());
+    }
+    // Flyway's is Java's `(int) crc32.getValue()`: the same 32 bits, signed.
+    crc.sum() as i32
+}
+
+/// The Flyway callback event a script is named for (`afterMigrate.sql`,
+/// `beforeEachMigrate__log.sql`), among those Flyway's `migrate` fires (it
+/// validates and connects first): Flyway runs such a script around the
+/// migrations, which pg-migrate never does, so the folder is refused rather
+/// than run without it. Callbacks of commands pg-migrate lacks (clean,
+/// info, undo, repair, baseline) are left alone, as before.
+pub fn flyway_callback(name: &str) -> Option<&'static str> {
+    const MIGRATE_EVENTS: [&str; 18] = [
+        "beforeMigrate",
+        "beforeEachMigrate",
+        "beforeEachMigrateStatement",
+        "afterEachMigrateStatement",
+        "afterEachMigrateStatementError",
+        "afterEachMigrate",
+        "afterEachMigrateError",
+        "beforeRepeatables",
+        "afterVersioned",
+        "afterMigrate",
+        "afterMigrateApplied",
+        "afterMigrateError",
+        "afterMigrateOperationFinish",
+        "beforeValidate",
+        "afterValidate",
+        "afterValidateError",
+        "beforeConnect",
+        "afterConnect",
+    ];
+    let stem = name.strip_suffix(".sql")?;
+    let event = stem.split_once("__").map_or(stem, |(e, _)| e);
+    MIGRATE_EVENTS.iter().find(|e| **e == event).copied()
+}
+
 /// diesel's `metadata.toml`: `run_in_transaction = false`.
 pub fn diesel_no_tx(metadata: &str) -> bool {
     metadata.lines().any(|l| {
@@ -438,17 +485,18 @@ pub fn diesel_no_tx(metadata: &str) -> bool {
 }
 
 /// A Flyway script name: (`V` or `U`, version as written, description).
-/// `R__x.sql` (repeatable) is `R` with an empty version.
+/// `R__x.sql` (repeatable) is `R` with an empty version. As Flyway's
+/// `ResourceNameParser` reads names: the `__` and the description may be
+/// left out (`V4.sql`, `V3__.sql`, `R__.sql` are migrations Flyway runs);
+/// a name it cannot read is not a migration (Flyway skips it too).
 pub fn flyway_name(name: &str) -> Option<(char, &str, &str)> {
     let stem = name.strip_suffix(".sql")?;
     let prefix = stem.chars().next()?;
     if !matches!(prefix, 'V' | 'U' | 'R') {
         return None;
     }
-    let (version, description) = stem[1..].split_once("__")?;
-    if description.is_empty() {
-        return None;
-    }
+    let rest = &stem[1..];
+    let (version, description) = rest.split_once("__").unwrap_or((rest, ""));
     if prefix == 'R' {
         return version.is_empty().then_some((prefix, version, description));
     }
@@ -623,20 +671,51 @@ mod tests {
     }
 
     #[test]
+    fn flyway_checksums_are_flyways() {
+        // What Flyway 7.15 recorded for these files (tests/fixtures).
+        let init = include_str!("../../tests/fixtures/migrations/flyway-spring-boot/V1__init.sql");
+        assert_eq!(flyway_checksum(init), 242740677);
+        let insert = include_str!(
+            "../../tests/fixtures/migrations/flyway-spring-boot/V1.1.1__test_insert.sql"
+        );
+        assert_eq!(flyway_checksum(insert), -240784611);
+        // Line ends do not count, whichever they are.
+        assert_eq!(
+            flyway_checksum(&init.replace('\n', "\r\n")),
+            flyway_checksum(&init.replace('\n', "\r"))
+        );
+        assert_eq!(flyway_checksum(""), 0);
+    }
+
+    #[test]
     fn flyway_names() {
         assert_eq!(flyway_name("V1__init.sql"), Some(('V', "1", "init")));
         assert_eq!(flyway_name("V1.2_3__x.sql"), Some(('V', "1.2_3", "x")));
         assert_eq!(flyway_name("U2__undo.sql"), Some(('U', "2", "undo")));
         assert_eq!(flyway_name("R__views.sql"), Some(('R', "", "views")));
+        // Flyway 7.15 runs these too (its separator and description are
+        // optional).
+        assert_eq!(flyway_name("V4.sql"), Some(('V', "4", "")));
+        assert_eq!(flyway_name("V3__.sql"), Some(('V', "3", "")));
+        assert_eq!(flyway_name("R__.sql"), Some(('R', "", "")));
         for bad in [
             "V__x.sql",
             "V1_x.sql",
             "V1.a__x.sql",
             "X1__x.sql",
-            "V1__.sql",
             "R1__x.sql",
+            "Values.sql",
+            "README.sql",
+            "V.sql",
         ] {
             assert_eq!(flyway_name(bad), None, "{bad}");
         }
+        assert_eq!(flyway_callback("afterMigrate.sql"), Some("afterMigrate"));
+        assert_eq!(
+            flyway_callback("beforeEachMigrate__log.sql"),
+            Some("beforeEachMigrate")
+        );
+        assert_eq!(flyway_callback("beforeClean.sql"), None);
+        assert_eq!(flyway_callback("V1__afterMigrate.sql"), None);
     }
 }

@@ -9,6 +9,7 @@
 use crate::cli::AdoptArgs;
 use crate::files::{self, cmp_version, Migration};
 use crate::foreign;
+use crate::layout;
 use crate::session::{self, Session};
 use crate::tracking::Table;
 use pgkit::cli::Summary;
@@ -39,9 +40,13 @@ pub fn run(a: &AdoptArgs) -> Result<Summary> {
             .cause(why)
             .field("from", tool)
             .field("foreignTable", h.table.clone())
-            .suggest(format!("Finish or repair it with {tool} first (golang-migrate: fix the schema, then 'migrate force VERSION'), then run adopt again")));
+            .suggest(match h.tool {
+                foreign::Tool::GolangMigrate => "Finish or repair it with golang-migrate first (fix the schema, then 'migrate force VERSION'), then run adopt again".to_string(),
+                foreign::Tool::Flyway => "Repair it with Flyway first (undo what the failed script did, then 'flyway repair' removes its row), then run adopt again".to_string(),
+                _ => format!("Finish or repair it with {tool} first, then run adopt again"),
+            }));
     }
-    let mapping = map(&h, &files)?;
+    let mapping = map(&h, &files, dir)?;
     if a.dry_run {
         let mut text = String::new();
         for (m, at) in &mapping {
@@ -73,10 +78,14 @@ pub fn run(a: &AdoptArgs) -> Result<Summary> {
 }
 
 /// Each version the tool applied, with its file and time. A version
-/// without a file is 3.
+/// without a file is 3. A Flyway repeatable script counts as applied while
+/// today's file is the one Flyway ran (its checksum); a changed one stays
+/// pending, as Flyway would run it again too, and one whose file is gone is
+/// nothing to record.
 fn map<'a>(
     h: &foreign::History,
     files: &'a [Migration],
+    dir: &std::path::Path,
 ) -> Result<Vec<(&'a Migration, Option<String>)>> {
     let find = |v: &str| -> Result<&'a Migration> {
         let key = files::normalize_version(v);
@@ -92,7 +101,19 @@ fn map<'a>(
     };
     let mut out: Vec<(&Migration, Option<String>)> = Vec::new();
     for (v, at) in &h.applied {
-        out.push((find(v)?, at.clone()));
+        let m = find(v)?;
+        // Recorded with today's checksum all the same (the history is the
+        // database's), but said: Flyway's own validate would stop here.
+        if let Some(sum) = h.checksums.get(v) {
+            let (text, _) = files::read(dir, &m.up)?;
+            if layout::flyway_checksum(&text) != *sum {
+                log::warn(
+                    "File changed since Flyway applied it",
+                    json!({"filename": m.up, "version": v}),
+                );
+            }
+        }
+        out.push((m, at.clone()));
     }
     if let Some(v) = &h.up_to {
         let last = find(v)?;
@@ -103,6 +124,28 @@ fn map<'a>(
             if !out.iter().any(|(o, _)| o.version == m.version) {
                 out.push((m, None));
             }
+        }
+    }
+    for (script, checksum, at) in &h.repeatables {
+        // Flyway's script is the path under its location (`sub/R__x.sql`),
+        // as pg-migrate names a file under --dir; else the same name.
+        let base = |p: &str| p.rsplit('/').next().unwrap_or(p).to_string();
+        let repeatable = files.iter().filter(|m| layout::is_repeatable(&m.version));
+        let Some(m) = repeatable
+            .clone()
+            .find(|m| m.up == *script)
+            .or_else(|| repeatable.clone().find(|m| base(&m.up) == base(script)))
+        else {
+            continue;
+        };
+        let (text, _) = files::read(dir, &m.up)?;
+        if *checksum == Some(layout::flyway_checksum(&text)) {
+            out.push((m, at.clone()));
+        } else {
+            log::info(
+                "Repeatable script changed since Flyway ran it: left pending",
+                json!({"filename": m.up}),
+            );
         }
     }
     out.sort_by(|a, b| cmp_version(&a.0.version, &b.0.version));
