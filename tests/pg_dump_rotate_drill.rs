@@ -868,7 +868,8 @@ fn a_standby_is_dumped_with_its_facts() {
     primary
         .execute(
             "postgres",
-            "CREATE TABLE items (id int); INSERT INTO items SELECT generate_series(1, 321);",
+            "CREATE TABLE items (id int); INSERT INTO items SELECT generate_series(1, 321);
+             CREATE UNLOGGED TABLE scratch (id int); INSERT INTO scratch SELECT generate_series(1, 5);",
         )
         .unwrap();
     let standby = standby_of(&primary);
@@ -900,6 +901,9 @@ fn a_standby_is_dumped_with_its_facts() {
     assert_success(&out);
     let file = stdout_path(&out);
     assert_eq!(recorded(&file)["public.items"], 321);
+    // pg_dump leaves an unlogged table's data out on a standby (which cannot
+    // read it): recorded, not counted.
+    assert_eq!(recorded(&file)["public.scratch"], Value::Null);
     let out = drill(dir.path(), &file);
     assert_success(&out);
     assert_eq!(

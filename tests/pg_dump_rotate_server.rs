@@ -394,3 +394,81 @@ fn compression_default_follows_the_pg_dump_version_and_restore_finds_a_reader() 
     assert_success(&out);
     assert_same_tables(&db, &format!("{db}_z"), &["items"]);
 }
+
+/// Globals from a managed service, where `postgres` is no superuser,
+/// replayed as `postgres` into a self-hosted server: the connecting role's
+/// (and the bootstrap superuser's) attributes are left alone, everyone
+/// else's are set; before, the cluster lost its only superuser (15) or the
+/// replay stopped half-way (16+).
+#[test]
+fn globals_never_demote_the_role_that_replays_them() {
+    let s = own_server();
+    s.execute(
+        "postgres",
+        "CREATE ROLE pgkit_reader NOLOGIN; CREATE ROLE pgkit_writer NOLOGIN;",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = tool_on(dir.path())
+        .args(["dump", "--all-databases", "--dsn", &s.url("postgres")])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let globals = only_dump(dir.path(), "_globals");
+    let text = fs::read_to_string(&globals).unwrap();
+    assert!(
+        text.contains("ALTER ROLE postgres WITH SUPERUSER"),
+        "{text}"
+    );
+    let managed = text
+        .replace(
+            "ALTER ROLE postgres WITH SUPERUSER",
+            "ALTER ROLE postgres WITH NOSUPERUSER",
+        )
+        .replace(
+            "ALTER ROLE pgkit_writer WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB NOLOGIN",
+            "ALTER ROLE pgkit_writer WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN",
+        );
+    assert_ne!(managed, text);
+    fs::write(&globals, &managed).unwrap();
+    // Sealed again, as the service's own dump would be.
+    let digest = sha256_hex(managed.as_bytes());
+    let name = globals.file_name().unwrap().to_str().unwrap();
+    fs::write(
+        with_suffix(&globals, ".sha256"),
+        format!("{digest}  {name}\n"),
+    )
+    .unwrap();
+    let mut m = manifest(&globals);
+    m["sha256"] = digest.into();
+    m["size"] = managed.len().into();
+    fs::write(
+        with_suffix(&globals, ".json"),
+        serde_json::to_string_pretty(&m).unwrap(),
+    )
+    .unwrap();
+
+    let fresh = own_server();
+    let out = tool_on(dir.path())
+        .arg("restore")
+        .arg(&globals)
+        .args(["--dsn", &fresh.url("postgres")])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("ALTER ROLE of postgres skipped"),
+        "{stderr}"
+    );
+    let mut c = fresh.client("postgres").unwrap();
+    let row = c
+        .query_one(
+            "SELECT (SELECT rolsuper FROM pg_roles WHERE rolname = 'postgres'),
+                    (SELECT rolcanlogin FROM pg_roles WHERE rolname = 'pgkit_writer')",
+            &[],
+        )
+        .unwrap();
+    assert!(row.get::<_, bool>(0), "postgres is still a superuser");
+    assert!(row.get::<_, bool>(1), "the other roles' attributes are set");
+}

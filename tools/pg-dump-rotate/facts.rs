@@ -20,13 +20,16 @@ use std::thread::JoinHandle;
 /// User tables (ordinary and partitioned) as pg_dump dumps them: not in a
 /// system schema, not temporary, not an extension's member. `data_excluded`
 /// says whether an `--exclude-table-data` pattern (`$1` schema regexes, ''
-/// for "visible on the search path", `$2` name regexes) matches it.
+/// for "visible on the search path", `$2` name regexes) matches it, or it
+/// is an unlogged table on a standby (pg_dump leaves those tables' data out
+/// there, as a standby cannot read it).
 const TABLES_SQL: &str = "
 SELECT n.nspname::text, c.relname::text, c.relkind::text,
        EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[]) AS p(s, t)
                 WHERE c.relname ~ p.t
                   AND CASE WHEN p.s = '' THEN pg_catalog.pg_table_is_visible(c.oid)
-                           ELSE n.nspname ~ p.s END) AS data_excluded
+                           ELSE n.nspname ~ p.s END)
+       OR (c.relpersistence = 'u' AND pg_catalog.pg_is_in_recovery()) AS data_excluded
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p') AND c.relpersistence <> 't'
    AND n.nspname NOT IN ('pg_catalog', 'information_schema')

@@ -9,6 +9,12 @@
 //! attributes follow in an ALTER ROLE) becomes a block that skips a role
 //! which exists, so the replay can be repeated. A tablespace that exists
 //! stops it (its location may differ; that needs a human).
+//!
+//! The `ALTER ROLE name WITH ...` of the role the replay connects as, and
+//! of the server's bootstrap superuser, is skipped (with a notice): globals
+//! from a managed service (where `postgres` is no superuser) would
+//! otherwise take superuser away from the cluster's only superuser, or on
+//! 16+ stop the replay half-way, and replace the connecting role's password.
 
 use crate::layout;
 use crate::{child, integrity};
@@ -145,25 +151,70 @@ pub fn replay(file: &Path, settings: &Settings) -> Result<()> {
 }
 
 /// Rewrites each `CREATE ROLE name;` line into a block that skips an
-/// existing role (see the module's notes); nothing else changes.
+/// existing role, and each `ALTER ROLE name WITH ...;` line into one that
+/// skips the connecting role and the bootstrap superuser (see the module's
+/// notes); nothing else changes.
 fn idempotent_roles(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 1024);
     for line in text.split_inclusive('\n') {
         let body = line.trim_end_matches(['\n', '\r']);
-        match body
+        if let Some(name) = body
             .strip_prefix("CREATE ROLE ")
             .and_then(|r| r.strip_suffix(';'))
             .filter(|name| is_role_name(name))
         {
-            Some(name) => {
-                out.push_str(&format!(
-                    "DO $pgkit$BEGIN CREATE ROLE {name}; EXCEPTION WHEN duplicate_object THEN NULL; END$pgkit$;\n"
-                ));
-            }
-            None => out.push_str(line),
+            out.push_str(&format!(
+                "DO $pgkit$BEGIN CREATE ROLE {name}; EXCEPTION WHEN duplicate_object THEN NULL; END$pgkit$;\n"
+            ));
+        } else if let Some(block) = guarded_alter_role(body) {
+            out.push_str(&block);
+        } else {
+            out.push_str(line);
         }
     }
     out
+}
+
+/// `ALTER ROLE name WITH ...;` as a block that runs it unless `name` is the
+/// role connected or the bootstrap superuser (oid 10), saying so otherwise.
+fn guarded_alter_role(body: &str) -> Option<String> {
+    let rest = body.strip_prefix("ALTER ROLE ")?;
+    let statement = body.strip_suffix(';')?;
+    let (name, after) = split_role_name(rest)?;
+    if !after.starts_with(" WITH ")
+        || statement.contains("$pgkitalter$")
+        || statement.contains("$pgkit$")
+    {
+        return None;
+    }
+    let actual = match name.strip_prefix('"').and_then(|n| n.strip_suffix('"')) {
+        Some(inner) => inner.replace("\"\"", "\""),
+        None => name.to_string(),
+    };
+    let literal = format!("'{}'", actual.replace('\'', "''"));
+    Some(format!(
+        "DO $pgkit$BEGIN IF {literal} IN (current_user, (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = 10)) THEN RAISE NOTICE 'pg-dump-rotate: ALTER ROLE of % skipped: it is the role this restore connects as, or the bootstrap superuser (its attributes and password stay as they are)', {literal}; ELSE EXECUTE $pgkitalter${statement}$pgkitalter$; END IF; END$pgkit$;\n"
+    ))
+}
+
+/// A role name at the start of `s` as pg_dumpall writes it, and the rest.
+fn split_role_name(s: &str) -> Option<(&str, &str)> {
+    let end = if s.starts_with('"') {
+        // Past the closing quote (a doubled quote is part of the name).
+        let b = s.as_bytes();
+        let mut i = 1;
+        loop {
+            match b.get(i)? {
+                b'"' if b.get(i + 1) == Some(&b'"') => i += 2,
+                b'"' => break i + 1,
+                _ => i += 1,
+            }
+        }
+    } else {
+        s.find(' ')?
+    };
+    let name = &s[..end];
+    is_role_name(name).then_some((name, &s[end..]))
 }
 
 /// A role name as pg_dumpall writes it: a plain identifier, or a quoted one
@@ -190,11 +241,25 @@ mod tests {
     fn create_role_lines_become_idempotent() {
         let s = "--\nCREATE ROLE app;\nALTER ROLE app WITH LOGIN;\nCREATE ROLE \"Odd \"\"One\";\r\nCREATE ROLE x WITH LOGIN;\nCREATE TABLESPACE t OWNER app LOCATION '/x';\n";
         let out = idempotent_roles(s);
-        assert!(out.contains("DO $pgkit$BEGIN CREATE ROLE app; EXCEPTION WHEN duplicate_object THEN NULL; END$pgkit$;\nALTER ROLE app WITH LOGIN;\n"));
+        assert!(out.contains("DO $pgkit$BEGIN CREATE ROLE app; EXCEPTION WHEN duplicate_object THEN NULL; END$pgkit$;\nDO $pgkit$BEGIN IF 'app' IN (current_user,"));
+        assert!(out.contains("EXECUTE $pgkitalter$ALTER ROLE app WITH LOGIN$pgkitalter$;"));
         assert!(out.contains("CREATE ROLE \"Odd \"\"One\"; EXCEPTION"));
         // Not pg_dumpall's one-name form: left alone.
         assert!(out.contains("\nCREATE ROLE x WITH LOGIN;\n"));
         assert!(out.contains("CREATE TABLESPACE t"));
+        // The connecting role's and the bootstrap superuser's attributes
+        // are left alone; anyone else's are set.
+        let alter = "ALTER ROLE \"Odd \"\"One\" WITH NOSUPERUSER LOGIN PASSWORD 'SCRAM-SHA-256$4096:x$y:z';";
+        let out = idempotent_roles(&format!("{alter}\n"));
+        assert!(out.starts_with("DO $pgkit$BEGIN IF 'Odd \"One' IN (current_user, (SELECT rolname FROM pg_catalog.pg_roles WHERE oid = 10)) THEN RAISE NOTICE"), "{out}");
+        assert!(out.contains(&format!(
+            "ELSE EXECUTE $pgkitalter${}$pgkitalter$; END IF; END$pgkit$;\n",
+            &alter[..alter.len() - 1]
+        )));
+        assert_eq!(
+            idempotent_roles("ALTER ROLE app SET search_path TO x;\n"),
+            "ALTER ROLE app SET search_path TO x;\n"
+        );
         assert!(!is_role_name("\"a\"b\""));
         assert!(!is_role_name("x$pgkit$"));
         assert!(!is_role_name(""));

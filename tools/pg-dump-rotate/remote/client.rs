@@ -401,7 +401,9 @@ fn parse_listing(text: &str) -> (Vec<Object>, Option<String>) {
             continue;
         };
         if url_encoded {
-            key = percent_encoding::percent_decode_str(&key)
+            // Form encoding, as AWS and MinIO write it: a space is `+` (a
+            // plus sign itself comes as %2B).
+            key = percent_encoding::percent_decode_str(&key.replace('+', " "))
                 .decode_utf8_lossy()
                 .into_owned();
         }
@@ -455,10 +457,13 @@ mod tests {
             "unreachable"
         );
         let (objects, next) = parse_listing(
-            "<ListBucketResult xmlns=\"x\"><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated><Contents><Key>a%26b</Key><LastModified>2025-01-02T03:04:05.000Z</LastModified><Size>12</Size></Contents><Contents><Key>c</Key><Size>1</Size></Contents><NextContinuationToken>tok</NextContinuationToken></ListBucketResult>",
+            "<ListBucketResult xmlns=\"x\"><EncodingType>url</EncodingType><IsTruncated>true</IsTruncated><Contents><Key>nightly+backups/a%26b%2B</Key><LastModified>2025-01-02T03:04:05.000Z</LastModified><Size>12</Size></Contents><Contents><Key>c</Key><Size>1</Size></Contents><NextContinuationToken>tok</NextContinuationToken></ListBucketResult>",
         );
         assert_eq!(objects.len(), 2);
-        assert_eq!((objects[0].key.as_str(), objects[0].size), ("a&b", 12));
+        assert_eq!(
+            (objects[0].key.as_str(), objects[0].size),
+            ("nightly backups/a&b+", 12)
+        );
         assert_eq!(next.as_deref(), Some("tok"));
         assert_eq!(
             b64_sha256(b""),
