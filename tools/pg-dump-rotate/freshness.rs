@@ -28,6 +28,10 @@ pub struct DumpInfo {
     pub good: bool,
     /// How long the dump took (its manifest's `durationMs`), when known.
     pub duration_ms: Option<u64>,
+    /// A `_globals` dump (roles, tablespaces: a few kilobytes), by its
+    /// manifest; read for the newest good dump only. `--min-size` is for
+    /// databases and does not apply to it.
+    pub globals: bool,
 }
 
 /// One source and its dumps, newest first.
@@ -95,7 +99,9 @@ pub fn evaluate(
         let reason = if too_old {
             Some("too-old")
         } else {
-            min_size.filter(|m| d.size < *m).map(|_| "too-small")
+            min_size
+                .filter(|m| d.size < *m && !d.globals)
+                .map(|_| "too-small")
         };
         if let Some(reason) = reason {
             v.push(Finding {
@@ -139,6 +145,7 @@ pub fn local_entries(dir: &Path, sources: &[String]) -> Result<Vec<SourceDumps>>
                     time: d.time,
                     size: d.size,
                     duration_ms: None,
+                    globals: false,
                     // (read below for the newest good one only)
                 })
                 .collect()
@@ -150,9 +157,9 @@ pub fn local_entries(dir: &Path, sources: &[String]) -> Result<Vec<SourceDumps>>
         let newest = e.newest_good(now).map(|d| d.name.clone());
         if let Some(name) = newest {
             let m = layout::read_manifest(&layout::manifest_path(&dir.join(&e.source).join(&name)));
-            let ms = m.and_then(|m| m["durationMs"].as_u64());
             if let Some(d) = e.dumps.iter_mut().find(|d| d.name == name) {
-                d.duration_ms = ms;
+                d.duration_ms = m.as_ref().and_then(|m| m["durationMs"].as_u64());
+                d.globals = m.is_some_and(|m| m["kind"] == "globals");
             }
         }
         v.push(e);
@@ -187,6 +194,7 @@ mod tests {
             size,
             good,
             duration_ms: None,
+            globals: false,
         }
     }
 
@@ -208,6 +216,15 @@ mod tests {
             e(
                 "damaged",
                 vec![dump("e", 1, 100, false, now), dump("f", 27, 100, true, now)],
+            ),
+            // A whole server's roles are a few kilobytes: --min-size is for
+            // databases.
+            e(
+                "_globals",
+                vec![DumpInfo {
+                    globals: true,
+                    ..dump("g", 1, 10, true, now)
+                }],
             ),
         ];
         let f = evaluate(&entries, now, day, Some(50));

@@ -113,6 +113,7 @@ mod tests {
                     size: 42,
                     good: true,
                     duration_ms: Some(1500),
+                    globals: false,
                 }],
             },
             SourceDumps {

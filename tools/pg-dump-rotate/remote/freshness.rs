@@ -36,17 +36,18 @@ pub fn freshness_entries(
                 time: d.time,
                 size: d.size,
                 duration_ms: None,
+                globals: false,
             })
             .collect();
         let mut e = SourceDumps { source: s, dumps };
         if let Some(name) = e.newest_good(now).map(|d| d.name.clone()) {
             let key = remote.url.key(&format!("{}/{name}.json", e.source));
-            let ms = remote
+            let m = remote
                 .small(&key)?
-                .and_then(|m| serde_json::from_slice::<Value>(&m).ok())
-                .and_then(|m| m["durationMs"].as_u64());
+                .and_then(|m| serde_json::from_slice::<Value>(&m).ok());
             if let Some(d) = e.dumps.iter_mut().find(|d| d.name == name) {
-                d.duration_ms = ms;
+                d.duration_ms = m.as_ref().and_then(|m| m["durationMs"].as_u64());
+                d.globals = m.is_some_and(|m| m["kind"] == "globals");
             }
         }
         v.push(e);
