@@ -656,3 +656,20 @@ fn sigkill_of_restore_takes_its_child_and_commits_nothing() {
         );
     }
 }
+
+/// `verify --all` over a directory without dumps exits 0 (nothing is
+/// damaged), but a nightly verify that checked nothing says so.
+#[test]
+fn verify_all_of_nothing_warns() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tool(dir.path()).args(["verify", "--all"]).output().unwrap();
+    assert_success(&out);
+    let lines = json_lines(&out.stderr);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["level"] == "warn" && l["message"] == "No dumps to verify"),
+        "{lines:?}"
+    );
+    assert_eq!(lines.last().unwrap()["verified"], 0);
+}

@@ -450,6 +450,11 @@ fn server_killed_mid_upload_keeps_the_local_dump_and_counts_no_half_object() {
     let out = run(s3_tool(dir.path(), s3b.port).args(["verify", "--all", "--remote", remote]));
     assert_success(&out);
     assert_eq!(last_line(&out.stderr)["verified"], 0);
+    // Checking nothing does not read as a pass.
+    assert!(json_lines(&out.stderr)
+        .iter()
+        .any(|l| l["level"] == "warn"
+            && l["message"] == "No committed dumps to verify in the remote"));
     // purge keeps it as a leftover within --partial-age, removes it past it.
     let out = run(s3_tool(dir.path(), s3b.port).args([
         "purge",

@@ -472,3 +472,56 @@ fn globals_never_demote_the_role_that_replays_them() {
     assert!(row.get::<_, bool>(0), "postgres is still a superuser");
     assert!(row.get::<_, bool>(1), "the other roles' attributes are set");
 }
+
+/// `--count-rows` where no snapshot can be exported (here: a hardened
+/// server that revoked pg_export_snapshot from its users; likewise a pooler
+/// in transaction mode): the dump is made and kept, but the run exits 5
+/// saying its drills will compare no counts, instead of passing quietly.
+#[test]
+fn count_rows_without_a_snapshot_keeps_the_dump_and_says_so() {
+    let s = own_server();
+    for sql in [
+        "CREATE ROLE pgkit_owner LOGIN",
+        "CREATE DATABASE owned OWNER pgkit_owner",
+    ] {
+        s.execute("postgres", sql).unwrap();
+    }
+    // (The revoke is per database: this one is the dumped one.)
+    s.execute(
+        "owned",
+        "REVOKE EXECUTE ON FUNCTION pg_catalog.pg_export_snapshot() FROM PUBLIC;
+         SET ROLE pgkit_owner; CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 10);",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let dsn = s.url("owned").replace("postgres@", "pgkit_owner@");
+    let out = tool_on(dir.path())
+        .args(["dump", "--count-rows", "--source", "owned", "--dsn", &dsn])
+        .output()
+        .unwrap();
+    assert_exit(&out, 5);
+    let lines = json_lines(&out.stderr);
+    assert!(
+        lines.iter().any(|l| l["level"] == "warn"
+            && l["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Cannot export a snapshot")),
+        "{lines:?}"
+    );
+    let last = lines.last().unwrap();
+    assert_eq!(
+        last["message"],
+        "Dump written without the row counts --count-rows asked for"
+    );
+    let file = PathBuf::from(last["file"].as_str().unwrap());
+    assert_eq!(stdout_path(&out), file);
+    assert_success(&verify(dir.path(), &file));
+    assert!(manifest(&file).get("facts").is_none());
+    // Without --count-rows the same dump is a plain success.
+    let out = tool_on(dir.path())
+        .args(["dump", "--source", "owned", "--dsn", &dsn])
+        .output()
+        .unwrap();
+    assert_success(&out);
+}

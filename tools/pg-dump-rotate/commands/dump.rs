@@ -315,6 +315,18 @@ pub fn dump_one(dir: &Path, plan: &Plan, settings: &Settings, source: &str) -> R
     } else {
         None
     };
+    // Row counts asked for and not recorded: the dump is good and kept
+    // (written, uploaded, rotated), but a job relying on its drills must
+    // hear that they will compare nothing.
+    if a.count_rows && matches!(plan.kind, Kind::Database) && facts.is_none() {
+        return Err(Error::new(
+            Exit::Dump,
+            "Dump written without the row counts --count-rows asked for",
+        )
+        .cause("the server could not export a snapshot to count them in (see the warning above)")
+        .field("file", final_path.display().to_string())
+        .suggest("The dump itself is good and kept. Connect to the server directly (not through a pooler in transaction mode; a standby needs PostgreSQL 10+), or leave out --count-rows"));
+    }
     Ok(Done {
         file: final_path,
         size: result.size,

@@ -51,6 +51,15 @@ pub fn run(dir: &Path, a: &VerifyArgs) -> Result<Summary> {
     } else {
         a.files.clone()
     };
+    if a.all && files.is_empty() {
+        // Not an error (an empty directory verifies), but a nightly
+        // verify that checked nothing must not read as a pass: said.
+        log::warn(
+            "No dumps to verify",
+            json!({"dir": dir.display().to_string(), "source": a.source,
+                   "suggestion": "Alert on missing dumps with 'pg-dump-rotate check --source S --max-age 26h'"}),
+        );
+    }
     let mut failed: Vec<String> = Vec::new();
     let mut missing = false;
     let mut gone = 0usize;

@@ -52,6 +52,13 @@ pub fn verify(
     if targets.is_empty() && !all {
         return Err(Error::usage("Nothing to verify").suggest("Name dumps, or pass --all"));
     }
+    if targets.is_empty() {
+        log::warn(
+            "No committed dumps to verify in the remote",
+            json!({"remote": url, "source": source,
+                   "suggestion": "Alert on missing dumps with 'pg-dump-rotate check --remote URL --source S --max-age 26h'"}),
+        );
+    }
     let mut failed = Vec::new();
     let mut remotes: BTreeMap<(String, String), Remote> = BTreeMap::new();
     for (u, s, n) in &targets {
