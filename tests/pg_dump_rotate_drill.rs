@@ -609,8 +609,10 @@ fn the_metrics_file() {
         get("pgkit_dump_last_duration_seconds", "app"),
         Some(ms / 1000.0)
     );
-    assert_eq!(get("pgkit_dump_count", "app"), Some(2.0));
-    assert_eq!(get("pgkit_dump_count", "gone"), Some(0.0));
+    assert_eq!(get("pgkit_dump_good_dumps", "app"), Some(2.0));
+    assert_eq!(get("pgkit_dump_good_dumps", "gone"), Some(0.0));
+    assert_eq!(get("pgkit_dump_check_ok", "app"), Some(1.0));
+    assert_eq!(get("pgkit_dump_check_ok", "gone"), Some(0.0));
     assert_eq!(get("pgkit_dump_last_size_bytes", "gone"), None);
     assert!(first.exists());
     // Nothing but the file is left in its directory (the temporary file

@@ -20,8 +20,8 @@ fn label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The file's text.
-pub fn render(entries: &[SourceDumps], now: DateTime<Utc>) -> String {
+/// The file's text; `failed` are the sources that failed the check.
+pub fn render(entries: &[SourceDumps], now: DateTime<Utc>, failed: &[&str]) -> String {
     type Sample = fn(&SourceDumps, DateTime<Utc>) -> Option<String>;
     let families: [(&str, &str, Sample); 4] = [
         (
@@ -43,22 +43,37 @@ pub fn render(entries: &[SourceDumps], now: DateTime<Utc>) -> String {
                     .map(|ms| format!("{:.3}", ms as f64 / 1000.0))
             },
         ),
+        // (Not `_count`: that suffix is a histogram's or summary's.)
         (
-            "pgkit_dump_count",
+            "pgkit_dump_good_dumps",
             "How many good dumps the source has.",
             |e, _| Some(e.good_count().to_string()),
         ),
     ];
     let mut s = String::new();
     for (name, help, sample) in families {
-        s.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
+        family(&mut s, name, help);
         for e in entries {
             if let Some(v) = sample(e, now) {
                 s.push_str(&format!("{name}{{source=\"{}\"}} {v}\n", label(&e.source)));
             }
         }
     }
+    let name = "pgkit_dump_check_ok";
+    family(
+        &mut s,
+        name,
+        "1 when the source passed the check's rules (--max-age, --min-size), else 0.",
+    );
+    for e in entries {
+        let ok = u8::from(!failed.contains(&e.source.as_str()));
+        s.push_str(&format!("{name}{{source=\"{}\"}} {ok}\n", label(&e.source)));
+    }
     s
+}
+
+fn family(s: &mut String, name: &str, help: &str) {
+    s.push_str(&format!("# HELP {name} {help}\n# TYPE {name} gauge\n"));
 }
 
 /// Writes `text` to `path` atomically: a temporary file beside it (a hidden
@@ -121,14 +136,19 @@ mod tests {
                 dumps: vec![],
             },
         ];
-        let t = render(&entries, now);
+        let t = render(&entries, now, &["none"]);
         assert!(
             t.contains("pgkit_dump_last_size_bytes{source=\"a\\\"b\"} 42\n"),
             "{t}"
         );
         assert!(t.contains("pgkit_dump_last_duration_seconds{source=\"a\\\"b\"} 1.500\n"));
-        assert!(t.contains("pgkit_dump_count{source=\"none\"} 0\n"));
+        assert!(t.contains("pgkit_dump_good_dumps{source=\"none\"} 0\n"));
         assert!(!t.contains("pgkit_dump_last_size_bytes{source=\"none\"}"));
-        assert_eq!(t.matches("# TYPE ").count(), 4);
+        assert!(
+            t.contains("pgkit_dump_check_ok{source=\"a\\\"b\"} 1\n"),
+            "{t}"
+        );
+        assert!(t.contains("pgkit_dump_check_ok{source=\"none\"} 0\n"));
+        assert_eq!(t.matches("# TYPE ").count(), 5);
     }
 }

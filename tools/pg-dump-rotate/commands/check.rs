@@ -51,8 +51,10 @@ pub fn run(dir: &Path, a: &CheckArgs) -> Result<Summary> {
         None => local_entries(dir, &a.source)?,
     };
     let now = Utc::now();
+    let findings = evaluate(&entries, now, max_age, min_size);
     if let Some(path) = &a.metrics_file {
-        metrics::write_atomic(path, &metrics::render(&entries, now))?;
+        let failed: Vec<&str> = findings.iter().map(|f| f.source.as_str()).collect();
+        metrics::write_atomic(path, &metrics::render(&entries, now, &failed))?;
         log::info(
             "Metrics written",
             json!({"file": path.display().to_string(), "sources": entries.len()}),
@@ -63,7 +65,6 @@ pub fn run(dir: &Path, a: &CheckArgs) -> Result<Summary> {
             .field("dir", dir.display().to_string())
             .suggest("Name the sources expected with --source, so a missing one fails the check"));
     }
-    let findings = evaluate(&entries, now, max_age, min_size);
     let mut text = String::new();
     for f in &findings {
         let line = json!({"source": f.source, "reason": f.reason, "newest": f.newest,
