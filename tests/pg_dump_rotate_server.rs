@@ -223,6 +223,25 @@ fn globals_replay_into_a_fresh_server_makes_the_grants_restorable() {
     assert_eq!(row.get::<_, i64>(0), 500);
     assert!(row.get::<_, bool>(1));
 
+    // Named bare from inside its source directory, the dump still finds
+    // its globals dump (at ../_globals).
+    let out = tool_on(dir.path())
+        .current_dir(dump.parent().unwrap())
+        .arg("restore")
+        .arg(dump.file_name().unwrap())
+        .args([
+            "--dsn",
+            &fresh.url("postgres"),
+            "--db",
+            "app_a_again",
+            "--create-db",
+            "--with-globals",
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(has_message(&json_lines(&out.stderr), "Globals replayed"));
+
     // The globals dump alone replays again (its roles exist now): exit 0.
     let out = tool_on(dir.path())
         .arg("restore")
@@ -524,4 +543,49 @@ fn count_rows_without_a_snapshot_keeps_the_dump_and_says_so() {
         .output()
         .unwrap();
     assert_success(&out);
+}
+
+/// A database called `_globals` would share the roles' source (and their
+/// retention), whatever the prefix: it fails alone, the roles and the other
+/// databases are dumped.
+#[test]
+fn a_database_named_like_the_globals_source_fails_alone() {
+    let s = own_server();
+    s.create_database("_globals").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = tool_on(dir.path())
+        .args(["dump", "--all-databases", "--dsn", &s.url("postgres")])
+        .output()
+        .unwrap();
+    assert_exit(&out, 5);
+    let lines = json_lines(&out.stderr);
+    assert!(
+        lines.iter().any(|l| l["level"] == "error"
+            && l["database"] == "_globals"
+            && l["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("source name is the globals dump's"))
+            || l["message"] == "The database's source name is the globals dump's"),
+        "{lines:?}"
+    );
+    // One dump in _globals: the roles'.
+    let globals = only_dump(dir.path(), "_globals");
+    assert_eq!(manifest(&globals)["kind"], "globals");
+    only_dump(dir.path(), "postgres");
+    // Excluded, as the message says, the run passes.
+    let out = tool_on(dir.path())
+        .args([
+            "dump",
+            "--all-databases",
+            "--source-prefix",
+            "prod-",
+            "--exclude-database",
+            "_globals",
+            "--dsn",
+            &s.url("postgres"),
+        ])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    only_dump(dir.path(), "prod-_globals");
 }

@@ -64,8 +64,10 @@ pub fn recorded_for(file: &Path) -> Result<PathBuf> {
         .field("globals", rel)
         .field("file", file.display().to_string()));
     }
-    // DIR/SOURCE/FILE → DIR.
-    let dir = file
+    // DIR/SOURCE/FILE → DIR, from the absolute path: a bare FILE named from
+    // inside its source directory has DIR at `..`.
+    let abs = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+    let dir = abs
         .parent()
         .and_then(Path::parent)
         .unwrap_or_else(|| Path::new("."));

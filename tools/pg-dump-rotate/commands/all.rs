@@ -46,7 +46,7 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     );
 
     let mut outcomes = Vec::new();
-    let globals_source = format!("{}_globals", a.source_prefix);
+    let globals_source = globals_source_name(&a.source_prefix);
     let globals = Plan {
         args: a,
         kind: Kind::Globals {
@@ -105,6 +105,16 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
                             .suggest("Skip it with --exclude-database, and dump it alone with --source NAME")
                     })
                     .and_then(|()| {
+                        // Its dumps would mix with the roles' under one
+                        // source, and their retention with them.
+                        if source == globals_source_name(&a.source_prefix) {
+                            return Err(Error::new(
+                                Exit::Dump,
+                                "The database's source name is the globals dump's",
+                            )
+                            .field("database", db.clone())
+                            .suggest("Skip it with --exclude-database _globals and dump it alone with --source NAME"));
+                        }
                         dump::dump_one(dir, &plan, &settings.with_dbname(&db), &source)
                     });
                 if let Err(e) = &result {
@@ -125,6 +135,11 @@ pub fn run(dir: &Path, a: &DumpArgs) -> Result<Summary> {
     interrupt::check()?;
     outcomes.extend(done.into_inner().unwrap_or_default());
     summary(outcomes)
+}
+
+/// The source the cluster's globals are dumped under.
+fn globals_source_name(prefix: &str) -> String {
+    format!("{prefix}_globals")
 }
 
 /// The connectable, non-template databases to dump, the excluded ones, and
