@@ -386,7 +386,7 @@ fn compression_default_follows_the_pg_dump_version_and_restore_finds_a_reader() 
     // Restoring it needs pg_restore `chosen`: with only the server's own,
     // 127 naming both versions; with it installed, it is found and used.
     let nowhere = tempfile::tempdir().unwrap();
-    let restore = |root: &Path| {
+    let restore_as = |root: &Path, suffix: &str| {
         tool(dir.path())
             .env("PG_INSTALL_ROOT", root)
             .env("XDG_CACHE_HOME", nowhere.path())
@@ -396,12 +396,13 @@ fn compression_default_follows_the_pg_dump_version_and_restore_finds_a_reader() 
                 "--dsn",
                 &url("postgres"),
                 "--db",
-                &format!("{db}_z"),
+                &format!("{db}{suffix}"),
                 "--create-db",
             ])
             .output()
             .unwrap()
     };
+    let restore = |root: &Path| restore_as(root, "_z");
     let out = restore(nowhere.path());
     assert_exit(&out, 127);
     let last = last_line(&out.stderr);
@@ -412,6 +413,24 @@ fn compression_default_follows_the_pg_dump_version_and_restore_finds_a_reader() 
     let out = restore(all.path());
     assert_success(&out);
     assert_same_tables(&db, &format!("{db}_z"), &["items"]);
+
+    // Without its manifest, the archive's header says which pg_restore
+    // reads it (format 1.15: 16+; 1.16, written by 17 and 18: 17+).
+    fs::remove_file(with_suffix(&file, ".json")).unwrap();
+    let needed = if chosen >= 17 { 17 } else { 16 };
+    let out = restore_as(nowhere.path(), "_h");
+    if needed > m {
+        assert_exit(&out, 127);
+        assert_eq!(
+            last_line(&out.stderr)["message"],
+            format!("pg_restore {m} is older than the dump's archive format ({needed})")
+        );
+        let out = restore_as(all.path(), "_h");
+        assert_success(&out);
+    } else {
+        assert_success(&out);
+    }
+    assert_same_tables(&db, &format!("{db}_h"), &["items"]);
 }
 
 /// Globals from a managed service, where `postgres` is no superuser,

@@ -150,20 +150,47 @@ fn check_directory(path: &Path, sidecar: &str) -> Result<()> {
 
 /// The pg_restore able to read a dump (its manifest names the pg_dump version).
 pub fn pg_restore_for(path: &Path) -> Result<Program> {
-    programs::find("pg_restore", dumped_by(path).map(|n| (n, "dump's pg_dump")))
+    programs::find("pg_restore", needed_reader(path))
 }
 
 /// The psql able to run a plain script: as new as the pg_dump that wrote it
 /// (whose `\restrict` lines psql before 15.14/16.10/17.6 does not know).
 pub fn psql_for(path: &Path) -> Result<Program> {
-    programs::find("psql", dumped_by(path).map(|n| (n, "dump's pg_dump")))
+    programs::find("psql", needed_reader(path))
 }
 
-/// The major version of the pg_dump that wrote a dump, from its manifest.
-fn dumped_by(path: &Path) -> Option<u32> {
+/// The oldest major that can read a dump, and why: the pg_dump that wrote
+/// it, from its manifest; without one, its archive format's.
+fn needed_reader(path: &Path) -> Option<(u32, &'static str)> {
     layout::read_manifest(&layout::manifest_path(path))
         .and_then(|m| m["pgDumpVersion"].as_str().map(String::from))
         .and_then(|v| v.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+        .map(|n| (n, "dump's pg_dump"))
+        .or_else(|| reader_of_archive(path).map(|n| (n, "dump's archive format")))
+}
+
+/// The oldest pg_restore major that reads an archive, from its header's
+/// format version (`PGDMP`, then major, minor, revision): 1.16 came with
+/// pg_dump 17 (18 writes it too), 1.15 with 16 (zstd, lz4), 1.14 with 12;
+/// older ones every supported pg_restore reads. None for anything else (a
+/// script, an unreadable file: the reader's own error then says why).
+fn reader_of_archive(path: &Path) -> Option<u32> {
+    let file = if path.is_dir() {
+        path.join("toc.dat")
+    } else {
+        path.to_path_buf()
+    };
+    let mut head = [0u8; 7];
+    File::open(file).ok()?.read_exact(&mut head).ok()?;
+    if &head[..5] != b"PGDMP" || head[5] != 1 {
+        return None;
+    }
+    match head[6] {
+        m if m >= 16 => Some(17),
+        15 => Some(16),
+        14 => Some(12),
+        _ => None,
+    }
 }
 
 /// Reads the whole archive.
