@@ -837,6 +837,16 @@ fn applied_files(lines: &[Value]) -> Vec<String> {
         .collect()
 }
 
+/// `adopt` of what Flyway applied: `adopted` rows, no warning (Flyway's
+/// checksums are the ones pg-migrate computes for its files), then
+/// `status --exit-code` 0.
+fn adopt_cleanly(db: &str, dir: &Path, adopted: u64) {
+    let (_, lines) = run(migrate(db, dir).arg("adopt"), 0);
+    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
+    assert_eq!(last(&lines)["adopted"], adopted);
+    run(migrate(db, dir).args(["status", "--exit-code"]), 0);
+}
+
 /// With Flyway itself on the Flyway fixture, configured as its build.xml
 /// configures it (`flyway.schemas=flyway_1,flyway_2,flyway_3`: Flyway makes
 /// the schemas and keeps its table in the first): the schema and data
@@ -879,14 +889,7 @@ fn the_real_flyway_then_adopt() {
     assert_eq!(scalar(&by_flyway, data), scalar(&by_us, data));
     assert_eq!(scalar(&by_us, data), "1Mr. TMr. Semicolon;");
 
-    let (_, lines) = run(migrate(&by_flyway, dir.path()).arg("adopt"), 0);
-    // Flyway's checksums are the ones pg-migrate computes for its files.
-    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
-    assert_eq!(last(&lines)["adopted"], 3);
-    run(
-        migrate(&by_flyway, dir.path()).args(["status", "--exit-code"]),
-        0,
-    );
+    adopt_cleanly(&by_flyway, dir.path(), 3);
     write(
         dir.path(),
         "V2_1__Add_column.sql",
@@ -956,14 +959,7 @@ fn the_real_flyway_on_spring_boot_locations_then_adopt() {
         let e = e.unwrap();
         std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
     }
-    let (_, lines) = run(migrate(&by_flyway, dir.path()).arg("adopt"), 0);
-    // Flyway's checksums are the ones pg-migrate computes for its files.
-    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
-    assert_eq!(last(&lines)["adopted"], 3);
-    run(
-        migrate(&by_flyway, dir.path()).args(["status", "--exit-code"]),
-        0,
-    );
+    adopt_cleanly(&by_flyway, dir.path(), 3);
     write(
         dir.path(),
         "V1.2__email.sql",
@@ -1007,14 +1003,7 @@ fn the_real_flyway_repeatable_and_failed_then_adopt() {
         schema_without(&by_flyway, &FLYWAY_TRACKING),
         schema_without(&by_us, &FLYWAY_TRACKING)
     );
-    let (_, lines) = run(migrate(&by_flyway, dir.path()).arg("adopt"), 0);
-    // Flyway's checksums are the ones pg-migrate computes for its files.
-    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
-    assert_eq!(last(&lines)["adopted"], 5);
-    run(
-        migrate(&by_flyway, dir.path()).args(["status", "--exit-code"]),
-        0,
-    );
+    adopt_cleanly(&by_flyway, dir.path(), 5);
 
     // Changed: pg-migrate runs it again, and nothing else; the schema is
     // the one Flyway gives the changed folder.
@@ -1091,11 +1080,7 @@ fn the_real_flyway_reads_subdirectories_as_pg_migrate_does() {
         theirs,
         "V1__init.sql,test/V1.1.1__test_insert.sql,test/V1.1.2__test_insert.sql,test/more/R__person_view.sql"
     );
-    let (_, lines) = run(migrate(&by_flyway, p).arg("adopt"), 0);
-    // Flyway's checksums are the ones pg-migrate computes for its files.
-    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
-    assert_eq!(last(&lines)["adopted"], 4);
-    run(migrate(&by_flyway, p).args(["status", "--exit-code"]), 0);
+    adopt_cleanly(&by_flyway, p, 4);
     assert_eq!(
         scalar(
             &by_flyway,
@@ -1142,11 +1127,7 @@ fn the_real_flyway_on_names_without_description() {
         schema_without(&by_flyway, &FLYWAY_TRACKING),
         schema_without(&by_us, &FLYWAY_TRACKING)
     );
-    let (_, lines) = run(migrate(&by_flyway, p).arg("adopt"), 0);
-    // Flyway's checksums are the ones pg-migrate computes for its files.
-    assert!(!lines.iter().any(|l| l["level"] == "warn"), "{lines:#?}");
-    assert_eq!(last(&lines)["adopted"], 4);
-    run(migrate(&by_flyway, p).args(["status", "--exit-code"]), 0);
+    adopt_cleanly(&by_flyway, p, 4);
 }
 
 /// Flyway 9+'s `repair` marks a migration whose file is gone as deleted

@@ -39,6 +39,24 @@ pub struct Migration {
     pub any_order: bool,
 }
 
+impl Migration {
+    /// A whole file that is its up migration and has no down of its own
+    /// (Flyway's and refinery's scripts; a Flyway undo file is set after).
+    fn script(version: String, version_text: &str, description: &str, up: &str) -> Migration {
+        Migration {
+            version,
+            version_text: version_text.to_string(),
+            description: description.to_string(),
+            up: up.to_string(),
+            down: None,
+            sections: Sections::Whole,
+            no_tx: false,
+            flyway: false,
+            any_order: false,
+        }
+    }
+}
+
 /// What kind of file a name is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -507,15 +525,13 @@ fn flyway(dir: &Path, paths: &[String]) -> Result<Vec<Migration>> {
             // Applied after the versioned ones, and again whenever it
             // changes: keyed by its description.
             ups.push(Migration {
-                version: format!("{}{description}", layout::REPEATABLE),
-                version_text: "R".into(),
-                description: description.to_string(),
-                up: path.clone(),
-                down: None,
-                sections: Sections::Whole,
-                no_tx: false,
                 flyway: true,
-                any_order: false,
+                ..Migration::script(
+                    format!("{}{description}", layout::REPEATABLE),
+                    "R",
+                    description,
+                    path,
+                )
             });
             continue;
         }
@@ -525,15 +541,8 @@ fn flyway(dir: &Path, paths: &[String]) -> Result<Vec<Migration>> {
             continue;
         }
         ups.push(Migration {
-            version,
-            version_text: v.to_string(),
-            description: description.to_string(),
-            up: path.clone(),
-            down: None,
-            sections: Sections::Whole,
-            no_tx: false,
             flyway: true,
-            any_order: false,
+            ..Migration::script(version, v, description, path)
         });
     }
     let mut list = sorted_unique(ups)?;
@@ -561,15 +570,8 @@ fn refinery(dir: &Path, paths: &[String]) -> Result<Vec<Migration>> {
             Some((kind, v, description, true)) => {
                 let version = normalize_version(v).ok_or_else(|| bad_name(dir, path))?;
                 ups.push(Migration {
-                    version,
-                    version_text: v.to_string(),
-                    description: description.to_string(),
-                    up: path.clone(),
-                    down: None,
-                    sections: Sections::Whole,
-                    no_tx: false,
-                    flyway: false,
                     any_order: kind == 'U',
+                    ..Migration::script(version, v, description, path)
                 });
             }
             None if name.ends_with(".sql") => pgkit::log::warn(
