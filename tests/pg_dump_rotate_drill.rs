@@ -279,10 +279,24 @@ fn the_drill_server_is_closed_to_other_users() {
     RAISE EXCEPTION 'drill server trusts logins without a password';
   END IF;
 END $$;
+CREATE TEMP TABLE server_env (line text);
+COPY server_env FROM PROGRAM 'env';
+DO $$ BEGIN
+  IF EXISTS (SELECT 1 FROM server_env WHERE line LIKE 'AWS\\_%') THEN
+    RAISE EXCEPTION 'drill server holds the caller''s cloud credentials';
+  END IF;
+END $$;
 ",
     );
     fs::write(&file, text).unwrap();
     reseal(&file);
+    let out = tool(dir.path())
+        .env("AWS_SECRET_ACCESS_KEY", "drill-must-not-see-this")
+        .args(["verify", "--restore"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_success(&out);
     let out = drill(dir.path(), &file);
     assert_success(&out);
     assert_drill_servers_removed(&json_lines(&out.stderr));

@@ -825,6 +825,18 @@ impl TempServer {
         ] {
             cmd.env_remove(v);
         }
+        // Cloud credentials the caller holds (pg-dump-rotate's S3 ones) are
+        // no business of a throwaway server, whose superuser can read its
+        // environment (COPY FROM PROGRAM 'env').
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy();
+            if ["AWS_", "GOOGLE_", "AZURE_"]
+                .iter()
+                .any(|p| k.starts_with(p))
+            {
+                cmd.env_remove(k.as_ref());
+            }
+        }
         cmd.env("LC_ALL", "C")
             .current_dir(&self.base)
             .stdin(Stdio::null());
