@@ -31,17 +31,6 @@ fn recorded(file: &Path) -> HashMap<String, Value> {
         .collect()
 }
 
-/// Rewrites a dump's manifest with `edit`.
-fn edit_manifest(file: &Path, edit: impl FnOnce(&mut Value)) {
-    let mut m = manifest(file);
-    edit(&mut m);
-    fs::write(
-        with_suffix(file, ".json"),
-        serde_json::to_string_pretty(&m).unwrap(),
-    )
-    .unwrap();
-}
-
 /// The drill servers a run started (their directories, from its log).
 fn drill_dirs(lines: &[Value]) -> Vec<PathBuf> {
     lines_with(lines, "Drill server started")
@@ -196,19 +185,6 @@ fn an_edited_row_count_a_missing_and_an_extra_table_fail_the_drill() {
         .find(|l| l["level"] == "error" && l["file"] == file.display().to_string())
         .unwrap();
     assert_eq!(failed["table"], "public.notes", "{failed}");
-}
-
-/// Recomputes a file dump's sidecar and manifest after its bytes changed,
-/// as someone covering their tracks (or a bug writing both) would.
-fn reseal(file: &Path) {
-    let bytes = fs::read(file).unwrap();
-    let digest = sha256_hex(&bytes);
-    let name = file.file_name().unwrap().to_str().unwrap();
-    fs::write(with_suffix(file, ".sha256"), format!("{digest}  {name}\n")).unwrap();
-    edit_manifest(file, |m| {
-        m["sha256"] = digest.clone().into();
-        m["size"] = bytes.len().into();
-    });
 }
 
 #[test]

@@ -385,20 +385,23 @@ fn server_killed_mid_upload_keeps_the_local_dump_and_counts_no_half_object() {
     // Some 6 MB uncompressed: six 1 MiB parts; the server dies after ~2.5.
     let db = make_db("s3_kill", 90_000);
     let remote = "s3://bkt/off";
-    let proxy = killing_proxy(&s3, 5 << 19);
-    let out = run(s3_tool(dir.path(), proxy).args([
-        "dump",
-        "--dsn",
-        &url(&db),
-        "--source",
-        "app",
-        "--compress",
-        "0",
-        "--remote",
-        remote,
-        "--remote-part-size",
-        "1MiB",
-    ]));
+    // Uncompressed, in 1 MiB parts, through a proxy that kills the server.
+    let dump_via = |proxy: u16| {
+        run(s3_tool(dir.path(), proxy).args([
+            "dump",
+            "--dsn",
+            &url(&db),
+            "--source",
+            "app",
+            "--compress",
+            "0",
+            "--remote",
+            remote,
+            "--remote-part-size",
+            "1MiB",
+        ]))
+    };
+    let out = dump_via(killing_proxy(&s3, 5 << 19));
     assert_exit(&out, 5);
     let last = last_line(&out.stderr);
     assert_eq!(last["message"], "Upload failed; the local dump is kept");
@@ -417,20 +420,7 @@ fn server_killed_mid_upload_keeps_the_local_dump_and_counts_no_half_object() {
 
     // Cut after the data, as the manifest goes up: the data is there, the
     // upload is not committed, and counts for no dump.
-    let proxy = killing_proxy_at(&s3b, ".pgdump.json?");
-    let out = run(s3_tool(dir.path(), proxy).args([
-        "dump",
-        "--dsn",
-        &url(&db),
-        "--source",
-        "app",
-        "--compress",
-        "0",
-        "--remote",
-        remote,
-        "--remote-part-size",
-        "1MiB",
-    ]));
+    let out = dump_via(killing_proxy_at(&s3b, ".pgdump.json?"));
     assert_exit(&out, 5);
     let file = stdout_path(&out);
     assert!(file.is_file());

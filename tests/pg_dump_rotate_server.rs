@@ -470,21 +470,7 @@ fn globals_never_demote_the_role_that_replays_them() {
     assert_ne!(managed, text);
     fs::write(&globals, &managed).unwrap();
     // Sealed again, as the service's own dump would be.
-    let digest = sha256_hex(managed.as_bytes());
-    let name = globals.file_name().unwrap().to_str().unwrap();
-    fs::write(
-        with_suffix(&globals, ".sha256"),
-        format!("{digest}  {name}\n"),
-    )
-    .unwrap();
-    let mut m = manifest(&globals);
-    m["sha256"] = digest.into();
-    m["size"] = managed.len().into();
-    fs::write(
-        with_suffix(&globals, ".json"),
-        serde_json::to_string_pretty(&m).unwrap(),
-    )
-    .unwrap();
+    reseal(&globals);
 
     let fresh = own_server();
     let out = tool_on(dir.path())

@@ -208,12 +208,18 @@ fn diesel_versions_match_its_directories() {
 }
 
 /// A peer tool's binary: the variable `var` names it, else it is at
-/// `default` under the repository (bench/.peers). None when neither is there.
-fn peer(var: &str, default: &str) -> Option<PathBuf> {
+/// `default` under the repository (bench/.peers). None when neither is
+/// there, with a note that the test using it is skipped (`how`: how to get
+/// it).
+fn peer(var: &str, default: &str, how: &str) -> Option<PathBuf> {
     let p = std::env::var_os(var)
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(default));
-    p.is_file().then_some(p)
+    if !p.is_file() {
+        eprintln!("note: {default} not there ({how}, or {var}); skipped");
+        return None;
+    }
+    Some(p)
 }
 
 /// dbmate's own binary: `PGKIT_DBMATE`, else the one bench/ and CI install
@@ -222,6 +228,7 @@ fn dbmate() -> Option<PathBuf> {
     peer(
         "PGKIT_DBMATE",
         "bench/.peers/node_modules/@dbmate/linux-x64/bin/dbmate",
+        "npm dbmate",
     )
 }
 
@@ -245,7 +252,6 @@ const DBMATE_TRACKING: [&str; 2] = ["schema_migrations*", "pgkit_migrations*"];
 #[test]
 fn the_real_dbmate_then_adopt_then_only_the_new_file() {
     let Some(dbmate) = dbmate() else {
-        eprintln!("note: dbmate not installed (npm dbmate, or PGKIT_DBMATE); skipped");
         return;
     };
     let all = fixture("dbmate");
@@ -306,7 +312,11 @@ fn the_real_dbmate_then_adopt_then_only_the_new_file() {
 
 /// sqlx-cli: `PGKIT_SQLX`, else bench/'s (a full bench run compiles it).
 fn sqlx() -> Option<PathBuf> {
-    peer("PGKIT_SQLX", "bench/.peers/bin/sqlx")
+    peer(
+        "PGKIT_SQLX",
+        "bench/.peers/bin/sqlx",
+        "bench/ installs sqlx-cli",
+    )
 }
 
 /// With the real sqlx-cli: the same schema as sqlx gives, then adoption of
@@ -314,7 +324,6 @@ fn sqlx() -> Option<PathBuf> {
 #[test]
 fn the_real_sqlx_then_adopt() {
     let Some(sqlx) = sqlx() else {
-        eprintln!("note: sqlx-cli not installed (bench/.peers/bin/sqlx or PGKIT_SQLX); skipped");
         return;
     };
     let dir = fixture("sqlx");
@@ -351,7 +360,11 @@ fn the_real_sqlx_then_adopt() {
 /// (`cargo install refinery_cli --no-default-features --features
 /// postgresql --root bench/.peers/refinery`).
 fn refinery() -> Option<PathBuf> {
-    peer("PGKIT_REFINERY", "bench/.peers/refinery/bin/refinery")
+    peer(
+        "PGKIT_REFINERY",
+        "bench/.peers/refinery/bin/refinery",
+        "cargo install refinery_cli",
+    )
 }
 
 fn refinery_migrate(refinery: &Path, db: &str, dir: &Path) {
@@ -371,7 +384,6 @@ fn refinery_migrate(refinery: &Path, db: &str, dir: &Path) {
 #[test]
 fn the_real_refinery_then_adopt() {
     let Some(refinery) = refinery() else {
-        eprintln!("note: refinery_cli not installed (bench/.peers/refinery/bin/refinery or PGKIT_REFINERY); skipped");
         return;
     };
     let work = tempfile::tempdir().unwrap();
@@ -446,7 +458,11 @@ fn the_real_refinery_then_adopt() {
 /// diesel_cli --no-default-features --features postgres --root
 /// bench/.peers/diesel`: minutes of compiling, so CI does not).
 fn diesel() -> Option<PathBuf> {
-    peer("PGKIT_DIESEL", "bench/.peers/diesel/bin/diesel")
+    peer(
+        "PGKIT_DIESEL",
+        "bench/.peers/diesel/bin/diesel",
+        "cargo install diesel_cli",
+    )
 }
 
 /// With the real diesel_cli on crates.io's whole diesel history (285
@@ -456,7 +472,6 @@ fn diesel() -> Option<PathBuf> {
 #[test]
 fn the_real_diesel_on_crates_io_then_adopt() {
     let Some(diesel) = diesel() else {
-        eprintln!("note: diesel_cli not installed (bench/.peers/diesel/bin/diesel or PGKIT_DIESEL); skipped");
         return;
     };
     let dir = fixture("diesel-cratesio");
@@ -501,7 +516,11 @@ fn the_real_diesel_on_crates_io_then_adopt() {
 /// the goose CLI calls) with pgx; built from fetched sources (goose's
 /// module proxy is out of reach here), so neither CI nor bench/ has it.
 fn goose() -> Option<PathBuf> {
-    peer("PGKIT_GOOSE", "bench/.peers/goose/bin/goose-run")
+    peer(
+        "PGKIT_GOOSE",
+        "bench/.peers/goose/bin/goose-run",
+        "built from fetched goose sources",
+    )
 }
 
 /// With goose itself on its own integration-test migrations: the schema
@@ -510,9 +529,6 @@ fn goose() -> Option<PathBuf> {
 #[test]
 fn the_real_goose_then_adopt() {
     let Some(goose) = goose() else {
-        eprintln!(
-            "note: goose not built (bench/.peers/goose/bin/goose-run or PGKIT_GOOSE); skipped"
-        );
         return;
     };
     let dir = fixture("goose");
@@ -558,6 +574,7 @@ fn golang_migrate() -> Option<PathBuf> {
     peer(
         "PGKIT_GOLANG_MIGRATE",
         "bench/.peers/golang-migrate/bin/migrate-run",
+        "built from fetched golang-migrate sources",
     )
 }
 
@@ -567,7 +584,6 @@ fn golang_migrate() -> Option<PathBuf> {
 #[test]
 fn the_real_golang_migrate_then_adopt() {
     let Some(tool) = golang_migrate() else {
-        eprintln!("note: golang-migrate not built (bench/.peers/golang-migrate/bin/migrate-run or PGKIT_GOLANG_MIGRATE); skipped");
         return;
     };
     let dir = fixture("golang-migrate");
@@ -809,7 +825,11 @@ fn a_flyway_repeatable_is_adopted_while_unchanged() {
 /// lines of Java calling `Flyway.configure()…load().migrate()` as its
 /// command line does; neither CI nor bench/ has it.
 fn flyway() -> Option<PathBuf> {
-    peer("PGKIT_FLYWAY", "bench/.peers/flyway/bin/flyway-run")
+    peer(
+        "PGKIT_FLYWAY",
+        "bench/.peers/flyway/bin/flyway-run",
+        "bench/peers/build-flyway",
+    )
 }
 
 /// Runs Flyway's `cmd` on `db` with these locations and `flyway.*`
@@ -856,7 +876,6 @@ fn adopt_cleanly(db: &str, dir: &Path, adopted: u64) {
 #[test]
 fn the_real_flyway_then_adopt() {
     let Some(tool) = flyway() else {
-        eprintln!("note: Flyway not built (bench/peers/build-flyway, or PGKIT_FLYWAY); skipped");
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -922,7 +941,6 @@ fn the_real_flyway_then_adopt() {
 #[test]
 fn the_real_flyway_on_spring_boot_locations_then_adopt() {
     let Some(tool) = flyway() else {
-        eprintln!("note: Flyway not built (bench/peers/build-flyway, or PGKIT_FLYWAY); skipped");
         return;
     };
     let all = fixture("flyway-spring-boot");
@@ -978,7 +996,6 @@ fn the_real_flyway_on_spring_boot_locations_then_adopt() {
 #[test]
 fn the_real_flyway_repeatable_and_failed_then_adopt() {
     let Some(tool) = flyway() else {
-        eprintln!("note: Flyway not built (bench/peers/build-flyway, or PGKIT_FLYWAY); skipped");
         return;
     };
     let dir = spring_boot_with_repeatable();
@@ -1050,7 +1067,6 @@ fn the_real_flyway_repeatable_and_failed_then_adopt() {
 #[test]
 fn the_real_flyway_reads_subdirectories_as_pg_migrate_does() {
     let Some(tool) = flyway() else {
-        eprintln!("note: Flyway not built (bench/peers/build-flyway, or PGKIT_FLYWAY); skipped");
         return;
     };
     let all = fixture("flyway-spring-boot");
@@ -1099,7 +1115,6 @@ fn the_real_flyway_reads_subdirectories_as_pg_migrate_does() {
 #[test]
 fn the_real_flyway_on_names_without_description() {
     let Some(tool) = flyway() else {
-        eprintln!("note: Flyway not built (bench/peers/build-flyway, or PGKIT_FLYWAY); skipped");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

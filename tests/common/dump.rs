@@ -95,6 +95,30 @@ pub fn manifest(file: &Path) -> Value {
     serde_json::from_slice(&fs::read(with_suffix(file, ".json")).unwrap()).unwrap()
 }
 
+/// Rewrites a dump's manifest with `edit`.
+pub fn edit_manifest(file: &Path, edit: impl FnOnce(&mut Value)) {
+    let mut m = manifest(file);
+    edit(&mut m);
+    fs::write(
+        with_suffix(file, ".json"),
+        serde_json::to_string_pretty(&m).unwrap(),
+    )
+    .unwrap();
+}
+
+/// Recomputes a file dump's sidecar and manifest after its bytes changed,
+/// as someone covering their tracks (or a bug writing both) would.
+pub fn reseal(file: &Path) {
+    let bytes = fs::read(file).unwrap();
+    let digest = sha256_hex(&bytes);
+    let name = file.file_name().unwrap().to_str().unwrap();
+    fs::write(with_suffix(file, ".sha256"), format!("{digest}  {name}\n")).unwrap();
+    edit_manifest(file, |m| {
+        m["sha256"] = digest.clone().into();
+        m["size"] = bytes.len().into();
+    });
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     sha2::Sha256::digest(bytes)

@@ -222,7 +222,7 @@ fn list(dir: &Path) -> Result<Vec<Listed>> {
 
 /// The folder's layout, from its names (and the first plain `.sql` file's
 /// annotations): a folder of two layouts is 65, naming one file of each.
-fn detect(dir: &Path, listed: &[Listed]) -> Result<Layout> {
+fn detect(dir: &Path, listed: &[Listed], walked: &Walked) -> Result<Layout> {
     let diesel = listed.iter().find(|l| l.diesel);
     let sql: Vec<&Listed> = listed
         .iter()
@@ -241,7 +241,7 @@ fn detect(dir: &Path, listed: &[Listed]) -> Result<Layout> {
     // Flyway's and refinery's names (`V1__x.sql`), in subfolders too. A
     // `U` file is Flyway's undo of its `V` file; one without a `V` of its
     // version, or a Rust migration, is refinery's.
-    let paths = tree(dir, listed)?;
+    let paths = walked.get(dir, listed)?;
     let flyway: Vec<&String> = paths
         .iter()
         .filter(|p| layout::flyway_name(base_name(p)).is_some())
@@ -320,7 +320,10 @@ fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
 /// The layout of the folder (`wanted`, or detected for `Auto`).
 pub fn layout_of(dir: &Path, wanted: Layout) -> Result<Layout> {
     match wanted {
-        Layout::Auto => detect(dir, &list(dir)?),
+        Layout::Auto => {
+            let listed = list(dir)?;
+            detect(dir, &listed, &Walked::default())
+        }
         l => Ok(l),
     }
 }
@@ -345,8 +348,10 @@ pub fn plain_only(dir: &Path) -> bool {
 /// a folder mixing layouts is 65, naming the file.
 pub fn discover(dir: &Path, wanted: Layout) -> Result<Vec<Migration>> {
     let listed = list(dir)?;
+    // Detection may have walked the folder already: walked once.
+    let walked = Walked::default();
     let found = match wanted {
-        Layout::Auto => detect(dir, &listed)?,
+        Layout::Auto => detect(dir, &listed, &walked)?,
         l => l,
     };
     layout::set_order(match found {
@@ -356,8 +361,8 @@ pub fn discover(dir: &Path, wanted: Layout) -> Result<Vec<Migration>> {
     });
     match found {
         Layout::Diesel => diesel(dir, &listed),
-        Layout::Flyway => flyway(dir, &tree(dir, &listed)?),
-        Layout::Refinery => refinery(dir, &tree(dir, &listed)?),
+        Layout::Flyway => flyway(dir, walked.get(dir, &listed)?),
+        Layout::Refinery => refinery(dir, walked.get(dir, &listed)?),
         Layout::Dbmate => named(dir, &listed, Sections::Dbmate),
         Layout::Goose => named(dir, &listed, Sections::Goose),
         // golang-migrate runs each file as it is, outside a transaction
@@ -594,6 +599,21 @@ fn rust_migration(dir: &Path, path: &str) -> Error {
 /// The last part of a `/`-separated relative path.
 fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The folder's [`tree`], read on first use only (detection needs it for
+/// some folders only, Flyway's and refinery's runs always).
+#[derive(Default)]
+struct Walked(std::cell::OnceCell<Vec<String>>);
+
+impl Walked {
+    fn get(&self, dir: &Path, listed: &[Listed]) -> Result<&[String]> {
+        if let Some(p) = self.0.get() {
+            return Ok(p);
+        }
+        let p = tree(dir, listed)?;
+        Ok(self.0.get_or_init(|| p))
+    }
 }
 
 /// The folder's files as paths relative to it: the top level's names, or,
