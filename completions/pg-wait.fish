@@ -28,7 +28,7 @@ complete -c pg-wait -l progress -d 'Progress on stderr for long work: auto (at a
 always\t''
 never\t''"
 complete -c pg-wait -l primary -d 'Ready only on a primary: a server in recovery (a standby) is not ready'
-complete -c pg-wait -l all-databases -d 'Every database of the server (never templates) is a target'
+complete -c pg-wait -l all-databases -d 'Every database of the server that accepts connections (never templates)'
 complete -c pg-wait -l json -d 'One JSON result per target on stdout (implied by a target set)'
 complete -c pg-wait -l healthcheck -d 'One probe, no retries, silent when healthy; exit 0 (healthy) or 1 (anything else), for Docker and Kubernetes'
 complete -c pg-wait -l once -d 'One probe, no retries, with the normal exit codes'

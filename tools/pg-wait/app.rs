@@ -40,10 +40,10 @@ pub fn run(cli: Cli) -> Result<Summary> {
     let opts = wait_options(&cli)?;
     let mut targets = targets::resolve(&cli)?;
     let single = cli.once || cli.healthcheck;
-    if cli.all_databases {
+    if cli.databases.all_databases {
         targets = databases(&targets, &opts, single, &cli)?;
     }
-    let fleet = cli.all_databases || cli.targets.is_some();
+    let fleet = cli.databases.all_databases || cli.targets.is_some();
     let check = opts.effective_check().as_str();
     log::debug(
         "Waiting for Postgres",
@@ -130,8 +130,8 @@ fn databases(
     let list = pgkit::fleet::target::databases(
         &mut c,
         base,
-        &cli.database_pattern,
-        &cli.exclude_database,
+        &cli.databases.database_pattern,
+        &cli.databases.exclude_database,
     )?;
     Ok(list.into_iter().map(|t| t.settings).collect())
 }

@@ -84,17 +84,8 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION")]
     pub connect_timeout: Option<String>,
 
-    /// Every database of the server (never templates) is a target
-    #[arg(long, conflicts_with = "targets")]
-    pub all_databases: bool,
-
-    /// With --all-databases: only databases matching GLOB (repeatable)
-    #[arg(long, value_name = "GLOB", num_args = 1.., action = clap::ArgAction::Append, requires = "all_databases")]
-    pub database_pattern: Vec<String>,
-
-    /// With --all-databases: skip databases matching GLOB (repeatable)
-    #[arg(long, value_name = "GLOB", num_args = 1.., action = clap::ArgAction::Append, requires = "all_databases")]
-    pub exclude_database: Vec<String>,
+    #[command(flatten)]
+    pub databases: pgkit::fleet::DatabaseSet,
 
     /// A file of targets, one DSN per line ('-': stdin)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["dsns", "dsn"])]

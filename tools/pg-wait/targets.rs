@@ -41,7 +41,7 @@ pub fn resolve(cli: &Cli) -> Result<Vec<Settings>> {
             .map(|d| (None, Some(d.clone())))
             .collect()
     };
-    if cli.all_databases && dsns.len() > 1 {
+    if cli.databases.all_databases && dsns.len() > 1 {
         return Err(Error::usage("--all-databases with several targets")
             .suggest("Name one server (a DSN, or DATABASE_URL and the PG* variables): its databases are the targets"));
     }

@@ -11,9 +11,11 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// Many databases or schemas in one run.
+/// Every database of one server as targets: the flags pg-migrate's fleets
+/// and pg-wait share (each tool has its own `--targets`, which excludes
+/// them).
 #[derive(clap::Args, Debug, Clone, Default)]
-pub struct FleetArgs {
+pub struct DatabaseSet {
     /// Every database of the server that accepts connections (never templates)
     #[arg(long, conflicts_with = "targets")]
     pub all_databases: bool,
@@ -23,6 +25,13 @@ pub struct FleetArgs {
     /// With --all-databases: skip databases matching GLOB (repeatable)
     #[arg(long, value_name = "GLOB", num_args = 1.., action = clap::ArgAction::Append, requires = "all_databases")]
     pub exclude_database: Vec<String>,
+}
+
+/// Many databases or schemas in one run.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct FleetArgs {
+    #[command(flatten)]
+    pub databases: DatabaseSet,
     /// A file of targets: one DSN or conninfo per line, '#' comment lines; '-' reads stdin
     #[arg(long, value_name = "FILE")]
     pub targets: Option<PathBuf>,
@@ -47,7 +56,7 @@ impl FleetArgs {
     /// Whether a target set was asked for (else the command runs once, on
     /// the one database the connection flags name).
     pub fn active(&self) -> bool {
-        self.all_databases || self.targets.is_some() || !self.schemas.is_empty()
+        self.databases.all_databases || self.targets.is_some() || !self.schemas.is_empty()
     }
 
     /// The targets: from the list file, every database of the server the
@@ -67,13 +76,13 @@ impl FleetArgs {
             target::parse_list(&text, conn, tool)?
         } else {
             let base = Settings::resolve(conn, tool)?;
-            if self.all_databases {
+            if self.databases.all_databases {
                 let mut c = connect(&base)?;
                 target::databases(
                     &mut c,
                     &base,
-                    &self.database_pattern,
-                    &self.exclude_database,
+                    &self.databases.database_pattern,
+                    &self.databases.exclude_database,
                 )?
             } else {
                 vec![Target::database(base)]

@@ -16,7 +16,7 @@ pub mod severity;
 pub mod shard;
 pub mod target;
 
-pub use args::FleetArgs;
+pub use args::{DatabaseSet, FleetArgs};
 pub use run::{run, Options};
 pub use shard::Shard;
 pub use target::Target;
