@@ -1136,6 +1136,54 @@ fn a_file_resetting_all_settings_inside_a_batch_still_applies_once() {
 }
 
 #[test]
+fn a_file_dropping_prepared_statements_inside_a_batch_still_applies_once() {
+    // Batched files record their rows with a statement pg-migrate prepares
+    // on the connection: a file that deallocates it (as a test fixture or
+    // a pg_dump-made file may: DEALLOCATE ALL, DISCARD PLANS) must not
+    // make the next file's row fail.
+    let db = fresh_db("mig_batch_deallocate");
+    let dir = tempfile::tempdir().unwrap();
+    numbered(
+        dir.path(),
+        12,
+        &[
+            (
+                4,
+                "CREATE TABLE t_004 (id int);\nINSERT INTO counter VALUES (4);\nDEALLOCATE ALL;\n",
+            ),
+            (
+                7,
+                "CREATE TABLE t_007 (id int);\nINSERT INTO counter VALUES (7);\nDISCARD PLANS;\n",
+            ),
+            (
+                9,
+                "-- pg-migrate: no-transaction\nINSERT INTO counter VALUES (9);\nDEALLOCATE ALL;\n",
+            ),
+        ],
+    );
+    let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 13, "{lines:#?}");
+    let expected: Vec<String> = std::iter::once("000_counter.up.sql".to_string())
+        .chain((1..=12).map(|i| format!("{i:03}_f.up.sql")))
+        .collect();
+    assert_eq!(applied_files(&lines), expected);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT string_agg(n::text, ',' ORDER BY n) FROM counter"
+        ),
+        "1,2,3,4,5,6,7,8,9,10,11,12"
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM schema_migrations WHERE status = 'applied' AND duration_ms >= 0"
+        ),
+        "13"
+    );
+}
+
+#[test]
 fn a_connection_lost_for_good_inside_a_batch_says_the_outcome_is_unknown() {
     // Run by the database's owner (not a superuser): 004 closes the
     // database to its new connections and commits; 005 ends its own

@@ -158,6 +158,8 @@ impl Session {
             statement_timeout: exec.statement_timeout,
             tag: crate::apply::run_tag(),
             keep: self.keep,
+            row_stmt: None,
+            row_stmts: 0,
         })
     }
 

@@ -385,12 +385,27 @@ impl Table {
             String::new()
         };
         format!(
-            "{replace}INSERT INTO {} (version, filename, checksum, duration_ms, status) VALUES ({}, {}, {}, {DURATION_SQL}, {})",
+            "{replace}{}",
+            self.insert_values(
+                &literal(version),
+                &literal(filename),
+                &literal(checksum),
+                &literal(status)
+            )
+        )
+    }
+
+    /// The INSERT of an applied row whose version, filename and checksum
+    /// are the parameters `$1`, `$2` and `$3` (for a prepared statement;
+    /// not for a repeatable script, whose row is replaced).
+    pub fn insert_params_sql(&self) -> String {
+        self.insert_values("$1", "$2", "$3", &literal(APPLIED))
+    }
+
+    fn insert_values(&self, version: &str, filename: &str, checksum: &str, status: &str) -> String {
+        format!(
+            "INSERT INTO {} (version, filename, checksum, duration_ms, status) VALUES ({version}, {filename}, {checksum}, {DURATION_SQL}, {status})",
             self.sql(),
-            literal(version),
-            literal(filename),
-            literal(checksum),
-            literal(status)
         )
     }
 
