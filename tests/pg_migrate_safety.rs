@@ -494,6 +494,9 @@ impl Drop for Bouncer {
 }
 
 fn pgbouncer(pool_size: u32) -> Option<(Bouncer, u16, tempfile::TempDir)> {
+    // Round robin: a client's next transaction goes to the server
+    // connection idle the longest, so anything pg-migrate left in a session
+    // (a prepared statement, a setting) is missing from the next one.
     let bin = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
         .into_iter()
         .find(|p| Path::new(p).exists())?;
@@ -509,7 +512,7 @@ fn pgbouncer(pool_size: u32) -> Option<(Bouncer, u16, tempfile::TempDir)> {
     std::fs::write(
         &ini,
         format!(
-            "[databases]\n* = host=127.0.0.1 port={}\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\nauth_type = trust\nauth_file = {}\npool_mode = transaction\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n",
+            "[databases]\n* = host=127.0.0.1 port={}\n[pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\nauth_type = trust\nauth_file = {}\npool_mode = transaction\nserver_round_robin = 1\ndefault_pool_size = {pool_size}\nmax_client_conn = 200\n",
             server().port(),
             users.display()
         ),
@@ -593,10 +596,31 @@ fn lease_mode_works_through_pgbouncer_transaction_pooling() {
     assert_eq!(applied, 21);
     assert_eq!(scalar(&db, "SELECT count(*) FROM counter"), "20");
     assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "21");
+    // One runner, the pool's two server connections taking turns: each
+    // no-transaction file (four round trips) ends the open transaction, and
+    // the files after it reach the other connection, where nothing of the
+    // strings before it is (a statement prepared there, say).
+    for i in 21..=30 {
+        let body = if i % 3 == 0 {
+            format!("-- pg-migrate: no-transaction\nINSERT INTO counter VALUES ({i});\nSELECT 1;\n")
+        } else {
+            format!("INSERT INTO counter VALUES ({i});")
+        };
+        write(dir.path(), &format!("{i:03}_step.up.sql"), &body);
+    }
+    let (_, lines) = run(
+        cmd("pg-migrate")
+            .env("DATABASE_URL", &via)
+            .env("MIGRATIONS_DIR", dir.path())
+            .args(["up", "--lock-mode", "lease"]),
+        0,
+    );
+    assert_eq!(lines.last().unwrap()["applied"], 10, "{lines:#?}");
+    assert_eq!(scalar(&db, "SELECT count(*) FROM counter"), "30");
     // status and a failing file's line and column work through it too.
     write(
         dir.path(),
-        "021_bad.up.sql",
+        "031_bad.up.sql",
         "SELECT 1;\nCRATE TABLE x (id int);\n",
     );
     let (_, lines) = run(

@@ -114,10 +114,9 @@ pub struct Runner<'a> {
     /// Session settings pg-migrate itself made (restored after each file's
     /// [`Runner::reset_sql`]).
     pub keep: &'static str,
-    /// The prepared statement batched files record their rows with, once
-    /// prepared on this connection ([`Runner::row_sql`]).
-    pub row_stmt: Option<String>,
-    /// How many have been prepared (each gets a new name).
+    /// How many query strings have prepared the statement their files
+    /// record their rows with ([`Runner::prepare_row_sql`]; each string's
+    /// has a new name).
     pub row_stmts: u32,
 }
 
@@ -530,23 +529,11 @@ impl Runner<'_> {
             }
             return Err((e.field("filename", first.filename), Partial::committed()));
         }
-        let prepare = match &self.row_stmt {
-            None if jobs.iter().any(executes_row) => {
-                self.row_stmts += 1;
-                Some(format!("{}_row{}", self.tag, self.row_stmts))
-            }
-            _ => None,
-        };
-        if let Some(name) = &prepare {
-            self.row_stmt = Some(name.clone());
-        }
-        let (batch, starts) = self.batch_sql(jobs, prev.is_some(), prepare.is_some());
-        // A file that may have run DEALLOCATE or DISCARD, or a string that
-        // stopped before or after its PREPARE: the next string prepares
-        // again, under a new name.
-        if jobs.iter().any(|j| j.touches_session) {
-            self.row_stmt = None;
-        }
+        let stmt = jobs.iter().any(executes_row).then(|| {
+            self.row_stmts += 1;
+            format!("{}_row{}", self.tag, self.row_stmts)
+        });
+        let (batch, starts) = self.batch_sql(jobs, prev.is_some(), stmt.as_deref());
         if let Some(w) = self.watcher {
             w.begin_batch(
                 jobs.iter()
@@ -558,10 +545,7 @@ impl Runner<'_> {
         let seen = self.watcher.map(Watcher::end).unwrap_or_default();
         let msgs = match r {
             Ok(msgs) => msgs,
-            Err(e) => {
-                self.row_stmt = None;
-                return self.batch_failed(&e, jobs, prev, &starts, &seen);
-            }
+            Err(e) => return self.batch_failed(&e, jobs, prev, &starts, &seen),
         };
         let last = jobs.len() - 1;
         // Our rows among those the files' own SELECTs return: the column's
@@ -618,10 +602,21 @@ impl Runner<'_> {
     }
 
     /// The query string for [`Runner::run_batch`], and the character offset
-    /// of each file's text in it (for the server's error position). With
-    /// `prepare`, it prepares [`Runner::row_stmt`] (after `prev`'s COMMIT:
-    /// a PREPARE is not undone by a rollback, and cannot fail `prev`).
-    fn batch_sql(&self, jobs: &[Job], commit_prev: bool, prepare: bool) -> (String, Vec<usize>) {
+    /// of each file's text in it (for the server's error position).
+    ///
+    /// With `stmt`, the string prepares the statement its files' rows use
+    /// ([`Runner::prepare_row_sql`]) after `prev`'s COMMIT (so it cannot
+    /// fail `prev`), and deallocates it at its end. One per string, not one
+    /// per connection: behind PgBouncer's transaction pooling (lease mode),
+    /// the next string may reach another server connection, and a string
+    /// is never split. A string that stops half-way leaves its statement
+    /// until the connection closes; hence the new name each time.
+    fn batch_sql(
+        &self,
+        jobs: &[Job],
+        commit_prev: bool,
+        stmt: Option<&str>,
+    ) -> (String, Vec<usize>) {
         let settings = self.settings_sql(true);
         let mut batch = String::new();
         let mut chars = 0;
@@ -634,11 +629,11 @@ impl Runner<'_> {
         if commit_prev {
             push(&mut batch, "COMMIT;");
         }
-        if let Some(name) = self.row_stmt.as_deref().filter(|_| prepare) {
+        if let Some(name) = stmt {
             push(&mut batch, &self.prepare_row_sql(name));
         }
         // After a file that may have deallocated it, rows are written out.
-        let mut stmt = self.row_stmt.as_deref();
+        let mut executes = stmt;
         for (i, job) in jobs.iter().enumerate() {
             if i > 0 {
                 push(&mut batch, "COMMIT;");
@@ -655,7 +650,7 @@ impl Runner<'_> {
                 &format!("BEGIN;{guard}{relaxed}{settings}\n"),
             ));
             push(&mut batch, job.content);
-            let row = match stmt.filter(|_| executes_row(job)) {
+            let row = match executes.filter(|_| executes_row(job)) {
                 Some(name) => format!(
                     "EXECUTE {name}({}, {}, {}, {})",
                     literal(job.version),
@@ -677,8 +672,11 @@ impl Runner<'_> {
                 ),
             );
             if job.touches_session {
-                stmt = None;
+                executes = None;
             }
+        }
+        if let Some(name) = executes {
+            push(&mut batch, &format!("DEALLOCATE {name};"));
         }
         (batch, starts)
     }
@@ -686,8 +684,8 @@ impl Runner<'_> {
     /// The PREPARE of the tracking row most batched files record with
     /// `EXECUTE name(version, filename, checksum, guard)`: the same INSERT
     /// and RETURNING as [`Runner::bookkeeping_returning`] (guard NULL: none),
-    /// parsed and planned once per run instead of once per file, which was
-    /// a quarter of the time of 1,000 small files.
+    /// parsed and planned once per string instead of once per file, which
+    /// was a quarter of the time of 1,000 small files.
     fn prepare_row_sql(&self, name: &str) -> String {
         format!(
             "PREPARE {name}(text, text, text, text) AS {} RETURNING duration_ms AS {}, current_setting('standard_conforming_strings'), {}, CASE WHEN $4 IS NULL OR current_setting('{GUARD}', true) = $4 THEN 0 ELSE ('{GUARD_ERROR} ' || $4 || ' did not start; running: ' || coalesce(current_setting('{GUARD}', true), ''))::int END;",

@@ -158,7 +158,6 @@ impl Session {
             statement_timeout: exec.statement_timeout,
             tag: crate::apply::run_tag(),
             keep: self.keep,
-            row_stmt: None,
             row_stmts: 0,
         })
     }
