@@ -616,11 +616,14 @@ fn the_metrics_file() {
         &[
             "--max-age",
             "26h",
+            "--source",
+            "app",
             "--metrics-file",
             missing.to_str().unwrap(),
         ],
     );
     assert_exit(&out, 1);
+    assert!(out.stdout.is_empty());
     let last = last_line(&out.stderr);
     assert!(
         last["suggestion"]
@@ -628,6 +631,47 @@ fn the_metrics_file() {
             .unwrap()
             .contains("--metrics-file"),
         "{last}"
+    );
+    // ... which does not hide the verdict: a source that is not fresh still
+    // gets its line on stdout, and the error lines say both.
+    let out = check(
+        d,
+        &[
+            "--max-age",
+            "26h",
+            "--source",
+            "app",
+            "--source",
+            "gone",
+            "--metrics-file",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_exit(&out, 1);
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["source"], "gone");
+    assert_eq!(lines[0]["reason"], "missing");
+    let errors: Vec<Value> = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|l| l["level"] == "error")
+        .collect();
+    let messages: Vec<&str> = errors
+        .iter()
+        .map(|l| l["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.starts_with("Cannot create")),
+        "{messages:?}"
+    );
+    assert_eq!(
+        messages.last(),
+        Some(&"Dumps are not fresh: gone"),
+        "{messages:?}"
     );
 }
 

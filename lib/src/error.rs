@@ -74,6 +74,22 @@ impl Error {
         self
     }
 
+    /// Logs the error as an error line, as the final line would say it
+    /// (without `exitCode`), for a failure that does not end the run.
+    pub fn log(&self) {
+        let mut fields = Map::new();
+        if let Some(err) = &self.error {
+            fields.insert("error".into(), Value::from(err.as_str()));
+        }
+        for (k, v) in &self.fields {
+            fields.insert(k.clone(), v.clone());
+        }
+        if let Some(sg) = &self.suggestion {
+            fields.insert("suggestion".into(), Value::from(sg.as_str()));
+        }
+        crate::log::error(&self.message, Value::Object(fields));
+    }
+
     /// An I/O error on a path, with the exit code the kind of failure deserves:
     /// a missing input is 66, a permission or read-only file system error 77
     /// (one code for it in every tool, issue 16), anything else the given code.

@@ -52,15 +52,26 @@ pub fn run(dir: &Path, a: &CheckArgs) -> Result<Summary> {
     };
     let now = Utc::now();
     let findings = evaluate(&entries, now, max_age, min_size);
-    if let Some(path) = &a.metrics_file {
+    // The metrics first, pass or fail; a file that cannot be written does
+    // not hide the verdict: the lines below still go out, and the run
+    // fails with the metrics' error only when the dumps are fresh.
+    let metrics_error = a.metrics_file.as_ref().and_then(|path| {
         let failed: Vec<&str> = findings.iter().map(|f| f.source.as_str()).collect();
-        metrics::write_atomic(path, &metrics::render(&entries, now, &failed))?;
-        log::info(
-            "Metrics written",
-            json!({"file": path.display().to_string(), "sources": entries.len()}),
-        );
-    }
+        match metrics::write_atomic(path, &metrics::render(&entries, now, &failed)) {
+            Ok(()) => {
+                log::info(
+                    "Metrics written",
+                    json!({"file": path.display().to_string(), "sources": entries.len()}),
+                );
+                None
+            }
+            Err(e) => Some(e),
+        }
+    });
     if entries.is_empty() {
+        if let Some(e) = metrics_error {
+            e.log();
+        }
         return Err(Error::new(Exit::Failure, "No sources to check")
             .field("dir", dir.display().to_string())
             .suggest("Name the sources expected with --source, so a missing one fails the check"));
@@ -85,6 +96,12 @@ pub fn run(dir: &Path, a: &CheckArgs) -> Result<Summary> {
         );
     }
     out::print(&text)?;
+    if let Some(e) = metrics_error {
+        if findings.is_empty() {
+            return Err(e);
+        }
+        e.log();
+    }
     if !findings.is_empty() {
         return Err(Error::new(
             Exit::Failure,

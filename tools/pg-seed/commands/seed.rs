@@ -333,7 +333,7 @@ fn dry_run(
             if let Err(e) = sql::load(f) {
                 refused += 1;
                 line = format!("refuse\t{}\t{}", f.name, refusal_reason(&e));
-                log_error(&e);
+                e.log();
                 refusal.get_or_insert(e);
             }
         }
@@ -386,19 +386,4 @@ fn refusal_reason(e: &Error) -> String {
         (Some(l), Some(c)) => format!("{what} (line {l}, column {c})"),
         _ => what.to_string(),
     }
-}
-
-/// Logs an error as a real run's final line would, without ending the run.
-fn log_error(e: &Error) {
-    let mut fields = serde_json::Map::new();
-    if let Some(err) = &e.error {
-        fields.insert("error".into(), json!(err));
-    }
-    for (k, v) in &e.fields {
-        fields.insert(k.clone(), v.clone());
-    }
-    if let Some(sg) = &e.suggestion {
-        fields.insert("suggestion".into(), json!(sg));
-    }
-    log::error(&e.message, Value::Object(fields));
 }
