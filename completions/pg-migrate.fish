@@ -38,7 +38,7 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''
+flyway\t'V1.2__x.sql, U1.2__x.sql, R__x.sql; a script mixing CREATE INDEX CONCURRENTLY (or the like) with other statements needs FLYWAY_MIXED=true or executeInTransaction=false in its .sql.conf, as in Flyway'
 refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_needs_command" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
@@ -99,7 +99,7 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''
+flyway\t'V1.2__x.sql, U1.2__x.sql, R__x.sql; a script mixing CREATE INDEX CONCURRENTLY (or the like) with other statements needs FLYWAY_MIXED=true or executeInTransaction=false in its .sql.conf, as in Flyway'
 refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand up" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
@@ -150,7 +150,7 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''
+flyway\t'V1.2__x.sql, U1.2__x.sql, R__x.sql; a script mixing CREATE INDEX CONCURRENTLY (or the like) with other statements needs FLYWAY_MIXED=true or executeInTransaction=false in its .sql.conf, as in Flyway'
 refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand down" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
@@ -197,7 +197,7 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''
+flyway\t'V1.2__x.sql, U1.2__x.sql, R__x.sql; a script mixing CREATE INDEX CONCURRENTLY (or the like) with other statements needs FLYWAY_MIXED=true or executeInTransaction=false in its .sql.conf, as in Flyway'
 refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand status" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
@@ -242,7 +242,7 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''
+flyway\t'V1.2__x.sql, U1.2__x.sql, R__x.sql; a script mixing CREATE INDEX CONCURRENTLY (or the like) with other statements needs FLYWAY_MIXED=true or executeInTransaction=false in its .sql.conf, as in Flyway'
 refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand verify" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
@@ -279,7 +279,7 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''
+flyway\t'V1.2__x.sql, U1.2__x.sql, R__x.sql; a script mixing CREATE INDEX CONCURRENTLY (or the like) with other statements needs FLYWAY_MIXED=true or executeInTransaction=false in its .sql.conf, as in Flyway'
 refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand new" -l log-level -d 'Log level: debug, info, warn, error [default: info]' -r -f -a "debug\t''
 info\t''
@@ -305,7 +305,7 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''
+flyway\t'V1.2__x.sql, U1.2__x.sql, R__x.sql; a script mixing CREATE INDEX CONCURRENTLY (or the like) with other statements needs FLYWAY_MIXED=true or executeInTransaction=false in its .sql.conf, as in Flyway'
 refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand baseline" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
@@ -339,7 +339,7 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''
+flyway\t'V1.2__x.sql, U1.2__x.sql, R__x.sql; a script mixing CREATE INDEX CONCURRENTLY (or the like) with other statements needs FLYWAY_MIXED=true or executeInTransaction=false in its .sql.conf, as in Flyway'
 refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand repair" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'
@@ -374,7 +374,7 @@ golang-migrate\t''
 goose\t''
 sqlx\t''
 diesel\t''
-flyway\t''
+flyway\t'V1.2__x.sql, U1.2__x.sql, R__x.sql; a script mixing CREATE INDEX CONCURRENTLY (or the like) with other statements needs FLYWAY_MIXED=true or executeInTransaction=false in its .sql.conf, as in Flyway'
 refinery\t''"
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l table -d 'Tracking table, optionally schema-qualified (app.schema_migrations)' -r
 complete -c pg-migrate -n "__fish_pg_migrate_using_subcommand adopt" -l lock-mode -d 'How concurrent runners are kept apart' -r -f -a "advisory\t'A session advisory lock, polled with pg_try_advisory_lock'

@@ -987,6 +987,75 @@ fn the_real_flyway_on_spring_boot_locations_then_adopt() {
     assert_eq!(applied_files(&lines), ["V1.2__email.sql"]);
 }
 
+/// With Flyway itself: a script mixing CREATE INDEX CONCURRENTLY with other
+/// statements fails Flyway's migrate (mixed is off), and pg-migrate's up
+/// (65); with mixed on (flyway.mixed=true, FLYWAY_MIXED=true) both run it,
+/// to the same schema.
+#[test]
+fn the_real_flyway_and_a_mixed_script() {
+    let Some(tool) = flyway() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "V1__a.sql", "CREATE TABLE a (x int);\n");
+    write(
+        dir.path(),
+        "V2__mixed.sql",
+        "CREATE TABLE b (x int);\nCREATE INDEX CONCURRENTLY b_x ON b (x);\n",
+    );
+    let loc = [dir.path().as_os_str()];
+    let refused = fresh_db("adopt_real_flyway_mixed_no");
+    let out = std::process::Command::new(&tool)
+        .arg(format!("{}?sslmode=disable", url(&refused)))
+        .args(loc)
+        .args(["--", "migrate"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("Detected both transactional and non-transactional statements"),
+        "{said}"
+    );
+    let refused_by_us = fresh_db("adopt_real_flyway_mixed_no_pgkit");
+    run(migrate(&refused_by_us, dir.path()).arg("up"), 65);
+    let by_flyway = fresh_db("adopt_real_flyway_mixed");
+    flyway_run(
+        &tool,
+        &by_flyway,
+        &[dir.path().as_os_str(), "flyway.mixed=true".as_ref()],
+        "migrate",
+        true,
+    );
+    let by_us = fresh_db("adopt_real_flyway_mixed_pgkit");
+    run(
+        migrate(&by_us, dir.path())
+            .arg("up")
+            .env("FLYWAY_MIXED", "true"),
+        0,
+    );
+    assert_eq!(
+        schema_without(&by_flyway, &FLYWAY_TRACKING),
+        schema_without(&by_us, &FLYWAY_TRACKING)
+    );
+    adopt_cleanly(&by_flyway, dir.path(), 2);
+    // executeInTransaction=false in the script's .conf: Flyway 7.15 runs a
+    // mixed script without mixed, and so does pg-migrate.
+    write(
+        dir.path(),
+        "V2__mixed.sql.conf",
+        "executeInTransaction=false\n",
+    );
+    let with_conf = fresh_db("adopt_real_flyway_mixed_conf");
+    flyway_run(&tool, &with_conf, &loc, "migrate", true);
+    let with_conf_by_us = fresh_db("adopt_real_flyway_mixed_conf_pgkit");
+    run(migrate(&with_conf_by_us, dir.path()).arg("up"), 0);
+    assert_eq!(
+        schema_without(&with_conf, &FLYWAY_TRACKING),
+        schema_without(&with_conf_by_us, &FLYWAY_TRACKING)
+    );
+}
+
 /// With Flyway itself: a repeatable script and a script Flyway runs outside
 /// a transaction (CREATE INDEX CONCURRENTLY) give the same schema under
 /// both; the repeatable is adopted as applied while unchanged, and once

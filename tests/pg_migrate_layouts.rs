@@ -461,6 +461,72 @@ fn flyway_names_without_description_and_callbacks() {
     assert_eq!(scalar(&db, "SELECT to_regclass('d') IS NULL"), "t");
 }
 
+/// A Flyway script where CREATE INDEX CONCURRENTLY meets other statements
+/// is refused as Flyway refuses it (mixed is off by default), before
+/// anything runs, naming the line; with Flyway's FLYWAY_MIXED=true, or
+/// executeInTransaction=false in its .sql.conf, it runs outside a
+/// transaction, as Flyway then runs it. A script of
+/// non-transactional statements only is not mixed, and a mixed script
+/// already applied is not refused again.
+#[test]
+fn flyway_scripts_mixing_transactional_and_not_need_mixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    write(p, "V1__a.sql", "CREATE TABLE a (x int);\n");
+    write(
+        p,
+        "V2__concurrently.sql",
+        "-- only what cannot run in a transaction\nCREATE INDEX CONCURRENTLY a_x ON a (x);\n",
+    );
+    write(
+        p,
+        "V3__mixed.sql",
+        "CREATE TABLE b (x int);\n\ncreate unique index\n  concurrently b_x ON b (x);\n",
+    );
+    let db = fresh_db("lay_flyway_mixed");
+    for args in [&["up"][..], &["up", "--dry-run"][..]] {
+        let (_, lines) = run(migrate(&db, p).args(args), 65);
+        let l = lines.last().unwrap();
+        assert_eq!(
+            l["message"], "Flyway script mixes transactional and non-transactional statements",
+            "{l}"
+        );
+        assert_eq!(l["filename"], "V3__mixed.sql");
+        assert_eq!(l["line"], 3);
+        assert!(
+            l["suggestion"]
+                .as_str()
+                .unwrap()
+                .contains("FLYWAY_MIXED=true"),
+            "{l}"
+        );
+    }
+    // Refused before anything ran.
+    assert_eq!(scalar(&db, "SELECT to_regclass('a') IS NULL"), "t");
+    run(migrate(&db, p).args(["up", "--to", "2"]), 0);
+    let (_, lines) = run(migrate(&db, p).arg("up").env("FLYWAY_MIXED", "maybe"), 78);
+    assert_eq!(lines.last().unwrap()["message"], "Invalid FLYWAY_MIXED");
+    let (_, lines) = run(migrate(&db, p).arg("up").env("FLYWAY_MIXED", "true"), 0);
+    assert_eq!(lines.last().unwrap()["applied"], 1);
+    assert_eq!(
+        scalar(&db, "SELECT string_agg(indexname, ',' ORDER BY indexname) FROM pg_indexes WHERE tablename IN ('a', 'b')"),
+        "a_x,b_x"
+    );
+    run(migrate(&db, p).args(["status", "--exit-code"]), 0);
+    run(migrate(&db, p).arg("up"), 0);
+    // A script's own executeInTransaction=false is as good as mixed=true
+    // (Flyway 7.15 runs it too).
+    write(
+        p,
+        "V4__mixed_too.sql",
+        "CREATE TABLE c (x int);\nCREATE INDEX CONCURRENTLY c_x ON c (x);\n",
+    );
+    run(migrate(&db, p).arg("up"), 65);
+    write(p, "V4__mixed_too.sql.conf", "executeInTransaction=false\n");
+    run(migrate(&db, p).arg("up"), 0);
+    assert_eq!(scalar(&db, "SELECT to_regclass('c_x') IS NOT NULL"), "t");
+}
+
 /// A changed repeatable script that fails is not reported as applied: its
 /// previous run's row was there all along, and was taken as the new run's
 /// commit ("Migration applied", then "Migration failed", applied=1); the

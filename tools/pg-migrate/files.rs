@@ -730,6 +730,17 @@ fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> 
                 .field("line", line)
                 .suggest("Write the placeholder's value into the file (its checksum changes: pg-migrate repair records it once applied)"));
         }
+        if let Some((line, statement)) = layout::flyway_mixed(&text) {
+            if !flyway_conf_no_tx(dir, name) && !flyway_mixed_allowed()? {
+                return Err(Error::new(Exit::DataErr, "Flyway script mixes transactional and non-transactional statements")
+                    .cause(format!(
+                        "line {line}: {statement}: Flyway refuses a script where a statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM, ...) meets others, unless its mixed setting is on or the script's .sql.conf says executeInTransaction=false"
+                    ))
+                    .field("filename", name.to_string())
+                    .field("line", line)
+                    .suggest("Move the non-transactional statements into a script of their own (Flyway runs it outside a transaction, so does pg-migrate); or, to run this one outside a transaction, statement by statement, write executeInTransaction=false in its .sql.conf, or set FLYWAY_MIXED=true if your Flyway runs with mixed=true"));
+            }
+        }
     }
     let (content, no_tx) = match m.sections {
         Sections::Whole => {
@@ -756,12 +767,29 @@ fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> 
     })
 }
 
+/// Flyway's `mixed` setting, from its own environment variable
+/// (`FLYWAY_MIXED`, which a Flyway user's CI already sets): off unless set.
+fn flyway_mixed_allowed() -> Result<bool> {
+    match std::env::var("FLYWAY_MIXED") {
+        Err(_) => Ok(false),
+        Ok(v) => pgkit::cli::parse_bool(&v).ok_or_else(|| {
+            Error::config("Invalid FLYWAY_MIXED")
+                .cause(format!("{v:?} is not true or false"))
+                .suggest("Set FLYWAY_MIXED=true or false, as Flyway reads it")
+        }),
+    }
+}
+
 /// A Flyway script runs outside a transaction when its `.sql.conf` says
 /// so or when it holds a statement that cannot run in one.
 fn flyway_no_tx(dir: &Path, name: &str, text: &str) -> bool {
+    flyway_conf_no_tx(dir, name) || layout::flyway_non_tx(text)
+}
+
+/// Whether a Flyway script's `.sql.conf` says `executeInTransaction=false`.
+fn flyway_conf_no_tx(dir: &Path, name: &str) -> bool {
     std::fs::read_to_string(dir.join(format!("{name}.conf")))
         .is_ok_and(|c| layout::flyway_conf_no_tx(&c))
-        || layout::flyway_non_tx(text)
 }
 
 #[cfg(test)]

@@ -30,6 +30,9 @@ pub enum Layout {
     Goose,
     Sqlx,
     Diesel,
+    /// V1.2__x.sql, U1.2__x.sql, R__x.sql; a script mixing CREATE INDEX
+    /// CONCURRENTLY (or the like) with other statements needs FLYWAY_MIXED=true
+    /// or executeInTransaction=false in its .sql.conf, as in Flyway
     Flyway,
     Refinery,
 }
@@ -392,29 +395,57 @@ pub fn whole_file_no_tx(text: &str) -> bool {
 /// `PostgreSQLParser.detectCanExecuteInTransaction`), and a script holding
 /// one runs without a transaction.
 pub fn flyway_non_tx(text: &str) -> bool {
-    crate::splitter::split(text).iter().any(|s| {
-        let words: Vec<String> = s
-            .text
-            .split_whitespace()
-            .take(5)
-            .map(str::to_ascii_uppercase)
-            .collect();
-        let w: Vec<&str> = words.iter().map(String::as_str).collect();
-        matches!(
-            w.as_slice(),
-            [
-                "CREATE" | "DROP",
-                "DATABASE" | "TABLESPACE" | "SUBSCRIPTION",
-                ..
-            ] | ["ALTER", "SYSTEM", ..]
-                | ["VACUUM", ..]
-                | ["DISCARD", "ALL", ..]
-                | ["CREATE" | "DROP", "INDEX", "CONCURRENTLY", ..]
-                | ["CREATE" | "DROP", "UNIQUE", "INDEX", "CONCURRENTLY", ..]
-                | ["REINDEX", "SCHEMA" | "DATABASE" | "SYSTEM", ..]
-                | ["REINDEX", "VERBOSE", "SCHEMA" | "DATABASE" | "SYSTEM", ..]
-        )
-    })
+    crate::splitter::split(text)
+        .iter()
+        .any(|s| flyway_non_tx_statement(s.text))
+}
+
+/// Whether Flyway's PostgreSQL parser marks one statement as unable to run
+/// in a transaction.
+fn flyway_non_tx_statement(text: &str) -> bool {
+    let words: Vec<String> = text
+        .split_whitespace()
+        .take(5)
+        .map(str::to_ascii_uppercase)
+        .collect();
+    let w: Vec<&str> = words.iter().map(String::as_str).collect();
+    matches!(
+        w.as_slice(),
+        [
+            "CREATE" | "DROP",
+            "DATABASE" | "TABLESPACE" | "SUBSCRIPTION",
+            ..
+        ] | ["ALTER", "SYSTEM", ..]
+            | ["VACUUM", ..]
+            | ["DISCARD", "ALL", ..]
+            | ["CREATE" | "DROP", "INDEX", "CONCURRENTLY", ..]
+            | ["CREATE" | "DROP", "UNIQUE", "INDEX", "CONCURRENTLY", ..]
+            | ["REINDEX", "SCHEMA" | "DATABASE" | "SYSTEM", ..]
+            | ["REINDEX", "VERBOSE", "SCHEMA" | "DATABASE" | "SYSTEM", ..]
+    )
+}
+
+/// The statement at which a Flyway script first mixes statements that can
+/// run in a transaction with one that cannot (its line and first line of
+/// text): Flyway's parser refuses such a script unless its `mixed` setting
+/// is on ("Detected both transactional and non-transactional statements
+/// within the same migration (even though mixed is false)") unless the
+/// script's `.sql.conf` says `executeInTransaction=false` (checked with
+/// Flyway 7.15). A script of only one kind is not mixed.
+pub fn flyway_mixed(text: &str) -> Option<(usize, String)> {
+    let (mut tx, mut non_tx) = (false, false);
+    for s in crate::splitter::split(text) {
+        if flyway_non_tx_statement(s.text) {
+            non_tx = true;
+        } else {
+            tx = true;
+        }
+        if tx && non_tx {
+            let first = s.text.lines().next().unwrap_or_default().trim().to_string();
+            return Some((crate::script::line_at(text, s.offset), first));
+        }
+    }
+    None
 }
 
 /// Flyway's per-script configuration `V1__x.sql.conf`:
@@ -644,6 +675,19 @@ mod tests {
         assert!(flyway_non_tx("REINDEX VERBOSE DATABASE d;"));
         assert!(!flyway_non_tx("CREATE INDEX i ON t (a);\nREINDEX TABLE t;"));
         assert!(!flyway_non_tx("SELECT 'VACUUM';"));
+        assert_eq!(
+            flyway_mixed("CREATE TABLE t (a int);\n-- c\nVACUUM\n  t;"),
+            Some((3, "VACUUM".to_string()))
+        );
+        assert_eq!(
+            flyway_mixed("VACUUM t;\nSELECT 1;"),
+            Some((2, "SELECT 1".to_string()))
+        );
+        assert_eq!(flyway_mixed("VACUUM a;\n-- only comments\nVACUUM b;"), None);
+        assert_eq!(
+            flyway_mixed("CREATE TABLE t (a int);\nSELECT 'VACUUM';"),
+            None
+        );
         assert!(flyway_conf_no_tx("executeInTransaction = false\n"));
         assert!(!flyway_conf_no_tx("executeInTransaction=true\n"));
     }
