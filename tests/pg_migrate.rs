@@ -796,6 +796,21 @@ fn numbered(dir: &Path, n: usize, special: &[(usize, &str)]) {
     }
 }
 
+/// The names [`numbered`] gives its counter file and files 1 to `last`.
+fn numbered_names(last: usize) -> Vec<String> {
+    std::iter::once("000_counter.up.sql".to_string())
+        .chain((1..=last).map(|i| format!("{i:03}_f.up.sql")))
+        .collect()
+}
+
+/// The numbers the files put in [`numbered`]'s counter, in order.
+fn counted(db: &str) -> String {
+    scalar(
+        db,
+        "SELECT string_agg(n::text, ',' ORDER BY n) FROM counter",
+    )
+}
+
 fn applied_files(lines: &[Value]) -> Vec<String> {
     lines
         .iter()
@@ -835,10 +850,7 @@ fn a_runtime_error_inside_a_batch_keeps_the_files_before_it() {
     assert_eq!(last["lineText"], "SELECT nme FROM counter;");
     assert_eq!(last["applied"], 20);
     // Every file before it logged once, in order; none after it ran.
-    let expected: Vec<String> = std::iter::once("000_counter.up.sql".to_string())
-        .chain((1..20).map(|i| format!("{i:03}_f.up.sql")))
-        .collect();
-    assert_eq!(applied_files(&lines), expected);
+    assert_eq!(applied_files(&lines), numbered_names(19));
     assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "20");
     assert_eq!(scalar(&db, "SELECT count(*) FROM counter"), "19");
     assert_eq!(
@@ -1093,13 +1105,7 @@ fn a_file_open_by_the_servers_reading_never_runs_into_the_next() {
         assert_eq!(last["filename"], "004_f.up.sql", "{last}");
         assert_eq!(last["sqlstate"], "42601", "{last}");
         assert_eq!(last["applied"], 4, "{last}");
-        assert_eq!(
-            scalar(
-                &db,
-                "SELECT string_agg(n::text, ',' ORDER BY n) FROM counter"
-            ),
-            "1,2,3"
-        );
+        assert_eq!(counted(&db), "1,2,3");
         assert_eq!(scalar(&db, "SELECT count(*) FROM schema_migrations"), "4");
     }
 }
@@ -1122,17 +1128,8 @@ fn a_file_resetting_all_settings_inside_a_batch_still_applies_once() {
     );
     let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
     assert_eq!(lines.last().unwrap()["applied"], 11);
-    let expected: Vec<String> = std::iter::once("000_counter.up.sql".to_string())
-        .chain((1..=10).map(|i| format!("{i:03}_f.up.sql")))
-        .collect();
-    assert_eq!(applied_files(&lines), expected);
-    assert_eq!(
-        scalar(
-            &db,
-            "SELECT string_agg(n::text, ',' ORDER BY n) FROM counter"
-        ),
-        "1,2,3,4,5,6,7,8,9,10"
-    );
+    assert_eq!(applied_files(&lines), numbered_names(10));
+    assert_eq!(counted(&db), "1,2,3,4,5,6,7,8,9,10");
 }
 
 #[test]
@@ -1163,17 +1160,8 @@ fn a_file_dropping_prepared_statements_inside_a_batch_still_applies_once() {
     );
     let (_, lines) = run(&mut migrate(&db, dir.path()), 0);
     assert_eq!(lines.last().unwrap()["applied"], 13, "{lines:#?}");
-    let expected: Vec<String> = std::iter::once("000_counter.up.sql".to_string())
-        .chain((1..=12).map(|i| format!("{i:03}_f.up.sql")))
-        .collect();
-    assert_eq!(applied_files(&lines), expected);
-    assert_eq!(
-        scalar(
-            &db,
-            "SELECT string_agg(n::text, ',' ORDER BY n) FROM counter"
-        ),
-        "1,2,3,4,5,6,7,8,9,10,11,12"
-    );
+    assert_eq!(applied_files(&lines), numbered_names(12));
+    assert_eq!(counted(&db), "1,2,3,4,5,6,7,8,9,10,11,12");
     assert_eq!(
         scalar(
             &db,
