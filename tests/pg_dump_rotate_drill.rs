@@ -510,8 +510,10 @@ fn check_exit_codes() {
 
 /// Parses a Prometheus text file, asserting its shape: every sample's
 /// family has `# HELP` and `# TYPE` lines before it, label values are
-/// quoted, values are numbers. Returns (family, source) → value.
-fn parse_metrics(text: &str) -> HashMap<(String, String), f64> {
+/// quoted, values are numbers, and every sample has the labels `source`
+/// and `location` (which must be `location`). Returns (family, source) →
+/// value.
+fn parse_metrics(text: &str, location: &str) -> HashMap<(String, String), f64> {
     let mut help = HashSet::new();
     let mut typed = HashSet::new();
     let mut samples = HashMap::new();
@@ -539,12 +541,18 @@ fn parse_metrics(text: &str) -> HashMap<(String, String), f64> {
             .unwrap_or_else(|_| panic!("not a number: {line}"));
         let (name, labels) = series.split_once('{').unwrap();
         assert!(typed.contains(name), "sample without HELP/TYPE: {line}");
-        let labels = labels.strip_suffix('}').unwrap();
-        let source = labels
-            .strip_prefix("source=\"")
-            .and_then(|l| l.strip_suffix('"'))
-            .unwrap_or_else(|| panic!("label not quoted: {line}"));
-        samples.insert((name.to_string(), source.to_string()), value);
+        let labels: HashMap<&str, &str> = labels
+            .strip_suffix('}')
+            .unwrap()
+            .split("\",")
+            .map(|l| {
+                let (k, v) = l.split_once("=\"").unwrap_or_else(|| panic!("{line}"));
+                (k, v.strip_suffix('"').unwrap_or(v))
+            })
+            .collect();
+        assert_eq!(labels.len(), 2, "{line}");
+        assert_eq!(labels["location"], location, "{line}");
+        samples.insert((name.to_string(), labels["source"].to_string()), value);
     }
     samples
 }
@@ -578,7 +586,7 @@ fn the_metrics_file() {
         0o644
     );
     let text = fs::read_to_string(&metrics).unwrap();
-    let m = parse_metrics(&text);
+    let m = parse_metrics(&text, d.to_str().unwrap());
     let get = |name: &str, source: &str| m.get(&(name.to_string(), source.to_string())).copied();
     let stamp = second.file_name().unwrap().to_str().unwrap();
     let stamp = &stamp["app_".len().."app_".len() + 16];

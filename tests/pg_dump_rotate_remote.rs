@@ -261,6 +261,7 @@ fn upload_list_verify_purge_restore_through_s3() {
 
     // check --remote judges the committed uploads: fresh, then a source
     // expected but never uploaded fails (1) with its JSON line.
+    let metrics = dir.path().join("remote.prom");
     let out = run(s3_tool(dir.path(), s3.port).args([
         "check",
         "--remote",
@@ -269,9 +270,19 @@ fn upload_list_verify_purge_restore_through_s3() {
         "1h",
         "--min-size",
         "1K",
+        "--metrics-file",
+        metrics.to_str().unwrap(),
     ]));
     assert_success(&out);
     assert_eq!(last_line(&out.stderr)["message"], "Dumps are fresh");
+    // Its series are told from a local check's by their location.
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        text.contains(&format!(
+            "pgkit_dump_check_ok{{source=\"app\",location=\"{remote}\"}} 1\n"
+        )),
+        "{text}"
+    );
     let out = run(s3_tool(dir.path(), s3.port).args([
         "check",
         "--remote",

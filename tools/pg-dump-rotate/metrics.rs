@@ -20,8 +20,24 @@ fn label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The file's text; `failed` are the sources that failed the check.
-pub fn render(entries: &[SourceDumps], now: DateTime<Utc>, failed: &[&str]) -> String {
+/// The file's text; `failed` are the sources that failed the check, and
+/// `location` (the dump directory, or the remote's `s3://BUCKET/PREFIX`)
+/// labels every sample: a local and a remote check of the same sources
+/// write series that differ, so one node_exporter can read both files
+/// (it refuses a series that two files both have).
+pub fn render(
+    entries: &[SourceDumps],
+    now: DateTime<Utc>,
+    failed: &[&str],
+    location: &str,
+) -> String {
+    let labels = |e: &SourceDumps| {
+        format!(
+            "{{source=\"{}\",location=\"{}\"}}",
+            label(&e.source),
+            label(location)
+        )
+    };
     type Sample = fn(&SourceDumps, DateTime<Utc>) -> Option<String>;
     let families: [(&str, &str, Sample); 4] = [
         (
@@ -55,7 +71,7 @@ pub fn render(entries: &[SourceDumps], now: DateTime<Utc>, failed: &[&str]) -> S
         family(&mut s, name, help);
         for e in entries {
             if let Some(v) = sample(e, now) {
-                s.push_str(&format!("{name}{{source=\"{}\"}} {v}\n", label(&e.source)));
+                s.push_str(&format!("{name}{} {v}\n", labels(e)));
             }
         }
     }
@@ -67,7 +83,7 @@ pub fn render(entries: &[SourceDumps], now: DateTime<Utc>, failed: &[&str]) -> S
     );
     for e in entries {
         let ok = u8::from(!failed.contains(&e.source.as_str()));
-        s.push_str(&format!("{name}{{source=\"{}\"}} {ok}\n", label(&e.source)));
+        s.push_str(&format!("{name}{} {ok}\n", labels(e)));
     }
     s
 }
@@ -136,19 +152,24 @@ mod tests {
                 dumps: vec![],
             },
         ];
-        let t = render(&entries, now, &["none"]);
+        let t = render(&entries, now, &["none"], "/var/backups/p\\g");
+        let at = ",location=\"/var/backups/p\\\\g\"}";
         assert!(
-            t.contains("pgkit_dump_last_size_bytes{source=\"a\\\"b\"} 42\n"),
+            t.contains(&format!(
+                "pgkit_dump_last_size_bytes{{source=\"a\\\"b\"{at} 42\n"
+            )),
             "{t}"
         );
-        assert!(t.contains("pgkit_dump_last_duration_seconds{source=\"a\\\"b\"} 1.500\n"));
-        assert!(t.contains("pgkit_dump_good_dumps{source=\"none\"} 0\n"));
-        assert!(!t.contains("pgkit_dump_last_size_bytes{source=\"none\"}"));
+        assert!(t.contains(&format!(
+            "pgkit_dump_last_duration_seconds{{source=\"a\\\"b\"{at} 1.500\n"
+        )));
+        assert!(t.contains(&format!("pgkit_dump_good_dumps{{source=\"none\"{at} 0\n")));
+        assert!(!t.contains("pgkit_dump_last_size_bytes{source=\"none\""));
         assert!(
-            t.contains("pgkit_dump_check_ok{source=\"a\\\"b\"} 1\n"),
+            t.contains(&format!("pgkit_dump_check_ok{{source=\"a\\\"b\"{at} 1\n")),
             "{t}"
         );
-        assert!(t.contains("pgkit_dump_check_ok{source=\"none\"} 0\n"));
+        assert!(t.contains(&format!("pgkit_dump_check_ok{{source=\"none\"{at} 0\n")));
         assert_eq!(t.matches("# TYPE ").count(), 5);
     }
 }

@@ -46,9 +46,18 @@ pub fn run(dir: &Path, a: &CheckArgs) -> Result<Summary> {
     for s in &a.source {
         layout::check_source(s)?;
     }
-    let entries = match crate::cli::remote_url(&a.remote)? {
-        Some(url) => crate::remote::freshness_entries(&url, &a.source)?,
-        None => local_entries(dir, &a.source)?,
+    let (entries, location) = match crate::cli::remote_url(&a.remote)? {
+        Some(url) => (
+            crate::remote::freshness_entries(&url, &a.source)?,
+            crate::remote::display_url(&url)?,
+        ),
+        None => (
+            local_entries(dir, &a.source)?,
+            std::path::absolute(dir)
+                .unwrap_or_else(|_| dir.to_path_buf())
+                .display()
+                .to_string(),
+        ),
     };
     let now = Utc::now();
     let findings = evaluate(&entries, now, max_age, min_size);
@@ -57,7 +66,7 @@ pub fn run(dir: &Path, a: &CheckArgs) -> Result<Summary> {
     // fails with the metrics' error only when the dumps are fresh.
     let metrics_error = a.metrics_file.as_ref().and_then(|path| {
         let failed: Vec<&str> = findings.iter().map(|f| f.source.as_str()).collect();
-        match metrics::write_atomic(path, &metrics::render(&entries, now, &failed)) {
+        match metrics::write_atomic(path, &metrics::render(&entries, now, &failed, &location)) {
             Ok(()) => {
                 log::info(
                     "Metrics written",

@@ -53,6 +53,11 @@ pub use restore::fetch_for_restore;
 pub use upload::{probe_before_dump, upload_after_dump};
 pub use verify::verify;
 
+/// A remote URL as the tool names it (`s3://BUCKET/PREFIX`, normalised).
+pub fn display_url(url: &str) -> Result<String> {
+    url::RemoteUrl::parse(url).map(|u| u.display())
+}
+
 use pgkit::{Error, Result};
 
 /// The default multipart part size (S3 allows 10,000 parts: 640 GiB).

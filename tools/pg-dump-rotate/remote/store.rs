@@ -32,7 +32,7 @@ impl Remote {
     }
 
     pub(super) fn shown(&self) -> String {
-        format!("s3://{}/{}", self.url.bucket, self.url.prefix)
+        self.url.display()
     }
 
     pub(super) fn fail(&self, e: S3Error, code: Option<Exit>, message: &str) -> Error {

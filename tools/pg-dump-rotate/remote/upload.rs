@@ -23,7 +23,7 @@ pub fn probe_before_dump(url: &str, part_size: &str) -> Result<()> {
     if let Err(e) = Remote::open(url).and_then(|r| r.probe()) {
         log::warn(
             "Remote not usable now: the dump is made locally first, its upload tried after it",
-            json!({"remote": format!("s3://{}/{}", parsed.bucket, parsed.prefix),
+            json!({"remote": parsed.display(),
                    "error": e.error.clone().unwrap_or(e.message.clone()),
                    "suggestion": e.suggestion}),
         );

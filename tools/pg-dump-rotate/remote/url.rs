@@ -47,6 +47,15 @@ impl RemoteUrl {
         })
     }
 
+    /// `s3://BUCKET/PREFIX` as parsed (no doubled or trailing slashes).
+    pub fn display(&self) -> String {
+        if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        }
+    }
+
     /// The key of `rest` (`SOURCE/NAME...`) under the prefix.
     pub(super) fn key(&self, rest: &str) -> String {
         if self.prefix.is_empty() {
