@@ -19,6 +19,7 @@ use pgkit::conn::{Client, Settings};
 use pgkit::{interrupt, Error, Exit, Result};
 use postgres::error::ErrorPosition;
 use postgres::SimpleQueryMessage;
+use serde_json::json;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -142,9 +143,9 @@ const RELAXED: &str = "SET LOCAL synchronous_commit = off;";
 /// `AUTHORIZATION`, `DISCARD`, `search_path`, `DEALLOCATE`), anywhere, in any case:
 /// comments and strings included, so a miss costs only time. What it cannot
 /// see is a file that changes the session only through a function defined
-/// elsewhere (`SELECT my_setup()` calling `set_config(…, false)`, or
-/// running `DEALLOCATE ALL`: the next row then fails with 26000, nothing of
-/// its file kept).
+/// elsewhere (`SELECT my_setup()` calling `set_config(…, false)`; one
+/// running `DEALLOCATE ALL` makes the string's rows fail with 26000, and
+/// the files not committed run again one by one, rows written out).
 pub fn may_touch_session(content: &str) -> bool {
     const WORDS: &[&[u8]] = &[
         b"set",
@@ -531,7 +532,7 @@ impl Runner<'_> {
         }
         // Prepared for two rows or more: for one, the INSERT as text costs
         // the same parse without the PREPARE and DEALLOCATE.
-        let stmt = (jobs.iter().filter(|j| executes_row(j)).count() > 1).then(|| {
+        let stmt = (executing(jobs) > 1).then(|| {
             self.row_stmts += 1;
             format!("{}_row{}", self.tag, self.row_stmts)
         });
@@ -634,8 +635,11 @@ impl Runner<'_> {
         if let Some(name) = stmt {
             push(&mut batch, &self.prepare_row_sql(name));
         }
-        // After a file that may have deallocated it, rows are written out.
+        // The files that execute it: those up to the first that may
+        // deallocate it (its row, and those after it, are written out).
+        // The last of them deallocates it.
         let mut executes = stmt;
+        let mut left = executing(jobs);
         for (i, job) in jobs.iter().enumerate() {
             if i > 0 {
                 push(&mut batch, "COMMIT;");
@@ -673,12 +677,13 @@ impl Runner<'_> {
                     self.reset_around(job.touches_session, &row, true, job.relaxed)
                 ),
             );
-            if job.touches_session {
-                executes = None;
+            if let Some(name) = executes.filter(|_| executes_row(job)) {
+                left -= 1;
+                if left == 0 {
+                    push(&mut batch, &format!("DEALLOCATE {name};"));
+                    executes = None;
+                }
             }
-        }
-        if let Some(name) = executes {
-            push(&mut batch, &format!("DEALLOCATE {name};"));
         }
         (batch, starts)
     }
@@ -688,9 +693,11 @@ impl Runner<'_> {
     /// and RETURNING as [`Runner::bookkeeping_returning`] (guard NULL: none),
     /// parsed and planned once per string instead of once per file, which
     /// was a quarter of the time of 1,000 small files.
+    /// The parameters' types are the columns' (a legacy table's version
+    /// may be a number), `$4`'s text.
     fn prepare_row_sql(&self, name: &str) -> String {
         format!(
-            "PREPARE {name}(text, text, text, text) AS {} RETURNING duration_ms AS {}, current_setting('standard_conforming_strings'), {}, CASE WHEN $4 IS NULL OR current_setting('{GUARD}', true) = $4 THEN 0 ELSE ('{GUARD_ERROR} ' || $4 || ' did not start; running: ' || coalesce(current_setting('{GUARD}', true), ''))::int END;",
+            "PREPARE {name} AS {} RETURNING duration_ms AS {}, current_setting('standard_conforming_strings'), {}, CASE WHEN $4::text IS NULL OR current_setting('{GUARD}', true) = $4 THEN 0 ELSE ('{GUARD_ERROR} ' || $4 || ' did not start; running: ' || coalesce(current_setting('{GUARD}', true), ''))::int END;",
             self.table.insert_params_sql(),
             self.tag,
             crate::tracking::MARK_SQL,
@@ -741,8 +748,22 @@ impl Runner<'_> {
         };
         let ran = (prev.is_some() && prev_committed) || !done.is_empty();
         let at = error_offset(e).map(|p| starts.iter().rposition(|s| *s <= p).unwrap_or(0));
-        let guard = is_guard_error(e);
-        if !guard && (ran || (prev.is_none() && (jobs.len() == 1 || at == Some(0)))) {
+        // Not a file's own error: a guard (a file's start swallowed), the
+        // string's PREPARE (before the first file's text), or its prepared
+        // statement gone (a file dropped it in a way the word scan cannot
+        // see). Each file not committed then runs alone, its row written out.
+        let ours = is_guard_error(e)
+            || error_offset(e).is_some_and(|p| p < starts[0])
+            || e.as_db_error().is_some_and(|d| {
+                d.code().code() == "26000" && d.message().contains(self.tag.as_str())
+            });
+        if ours {
+            pgkit::log::debug(
+                "Query string stopped by pg-migrate's own SQL: its files not committed run one by one",
+                json!({"filename": jobs[done.len().min(jobs.len() - 1)].filename,
+                       "error": sql::message(e)}),
+            );
+        } else if ran || (prev.is_none() && (jobs.len() == 1 || at == Some(0))) {
             let u = done.len().min(jobs.len() - 1);
             return Err((
                 sql_error(e, &jobs[u], starts[u], 0, seen.of(jobs[u].version), true),
@@ -763,8 +784,8 @@ impl Runner<'_> {
             ));
         }
         // Nothing ran (a syntax error somewhere, or `prev`'s deferred
-        // COMMIT), or a guard stopped the string: `prev` if it did not
-        // commit, then each file not committed, on its own.
+        // COMMIT), or the error was ours: `prev` if it did not commit, then
+        // each file not committed, on its own.
         if let Some(p) = prev.filter(|_| !prev_committed) {
             self.run_tx(p, false).map_err(|e| (e, Partial::default()))?;
         }
@@ -920,6 +941,16 @@ impl Runner<'_> {
         };
         sql::exec(self.client, &q)
     }
+}
+
+/// How many of a string's files record their rows with its prepared
+/// statement: those it may serve ([`executes_row`]) before the first file
+/// that may drop it.
+fn executing(jobs: &[Job]) -> usize {
+    jobs.iter()
+        .take_while(|j| !j.touches_session)
+        .filter(|j| executes_row(j))
+        .count()
 }
 
 /// Whether a batched file records its row with the prepared statement: an

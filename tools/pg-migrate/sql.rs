@@ -1,6 +1,7 @@
 //! Quoting and the simple-query helpers. pg-migrate speaks only the simple
-//! query protocol: one round trip per batch, and no named prepared
-//! statements, so it works through PgBouncer's transaction pooling.
+//! query protocol: one round trip per batch, and no prepared statement
+//! outlives the query string that prepares it, so it works through
+//! PgBouncer's transaction pooling.
 
 use pgkit::conn::Client;
 use postgres::SimpleQueryMessage;
