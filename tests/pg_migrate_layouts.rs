@@ -525,6 +525,14 @@ fn flyway_scripts_mixing_transactional_and_not_need_mixed() {
     write(p, "V4__mixed_too.sql.conf", "executeInTransaction=false\n");
     run(migrate(&db, p).arg("up"), 0);
     assert_eq!(scalar(&db, "SELECT to_regclass('c_x') IS NOT NULL"), "t");
+    // So is pg-migrate's own marker.
+    write(
+        p,
+        "V5__marked.sql",
+        "-- pg-migrate: no-transaction\nCREATE TABLE d (x int);\nCREATE INDEX CONCURRENTLY d_x ON d (x);\n",
+    );
+    run(migrate(&db, p).arg("up"), 0);
+    assert_eq!(scalar(&db, "SELECT to_regclass('d_x') IS NOT NULL"), "t");
 }
 
 /// A changed repeatable script that fails is not reported as applied: its

@@ -731,14 +731,17 @@ fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> 
                 .suggest("Write the placeholder's value into the file (its checksum changes: pg-migrate repair records it once applied)"));
         }
         if let Some((line, statement)) = layout::flyway_mixed(&text) {
-            if !flyway_conf_no_tx(dir, name) && !flyway_mixed_allowed()? {
+            // Said outright (the .sql.conf, or pg-migrate's own marker), or
+            // allowed as Flyway allows it: it runs outside a transaction.
+            let said = flyway_conf_no_tx(dir, name) || layout::whole_file_no_tx(&text);
+            if !said && !flyway_mixed_allowed()? {
                 return Err(Error::new(Exit::DataErr, "Flyway script mixes transactional and non-transactional statements")
                     .cause(format!(
                         "line {line}: {statement}: Flyway refuses a script where a statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM, ...) meets others, unless its mixed setting is on or the script's .sql.conf says executeInTransaction=false"
                     ))
                     .field("filename", name.to_string())
                     .field("line", line)
-                    .suggest("Move the non-transactional statements into a script of their own (Flyway runs it outside a transaction, so does pg-migrate); or, to run this one outside a transaction, statement by statement, write executeInTransaction=false in its .sql.conf, or set FLYWAY_MIXED=true if your Flyway runs with mixed=true"));
+                    .suggest("Move the non-transactional statements into a script of their own (Flyway runs it outside a transaction, so does pg-migrate); or, to run this one outside a transaction, statement by statement, write executeInTransaction=false in its .sql.conf (or pg-migrate's '-- pg-migrate: no-transaction' first line), or set FLYWAY_MIXED=true if your Flyway runs with mixed=true"));
             }
         }
     }
