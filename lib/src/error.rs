@@ -77,6 +77,9 @@ impl Error {
     /// Logs the error as an error line, as the final line would say it
     /// (without `exitCode`), for a failure that does not end the run.
     pub fn log(&self) {
+        if self.quiet {
+            return;
+        }
         let mut fields = Map::new();
         if let Some(err) = &self.error {
             fields.insert("error".into(), Value::from(err.as_str()));

@@ -53,7 +53,10 @@ pub fn run(dir: &Path, a: &CheckArgs) -> Result<Summary> {
         ),
         None => (
             local_entries(dir, &a.source)?,
-            std::path::absolute(dir)
+            // One name per directory, however it was written (a trailing
+            // slash, a symlink): a new name would start a new series.
+            std::fs::canonicalize(dir)
+                .or_else(|_| std::path::absolute(dir))
                 .unwrap_or_else(|_| dir.to_path_buf())
                 .display()
                 .to_string(),
