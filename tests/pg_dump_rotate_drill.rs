@@ -565,19 +565,23 @@ fn the_metrics_file() {
     let second = dump_ok(d, &db, &["--source", "app"]);
     let metrics = d.join("textfile").join("pgkit_dumps.prom");
     fs::create_dir(metrics.parent().unwrap()).unwrap();
-    let out = check(
-        d,
-        &[
-            "--max-age",
-            "26h",
-            "--source",
-            "app",
-            "--source",
-            "gone",
-            "--metrics-file",
-            metrics.to_str().unwrap(),
-        ],
-    );
+    // app is fresh, gone has no dump.
+    let app_and_gone = |file: &Path| {
+        check(
+            d,
+            &[
+                "--max-age",
+                "26h",
+                "--source",
+                "app",
+                "--source",
+                "gone",
+                "--metrics-file",
+                file.to_str().unwrap(),
+            ],
+        )
+    };
+    let out = app_and_gone(&metrics);
     // The check fails (gone has no dump), the metrics are written anyway.
     assert_exit(&out, 1);
     use std::os::unix::fs::PermissionsExt;
@@ -642,19 +646,7 @@ fn the_metrics_file() {
     );
     // ... which does not hide the verdict: a source that is not fresh still
     // gets its line on stdout, and the error lines say both.
-    let out = check(
-        d,
-        &[
-            "--max-age",
-            "26h",
-            "--source",
-            "app",
-            "--source",
-            "gone",
-            "--metrics-file",
-            missing.to_str().unwrap(),
-        ],
-    );
+    let out = app_and_gone(&missing);
     assert_exit(&out, 1);
     let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()

@@ -195,6 +195,20 @@ fn sigint_is_forwarded_to_the_running_step() {
     for v in cleared_vars() {
         c.env_remove(v);
     }
+    // A shell cannot trap a signal it was started with ignored (POSIX), and
+    // a test run started in the background of a non-interactive shell
+    // (nohup cmd &) ignores SIGINT: start the script as a terminal or a
+    // CI job would, with the default disposition.
+    {
+        use std::os::unix::process::CommandExt;
+        unsafe {
+            c.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                libc::signal(libc::SIGTERM, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+    }
     let child = c
         .env("HOME", empty_home())
         .env("PGKIT_BIN", bin_dir())
