@@ -609,7 +609,7 @@ impl Runner<'_> {
     ///
     /// With `stmt`, the string prepares the statement its files' rows use
     /// ([`Runner::prepare_row_sql`]) after `prev`'s COMMIT (so it cannot
-    /// fail `prev`), and deallocates it at its end. One per string, not one
+    /// fail `prev`), and deallocates it after its last use. One per string, not one
     /// per connection: behind PgBouncer's transaction pooling (lease mode),
     /// the next string may reach another server connection, and a string
     /// is never split. A string that stops half-way leaves its statement
