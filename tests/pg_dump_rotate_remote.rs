@@ -142,6 +142,24 @@ fn run(c: &mut assert_cmd::Command) -> Output {
     out
 }
 
+/// `dump --source app` of `db` uploaded to `remote` through `port`,
+/// uncompressed (so its size is known) in 1 MiB parts.
+fn dump_in_parts(dir: &Path, port: u16, db: &str, remote: &str) -> Output {
+    run(s3_tool(dir, port).args([
+        "dump",
+        "--dsn",
+        &url(db),
+        "--source",
+        "app",
+        "--compress",
+        "0",
+        "--remote",
+        remote,
+        "--remote-part-size",
+        "1MiB",
+    ]))
+}
+
 fn remote_list(dir: &Path, port: u16, url: &str) -> Vec<Value> {
     let out = run(s3_tool(dir, port).args(["list", "--json", "--remote", url]));
     assert_success(&out);
@@ -397,21 +415,7 @@ fn server_killed_mid_upload_keeps_the_local_dump_and_counts_no_half_object() {
     let db = make_db("s3_kill", 90_000);
     let remote = "s3://bkt/off";
     // Uncompressed, in 1 MiB parts, through a proxy that kills the server.
-    let dump_via = |proxy: u16| {
-        run(s3_tool(dir.path(), proxy).args([
-            "dump",
-            "--dsn",
-            &url(&db),
-            "--source",
-            "app",
-            "--compress",
-            "0",
-            "--remote",
-            remote,
-            "--remote-part-size",
-            "1MiB",
-        ]))
-    };
+    let dump_via = |proxy: u16| dump_in_parts(dir.path(), proxy, &db, remote);
     let out = dump_via(killing_proxy(&s3, 5 << 19));
     assert_exit(&out, 5);
     let last = last_line(&out.stderr);
@@ -723,19 +727,7 @@ fn each_part_is_sent_with_its_sha256_for_the_store_to_check() {
     let db = make_db("s3_sums", 25_000);
     let record = Arc::new(Mutex::new(Vec::new()));
     let port = proxy(&s3, u64::MAX, Some(record.clone()), None);
-    let out = run(s3_tool(dir.path(), port).args([
-        "dump",
-        "--dsn",
-        &url(&db),
-        "--source",
-        "app",
-        "--compress",
-        "0",
-        "--remote",
-        "s3://bkt/rec",
-        "--remote-part-size",
-        "1MiB",
-    ]));
+    let out = dump_in_parts(dir.path(), port, &db, "s3://bkt/rec");
     assert_success(&out);
     let file = stdout_path(&out);
     let bytes = std::fs::read(&file).unwrap();

@@ -575,16 +575,7 @@ pub fn report(e: &Error, duration_ms: u64) {
         }
         return;
     }
-    let mut fields = Map::new();
-    if let Some(err) = &e.error {
-        fields.insert("error".into(), json!(err));
-    }
-    for (k, v) in &e.fields {
-        fields.insert(k.clone(), v.clone());
-    }
-    if let Some(s) = &e.suggestion {
-        fields.insert("suggestion".into(), json!(s));
-    }
+    let mut fields = e.log_fields();
     fields.insert("exitCode".into(), json!(e.code.code()));
     fields.insert("durationMs".into(), json!(duration_ms));
     let level = if e.code == Exit::Ok {

@@ -74,12 +74,8 @@ impl Error {
         self
     }
 
-    /// Logs the error as an error line, as the final line would say it
-    /// (without `exitCode`), for a failure that does not end the run.
-    pub fn log(&self) {
-        if self.quiet {
-            return;
-        }
+    /// The log line's fields: `error`, the event fields, `suggestion`.
+    pub fn log_fields(&self) -> Map<String, Value> {
         let mut fields = Map::new();
         if let Some(err) = &self.error {
             fields.insert("error".into(), Value::from(err.as_str()));
@@ -90,7 +86,15 @@ impl Error {
         if let Some(sg) = &self.suggestion {
             fields.insert("suggestion".into(), Value::from(sg.as_str()));
         }
-        crate::log::error(&self.message, Value::Object(fields));
+        fields
+    }
+
+    /// Logs the error as an error line, as the final line would say it
+    /// (without `exitCode`), for a failure that does not end the run.
+    pub fn log(&self) {
+        if !self.quiet {
+            crate::log::error(&self.message, Value::Object(self.log_fields()));
+        }
     }
 
     /// An I/O error on a path, with the exit code the kind of failure deserves:

@@ -656,7 +656,8 @@ impl Runner<'_> {
                 &format!("BEGIN;{guard}{relaxed}{settings}\n"),
             ));
             push(&mut batch, job.content);
-            let row = match executes.filter(|_| executes_row(job)) {
+            let executed = executes.filter(|_| executes_row(job));
+            let row = match executed {
                 Some(name) => format!(
                     "EXECUTE {name}({}, {}, {}, {})",
                     literal(job.version),
@@ -677,7 +678,7 @@ impl Runner<'_> {
                     self.reset_around(job.touches_session, &row, true, job.relaxed)
                 ),
             );
-            if let Some(name) = executes.filter(|_| executes_row(job)) {
+            if let Some(name) = executed {
                 left -= 1;
                 if left == 0 {
                     push(&mut batch, &format!("DEALLOCATE {name};"));

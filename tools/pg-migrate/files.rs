@@ -720,6 +720,10 @@ pub fn read_down(dir: &Path, m: &Migration) -> Result<Option<Text>> {
 
 fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> {
     let (text, checksum) = read(dir, name)?;
+    // Outside a transaction by the file's own say: its layout's rule,
+    // pg-migrate's marker, or a Flyway script's .sql.conf.
+    let said_no_tx =
+        m.no_tx || layout::whole_file_no_tx(&text) || (m.flyway && flyway_conf_no_tx(dir, name));
     if m.flyway {
         if let Some((line, placeholder)) = layout::flyway_placeholder(&text) {
             return Err(Error::new(Exit::DataErr, "Flyway placeholder in a migration")
@@ -731,10 +735,9 @@ fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> 
                 .suggest("Write the placeholder's value into the file (its checksum changes: pg-migrate repair records it once applied)"));
         }
         if let Some((line, statement)) = layout::flyway_mixed(&text) {
-            // Said outright (the .sql.conf, or pg-migrate's own marker), or
-            // allowed as Flyway allows it: it runs outside a transaction.
-            let said = flyway_conf_no_tx(dir, name) || layout::whole_file_no_tx(&text);
-            if !said && !flyway_mixed_allowed()? {
+            // Said outright, or allowed as Flyway allows it: it runs
+            // outside a transaction.
+            if !said_no_tx && !flyway_mixed_allowed()? {
                 return Err(Error::new(Exit::DataErr, "Flyway script mixes transactional and non-transactional statements")
                     .cause(format!(
                         "line {line}: {statement}: Flyway refuses a script where a statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM, ...) meets others, unless its mixed setting is on or the script's .sql.conf says executeInTransaction=false"
@@ -747,9 +750,9 @@ fn read_part(dir: &Path, m: &Migration, name: &str, part: Part) -> Result<Text> 
     }
     let (content, no_tx) = match m.sections {
         Sections::Whole => {
-            let no_tx = m.no_tx
-                || layout::whole_file_no_tx(&text)
-                || (m.flyway && flyway_no_tx(dir, name, &text));
+            // Flyway also runs a script outside a transaction when it holds
+            // a statement that cannot run in one.
+            let no_tx = said_no_tx || (m.flyway && layout::flyway_non_tx(&text));
             (text, no_tx)
         }
         s => layout::section(&text, s, part).map_err(|why| {
@@ -781,12 +784,6 @@ fn flyway_mixed_allowed() -> Result<bool> {
                 .suggest("Set FLYWAY_MIXED=true or false, as Flyway reads it")
         }),
     }
-}
-
-/// A Flyway script runs outside a transaction when its `.sql.conf` says
-/// so or when it holds a statement that cannot run in one.
-fn flyway_no_tx(dir: &Path, name: &str, text: &str) -> bool {
-    flyway_conf_no_tx(dir, name) || layout::flyway_non_tx(text)
 }
 
 /// Whether a Flyway script's `.sql.conf` says `executeInTransaction=false`.

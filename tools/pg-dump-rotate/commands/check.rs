@@ -66,7 +66,8 @@ pub fn run(dir: &Path, a: &CheckArgs) -> Result<Summary> {
     let findings = evaluate(&entries, now, max_age, min_size);
     // The metrics first, pass or fail; a file that cannot be written does
     // not hide the verdict: the lines below still go out, and the run
-    // fails with the metrics' error only when the dumps are fresh.
+    // fails with the metrics' error only when the dumps are fresh (else it
+    // is logged beside the verdict's).
     let metrics_error = a.metrics_file.as_ref().and_then(|path| {
         let failed: Vec<&str> = findings.iter().map(|f| f.source.as_str()).collect();
         match metrics::write_atomic(path, &metrics::render(&entries, now, &failed, &location)) {
@@ -80,10 +81,14 @@ pub fn run(dir: &Path, a: &CheckArgs) -> Result<Summary> {
             Err(e) => Some(e),
         }
     });
-    if entries.is_empty() {
-        if let Some(e) = metrics_error {
+    let metrics_error = match metrics_error {
+        Some(e) if entries.is_empty() || !findings.is_empty() => {
             e.log();
+            None
         }
+        other => other,
+    };
+    if entries.is_empty() {
         return Err(Error::new(Exit::Failure, "No sources to check")
             .field("dir", dir.display().to_string())
             .suggest("Name the sources expected with --source, so a missing one fails the check"));
@@ -109,10 +114,7 @@ pub fn run(dir: &Path, a: &CheckArgs) -> Result<Summary> {
     }
     out::print(&text)?;
     if let Some(e) = metrics_error {
-        if findings.is_empty() {
-            return Err(e);
-        }
-        e.log();
+        return Err(e);
     }
     if !findings.is_empty() {
         return Err(Error::new(
