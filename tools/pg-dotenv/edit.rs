@@ -322,6 +322,10 @@ mod tests {
         assert_eq!(unset("A=1\n# c\nB=2\nA=3\n", "A"), "# c\nB=2\n");
         assert_eq!(unset("B=2\r\nA='x\r\ny'", "A"), "B=2");
         assert_eq!(unset("A=1", "A"), "");
+        // Only the line ending before the last statement goes: the blank
+        // line above it stays (found by the property test).
+        assert_eq!(unset("KEY\n\nB=", "B"), "KEY\n");
+        assert_eq!(unset("K=1\r\n\r\nB=", "B"), "K=1\r\n");
         assert_eq!(unset("B=1\n", "A"), "B=1\n");
     }
 
