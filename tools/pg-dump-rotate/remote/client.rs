@@ -85,6 +85,16 @@ pub struct Object {
     pub modified: chrono::DateTime<chrono::Utc>,
 }
 
+/// A multipart upload that was started and neither completed nor aborted
+/// (a `dump --remote` killed mid-upload leaves one, its parts billed).
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub key: String,
+    pub id: String,
+    /// When it was started, as the store says.
+    pub initiated: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// One bucket, with credentials and an HTTP agent.
 pub struct Client {
     bucket: Bucket,
@@ -99,9 +109,16 @@ fn xml_text(body: &str, tag: &str) -> Option<String> {
     let close = format!("</{tag}>");
     let start = body.find(&open)? + open.len();
     let end = body[start..].find(&close)? + start;
+    let text = &body[start..end];
+    // moto (and some proxies) wrap messages in CDATA: taken as they are.
+    if let Some(raw) = text
+        .strip_prefix("<![CDATA[")
+        .and_then(|t| t.strip_suffix("]]>"))
+    {
+        return Some(raw.to_string());
+    }
     Some(
-        body[start..end]
-            .replace("&quot;", "\"")
+        text.replace("&quot;", "\"")
             .replace("&apos;", "'")
             .replace("&lt;", "<")
             .replace("&gt;", ">")
@@ -202,7 +219,9 @@ impl Client {
             };
             let retry = match &err {
                 S3Error::Transport(_) => true,
-                S3Error::Status(s, _, _) => *s >= 500,
+                // 501: the store does not implement the request; asking
+                // again will not change that.
+                S3Error::Status(s, _, _) => *s >= 500 && *s != 501,
             };
             if !retry || attempt >= ATTEMPTS || pgkit::interrupt::check().is_err() {
                 return Err(err);
@@ -382,6 +401,98 @@ impl Client {
         }
         Ok(out)
     }
+
+    /// Every unfinished multipart upload under `prefix` (all pages).
+    /// rusty-s3 has no ListMultipartUploads action; it is the same signed
+    /// GET on the bucket as ListObjectsV2, with the `uploads` subresource
+    /// in place of `list-type=2` (keys come URL-encoded as there).
+    pub fn uploads(&self, prefix: &str) -> std::result::Result<Vec<Upload>, S3Error> {
+        let mut out = Vec::new();
+        let mut marker: Option<(String, String)> = None;
+        loop {
+            let mut a = self.bucket.list_objects_v2(Some(&self.creds));
+            let q = a.query_mut();
+            q.remove("list-type");
+            q.insert("uploads", "");
+            if !prefix.is_empty() {
+                q.insert("prefix", prefix.to_string());
+            }
+            if let Some((key, id)) = &marker {
+                q.insert("key-marker", key.clone());
+                q.insert("upload-id-marker", id.clone());
+            }
+            let url = || a.sign(SIGNED_FOR);
+            let text = read_text(self.send("GET", &url, &[], None)?)?;
+            let (uploads, next) = parse_uploads(&text);
+            out.extend(uploads);
+            match next {
+                // A store that says "truncated" without moving on would
+                // have us ask forever.
+                Some(m) if Some(&m) != marker.as_ref() => marker = Some(m),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A key from a listing, decoded when the listing is URL-encoded: form
+/// encoding, as AWS and MinIO write it (a space is `+`, a plus sign %2B).
+fn listed_key(key: &str, url_encoded: bool) -> String {
+    if url_encoded {
+        percent_encoding::percent_decode_str(&key.replace('+', " "))
+            .decode_utf8_lossy()
+            .into_owned()
+    } else {
+        key.to_string()
+    }
+}
+
+fn listed_time(text: Option<String>) -> Option<chrono::DateTime<chrono::Utc>> {
+    text.and_then(|t| chrono::DateTime::parse_from_rfc3339(t.trim()).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
+/// The blocks `<tag>...</tag>` of an answer, in order.
+fn blocks<'t>(text: &'t str, tag: &str) -> Vec<&'t str> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut v = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(&open) {
+        let body = &rest[i + open.len()..];
+        let end = body.find(&close).unwrap_or(body.len());
+        v.push(&body[..end]);
+        rest = &body[end..];
+    }
+    v
+}
+
+/// A ListMultipartUploads answer: its uploads and, when truncated, the
+/// markers of the next page (NextKeyMarker is URL-encoded like the keys).
+fn parse_uploads(text: &str) -> (Vec<Upload>, Option<(String, String)>) {
+    let url_encoded = xml_text(text, "EncodingType").is_some_and(|e| e.trim() == "url");
+    let uploads = blocks(text, "Upload")
+        .into_iter()
+        .filter_map(|u| {
+            Some(Upload {
+                key: listed_key(&xml_text(u, "Key")?, url_encoded),
+                id: xml_text(u, "UploadId")?,
+                initiated: listed_time(xml_text(u, "Initiated")),
+            })
+        })
+        .collect();
+    let truncated = xml_text(text, "IsTruncated").is_some_and(|t| t.trim() == "true");
+    let next = if truncated {
+        xml_text(text, "NextKeyMarker").map(|k| {
+            (
+                listed_key(&k, url_encoded),
+                xml_text(text, "NextUploadIdMarker").unwrap_or_default(),
+            )
+        })
+    } else {
+        None
+    };
+    (uploads, next)
 }
 
 /// A ListObjectsV2 answer: its objects and the continuation token. Read
@@ -390,36 +501,18 @@ impl Client {
 /// Keys come URL-encoded (rusty-s3 asks `encoding-type=url`).
 fn parse_listing(text: &str) -> (Vec<Object>, Option<String>) {
     let url_encoded = xml_text(text, "EncodingType").is_some_and(|e| e.trim() == "url");
-    let mut objects = Vec::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("<Contents>") {
-        let body = &rest[i + "<Contents>".len()..];
-        let end = body.find("</Contents>").unwrap_or(body.len());
-        let c = &body[..end];
-        rest = &body[end..];
-        let Some(mut key) = xml_text(c, "Key") else {
-            continue;
-        };
-        if url_encoded {
-            // Form encoding, as AWS and MinIO write it: a space is `+` (a
-            // plus sign itself comes as %2B).
-            key = percent_encoding::percent_decode_str(&key.replace('+', " "))
-                .decode_utf8_lossy()
-                .into_owned();
-        }
-        let size = xml_text(c, "Size")
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(0);
-        let modified = xml_text(c, "LastModified")
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t.trim()).ok())
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .unwrap_or_else(chrono::Utc::now);
-        objects.push(Object {
-            key,
-            size,
-            modified,
-        });
-    }
+    let objects = blocks(text, "Contents")
+        .into_iter()
+        .filter_map(|c| {
+            Some(Object {
+                key: listed_key(&xml_text(c, "Key")?, url_encoded),
+                size: xml_text(c, "Size")
+                    .and_then(|s| s.trim().parse().ok())
+                    .unwrap_or(0),
+                modified: listed_time(xml_text(c, "LastModified")).unwrap_or_else(chrono::Utc::now),
+            })
+        })
+        .collect();
     let truncated = xml_text(text, "IsTruncated").is_some_and(|t| t.trim() == "true");
     let next = if truncated {
         xml_text(text, "NextContinuationToken")
@@ -465,6 +558,36 @@ mod tests {
             ("nightly backups/a&b+", 12)
         );
         assert_eq!(next.as_deref(), Some("tok"));
+        // ListMultipartUploads, as AWS writes it (URL-encoded keys and
+        // next key marker), and a CDATA message as moto writes it.
+        let (uploads, next) = parse_uploads(
+            "<ListMultipartUploadsResult><Bucket>b</Bucket><KeyMarker></KeyMarker><EncodingType>url</EncodingType><NextKeyMarker>p/app/a+b%2B.pgdump</NextKeyMarker><NextUploadIdMarker>id2</NextUploadIdMarker><IsTruncated>true</IsTruncated><Upload><Key>p/app/x.pgdump</Key><UploadId>id1</UploadId><Owner><ID>o</ID></Owner><Initiated>2025-01-02T03:04:05.000Z</Initiated></Upload><Upload><Key>p/app/a+b%2B.pgdump</Key><UploadId>id2</UploadId></Upload></ListMultipartUploadsResult>",
+        );
+        assert_eq!(uploads.len(), 2);
+        assert_eq!(
+            (uploads[0].key.as_str(), uploads[0].id.as_str()),
+            ("p/app/x.pgdump", "id1")
+        );
+        assert_eq!(
+            uploads[0].initiated.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2025-01-02T03:04:05+00:00")
+        );
+        assert_eq!(
+            (uploads[1].key.as_str(), uploads[1].initiated),
+            ("p/app/a b+.pgdump", None)
+        );
+        assert_eq!(next, Some(("p/app/a b+.pgdump".into(), "id2".into())));
+        let (_, next) =
+            parse_uploads("<IsTruncated>false</IsTruncated><NextKeyMarker>k</NextKeyMarker>");
+        assert_eq!(next, None);
+        assert_eq!(
+            status_error(
+                400,
+                "<Error><Code>EntityTooSmall</Code><Message><![CDATA[a < b]]></Message></Error>"
+            )
+            .to_string(),
+            "HTTP 400 EntityTooSmall: a < b"
+        );
         assert_eq!(
             b64_sha256(b""),
             "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="

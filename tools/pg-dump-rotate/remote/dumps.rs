@@ -49,9 +49,42 @@ pub(super) fn sidecar_files(text: &str, name: &str) -> Result<Vec<(String, Strin
     Ok(v)
 }
 
+/// What an object of the tool's shape is part of.
+pub(super) enum Part {
+    /// The data: `SOURCE/NAME` or a directory dump's `SOURCE/NAME.dir/FILE`.
+    Data,
+    /// `SOURCE/NAME.sha256`.
+    Sidecar,
+    /// `SOURCE/NAME.json`.
+    Manifest,
+}
+
+/// The source, dump name and part of a key under `root`; None for a key of
+/// another shape (another tool's object under the same prefix).
+pub(super) fn key_part<'k>(root: &str, key: &'k str) -> Option<(&'k str, &'k str, Part)> {
+    let rel = key.strip_prefix(root)?;
+    let (source, rest) = rel.split_once('/')?;
+    if !layout::valid_source(source) {
+        return None;
+    }
+    let (base, part) = if let Some((dir, file)) = rest.split_once('/') {
+        if file.contains('/') || !dir.ends_with(".dir") {
+            return None;
+        }
+        (dir, Part::Data)
+    } else if let Some(b) = rest.strip_suffix(".sha256") {
+        (b, Part::Sidecar)
+    } else if let Some(b) = rest.strip_suffix(".json") {
+        (b, Part::Manifest)
+    } else {
+        (rest, Part::Data)
+    };
+    layout::parse_dump_name(source, base)?;
+    Some((source, base, part))
+}
+
 /// Groups a listing into dumps per source. Only keys of the tool's shape
-/// count: `SOURCE/NAME`, `SOURCE/NAME.sha256`, `SOURCE/NAME.json` and
-/// `SOURCE/NAME.dir/FILE`.
+/// count (`key_part`).
 pub(super) fn group(root: &str, objects: &[Object]) -> BTreeMap<String, Vec<RemoteDump>> {
     #[derive(Default)]
     struct Seen {
@@ -64,40 +97,19 @@ pub(super) fn group(root: &str, objects: &[Object]) -> BTreeMap<String, Vec<Remo
     }
     let mut seen: BTreeMap<(String, String), Seen> = BTreeMap::new();
     for o in objects {
-        let Some(rel) = o.key.strip_prefix(root) else {
+        let Some((source, base, part)) = key_part(root, &o.key) else {
             continue;
         };
-        let Some((source, rest)) = rel.split_once('/') else {
-            continue;
-        };
-        if !layout::valid_source(source) {
-            continue;
-        }
-        let (base, kind) = if let Some((dir, file)) = rest.split_once('/') {
-            if file.contains('/') || !dir.ends_with(".dir") {
-                continue;
-            }
-            (dir, 0)
-        } else if let Some(b) = rest.strip_suffix(".sha256") {
-            (b, 1)
-        } else if let Some(b) = rest.strip_suffix(".json") {
-            (b, 2)
-        } else {
-            (rest, 0)
-        };
-        if layout::parse_dump_name(source, base).is_none() {
-            continue;
-        }
         let s = seen
             .entry((source.to_string(), base.to_string()))
             .or_default();
-        match kind {
-            0 => {
+        match part {
+            Part::Data => {
                 s.data = true;
                 s.size += o.size;
             }
-            1 => s.sidecar = true,
-            _ => s.manifest = true,
+            Part::Sidecar => s.sidecar = true,
+            Part::Manifest => s.manifest = true,
         }
         s.uploaded = Some(s.uploaded.map_or(o.modified, |u| u.max(o.modified)));
         s.keys.push(o.key.clone());

@@ -14,8 +14,9 @@
 //! The sidecar is the commit point: a dump counts (in `list`, `purge`,
 //! `verify --all`, `check`) only once its sidecar, its manifest and its data
 //! are all there, so an upload cut short is never taken for a good dump;
-//! `purge --remote` removes such leftovers after `--partial-age`. Removal
-//! goes the other way: sidecar first.
+//! `purge --remote` removes such leftovers after `--partial-age`, and
+//! aborts the multipart uploads a killed upload left unfinished (`uploads`).
+//! Removal goes the other way: sidecar first.
 //!
 //! Each object's SHA-256 is sent as `x-amz-checksum-sha256` (per part for
 //! a multipart upload), so a store that supports it (AWS S3, recent MinIO)
@@ -30,9 +31,9 @@
 //!
 //! One job per file: `url` (the address and its keys), `store` (a
 //! connected remote's object operations), `upload` (the commit-ordered
-//! upload), `dumps` (a listing grouped into dumps), and one file per
-//! command's remote half (`list`, `verify`, `purge`, `restore`,
-//! `freshness`).
+//! upload), `uploads` (unfinished multipart uploads), `dumps` (a listing
+//! grouped into dumps), and one file per command's remote half (`list`,
+//! `verify`, `purge`, `restore`, `freshness`).
 
 mod client;
 mod config;
@@ -43,6 +44,7 @@ mod purge;
 mod restore;
 mod store;
 mod upload;
+mod uploads;
 mod url;
 mod verify;
 

@@ -1,7 +1,9 @@
-//! `purge --remote`: the retention rules applied to the remote only.
+//! `purge --remote`: the retention rules applied to the remote only, and
+//! the stale unfinished uploads aborted (`uploads`).
 
 use super::dumps::RemoteDump;
 use super::store::Remote;
+use super::uploads::{self, Unfinished};
 use crate::cli::RetentionArgs;
 use crate::layout;
 use crate::retention::{self, Decision, Item};
@@ -62,7 +64,9 @@ pub fn purge(
             plan.push((s.clone(), d.clone(), go, vec![why]));
         }
     }
+    let unfinished = uploads::scan(&remote, source, now, partial_age);
     let to_remove = plan.iter().filter(|p| p.2).count();
+    let to_abort = unfinished.iter().filter(|u| u.stale).count();
     if dry_run {
         if as_json {
             let rows: Vec<Value> = plan
@@ -71,6 +75,10 @@ pub fn purge(
                     json!({"source": s, "file": d.name,
                     "action": if *go { "remove" } else { "keep" }, "reasons": why})
                 })
+                .chain(unfinished.iter().map(|u| {
+                    json!({"source": u.source, "file": u.file,
+                    "action": if u.stale { "abort" } else { "keep" }, "reasons": [u.why]})
+                }))
                 .collect();
             out::println(&Value::Array(rows).to_string())?;
         } else {
@@ -83,13 +91,18 @@ pub fn purge(
                     why.join(", ")
                 ));
             }
+            for u in &unfinished {
+                text.push_str(&upload_line(u));
+                text.push('\n');
+            }
             out::print(&text)?;
         }
         return Ok(pgkit::cli::Summary::ok("Dry run: nothing removed")
             .field("remote", remote.shown())
-            .field("wouldRemove", to_remove));
+            .field("wouldRemove", to_remove)
+            .field("wouldAbort", to_abort));
     }
-    if to_remove == 0 {
+    if to_remove + to_abort == 0 {
         return Ok(pgkit::cli::Summary::ok("Nothing to purge").field("remote", remote.shown()));
     }
     if !yes {
@@ -97,11 +110,22 @@ pub fn purge(
             .iter()
             .filter(|p| p.2)
             .map(|(s, d, _, why)| format!("remove  {s}/{}  {}", d.name, why.join(", ")))
+            .chain(unfinished.iter().filter(|u| u.stale).map(upload_line))
             .collect();
-        if !crate::confirm::removal(&removals, to_remove, "remote dump(s)")? {
+        let what = match (to_remove, to_abort) {
+            (_, 0) => "remote dump(s)",
+            (0, _) => "unfinished upload(s)",
+            _ => "remote dump(s) and unfinished upload(s)",
+        };
+        if !crate::confirm::removal(&removals, to_remove + to_abort, what)? {
             return Ok(pgkit::cli::Summary::ok("Purge cancelled; nothing removed"));
         }
     }
+    // The leftovers first: they hold no dump anybody may still want.
+    let aborted = unfinished
+        .iter()
+        .filter(|u| u.stale && uploads::abort(&remote, u))
+        .count();
     let mut removed = 0usize;
     for (s, d, go, why) in &plan {
         if !*go {
@@ -117,5 +141,12 @@ pub fn purge(
     Ok(pgkit::cli::Summary::ok("Remote purge complete")
         .field("remote", remote.shown())
         .field("removed", removed)
-        .field("kept", plan.len() - removed))
+        .field("kept", plan.len() - removed)
+        .field("abortedUploads", aborted))
+}
+
+/// A plan line of an unfinished upload, as for a dump.
+fn upload_line(u: &Unfinished) -> String {
+    let action = if u.stale { "abort" } else { "keep" };
+    format!("{action:<6}  {}/{}  {}", u.source, u.file, u.why)
 }

@@ -1,0 +1,141 @@
+//! Unfinished multipart uploads: what a `dump --remote` killed mid-upload
+//! (SIGKILL, a reboot, the OOM killer) leaves behind. Its parts are stored
+//! and billed but no listing of objects shows them, so `purge --remote`
+//! finds them with ListMultipartUploads and aborts the stale ones.
+//!
+//! Only uploads of the tool's own key shape are touched; one is stale when
+//! both its start and its dump's time (from its name) are older than
+//! `--partial-age`: an upload starts after its dump does, so the name
+//! bounds the age even where a store reports no start time, or a wrong one.
+//!
+//! Housekeeping beside the purge's job: a store that cannot list them (no
+//! ListMultipartUploads: an info line; no s3:ListBucketMultipartUploads
+//! permission: a warning) or an abort that fails (a warning) leaves the
+//! dumps' purge going on, and its exit code to the dumps. The
+//! bucket's lifecycle rule (AbortIncompleteMultipartUpload) stays the
+//! answer for such a store.
+
+use super::client::{S3Error, Upload};
+use super::dumps::key_part;
+use super::store::Remote;
+use crate::layout;
+use chrono::{DateTime, Duration, Utc};
+use pgkit::log;
+use serde_json::json;
+
+/// One unfinished upload of a dump's data.
+pub(super) struct Unfinished {
+    pub source: String,
+    /// Its key under the source: `NAME`, or `NAME.dir/FILE`.
+    pub file: String,
+    pub upload: Upload,
+    /// Older than `--partial-age`: to be aborted.
+    pub stale: bool,
+    pub why: String,
+}
+
+/// The unfinished uploads under the remote (or one source), oldest
+/// decision first; empty, with a warning, when the store cannot list them.
+pub(super) fn scan(
+    remote: &Remote,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+    partial_age: Duration,
+) -> Vec<Unfinished> {
+    let root = remote.url.list_prefix(None);
+    let uploads = match remote.client.uploads(&remote.url.list_prefix(source)) {
+        Ok(u) => u,
+        Err(e) => {
+            not_listed(remote, &e);
+            return Vec::new();
+        }
+    };
+    let mut v: Vec<Unfinished> = uploads
+        .into_iter()
+        .filter_map(|u| {
+            let (src, base, _) = key_part(&root, &u.key)?;
+            let named = layout::parse_dump_name(src, base)?.time;
+            let started = u.initiated.map_or(named, |i| i.max(named));
+            let age = now - started;
+            let stale = age > partial_age;
+            let why = format!(
+                "multipart upload never completed, started {} ago ({} --partial-age)",
+                layout::human_age(age.num_seconds()),
+                if stale { "older than" } else { "within" }
+            );
+            let file = u.key[root.len() + src.len() + 1..].to_string();
+            Some(Unfinished {
+                source: src.to_string(),
+                file,
+                upload: u,
+                stale,
+                why,
+            })
+        })
+        .collect();
+    v.sort_by(|a, b| (&a.source, &a.file).cmp(&(&b.source, &b.file)));
+    v
+}
+
+fn not_listed(remote: &Remote, e: &S3Error) {
+    let unsupported = matches!(e, S3Error::Status(501, _, _))
+        || matches!(e, S3Error::Status(_, c, _) if c == "NotImplemented");
+    let (message, suggestion) = if unsupported {
+        (
+            "The remote cannot list unfinished multipart uploads; stale ones are left to the bucket",
+            "Give the bucket a lifecycle rule that aborts incomplete multipart uploads (AbortIncompleteMultipartUpload)",
+        )
+    } else if e.is_auth() {
+        (
+            "Not allowed to list unfinished multipart uploads; stale ones are left to the bucket",
+            "Allow s3:ListBucketMultipartUploads and s3:AbortMultipartUpload, or give the bucket an AbortIncompleteMultipartUpload lifecycle rule",
+        )
+    } else {
+        (
+            "Cannot list unfinished multipart uploads; stale ones are left for the next purge",
+            "See the store's error; the dumps' purge went on",
+        )
+    };
+    // A store without the request is a fact to know, not a fault to fix.
+    let level = if unsupported {
+        log::Level::Info
+    } else {
+        log::Level::Warn
+    };
+    log::event(
+        level,
+        message,
+        json!({"remote": remote.shown(),
+               "cause": pgkit::redact::scrub(&e.to_string()),
+               "suggestion": suggestion}),
+    );
+}
+
+/// Aborts one stale upload (its parts are deleted by the store): whether
+/// it is gone. A failure is a warning: the purge of dumps goes on.
+pub(super) fn abort(remote: &Remote, u: &Unfinished) -> bool {
+    let url = remote.url.dump_url(&u.source, &u.file);
+    match remote.client.abort_multipart(&u.upload.key, &u.upload.id) {
+        // NoSuchUpload: completed or aborted meanwhile; gone either way.
+        Ok(()) | Err(S3Error::Status(404, _, _)) => {
+            log::info(
+                "Unfinished upload aborted",
+                json!({"source": u.source, "remote": url, "reason": u.why}),
+            );
+            true
+        }
+        Err(e) => {
+            log::warn(
+                "Cannot abort an unfinished upload",
+                json!({"source": u.source, "remote": url,
+                "cause": pgkit::redact::scrub(&e.to_string()),
+                "suggestion": if e.is_auth() {
+                    "Allow s3:AbortMultipartUpload, or give the bucket an AbortIncompleteMultipartUpload lifecycle rule"
+                } else {
+                    "The next purge tries again"
+                }}),
+            );
+            false
+        }
+    }
+}
