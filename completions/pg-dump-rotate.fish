@@ -84,7 +84,7 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l k
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-monthly -d 'Keep the newest dump of each of the last N months that have one' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-yearly -d 'Keep the newest dump of each of the last N years that have one' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l keep-within -d 'Keep every dump within DURATION of the newest good one, in restic\'s units: 7d, 2m (months), 1y2m3d4h' -r
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l partial-age -d 'Remove .partial leftovers older than this (with --remote: uploads cut short, and unfinished multipart uploads)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l partial-age -d 'Remove .partial leftovers older than this (purge --remote: uploads cut short, and unfinished multipart uploads, by last write)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l lock-wait -d 'How long to wait for another dump/purge of this source' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l remote -d 'After the dump, upload it (sidecar and manifest too) to S3-compatible storage' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand dump" -l remote-part-size -d 'Part size of multipart uploads to --remote (S3 needs at least 5MiB)' -r
@@ -126,7 +126,7 @@ complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l 
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l keep-monthly -d 'Keep the newest dump of each of the last N months that have one' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l keep-yearly -d 'Keep the newest dump of each of the last N years that have one' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l keep-within -d 'Keep every dump within DURATION of the newest good one, in restic\'s units: 7d, 2m (months), 1y2m3d4h' -r
-complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l partial-age -d 'Remove .partial leftovers older than this (with --remote: uploads cut short, and unfinished multipart uploads)' -r
+complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l partial-age -d 'Remove .partial leftovers older than this (purge --remote: uploads cut short, and unfinished multipart uploads, by last write)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l source -d 'Only this source' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l remote -d 'Purge the S3 remote only (its own rules), not DIR (URL, or DUMP_REMOTE when bare)' -r
 complete -c pg-dump-rotate -n "__fish_pg_dump_rotate_using_subcommand purge" -l lock-wait -d 'How long to wait for a dump of the same source to finish' -r

@@ -634,13 +634,23 @@ fn purge_aborts_the_multipart_upload_a_killed_dump_left() {
         .filter(|n| n.ends_with(".pgdump"))
         .collect();
     assert_eq!(local.len(), 1, "the local dump was done before the upload");
-    // Two more unfinished uploads under the prefix: an old one of the
-    // tool's shape, and another tool's.
+    // More unfinished uploads: an old one of the tool's shape; one as old
+    // by its name and start but with a part written just now (a long
+    // upload still going); another tool's under the prefix; one of the
+    // tool's shape outside the prefix.
+    let start = |key: &str| {
+        let answer = raw_http(s3.port, "POST", &format!("/bkt/{key}?uploads"));
+        let id = answer.split("<UploadId>").nth(1).unwrap();
+        id[..id.find('<').unwrap()].to_string()
+    };
     let old = "app_20200102T030405Z.pgdump";
-    assert!(
-        raw_http(s3.port, "POST", &format!("/bkt/off/app/{old}?uploads")).contains("<UploadId>")
-    );
-    assert!(raw_http(s3.port, "POST", "/bkt/off/app/notes.bin?uploads").contains("<UploadId>"));
+    let going = "app_20200103T030405Z.pgdump";
+    start(&format!("off/app/{old}"));
+    let id = start(&format!("off/app/{going}"));
+    let part = format!("/bkt/off/app/{going}?partNumber=1&uploadId={id}");
+    assert!(raw_http(s3.port, "PUT", &part).starts_with("HTTP/1.1 200"));
+    start("off/app/notes.bin");
+    start(&format!("elsewhere/app/{old}"));
     assert!(
         remote_list(dir.path(), s3.port, remote).is_empty(),
         "no object shows"
@@ -675,14 +685,16 @@ fn purge_aborts_the_multipart_upload_a_killed_dump_left() {
         (rows, last_line(&out.stderr))
     };
     // Within the default --partial-age (24h) the killed one may still be
-    // going: kept. moto says every upload started in 2010: the dump's name
-    // bounds the age.
+    // going: kept (moto says every upload started in 2010: the dump's
+    // name bounds the age); so is the old one with a fresh part.
     let (rows, last) = plan(&[]);
+    let row = |f: &str, a: &str| (f.to_string(), a.to_string());
     assert_eq!(
         rows,
         [
-            (old.to_string(), "abort".to_string()),
-            (local[0].clone(), "keep".to_string())
+            row(old, "abort"),
+            row(going, "keep"),
+            row(&local[0], "keep")
         ]
     );
     assert_eq!(last["wouldAbort"], 1);
@@ -710,14 +722,20 @@ fn purge_aborts_the_multipart_upload_a_killed_dump_left() {
         aborted,
         [
             format!("{remote}/app/{old}"),
+            format!("{remote}/app/{going}"),
             format!("{remote}/app/{}", local[0])
         ]
     );
-    assert_eq!(last_line(&out.stderr)["abortedUploads"], 2);
-    // What the store holds now: only the other tool's upload.
+    assert_eq!(last_line(&out.stderr)["abortedUploads"], 3);
+    // What the store holds now: the other tool's upload, and the one
+    // outside the prefix.
     let left = raw_http(s3.port, "GET", "/bkt?uploads");
-    assert_eq!(left.matches("<Upload>").count(), 1, "{left}");
+    assert_eq!(left.matches("<Upload>").count(), 2, "{left}");
     assert!(left.contains("<Key>off/app/notes.bin</Key>"), "{left}");
+    assert!(
+        left.contains(&format!("<Key>elsewhere/app/{old}</Key>")),
+        "{left}"
+    );
     let (rows, _) = plan(&["--partial-age", "0s"]);
     assert!(rows.is_empty(), "{rows:?}");
 }

@@ -162,7 +162,7 @@ pub struct RetentionArgs {
     /// Keep every dump within DURATION of the newest good one, in restic's units: 7d, 2m (months), 1y2m3d4h
     #[arg(long, env = "DUMP_KEEP_WITHIN", value_name = "DURATION")]
     pub keep_within: Option<String>,
-    /// Remove .partial leftovers older than this (with --remote: uploads cut short, and unfinished multipart uploads)
+    /// Remove .partial leftovers older than this (purge --remote: uploads cut short, and unfinished multipart uploads, by last write)
     #[arg(
         long,
         env = "DUMP_PARTIAL_AGE",

@@ -402,11 +402,14 @@ impl Client {
         Ok(out)
     }
 
-    /// Every unfinished multipart upload under `prefix` (all pages).
-    /// rusty-s3 has no ListMultipartUploads action; it is the same signed
-    /// GET on the bucket as ListObjectsV2, with the `uploads` subresource
-    /// in place of `list-type=2` (keys come URL-encoded as there).
-    pub fn uploads(&self, prefix: &str) -> std::result::Result<Vec<Upload>, S3Error> {
+    /// Every unfinished multipart upload of the bucket (all pages), for
+    /// the caller to filter: MinIO answers a `prefix` with the uploads of
+    /// that exact key only (minio/minio#20989, "working as intended"), so a
+    /// prefix would find nothing there. rusty-s3 has no ListMultipartUploads
+    /// action; it is the same signed GET on the bucket as ListObjectsV2,
+    /// with the `uploads` subresource in place of `list-type=2` (keys come
+    /// URL-encoded as there).
+    pub fn uploads(&self) -> std::result::Result<Vec<Upload>, S3Error> {
         let mut out = Vec::new();
         let mut marker: Option<(String, String)> = None;
         loop {
@@ -414,9 +417,6 @@ impl Client {
             let q = a.query_mut();
             q.remove("list-type");
             q.insert("uploads", "");
-            if !prefix.is_empty() {
-                q.insert("prefix", prefix.to_string());
-            }
             if let Some((key, id)) = &marker {
                 q.insert("key-marker", key.clone());
                 q.insert("upload-id-marker", id.clone());
@@ -433,6 +433,37 @@ impl Client {
             }
         }
         Ok(out)
+    }
+
+    /// When the newest part of an unfinished upload was stored (None: no
+    /// part yet), from ListParts (all pages: up to 10,000 parts).
+    pub fn last_part(
+        &self,
+        key: &str,
+        upload_id: &str,
+    ) -> std::result::Result<Option<chrono::DateTime<chrono::Utc>>, S3Error> {
+        let mut newest = None;
+        let mut marker: Option<u16> = None;
+        loop {
+            let mut a = self.bucket.list_parts(Some(&self.creds), key, upload_id);
+            if let Some(m) = marker {
+                a.set_part_number_marker(m);
+            }
+            let url = || a.sign(SIGNED_FOR);
+            let text = read_text(self.send("GET", &url, &[], None)?)?;
+            for part in blocks(&text, "Part") {
+                if let Some(t) = listed_time(xml_text(part, "LastModified")) {
+                    newest = Some(newest.map_or(t, |n: chrono::DateTime<chrono::Utc>| n.max(t)));
+                }
+            }
+            let truncated = xml_text(&text, "IsTruncated").is_some_and(|t| t.trim() == "true");
+            let next = xml_text(&text, "NextPartNumberMarker").and_then(|m| m.trim().parse().ok());
+            match next {
+                Some(m) if truncated && Some(m) != marker => marker = Some(m),
+                _ => break,
+            }
+        }
+        Ok(newest)
     }
 }
 

@@ -65,6 +65,8 @@ pub fn purge(
         }
     }
     let unfinished = uploads::scan(&remote, source, now, partial_age);
+    // A Ctrl-C during the listing's retries reads as a store error there.
+    pgkit::interrupt::check()?;
     let to_remove = plan.iter().filter(|p| p.2).count();
     let to_abort = unfinished.iter().filter(|u| u.stale).count();
     if dry_run {
@@ -122,15 +124,17 @@ pub fn purge(
         }
     }
     // The leftovers first: they hold no dump anybody may still want.
-    let aborted = unfinished
-        .iter()
-        .filter(|u| u.stale && uploads::abort(&remote, u))
-        .count();
+    let mut aborted = 0usize;
+    for u in unfinished.iter().filter(|u| u.stale) {
+        pgkit::interrupt::check()?;
+        aborted += usize::from(uploads::abort(&remote, u));
+    }
     let mut removed = 0usize;
     for (s, d, go, why) in &plan {
         if !*go {
             continue;
         }
+        pgkit::interrupt::check()?;
         remote.remove(d)?;
         log::info(
             "Remote dump removed",

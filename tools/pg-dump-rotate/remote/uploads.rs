@@ -3,10 +3,13 @@
 //! and billed but no listing of objects shows them, so `purge --remote`
 //! finds them with ListMultipartUploads and aborts the stale ones.
 //!
-//! Only uploads of the tool's own key shape are touched; one is stale when
-//! both its start and its dump's time (from its name) are older than
-//! `--partial-age`: an upload starts after its dump does, so the name
-//! bounds the age even where a store reports no start time, or a wrong one.
+//! Only uploads of the tool's own key shape are touched, and one is stale
+//! only when it was last written longer than `--partial-age` ago, as a
+//! local `.partial` is: the newest of its start, its newest part (ListParts,
+//! asked only of an upload that looks stale by its start: a long upload
+//! in progress elsewhere keeps writing parts) and its dump's time (from the
+//! name: an upload starts after its dump does, and moto, for one, reports
+//! every upload as started in 2010).
 //!
 //! Housekeeping beside the purge's job: a store that cannot list them (no
 //! ListMultipartUploads: an info line; no s3:ListBucketMultipartUploads
@@ -34,8 +37,8 @@ pub(super) struct Unfinished {
     pub why: String,
 }
 
-/// The unfinished uploads under the remote (or one source), oldest
-/// decision first; empty, with a warning, when the store cannot list them.
+/// The unfinished uploads under the remote (or one source), sorted;
+/// empty, with a log line, when the store cannot list them.
 pub(super) fn scan(
     remote: &Remote,
     source: Option<&str>,
@@ -43,36 +46,71 @@ pub(super) fn scan(
     partial_age: Duration,
 ) -> Vec<Unfinished> {
     let root = remote.url.list_prefix(None);
-    let uploads = match remote.client.uploads(&remote.url.list_prefix(source)) {
+    let uploads = match remote.client.uploads() {
         Ok(u) => u,
         Err(e) => {
             not_listed(remote, &e);
             return Vec::new();
         }
     };
-    let mut v: Vec<Unfinished> = uploads
-        .into_iter()
-        .filter_map(|u| {
-            let (src, base, _) = key_part(&root, &u.key)?;
-            let named = layout::parse_dump_name(src, base)?.time;
-            let started = u.initiated.map_or(named, |i| i.max(named));
-            let age = now - started;
-            let stale = age > partial_age;
-            let why = format!(
-                "multipart upload never completed, started {} ago ({} --partial-age)",
-                layout::human_age(age.num_seconds()),
-                if stale { "older than" } else { "within" }
-            );
-            let file = u.key[root.len() + src.len() + 1..].to_string();
-            Some(Unfinished {
-                source: src.to_string(),
-                file,
-                upload: u,
-                stale,
-                why,
-            })
-        })
-        .collect();
+    let mut v = Vec::new();
+    for u in uploads {
+        let Some((src, base, _)) = key_part(&root, &u.key) else {
+            continue;
+        };
+        if source.is_some_and(|s| s != src) {
+            continue;
+        }
+        let Some(named) = layout::parse_dump_name(src, base).map(|p| p.time) else {
+            continue;
+        };
+        let (source_name, file) = (
+            src.to_string(),
+            u.key[root.len() + src.len() + 1..].to_string(),
+        );
+        let mut written = Some(u.initiated.map_or(named, |i| i.max(named)));
+        if let Some(w) = written.filter(|w| now - *w > partial_age) {
+            match remote.client.last_part(&u.key, &u.id) {
+                Ok(part) => written = Some(part.map_or(w, |p| p.max(w))),
+                // Completed or aborted meanwhile: nothing left to do.
+                Err(S3Error::Status(404, _, _)) => continue,
+                // Its activity unknown, it is not taken for stale.
+                Err(e) => {
+                    log::warn(
+                        "Cannot list an unfinished upload's parts; it is kept",
+                        json!({"source": source_name, "remote": remote.url.dump_url(&source_name, &file),
+                               "cause": pgkit::redact::scrub(&e.to_string()),
+                               "suggestion": "Allow s3:ListMultipartUploadParts, or give the bucket an AbortIncompleteMultipartUpload lifecycle rule"}),
+                    );
+                    written = None;
+                }
+            }
+        }
+        let (stale, why) =
+            match written.map(|w| now - w) {
+                Some(age) => {
+                    (
+                        age > partial_age,
+                        format!(
+                    "multipart upload never completed, last written {} ago ({} --partial-age)",
+                    layout::human_age(age.num_seconds()),
+                    if age > partial_age { "older than" } else { "within" }
+                ),
+                    )
+                }
+                None => (
+                    false,
+                    "multipart upload never completed, its parts could not be listed".to_string(),
+                ),
+            };
+        v.push(Unfinished {
+            source: source_name,
+            file,
+            stale,
+            why,
+            upload: u,
+        });
+    }
     v.sort_by(|a, b| (&a.source, &a.file).cmp(&(&b.source, &b.file)));
     v
 }
