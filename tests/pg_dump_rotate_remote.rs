@@ -46,13 +46,16 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn s3rver_bin() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("S3RVER_BIN") {
-        return Some(PathBuf::from(p));
+/// A test server's program: `var` when set, else `name` on PATH. A path in
+/// `var` that is not there counts as not installed (CI exports
+/// MOTO_SERVER_BIN whether or not its install worked).
+fn program(var: &str, name: &str) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(var).map(PathBuf::from) {
+        return p.is_file().then_some(p);
     }
     std::env::var_os("PATH").and_then(|paths| {
         std::env::split_paths(&paths)
-            .map(|d| d.join("s3rver"))
+            .map(|d| d.join(name))
             .find(|p| p.is_file())
     })
 }
@@ -60,7 +63,7 @@ fn s3rver_bin() -> Option<PathBuf> {
 /// Starts s3rver on `data` (a new temp directory when None); None (a
 /// skip) when it is not installed and CI is not set.
 fn start_s3(data: Option<&Path>) -> Option<S3> {
-    let Some(bin) = s3rver_bin() else {
+    let Some(bin) = program("S3RVER_BIN", "s3rver") else {
         if std::env::var_os("CI").is_some() {
             panic!("s3rver is required in CI: npm install -g s3rver@3.7.1");
         }
@@ -100,27 +103,16 @@ fn start_s3(data: Option<&Path>) -> Option<S3> {
     })
 }
 
-fn moto_bin() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("MOTO_SERVER_BIN") {
-        return Some(PathBuf::from(p));
-    }
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|d| d.join("moto_server"))
-            .find(|p| p.is_file())
-    })
-}
-
-/// Starts moto's S3 server (PyPI: `pip install moto flask flask-cors`;
+/// Starts moto's S3 server (PyPI, the versions in .ci/moto-requirements.txt;
 /// `MOTO_SERVER_BIN` or `moto_server` on PATH) with a bucket `bkt`: unlike
 /// s3rver it implements ListMultipartUploads. In memory, no signature
 /// check. None (a skip) when it is not installed and CI is not set.
 fn start_moto() -> Option<S3> {
-    let Some(bin) = moto_bin() else {
+    let Some(bin) = program("MOTO_SERVER_BIN", "moto_server") else {
         if std::env::var_os("CI").is_some() {
-            panic!("moto is required in CI: pip install moto flask flask-cors");
+            panic!("moto is required in CI: pip install --no-deps -r .ci/moto-requirements.txt in a venv, MOTO_SERVER_BIN=VENV/bin/moto_server");
         }
-        eprintln!("note: moto not installed (pip install moto flask flask-cors); test skipped");
+        eprintln!("note: moto not installed (pip install --no-deps -r .ci/moto-requirements.txt in a venv; MOTO_SERVER_BIN); test skipped");
         return None;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -226,6 +218,21 @@ fn remote_list(dir: &Path, port: u16, url: &str) -> Vec<Value> {
         .as_array()
         .unwrap()
         .clone()
+}
+
+/// `purge --remote` keeping the newest dump and no leftover at all
+/// (`--partial-age 0s`).
+fn purge_leftovers_now(dir: &Path, port: u16, remote: &str) -> Output {
+    run(s3_tool(dir, port).args([
+        "purge",
+        "--remote",
+        remote,
+        "--keep-last",
+        "1",
+        "--partial-age",
+        "0s",
+        "--yes",
+    ]))
 }
 
 fn kinds(rows: &[Value]) -> Vec<(String, String)> {
@@ -556,16 +563,7 @@ fn server_killed_mid_upload_keeps_the_local_dump_and_counts_no_half_object() {
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     let plan = plan.as_array().unwrap();
     assert!(plan.iter().all(|r| r["action"] == "keep"), "{plan:?}");
-    let out = run(s3_tool(dir.path(), s3b.port).args([
-        "purge",
-        "--remote",
-        remote,
-        "--keep-last",
-        "1",
-        "--partial-age",
-        "0s",
-        "--yes",
-    ]));
+    let out = purge_leftovers_now(dir.path(), s3b.port, remote);
     assert_success(&out);
     assert!(remote_list(dir.path(), s3b.port, remote).is_empty());
     assert!(file.is_file(), "the local dump is kept");
@@ -701,16 +699,7 @@ fn purge_aborts_the_multipart_upload_a_killed_dump_left() {
     let (rows, _) = plan(&["--partial-age", "0s"]);
     assert!(rows.iter().all(|r| r.1 == "abort"), "{rows:?}");
 
-    let out = run(s3_tool(dir.path(), s3.port).args([
-        "purge",
-        "--remote",
-        remote,
-        "--keep-last",
-        "1",
-        "--partial-age",
-        "0s",
-        "--yes",
-    ]));
+    let out = purge_leftovers_now(dir.path(), s3.port, remote);
     assert_success(&out);
     let lines = json_lines(&out.stderr);
     let aborted: Vec<&str> = lines
