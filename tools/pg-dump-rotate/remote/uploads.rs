@@ -86,23 +86,7 @@ pub(super) fn scan(
                 }
             }
         }
-        let (stale, why) =
-            match written.map(|w| now - w) {
-                Some(age) => {
-                    (
-                        age > partial_age,
-                        format!(
-                    "multipart upload never completed, last written {} ago ({} --partial-age)",
-                    layout::human_age(age.num_seconds()),
-                    if age > partial_age { "older than" } else { "within" }
-                ),
-                    )
-                }
-                None => (
-                    false,
-                    "multipart upload never completed, its parts could not be listed".to_string(),
-                ),
-            };
+        let (stale, why) = verdict(written.map(|w| now - w), partial_age);
         v.push(Unfinished {
             source: source_name,
             file,
@@ -113,6 +97,22 @@ pub(super) fn scan(
     }
     v.sort_by(|a, b| (&a.source, &a.file).cmp(&(&b.source, &b.file)));
     v
+}
+
+/// Whether an upload last written `age` ago (None: unknown) is stale, and
+/// why, in the words of the dumps' plan lines.
+fn verdict(age: Option<Duration>, partial_age: Duration) -> (bool, String) {
+    let Some(age) = age else {
+        let why = "multipart upload never completed, its parts could not be listed";
+        return (false, why.to_string());
+    };
+    let stale = age > partial_age;
+    let why = format!(
+        "multipart upload never completed, last written {} ago ({} --partial-age)",
+        layout::human_age(age.num_seconds()),
+        if stale { "older than" } else { "within" }
+    );
+    (stale, why)
 }
 
 fn not_listed(remote: &Remote, e: &S3Error) {
@@ -175,5 +175,20 @@ pub(super) fn abort(remote: &Remote, u: &Unfinished) -> bool {
             );
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upload_whose_activity_is_unknown_is_never_stale() {
+        let day = Duration::hours(24);
+        assert!(!verdict(None, day).0);
+        let (stale, why) = verdict(Some(Duration::hours(25)), day);
+        assert!(stale, "{why}");
+        assert!(why.contains("older than --partial-age"), "{why}");
+        assert!(!verdict(Some(Duration::hours(23)), day).0);
     }
 }
