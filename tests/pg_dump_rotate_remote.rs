@@ -192,13 +192,14 @@ fn run(c: &mut assert_cmd::Command) -> Output {
     out
 }
 
-/// `dump --source app` of `db` uploaded to `remote` through `port`,
-/// uncompressed (so its size is known) in 1 MiB parts.
-fn dump_in_parts(dir: &Path, port: u16, db: &str, remote: &str) -> Output {
-    run(s3_tool(dir, port).args([
+/// The arguments of `dump --source app` of `db` uploaded to `remote`,
+/// uncompressed (so its size is known) in parts of `part`.
+fn dump_in_parts_args(db: &str, remote: &str, part: &str) -> Vec<String> {
+    let dsn = url(db);
+    [
         "dump",
         "--dsn",
-        &url(db),
+        &dsn,
         "--source",
         "app",
         "--compress",
@@ -206,8 +207,15 @@ fn dump_in_parts(dir: &Path, port: u16, db: &str, remote: &str) -> Output {
         "--remote",
         remote,
         "--remote-part-size",
-        "1MiB",
-    ]))
+        part,
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// `dump_in_parts_args` run through `port`, in 1 MiB parts.
+fn dump_in_parts(dir: &Path, port: u16, db: &str, remote: &str) -> Output {
+    run(s3_tool(dir, port).args(dump_in_parts_args(db, remote, "1MiB")))
 }
 
 fn remote_list(dir: &Path, port: u16, url: &str) -> Vec<Value> {
@@ -218,6 +226,21 @@ fn remote_list(dir: &Path, port: u16, url: &str) -> Vec<Value> {
         .as_array()
         .unwrap()
         .clone()
+}
+
+/// `purge --remote --keep-last 1 --dry-run --json` with `extra` flags.
+fn purge_plan(dir: &Path, port: u16, remote: &str, extra: &[&str]) -> Output {
+    run(s3_tool(dir, port)
+        .args([
+            "purge",
+            "--remote",
+            remote,
+            "--keep-last",
+            "1",
+            "--dry-run",
+            "--json",
+        ])
+        .args(extra))
 }
 
 /// `purge --remote` keeping the newest dump and no leftover at all
@@ -550,15 +573,7 @@ fn server_killed_mid_upload_keeps_the_local_dump_and_counts_no_half_object() {
         .any(|l| l["level"] == "warn"
             && l["message"] == "No committed dumps to verify in the remote"));
     // purge keeps it as a leftover within --partial-age, removes it past it.
-    let out = run(s3_tool(dir.path(), s3b.port).args([
-        "purge",
-        "--remote",
-        remote,
-        "--keep-last",
-        "1",
-        "--dry-run",
-        "--json",
-    ]));
+    let out = purge_plan(dir.path(), s3b.port, remote, &[]);
     assert_success(&out);
     let plan: Value = serde_json::from_slice(&out.stdout).unwrap();
     let plan = plan.as_array().unwrap();
@@ -594,19 +609,7 @@ fn purge_aborts_the_multipart_upload_a_killed_dump_left() {
     let endpoint = format!("http://127.0.0.1:{via}");
     let mut child = spawn_tool(
         dir.path(),
-        [
-            "dump",
-            "--dsn",
-            &url(&db),
-            "--source",
-            "app",
-            "--compress",
-            "0",
-            "--remote",
-            remote,
-            "--remote-part-size",
-            "5MiB",
-        ],
+        dump_in_parts_args(&db, remote, "5MiB"),
         &[
             ("AWS_ACCESS_KEY_ID", Path::new(KEY)),
             ("AWS_SECRET_ACCESS_KEY", Path::new(SECRET)),
@@ -655,17 +658,7 @@ fn purge_aborts_the_multipart_upload_a_killed_dump_left() {
     );
 
     let plan = |extra: &[&str]| {
-        let out = run(s3_tool(dir.path(), s3.port)
-            .args([
-                "purge",
-                "--remote",
-                remote,
-                "--keep-last",
-                "1",
-                "--dry-run",
-                "--json",
-            ])
-            .args(extra));
+        let out = purge_plan(dir.path(), s3.port, remote, extra);
         assert_success(&out);
         let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
         let rows: Vec<(String, String)> = rows
